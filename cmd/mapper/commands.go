@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// env is what a command may touch of the outside world. Tests build one with
+// buffers and a map for the environment.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// command is one subcommand. Its flags are declared by flags, which binds
+// them to a fresh value the run function receives.
+type command struct {
+	name  string
+	usage string // e.g. "map --source NAME [FILE]"
+	short string
+	long  string
+	// setup declares the flags and returns the function that runs the
+	// command once they are parsed.
+	setup func(fs *flag.FlagSet, e *env) func(ctx context.Context, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		runCommand(),
+		demoCommand(),
+		mapCommand(),
+		checkCommand(),
+		samplesCommand(),
+		replayCommand(),
+		dashboardCommand(),
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			for _, c := range cmds {
+				if c.name == args[1] {
+					return runCommandArgs(ctx, c, e, []string{"--help"})
+				}
+			}
+		}
+		printUsage(stderr, cmds)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return runCommandArgs(ctx, c, e, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "mapper: unknown command %q\n\n", args[0])
+	printUsage(stderr, cmds)
+	return exitUsage
+}
+
+func runCommandArgs(ctx context.Context, c command, e *env, args []string) int {
+	fs := flag.NewFlagSet("mapper "+c.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: mapper %s\n\n%s\n", c.usage, strings.TrimSpace(c.long))
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(e.stderr, "\nflags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	runFn := c.setup(fs, e)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	return runFn(ctx, fs.Args())
+}
+
+func printUsage(w io.Writer, cmds []command) {
+	fmt.Fprintf(w, "mapper maps third-party payloads into domain shapes and explains every record it cannot map.\n\nusage: mapper <command> [flags]\n\ncommands:\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range cmds {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.short)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun 'mapper <command> --help' for a command's flags. Every flag also reads MAPPER_<FLAG> from the environment.\n")
+}
+
+// envName is the environment variable behind a flag: rules → MAPPER_RULES,
+// output-topic → MAPPER_OUTPUT_TOPIC.
+func envName(flagName string) string {
+	return "MAPPER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// stringFlag declares a string flag whose default comes from its MAPPER_*
+// variable when set.
+func stringFlag(fs *flag.FlagSet, e *env, name, def, usage string) *string {
+	if v := e.getenv(envName(name)); v != "" {
+		def = v
+	}
+	return fs.String(name, def, usage+" (env "+envName(name)+")")
+}
+
+// intFlag is stringFlag for integers; a malformed variable is reported when
+// the flags are checked (see envErrors).
+func intFlag(fs *flag.FlagSet, e *env, name string, def int, usage string) *int {
+	if v := e.getenv(envName(name)); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		} else {
+			fmt.Fprintf(e.stderr, "mapper: %s=%q is not a whole number; using %d\n", envName(name), v, def)
+		}
+	}
+	return fs.Int(name, def, usage+" (env "+envName(name)+")")
+}
+
+// boolFlag is stringFlag for booleans.
+func boolFlag(fs *flag.FlagSet, e *env, name string, def bool, usage string) *bool {
+	if v := e.getenv(envName(name)); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		} else {
+			fmt.Fprintf(e.stderr, "mapper: %s=%q is not a boolean; using %t\n", envName(name), v, def)
+		}
+	}
+	return fs.Bool(name, def, usage+" (env "+envName(name)+")")
+}
+
+// ruleDirs declares the common --rules and --schemas flags.
+type ruleDirs struct{ rules, schemas *string }
+
+func declareRuleDirs(fs *flag.FlagSet, e *env) ruleDirs {
+	return ruleDirs{
+		rules:   stringFlag(fs, e, "rules", "rules", "directory of rule files (*.yaml)"),
+		schemas: stringFlag(fs, e, "schemas", "schemas", "directory of JSON Schemas"),
+	}
+}

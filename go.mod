@@ -1,0 +1,3 @@
+module github.com/mapperhq/mapper
+
+go 1.26

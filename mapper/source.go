@@ -1,0 +1,42 @@
+package mapper
+
+// Source is one compiled rule file: how payloads of one third party become
+// domain records. It is immutable and safe for concurrent use.
+type Source struct {
+	name      string
+	version   int
+	file      string
+	topics    []string
+	redact    []string
+	objective Objective
+	opts      Options
+	plan      *plan
+}
+
+// Name is the source's stable name (a metric tag).
+func (s *Source) Name() string { return s.name }
+
+// Version is the rules version, bumped on every change of the rule file.
+func (s *Source) Version() int { return s.version }
+
+// File is the rule file the source was loaded from.
+func (s *Source) File() string { return s.file }
+
+// Topics are the input topics that feed this source.
+func (s *Source) Topics() []string { return s.topics }
+
+// RedactPaths are the payload paths masked in samples and alerts.
+func (s *Source) RedactPaths() []string { return s.redact }
+
+// Objective is the source's measurable goal.
+func (s *Source) Objective() Objective { return s.objective }
+
+// Map maps one payload. It is safe for concurrent use; hot loops should
+// keep a Mapper per goroutine and call Mapper.Map instead, which reuses
+// its buffers.
+func (s *Source) Map(payload []byte) Result {
+	var m Mapper
+	var r Result
+	m.Map(s, payload, &r)
+	return r
+}
