@@ -1,6 +1,9 @@
 package mapper
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // Reason is a stable failure code. Reason codes are metric tags, dead-letter
 // headers, sample folder names and Sentry fingerprints: they never change
@@ -163,4 +166,21 @@ type Objective struct {
 	// MappedRatio is the share of records that should reach the output topic
 	// (mapped or degraded) out of all records of the source. Zero means none set.
 	MappedRatio float64
+}
+
+// Header is one record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Origin says where a record came from. Topic, Partition and Offset are
+// zero-valued for payloads that did not come from Kafka.
+type Origin struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       []byte
+	Headers   []Header
+	Time      time.Time
 }
