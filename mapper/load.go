@@ -64,6 +64,8 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 		if src == nil {
 			continue
 		}
+		// A file with problems is not kept, but its names and topics still
+		// take part in the clash checks so that every problem is reported.
 		if prev, dup := e.byName[src.name]; dup {
 			ps.add(file, 1, 1, "source %q is already defined in %s", src.name, prev.file)
 			continue
@@ -347,9 +349,6 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if src.plan.root != nil {
 		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
-	}
-	if l.bad {
-		return nil, nil
 	}
 	return src, topicPos
 }
