@@ -78,7 +78,8 @@ type Mapper struct {
 	out       []byte
 	scratch   []byte
 	strs      []string
-	path      pathStack
+	walk      walker
+	shape     shapeWalker
 	res       *Result
 	src       *Source
 	// schemaEnd is the number of failures from the input schema: rule
@@ -94,7 +95,6 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	m.res, m.src = res, s
 	m.scratch = m.scratch[:0]
 	m.strs = m.strs[:0]
-	m.path.segs = m.path.segs[:0]
 	m.schemaEnd = 0
 	defer func() { m.res, m.src = nil, nil }()
 
@@ -107,7 +107,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	}
 	p := s.plan
 	if p.input != nil {
-		p.input.check.run(doc, &m.path, m, false)
+		p.input.check.check(doc, &m.walk, m, false)
 		if p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32)) {
 			p.input.fullPass(doc, m, false)
 		}
@@ -121,8 +121,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 
 	if p.output != nil && !rejecting(res.Failures) {
 		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
-			m.path.segs = m.path.segs[:0]
-			p.output.check.run(outDoc, &m.path, m, true)
+			p.output.check.check(outDoc, &m.walk, m, true)
 			if !p.output.covered {
 				p.output.fullPass(outDoc, m, true)
 			}
@@ -251,7 +250,7 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 	if doc.Type() != fastjson.TypeObject {
 		return nil, "payload is " + fromKindName(doc) + ", expected a JSON object"
 	}
-	if d := m.structure(doc, 1, s.opts.MaxDepth); d != "" {
+	if d := m.shape.check(doc, s.opts.MaxDepth); d != "" {
 		return nil, d
 	}
 	return doc, ""
@@ -308,57 +307,85 @@ func jsonErrorDetail(err error, n int) string {
 	return "invalid JSON: " + strings.TrimPrefix(b.String(), "cannot parse JSON: ")
 }
 
-// structure checks nesting depth and duplicate keys.
-func (m *Mapper) structure(v *fastjson.Value, depth, maxDepth int) string {
-	if depth > maxDepth {
-		return "nested deeper than " + strconv.Itoa(maxDepth) + " levels"
+// shapeWalker checks nesting depth and duplicate keys. Its visit function
+// is built once and reused, so that the walk allocates nothing.
+type shapeWalker struct {
+	maxDepth int
+	depth    int
+	detail   string
+	keys     []string // keys of the objects being walked
+	bases    []int    // where each object's keys start in keys
+	seen     []map[string]struct{}
+	visit    func(key []byte, v *fastjson.Value)
+}
+
+func (w *shapeWalker) check(doc *fastjson.Value, maxDepth int) string {
+	if w.visit == nil {
+		w.visit = w.visitProperty
 	}
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		var detail string
-		base := len(m.strs)
-		var seen map[string]struct{}
-		if o.Len() > 32 {
-			seen = make(map[string]struct{}, o.Len())
-		}
-		o.Visit(func(k []byte, fv *fastjson.Value) {
-			if detail != "" {
-				return
-			}
-			key := b2s(k)
-			if seen != nil {
-				if _, dup := seen[key]; dup {
-					detail = "duplicate key " + quoteShort(key)
-					return
-				}
-				seen[key] = struct{}{}
-			} else {
-				for _, s := range m.strs[base:] {
-					if s == key {
-						detail = "duplicate key " + quoteShort(key)
-						return
-					}
-				}
-				m.strs = append(m.strs, key)
-			}
-			if t := fv.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
-				detail = m.structure(fv, depth+1, maxDepth)
-			}
-		})
-		m.strs = m.strs[:base]
-		return detail
-	case fastjson.TypeArray:
+	w.maxDepth, w.depth, w.detail = maxDepth, 0, ""
+	w.keys, w.bases, w.seen = w.keys[:0], w.bases[:0], w.seen[:0]
+	w.value(doc)
+	d := w.detail
+	w.detail = ""
+	clear(w.keys[:cap(w.keys)])
+	return d
+}
+
+func (w *shapeWalker) value(v *fastjson.Value) {
+	t := v.Type()
+	if t != fastjson.TypeObject && t != fastjson.TypeArray {
+		return
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > w.maxDepth {
+		w.detail = "nested deeper than " + strconv.Itoa(w.maxDepth) + " levels"
+		return
+	}
+	if t == fastjson.TypeArray {
 		a, _ := v.Array()
 		for _, it := range a {
-			if t := it.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
-				if d := m.structure(it, depth+1, maxDepth); d != "" {
-					return d
-				}
+			if w.value(it); w.detail != "" {
+				return
 			}
 		}
+		return
 	}
-	return ""
+	o, _ := v.Object()
+	var seen map[string]struct{}
+	if o.Len() > 32 {
+		seen = make(map[string]struct{}, o.Len())
+	}
+	w.bases = append(w.bases, len(w.keys))
+	w.seen = append(w.seen, seen)
+	o.Visit(w.visit)
+	w.keys = w.keys[:w.bases[len(w.bases)-1]]
+	w.bases = w.bases[:len(w.bases)-1]
+	w.seen = w.seen[:len(w.seen)-1]
+}
+
+func (w *shapeWalker) visitProperty(k []byte, fv *fastjson.Value) {
+	if w.detail != "" {
+		return
+	}
+	key := b2s(k)
+	if seen := w.seen[len(w.seen)-1]; seen != nil {
+		if _, dup := seen[key]; dup {
+			w.detail = "duplicate key " + quoteShort(key)
+			return
+		}
+		seen[key] = struct{}{}
+	} else {
+		for _, s := range w.keys[w.bases[len(w.bases)-1]:] {
+			if s == key {
+				w.detail = "duplicate key " + quoteShort(key)
+				return
+			}
+		}
+		w.keys = append(w.keys, key)
+	}
+	w.value(fv)
 }
 
 // lookup follows p from ctx. It returns the value (nil when absent) and,

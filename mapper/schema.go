@@ -1,7 +1,6 @@
 package mapper
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -271,14 +270,12 @@ func valueType(v *fastjson.Value) jsonType {
 	case fastjson.TypeObject:
 		return tObject
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		raw := v.MarshalTo(buf[:0])
-		if bytes.IndexAny(raw, ".eE") < 0 {
+		if _, err := v.Int64(); err == nil {
 			return tNumber | tInteger
 		}
-		// Decide exactly, as jsonschema/v5 does: 1.0 is an integer,
+		// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
 		// 1.0000000000000001 is not.
-		if r, ok := new(big.Rat).SetString(string(raw)); ok && r.IsInt() {
+		if r, ok := new(big.Rat).SetString(v.String()); ok && r.IsInt() {
 			return tNumber | tInteger
 		}
 		return tNumber
@@ -298,8 +295,10 @@ func cmpBound(v *fastjson.Value, f, bound float64, exact *big.Rat) int {
 	if exact == nil {
 		return 0
 	}
-	var buf [32]byte
-	r, ok := new(big.Rat).SetString(string(v.MarshalTo(buf[:0])))
+	if n, err := v.Int64(); err == nil && exact.IsInt() && exact.Num().IsInt64() && n < 1<<53 && n > -1<<53 {
+		return big.NewInt(n).Cmp(exact.Num())
+	}
+	r, ok := new(big.Rat).SetString(v.String())
 	if !ok {
 		return 0
 	}
@@ -400,20 +399,68 @@ type failureSink interface {
 	fail(reason Reason, field, detail string)
 }
 
-// run checks v against n, reporting every failure to sink.
-func (n *checkNode) run(v *fastjson.Value, p *pathStack, sink failureSink, output bool) {
-	reason := func(r Reason) Reason {
-		if output {
-			return ReasonOutputInvalid
-		}
-		return r
+// walker carries the state of a check walk. Its visit function is built
+// once and reused, so that walking objects allocates nothing.
+type walker struct {
+	p      pathStack
+	sink   failureSink
+	output bool
+	stack  []*checkNode
+	visit  func(key []byte, v *fastjson.Value)
+}
+
+func (w *walker) start(sink failureSink, output bool) {
+	w.p.segs = w.p.segs[:0]
+	w.stack = w.stack[:0]
+	w.sink, w.output = sink, output
+	if w.visit == nil {
+		w.visit = w.visitProperty
 	}
+}
+
+func (w *walker) visitProperty(key []byte, fv *fastjson.Value) {
+	n := w.stack[len(w.stack)-1]
+	k := b2s(key)
+	if pn := n.prop(k); pn != nil {
+		w.p.push(k)
+		pn.run(fv, w)
+		w.p.pop()
+		return
+	}
+	if n.noAdditonal {
+		w.sink.fail(w.reason(ReasonUnexpectedField), w.p.child(k), "property not in the contract")
+		return
+	}
+	if n.additional != nil {
+		w.p.push(k)
+		n.additional.run(fv, w)
+		w.p.pop()
+	}
+}
+
+func (w *walker) reason(r Reason) Reason {
+	if w.output {
+		return ReasonOutputInvalid
+	}
+	return r
+}
+
+// check runs the checks of n over doc, reporting to sink.
+func (n *checkNode) check(doc *fastjson.Value, w *walker, sink failureSink, output bool) {
+	w.start(sink, output)
+	n.run(doc, w)
+	w.sink = nil
+}
+
+// run checks v against n, reporting every failure to the walker's sink.
+func (n *checkNode) run(v *fastjson.Value, w *walker) {
+	p, sink, reason := &w.p, w.sink, w.reason
 	if n.alwaysFalse {
 		sink.fail(reason(ReasonUnexpectedField), p.String(), "not allowed by the schema")
 		return
 	}
 	for _, sub := range n.allOf {
-		sub.run(v, p, sink, output)
+		sub.run(v, w)
 	}
 	vt := valueType(v)
 	if n.types != 0 && n.types&vt == 0 {
@@ -480,7 +527,7 @@ func (n *checkNode) run(v *fastjson.Value, p *pathStack, sink failureSink, outpu
 		if n.items != nil {
 			p.push("[]")
 			for _, it := range a {
-				n.items.run(it, p, sink, output)
+				n.items.run(it, w)
 			}
 			p.pop()
 		}
@@ -497,24 +544,9 @@ func (n *checkNode) run(v *fastjson.Value, p *pathStack, sink failureSink, outpu
 				sink.fail(reason(ReasonMissingField), p.child(r), "required property is absent")
 			}
 		}
-		o.Visit(func(key []byte, fv *fastjson.Value) {
-			k := b2s(key)
-			if pn := n.prop(k); pn != nil {
-				p.push(k)
-				pn.run(fv, p, sink, output)
-				p.pop()
-				return
-			}
-			if n.noAdditonal {
-				sink.fail(reason(ReasonUnexpectedField), p.child(k), "property not in the contract")
-				return
-			}
-			if n.additional != nil {
-				p.push(k)
-				n.additional.run(fv, p, sink, output)
-				p.pop()
-			}
-		})
+		w.stack = append(w.stack, n)
+		o.Visit(w.visit)
+		w.stack = w.stack[:len(w.stack)-1]
 	}
 }
 
