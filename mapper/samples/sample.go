@@ -332,3 +332,30 @@ func Read(dir, source, category string) ([]Sample, error) {
 	}
 	return ss, err
 }
+
+// ReadDir reads every sample of a samples directory, file by file in path
+// order (so the first record of each category comes first in it).
+func ReadDir(dir string) ([]Sample, error) {
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotSamples, dir)
+		}
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	var out []Sample
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".") || !strings.HasSuffix(d.Name(), ".jsonl") {
+			return nil
+		}
+		ss, err := ReadFile(p)
+		out = append(out, ss...)
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("read samples %s: %w", dir, err)
+	}
+	return out, nil
+}
