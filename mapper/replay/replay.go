@@ -68,6 +68,10 @@ type Options struct {
 	// weigh samples when estimating mapped ratios; nil weighs every sample
 	// the same.
 	Counts map[string]samples.SourceCounts
+	// Each, when set, is called for every replayed sample with its index in
+	// the input, its verdict and the result the rules give now (valid only
+	// during the call).
+	Each func(i int, v Verdict, after *mapper.Result)
 }
 
 // Row is the replay of one source and category.
@@ -241,6 +245,9 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			row.NewlyFailing++
 			a.s.NewlyFailing++
 			rep.NewlyFailing++
+		}
+		if opts.Each != nil {
+			opts.Each(i, v, &res)
 		}
 		w := weight(smp, opts.Counts, kept[k])
 		a.w += w
