@@ -202,10 +202,7 @@ func TestReplayOneSource(t *testing.T) {
 		{Source: "b", Category: "malformed_payload", Outcome: mapper.OutcomeRejected, PayloadBase64: []byte("x")},
 		{Source: "", Category: "unknown_source", Outcome: mapper.OutcomeRejected, PayloadOmitted: "no source"},
 	}
-	e, err := mapper.Load(t.TempDir(), t.TempDir(), mapper.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := loadEngine(t, "rules-v1")
 	r, err := Run(context.Background(), e, in, Options{Source: "b"})
 	if err != nil {
 		t.Fatal(err)
