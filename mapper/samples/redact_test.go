@@ -69,19 +69,28 @@ func FuzzRedactedSampleNeverHoldsTheValue(f *testing.F) {
 	f.Add("", "\u2028line\nbreak", "0000", "")
 	src := testSource(f)
 	f.Fuzz(func(t *testing.T, email, name, phone, state string) {
-		line := sampleLine(t, src, orderPayload(email, name, phone, state))
-		neutral := sampleLine(t, src, orderPayload("q@q.q", "Q", "1", state))
-		if !json.Valid(line) {
+		if line := sampleLine(t, src, orderPayload(email, name, phone, state)); !json.Valid(line) {
 			t.Fatalf("sample line is not JSON: %s", line)
 		}
-		for _, secret := range []string{email, name, phone, strings.TrimSpace(email), strings.ToLower(strings.TrimSpace(email))} {
-			if len(secret) < 4 || !maskable(secret) || bytes.Contains(neutral, []byte(secret)) {
-				continue // too short, or text the line holds anyway
-			}
-			esc, _ := json.Marshal(secret)
-			esc = esc[1 : len(esc)-1]
-			if bytes.Contains(line, []byte(secret)) || bytes.Contains(line, esc) {
-				t.Fatalf("redacted value %q found in the sample line:\n%s", secret, line)
+		neutral := sampleLine(t, src, orderPayload("q@q.q", "Q", "1", state))
+		// One redacted field at a time holds the value, so that a match can
+		// only come from that field.
+		payloads := map[string][]byte{
+			email: orderPayload(email, "Q", "1", state),
+			name:  orderPayload("q@q.q", name, "1", state),
+			phone: orderPayload("q@q.q", "Q", phone, state),
+		}
+		for secret, payload := range payloads {
+			line := sampleLine(t, src, payload)
+			for _, s := range []string{secret, strings.TrimSpace(secret), strings.ToLower(strings.TrimSpace(secret))} {
+				if len(s) < 4 || !maskable(s) || bytes.Contains(neutral, []byte(s)) {
+					continue // too short, or text the line holds anyway
+				}
+				esc, _ := json.Marshal(s)
+				esc = esc[1 : len(esc)-1]
+				if bytes.Contains(line, []byte(s)) || bytes.Contains(line, esc) {
+					t.Fatalf("redacted value %q found in the sample line:\n%s", s, line)
+				}
 			}
 		}
 	})
