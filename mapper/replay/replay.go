@@ -312,7 +312,7 @@ func weight(s *samples.Sample, counts map[string]samples.SourceCounts, kept int)
 		}
 	}
 	if s.Category != samples.CleanCategory {
-		if n := len(s.Categories()); n > 1 {
+		if n := distinctCategories(s.Failures); n > 1 {
 			w /= float64(n)
 		}
 	}
@@ -330,4 +330,23 @@ func newExample(s *samples.Sample, v Verdict, after View) Example {
 		Verdict: v, Ref: ref, Before: before, After: after,
 		Diff: udiff.Unified(fmt.Sprintf("rules v%d", before.RulesVersion), fmt.Sprintf("rules v%d", after.RulesVersion), bt, at),
 	}
+}
+
+// distinctCategories counts the distinct categories among failures without
+// allocating (a record has few failures).
+func distinctCategories(fs []mapper.Failure) int {
+	n := 0
+	for i, f := range fs {
+		dup := false
+		for _, g := range fs[:i] {
+			if g.Reason == f.Reason && g.Field == f.Field {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			n++
+		}
+	}
+	return n
 }
