@@ -222,27 +222,23 @@ func prettyMarked(w io.Writer, doc []byte, marks map[string][]string, found map[
 		n     int
 	}
 	var stack []frame
-	indent := func() { out.WriteString(strings.Repeat("  ", len(stack))) }
+	var pending string // the mark of the current line, written at its end
+	endLine := func(comma bool) {
+		if comma {
+			out.WriteByte(',')
+		}
+		out.WriteString(pending)
+		pending = ""
+		out.WriteByte('\n')
+		out.WriteString(strings.Repeat("  ", len(stack)))
+	}
 	mark := func(path string) {
 		if r, ok := marks[path]; ok {
 			found[path] = true
-			fmt.Fprintf(&out, "  <-- %s", strings.Join(r, ", "))
+			pending = "  <-- " + strings.Join(r, ", ")
 		}
 	}
 	var key string
-	valuePath := func() string {
-		if len(stack) == 0 {
-			return ""
-		}
-		top := stack[len(stack)-1]
-		if top.array {
-			return top.path + "[]"
-		}
-		if top.path == "" {
-			return key
-		}
-		return top.path + "." + key
-	}
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -255,21 +251,18 @@ func prettyMarked(w io.Writer, doc []byte, marks map[string][]string, found map[
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			if top.n > 0 {
-				out.WriteByte('\n')
-				indent()
+				endLine(false)
 			}
 			out.WriteRune(rune(d))
 			continue
 		}
+		path := ""
 		if len(stack) > 0 {
 			top := &stack[len(stack)-1]
 			if !top.array {
 				if s, ok := tok.(string); ok && top.n%2 == 0 {
-					if top.n > 0 {
-						out.WriteByte(',')
-					}
-					out.WriteByte('\n')
-					indent()
+					// A key.
+					endLine(top.n > 0)
 					b, _ := json.Marshal(s)
 					out.Write(b)
 					out.WriteString(": ")
@@ -278,31 +271,30 @@ func prettyMarked(w io.Writer, doc []byte, marks map[string][]string, found map[
 					continue
 				}
 				top.n++
-			} else {
-				if top.n > 0 {
-					out.WriteByte(',')
+				path = key
+				if top.path != "" {
+					path = top.path + "." + key
 				}
-				out.WriteByte('\n')
-				indent()
+			} else {
+				endLine(top.n > 0)
 				top.n++
+				path = top.path + "[]"
 			}
 		}
-		path := valuePath()
-		switch v := tok.(type) {
-		case json.Delim:
-			out.WriteRune(rune(v))
+		if d, ok := tok.(json.Delim); ok {
+			out.WriteRune(rune(d))
 			mark(path)
-			stack = append(stack, frame{array: v == '[', path: path})
+			stack = append(stack, frame{array: d == '[', path: path})
 			continue
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				return err
-			}
-			out.Write(b)
 		}
+		b, err := json.Marshal(tok)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
 		mark(path)
 	}
+	out.WriteString(pending)
 	out.WriteByte('\n')
 	_, err := w.Write(out.Bytes())
 	return err
@@ -372,7 +364,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					return exitFailure
 				}
 				stats := st.Stats()
-				fmt.Fprintf(e.stdout, "mapped %d payloads from %d files with %s rules v%d; kept %d samples in %s\n",
+				fmt.Fprintf(e.stdout, "mapped %d payloads from %d files with %s rules v%d; kept %d of them as samples in %s\n",
 					len(payloads), len(files), src.Name(), src.Version(), stats.Kept-stats.TooLarge, *sf.dir)
 				keys := make([]string, 0, len(counts))
 				for k := range counts {

@@ -76,7 +76,7 @@ func TestSamplesShowMarksTheFailingField(t *testing.T) {
 		category string
 		want     []string
 	}{
-		{"present field is marked on its line", "unknown_enum:state", []string{`"state": "REFUNDED"  <-- unknown_enum`, "imported from payloads.jsonl:3", "rules v1"}},
+		{"present field is marked on its line", "unknown_enum:state", []string{`"state": "REFUNDED",  <-- unknown_enum`, "imported from payloads.jsonl:3", "rules v1"}},
 		{"absent field is listed", "missing_field:customer.email", []string{"not in payload: customer.email (missing_field)"}},
 		{"non-JSON payload is quoted", "malformed_payload", []string{"payload (not JSON)"}},
 	}
