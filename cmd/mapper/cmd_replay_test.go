@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,12 +86,61 @@ func TestReplayUsage(t *testing.T) {
 // the embedded broker, replays them with fixed rules and --redrive, and
 // reads the input topic back.
 func TestReplayRedrivesWhatMapsNow(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "shop.orders", "shop.orders.dlq"))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	addr := c.ListenAddrs()[0]
+	targets := map[string]string{"kfake": c.ListenAddrs()[0]}
+	if addr := os.Getenv("MAPPER_TEST_KAFKA"); addr != "" {
+		targets["kafka"] = addr
+	}
+	for name, addr := range targets {
+		t.Run(name, func(t *testing.T) { testRedrive(t, addr) })
+	}
+}
+
+// createTestTopic creates a two-partition topic with a unique name.
+func createTestTopic(t *testing.T, addr, prefix string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	name := fmt.Sprintf("%s-%x", prefix, b)
+	conn, err := kafka.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if err := cc.CreateTopics(kafka.TopicConfig{Topic: name, NumPartitions: 2, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A real broker creates topics asynchronously: wait for both leaders.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ps, err := conn.ReadPartitions(name)
+		ready := err == nil && len(ps) == 2
+		for _, p := range ps {
+			ready = ready && p.Leader.Host != ""
+		}
+		if ready {
+			return name
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s not ready: %v %+v", name, err, ps)
+		}
+	}
+}
+
+func testRedrive(t *testing.T, addr string) {
+	input, dlqTopic := createTestTopic(t, addr, "shop.orders"), createTestTopic(t, addr, "shop.orders.dlq")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -110,20 +162,20 @@ func TestReplayRedrivesWhatMapsNow(t *testing.T) {
 				{Key: dlq.HeaderRulesVersion, Value: []byte("1")},
 				{Key: dlq.HeaderOutcome, Value: []byte("rejected")},
 				{Key: dlq.HeaderFailure, Value: []byte(p.failure)},
-				{Key: dlq.HeaderOriginTopic, Value: []byte("shop.orders")},
+				{Key: dlq.HeaderOriginTopic, Value: []byte(input)},
 				{Key: dlq.HeaderOriginPartition, Value: []byte(strconv.Itoa(p.partition))},
 				{Key: dlq.HeaderOriginOffset, Value: []byte(strconv.Itoa(40 + i))},
 				{Key: dlq.HeaderFailureDetail, Value: []byte("detail")},
 			},
 		})
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "shop.orders.dlq", Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: dlqTopic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
 
-	args := append([]string{"replay", "--from-topic", "shop.orders.dlq", "--redrive"}, rulesArgs("rules-v2-fixed")...)
+	args := append([]string{"replay", "--from-topic", dlqTopic, "--redrive"}, rulesArgs("rules-v2-fixed")...)
 	code, out, errOut := runMapperCLI(t, map[string]string{"MAPPER_BROKERS": addr}, args...)
 	if code != exitOK {
 		t.Fatalf("replay --redrive: exit %d\n%s%s", code, out, errOut)
@@ -134,8 +186,8 @@ func TestReplayRedrivesWhatMapsNow(t *testing.T) {
 
 	got := map[string]kafka.Message{}
 	for _, p := range []int{0, 1} {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: "shop.orders", Partition: p, MaxWait: 100 * time.Millisecond})
-		conn, err := kafka.DialLeader(ctx, "tcp", addr, "shop.orders", p)
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: input, Partition: p, MaxWait: 100 * time.Millisecond})
+		conn, err := kafka.DialLeader(ctx, "tcp", addr, input, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +220,7 @@ func TestReplayRedrivesWhatMapsNow(t *testing.T) {
 		for _, h := range m.Headers {
 			keys = append(keys, h.Key+"="+string(h.Value))
 		}
-		if len(keys) != 2 || keys[0] != fmt.Sprint("trace=t", i) || !strings.HasPrefix(keys[1], dlq.HeaderRedrivenFrom+"=shop.orders.dlq/") {
+		if len(keys) != 2 || keys[0] != fmt.Sprint("trace=t", i) || !strings.HasPrefix(keys[1], dlq.HeaderRedrivenFrom+"="+dlqTopic+"/") {
 			t.Errorf("k%d headers %v, want the original ones and %s", i, keys, dlq.HeaderRedrivenFrom)
 		}
 	}

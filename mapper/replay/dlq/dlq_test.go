@@ -2,7 +2,10 @@ package dlq
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"net"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -13,16 +16,60 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 )
 
-// startBroker starts the embedded Kafka-protocol broker on a loopback port
-// with the given topics (2 partitions each) and returns its address.
-func startBroker(t *testing.T, topics ...string) string {
+// brokers returns the brokers to test against: the embedded Kafka-protocol
+// broker on a loopback port, and a real Kafka when MAPPER_TEST_KAFKA is set.
+func brokers(t *testing.T) map[string]string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topics...))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	out := map[string]string{"kfake": c.ListenAddrs()[0]}
+	if addr := os.Getenv("MAPPER_TEST_KAFKA"); addr != "" {
+		out["kafka"] = addr
+	}
+	return out
+}
+
+// createTopic creates a topic of two partitions with a unique name, so
+// tests sharing a real broker do not see each other's records.
+func createTopic(t *testing.T, addr, prefix string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	name := fmt.Sprintf("%s-%x", prefix, b)
+	conn, err := kafka.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if err := cc.CreateTopics(kafka.TopicConfig{Topic: name, NumPartitions: 2, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A real broker creates topics asynchronously: wait for both leaders.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ps, err := conn.ReadPartitions(name)
+		ready := err == nil && len(ps) == 2
+		for _, p := range ps {
+			ready = ready && p.Leader.Host != ""
+		}
+		if ready {
+			return name
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s not ready: %v %+v", name, err, ps)
+		}
+	}
 }
 
 var base = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -82,12 +129,18 @@ func TestParseSplitsOriginalAndWorkerHeaders(t *testing.T) {
 }
 
 func TestReadIsBounded(t *testing.T) {
-	addr := startBroker(t, "dlq")
+	for name, addr := range brokers(t) {
+		t.Run(name, func(t *testing.T) { testReadIsBounded(t, addr) })
+	}
+}
+
+func testReadIsBounded(t *testing.T, addr string) {
+	topic := createTopic(t, addr, "dlq")
 	var msgs []kafka.Message
 	for i := 0; i < 10; i++ {
 		msgs = append(msgs, deadLetter(i, "missing_field:id", "absent"))
 	}
-	produce(t, addr, "dlq", msgs...)
+	produce(t, addr, topic, msgs...)
 	tests := []struct {
 		name   string
 		bounds Bounds
@@ -104,7 +157,7 @@ func TestReadIsBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			recs, err := Read(ctx, Config{Brokers: []string{addr}, Topic: "dlq", Bounds: tt.bounds})
+			recs, err := Read(ctx, Config{Brokers: []string{addr}, Topic: topic, Bounds: tt.bounds})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +174,7 @@ func TestReadIsBounded(t *testing.T) {
 }
 
 func TestReadMissingTopicFails(t *testing.T) {
-	addr := startBroker(t, "dlq")
+	addr := brokers(t)["kfake"]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := Read(ctx, Config{Brokers: []string{addr}, Topic: "nope"}); err == nil {
