@@ -28,7 +28,9 @@
 // Every file is replaced whole: written to a temporary file in the same
 // directory, synced, then renamed. A reader, or a process killed at any
 // moment, sees either the old file or the new one; Open removes temporary
-// files a killed writer left. Files are 0600 and directories 0700. The
+// files a killed writer left, and moves a category file it cannot read
+// (edited by hand, say) aside to <file>.unreadable, reporting it through
+// Config.OnError, rather than refusing to start or overwriting it. Files are 0600 and directories 0700. The
 // store is bounded: K lines per category, Config.MaxSampleBytes per
 // payload, Config.MaxCategories per source and Config.MaxBytes in total (at
 // that cap files keep only the samples that fit, first record first).

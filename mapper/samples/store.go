@@ -281,7 +281,16 @@ func (s *Store) restore() error {
 		}
 		lines, first, err := readLines(p)
 		if err != nil {
-			return fmt.Errorf("samples: %w", err)
+			// Not a file this store wrote whole (it was edited, or cut
+			// by a full disk): keep it aside rather than refuse to start
+			// or overwrite it.
+			aside := p + ".unreadable"
+			if rerr := os.Rename(p, aside); rerr != nil {
+				return fmt.Errorf("samples: %w (and cannot move it aside: %v)", err, rerr)
+			}
+			s.fail(fmt.Errorf("samples: %w; moved to %s", err, aside))
+			s.err = nil
+			return nil
 		}
 		if len(lines) == 0 {
 			return nil

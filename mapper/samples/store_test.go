@@ -339,3 +339,25 @@ func TestListMissingDirectory(t *testing.T) {
 		t.Fatal("List created the directory")
 	}
 }
+
+func TestOpenMovesAnUnreadableFileAside(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "orders", "unknown_enum", "status.jsonl")
+	if err := os.MkdirAll(filepath.Dir(bad), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("{\"source\":\"orders\",\"category\":\"unknown_enum:status\"}\n{not json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var reported []error
+	s := openTest(t, Config{Dir: dir, OnError: func(err error) { reported = append(reported, err) }})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "status.jsonl:2") {
+		t.Errorf("reported %v, want the file and line", reported)
+	}
+	if _, err := os.Stat(bad + ".unreadable"); err != nil {
+		t.Errorf("the unreadable file was not kept aside: %v", err)
+	}
+}
