@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -359,5 +360,52 @@ func TestOpenMovesAnUnreadableFileAside(t *testing.T) {
 	}
 	if _, err := os.Stat(bad + ".unreadable"); err != nil {
 		t.Errorf("the unreadable file was not kept aside: %v", err)
+	}
+}
+
+func TestConcurrentObserveWhileReading(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, Config{Dir: dir, PerCategory: 5, FlushInterval: time.Millisecond})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				f := mapper.Failure{Reason: mapper.ReasonUnexpectedField, Field: fmt.Sprint("f", i%3)}
+				s.Observe(&mapper.Origin{Offset: int64(i)}, nil, nil, rejected(f), 0)
+			}
+		}()
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		for i := 0; i < 50; i++ {
+			if _, err := List(dir); err != nil {
+				readErr <- err
+				return
+			}
+		}
+		readErr <- nil
+	}()
+	wg.Wait()
+	if err := <-readErr; err != nil {
+		t.Fatalf("List while writing: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen uint64
+	for _, c := range list {
+		seen += c.Seen
+		if c.Kept != 5 {
+			t.Errorf("%s kept %d, want 5", c.Category, c.Kept)
+		}
+	}
+	if seen != 2000 || s.Stats().Records != 2000 {
+		t.Errorf("seen %d records (stats %+v), want 2000", seen, s.Stats())
 	}
 }
