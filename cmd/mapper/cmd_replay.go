@@ -2,20 +2,166 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/replay"
+	"github.com/mapperhq/mapper/mapper/replay/dlq"
+	"github.com/mapperhq/mapper/mapper/samples"
 )
 
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay",
-		short: "(not built yet)",
+		usage: "replay [--samples DIR] [--rules DIR] [--source NAME] [--json] [--show N] | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
+		long: `
+Runs every kept sample through the rules in --rules and reports, per source and
+category: samples, now mapped, still failing the same way, failing differently,
+and newly failing (a regression: a record delivered before, clean samples
+included, that is rejected now); plus each source's mapped ratio before and
+after against its objective. Exit status 1 when anything is newly failing, so a
+CI job can gate rule changes; 0 otherwise.
+
+With --from-topic the records come from a dead-letter topic instead, read from
+--start-offset/--since up to --end-offset/--until (and never past the end
+offsets when the read starts). With --redrive, the ones that map now are
+re-published to the input topic they came from (original key, value and
+headers, plus mapper.redriven_from), for the running worker to deliver.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(context.Context, []string) int {
-				fmt.Fprintln(e.stderr, "mapper replay: not built yet")
-				return exitFailure
+			rd := declareRuleDirs(fs, e)
+			dir := declareSamplesDir(fs, e)
+			source := stringFlag(fs, e, "source", "", "replay only this source's samples")
+			asJSON := boolFlag(fs, e, "json", false, "print the report as JSON")
+			show := intFlag(fs, e, "show", 0, "print N examples per changed category, with the diff of before and after")
+			fromTopic := stringFlag(fs, e, "from-topic", "", "replay the records of this dead-letter topic instead of the samples")
+			brokers := stringFlag(fs, e, "brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated (with --from-topic)")
+			since := stringFlag(fs, e, "since", "", "with --from-topic: skip records dead-lettered before this time (RFC 3339, or a duration ago like 24h)")
+			until := stringFlag(fs, e, "until", "", "with --from-topic: stop at records dead-lettered after this time (RFC 3339, or a duration ago)")
+			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
+			endOffset := intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end")
+			redrive := boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic")
+			return func(ctx context.Context, args []string) int {
+				if len(args) > 0 {
+					fmt.Fprintf(e.stderr, "mapper replay: unexpected argument %q\n", args[0])
+					return exitUsage
+				}
+				if *show < 0 {
+					fmt.Fprintln(e.stderr, "mapper replay: --show must not be negative")
+					return exitUsage
+				}
+				if *fromTopic == "" && (*redrive || *since != "" || *until != "" || *startOffset != 0 || *endOffset != 0) {
+					fmt.Fprintln(e.stderr, "mapper replay: --redrive, --since, --until, --start-offset and --end-offset need --from-topic")
+					return exitUsage
+				}
+				eng, err := mapper.Load(*rd.rules, *rd.schemas, mapper.Options{})
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+					return exitFailure
+				}
+				if *source != "" && eng.Source(*source) == nil {
+					fmt.Fprintf(e.stderr, "mapper replay: no source %q in %s (sources: %s)\n", *source, *rd.rules, sourceNames(eng))
+					return exitFailure
+				}
+				opts := replay.Options{Source: *source, Show: *show}
+				var in []samples.Sample
+				var recs []dlq.Record
+				if *fromTopic != "" {
+					now := time.Now()
+					b := dlq.Bounds{StartOffset: int64(*startOffset), EndOffset: int64(*endOffset)}
+					if b.Since, err = parseWhen(*since, now); err == nil {
+						b.Until, err = parseWhen(*until, now)
+					}
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+						return exitUsage
+					}
+					recs, err = dlq.Read(ctx, dlq.Config{Brokers: splitList(*brokers), Topic: *fromTopic, Bounds: b})
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+						return exitFailure
+					}
+					for i := range recs {
+						in = append(in, recs[i].Sample())
+					}
+					fmt.Fprintf(e.stderr, "mapper replay: read %d records of %s (%s)\n", len(recs), *fromTopic, dlq.Summary(recs))
+				} else {
+					in, err = samples.ReadDir(*dir)
+					if err == nil {
+						opts.Counts, err = samples.Counts(*dir)
+					}
+					if err != nil {
+						if errors.Is(err, samples.ErrNotSamples) {
+							fmt.Fprintf(e.stderr, "mapper replay: no samples in %s: run `mapper demo` or `mapper run` to keep some, or `mapper samples add`\n", *dir)
+						} else {
+							fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+						}
+						return exitFailure
+					}
+				}
+				var redo []dlq.Record
+				if *redrive {
+					opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
+						if after.Outcome.Delivered() {
+							redo = append(redo, recs[i])
+						}
+					}
+				}
+				rep, err := replay.Run(ctx, eng, in, opts)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+					return exitFailure
+				}
+				if *asJSON {
+					err = rep.WriteJSON(e.stdout)
+				} else {
+					err = rep.WriteText(e.stdout)
+				}
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+					return exitFailure
+				}
+				if *redrive {
+					if err := dlq.Redrive(ctx, dlq.RedriveConfig{Brokers: splitList(*brokers)}, redo); err != nil {
+						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+						return exitFailure
+					}
+					fmt.Fprintf(e.stderr, "mapper replay: redrove %d of %d records to their origin topics\n", len(redo), len(recs))
+				}
+				if rep.Regressed() {
+					return exitFailure
+				}
+				return exitOK
 			}
 		},
 	}
+}
+
+// parseWhen reads a time flag: RFC 3339, or a duration meaning that long
+// before now. Empty is the zero time.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-01-02T15:04:05Z) nor a duration ago (24h)", s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

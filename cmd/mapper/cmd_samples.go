@@ -1,21 +1,433 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/samples"
 )
 
 func samplesCommand() command {
 	return command{
 		name:  "samples",
-		usage: "samples",
-		short: "(not built yet)",
+		usage: "samples [--samples DIR] [--json] | samples show --source NAME --category REASON[:FIELD] [-n N] | samples add --source NAME FILE...",
+		short: "list, show and import kept samples by source and failure category",
+		long: `
+With no subcommand, lists every source and category of the samples directory:
+records seen, samples kept, first and last seen.
+
+  mapper samples show --source orders --category unknown_enum:status
+      prints the samples of one category, payload pretty-printed with the
+      failing field marked (<-- reason). --category clean shows clean samples.
+
+  mapper samples add --source orders dump.jsonl ticket-4711.json
+      maps payloads captured elsewhere (one JSON payload per *.json file, one
+      per line in JSON-lines files) with today's rules and keeps them as
+      samples of their categories, so that replay covers them.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(context.Context, []string) int {
-				fmt.Fprintln(e.stderr, "mapper samples: not built yet")
-				return exitFailure
+			dir := declareSamplesDir(fs, e)
+			asJSON := boolFlag(fs, e, "json", false, "print JSON instead of a table")
+			return func(ctx context.Context, args []string) int {
+				if len(args) > 0 {
+					switch args[0] {
+					case "show":
+						return runCommandArgs(ctx, samplesShowCommand(*dir), e, args[1:])
+					case "add":
+						return runCommandArgs(ctx, samplesAddCommand(*dir), e, args[1:])
+					}
+					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show or add)\n", args[0])
+					return exitUsage
+				}
+				return listSamples(e, *dir, *asJSON)
 			}
 		},
 	}
+}
+
+func listSamples(e *env, dir string, asJSON bool) int {
+	list, err := samples.List(dir)
+	if err != nil {
+		if errors.Is(err, samples.ErrNotSamples) {
+			fmt.Fprintf(e.stderr, "mapper samples: no samples in %s yet: run `mapper demo` or `mapper run` (they keep samples there), or `mapper samples add`\n", dir)
+		} else {
+			fmt.Fprintf(e.stderr, "mapper samples: %v\n", err)
+		}
+		return exitFailure
+	}
+	if asJSON {
+		if list == nil {
+			list = []samples.CategoryInfo{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(list); err != nil {
+			fmt.Fprintf(e.stderr, "mapper samples: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(e.stdout, "no samples in %s\n", dir)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tCATEGORY\tSEEN\tKEPT\tFIRST SEEN\tLAST SEEN")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", displaySource(c.Source), c.Category, seenText(c.Seen), c.Kept, timeText(c.FirstSeen), timeText(c.LastSeen))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func displaySource(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func seenText(n uint64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func samplesShowCommand(dir string) command {
+	return command{
+		name:  "samples show",
+		usage: "samples show --source NAME --category REASON[:FIELD] [-n N] [--json]",
+		long:  "Prints the samples of one source and category, payload pretty-printed with the failing fields marked.",
+		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
+			d := fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)")
+			source := fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)")
+			category := fs.String("category", "", "the category: reason or reason:field as `mapper samples` lists it, or clean (required)")
+			n := fs.Int("n", 0, "show at most N samples (0: all)")
+			asJSON := fs.Bool("json", false, "print the samples as JSON lines, as stored")
+			return func(ctx context.Context, args []string) int {
+				if *category == "" || len(args) > 0 {
+					fmt.Fprintln(e.stderr, "mapper samples show: --category is required and no argument is taken")
+					fs.Usage()
+					return exitUsage
+				}
+				ss, err := samples.Read(*d, *source, *category)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
+					return exitFailure
+				}
+				if len(ss) == 0 {
+					fmt.Fprintf(e.stderr, "mapper samples show: no samples of source %q category %q in %s; `mapper samples --samples %s` lists what there is\n", *source, *category, *d, *d)
+					return exitFailure
+				}
+				if *n > 0 && len(ss) > *n {
+					ss = ss[:*n]
+				}
+				for i := range ss {
+					if *asJSON {
+						b, err := json.Marshal(&ss[i])
+						if err != nil {
+							fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
+							return exitFailure
+						}
+						fmt.Fprintf(e.stdout, "%s\n", b)
+						continue
+					}
+					if i > 0 {
+						fmt.Fprintln(e.stdout)
+					}
+					printSample(e.stdout, i+1, &ss[i])
+				}
+				return exitOK
+			}
+		},
+	}
+}
+
+// printSample prints one sample for a reader: where it came from, its
+// failures, and its payload with the failing fields marked.
+func printSample(w io.Writer, n int, s *samples.Sample) {
+	where := fmt.Sprintf("%s/%d@%d", s.Topic, s.Partition, s.Offset)
+	if s.Imported != "" {
+		where = "imported from " + s.Imported
+	}
+	fmt.Fprintf(w, "#%d  %s  %s  rules v%d  captured %s\n", n, s.Outcome, where, s.RulesVersion, timeText(s.CapturedAt))
+	if len(s.Key) > 0 {
+		fmt.Fprintf(w, "key: %q\n", string(s.Key))
+	}
+	for _, h := range s.Headers {
+		fmt.Fprintf(w, "header %s: %q\n", h.Key, string(h.Value))
+	}
+	for _, f := range s.Failures {
+		fmt.Fprintf(w, "failure %s: %s\n", f.Category(), f.Detail)
+	}
+	switch {
+	case len(s.Payload) > 0:
+		marks := map[string][]string{}
+		for _, f := range s.Failures {
+			if f.Field != "" {
+				marks[f.Field] = append(marks[f.Field], string(f.Reason))
+			}
+		}
+		found := map[string]bool{}
+		if err := prettyMarked(w, s.Payload, marks, found); err != nil {
+			fmt.Fprintf(w, "%s\n", s.Payload)
+		}
+		var absent []string
+		for field, reasons := range marks {
+			if !found[field] {
+				absent = append(absent, fmt.Sprintf("%s (%s)", field, strings.Join(reasons, ", ")))
+			}
+		}
+		sort.Strings(absent)
+		for _, a := range absent {
+			fmt.Fprintf(w, "not in payload: %s\n", a)
+		}
+	case s.PayloadBase64 != nil:
+		fmt.Fprintf(w, "payload (not JSON): %q\n", s.PayloadBase64)
+	default:
+		fmt.Fprintf(w, "payload not kept: %s\n", s.PayloadOmitted)
+	}
+}
+
+// prettyMarked pretty-prints a JSON document keeping its key order, and
+// ends the line of every value whose normalised path ("a.b", "items[].sku")
+// is in marks with "  <-- reason". found records the paths it marked.
+func prettyMarked(w io.Writer, doc []byte, marks map[string][]string, found map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var out bytes.Buffer
+	type frame struct {
+		array bool
+		path  string
+		n     int
+	}
+	var stack []frame
+	var pending string // the mark of the current line, written at its end
+	endLine := func(comma bool) {
+		if comma {
+			out.WriteByte(',')
+		}
+		out.WriteString(pending)
+		pending = ""
+		out.WriteByte('\n')
+		out.WriteString(strings.Repeat("  ", len(stack)))
+	}
+	mark := func(path string) {
+		if r, ok := marks[path]; ok {
+			found[path] = true
+			pending = "  <-- " + strings.Join(r, ", ")
+		}
+	}
+	var key string
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if top.n > 0 {
+				endLine(false)
+			}
+			out.WriteRune(rune(d))
+			continue
+		}
+		path := ""
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if !top.array {
+				if s, ok := tok.(string); ok && top.n%2 == 0 {
+					// A key.
+					endLine(top.n > 0)
+					b, _ := json.Marshal(s)
+					out.Write(b)
+					out.WriteString(": ")
+					key = s
+					top.n++
+					continue
+				}
+				top.n++
+				path = key
+				if top.path != "" {
+					path = top.path + "." + key
+				}
+			} else {
+				endLine(top.n > 0)
+				top.n++
+				path = top.path + "[]"
+			}
+		}
+		if d, ok := tok.(json.Delim); ok {
+			out.WriteRune(rune(d))
+			mark(path)
+			stack = append(stack, frame{array: d == '[', path: path})
+			continue
+		}
+		b, err := json.Marshal(tok)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+		mark(path)
+	}
+	out.WriteString(pending)
+	out.WriteByte('\n')
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func samplesAddCommand(dir string) command {
+	return command{
+		name:  "samples add",
+		usage: "samples add --source NAME [--rules DIR] [--schemas DIR] FILE...",
+		long: `Maps payloads captured elsewhere with today's rules and keeps them as samples of
+their categories. A file holds one JSON payload, or one payload per line (JSON
+lines, or any *.jsonl file); a line that is not JSON is kept as a
+malformed_payload sample, not dropped. Each category keeps at most
+--samples-per-category samples (the first one, then a random sample).`,
+		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
+			rd := declareRuleDirs(fs, e)
+			sf := declareSampleFlags(fs, e)
+			if dir != "samples" {
+				*sf.dir = dir
+			}
+			source := fs.String("source", "", "the source whose rules map the payloads (required)")
+			return func(ctx context.Context, files []string) int {
+				if *source == "" || len(files) == 0 {
+					fmt.Fprintln(e.stderr, "mapper samples add: --source and at least one FILE are required")
+					fs.Usage()
+					return exitUsage
+				}
+				eng, err := mapper.Load(*rd.rules, *rd.schemas, mapper.Options{})
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+					return exitFailure
+				}
+				src := eng.Source(*source)
+				if src == nil {
+					fmt.Fprintf(e.stderr, "mapper samples add: no source %q in %s (sources: %s)\n", *source, *rd.rules, sourceNames(eng))
+					return exitFailure
+				}
+				var payloads []importedPayload
+				for _, f := range files {
+					ps, err := readPayloads(f)
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+						return exitFailure
+					}
+					payloads = append(payloads, ps...)
+				}
+				st, err := newSampleStore(e, *sf.dir, sf.options())
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+					return exitFailure
+				}
+				counts := map[string]int{}
+				var m mapper.Mapper
+				var res mapper.Result
+				for _, p := range payloads {
+					m.Map(src, p.data, &res)
+					st.Add(src, p.data, &res, p.ref)
+					if len(res.Failures) == 0 {
+						counts[string(res.Outcome)]++
+					}
+					for _, f := range res.Failures {
+						counts[f.Category().String()]++
+					}
+				}
+				if err := st.Close(); err != nil {
+					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+					return exitFailure
+				}
+				stats := st.Stats()
+				fmt.Fprintf(e.stdout, "mapped %d payloads from %d files with %s rules v%d; kept %d of them as samples in %s\n",
+					len(payloads), len(files), src.Name(), src.Version(), stats.Kept-stats.TooLarge, *sf.dir)
+				keys := make([]string, 0, len(counts))
+				for k := range counts {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(e.stdout, "  %-40s %d\n", k, counts[k])
+				}
+				if stats.Dropped > 0 || stats.TooLarge > 0 {
+					fmt.Fprintf(e.stderr, "mapper samples add: %d payloads not kept (%d too large)\n", stats.Dropped+stats.TooLarge, stats.TooLarge)
+					return exitFailure
+				}
+				return exitOK
+			}
+		},
+	}
+}
+
+func sourceNames(e *mapper.Engine) string {
+	var names []string
+	for _, s := range e.Sources() {
+		names = append(names, s.Name())
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+type importedPayload struct {
+	ref  string
+	data []byte
+}
+
+// readPayloads reads one file of payloads: the whole file when it is one
+// JSON value (and not a *.jsonl file), else one payload per non-blank line.
+func readPayloads(path string) ([]importedPayload, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read payloads: %w", err)
+	}
+	name := filepath.Base(path)
+	if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".ndjson") {
+		if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
+			return []importedPayload{{ref: name, data: t}}, nil
+		}
+	}
+	var out []importedPayload
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), len(b)+1)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		out = append(out, importedPayload{ref: fmt.Sprintf("%s:%d", name, n), data: append([]byte(nil), line...)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read payloads %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("read payloads %s: no payload in the file", path)
+	}
+	return out, nil
 }

@@ -1,0 +1,352 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/samples"
+)
+
+// Verdict is what a rule change did to one sample.
+type Verdict string
+
+const (
+	// NowMapped: the sample's category is gone and the record is delivered
+	// (mapped or degraded). For a clean sample: still mapped cleanly.
+	NowMapped Verdict = "now_mapped"
+	// Same: the sample still fails with its category.
+	Same Verdict = "still_failing"
+	// Different: the category is gone but the record fails another way (for
+	// a clean sample: it is now degraded).
+	Different Verdict = "failing_differently"
+	// Regressed: the record was delivered before and is rejected now.
+	Regressed Verdict = "newly_failing"
+	// Skipped: the sample has no payload to replay.
+	Skipped Verdict = "skipped"
+)
+
+// Classify says what became of a sample kept for category (a failure
+// category or samples.CleanCategory) whose record had outcome before, given
+// what the rules make of it now. See the package documentation.
+func Classify(category string, before mapper.Outcome, after *mapper.Result) Verdict {
+	if before.Delivered() && !after.Outcome.Delivered() {
+		return Regressed
+	}
+	if category == samples.CleanCategory {
+		if after.Outcome == mapper.OutcomeMapped {
+			return NowMapped
+		}
+		return Different
+	}
+	for _, f := range after.Failures {
+		if f.Category().String() == category {
+			return Same
+		}
+	}
+	if after.Outcome.Delivered() {
+		return NowMapped
+	}
+	return Different
+}
+
+// Options tunes Run. The zero value replays every sample and keeps no
+// example.
+type Options struct {
+	// Source, when set, replays only the samples of that source.
+	Source string
+	// Show is how many examples to keep per category and verdict that
+	// changed (now mapped, failing differently, newly failing).
+	Show int
+	// Counts are the samples directory's counts (samples.Counts), used to
+	// weigh samples when estimating mapped ratios; nil weighs every sample
+	// the same.
+	Counts map[string]samples.SourceCounts
+	// Each, when set, is called for every replayed sample with its index in
+	// the input, its verdict and the result the rules give now (valid only
+	// during the call).
+	Each func(i int, v Verdict, after *mapper.Result)
+}
+
+// Row is the replay of one source and category.
+type Row struct {
+	Source             string    `json:"source"`
+	Category           string    `json:"category"`
+	Samples            int       `json:"samples"`
+	NowMapped          int       `json:"now_mapped"`
+	StillFailing       int       `json:"still_failing"`
+	FailingDifferently int       `json:"failing_differently"`
+	NewlyFailing       int       `json:"newly_failing"`
+	Skipped            int       `json:"skipped"`
+	Examples           []Example `json:"examples,omitempty"`
+}
+
+// Changed reports whether the rule change did anything to the category.
+func (r *Row) Changed() bool {
+	if r.Category == samples.CleanCategory {
+		return r.FailingDifferently+r.NewlyFailing > 0
+	}
+	return r.NowMapped+r.FailingDifferently+r.NewlyFailing > 0
+}
+
+// Example is one replayed sample whose verdict changed.
+type Example struct {
+	Verdict Verdict `json:"verdict"`
+	// Ref says where the sample's record came from.
+	Ref    string `json:"ref"`
+	Before View   `json:"before"`
+	After  View   `json:"after"`
+	// Diff is a unified diff of Before and After as text.
+	Diff string `json:"diff"`
+}
+
+// View is one result as shown in an example.
+type View struct {
+	RulesVersion int              `json:"rules_version"`
+	Outcome      mapper.Outcome   `json:"outcome"`
+	Failures     []mapper.Failure `json:"failures"`
+	Output       json.RawMessage  `json:"output,omitempty"`
+}
+
+// Text renders a view line by line for diffs: outcome, one line per
+// failure, then the output pretty-printed.
+func (v View) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "outcome: %s\n", v.Outcome)
+	for _, f := range v.Failures {
+		fmt.Fprintf(&b, "failure: %s: %s\n", f.Category(), f.Detail)
+	}
+	if len(v.Output) > 0 {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, v.Output, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(v.Output)
+		}
+		fmt.Fprintf(&b, "output: %s\n", pretty.String())
+	}
+	return b.String()
+}
+
+// SourceSummary is the replay of one source as a whole.
+type SourceSummary struct {
+	Source  string `json:"source"`
+	Samples int    `json:"samples"`
+	// RulesBefore is the oldest and newest rules version the samples were
+	// kept under; RulesAfter the version replayed (0 if the source is gone).
+	RulesBefore [2]int `json:"rules_before"`
+	RulesAfter  int    `json:"rules_after"`
+	// MappedBefore and MappedAfter estimate the share of the source's
+	// records that reach the output topic before and after the change:
+	// each sample weighs the records it stands for when the store's counts
+	// are known (Weighted), one otherwise.
+	MappedBefore float64 `json:"mapped_ratio_before"`
+	MappedAfter  float64 `json:"mapped_ratio_after"`
+	Weighted     bool    `json:"weighted"`
+	// Objective is the source's mapped_ratio objective (0: none set).
+	Objective    float64 `json:"objective"`
+	NewlyFailing int     `json:"newly_failing"`
+}
+
+// Met reports whether the after ratio reaches the objective (true when
+// there is none).
+func (s *SourceSummary) Met() bool { return s.MappedAfter >= s.Objective }
+
+// Report is the result of a replay.
+type Report struct {
+	Rows    []Row           `json:"rows"`
+	Sources []SourceSummary `json:"sources"`
+	// Samples is how many samples were replayed; NewlyFailing how many of
+	// them are regressions.
+	Samples      int `json:"samples"`
+	NewlyFailing int `json:"newly_failing"`
+}
+
+// Regressed reports whether any sample is newly failing.
+func (r *Report) Regressed() bool { return r.NewlyFailing > 0 }
+
+type rowKey struct{ source, category string }
+
+// Run replays samples through e and reports per source and category. It
+// returns early with ctx's error if ctx is done.
+func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Options) (*Report, error) {
+	rows := map[rowKey]*Row{}
+	type acc struct {
+		s                *SourceSummary
+		w, before, after float64
+	}
+	accs := map[string]*acc{}
+	// kept counts the samples per source and category, for the weights.
+	kept := map[rowKey]int{}
+	for i := range in {
+		if opts.Source == "" || in[i].Source == opts.Source {
+			kept[rowKey{in[i].Source, in[i].Category}]++
+		}
+	}
+	var m mapper.Mapper
+	var res mapper.Result
+	rep := &Report{}
+	for i := range in {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		smp := &in[i]
+		if opts.Source != "" && smp.Source != opts.Source {
+			continue
+		}
+		k := rowKey{smp.Source, smp.Category}
+		row := rows[k]
+		if row == nil {
+			row = &Row{Source: smp.Source, Category: smp.Category}
+			rows[k] = row
+		}
+		row.Samples++
+		rep.Samples++
+		a := accs[smp.Source]
+		if a == nil {
+			a = &acc{s: &SourceSummary{Source: smp.Source, RulesBefore: [2]int{smp.RulesVersion, smp.RulesVersion}}}
+			if src := e.Source(smp.Source); src != nil {
+				a.s.RulesAfter, a.s.Objective = src.Version(), src.Objective().MappedRatio
+			}
+			accs[smp.Source] = a
+		}
+		a.s.Samples++
+		a.s.RulesBefore[0] = min(a.s.RulesBefore[0], smp.RulesVersion)
+		a.s.RulesBefore[1] = max(a.s.RulesBefore[1], smp.RulesVersion)
+
+		payload, ok := smp.PayloadBytes()
+		if !ok {
+			row.Skipped++
+			continue
+		}
+		src := e.Source(smp.Source)
+		if src == nil && smp.Topic != "" {
+			src = e.SourceForTopic(smp.Topic)
+		}
+		if src == nil {
+			res = mapper.UnknownSource(smp.Topic)
+		} else {
+			m.Map(src, payload, &res)
+		}
+		v := Classify(smp.Category, smp.Outcome, &res)
+		switch v {
+		case NowMapped:
+			row.NowMapped++
+		case Same:
+			row.StillFailing++
+		case Different:
+			row.FailingDifferently++
+		case Regressed:
+			row.NewlyFailing++
+			a.s.NewlyFailing++
+			rep.NewlyFailing++
+		}
+		if opts.Each != nil {
+			opts.Each(i, v, &res)
+		}
+		w := weight(smp, opts.Counts, kept[k])
+		a.w += w
+		if smp.Outcome.Delivered() {
+			a.before += w
+		}
+		if res.Outcome.Delivered() {
+			a.after += w
+		}
+		if opts.Show > 0 && v != Same && !(v == NowMapped && smp.Category == samples.CleanCategory) && countVerdict(row, v) < opts.Show {
+			after := View{Outcome: res.Outcome, Failures: append([]mapper.Failure(nil), res.Failures...), Output: json.RawMessage(append([]byte(nil), res.Output...))}
+			if src != nil {
+				after.RulesVersion = src.Version()
+				after.Failures = samples.MaskDetails(src.RedactPaths(), after.Failures)
+			}
+			row.Examples = append(row.Examples, newExample(smp, v, after))
+		}
+	}
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, *r)
+	}
+	sort.Slice(rep.Rows, func(i, j int) bool {
+		a, b := rep.Rows[i], rep.Rows[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if (a.Category == samples.CleanCategory) != (b.Category == samples.CleanCategory) {
+			return b.Category == samples.CleanCategory
+		}
+		return a.Category < b.Category
+	})
+	for _, a := range accs {
+		if a.w > 0 {
+			a.s.MappedBefore, a.s.MappedAfter = a.before/a.w, a.after/a.w
+		}
+		_, a.s.Weighted = opts.Counts[a.s.Source]
+		rep.Sources = append(rep.Sources, *a.s)
+	}
+	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].Source < rep.Sources[j].Source })
+	return rep, nil
+}
+
+func countVerdict(r *Row, v Verdict) int {
+	n := 0
+	for _, e := range r.Examples {
+		if e.Verdict == v {
+			n++
+		}
+	}
+	return n
+}
+
+// weight is how many of the source's records a sample stands for: the
+// category's records seen over its samples kept, shared between the
+// categories of a record that failed several ways (each of its categories
+// may have kept it). One per sample when the counts are unknown.
+func weight(s *samples.Sample, counts map[string]samples.SourceCounts, kept int) float64 {
+	w := 1.0
+	if sc, ok := counts[s.Source]; ok && kept > 0 {
+		if seen := sc.Seen[s.Category]; seen > uint64(kept) {
+			w = float64(seen) / float64(kept)
+		}
+	}
+	if s.Category != samples.CleanCategory {
+		if n := distinctCategories(s.Failures); n > 1 {
+			w /= float64(n)
+		}
+	}
+	return w
+}
+
+func newExample(s *samples.Sample, v Verdict, after View) Example {
+	before := View{RulesVersion: s.RulesVersion, Outcome: s.Outcome, Failures: s.Failures, Output: s.Output}
+	ref := fmt.Sprintf("%s/%d@%d", s.Topic, s.Partition, s.Offset)
+	if s.Imported != "" {
+		ref = s.Imported
+	}
+	bt, at := before.Text(), after.Text()
+	return Example{
+		Verdict: v, Ref: ref, Before: before, After: after,
+		Diff: udiff.Unified(fmt.Sprintf("rules v%d", before.RulesVersion), fmt.Sprintf("rules v%d", after.RulesVersion), bt, at),
+	}
+}
+
+// distinctCategories counts the distinct categories among failures without
+// allocating (a record has few failures).
+func distinctCategories(fs []mapper.Failure) int {
+	n := 0
+	for i, f := range fs {
+		dup := false
+		for _, g := range fs[:i] {
+			if g.Reason == f.Reason && g.Field == f.Field {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			n++
+		}
+	}
+	return n
+}
