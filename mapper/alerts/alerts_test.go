@@ -21,7 +21,7 @@ func newClock() *clock {
 	c.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
 	return c
 }
-func (c *clock) now() time.Time            { return time.Unix(0, c.ns.Load()) }
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // statsRecorder records what the Alerter reports through alerts.Stats.
