@@ -15,6 +15,7 @@
 //	mapper.samples.kept         count         source, reason
 //	mapper.sentry.events        count         source, reason, status
 //	mapper.failures.field_capped count        source
+//	mapper.failures.new_category count        source, rules_version, reason
 //
 // Tag values come from bounded sets only: source names, rules versions,
 // outcomes, reason codes, normalised field paths and topics. Field paths are
@@ -23,6 +24,11 @@
 // field:other and counted in mapper.failures.field_capped. A failure without a
 // field (malformed_payload, unknown_source) is tagged field:none, and a record
 // no source claims is tagged source:unknown, rules_version:0.
+//
+// mapper.failures.new_category counts the first failure of each category
+// (source, rules version, reason, field) the process sees: a new kind of
+// defect, or a new rules version. A restarted process counts its categories
+// again, so monitors on it should allow for deploys.
 //
 // Client-side aggregation is on (counts and gauges are summed in the process
 // and flushed every Config.AggregationInterval, default 2s; distributions are

@@ -27,6 +27,7 @@ const (
 	MetricSamplesKept  = "samples.kept"
 	MetricSentryEvents = "sentry.events"
 	MetricFieldCapped  = "failures.field_capped"
+	MetricNewCategory  = "failures.new_category"
 )
 
 // Namespace prefixes every metric name.
@@ -348,6 +349,9 @@ func (c *Client) failTagsFor(source string, version int, reason mapper.Reason, f
 		"field:" + ftag,
 	}
 	c.failTags[k] = tags
+	// First failure of this category (source, rules version, reason, field)
+	// since the process started.
+	_ = c.sd.Count(MetricNewCategory, 1, tags[:3:3], 1)
 	return tags
 }
 

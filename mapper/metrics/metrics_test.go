@@ -176,6 +176,9 @@ func TestFieldCardinalityIsCapped(t *testing.T) {
 	if got := sum(ds, "mapper.failures.field_capped", "source:unknown"); got != records-maxFields {
 		t.Errorf("mapper.failures.field_capped = %v, want %d", got, records-maxFields)
 	}
+	if got := sum(ds, "mapper.failures.new_category"); got != maxFields+1 {
+		t.Errorf("mapper.failures.new_category = %v, want %d (each admitted field and \"other\" once)", got, maxFields+1)
+	}
 	if got := c.Stats().FieldsCapped; got != records-maxFields {
 		t.Errorf("Stats().FieldsCapped = %d, want %d", got, records-maxFields)
 	}

@@ -71,6 +71,13 @@ func TestRecordsAndFailuresOfARealSource(t *testing.T) {
 	if got := sum(ds, "mapper.failures"); got != 40 {
 		t.Errorf("failures in all = %v, want 40", got)
 	}
+	newCats, err := only(ds, "mapper.failures.new_category", "source:shop", "rules_version:3", "reason:missing_field")
+	if err != nil || !slices.Equal(newCats.Values, []float64{2}) {
+		t.Errorf("new categories of missing_field = %+v, %v; want 2 (order_id and state)", newCats, err)
+	}
+	if got := sum(ds, "mapper.failures.new_category"); got != 3 {
+		t.Errorf("new categories in all = %v, want 3", got)
+	}
 	if got := tagValues(ds, "mapper.records", "outcome"); !slices.Equal(got, []string{"mapped", "rejected"}) {
 		t.Errorf("outcomes = %q", got)
 	}
