@@ -64,6 +64,8 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 		if src == nil {
 			continue
 		}
+		// A file with problems is not kept, but its names and topics still
+		// take part in the clash checks so that every problem is reported.
 		if prev, dup := e.byName[src.name]; dup {
 			ps.add(file, 1, 1, "source %q is already defined in %s", src.name, prev.file)
 			continue
@@ -213,7 +215,7 @@ func (l *ruleLoader) errAt(n ast.Node, format string, args ...any) {
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
 	"objective", "input_validation", "description"}
 
-var fieldKeys = []string{"from", "required", "default", "transform", "enum", "each", "cases", "description"}
+var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
 
 // load parses the file; it returns nil when it has problems, and the
 // positions of the topics for conflict reports.
@@ -345,8 +347,8 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 			src.plan.redact = append(src.plan.redact, normalisePath(item.s))
 		}
 	}
-	if l.bad {
-		return nil, nil
+	if src.plan.root != nil {
+		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
 	}
 	return src, topicPos
 }
@@ -591,6 +593,13 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 				break
 			}
 			r.required = b.Value
+		case "nullable":
+			b, ok := v.(*ast.BoolNode)
+			if !ok {
+				l.errAt(v, "%s.nullable: expected true or false, got %s", out, describeNode(v))
+				break
+			}
+			r.nullable = b.Value
 		case "default":
 			lit, err := yamlToJSON(v)
 			if err != nil {
@@ -850,4 +859,37 @@ func yamlToJSON(n ast.Node) ([]byte, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// redactedOutputs lists the output paths whose value is read from, or from
+// inside, a redacted source path.
+func redactedOutputs(n *outNode, prefix string, redact []string) []string {
+	var out []string
+	for _, k := range n.kids {
+		p := k.key
+		if prefix != "" {
+			p = prefix + "." + k.key
+		}
+		if k.rule == nil {
+			out = append(out, redactedOutputs(k, p, redact)...)
+			continue
+		}
+		for _, f := range k.rule.from {
+			if underAny(f.raw, redact) || anyUnder(redact, f.raw) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// anyUnder reports whether some path lies inside field.
+func anyUnder(paths []string, field string) bool {
+	for _, p := range paths {
+		if under(p, field) {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,7 @@ type plan struct {
 	fullShare float64 // share of records that get the input schema's full pass
 	root      *outNode
 	redact    []string // normalised redact paths
+	redactOut []string // output paths whose value comes from a redacted path
 }
 
 // srcPath is a parsed source path ("customer.email"); no segments means
@@ -50,6 +51,7 @@ type fieldRule struct {
 	out        string
 	from       []srcPath
 	required   bool
+	nullable   bool   // a present null is written as null, not defaulted or failed
 	def        []byte // JSON literal; nil when there is no default
 	transforms []transformStep
 	enum       map[string][]byte // key: the value's text; value: JSON literal
@@ -137,7 +139,8 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		} else if res.Outcome == OutcomeMapped {
 			res.Outcome = OutcomeDegraded
 		}
-		if f.Reason != ReasonOutputInvalid && underAny(f.Field, p.redact) {
+		if (f.Reason != ReasonOutputInvalid && underAny(f.Field, p.redact)) ||
+			(f.Reason == ReasonOutputInvalid && underAny(f.Field, p.redactOut)) {
 			f.Detail = redactedDetail(f.Reason)
 		}
 	}
@@ -420,6 +423,10 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 		if v != nil && v.Type() != fastjson.TypeNull {
 			found, foundPath = v, p
 			break
+		}
+		if v != nil && r.nullable {
+			m.out = append(m.out, "null"...)
+			return true
 		}
 		switch {
 		case v != nil: // null at the end

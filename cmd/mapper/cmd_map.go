@@ -112,4 +112,3 @@ be read, 2 on a usage error.`,
 		},
 	}
 }
-
