@@ -19,7 +19,7 @@ func telemetryEnv(m map[string]string) *env {
 	return &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return m[k] }}
 }
 
-func parseTelemetryFlags(t *testing.T, e *env, args ...string) *telemetryFlags {
+func parseTelemetryFlags(t testing.TB, e *env, args ...string) *telemetryFlags {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	tf := declareTelemetryFlags(fs, e)

@@ -31,8 +31,9 @@
 // again, so monitors on it should allow for deploys.
 //
 // Client-side aggregation is on (counts and gauges are summed in the process
-// and flushed every Config.AggregationInterval, default 2s; distributions are
-// sampled by the extended aggregation) and the Datadog client's own telemetry
+// and flushed every Config.AggregationInterval, default 2s; distributions
+// keep at most Config.MaxSamplesPerContext samples, default 128, per tag set
+// and interval, sent with their sample rate) and the Datadog client's own telemetry
 // (datadog.dogstatsd.client.*) is left on. Sending never blocks the caller:
 // the client writes from its own goroutines and drops datagrams it cannot
 // write; write errors are counted (Stats) and logged at most once per

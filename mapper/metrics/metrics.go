@@ -47,6 +47,9 @@ const (
 // per source.
 const DefaultMaxFieldsPerSource = 200
 
+// DefaultMaxSamplesPerContext is the default of Config.MaxSamplesPerContext.
+const DefaultMaxSamplesPerContext = 128
+
 // maxTagValue is the longest tag value sent; Datadog truncates tags at 200
 // characters, so longer values would merge silently anyway.
 const maxTagValue = 150
@@ -70,6 +73,10 @@ type Config struct {
 	// AggregationInterval is how often client-side aggregates are flushed.
 	// Zero means the Datadog client's default (2s).
 	AggregationInterval time.Duration
+	// MaxSamplesPerContext bounds the map.duration samples kept per tag set
+	// and aggregation interval; beyond it samples are kept at random and sent
+	// with their sample rate. Zero means DefaultMaxSamplesPerContext.
+	MaxSamplesPerContext int
 	// Logger receives rate-limited reports of write errors. Nil means no logging.
 	Logger *slog.Logger
 	// ErrorLogInterval is the least time between two logged write errors.
@@ -130,6 +137,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxFieldsPerSource == 0 {
 		cfg.MaxFieldsPerSource = DefaultMaxFieldsPerSource
 	}
+	if cfg.MaxSamplesPerContext < 0 {
+		return nil, fmt.Errorf("metrics: MaxSamplesPerContext is %d; want 0 (default %d) or more", cfg.MaxSamplesPerContext, DefaultMaxSamplesPerContext)
+	}
+	if cfg.MaxSamplesPerContext == 0 {
+		cfg.MaxSamplesPerContext = DefaultMaxSamplesPerContext
+	}
 	if cfg.AggregationInterval < 0 {
 		return nil, fmt.Errorf("metrics: AggregationInterval is %v; want 0 (default) or more", cfg.AggregationInterval)
 	}
@@ -155,6 +168,7 @@ func New(cfg Config) (*Client, error) {
 		statsd.WithNamespace(Namespace),
 		statsd.WithTags(constantTags(cfg.Tags, os.Getenv)),
 		statsd.WithExtendedClientSideAggregation(),
+		statsd.WithMaxSamplesPerContext(cfg.MaxSamplesPerContext),
 		statsd.WithErrorHandler(func(err error) {
 			n := c.writeErrors.Add(1)
 			c.errLog.log("dogstatsd write failed; datagrams dropped", "err", err, "write_errors", n)
