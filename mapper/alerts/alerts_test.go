@@ -1,7 +1,9 @@
 package alerts_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +25,24 @@ func newClock() *clock {
 }
 func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// lockedBuffer is a bytes.Buffer safe for the Alerter's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // statsRecorder records what the Alerter reports through alerts.Stats.
 type statsRecorder struct {
@@ -194,7 +214,9 @@ func TestCategoriesAreCappedPerSource(t *testing.T) {
 func TestHangingSentryDoesNotBlockObserve(t *testing.T) {
 	s := newSentryServer(t, "hang")
 	stats := &statsRecorder{}
-	a := newAlerter(t, alerts.Config{DSN: s.dsn, QueueSize: 4, FlushTimeout: 50 * time.Millisecond, Stats: stats})
+	var logs lockedBuffer
+	a := newAlerter(t, alerts.Config{DSN: s.dsn, QueueSize: 4, FlushTimeout: 50 * time.Millisecond, Stats: stats,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	origin := &mapper.Origin{Topic: "t"}
 	a.Observe(origin, nil, nil, rejected(mapper.Failure{Reason: mapper.ReasonMissingField, Field: "first"}), 0)
 	s.waitHanging(1) // the sending goroutine is now stuck in Sentry
@@ -222,6 +244,9 @@ func TestHangingSentryDoesNotBlockObserve(t *testing.T) {
 	}
 	if got := stats.count("unknown/missing_field/dropped"); got == 0 {
 		t.Errorf("dropped events were not reported to Stats: %v", stats.got)
+	}
+	if lines := strings.Count(logs.String(), "\n"); lines != 1 || !strings.Contains(logs.String(), "dropped") {
+		t.Errorf("logged %d lines, want one rate-limited report of the drops:\n%s", lines, logs.String())
 	}
 }
 

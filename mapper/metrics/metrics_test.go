@@ -1,9 +1,15 @@
 package metrics_test
 
 import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,6 +226,47 @@ func TestUnreachableAgentCostsOnlyTelemetry(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+func TestWriteErrorsAreCountedAndLoggedRateLimited(t *testing.T) {
+	// A Unix socket nobody listens on: every write fails.
+	dir, err := os.MkdirTemp("", "dsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+	c := newClient(t, metrics.Config{Addr: "unixgram://" + filepath.Join(dir, "absent.socket"), Logger: logger})
+	res := mapper.UnknownSource("t")
+	for range 3 {
+		for range 100 {
+			c.Observe(&mapper.Origin{}, nil, nil, &res, 0)
+		}
+		if err := c.Flush(); err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := c.Stats().WriteErrors; got < 2 {
+		t.Errorf("WriteErrors = %d, want every failed write counted (several flushes)", got)
+	}
+	if got := strings.Count(logs.String(), "dogstatsd write failed"); got != 1 {
+		t.Errorf("logged %d times, want once (rate-limited):\n%s", got, logs.String())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func TestClientTelemetryIsOn(t *testing.T) {
