@@ -122,7 +122,7 @@ func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
 			continue
 		}
 		if err := checkJSON(data); err != nil {
-			line, col := lineCol(data, err.offset)
+			line, col := lineCol(data, err.offset-1)
 			ps.add(path.Join(dirName, name), line, col, "invalid JSON: %s", err.msg)
 			continue
 		}
@@ -176,6 +176,9 @@ func checkJSON(data []byte) *jsonErr {
 }
 
 func lineCol(data []byte, offset int64) (int, int) {
+	if offset < 0 {
+		offset = 0
+	}
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
@@ -572,11 +575,13 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 	if !ok {
 		return nil
 	}
+	hasFrom := false
 	for _, kv := range m.Values {
 		key := l.key(kv)
 		v := unwrap(kv.Value)
 		switch key {
 		case "from":
+			hasFrom = true
 			for _, item := range l.strList(v, out+".from") {
 				p, err := parseSrcPath(item.s)
 				if err != nil {
@@ -643,7 +648,7 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
 		}
 	}
-	if len(r.from) == 0 && len(r.cases) == 0 {
+	if !hasFrom && len(r.cases) == 0 {
 		l.errAt(n, "field %q: needs from (or cases)", out)
 	}
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
