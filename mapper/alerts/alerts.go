@@ -424,6 +424,9 @@ func (a *Alerter) event(j job) *sentry.Event {
 			"failures":              failures,
 		},
 	}
+	if j.src != nil {
+		ev.Contexts["failure"]["samples"] = "mapper samples show --source " + k.source + " --category " + cat
+	}
 	if !j.recordTime.IsZero() {
 		ev.Contexts["record"]["time"] = j.recordTime.UTC().Format(time.RFC3339Nano)
 	}

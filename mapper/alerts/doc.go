@@ -18,7 +18,8 @@
 //   - a "record" context with the record's coordinates (topic, partition,
 //     offset, key, time), which are per-record and so never tags;
 //   - a "failure" context with the category, detail, the record's other
-//     failures, first_seen and suppressed_since_last;
+//     failures, first_seen, suppressed_since_last and the `mapper samples
+//     show` command that lists the category's kept samples;
 //   - the payload as the attachment "payload.redacted.json", masked with
 //     the source's Redact (the rule's redact paths). Details of failures at a
 //     redacted path are replaced by "[redacted]". A record no source claims

@@ -78,6 +78,9 @@ func TestEventOfARealSourceCarriesTheCategoryAndNoSecret(t *testing.T) {
 	if got := ev.context("failure", "detail"); !strings.Contains(got, "LOST") {
 		t.Errorf("failure detail = %s, want the engine's detail naming the unknown value", got)
 	}
+	if got, want := ev.context("failure", "samples"), "mapper samples show --source shop --category unknown_enum:state"; got != want {
+		t.Errorf("samples hint = %s, want %s", got, want)
+	}
 	if len(ev.Attachments) != 1 {
 		t.Fatalf("got %d attachments, want the redacted payload", len(ev.Attachments))
 	}

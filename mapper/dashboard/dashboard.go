@@ -397,7 +397,7 @@ func objectiveMonitor(s *mapper.Source, opts Options) Monitor {
 			fmt.Sprintf("{{#is_alert}}Source `%s` delivered {{value}} of its records in the last hour (mapped + degraded / all); the rule's objective is %s.{{/is_alert}}", name, percent(obj)),
 			fmt.Sprintf("{{#is_warning}}Source `%s` is close to its objective of %s: {{value}}.{{/is_warning}}", name, percent(obj)),
 			"Top failure reasons and fields are on the mapper dashboard; Sentry has one issue per failure category (tag source:"+name+").",
-			"Pull samples with `mapper samples --source "+name+"`, change the rules and check them with `mapper replay`."),
+			"List its kept samples with `mapper samples`, show one category with `mapper samples show --source "+name+" --category REASON:FIELD`, change the rules and check them with `mapper replay`."),
 		Tags: monitorTags(opts, src),
 		Options: MonitorOptions{
 			Thresholds:        Thresholds{Critical: obj, Warning: ptr(round(warn))},
