@@ -144,3 +144,31 @@ func FuzzMap(f *testing.F) {
 		}
 	})
 }
+
+func TestFixturesCoverEveryReason(t *testing.T) {
+	eng, err := Load("../rules", "../schemas", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[Reason]int{}
+	for _, s := range eng.Sources() {
+		for _, p := range fixturePayloads(t, filepath.Join("../fixtures", s.Name())) {
+			res := s.Map(p)
+			kinds := map[Reason]bool{}
+			for _, f := range res.Failures {
+				kinds[f.Reason] = true
+			}
+			for r := range kinds {
+				seen[r]++
+			}
+		}
+	}
+	for _, r := range Reasons() {
+		if r == ReasonUnknownSource {
+			continue
+		}
+		if seen[r] < 2 {
+			t.Errorf("reason %s appears in %d fixture records, want at least 2", r, seen[r])
+		}
+	}
+}
