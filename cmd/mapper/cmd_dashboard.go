@@ -4,18 +4,108 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/dashboard"
 )
 
 func dashboardCommand() command {
 	return command{
 		name:  "dashboard",
-		usage: "dashboard",
-		short: "(not built yet)",
+		usage: "dashboard [--out DIR] [--title T] [--monitor-env ENV] [--notify HANDLES]",
+		short: "generate the Datadog dashboard and monitor JSON from the rules",
+		long: `Generate a Datadog dashboard (Dashboards API v1, ordered layout, formula
+queries) with a group per source — records by outcome, mapped ratio against the
+rule's objective, top failure reasons and fields, dead-letter rate, consumer lag —
+and metric-alert monitors for each source's objective and for the rate of new
+failure categories.
+
+Without --out, one JSON document {"dashboard": {…}, "monitors": [{…}]} is printed.
+With --out DIR, DIR/dashboard.json and one DIR/monitor-*.json per monitor are
+written (each the body of one API call) and their paths printed.
+Exit status: 0 on success, 1 when the rules cannot be loaded or a file not
+written, 2 on a usage error.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(context.Context, []string) int {
-				fmt.Fprintln(e.stderr, "mapper dashboard: not built yet")
-				return exitFailure
+			dirs := declareRuleDirs(fs, e)
+			out := stringFlag(fs, e, "out", "", "directory to write dashboard.json and monitor-*.json to (default: print to stdout)")
+			title := stringFlag(fs, e, "title", "mapper", "dashboard title")
+			monitorEnv := stringFlag(fs, e, "monitor-env", "", "restrict monitors to env:ENV (default: every env)")
+			notify := stringFlag(fs, e, "notify", "", "notification handles appended to monitor messages, e.g. \"@slack-data-alerts\"")
+			newCats := intFlag(fs, e, "new-categories-per-hour", 5, "new failure categories per source and hour that trigger the monitor")
+			return func(ctx context.Context, args []string) int {
+				if len(args) > 0 {
+					fmt.Fprintf(e.stderr, "mapper dashboard: unexpected argument %q\n", args[0])
+					return exitUsage
+				}
+				if *newCats < 1 {
+					fmt.Fprintf(e.stderr, "mapper dashboard: --new-categories-per-hour is %d; want 1 or more\n", *newCats)
+					return exitUsage
+				}
+				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
+					return exitFailure
+				}
+				set := dashboard.Build(eng.Sources(), dashboard.Options{
+					Title: *title, Env: *monitorEnv, Notify: *notify, NewCategoriesPerHour: *newCats,
+				})
+				if *out == "" {
+					b, err := set.JSON()
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
+						return exitFailure
+					}
+					if _, err := e.stdout.Write(b); err != nil {
+						fmt.Fprintf(e.stderr, "mapper dashboard: write: %v\n", err)
+						return exitFailure
+					}
+					return exitOK
+				}
+				files, err := set.Files()
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
+					return exitFailure
+				}
+				if err := os.MkdirAll(*out, 0o755); err != nil {
+					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
+					return exitFailure
+				}
+				for _, f := range files {
+					path := filepath.Join(*out, f.Name)
+					if err := writeDashboardFile(path, f.Data); err != nil {
+						fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
+						return exitFailure
+					}
+					fmt.Fprintln(e.stdout, path)
+				}
+				return exitOK
 			}
 		},
 	}
+}
+
+// writeDashboardFile writes data to a temporary file next to path and renames
+// it into place, so a reader never sees half a file.
+func writeDashboardFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
