@@ -328,7 +328,9 @@ type Coord struct {
 	Offset    int64
 }
 
-func (c Coord) String() string { return c.Topic + "/" + strconv.Itoa(c.Partition) + "@" + strconv.FormatInt(c.Offset, 10) }
+func (c Coord) String() string {
+	return c.Topic + "/" + strconv.Itoa(c.Partition) + "@" + strconv.FormatInt(c.Offset, 10)
+}
 
 // Persist returns the options for an embedded broker that keeps its data in
 // dir and listens on port, so that it can be stopped and started again.
