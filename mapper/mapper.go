@@ -1,17 +1,635 @@
 package mapper
 
+import (
+	"hash/crc32"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// plan is a compiled rule file: everything a record needs, resolved once.
+type plan struct {
+	input     *schema
+	output    *schema
+	fullShare float64 // share of records that get the input schema's full pass
+	root      *outNode
+	redact    []string // normalised redact paths
+	redactOut []string // output paths whose value comes from a redacted path
+}
+
+// srcPath is a parsed source path ("customer.email"); no segments means
+// the value itself (inside each).
+type srcPath struct {
+	raw      string
+	segs     []string
+	prefixes []string // prefixes[i] is the normalised path of segs[:i+1]
+}
+
+func (p srcPath) at(i int) string {
+	if len(p.segs) == 0 {
+		return ""
+	}
+	return p.prefixes[i]
+}
+
+type caseRule struct {
+	when  srcPath
+	is    []byte // JSON literal the value must equal; nil: any non-null value
+	value []byte // JSON literal written to the output
+}
+
+type transformStep struct {
+	name string
+	fn   transformFn
+	arg  *transformArg
+}
+
+// fieldRule is how one output field is obtained.
+type fieldRule struct {
+	out        string
+	from       []srcPath
+	required   bool
+	nullable   bool   // a present null is written as null, not defaulted or failed
+	def        []byte // JSON literal; nil when there is no default
+	transforms []transformStep
+	enum       map[string][]byte // key: the value's text; value: JSON literal
+	enumKeys   string            // for details
+	each       *outNode
+	cases      []caseRule
+}
+
+// outNode is a node of the output document: an object with ordered
+// children, or a leaf field.
+type outNode struct {
+	key    string
+	keyLit []byte // `"key":`
+	rule   *fieldRule
+	kids   []*outNode
+}
+
 // Mapper maps payloads, reusing its parse buffers between calls. The zero
 // value is ready to use. A Mapper is not safe for concurrent use: keep one
 // per goroutine.
 type Mapper struct {
+	parser    fastjson.Parser
+	outParser fastjson.Parser
+	out       []byte
+	scratch   []byte
+	strs      []string
+	path      pathStack
+	res       *Result
+	src       *Source
+	// schemaEnd is the number of failures from the input schema: rule
+	// failures at or under those fields are not reported twice.
+	schemaEnd int
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
 // res.Failures' backing arrays: whatever res held before is overwritten.
 func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
-	res.Outcome = OutcomeRejected
-	res.Output = append(res.Output[:0], "null"...)
-	res.Failures = append(res.Failures[:0], Failure{Reason: ReasonMalformedPayload, Detail: "engine under construction"})
+	res.Failures = res.Failures[:0]
+	res.Output = res.Output[:0]
+	m.res, m.src = res, s
+	m.scratch = m.scratch[:0]
+	m.strs = m.strs[:0]
+	m.path.segs = m.path.segs[:0]
+	m.schemaEnd = 0
+	defer func() { m.res, m.src = nil, nil }()
+
+	doc, detail := m.parse(s, payload)
+	if doc == nil {
+		res.Outcome = OutcomeRejected
+		res.Output = append(res.Output, "null"...)
+		res.Failures = append(res.Failures, Failure{Reason: ReasonMalformedPayload, Detail: detail})
+		return
+	}
+	p := s.plan
+	if p.input != nil {
+		p.input.check.run(doc, &m.path, m, false)
+		if p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32)) {
+			p.input.fullPass(doc, m, false)
+		}
+	}
+	m.schemaEnd = len(res.Failures)
+
+	m.out = m.out[:0]
+	if !m.emitObject(p.root, doc, "") {
+		m.out = append(m.out[:0], "{}"...)
+	}
+
+	if p.output != nil && !rejecting(res.Failures) {
+		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
+			m.path.segs = m.path.segs[:0]
+			p.output.check.run(outDoc, &m.path, m, true)
+			if !p.output.covered {
+				p.output.fullPass(outDoc, m, true)
+			}
+		} else {
+			m.fail(ReasonOutputInvalid, "", "the mapped record is not valid JSON: "+err.Error())
+		}
+	}
+	res.Output = append(res.Output, m.out...)
+	res.Outcome = OutcomeMapped
+	for i := range res.Failures {
+		f := &res.Failures[i]
+		if f.Reason.Severity() == OutcomeRejected {
+			res.Outcome = OutcomeRejected
+		} else if res.Outcome == OutcomeMapped {
+			res.Outcome = OutcomeDegraded
+		}
+		if (f.Reason != ReasonOutputInvalid && underAny(f.Field, p.redact)) ||
+			(f.Reason == ReasonOutputInvalid && underAny(f.Field, p.redactOut)) {
+			f.Detail = redactedDetail(f.Reason)
+		}
+	}
 }
 
-type plan struct{}
+func rejecting(fs []Failure) bool {
+	for _, f := range fs {
+		if f.Reason.Severity() == OutcomeRejected {
+			return true
+		}
+	}
+	return false
+}
+
+// under reports whether field is path or lies inside it.
+func under(field, path string) bool {
+	if !strings.HasPrefix(field, path) {
+		return false
+	}
+	rest := field[len(path):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
+}
+
+func underAny(field string, paths []string) bool {
+	for _, p := range paths {
+		if under(field, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactedDetail(r Reason) string {
+	return "value of a redacted field does not pass: " + string(r)
+}
+
+// fail records a failure unless the same (reason, field) is already there,
+// or, for rule failures, the input schema already failed that field.
+func (m *Mapper) fail(reason Reason, field, detail string) {
+	fs := m.res.Failures
+	for i := range fs {
+		if fs[i].Reason == reason && fs[i].Field == field {
+			return
+		}
+	}
+	if m.schemaEnd > 0 && reason != ReasonDefaulted {
+		for i := 0; i < m.schemaEnd; i++ {
+			if fs[i].Reason.Severity() == OutcomeRejected && under(field, fs[i].Field) {
+				return
+			}
+		}
+	}
+	m.res.Failures = append(fs, Failure{Reason: reason, Field: field, Detail: detail})
+}
+
+// parse applies the payload guards and parses; on failure it returns nil
+// and a detail.
+func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
+	if len(payload) > s.opts.MaxPayloadBytes {
+		return nil, "payload is " + strconv.Itoa(len(payload)) + " bytes, over the limit of " + strconv.Itoa(s.opts.MaxPayloadBytes)
+	}
+	if len(strings.TrimSpace(b2s(payload))) == 0 {
+		return nil, "empty payload"
+	}
+	if !utf8.Valid(payload) {
+		i := 0
+		for i < len(payload) {
+			r, size := utf8.DecodeRune(payload[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		return nil, "invalid UTF-8 at byte " + strconv.Itoa(i)
+	}
+	if err := fastjson.ValidateBytes(payload); err != nil {
+		return nil, jsonErrorDetail(err, len(payload))
+	}
+	doc, err := m.parser.ParseBytes(payload)
+	if err != nil {
+		return nil, jsonErrorDetail(err, len(payload))
+	}
+	if doc.Type() != fastjson.TypeObject {
+		return nil, "payload is " + fromKindName(doc) + ", expected a JSON object"
+	}
+	if d := m.structure(doc, 1, s.opts.MaxDepth); d != "" {
+		return nil, d
+	}
+	return doc, ""
+}
+
+func fromKindName(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeArray:
+		return "an array"
+	case fastjson.TypeString:
+		return "a string"
+	case fastjson.TypeNumber:
+		return "a number"
+	case fastjson.TypeNull:
+		return "null"
+	}
+	return "a boolean"
+}
+
+// jsonErrorDetail describes a parse error without quoting the payload.
+func jsonErrorDetail(err error, n int) string {
+	msg := err.Error()
+	if strings.Contains(msg, "unexpected end") || strings.Contains(msg, "missing closing") ||
+		strings.Contains(msg, "missing '") || strings.Contains(msg, "cannot find end") ||
+		strings.Contains(msg, "cannot parse empty") {
+		return "truncated JSON (" + strconv.Itoa(n) + " bytes)"
+	}
+	if strings.Contains(msg, "too big depth") {
+		return "nested too deep"
+	}
+	if i := strings.Index(msg, "; unparsed tail"); i >= 0 {
+		msg = msg[:i]
+	}
+	// Drop quoted snippets of the payload.
+	var b strings.Builder
+	inQuote := false
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c == '"' {
+			if !inQuote {
+				b.WriteString(`"…"`)
+			}
+			inQuote = !inQuote
+			continue
+		}
+		if c == '\\' && inQuote {
+			i++
+			continue
+		}
+		if !inQuote {
+			b.WriteByte(c)
+		}
+	}
+	return "invalid JSON: " + strings.TrimPrefix(b.String(), "cannot parse JSON: ")
+}
+
+// structure checks nesting depth and duplicate keys.
+func (m *Mapper) structure(v *fastjson.Value, depth, maxDepth int) string {
+	if depth > maxDepth {
+		return "nested deeper than " + strconv.Itoa(maxDepth) + " levels"
+	}
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		var detail string
+		base := len(m.strs)
+		var seen map[string]struct{}
+		if o.Len() > 32 {
+			seen = make(map[string]struct{}, o.Len())
+		}
+		o.Visit(func(k []byte, fv *fastjson.Value) {
+			if detail != "" {
+				return
+			}
+			key := b2s(k)
+			if seen != nil {
+				if _, dup := seen[key]; dup {
+					detail = "duplicate key " + quoteShort(key)
+					return
+				}
+				seen[key] = struct{}{}
+			} else {
+				for _, s := range m.strs[base:] {
+					if s == key {
+						detail = "duplicate key " + quoteShort(key)
+						return
+					}
+				}
+				m.strs = append(m.strs, key)
+			}
+			if t := fv.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
+				detail = m.structure(fv, depth+1, maxDepth)
+			}
+		})
+		m.strs = m.strs[:base]
+		return detail
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		for _, it := range a {
+			if t := it.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
+				if d := m.structure(it, depth+1, maxDepth); d != "" {
+					return d
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// lookup follows p from ctx. It returns the value (nil when absent) and,
+// when the walk stopped early, the index of the segment where it stopped
+// and why: reached is how many segments were found.
+func lookup(ctx *fastjson.Value, p srcPath) (v *fastjson.Value, reached int, blocked *fastjson.Value) {
+	cur := ctx
+	for i, seg := range p.segs {
+		if cur.Type() != fastjson.TypeObject {
+			return nil, i, cur
+		}
+		o, _ := cur.Object()
+		next := o.Get(seg)
+		if next == nil {
+			return nil, i, nil
+		}
+		cur = next
+	}
+	return cur, len(p.segs), nil
+}
+
+// emitObject writes the object of node; it reports whether it wrote any
+// field (an object with none is left out by the caller).
+func (m *Mapper) emitObject(node *outNode, ctx *fastjson.Value, prefix string) bool {
+	start := len(m.out)
+	m.out = append(m.out, '{')
+	n := 0
+	for _, kid := range node.kids {
+		mark := len(m.out)
+		if n > 0 {
+			m.out = append(m.out, ',')
+		}
+		m.out = append(m.out, kid.keyLit...)
+		var ok bool
+		if kid.rule != nil {
+			ok = m.emitField(kid.rule, ctx, prefix)
+		} else {
+			ok = m.emitObject(kid, ctx, prefix)
+		}
+		if ok {
+			n++
+		} else {
+			m.out = m.out[:mark]
+		}
+	}
+	if n == 0 {
+		m.out = m.out[:start]
+		return false
+	}
+	m.out = append(m.out, '}')
+	return true
+}
+
+func fieldPath(prefix, path string) string {
+	switch {
+	case prefix == "":
+		return path
+	case path == "":
+		return prefix
+	}
+	return prefix + "." + path
+}
+
+// emitField writes the value of one field; false means nothing was written.
+func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
+	for i := range r.cases {
+		c := &r.cases[i]
+		v, _, _ := lookup(ctx, c.when)
+		if v == nil || v.Type() == fastjson.TypeNull {
+			continue
+		}
+		if c.is != nil && !literalEquals(m, v, c.is) {
+			continue
+		}
+		m.out = append(m.out, c.value...)
+		return true
+	}
+	var found *fastjson.Value
+	var foundPath *srcPath
+	best, bestReached := -1, -1
+	nullAt, nullIdx := -1, 0
+	blockedAt, blockedIdx := -1, 0
+	var blockedVal *fastjson.Value
+	for i := range r.from {
+		p := &r.from[i]
+		v, reached, blocked := lookup(ctx, *p)
+		if v != nil && v.Type() != fastjson.TypeNull {
+			found, foundPath = v, p
+			break
+		}
+		if v != nil && r.nullable {
+			m.out = append(m.out, "null"...)
+			return true
+		}
+		switch {
+		case v != nil: // null at the end
+			if nullAt < 0 {
+				nullAt, nullIdx = i, len(p.segs)-1
+			}
+		case blocked != nil && blocked.Type() == fastjson.TypeNull:
+			if nullAt < 0 {
+				nullAt, nullIdx = i, reached-1
+			}
+		case blocked != nil:
+			if blockedAt < 0 {
+				blockedAt, blockedIdx, blockedVal = i, reached-1, blocked
+			}
+		}
+		if reached > bestReached {
+			best, bestReached = i, reached
+		}
+	}
+	if found == nil {
+		if len(r.from) == 0 && len(r.cases) > 0 {
+			if r.def != nil {
+				m.out = append(m.out, r.def...)
+				m.fail(ReasonDefaulted, fieldPath(prefix, r.cases[0].when.raw), "no case matched; default used")
+				return true
+			}
+			if r.required {
+				m.fail(ReasonMissingField, fieldPath(prefix, r.cases[0].when.raw), "none of the cases matched")
+			}
+			return false
+		}
+		if len(r.from) == 0 {
+			return false
+		}
+		switch {
+		case r.def != nil:
+			at := best
+			if nullAt >= 0 {
+				at = nullAt
+			}
+			m.out = append(m.out, r.def...)
+			m.fail(ReasonDefaulted, fieldPath(prefix, r.from[at].raw), "absent or null; default used")
+			return true
+		case blockedAt >= 0 && blockedIdx >= 0:
+			m.fail(ReasonTypeMismatch, fieldPath(prefix, r.from[blockedAt].at(blockedIdx)),
+				fromValueKind(blockedVal)+", expected object")
+		case !r.required:
+		case nullAt >= 0:
+			m.fail(ReasonNullField, fieldPath(prefix, r.from[nullAt].at(nullIdx)), "null where a value is required")
+		default:
+			m.fail(ReasonMissingField, fieldPath(prefix, r.from[best].raw), "required field is absent")
+		}
+		return false
+	}
+	field := func() string { return fieldPath(prefix, foundPath.raw) }
+
+	if r.each != nil {
+		if found.Type() != fastjson.TypeArray {
+			m.fail(ReasonTypeMismatch, field(), fromValueKind(found)+", expected array")
+			return false
+		}
+		a, _ := found.Array()
+		elemPrefix := fieldPath(prefix, foundPath.raw) + "[]"
+		m.out = append(m.out, '[')
+		n := 0
+		for _, it := range a {
+			mark := len(m.out)
+			if n > 0 {
+				m.out = append(m.out, ',')
+			}
+			var ok bool
+			if len(r.each.kids) == 1 && r.each.kids[0].key == "." {
+				ok = m.emitField(r.each.kids[0].rule, it, elemPrefix)
+			} else {
+				ok = m.emitObject(r.each, it, elemPrefix)
+				if !ok {
+					m.out = append(m.out, "{}"...)
+					ok = true
+				}
+			}
+			if ok {
+				n++
+			} else {
+				m.out = m.out[:mark]
+			}
+		}
+		m.out = append(m.out, ']')
+		return true
+	}
+
+	val := m.fromValue(found)
+	for i := range r.transforms {
+		t := &r.transforms[i]
+		out, reason, detail := t.fn(m, val, t.arg)
+		if reason != "" {
+			m.fail(reason, field(), t.name+": "+detail)
+			return false
+		}
+		val = out
+	}
+	if r.enum != nil {
+		var key string
+		switch val.k {
+		case kString, kNumber:
+			key = val.s
+		case kBool:
+			key = strconv.FormatBool(val.b)
+		default:
+			m.fail(ReasonTypeMismatch, field(), val.k.String()+", expected a value of the enum table")
+			return false
+		}
+		lit, ok := r.enum[key]
+		if !ok {
+			m.fail(ReasonUnknownEnum, field(), quoteShort(key)+" is not one of "+r.enumKeys)
+			return false
+		}
+		m.out = append(m.out, lit...)
+		return true
+	}
+	m.writeValue(val)
+	return true
+}
+
+func fromValueKind(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		return "object"
+	case fastjson.TypeArray:
+		return "array"
+	case fastjson.TypeString:
+		return "string"
+	case fastjson.TypeNumber:
+		return "number"
+	case fastjson.TypeNull:
+		return "null"
+	}
+	return "boolean"
+}
+
+// literalEquals compares a parsed value with a JSON literal of a scalar.
+func literalEquals(m *Mapper, v *fastjson.Value, lit []byte) bool {
+	start := len(m.scratch)
+	m.scratch = m.appendValue(m.scratch, v)
+	eq := string(m.scratch[start:]) == string(lit)
+	m.scratch = m.scratch[:start]
+	return eq
+}
+
+func (m *Mapper) writeValue(val tv) {
+	switch val.k {
+	case kNull:
+		m.out = append(m.out, "null"...)
+	case kString:
+		m.out = appendJSONString(m.out, val.s)
+	case kNumber:
+		m.out = append(m.out, val.s...)
+	case kBool:
+		m.out = strconv.AppendBool(m.out, val.b)
+	case kArray, kObject:
+		m.out = m.appendValue(m.out, val.v)
+	case kStrings:
+		m.out = append(m.out, '[')
+		for i := val.lo; i < val.hi; i++ {
+			if i > val.lo {
+				m.out = append(m.out, ',')
+			}
+			m.out = appendJSONString(m.out, m.strs[i])
+		}
+		m.out = append(m.out, ']')
+	}
+}
+
+// appendValue serialises a parsed value as compact JSON.
+func (m *Mapper) appendValue(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		dst = append(dst, '{')
+		i := 0
+		o.Visit(func(k []byte, fv *fastjson.Value) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			i++
+			dst = appendJSONString(dst, b2s(k))
+			dst = append(dst, ':')
+			dst = m.appendValue(dst, fv)
+		})
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		dst = append(dst, '[')
+		for i, it := range a {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = m.appendValue(dst, it)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return appendJSONString(dst, b2s(b))
+	default:
+		return v.MarshalTo(dst)
+	}
+}

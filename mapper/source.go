@@ -41,11 +41,3 @@ func (s *Source) Map(payload []byte) Result {
 	return r
 }
 
-// Redact returns a copy of payload with every value at the source's redact
-// paths masked: the shape and JSON type stay, the value does not (letters
-// become x/X, digits 0, numbers 0, booleans false). A payload that cannot be
-// parsed has every string and number masked, since its fields cannot be
-// located. Redact never returns the unmasked bytes of a redacted value.
-func (s *Source) Redact(payload []byte) []byte {
-	return redactAll(payload)
-}

@@ -1,20 +1,113 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/batch"
 )
 
 func mapCommand() command {
 	return command{
 		name:  "map",
-		usage: "map",
-		short: "(not built yet)",
+		usage: "map --source NAME [--lines [--summary]] [FILE]",
+		short: "map payloads from a file or stdin and print the results as JSON",
+		long: `Map one payload (a JSON object, from FILE or standard input) with the rules of a
+source and print the result:
+
+  {"outcome":"rejected","output":{…},"failures":[{"reason":"missing_field","field":"customer.email","detail":"…"}]}
+
+With --lines the input is JSON lines (one payload per line) and the output one
+result per line, in input order, mapped on every core. With --summary, counts
+per outcome and per failure category are printed instead of the results.
+Exit status: 0 when the results were printed, 1 when the rules or input cannot
+be read, 2 on a usage error.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(context.Context, []string) int {
-				fmt.Fprintln(e.stderr, "mapper map: not built yet")
-				return exitFailure
+			dirs := declareRuleDirs(fs, e)
+			source := stringFlag(fs, e, "source", "", "source (rule set) to map with; required")
+			lines := boolFlag(fs, e, "lines", false, "input is JSON lines: one payload per line")
+			summary := boolFlag(fs, e, "summary", false, "print counts per outcome and category instead of results (with --lines)")
+			workers := intFlag(fs, e, "workers", 0, "mapping goroutines for --lines (0: one per core)")
+			maxBytes := intFlag(fs, e, "max-payload-bytes", 1<<20, "largest payload accepted")
+			maxDepth := intFlag(fs, e, "max-depth", 64, "deepest nesting accepted")
+			return func(ctx context.Context, args []string) int {
+				if *source == "" {
+					fmt.Fprintln(e.stderr, "mapper map: --source is required")
+					return exitUsage
+				}
+				if len(args) > 1 {
+					fmt.Fprintln(e.stderr, "mapper map: at most one FILE")
+					return exitUsage
+				}
+				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{MaxPayloadBytes: *maxBytes, MaxDepth: *maxDepth})
+				if err != nil {
+					fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
+					return exitFailure
+				}
+				src := eng.Source(*source)
+				if src == nil {
+					var names []string
+					for _, s := range eng.Sources() {
+						names = append(names, s.Name())
+					}
+					fmt.Fprintf(e.stderr, "mapper map: no source %q in %s (sources: %s)\n", *source, *dirs.rules, strings.Join(names, ", "))
+					return exitFailure
+				}
+				in := e.stdin
+				if len(args) == 1 && args[0] != "-" {
+					f, err := os.Open(args[0])
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
+						return exitFailure
+					}
+					defer f.Close()
+					in = f
+				}
+				out := bufio.NewWriterSize(e.stdout, 1<<16)
+				defer out.Flush()
+				if !*lines {
+					payload, err := io.ReadAll(in)
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper map: read input: %v\n", err)
+						return exitFailure
+					}
+					res := src.Map(payload)
+					if *summary {
+						var s batch.Summary
+						s.Add(&res)
+						s.Write(out, src)
+						return exitOK
+					}
+					out.Write(res.AppendJSON(nil))
+					out.WriteByte('\n')
+					return exitOK
+				}
+				opts := batch.Options{Workers: *workers}
+				var sum *batch.Summary
+				if *summary {
+					sum = &batch.Summary{}
+					opts.Summary = sum
+				} else {
+					opts.Out = out
+				}
+				if err := batch.Run(ctx, src, in, opts); err != nil {
+					if errors.Is(err, context.Canceled) {
+						return exitFailure
+					}
+					fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
+					return exitFailure
+				}
+				if sum != nil {
+					sum.Write(out, src)
+				}
+				return exitOK
 			}
 		},
 	}

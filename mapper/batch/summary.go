@@ -1,0 +1,118 @@
+package batch
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// Summary counts results per outcome and per failure category. The zero
+// value is empty and ready; it is not safe for concurrent use.
+type Summary struct {
+	Total      int
+	Outcomes   map[mapper.Outcome]int
+	Categories map[mapper.Category]int
+}
+
+// Add counts one result.
+func (s *Summary) Add(r *mapper.Result) {
+	if s.Outcomes == nil {
+		s.Outcomes = map[mapper.Outcome]int{}
+		s.Categories = map[mapper.Category]int{}
+	}
+	s.Total++
+	s.Outcomes[r.Outcome]++
+	for i := range r.Failures {
+		s.Categories[r.Failures[i].Category()]++
+	}
+}
+
+// Merge adds o's counts to s.
+func (s *Summary) Merge(o *Summary) {
+	if o.Total == 0 {
+		return
+	}
+	if s.Outcomes == nil {
+		s.Outcomes = map[mapper.Outcome]int{}
+		s.Categories = map[mapper.Category]int{}
+	}
+	s.Total += o.Total
+	for k, v := range o.Outcomes {
+		s.Outcomes[k] += v
+	}
+	for k, v := range o.Categories {
+		s.Categories[k] += v
+	}
+}
+
+// Reset empties s, keeping its maps.
+func (s *Summary) Reset() {
+	s.Total = 0
+	clear(s.Outcomes)
+	clear(s.Categories)
+}
+
+// MappedRatio is the share of records delivered (mapped or degraded).
+func (s *Summary) MappedRatio() float64 {
+	if s.Total == 0 {
+		return 0
+	}
+	return float64(s.Outcomes[mapper.OutcomeMapped]+s.Outcomes[mapper.OutcomeDegraded]) / float64(s.Total)
+}
+
+// CategoryCount is one line of the category table.
+type CategoryCount struct {
+	Category mapper.Category
+	Count    int
+}
+
+// TopCategories returns the categories by count, most first, ties by name.
+func (s *Summary) TopCategories() []CategoryCount {
+	out := make([]CategoryCount, 0, len(s.Categories))
+	for c, n := range s.Categories {
+		out = append(out, CategoryCount{c, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Category.String() < out[j].Category.String()
+	})
+	return out
+}
+
+// Write prints the summary as a table.
+func (s *Summary) Write(w io.Writer, src *mapper.Source) {
+	fmt.Fprintf(w, "source %s (rules version %d): %d records\n", src.Name(), src.Version(), s.Total)
+	for _, o := range mapper.Outcomes() {
+		n := s.Outcomes[o]
+		fmt.Fprintf(w, "  %-9s %9d  %6.2f%%\n", o, n, pct(n, s.Total))
+	}
+	ratio := s.MappedRatio()
+	if obj := src.Objective().MappedRatio; obj > 0 {
+		verdict := "meets objective"
+		if ratio < obj {
+			verdict = "BELOW objective"
+		}
+		fmt.Fprintf(w, "mapped ratio %.2f%% (objective %.2f%%): %s\n", ratio*100, obj*100, verdict)
+	} else {
+		fmt.Fprintf(w, "mapped ratio %.2f%%\n", ratio*100)
+	}
+	top := s.TopCategories()
+	if len(top) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "failures by category:\n")
+	for _, c := range top {
+		fmt.Fprintf(w, "  %-40s %9d\n", c.Category, c.Count)
+	}
+}
+
+func pct(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(n) * 100 / float64(total)
+}

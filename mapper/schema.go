@@ -1,0 +1,559 @@
+package mapper
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/valyala/fastjson"
+)
+
+// A schema is one compiled JSON Schema in two forms: the validator of
+// santhosh-tekuri/jsonschema/v5 (the reference, used for the full pass), and
+// a check tree derived from it at load time that runs directly on the parsed
+// payload with no allocation. The check tree covers the keywords that matter
+// for mapping (type, properties, required, additionalProperties, items,
+// enum, const, pattern, format, length and numeric bounds, allOf, $ref);
+// covered reports whether it covers every keyword the schema uses, in which
+// case the two forms classify every payload the same way.
+type schema struct {
+	name    string
+	full    *jsonschema.Schema
+	check   *checkNode
+	covered bool
+	// byLocation finds a compiled schema by its absolute location, to read
+	// the keyword that a full-pass error points at.
+	byLocation map[string]*jsonschema.Schema
+}
+
+type jsonType uint8
+
+const (
+	tNull jsonType = 1 << iota
+	tBool
+	tInteger
+	tNumber // any number; tInteger is implied by it
+	tString
+	tArray
+	tObject
+)
+
+func typeBits(names []string) jsonType {
+	var t jsonType
+	for _, n := range names {
+		switch n {
+		case "null":
+			t |= tNull
+		case "boolean":
+			t |= tBool
+		case "integer":
+			t |= tInteger
+		case "number":
+			t |= tNumber | tInteger
+		case "string":
+			t |= tString
+		case "array":
+			t |= tArray
+		case "object":
+			t |= tObject
+		}
+	}
+	return t
+}
+
+type checkProp struct {
+	name string
+	node *checkNode
+}
+
+type enumValue struct {
+	t jsonType // tNull, tBool, tNumber, tString
+	s string
+	f float64
+	b bool
+}
+
+// checkNode is one schema node of the check tree.
+type checkNode struct {
+	types       jsonType // 0: any
+	props       []checkProp
+	required    []string
+	noAdditonal bool
+	additional  *checkNode
+	items       *checkNode
+	allOf       []*checkNode
+	enum        []enumValue
+	hasEnum     bool
+	constVal    *enumValue
+	pattern     *regexp.Regexp
+	format      func(any) bool
+	formatName  string
+	minLen      int
+	maxLen      int
+	minItems    int
+	maxItems    int
+	minProps    int
+	maxProps    int
+	min, max    float64
+	hasMin      bool
+	hasMax      bool
+	exclMin     float64
+	exclMax     float64
+	hasExclMin  bool
+	hasExclMax  bool
+	alwaysFalse bool
+}
+
+func (n *checkNode) prop(name string) *checkNode {
+	for i := range n.props {
+		if n.props[i].name == name {
+			return n.props[i].node
+		}
+	}
+	return nil
+}
+
+// deriveChecks builds the check tree of s and reports whether it covers
+// every keyword s uses.
+func deriveChecks(s *jsonschema.Schema) (*checkNode, bool) {
+	d := deriver{seen: map[*jsonschema.Schema]*checkNode{}, covered: true}
+	n := d.node(s)
+	return n, d.covered
+}
+
+type deriver struct {
+	seen    map[*jsonschema.Schema]*checkNode
+	covered bool
+}
+
+func ratFloat(r *big.Rat) float64 {
+	f, _ := r.Float64()
+	return f
+}
+
+func (d *deriver) node(s *jsonschema.Schema) *checkNode {
+	if n, ok := d.seen[s]; ok {
+		return n
+	}
+	n := &checkNode{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
+	d.seen[s] = n
+	if s.Always != nil {
+		n.alwaysFalse = !*s.Always
+	}
+	if s.Ref != nil {
+		n.allOf = append(n.allOf, d.node(s.Ref))
+	}
+	for _, sub := range s.AllOf {
+		n.allOf = append(n.allOf, d.node(sub))
+	}
+	n.types = typeBits(s.Types)
+	if len(s.Constant) > 0 {
+		ev, ok := toEnumValue(s.Constant[0])
+		if ok {
+			n.constVal = &ev
+		} else {
+			d.covered = false
+		}
+	}
+	if s.Enum != nil {
+		n.hasEnum = true
+		for _, v := range s.Enum {
+			ev, ok := toEnumValue(v)
+			if !ok {
+				d.covered = false
+				n.hasEnum = false
+				n.enum = nil
+				break
+			}
+			n.enum = append(n.enum, ev)
+		}
+	}
+	names := make([]string, 0, len(s.Properties))
+	for name := range s.Properties {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n.props = append(n.props, checkProp{name: name, node: d.node(s.Properties[name])})
+	}
+	n.required = s.Required
+	switch ap := s.AdditionalProperties.(type) {
+	case bool:
+		n.noAdditonal = !ap
+	case *jsonschema.Schema:
+		n.additional = d.node(ap)
+	}
+	switch it := s.Items.(type) {
+	case *jsonschema.Schema:
+		n.items = d.node(it)
+	case []*jsonschema.Schema:
+		d.covered = false
+	}
+	if s.Items2020 != nil {
+		if len(s.PrefixItems) > 0 {
+			d.covered = false
+		} else {
+			n.items = d.node(s.Items2020)
+		}
+	}
+	n.pattern = s.Pattern
+	if s.Format != "" {
+		if f, ok := jsonschema.Formats[s.Format]; ok {
+			n.format, n.formatName = f, s.Format
+		} else {
+			d.covered = false
+		}
+	}
+	n.minLen, n.maxLen = s.MinLength, s.MaxLength
+	n.minItems, n.maxItems = s.MinItems, s.MaxItems
+	n.minProps, n.maxProps = s.MinProperties, s.MaxProperties
+	if s.Minimum != nil {
+		n.min, n.hasMin = ratFloat(s.Minimum), true
+	}
+	if s.Maximum != nil {
+		n.max, n.hasMax = ratFloat(s.Maximum), true
+	}
+	if s.ExclusiveMinimum != nil {
+		n.exclMin, n.hasExclMin = ratFloat(s.ExclusiveMinimum), true
+	}
+	if s.ExclusiveMaximum != nil {
+		n.exclMax, n.hasExclMax = ratFloat(s.ExclusiveMaximum), true
+	}
+	if s.Not != nil || len(s.AnyOf) > 0 || len(s.OneOf) > 0 || s.If != nil || s.PropertyNames != nil ||
+		len(s.PatternProperties) > 0 || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
+		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
+		s.UniqueItems || s.AdditionalItems != nil || s.Contains != nil || s.MultipleOf != nil ||
+		s.ContentEncoding != "" || s.ContentMediaType != "" || s.RecursiveRef != nil || s.DynamicRef != nil ||
+		len(s.Extensions) > 0 {
+		d.covered = false
+	}
+	return n
+}
+
+func toEnumValue(v any) (enumValue, bool) {
+	switch x := v.(type) {
+	case nil:
+		return enumValue{t: tNull}, true
+	case bool:
+		return enumValue{t: tBool, b: x}, true
+	case string:
+		return enumValue{t: tString, s: x}, true
+	case json.Number:
+		f, err := x.Float64()
+		return enumValue{t: tNumber, f: f}, err == nil
+	case float64:
+		return enumValue{t: tNumber, f: x}, true
+	}
+	return enumValue{}, false
+}
+
+// valueType is the JSON type of a parsed value; numbers without fraction or
+// exponent, or whose value is whole, are tInteger|tNumber.
+func valueType(v *fastjson.Value) jsonType {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return tNull
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return tBool
+	case fastjson.TypeString:
+		return tString
+	case fastjson.TypeArray:
+		return tArray
+	case fastjson.TypeObject:
+		return tObject
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err == nil && f == math.Trunc(f) && !math.IsInf(f, 0) {
+			return tNumber | tInteger
+		}
+		return tNumber
+	}
+	return 0
+}
+
+func typeName(t jsonType) string {
+	switch {
+	case t&tNull != 0:
+		return "null"
+	case t&tBool != 0:
+		return "boolean"
+	case t&tInteger != 0:
+		return "integer"
+	case t&tNumber != 0:
+		return "number"
+	case t&tString != 0:
+		return "string"
+	case t&tArray != 0:
+		return "array"
+	case t&tObject != 0:
+		return "object"
+	}
+	return "unknown"
+}
+
+func typeList(t jsonType) string {
+	var parts []string
+	for _, b := range []jsonType{tNull, tBool, tInteger, tNumber, tString, tArray, tObject} {
+		if t&b != 0 {
+			if b == tInteger && t&tNumber != 0 {
+				continue
+			}
+			parts = append(parts, typeName(b))
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
+	switch e.t {
+	case tNull:
+		return vt == tNull
+	case tBool:
+		return vt == tBool && (v.Type() == fastjson.TypeTrue) == e.b
+	case tNumber:
+		if vt&tNumber == 0 {
+			return false
+		}
+		f, _ := v.Float64()
+		return f == e.f
+	case tString:
+		if vt != tString {
+			return false
+		}
+		b, _ := v.StringBytes()
+		return string(b) == e.s
+	}
+	return false
+}
+
+// pathStack is the current position in a document during a walk; it
+// renders normalised paths only when a failure needs one.
+type pathStack struct {
+	segs []string // a key, or "[]" for an array element
+}
+
+func (p *pathStack) push(s string) { p.segs = append(p.segs, s) }
+func (p *pathStack) pop()          { p.segs = p.segs[:len(p.segs)-1] }
+
+func (p *pathStack) String() string { return joinPath(p.segs, "") }
+
+func (p *pathStack) child(key string) string { return joinPath(p.segs, key) }
+
+func joinPath(segs []string, last string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		if s == "[]" {
+			b.WriteString("[]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	if last != "" {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(last)
+	}
+	return b.String()
+}
+
+// failureSink collects failures during a check walk.
+type failureSink interface {
+	fail(reason Reason, field, detail string)
+}
+
+// run checks v against n, reporting every failure to sink.
+func (n *checkNode) run(v *fastjson.Value, p *pathStack, sink failureSink, output bool) {
+	reason := func(r Reason) Reason {
+		if output {
+			return ReasonOutputInvalid
+		}
+		return r
+	}
+	if n.alwaysFalse {
+		sink.fail(reason(ReasonUnexpectedField), p.String(), "not allowed by the schema")
+		return
+	}
+	for _, sub := range n.allOf {
+		sub.run(v, p, sink, output)
+	}
+	vt := valueType(v)
+	if n.types != 0 && n.types&vt == 0 {
+		if vt == tNull {
+			sink.fail(reason(ReasonNullField), p.String(), "null, expected "+typeList(n.types))
+		} else {
+			sink.fail(reason(ReasonTypeMismatch), p.String(), typeName(vt)+", expected "+typeList(n.types))
+		}
+	}
+	if n.constVal != nil && !n.constVal.matches(v, vt) {
+		sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not the expected constant")
+	}
+	if n.hasEnum {
+		ok := false
+		for _, e := range n.enum {
+			if e.matches(v, vt) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not one of "+enumList(n.enum))
+		}
+	}
+	switch vt {
+	case tString:
+		b, _ := v.StringBytes()
+		if n.minLen >= 0 || n.maxLen >= 0 {
+			l := utf8.RuneCount(b)
+			if n.minLen >= 0 && l < n.minLen {
+				sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("length %d, minimum %d", l, n.minLen))
+			}
+			if n.maxLen >= 0 && l > n.maxLen {
+				sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("length %d, maximum %d", l, n.maxLen))
+			}
+		}
+		if n.pattern != nil && !n.pattern.Match(b) {
+			sink.fail(reason(ReasonInvalidFormat), p.String(), describeValue(v)+" does not match "+n.pattern.String())
+		}
+		if n.format != nil && !n.format(string(b)) {
+			sink.fail(reason(ReasonInvalidFormat), p.String(), describeValue(v)+" is not a valid "+n.formatName)
+		}
+	case tNumber, tNumber | tInteger:
+		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
+			f, _ := v.Float64()
+			if (n.hasMin && f < n.min) || (n.hasExclMin && f <= n.exclMin) {
+				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
+			}
+			if (n.hasMax && f > n.max) || (n.hasExclMax && f >= n.exclMax) {
+				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
+			}
+		}
+		if n.format != nil && !n.format(json.Number(numberText(v))) {
+			sink.fail(reason(ReasonInvalidFormat), p.String(), numberText(v)+" is not a valid "+n.formatName)
+		}
+	case tArray:
+		a, _ := v.Array()
+		if n.minItems >= 0 && len(a) < n.minItems {
+			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d items, minimum %d", len(a), n.minItems))
+		}
+		if n.maxItems >= 0 && len(a) > n.maxItems {
+			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d items, maximum %d", len(a), n.maxItems))
+		}
+		if n.items != nil {
+			p.push("[]")
+			for _, it := range a {
+				n.items.run(it, p, sink, output)
+			}
+			p.pop()
+		}
+	case tObject:
+		o, _ := v.Object()
+		if n.minProps >= 0 && o.Len() < n.minProps {
+			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d properties, minimum %d", o.Len(), n.minProps))
+		}
+		if n.maxProps >= 0 && o.Len() > n.maxProps {
+			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d properties, maximum %d", o.Len(), n.maxProps))
+		}
+		for _, r := range n.required {
+			if o.Get(r) == nil {
+				sink.fail(reason(ReasonMissingField), p.child(r), "required property is absent")
+			}
+		}
+		o.Visit(func(key []byte, fv *fastjson.Value) {
+			k := b2s(key)
+			if pn := n.prop(k); pn != nil {
+				p.push(k)
+				pn.run(fv, p, sink, output)
+				p.pop()
+				return
+			}
+			if n.noAdditonal {
+				sink.fail(reason(ReasonUnexpectedField), p.child(k), "property not in the contract")
+				return
+			}
+			if n.additional != nil {
+				p.push(k)
+				n.additional.run(fv, p, sink, output)
+				p.pop()
+			}
+		})
+	}
+}
+
+func enumList(es []enumValue) string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == 8 {
+			fmt.Fprintf(&b, "… (%d in all)", len(es))
+			break
+		}
+		switch e.t {
+		case tNull:
+			b.WriteString("null")
+		case tBool:
+			b.WriteString(strconv.FormatBool(e.b))
+		case tNumber:
+			b.WriteString(strconv.FormatFloat(e.f, 'g', -1, 64))
+		case tString:
+			b.WriteString(strconv.Quote(e.s))
+		}
+	}
+	return b.String()
+}
+
+// numberText is the number as written in the payload.
+func numberText(v *fastjson.Value) string {
+	var buf [32]byte
+	return string(v.MarshalTo(buf[:0]))
+}
+
+// describeValue renders a short, bounded description of a value for a
+// failure detail: strings are quoted and cut at 40 runes.
+func describeValue(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return quoteShort(b2s(b))
+	case fastjson.TypeNumber:
+		return numberText(v)
+	case fastjson.TypeTrue:
+		return "true"
+	case fastjson.TypeFalse:
+		return "false"
+	case fastjson.TypeNull:
+		return "null"
+	case fastjson.TypeArray:
+		return "an array"
+	case fastjson.TypeObject:
+		return "an object"
+	}
+	return "a value"
+}
+
+func quoteShort(s string) string {
+	const limit = 40
+	if utf8.RuneCountInString(s) > limit {
+		i, n := 0, 0
+		for i = range s {
+			if n == limit {
+				break
+			}
+			n++
+		}
+		return strconv.Quote(s[:i]) + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,540 @@
+package mapper
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/valyala/fastjson"
+)
+
+// tv is a value moving through a transform chain. Strings point into the
+// parsed payload or the Mapper's scratch buffer and live until the next Map.
+type tv struct {
+	k      tvKind
+	s      string          // kString: the text; kNumber: the number as written
+	b      bool            // kBool
+	v      *fastjson.Value // kArray, kObject
+	lo, hi int             // kStrings: m.strs[lo:hi]
+}
+
+type tvKind uint8
+
+const (
+	kNull tvKind = iota
+	kString
+	kNumber
+	kBool
+	kArray
+	kObject
+	kStrings
+)
+
+func (k tvKind) String() string {
+	switch k {
+	case kNull:
+		return "null"
+	case kString:
+		return "string"
+	case kNumber:
+		return "number"
+	case kBool:
+		return "boolean"
+	case kArray, kStrings:
+		return "array"
+	case kObject:
+		return "object"
+	}
+	return "value"
+}
+
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// fromValue wraps a parsed value.
+func (m *Mapper) fromValue(v *fastjson.Value) tv {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return tv{k: kString, s: b2s(b)}
+	case fastjson.TypeNumber:
+		return tv{k: kNumber, s: m.rawNumber(v)}
+	case fastjson.TypeTrue:
+		return tv{k: kBool, b: true}
+	case fastjson.TypeFalse:
+		return tv{k: kBool}
+	case fastjson.TypeArray:
+		return tv{k: kArray, v: v}
+	case fastjson.TypeObject:
+		return tv{k: kObject, v: v}
+	}
+	return tv{k: kNull}
+}
+
+// rawNumber returns the number's text as written, copied into scratch.
+func (m *Mapper) rawNumber(v *fastjson.Value) string {
+	start := len(m.scratch)
+	m.scratch = v.MarshalTo(m.scratch)
+	return b2s(m.scratch[start:])
+}
+
+// transformArg is the argument a transform was given in the rule.
+type transformArg struct {
+	str     string   // split/join separator
+	n       int      // decimal_to_minor digits
+	layouts []string // timestamp: extra layouts
+}
+
+type transformFn func(m *Mapper, in tv, arg *transformArg) (tv, Reason, string)
+
+type transformDef struct {
+	fn transformFn
+	// arg says what argument the transform takes: "" none, "string",
+	// "int", "layouts".
+	arg string
+}
+
+var transformNames = []string{"trim", "lowercase", "uppercase", "int", "float", "bool", "string", "count",
+	"decimal_to_minor", "timestamp", "split", "join"}
+
+func lookupTransform(name string) (transformDef, bool) {
+	switch name {
+	case "trim":
+		return transformDef{fn: tfTrim}, true
+	case "lowercase":
+		return transformDef{fn: tfLower}, true
+	case "uppercase":
+		return transformDef{fn: tfUpper}, true
+	case "int":
+		return transformDef{fn: tfInt}, true
+	case "float":
+		return transformDef{fn: tfFloat}, true
+	case "bool":
+		return transformDef{fn: tfBool}, true
+	case "string":
+		return transformDef{fn: tfString}, true
+	case "count":
+		return transformDef{fn: tfCount}, true
+	case "decimal_to_minor":
+		return transformDef{fn: tfDecimalToMinor, arg: "int"}, true
+	case "timestamp":
+		return transformDef{fn: tfTimestamp, arg: "layouts"}, true
+	case "split":
+		return transformDef{fn: tfSplit, arg: "string"}, true
+	case "join":
+		return transformDef{fn: tfJoin, arg: "string"}, true
+	}
+	return transformDef{}, false
+}
+
+func mismatch(want string, in tv) (tv, Reason, string) {
+	return tv{}, ReasonTypeMismatch, in.k.String() + ", expected " + want
+}
+
+// mapStrings applies f to a string or to every string of a split result.
+func mapStrings(m *Mapper, in tv, f func(string) string) (tv, Reason, string) {
+	switch in.k {
+	case kString:
+		return tv{k: kString, s: f(in.s)}, "", ""
+	case kStrings:
+		for i := in.lo; i < in.hi; i++ {
+			m.strs[i] = f(m.strs[i])
+		}
+		return in, "", ""
+	}
+	return mismatch("string", in)
+}
+
+func tfTrim(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	return mapStrings(m, in, strings.TrimSpace)
+}
+
+func tfLower(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	return mapStrings(m, in, m.lower)
+}
+
+func tfUpper(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	return mapStrings(m, in, m.upper)
+}
+
+// lower lower-cases s, copying into scratch only when it changes.
+func (m *Mapper) lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			start := len(m.scratch)
+			m.scratch = append(m.scratch, s...)
+			b := m.scratch[start:]
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= utf8.RuneSelf {
+					m.scratch = m.scratch[:start]
+					return strings.ToLower(s)
+				} else if 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return b2s(b)
+		}
+	}
+	return s
+}
+
+func (m *Mapper) upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToUpper(s)
+		}
+		if 'a' <= c && c <= 'z' {
+			start := len(m.scratch)
+			m.scratch = append(m.scratch, s...)
+			b := m.scratch[start:]
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= utf8.RuneSelf {
+					m.scratch = m.scratch[:start]
+					return strings.ToUpper(s)
+				} else if 'a' <= c && c <= 'z' {
+					b[j] = c - ('a' - 'A')
+				}
+			}
+			return b2s(b)
+		}
+	}
+	return s
+}
+
+func (m *Mapper) keepInt(n int64) string {
+	start := len(m.scratch)
+	m.scratch = strconv.AppendInt(m.scratch, n, 10)
+	return b2s(m.scratch[start:])
+}
+
+func (m *Mapper) keepFloat(f float64) string {
+	start := len(m.scratch)
+	m.scratch = strconv.AppendFloat(m.scratch, f, 'g', -1, 64)
+	return b2s(m.scratch[start:])
+}
+
+func tfInt(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	var text string
+	switch in.k {
+	case kNumber:
+		text = in.s
+	case kString:
+		text = strings.TrimSpace(in.s)
+	default:
+		return mismatch("number or numeric string", in)
+	}
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		if in.k == kNumber {
+			return tv{k: kNumber, s: in.s}, "", ""
+		}
+		return tv{k: kNumber, s: m.keepInt(n)}, "", ""
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return tv{}, ReasonInvalidFormat, quoteShort(text) + " is not an integer"
+	}
+	if f != math.Trunc(f) {
+		return tv{}, ReasonInvalidFormat, text + " is not a whole number"
+	}
+	if f > math.MaxInt64 || f < math.MinInt64 {
+		return tv{}, ReasonOutOfRange, text + " does not fit a 64-bit integer"
+	}
+	return tv{k: kNumber, s: m.keepInt(int64(f))}, "", ""
+}
+
+func tfFloat(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	switch in.k {
+	case kNumber:
+		return in, "", ""
+	case kString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(in.s), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return tv{}, ReasonInvalidFormat, quoteShort(in.s) + " is not a number"
+		}
+		return tv{k: kNumber, s: m.keepFloat(f)}, "", ""
+	}
+	return mismatch("number or numeric string", in)
+}
+
+func tfBool(_ *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	switch in.k {
+	case kBool:
+		return in, "", ""
+	case kString:
+		switch strings.ToLower(strings.TrimSpace(in.s)) {
+		case "true", "yes", "y", "1", "on":
+			return tv{k: kBool, b: true}, "", ""
+		case "false", "no", "n", "0", "off":
+			return tv{k: kBool}, "", ""
+		}
+		return tv{}, ReasonInvalidFormat, quoteShort(in.s) + " is not a boolean"
+	case kNumber:
+		switch in.s {
+		case "1":
+			return tv{k: kBool, b: true}, "", ""
+		case "0":
+			return tv{k: kBool}, "", ""
+		}
+		return tv{}, ReasonInvalidFormat, in.s + " is not a boolean (0 or 1)"
+	}
+	return mismatch("boolean", in)
+}
+
+func tfString(_ *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	switch in.k {
+	case kString:
+		return in, "", ""
+	case kNumber:
+		return tv{k: kString, s: in.s}, "", ""
+	case kBool:
+		if in.b {
+			return tv{k: kString, s: "true"}, "", ""
+		}
+		return tv{k: kString, s: "false"}, "", ""
+	}
+	return mismatch("string, number or boolean", in)
+}
+
+func tfCount(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	switch in.k {
+	case kArray:
+		a, _ := in.v.Array()
+		return tv{k: kNumber, s: m.keepInt(int64(len(a)))}, "", ""
+	case kStrings:
+		return tv{k: kNumber, s: m.keepInt(int64(in.hi - in.lo))}, "", ""
+	}
+	return mismatch("array", in)
+}
+
+// tfDecimalToMinor turns a decimal amount ("12.30", 12.3) into integer minor
+// units (1230) exactly, by shifting the decimal point in the text.
+func tfDecimalToMinor(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
+	digits := 2
+	if arg != nil && arg.n > 0 {
+		digits = arg.n
+	}
+	var text string
+	switch in.k {
+	case kNumber:
+		text = in.s
+	case kString:
+		text = strings.TrimSpace(in.s)
+	default:
+		return mismatch("decimal string or number", in)
+	}
+	n, reason, detail := decimalToMinor(text, digits, in.k == kNumber)
+	if reason != "" {
+		return tv{}, reason, detail
+	}
+	return tv{k: kNumber, s: m.keepInt(n)}, "", ""
+}
+
+func decimalToMinor(text string, digits int, allowExp bool) (int64, Reason, string) {
+	bad := func() (int64, Reason, string) {
+		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a decimal amount"
+	}
+	s := text
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if !allowExp {
+			return bad()
+		}
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 30 || e < -30 {
+			return bad()
+		}
+		mant, exp = s[:i], e
+	}
+	intPart, frac := mant, ""
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		intPart, frac = mant[:i], mant[i+1:]
+	}
+	if intPart == "" && frac == "" {
+		return bad()
+	}
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return bad()
+			}
+		}
+	}
+	// value = 0.intPart frac × 10^(len(intPart)+exp); minor = value × 10^digits.
+	all := intPart + frac
+	point := len(intPart) + exp + digits // digits of all that are whole minor units
+	var n int64
+	for i := 0; i < len(all); i++ {
+		d := int64(all[i] - '0')
+		if i >= point {
+			if d != 0 {
+				return 0, ReasonInvalidFormat, quoteShort(text) + " has more than " + strconv.Itoa(digits) + " decimal places"
+			}
+			continue
+		}
+		if n > (math.MaxInt64-d)/10 {
+			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+		}
+		n = n*10 + d
+	}
+	for i := len(all); i < point; i++ {
+		if n > math.MaxInt64/10 {
+			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+		}
+		n *= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, "", ""
+}
+
+// tfTimestamp normalises RFC 3339 text and Unix seconds or milliseconds (as
+// number or digit string) to RFC 3339 in UTC. Other layouts are accepted
+// only when the rule lists them; they are read as UTC unless they carry a zone.
+func tfTimestamp(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
+	var t time.Time
+	switch in.k {
+	case kNumber:
+		var ok bool
+		t, ok = unixTime(in.s)
+		if !ok {
+			return tv{}, ReasonInvalidFormat, in.s + " is not a Unix time"
+		}
+	case kString:
+		s := in.s
+		var err error
+		t, err = time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			ok := false
+			if isNumeric(s) {
+				t, ok = unixTime(s)
+			}
+			if !ok && arg != nil {
+				for _, layout := range arg.layouts {
+					if lt, err := time.Parse(layout, s); err == nil {
+						t, ok = lt, true
+						break
+					}
+				}
+			}
+			if !ok {
+				return tv{}, ReasonInvalidFormat, quoteShort(s) + " is not an RFC 3339 timestamp or Unix time"
+			}
+		}
+	default:
+		return mismatch("timestamp string or Unix time", in)
+	}
+	start := len(m.scratch)
+	m.scratch = t.UTC().AppendFormat(m.scratch, time.RFC3339Nano)
+	return tv{k: kString, s: b2s(m.scratch[start:])}, "", ""
+}
+
+func isNumeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0:
+			dot = true
+		case c == '-' && i == 0 && len(s) > 1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// unixTime reads Unix seconds, or milliseconds when the magnitude is at
+// least 1e11 (later than the year 5138 in seconds).
+func unixTime(s string) (time.Time, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, false
+	}
+	if math.Abs(f) >= 1e11 {
+		f /= 1000
+	}
+	if math.Abs(f) > 253402300799 { // after 9999-12-31
+		return time.Time{}, false
+	}
+	sec := math.Floor(f)
+	nsec := math.Round((f - sec) * 1e9)
+	return time.Unix(int64(sec), int64(nsec)), true
+}
+
+func tfSplit(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
+	if in.k != kString {
+		return mismatch("string", in)
+	}
+	sep := ","
+	if arg != nil && arg.str != "" {
+		sep = arg.str
+	}
+	lo := len(m.strs)
+	s := in.s
+	if s != "" {
+		for {
+			i := strings.Index(s, sep)
+			if i < 0 {
+				m.strs = append(m.strs, s)
+				break
+			}
+			m.strs = append(m.strs, s[:i])
+			s = s[i+len(sep):]
+		}
+	}
+	return tv{k: kStrings, lo: lo, hi: len(m.strs)}, "", ""
+}
+
+func tfJoin(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
+	sep := ","
+	if arg != nil && arg.str != "" {
+		sep = arg.str
+	}
+	start := len(m.scratch)
+	switch in.k {
+	case kStrings:
+		for i := in.lo; i < in.hi; i++ {
+			if i > in.lo {
+				m.scratch = append(m.scratch, sep...)
+			}
+			m.scratch = append(m.scratch, m.strs[i]...)
+		}
+	case kArray:
+		a, _ := in.v.Array()
+		for i, it := range a {
+			if i > 0 {
+				m.scratch = append(m.scratch, sep...)
+			}
+			e := m.fromValue(it)
+			switch e.k {
+			case kString, kNumber:
+				m.scratch = append(m.scratch, e.s...)
+			case kBool:
+				m.scratch = strconv.AppendBool(m.scratch, e.b)
+			default:
+				m.scratch = m.scratch[:start]
+				return tv{}, ReasonTypeMismatch, "array of " + e.k.String() + ", expected an array of scalars"
+			}
+		}
+	default:
+		return mismatch("array", in)
+	}
+	return tv{k: kString, s: b2s(m.scratch[start:])}, "", ""
+}
