@@ -90,9 +90,6 @@ type Worker struct {
 // New validates cfg, fills its defaults and returns a Worker. It touches no
 // network: every configuration problem is returned here, as a *ConfigError.
 func New(cfg Config) (*Worker, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -256,6 +256,10 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 				t.Errorf("GET /readyz after stop: %d, want 503", resp.StatusCode)
 			}
 			nOut, nDLQ := verifyDelivered(t, b, e, []string{in, unclaimed}, out, dlq)
+			t.Logf("93 inputs → %d output, %d dead-letter; status %+v", nOut, nDLQ, st.Counts)
+			if nOut == 0 || nDLQ == 0 {
+				t.Errorf("the mix should reach both topics: %d output, %d dead-letter", nOut, nDLQ)
+			}
 			if nOut+nDLQ != 93 {
 				t.Errorf("%d output + %d dead-letter records for 93 inputs in one clean run, want exactly one each", nOut, nDLQ)
 			}
