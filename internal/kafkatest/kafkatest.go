@@ -13,6 +13,7 @@ package kafkatest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -336,4 +338,13 @@ func (c Coord) String() string {
 // dir and listens on port, so that it can be stopped and started again.
 func Persist(dir string, port int) []kfake.Opt {
 	return []kfake.Opt{kfake.DataDir(dir), kfake.Ports(port)}
+}
+
+// WithAuth returns a copy of b that connects with tlsCfg and mech (either
+// may be nil).
+func (b *Broker) WithAuth(tlsCfg *tls.Config, mech sasl.Mechanism) *Broker {
+	c := *b
+	c.Transport = &kafka.Transport{TLS: tlsCfg, SASL: mech}
+	c.Dialer = &kafka.Dialer{Timeout: 10 * time.Second, TLS: tlsCfg, SASLMechanism: mech}
+	return &c
 }

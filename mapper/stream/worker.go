@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -208,7 +209,11 @@ func (w *Worker) preflight(ctx context.Context) error {
 	b := backoff{min: w.cfg.RetryBackoffMin, max: w.cfg.RetryBackoffMax}
 	for {
 		mctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout+5*time.Second)
-		resp, err := w.client.Metadata(mctx, &kafka.MetadataRequest{Topics: topics})
+		err := w.probeAuth(mctx)
+		var resp *kafka.MetadataResponse
+		if err == nil {
+			resp, err = w.client.Metadata(mctx, &kafka.MetadataRequest{Topics: topics})
+		}
 		cancel()
 		if err == nil {
 			var missing []string
@@ -226,6 +231,9 @@ func (w *Worker) preflight(ctx context.Context) error {
 				return nil
 			}
 		}
+		if errors.Is(err, ErrAuth) {
+			return err
+		}
 		if isAuthError(err) {
 			return fmt.Errorf("connect to %v: %w: %w", w.cfg.Brokers, ErrAuth, err)
 		}
@@ -239,6 +247,50 @@ func (w *Worker) preflight(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// probeAuth tells a refused login from an unreachable broker. Some brokers
+// answer wrong SASL credentials by closing the connection, which looks like
+// an outage; so it first checks that a broker answers without SASL
+// (ApiVersions is allowed before authentication), then logs in. A broker
+// that answers but drops the login refused the credentials: ErrAuth.
+func (w *Worker) probeAuth(ctx context.Context) error {
+	if w.cfg.SASL == nil {
+		return nil
+	}
+	d := &kafka.Dialer{ClientID: w.cfg.ClientID, Timeout: w.cfg.DialTimeout, TLS: w.cfg.TLS}
+	var lastErr error
+	for _, broker := range w.cfg.Brokers {
+		c, err := d.DialContext(ctx, "tcp", broker)
+		if err != nil {
+			lastErr = err
+			if isAuthError(err) {
+				return fmt.Errorf("%w: TLS with broker %s: %w", ErrAuth, broker, err)
+			}
+			continue
+		}
+		_, err = c.ApiVersions()
+		c.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		sd := *d
+		sd.SASLMechanism = w.cfg.SASL
+		c, err = sd.DialContext(ctx, "tcp", broker)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if isAuthError(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+			return fmt.Errorf("%w: broker %s refused the SASL %s login (wrong user or password?): %w", ErrAuth, broker, w.cfg.SASL.Name(), err)
+		}
+		lastErr = err
+	}
+	return lastErr
 }
 
 // isAuthError reports whether err is a refusal that retrying cannot fix.
