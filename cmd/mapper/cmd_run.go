@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -79,9 +78,6 @@ flight within --shutdown-timeout; a second one exits at once.`,
 				}
 				if err := sw.run(ctx); err != nil {
 					fmt.Fprintf(e.stderr, "mapper run: %v\n", err)
-					if errors.Is(err, stream.ErrAuth) || errors.Is(err, stream.ErrMissingTopic) {
-						return exitFailure
-					}
 					return exitFailure
 				}
 				return exitOK

@@ -144,7 +144,7 @@ func (sw *startedWorker) run(ctx context.Context) error {
 	return err
 }
 
-// loadEngine loads the rules, or the embedded ones when embedded is true.
+// loadRules loads the engine from the --rules and --schemas directories.
 func loadRules(dirs ruleDirs) (*mapper.Engine, error) {
 	return mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
 }
