@@ -64,6 +64,8 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 		if src == nil {
 			continue
 		}
+		// A file with problems is not kept, but its names and topics still
+		// take part in the clash checks so that every problem is reported.
 		if prev, dup := e.byName[src.name]; dup {
 			ps.add(file, 1, 1, "source %q is already defined in %s", src.name, prev.file)
 			continue
@@ -120,7 +122,7 @@ func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
 			continue
 		}
 		if err := checkJSON(data); err != nil {
-			line, col := lineCol(data, err.offset)
+			line, col := lineCol(data, err.offset-1)
 			ps.add(path.Join(dirName, name), line, col, "invalid JSON: %s", err.msg)
 			continue
 		}
@@ -174,6 +176,9 @@ func checkJSON(data []byte) *jsonErr {
 }
 
 func lineCol(data []byte, offset int64) (int, int) {
+	if offset < 0 {
+		offset = 0
+	}
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
@@ -347,9 +352,6 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if src.plan.root != nil {
 		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
-	}
-	if l.bad {
-		return nil, nil
 	}
 	return src, topicPos
 }
@@ -573,11 +575,13 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 	if !ok {
 		return nil
 	}
+	hasFrom := false
 	for _, kv := range m.Values {
 		key := l.key(kv)
 		v := unwrap(kv.Value)
 		switch key {
 		case "from":
+			hasFrom = true
 			for _, item := range l.strList(v, out+".from") {
 				p, err := parseSrcPath(item.s)
 				if err != nil {
@@ -644,7 +648,7 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
 		}
 	}
-	if len(r.from) == 0 && len(r.cases) == 0 {
+	if !hasFrom && len(r.cases) == 0 {
 		l.errAt(n, "field %q: needs from (or cases)", out)
 	}
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {

@@ -1,9 +1,9 @@
 package mapper
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"regexp"
 	"sort"
@@ -102,6 +102,7 @@ type checkNode struct {
 	minProps    int
 	maxProps    int
 	min, max    float64
+	exact       [4]*big.Rat // minimum, maximum, exclusiveMinimum, exclusiveMaximum
 	hasMin      bool
 	hasMax      bool
 	exclMin     float64
@@ -214,6 +215,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	n.minLen, n.maxLen = s.MinLength, s.MaxLength
 	n.minItems, n.maxItems = s.MinItems, s.MaxItems
 	n.minProps, n.maxProps = s.MinProperties, s.MaxProperties
+	n.exact = [4]*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum}
 	if s.Minimum != nil {
 		n.min, n.hasMin = ratFloat(s.Minimum), true
 	}
@@ -269,13 +271,39 @@ func valueType(v *fastjson.Value) jsonType {
 	case fastjson.TypeObject:
 		return tObject
 	case fastjson.TypeNumber:
-		f, err := v.Float64()
-		if err == nil && f == math.Trunc(f) && !math.IsInf(f, 0) {
+		var buf [32]byte
+		raw := v.MarshalTo(buf[:0])
+		if bytes.IndexAny(raw, ".eE") < 0 {
+			return tNumber | tInteger
+		}
+		// Decide exactly, as jsonschema/v5 does: 1.0 is an integer,
+		// 1.0000000000000001 is not.
+		if r, ok := new(big.Rat).SetString(string(raw)); ok && r.IsInt() {
 			return tNumber | tInteger
 		}
 		return tNumber
 	}
 	return 0
+}
+
+// cmpBound compares a number with a schema bound: exactly when the float
+// comparison cannot tell them apart.
+func cmpBound(v *fastjson.Value, f, bound float64, exact *big.Rat) int {
+	switch {
+	case f < bound:
+		return -1
+	case f > bound:
+		return 1
+	}
+	if exact == nil {
+		return 0
+	}
+	var buf [32]byte
+	r, ok := new(big.Rat).SetString(string(v.MarshalTo(buf[:0])))
+	if !ok {
+		return 0
+	}
+	return r.Cmp(exact)
 }
 
 func typeName(t jsonType) string {
@@ -431,10 +459,10 @@ func (n *checkNode) run(v *fastjson.Value, p *pathStack, sink failureSink, outpu
 	case tNumber, tNumber | tInteger:
 		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
 			f, _ := v.Float64()
-			if (n.hasMin && f < n.min) || (n.hasExclMin && f <= n.exclMin) {
+			if (n.hasMin && cmpBound(v, f, n.min, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(v, f, n.exclMin, n.exact[2]) <= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
 			}
-			if (n.hasMax && f > n.max) || (n.hasExclMax && f >= n.exclMax) {
+			if (n.hasMax && cmpBound(v, f, n.max, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(v, f, n.exclMax, n.exact[3]) >= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
 			}
 		}

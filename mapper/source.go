@@ -40,4 +40,3 @@ func (s *Source) Map(payload []byte) Result {
 	m.Map(s, payload, &r)
 	return r
 }
-

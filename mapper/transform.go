@@ -522,15 +522,15 @@ func tfJoin(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 			if i > 0 {
 				m.scratch = append(m.scratch, sep...)
 			}
-			e := m.fromValue(it)
-			switch e.k {
-			case kString, kNumber:
-				m.scratch = append(m.scratch, e.s...)
-			case kBool:
-				m.scratch = strconv.AppendBool(m.scratch, e.b)
+			switch it.Type() {
+			case fastjson.TypeString:
+				b, _ := it.StringBytes()
+				m.scratch = append(m.scratch, b...)
+			case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+				m.scratch = it.MarshalTo(m.scratch)
 			default:
 				m.scratch = m.scratch[:start]
-				return tv{}, ReasonTypeMismatch, "array of " + e.k.String() + ", expected an array of scalars"
+				return tv{}, ReasonTypeMismatch, "array of " + fromValueKind(it) + ", expected an array of scalars"
 			}
 		}
 	default:

@@ -2,19 +2,47 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
 )
 
 func checkCommand() command {
 	return command{
 		name:  "check",
-		usage: "check",
-		short: "(not built yet)",
+		usage: "check [--rules DIR] [--schemas DIR]",
+		short: "validate rules/ and schemas/; list every problem with file:line:col",
+		long: `Load every rule file and schema the way the worker does at start-up, and
+report every problem found, one per line as file:line:col: what is wrong.
+Exit status 0 when everything loads, 1 when anything is wrong.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(context.Context, []string) int {
-				fmt.Fprintln(e.stderr, "mapper check: not built yet")
-				return exitFailure
+			dirs := declareRuleDirs(fs, e)
+			return func(_ context.Context, args []string) int {
+				if len(args) > 0 {
+					fmt.Fprintf(e.stderr, "mapper check: unexpected argument %q\n", args[0])
+					return exitUsage
+				}
+				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
+				if err != nil {
+					var le *mapper.LoadError
+					if errors.As(err, &le) {
+						for _, p := range le.Problems {
+							fmt.Fprintln(e.stderr, p.String())
+						}
+						fmt.Fprintf(e.stderr, "%d problem(s)\n", len(le.Problems))
+					} else {
+						fmt.Fprintf(e.stderr, "mapper check: %v\n", err)
+					}
+					return exitFailure
+				}
+				for _, s := range eng.Sources() {
+					fmt.Fprintf(e.stdout, "ok  %s  version %d  topics %s  (%s)\n", s.Name(), s.Version(),
+						strings.Join(s.Topics(), ","), s.File())
+				}
+				return exitOK
 			}
 		},
 	}

@@ -1,0 +1,146 @@
+package mapper
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+type collect struct{ got []string }
+
+func (c *collect) fail(r Reason, field, _ string) { c.got = append(c.got, string(r)+"@"+field) }
+
+func (c *collect) set() string {
+	seen := map[string]bool{}
+	var out []string
+	for _, g := range c.got {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// checkAgreement runs the compiled checks and the reference validator over
+// one payload and reports where they classify it differently.
+func checkAgreement(t *testing.T, s *Source, payload []byte) {
+	t.Helper()
+	in := s.plan.input
+	if in == nil || !in.covered {
+		return
+	}
+	var m Mapper
+	doc, _ := m.parse(s, payload)
+	if doc == nil {
+		return
+	}
+	var fast, full collect
+	in.check.run(doc, &m.path, &fast, false)
+	in.fullPass(doc, &full, false)
+	if fast.set() != full.set() {
+		t.Errorf("compiled checks and jsonschema/v5 disagree on %.200s\ncompiled: %s\nfull:     %s", payload, fast.set(), full.set())
+	}
+}
+
+func fixturePayloads(t testing.TB, dir string) [][]byte {
+	var out [][]byte
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		switch {
+		case strings.HasSuffix(f, ".json"):
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		case strings.HasSuffix(f, ".jsonl"):
+			fh, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(fh)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				out = append(out, append([]byte(nil), sc.Bytes()...))
+			}
+			fh.Close()
+		}
+	}
+	return out
+}
+
+func TestCompiledChecksAgreeWithJSONSchema(t *testing.T) {
+	eng, err := Load("../rules", "../schemas", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range eng.Sources() {
+		if !s.plan.input.covered {
+			t.Errorf("%s: input schema uses keywords the compiled checks do not cover", s.Name())
+		}
+		payloads := fixturePayloads(t, filepath.Join("../fixtures", s.Name()))
+		if len(payloads) == 0 {
+			t.Fatalf("%s: no fixtures", s.Name())
+		}
+		for _, p := range payloads {
+			checkAgreement(t, s, p)
+		}
+	}
+}
+
+// FuzzMap proves that no payload makes the engine panic, that every result
+// is well formed, and that the compiled checks agree with jsonschema/v5.
+func FuzzMap(f *testing.F) {
+	eng, err := Load("../rules", "../schemas", Options{MaxDepth: 16})
+	if err != nil {
+		f.Fatal(err)
+	}
+	test, err := Load("testdata/rules", "testdata/schemas", Options{MaxDepth: 16})
+	if err != nil {
+		f.Fatal(err)
+	}
+	sources := append(eng.Sources(), test.Sources()...)
+	for _, s := range eng.Sources() {
+		for i, p := range fixturePayloads(f, filepath.Join("../fixtures", s.Name())) {
+			if i%7 == 0 {
+				f.Add(p)
+			}
+		}
+	}
+	f.Add([]byte(`{"ref":"S-1","customer":{"email":" A@B.C "},"lines":[{"sku":"x","qty":"2"}],"placed":1e3}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for _, s := range sources {
+			res := s.Map(payload)
+			switch res.Outcome {
+			case OutcomeMapped:
+				if len(res.Failures) != 0 {
+					t.Fatalf("mapped with failures: %v", res.Failures)
+				}
+			case OutcomeDegraded, OutcomeRejected:
+				if len(res.Failures) == 0 {
+					t.Fatalf("%s without failures", res.Outcome)
+				}
+			default:
+				t.Fatalf("outcome %q", res.Outcome)
+			}
+			for _, fl := range res.Failures {
+				if !fl.Reason.Valid() || strings.Contains(fl.Field, "[0") {
+					t.Fatalf("bad failure %+v", fl)
+				}
+			}
+			if !json.Valid(res.Output) || !json.Valid(res.AppendJSON(nil)) {
+				t.Fatalf("invalid JSON out: %s", res.AppendJSON(nil))
+			}
+			if red := s.Redact(payload); len(s.RedactPaths()) > 0 && len(payload) > 0 && len(red) == 0 {
+				t.Fatalf("redact lost the payload")
+			}
+			checkAgreement(t, s, payload)
+		}
+	})
+}

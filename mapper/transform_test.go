@@ -1,0 +1,118 @@
+package mapper
+
+import (
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+func TestTransforms(t *testing.T) {
+	tests := []struct {
+		name      string
+		transform string
+		arg       *transformArg
+		in        string // JSON
+		want      string // JSON of the output, when ok
+		reason    Reason // when the transform fails
+	}{
+		{"trim removes surrounding space", "trim", nil, `"  a b \t"`, `"a b"`, ""},
+		{"trim of a number is a type mismatch", "trim", nil, `12`, ``, ReasonTypeMismatch},
+		{"lowercase ascii", "lowercase", nil, `"Ana@Example.COM"`, `"ana@example.com"`, ""},
+		{"lowercase unicode", "lowercase", nil, `"MÜLLER"`, `"müller"`, ""},
+		{"lowercase of null is a type mismatch", "lowercase", nil, `null`, ``, ReasonTypeMismatch},
+		{"uppercase", "uppercase", nil, `"eur"`, `"EUR"`, ""},
+		{"int from number", "int", nil, `42`, `42`, ""},
+		{"int from string", "int", nil, `" 42 "`, `42`, ""},
+		{"int from whole float", "int", nil, `4.0`, `4`, ""},
+		{"int from fraction is invalid", "int", nil, `4.5`, ``, ReasonInvalidFormat},
+		{"int from words is invalid", "int", nil, `"four"`, ``, ReasonInvalidFormat},
+		{"int from bool is a type mismatch", "int", nil, `true`, ``, ReasonTypeMismatch},
+		{"int too large is out of range", "int", nil, `1e30`, ``, ReasonOutOfRange},
+		{"float from string", "float", nil, `"2.5"`, `2.5`, ""},
+		{"float from number keeps the text", "float", nil, `2.50`, `2.50`, ""},
+		{"float from words is invalid", "float", nil, `"x"`, ``, ReasonInvalidFormat},
+		{"bool from string", "bool", nil, `"Yes"`, `true`, ""},
+		{"bool from 0", "bool", nil, `0`, `false`, ""},
+		{"bool from 2 is invalid", "bool", nil, `2`, ``, ReasonInvalidFormat},
+		{"bool from object is a type mismatch", "bool", nil, `{}`, ``, ReasonTypeMismatch},
+		{"string from number", "string", nil, `12.30`, `"12.30"`, ""},
+		{"string from bool", "string", nil, `false`, `"false"`, ""},
+		{"string from array is a type mismatch", "string", nil, `[1]`, ``, ReasonTypeMismatch},
+		{"count of array", "count", nil, `[1,2,3]`, `3`, ""},
+		{"count of string is a type mismatch", "count", nil, `"a,b"`, ``, ReasonTypeMismatch},
+		{"decimal_to_minor from string", "decimal_to_minor", nil, `"12.30"`, `1230`, ""},
+		{"decimal_to_minor from number with no float error", "decimal_to_minor", nil, `12.3`, `1230`, ""},
+		{"decimal_to_minor of 0.29 is exact", "decimal_to_minor", nil, `"0.29"`, `29`, ""},
+		{"decimal_to_minor of 1.005 would need rounding", "decimal_to_minor", nil, `"1.005"`, ``, ReasonInvalidFormat},
+		{"decimal_to_minor trailing zeros are fine", "decimal_to_minor", nil, `"1.500"`, `150`, ""},
+		{"decimal_to_minor negative", "decimal_to_minor", nil, `"-0.5"`, `-50`, ""},
+		{"decimal_to_minor whole", "decimal_to_minor", nil, `"7"`, `700`, ""},
+		{"decimal_to_minor exponent number", "decimal_to_minor", nil, `1.2345e2`, `12345`, ""},
+		{"decimal_to_minor three places", "decimal_to_minor", &transformArg{n: 3}, `"1.005"`, `1005`, ""},
+		{"decimal_to_minor of words is invalid", "decimal_to_minor", nil, `"12,30"`, ``, ReasonInvalidFormat},
+		{"decimal_to_minor overflow is out of range", "decimal_to_minor", nil, `"99999999999999999999"`, ``, ReasonOutOfRange},
+		{"decimal_to_minor of bool is a type mismatch", "decimal_to_minor", nil, `true`, ``, ReasonTypeMismatch},
+		{"timestamp RFC 3339 to UTC", "timestamp", nil, `"2024-05-01T14:00:00+02:00"`, `"2024-05-01T12:00:00Z"`, ""},
+		{"timestamp keeps fractions", "timestamp", nil, `"2024-05-01T12:00:00.250Z"`, `"2024-05-01T12:00:00.25Z"`, ""},
+		{"timestamp unix seconds", "timestamp", nil, `1714564800`, `"2024-05-01T12:00:00Z"`, ""},
+		{"timestamp unix milliseconds", "timestamp", nil, `1714564800000`, `"2024-05-01T12:00:00Z"`, ""},
+		{"timestamp unix seconds as string", "timestamp", nil, `"1714564800"`, `"2024-05-01T12:00:00Z"`, ""},
+		{"timestamp impossible date", "timestamp", nil, `"2024-13-45T99:00:00Z"`, ``, ReasonInvalidFormat},
+		{"timestamp words", "timestamp", nil, `"yesterday"`, ``, ReasonInvalidFormat},
+		{"timestamp other layout not listed", "timestamp", nil, `"2024-05-01 12:00:00"`, ``, ReasonInvalidFormat},
+		{"timestamp other layout listed", "timestamp", &transformArg{layouts: []string{"2006-01-02 15:04:05"}}, `"2024-05-01 12:00:00"`, `"2024-05-01T12:00:00Z"`, ""},
+		{"timestamp of bool is a type mismatch", "timestamp", nil, `true`, ``, ReasonTypeMismatch},
+		{"split on comma", "split", nil, `"a,b,c"`, `["a","b","c"]`, ""},
+		{"split on separator", "split", &transformArg{str: " | "}, `"a | b"`, `["a","b"]`, ""},
+		{"split of empty string", "split", nil, `""`, `[]`, ""},
+		{"split of number is a type mismatch", "split", nil, `1`, ``, ReasonTypeMismatch},
+		{"join array", "join", &transformArg{str: ";"}, `["a",1,true]`, `"a;1;true"`, ""},
+		{"join array of objects is a type mismatch", "join", nil, `[{}]`, ``, ReasonTypeMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def, ok := lookupTransform(tt.transform)
+			if !ok {
+				t.Fatalf("no transform %q", tt.transform)
+			}
+			v, err := fastjson.Parse(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m Mapper
+			out, reason, detail := def.fn(&m, m.fromValue(v), tt.arg)
+			if reason != tt.reason {
+				t.Fatalf("reason = %q (%s), want %q", reason, detail, tt.reason)
+			}
+			if reason != "" {
+				if detail == "" {
+					t.Error("a failure must carry a detail")
+				}
+				return
+			}
+			m.writeValue(out)
+			if got := string(m.out); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChainedTransforms(t *testing.T) {
+	var m Mapper
+	v := fastjson.MustParse(`" A, B ,C "`)
+	val := m.fromValue(v)
+	for _, name := range []string{"trim", "lowercase", "split", "trim", "uppercase", "join"} {
+		def, _ := lookupTransform(name)
+		var reason Reason
+		var detail string
+		val, reason, detail = def.fn(&m, val, nil)
+		if reason != "" {
+			t.Fatalf("%s: %s %s", name, reason, detail)
+		}
+	}
+	m.writeValue(val)
+	if got, want := string(m.out), `"A,B,C"`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
