@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,8 +204,17 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 			b.Produce(t, unclaimed, mixed(3)...)
 
 			group := kafkatest.UniqueName("g")
-			r := start(t, testConfig(b, e, group, []string{in, unclaimed}, out, dlq))
+			obs := &countingObserver{}
+			cfg := testConfig(b, e, group, []string{in, unclaimed}, out, dlq)
+			cfg.Observers = []stream.Observer{obs}
+			r := start(t, cfg)
 			waitLagZero(t, r.w, 60*time.Second)
+			if got, unknown := obs.n.Load(), obs.unknown.Load(); got != 93 || unknown != 3 {
+				t.Errorf("observer saw %d records (%d of no source), want 93 (3)", got, unknown)
+			}
+			if bad := obs.bad.Load(); bad != 0 {
+				t.Errorf("observer got %d records whose origin or result did not match", bad)
+			}
 
 			// The status page is served from the same worker.
 			srv := httptest.NewServer(r.w.Handler())
@@ -436,5 +446,25 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 	nOut, nDLQ := verifyDelivered(t, b, e, []string{in}, out, dlq)
 	if nOut+nDLQ < 1000 {
 		t.Fatalf("%d delivered, want at least 1000", nOut+nDLQ)
+	}
+}
+
+// countingObserver checks what the worker tells observers.
+type countingObserver struct {
+	n, unknown, bad atomic.Int64
+}
+
+func (o *countingObserver) Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration) {
+	o.n.Add(1)
+	if src == nil {
+		o.unknown.Add(1)
+		if res.Outcome != mapper.OutcomeRejected || len(res.Failures) != 1 || res.Failures[0].Reason != mapper.ReasonUnknownSource {
+			o.bad.Add(1)
+		}
+		return
+	}
+	want := src.Map(payload)
+	if origin.Topic == "" || origin.Offset < 0 || len(origin.Key) == 0 || len(origin.Headers) != 2 || res.Outcome != want.Outcome || took < 0 {
+		o.bad.Add(1)
 	}
 }
