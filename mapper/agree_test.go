@@ -106,11 +106,11 @@ func FuzzMap(f *testing.F) {
 		f.Fatal(err)
 	}
 	sources := append(eng.Sources(), test.Sources()...)
-	for _, s := range eng.Sources() {
-		for i, p := range fixturePayloads(f, filepath.Join("../fixtures", s.Name())) {
-			if i%7 == 0 {
-				f.Add(p)
-			}
+	// Seeds: the small order payloads (every defect kind among them); the
+	// large GitHub payloads are covered by the agreement test above.
+	for i, p := range fixturePayloads(f, "../fixtures/orders") {
+		if i%5 == 0 || i >= 300 {
+			f.Add(p)
 		}
 	}
 	f.Add([]byte(`{"ref":"S-1","customer":{"email":" A@B.C "},"lines":[{"sku":"x","qty":"2"}],"placed":1e3}`))
@@ -143,4 +143,32 @@ func FuzzMap(f *testing.F) {
 			checkAgreement(t, s, payload)
 		}
 	})
+}
+
+func TestFixturesCoverEveryReason(t *testing.T) {
+	eng, err := Load("../rules", "../schemas", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[Reason]int{}
+	for _, s := range eng.Sources() {
+		for _, p := range fixturePayloads(t, filepath.Join("../fixtures", s.Name())) {
+			res := s.Map(p)
+			kinds := map[Reason]bool{}
+			for _, f := range res.Failures {
+				kinds[f.Reason] = true
+			}
+			for r := range kinds {
+				seen[r]++
+			}
+		}
+	}
+	for _, r := range Reasons() {
+		if r == ReasonUnknownSource {
+			continue
+		}
+		if seen[r] < 2 {
+			t.Errorf("reason %s appears in %d fixture records, want at least 2", r, seen[r])
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package mapper_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -36,3 +37,24 @@ const defectiveOrder = `{"order_id":"ORD-000000002","source":"partner-beta","cus
 
 func BenchmarkMapOrderClean(b *testing.B)     { benchMap(b, "orders", []byte(cleanOrder)) }
 func BenchmarkMapOrderDefective(b *testing.B) { benchMap(b, "orders", []byte(defectiveOrder)) }
+
+func readFixture(b *testing.B, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func BenchmarkMapGitHubClean(b *testing.B) {
+	benchMap(b, "github-work-items", readFixture(b, "../fixtures/github-work-items/pull_request.closed.payload.json"))
+}
+
+func BenchmarkMapGitHubDefective(b *testing.B) {
+	// pinned issues carry no state and no labels: rejected and defaulted.
+	benchMap(b, "github-work-items", readFixture(b, "../fixtures/github-work-items/issues.pinned.payload.json"))
+}
+
+func BenchmarkMapOrderMalformed(b *testing.B) {
+	benchMap(b, "orders", []byte(cleanOrder[:300]))
+}

@@ -200,3 +200,33 @@ func ExampleSource_Map() {
 	// Output:
 	// {"outcome":"rejected","output":{"id":"A-1","email":"ana@example.com","total_cents":999,"currency":"EUR","created_at":"2024-05-01T12:00:00Z","item_count":1},"failures":[{"reason":"unknown_enum","field":"status","detail":"\"on-hold\" is not one of \"paid\", \"pending\", \"shipped\", \"cancelled\", \"refunded\""}]}
 }
+
+func TestFailuresAreCapped(t *testing.T) {
+	eng, err := mapper.Load("testdata/rules", "testdata/schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eng.Source("shop")
+	var b strings.Builder
+	b.WriteString(`{`)
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, `"x%d":1,`, i)
+	}
+	b.WriteString(`"customer":{"tier":"t"}}`) // and no ref, no email: rejecting failures come last
+	res := src.Map([]byte(b.String()))
+	if len(res.Failures) != mapper.MaxFailures {
+		t.Fatalf("%d failures listed, want %d", len(res.Failures), mapper.MaxFailures)
+	}
+	if res.Outcome != mapper.OutcomeRejected {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	var rejecting int
+	for _, f := range res.Failures {
+		if f.Reason.Severity() == mapper.OutcomeRejected {
+			rejecting++
+		}
+	}
+	if rejecting != 2 {
+		t.Errorf("%d rejecting failures listed, want 2 (missing ref and email): %v", rejecting, res.Failures[90:])
+	}
+}

@@ -177,10 +177,35 @@ func redactedDetail(r Reason) string {
 	return "value of a redacted field does not pass: " + string(r)
 }
 
+// MaxFailures is the most failures listed for one record (a payload with
+// thousands of unknown fields must not yield thousands of headers). Past
+// it, a rejecting failure takes the place of a degrading one, so that the
+// outcome always matches the failures listed.
+const MaxFailures = 100
+
 // fail records a failure unless the same (reason, field) is already there,
 // or, for rule failures, the input schema already failed that field.
 func (m *Mapper) fail(reason Reason, field, detail string) {
 	fs := m.res.Failures
+	if len(fs) >= MaxFailures {
+		if reason.Severity() != OutcomeRejected {
+			return
+		}
+		for i := len(fs) - 1; i >= 0; i-- {
+			if fs[i].Reason.Severity() != OutcomeRejected {
+				copy(fs[i:], fs[i+1:])
+				fs = fs[:len(fs)-1]
+				if i < m.schemaEnd {
+					m.schemaEnd--
+				}
+				m.res.Failures = fs
+				break
+			}
+		}
+		if len(fs) >= MaxFailures {
+			return
+		}
+	}
 	for i := range fs {
 		if fs[i].Reason == reason && fs[i].Field == field {
 			return

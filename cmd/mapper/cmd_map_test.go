@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var shipped = []string{"--rules", "../../rules", "--schemas", "../../schemas"}
+
+// TestMapGolden maps every fixture with `mapper map` and compares the
+// printed results with testdata/map/<source>/<fixture>.golden.
+func TestMapGolden(t *testing.T) {
+	for _, source := range []string{"orders", "github-work-items"} {
+		files, _ := filepath.Glob(filepath.Join("../../fixtures", source, "*.json*"))
+		if len(files) == 0 {
+			t.Fatalf("no fixtures for %s", source)
+		}
+		for _, f := range files {
+			name := filepath.Base(f)
+			t.Run(source+"/"+name, func(t *testing.T) {
+				args := append(append([]string{"map"}, shipped...), "--source", source)
+				if strings.HasSuffix(f, ".jsonl") {
+					args = append(args, "--lines")
+				}
+				code, stdout, stderr := runCLI(t, "", append(args, f)...)
+				if code != exitOK {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				golden(t, filepath.Join("testdata/map", source, name+".golden"), stdout)
+			})
+		}
+	}
+}
+
+func TestMapReadsStdin(t *testing.T) {
+	code, stdout, _ := runCLI(t, `{"order_id":"X"}`, append(append([]string{"map"}, shipped...), "--source", "orders")...)
+	if code != exitOK || !strings.HasPrefix(stdout, `{"outcome":"rejected"`) {
+		t.Fatalf("exit %d, %s", code, stdout)
+	}
+}
+
+func TestMapSummaryGolden(t *testing.T) {
+	args := append(append([]string{"map"}, shipped...), "--source", "orders", "--lines", "--summary", "../../fixtures/orders/generated.jsonl")
+	code, stdout, stderr := runCLI(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden(t, "testdata/map/orders-summary.golden", stdout)
+}
+
+// TestMapOrdersMatchesTruth checks every generated order line against the
+// generator's truth file: each defect gets exactly its reason code.
+func TestMapOrdersMatchesTruth(t *testing.T) {
+	want := map[string]string{"missing_key": "missing_field", "null_value": "null_field", "wrong_type": "type_mismatch",
+		"unknown_enum": "unknown_enum", "bad_timestamp": "invalid_format", "malformed_json": "malformed_payload"}
+	tf, err := os.Open("../../fixtures/orders/generated.truth.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.Close()
+	rows, err := csv.NewReader(tf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{"map"}, shipped...), "--source", "orders", "--lines", "../../fixtures/orders/generated.jsonl")
+	code, stdout, stderr := runCLI(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	line := 0
+	defects := 0
+	for sc.Scan() {
+		line++
+		var r struct {
+			Outcome  string
+			Failures []struct{ Reason, Field string }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		defect := rows[line][1]
+		if defect == "ok" {
+			if r.Outcome != "mapped" {
+				t.Errorf("line %d: clean line is %s: %v", line, r.Outcome, r.Failures)
+			}
+			continue
+		}
+		defects++
+		if r.Outcome != "rejected" || len(r.Failures) != 1 || r.Failures[0].Reason != want[defect] {
+			t.Errorf("line %d (%s): got %s %v, want rejected with %s", line, defect, r.Outcome, r.Failures, want[defect])
+		}
+	}
+	if line != len(rows)-1 || defects == 0 {
+		t.Fatalf("%d results for %d truth rows (%d defects)", line, len(rows)-1, defects)
+	}
+}
