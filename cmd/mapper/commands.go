@@ -159,3 +159,14 @@ func declareRuleDirs(fs *flag.FlagSet, e *env) ruleDirs {
 		schemas: stringFlag(fs, e, "schemas", "schemas", "directory of JSON Schemas"),
 	}
 }
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

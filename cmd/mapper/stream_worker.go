@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/stream"
+)
+
+// workerFlags are the flags that mapper run and mapper demo share.
+type workerFlags struct {
+	concurrency     *int
+	batchSize       *int
+	shutdownTimeout *string
+	statusAddr      *string
+	observers       *observerFlags
+}
+
+func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlags {
+	return &workerFlags{
+		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
+		batchSize:       intFlag(fs, e, "batch-size", 500, "records fetched, mapped, written and committed together"),
+		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
+		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
+		observers:       declareObserverFlags(fs, e),
+	}
+}
+
+// apply sets the shared fields of cfg, appending flag problems to problems.
+func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
+	cfg.Concurrency = *f.concurrency
+	cfg.BatchSize = *f.batchSize
+	if *f.concurrency < 0 {
+		*problems = append(*problems, fmt.Sprintf("--concurrency %d: must be 0 or more", *f.concurrency))
+	}
+	if *f.batchSize <= 0 {
+		*problems = append(*problems, fmt.Sprintf("--batch-size %d: must be 1 or more", *f.batchSize))
+	}
+	d, err := time.ParseDuration(*f.shutdownTimeout)
+	switch {
+	case err != nil:
+		*problems = append(*problems, fmt.Sprintf("--shutdown-timeout %q: not a duration (like 30s)", *f.shutdownTimeout))
+	case d <= 0:
+		*problems = append(*problems, fmt.Sprintf("--shutdown-timeout %s: must be positive", d))
+	default:
+		cfg.ShutdownTimeout = d
+	}
+}
+
+// reportProblems prints configuration problems, one a line, and returns the
+// usage exit code.
+func reportProblems(e *env, cmd string, problems []string) int {
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "mapper %s: %s\n", cmd, p)
+	}
+	return exitUsage
+}
+
+// startedWorker is a worker with its observers and status listener, ready
+// to Run.
+type startedWorker struct {
+	w         *stream.Worker
+	closeObs  func() error
+	listener  net.Listener
+	server    *http.Server
+	serveDone chan struct{}
+	logger    *slog.Logger
+}
+
+// newWorker builds the observers, the worker and the status listener. On
+// error nothing is left running.
+func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
+	obs, closeObs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return nil, exitFailure
+	}
+	cfg.Observers = append(cfg.Observers, obs...)
+	cfg.Logger = logger
+	w, err := stream.New(cfg)
+	if err != nil {
+		_ = closeObs()
+		var ce *stream.ConfigError
+		if errors.As(err, &ce) {
+			return nil, reportProblems(e, cmd, ce.Problems)
+		}
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return nil, exitFailure
+	}
+	sw := &startedWorker{w: w, closeObs: closeObs, logger: logger}
+	if addr := *f.statusAddr; addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			_ = closeObs()
+			fmt.Fprintf(e.stderr, "mapper %s: status listener: %v (choose another --status-addr, or \"\" for none)\n", cmd, err)
+			return nil, exitFailure
+		}
+		sw.listener = l
+		sw.server = &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		sw.serveDone = make(chan struct{})
+		go func() {
+			defer close(sw.serveDone)
+			if err := sw.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("status listener", "error", err)
+			}
+		}()
+		logger.Info("status page", "url", "http://"+l.Addr().String()+"/status")
+	}
+	return sw, exitOK
+}
+
+// run runs the worker until ctx ends, then stops the listener and closes
+// the observers.
+func (sw *startedWorker) run(ctx context.Context) error {
+	err := sw.w.Run(ctx)
+	if sw.server != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_ = sw.server.Shutdown(sctx)
+		cancel()
+		<-sw.serveDone
+	}
+	if cerr := sw.closeObs(); cerr != nil {
+		sw.logger.Warn("close observers", "error", cerr)
+	}
+	return err
+}
+
+// loadRules loads the engine from the --rules and --schemas directories.
+func loadRules(dirs ruleDirs) (*mapper.Engine, error) {
+	return mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
+}

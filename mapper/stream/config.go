@@ -1,0 +1,271 @@
+package stream
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// Config configures a Worker. The zero value is not usable: Brokers,
+// GroupID, OutputTopic, DeadLetterTopic and Engine are required; every other
+// field has a documented default that New fills in.
+type Config struct {
+	// Brokers are the bootstrap brokers, host:port. Required.
+	Brokers []string
+	// GroupID is the consumer group. Required.
+	GroupID string
+	// Topics are the input topics. Empty means every topic the engine's
+	// sources claim. A topic no source claims is consumed too: its records
+	// are rejected as unknown_source and dead-lettered.
+	Topics []string
+	// OutputTopic receives mapped and degraded records. Required.
+	OutputTopic string
+	// DeadLetterTopic receives rejected records, byte for byte. Required,
+	// and different from OutputTopic and the input topics.
+	DeadLetterTopic string
+	// Engine maps the records. Required.
+	Engine *mapper.Engine
+	// Observers are told of every mapped record, from the mapping
+	// goroutines. Nil entries are not allowed.
+	Observers []Observer
+
+	// Concurrency is how many goroutines map records. Zero means
+	// runtime.GOMAXPROCS(0).
+	Concurrency int
+	// BatchSize is the most records fetched, mapped, written and committed
+	// as one unit. Zero means 500.
+	BatchSize int
+	// BatchLinger is how long a batch waits for more records after its first
+	// before it is mapped. Zero means 20ms.
+	BatchLinger time.Duration
+	// WriteBatchTimeout is the writers' BatchTimeout: how long a partly
+	// filled produce batch waits. Zero means 5ms.
+	WriteBatchTimeout time.Duration
+	// ShutdownTimeout bounds how long Run drains in-flight records after its
+	// context is canceled. Zero means 30s; a negative value means do not
+	// drain (records in flight are left uncommitted and come again).
+	ShutdownTimeout time.Duration
+	// RetryBackoffMin and RetryBackoffMax bound the exponential backoff of
+	// retried writes, commits and start-up checks. Zero means 100ms and 5s.
+	RetryBackoffMin, RetryBackoffMax time.Duration
+
+	// SessionTimeout, HeartbeatInterval, RebalanceTimeout and
+	// JoinGroupBackoff tune the consumer group. Zero means 30s, 3s, 30s and
+	// 2s.
+	SessionTimeout, HeartbeatInterval, RebalanceTimeout, JoinGroupBackoff time.Duration
+
+	// ClientID names the client to the brokers. Empty means "mapper".
+	ClientID string
+	// TLS, when non-nil, connects with TLS (see TLSConfig).
+	TLS *tls.Config
+	// SASL, when non-nil, authenticates with it (see SASLMechanism).
+	SASL sasl.Mechanism
+	// DialTimeout bounds each connection attempt. Zero means 10s.
+	DialTimeout time.Duration
+
+	// Logger receives the worker's log lines. Nil means discard.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Topics) == 0 && c.Engine != nil {
+		c.Topics = c.Engine.Topics()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	def(&c.BatchLinger, 20*time.Millisecond)
+	def(&c.WriteBatchTimeout, 5*time.Millisecond)
+	def(&c.ShutdownTimeout, 30*time.Second)
+	def(&c.RetryBackoffMin, 100*time.Millisecond)
+	def(&c.RetryBackoffMax, 5*time.Second)
+	def(&c.SessionTimeout, 30*time.Second)
+	def(&c.HeartbeatInterval, 3*time.Second)
+	def(&c.RebalanceTimeout, 30*time.Second)
+	def(&c.JoinGroupBackoff, 2*time.Second)
+	def(&c.DialTimeout, 10*time.Second)
+	if c.ClientID == "" {
+		c.ClientID = "mapper"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// ConfigError lists every problem of a Config.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration: " + strings.Join(e.Problems, "; ")
+}
+
+// validate returns a *ConfigError listing every problem, or nil.
+func (c Config) validate() error {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if len(c.Brokers) == 0 {
+		add("no brokers given")
+	}
+	for _, b := range c.Brokers {
+		if !validHostPort(b) {
+			add("broker %q is not host:port", b)
+		}
+	}
+	if c.GroupID == "" {
+		add("no consumer group id given")
+	}
+	if c.Engine == nil {
+		add("no rules engine given")
+	} else if len(c.Topics) == 0 {
+		add("no input topics: no rule file claims a topic and none were given")
+	}
+	if c.OutputTopic == "" {
+		add("no output topic given")
+	}
+	if c.DeadLetterTopic == "" {
+		add("no dead-letter topic given")
+	}
+	if c.OutputTopic != "" && c.OutputTopic == c.DeadLetterTopic {
+		add("output topic and dead-letter topic are both %q", c.OutputTopic)
+	}
+	for _, t := range c.Topics {
+		if t == "" {
+			add("empty input topic name")
+		}
+		if t != "" && (t == c.OutputTopic || t == c.DeadLetterTopic) {
+			add("topic %q is both an input and an output topic", t)
+		}
+	}
+	for i, o := range c.Observers {
+		if o == nil {
+			add("observer %d is nil", i)
+		}
+	}
+	if c.Concurrency < 0 {
+		add("concurrency %d is negative", c.Concurrency)
+	}
+	if c.BatchSize < 0 {
+		add("batch size %d is negative", c.BatchSize)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"batch linger", c.BatchLinger}, {"write batch timeout", c.WriteBatchTimeout},
+		{"retry backoff min", c.RetryBackoffMin}, {"retry backoff max", c.RetryBackoffMax},
+		{"session timeout", c.SessionTimeout}, {"heartbeat interval", c.HeartbeatInterval},
+		{"rebalance timeout", c.RebalanceTimeout}, {"join group backoff", c.JoinGroupBackoff},
+		{"dial timeout", c.DialTimeout},
+	} {
+		if d.v < 0 {
+			add("%s %v is negative", d.name, d.v)
+		}
+	}
+	if c.HeartbeatInterval > 0 && c.SessionTimeout > 0 && c.HeartbeatInterval >= c.SessionTimeout {
+		add("heartbeat interval %v is not shorter than the session timeout %v", c.HeartbeatInterval, c.SessionTimeout)
+	}
+	if len(p) > 0 {
+		return &ConfigError{Problems: p}
+	}
+	return nil
+}
+
+func validHostPort(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for _, r := range s[i+1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// TLSConfig builds a client TLS configuration. caFile (PEM) replaces the
+// system roots when set; certFile and keyFile (PEM) give a client
+// certificate and must be set together; skipVerify disables server
+// certificate verification and is only for tests.
+func TLSConfig(caFile, certFile, keyFile string, skipVerify bool) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skipVerify}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read TLS CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA file %s: no PEM certificate found", caFile)
+		}
+		c.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("TLS client certificate and key must be given together")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load TLS client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// SASLMechanisms are the mechanism names SASLMechanism accepts.
+var saslMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+
+// SASLMechanism builds a SASL mechanism by name: PLAIN, SCRAM-SHA-256 or
+// SCRAM-SHA-512 (case-insensitive). An empty name returns nil (no SASL).
+func SASLMechanism(name, user, password string) (sasl.Mechanism, error) {
+	if name == "" {
+		if user != "" || password != "" {
+			return nil, errors.New("SASL user or password given without a SASL mechanism")
+		}
+		return nil, nil
+	}
+	if user == "" {
+		return nil, fmt.Errorf("SASL %s needs a user", name)
+	}
+	switch strings.ToUpper(name) {
+	case "PLAIN":
+		return plain.Mechanism{Username: user, Password: password}, nil
+	case "SCRAM-SHA-256":
+		m, err := scram.Mechanism(scram.SHA256, user, password)
+		if err != nil {
+			return nil, fmt.Errorf("SASL SCRAM-SHA-256: %w", err)
+		}
+		return m, nil
+	case "SCRAM-SHA-512":
+		m, err := scram.Mechanism(scram.SHA512, user, password)
+		if err != nil {
+			return nil, fmt.Errorf("SASL SCRAM-SHA-512: %w", err)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("unknown SASL mechanism %q (want one of %s)", name, strings.Join(saslMechanisms, ", "))
+}

@@ -1,0 +1,88 @@
+package stream
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// Header names the worker adds. Output records carry the source, rules
+// version, outcome, origin headers and one HeaderFailure per failure (for
+// degraded records). Dead-letter records carry the original headers first,
+// unchanged, then all of these plus HeaderFailureDetail and HeaderDeadLetteredAt.
+const (
+	// HeaderSource is the source's name; absent when no source claims the topic.
+	HeaderSource = "mapper.source"
+	// HeaderRulesVersion is the source's rules version, decimal; absent when
+	// no source claims the topic.
+	HeaderRulesVersion = "mapper.rules_version"
+	// HeaderOutcome is mapped, degraded or rejected.
+	HeaderOutcome = "mapper.outcome"
+	// HeaderFailure is one failure category, "reason" or "reason:field";
+	// repeated once per failure, in the result's order.
+	HeaderFailure = "mapper.failure"
+	// HeaderFailureDetail is the short detail of the failure at the same
+	// position among the HeaderFailure headers (dead-letter records only).
+	HeaderFailureDetail = "mapper.failure_detail"
+	// HeaderOriginTopic, HeaderOriginPartition and HeaderOriginOffset say
+	// where the input record was read.
+	HeaderOriginTopic     = "mapper.origin_topic"
+	HeaderOriginPartition = "mapper.origin_partition"
+	HeaderOriginOffset    = "mapper.origin_offset"
+	// HeaderOriginTime is the input record's timestamp, RFC 3339 with
+	// nanoseconds, UTC (dead-letter records only).
+	HeaderOriginTime = "mapper.origin_time"
+	// HeaderDeadLetteredAt is when the record was dead-lettered, RFC 3339
+	// with nanoseconds, UTC.
+	HeaderDeadLetteredAt = "mapper.dead_lettered_at"
+)
+
+// outputMessage builds the output record of a delivered result: the input
+// key, the domain record as value, and the worker's headers.
+func outputMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result) kafka.Message {
+	h := make([]kafka.Header, 0, 6+len(res.Failures))
+	h = appendCommonHeaders(h, in, src, res)
+	return kafka.Message{
+		Key:     in.Key,
+		Value:   append([]byte(nil), res.Output...),
+		Headers: h,
+	}
+}
+
+// deadLetterMessage builds the dead-letter record of a rejected result: the
+// original key, value and headers, byte for byte, followed by the worker's
+// headers saying why.
+func deadLetterMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time) kafka.Message {
+	h := make([]kafka.Header, 0, len(in.Headers)+8+2*len(res.Failures))
+	h = append(h, in.Headers...)
+	h = appendCommonHeaders(h, in, src, res)
+	for _, f := range res.Failures {
+		h = append(h, kafka.Header{Key: HeaderFailureDetail, Value: []byte(f.Detail)})
+	}
+	h = append(h,
+		kafka.Header{Key: HeaderOriginTime, Value: []byte(in.Time.UTC().Format(time.RFC3339Nano))},
+		kafka.Header{Key: HeaderDeadLetteredAt, Value: []byte(now.UTC().Format(time.RFC3339Nano))},
+	)
+	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
+}
+
+func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source, res *mapper.Result) []kafka.Header {
+	if src != nil {
+		h = append(h,
+			kafka.Header{Key: HeaderSource, Value: []byte(src.Name())},
+			kafka.Header{Key: HeaderRulesVersion, Value: strconv.AppendInt(nil, int64(src.Version()), 10)},
+		)
+	}
+	h = append(h, kafka.Header{Key: HeaderOutcome, Value: []byte(res.Outcome)})
+	for _, f := range res.Failures {
+		h = append(h, kafka.Header{Key: HeaderFailure, Value: []byte(f.Category().String())})
+	}
+	return append(h,
+		kafka.Header{Key: HeaderOriginTopic, Value: []byte(in.Topic)},
+		kafka.Header{Key: HeaderOriginPartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
+		kafka.Header{Key: HeaderOriginOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
+	)
+}

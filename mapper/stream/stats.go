@@ -1,0 +1,336 @@
+package stream
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+type sourceKey struct {
+	name    string
+	version int
+}
+
+type categoryKey struct {
+	source   string
+	category string
+}
+
+// tally counts one mapping goroutine's records between merges.
+type tally struct {
+	outcomes   map[sourceKey]*[3]int64
+	categories map[categoryKey]int64
+}
+
+func newTally() *tally {
+	return &tally{outcomes: map[sourceKey]*[3]int64{}, categories: map[categoryKey]int64{}}
+}
+
+func outcomeIndex(o mapper.Outcome) int {
+	switch o {
+	case mapper.OutcomeMapped:
+		return 0
+	case mapper.OutcomeDegraded:
+		return 1
+	}
+	return 2
+}
+
+func (t *tally) add(src *mapper.Source, topic string, res *mapper.Result) {
+	var k sourceKey
+	if src != nil {
+		k = sourceKey{src.Name(), src.Version()}
+	}
+	c := t.outcomes[k]
+	if c == nil {
+		c = new([3]int64)
+		t.outcomes[k] = c
+	}
+	c[outcomeIndex(res.Outcome)]++
+	for _, f := range res.Failures {
+		t.categories[categoryKey{k.name, f.Category().String()}]++
+	}
+}
+
+// stats is the worker's running totals. Safe for concurrent use.
+type stats struct {
+	mu         sync.Mutex
+	outcomes   map[sourceKey]*[3]int64
+	categories map[categoryKey]int64
+
+	outputRecords, deadLetterRecords, committedRecords atomic.Int64
+	fetchErrors, writeErrors, commitErrors             atomic.Int64
+}
+
+func newStats() *stats {
+	return &stats{outcomes: map[sourceKey]*[3]int64{}, categories: map[categoryKey]int64{}}
+}
+
+// merge adds t to the totals and empties t.
+func (s *stats) merge(t *tally) {
+	s.mu.Lock()
+	for k, c := range t.outcomes {
+		d := s.outcomes[k]
+		if d == nil {
+			d = new([3]int64)
+			s.outcomes[k] = d
+		}
+		for i := range c {
+			d[i] += c[i]
+		}
+	}
+	for k, n := range t.categories {
+		s.categories[k] += n
+	}
+	s.mu.Unlock()
+	clear(t.outcomes)
+	clear(t.categories)
+}
+
+func (s *stats) delivered(out, dlq int) {
+	s.outputRecords.Add(int64(out))
+	s.deadLetterRecords.Add(int64(dlq))
+}
+
+func (s *stats) committed(msgs []kafka.Message) { s.committedRecords.Add(int64(len(msgs))) }
+
+// SourceCounts are the records of one source and rules version by outcome.
+// Source is empty for records of topics that no rule set claims.
+type SourceCounts struct {
+	Source       string `json:"source"`
+	RulesVersion int    `json:"rules_version"`
+	Mapped       int64  `json:"mapped"`
+	Degraded     int64  `json:"degraded"`
+	Rejected     int64  `json:"rejected"`
+}
+
+// CategoryCount is how many records of a source failed in one category
+// ("reason" or "reason:field").
+type CategoryCount struct {
+	Source   string `json:"source"`
+	Category string `json:"category"`
+	Count    int64  `json:"count"`
+}
+
+// Counts is a snapshot of what the worker has done since it started.
+type Counts struct {
+	Mapped    int64 `json:"mapped"`
+	Degraded  int64 `json:"degraded"`
+	Rejected  int64 `json:"rejected"`
+	Output    int64 `json:"output_records"`      // acknowledged writes to the output topic
+	DeadLtr   int64 `json:"dead_letter_records"` // acknowledged writes to the dead-letter topic
+	Committed int64 `json:"committed_records"`   // input records whose offsets were committed
+
+	FetchErrors  int64 `json:"fetch_errors"`
+	WriteErrors  int64 `json:"write_errors"`
+	CommitErrors int64 `json:"commit_errors"`
+
+	Sources []SourceCounts `json:"sources"`
+	// TopFailures are the most frequent failure categories, most first (at
+	// most TopN of Snapshot).
+	TopFailures []CategoryCount `json:"top_failures"`
+}
+
+// Counts returns a snapshot of the worker's counts with at most topN failure
+// categories (all of them if topN <= 0). Safe to call at any time.
+func (w *Worker) Counts(topN int) Counts {
+	s := w.stats
+	c := Counts{
+		Output: s.outputRecords.Load(), DeadLtr: s.deadLetterRecords.Load(), Committed: s.committedRecords.Load(),
+		FetchErrors: s.fetchErrors.Load(), WriteErrors: s.writeErrors.Load(), CommitErrors: s.commitErrors.Load(),
+		Sources: []SourceCounts{}, TopFailures: []CategoryCount{},
+	}
+	s.mu.Lock()
+	for k, o := range s.outcomes {
+		c.Sources = append(c.Sources, SourceCounts{Source: k.name, RulesVersion: k.version, Mapped: o[0], Degraded: o[1], Rejected: o[2]})
+		c.Mapped += o[0]
+		c.Degraded += o[1]
+		c.Rejected += o[2]
+	}
+	for k, n := range s.categories {
+		c.TopFailures = append(c.TopFailures, CategoryCount{Source: k.source, Category: k.category, Count: n})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(c.Sources, func(a, b SourceCounts) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.RulesVersion, b.RulesVersion))
+	})
+	slices.SortFunc(c.TopFailures, func(a, b CategoryCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Category, b.Category))
+	})
+	if topN > 0 && len(c.TopFailures) > topN {
+		c.TopFailures = c.TopFailures[:topN]
+	}
+	return c
+}
+
+// PartitionLag is how far the group is behind on one input partition,
+// measured from the broker: the high watermark minus the committed offset
+// (or minus the log start offset when nothing is committed yet).
+type PartitionLag struct {
+	Topic         string `json:"topic"`
+	Partition     int    `json:"partition"`
+	Committed     int64  `json:"committed"` // -1: nothing committed
+	HighWatermark int64  `json:"high_watermark"`
+	Lag           int64  `json:"lag"`
+}
+
+// Lag asks the brokers for the group's committed offsets and the input
+// partitions' high watermarks. Safe to call at any time, also before Run.
+func (w *Worker) Lag(ctx context.Context) ([]PartitionLag, error) {
+	meta, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: w.cfg.Topics})
+	if err != nil {
+		return nil, fmt.Errorf("lag: metadata: %w", err)
+	}
+	parts := map[string][]int{}
+	reqs := map[string][]kafka.OffsetRequest{}
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			return nil, fmt.Errorf("lag: topic %s: %w", t.Name, t.Error)
+		}
+		for _, p := range t.Partitions {
+			parts[t.Name] = append(parts[t.Name], p.ID)
+			reqs[t.Name] = append(reqs[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		}
+	}
+	committed, err := w.client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: w.cfg.GroupID, Topics: parts})
+	if err != nil {
+		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, err)
+	}
+	if committed.Error != nil {
+		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, committed.Error)
+	}
+	offs, err := w.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: reqs})
+	if err != nil {
+		return nil, fmt.Errorf("lag: high watermarks: %w", err)
+	}
+	var lags []PartitionLag
+	for topic, ps := range offs.Topics {
+		co := map[int]int64{}
+		for _, c := range committed.Topics[topic] {
+			if c.Error != nil {
+				return nil, fmt.Errorf("lag: committed offset of %s/%d: %w", topic, c.Partition, c.Error)
+			}
+			co[c.Partition] = c.CommittedOffset
+		}
+		for _, p := range ps {
+			if p.Error != nil {
+				return nil, fmt.Errorf("lag: offsets of %s/%d: %w", topic, p.Partition, p.Error)
+			}
+			l := PartitionLag{Topic: topic, Partition: p.Partition, Committed: -1, HighWatermark: p.LastOffset}
+			from := p.FirstOffset
+			if c, ok := co[p.Partition]; ok && c >= 0 {
+				l.Committed = c
+				from = c
+			}
+			l.Lag = max(0, l.HighWatermark-from)
+			lags = append(lags, l)
+		}
+	}
+	slices.SortFunc(lags, func(a, b PartitionLag) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return lags, nil
+}
+
+// Status is the worker's status page.
+type Status struct {
+	State           State          `json:"state"`
+	Ready           bool           `json:"ready"`
+	NotReadyReason  string         `json:"not_ready_reason,omitempty"`
+	Group           string         `json:"group"`
+	Topics          []string       `json:"topics"`
+	OutputTopic     string         `json:"output_topic"`
+	DeadLetterTopic string         `json:"dead_letter_topic"`
+	Counts          Counts         `json:"counts"`
+	Lag             []PartitionLag `json:"lag"`
+	LagTotal        int64          `json:"lag_total"`
+	LagError        string         `json:"lag_error,omitempty"`
+}
+
+// ready reports whether the worker is consuming and delivering.
+func (w *Worker) ready() (bool, string) {
+	switch st := w.State(); st {
+	case StateRunning:
+		if f := w.failing.Load().(string); f != "" {
+			return false, "retrying: " + f
+		}
+		return true, ""
+	case StateStopped:
+		if e := w.runErr.Load().(string); e != "" {
+			return false, "stopped: " + e
+		}
+		return false, "stopped"
+	case StateStarting:
+		if f := w.failing.Load().(string); f != "" {
+			return false, "starting: " + f
+		}
+		return false, "starting"
+	default:
+		return false, string(st)
+	}
+}
+
+// Status returns the status page, with the lag measured now (bounded by
+// ctx; on failure LagError says why).
+func (w *Worker) Status(ctx context.Context, topN int) Status {
+	ok, why := w.ready()
+	st := Status{
+		State: w.State(), Ready: ok, NotReadyReason: why, Group: w.cfg.GroupID, Topics: w.Topics(),
+		OutputTopic: w.cfg.OutputTopic, DeadLetterTopic: w.cfg.DeadLetterTopic, Counts: w.Counts(topN), Lag: []PartitionLag{},
+	}
+	lags, err := w.Lag(ctx)
+	if err != nil {
+		st.LagError = err.Error()
+	}
+	for _, l := range lags {
+		st.Lag = append(st.Lag, l)
+		st.LagTotal += l.Lag
+	}
+	return st
+}
+
+// Handler serves /healthz (200 unless Run failed), /readyz (200 while
+// running and delivering, 503 with the reason otherwise) and /status (the
+// JSON Status, lag measured from the broker on each request).
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+		if e := w.runErr.Load().(string); e != "" {
+			http.Error(rw, "failed: "+e, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
+		if ok, why := w.ready(); !ok {
+			http.Error(rw, "not ready: "+why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ready")
+	})
+	status := func(rw http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		st := w.Status(ctx, 20)
+		rw.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(rw)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil && !errors.Is(err, context.Canceled) {
+			w.cfg.Logger.Warn("write status", "error", err)
+		}
+	}
+	mux.HandleFunc("GET /status", status)
+	mux.HandleFunc("GET /{$}", status)
+	return mux
+}
