@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
@@ -44,6 +45,8 @@ type sampleOptions struct {
 	PerCategory int
 	Clean       int
 	MaxBytes    int64
+	// OnKept is told of every record kept (for the samples.kept metric).
+	OnKept func(source string, reason mapper.Reason)
 }
 
 // newSampleStore opens the sample store in dir for a command that maps
@@ -64,6 +67,7 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 		PerCategory: opts.PerCategory,
 		Clean:       opts.Clean,
 		MaxBytes:    opts.MaxBytes,
+		OnKept:      opts.OnKept,
 		OnError: func(err error) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -2,26 +2,127 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
+	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/metrics"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 // observerFlags holds the flags of everything that watches the worker's
-// records (metrics, alerts, samples). declareObserverFlags declares them on
-// both mapper run and mapper demo.
-type observerFlags struct{}
-
-func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
-	return &observerFlags{}
+// records: metrics, alerts and samples. declareObserverFlags declares them
+// on both mapper run and mapper demo.
+type observerFlags struct {
+	telemetry *telemetryFlags
+	samples   *sampleFlags
+	noSamples *bool
 }
 
-// buildObservers returns the observers mapper run and mapper demo attach to
-// the worker, and a function that flushes and closes them after the worker
-// has stopped. It returns an error for configuration that cannot work, before
-// anything starts.
-func buildObservers(ctx context.Context, e *env, of *observerFlags, eng *mapper.Engine, logger *slog.Logger) ([]stream.Observer, func() error, error) {
-	return nil, func() error { return nil }, nil
+func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
+	return &observerFlags{
+		telemetry: declareTelemetryFlags(fs, e),
+		samples:   declareSampleFlags(fs, e),
+		noSamples: boolFlag(fs, e, "no-samples", false, "keep no samples"),
+	}
+}
+
+// observers is what watches a worker: the observers to attach, the metrics
+// client (nil when metrics are off) for the lag gauges, and close, which
+// flushes and closes them all after the worker has stopped.
+type observers struct {
+	list    []stream.Observer
+	metrics *metrics.Client
+	close   func() error
+}
+
+// buildObservers starts the metrics client, the Sentry alerter and the
+// sample store as the flags and environment say. It returns an error for
+// configuration that cannot work, before anything starts; on error nothing
+// is left running.
+func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engine, logger *slog.Logger) (*observers, error) {
+	mc, err := newMetrics(e, of.telemetry, logger)
+	if err != nil {
+		return nil, err
+	}
+	al, err := newAlerts(e, of.telemetry, logger, mc)
+	if err != nil {
+		_ = mc.Close()
+		return nil, err
+	}
+	o := &observers{metrics: mc}
+	if mc != nil {
+		o.list = append(o.list, mc, deadLetterCounter{mc})
+	}
+	if al != nil {
+		o.list = append(o.list, al)
+	}
+	var closers []func() error
+	if !*of.noSamples {
+		opts := of.samples.options()
+		if mc != nil {
+			opts.OnKept = mc.SampleKept
+		}
+		st, err := newSampleStore(e, *of.samples.dir, opts)
+		if err != nil {
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.list = append(o.list, st)
+		closers = append(closers, st.Close)
+	}
+	// Alerts first: their fate is counted in metrics, which close last.
+	closers = append(closers, al.Close, mc.Close)
+	o.close = func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		return errors.Join(errs...)
+	}
+	return o, nil
+}
+
+// deadLetterCounter counts every rejected record, which the worker writes
+// to the dead-letter topic, as mapper.dlq.records.
+type deadLetterCounter struct{ mc *metrics.Client }
+
+func (d deadLetterCounter) Observe(_ *mapper.Origin, src *mapper.Source, _ []byte, res *mapper.Result, _ time.Duration) {
+	if res.Outcome != mapper.OutcomeRejected {
+		return
+	}
+	name := metrics.UnknownSource
+	if src != nil {
+		name = src.Name()
+	}
+	d.mc.DLQRecord(name)
+}
+
+// reportLag sends the consumer lag of every input partition, measured from
+// the broker, to the metrics client every interval until ctx ends.
+func reportLag(ctx context.Context, w *stream.Worker, mc *metrics.Client, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lctx, cancel := context.WithTimeout(ctx, interval)
+		lags, err := w.Lag(lctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Debug("consumer lag", "error", err)
+			}
+			continue
+		}
+		for _, l := range lags {
+			mc.ConsumerLag(l.Topic, l.Partition, l.Lag)
+		}
+	}
 }

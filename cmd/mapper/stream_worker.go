@@ -67,7 +67,7 @@ func reportProblems(e *env, cmd string, problems []string) int {
 // to Run.
 type startedWorker struct {
 	w         *stream.Worker
-	closeObs  func() error
+	obs       *observers
 	listener  net.Listener
 	server    *http.Server
 	serveDone chan struct{}
@@ -77,12 +77,13 @@ type startedWorker struct {
 // newWorker builds the observers, the worker and the status listener. On
 // error nothing is left running.
 func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
-	obs, closeObs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
+	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
-	cfg.Observers = append(cfg.Observers, obs...)
+	closeObs := obs.close
+	cfg.Observers = append(cfg.Observers, obs.list...)
 	cfg.Logger = logger
 	w, err := stream.New(cfg)
 	if err != nil {
@@ -94,7 +95,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
-	sw := &startedWorker{w: w, closeObs: closeObs, logger: logger}
+	sw := &startedWorker{w: w, obs: obs, logger: logger}
 	if addr := *f.statusAddr; addr != "" {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -119,14 +120,24 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 // run runs the worker until ctx ends, then stops the listener and closes
 // the observers.
 func (sw *startedWorker) run(ctx context.Context) error {
+	lagDone := make(chan struct{})
+	lagCtx, stopLag := context.WithCancel(ctx)
+	go func() {
+		defer close(lagDone)
+		if sw.obs.metrics != nil {
+			reportLag(lagCtx, sw.w, sw.obs.metrics, 10*time.Second, sw.logger)
+		}
+	}()
 	err := sw.w.Run(ctx)
+	stopLag()
+	<-lagDone
 	if sw.server != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		_ = sw.server.Shutdown(sctx)
 		cancel()
 		<-sw.serveDone
 	}
-	if cerr := sw.closeObs(); cerr != nil {
+	if cerr := sw.obs.close(); cerr != nil {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
 	return err

@@ -80,6 +80,10 @@ type Config struct {
 	// OnError is told of write errors, from the writer goroutine. Nil means
 	// they are only returned by Close (the first one).
 	OnError func(error)
+	// OnKept, when set, is told of every record kept as a sample, with the
+	// reason of its first kept category ("" for a clean record). It is
+	// called from Observe and must not block.
+	OnKept func(source string, reason mapper.Reason)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -470,6 +474,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
 		}
 	}
+	var keptReason mapper.Reason
 	for _, f := range res.Failures {
 		c := s.categoryKey(ss, catKey{source: name, reason: f.Reason, field: f.Field})
 		if c == nil {
@@ -482,6 +487,9 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 		}
 		c.last = when
 		if slot := s.slot(c.seen, c.k); slot >= 0 {
+			if len(ts) == 0 {
+				keptReason = f.Reason
+			}
 			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
 		}
 	}
@@ -506,6 +514,9 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	select {
 	case s.ch <- it:
 		s.kept.Add(1)
+		if s.cfg.OnKept != nil {
+			s.cfg.OnKept(name, keptReason)
+		}
 	default:
 		s.dropped.Add(1)
 	}
