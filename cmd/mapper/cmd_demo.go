@@ -82,7 +82,7 @@ Ctrl-C stops it cleanly.`,
 				if *fixtures != "" {
 					fixFS = os.DirFS(*fixtures)
 				}
-				fx, err := loadDemoFixtures(fixFS, eng)
+				fx, unclaimed, err := loadDemoFixtures(fixFS, eng)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
@@ -101,6 +101,7 @@ Ctrl-C stops it cleanly.`,
 				cfg.GroupID = "mapper-demo"
 				cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 				cfg.Engine = eng
+				cfg.Topics = demoTopics(eng)
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
 				logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -113,7 +114,7 @@ Ctrl-C stops it cleanly.`,
 					statusURL = "http://" + sw.listener.Addr().String() + "/status"
 				}
 				fmt.Fprintf(e.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
-					addr, *rate, len(fx), eng.Topics())
+					addr, *rate, len(fx), cfg.Topics)
 
 				runCtx := ctx
 				if dur > 0 {
@@ -126,7 +127,7 @@ Ctrl-C stops it cleanly.`,
 						Addr: kafka.TCP(addr), Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
 						BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
 					},
-					fixtures: fx, rate: float64(*rate),
+					fixtures: fx, unclaimed: unclaimed, rate: float64(*rate),
 				}
 				defer prod.w.Close()
 

@@ -33,12 +33,12 @@ type demoFixture struct {
 // the source's topic whose last dot-separated part starts the file name
 // (pull_request.opened.json → github.pull_request), else to the source's
 // first topic. It returns one list per source that has fixtures.
-func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) ([][]demoFixture, error) {
+func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture, unclaimed []demoFixture, err error) {
 	var all [][]demoFixture
 	for _, src := range eng.Sources() {
 		names, err := fs.Glob(fsys, src.Name()+"/*.json*")
 		if err != nil {
-			return nil, fmt.Errorf("fixtures of %s: %w", src.Name(), err)
+			return nil, nil, fmt.Errorf("fixtures of %s: %w", src.Name(), err)
 		}
 		sort.Strings(names)
 		var fx []demoFixture
@@ -56,7 +56,7 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) ([][]demoFixture, error) {
 			}
 			data, err := fs.ReadFile(fsys, name)
 			if err != nil {
-				return nil, fmt.Errorf("fixture %s: %w", name, err)
+				return nil, nil, fmt.Errorf("fixture %s: %w", name, err)
 			}
 			if ext == ".json" {
 				fx = append(fx, demoFixture{topic, data})
@@ -70,7 +70,7 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) ([][]demoFixture, error) {
 				}
 			}
 			if err := sc.Err(); err != nil {
-				return nil, fmt.Errorf("fixture %s: %w", name, err)
+				return nil, nil, fmt.Errorf("fixture %s: %w", name, err)
 			}
 		}
 		if len(fx) > 0 {
@@ -78,9 +78,34 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) ([][]demoFixture, error) {
 		}
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("no fixtures found for any source (want fixtures/<source>/*.json or *.jsonl)")
+		return nil, nil, fmt.Errorf("no fixtures found for any source (want fixtures/<source>/*.json or *.jsonl)")
 	}
-	return all, nil
+	// fixtures/unclaimed/invoices.jsonl go, now and then, to a topic no rule
+	// claims, so that the demo shows unknown_source too.
+	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && eng.SourceForTopic(demoUnclaimedTopic) == nil {
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				unclaimed = append(unclaimed, demoFixture{demoUnclaimedTopic, line})
+			}
+		}
+	}
+	return all, unclaimed, nil
+}
+
+// unclaimedEvery: one record in this many goes to the unclaimed topic.
+const unclaimedEvery = 50
+
+// demoUnclaimedTopic is the demo's topic that no rule claims.
+const demoUnclaimedTopic = "partner.unclaimed.raw"
+
+// demoTopics are the input topics of the demo: every claimed topic and the
+// unclaimed one.
+func demoTopics(eng *mapper.Engine) []string {
+	ts := eng.Topics()
+	if eng.SourceForTopic(demoUnclaimedTopic) == nil {
+		ts = append(ts, demoUnclaimedTopic)
+	}
+	return ts
 }
 
 // startDemoBroker starts an in-process Kafka-protocol broker on a loopback
@@ -89,7 +114,7 @@ func startDemoBroker(eng *mapper.Engine, partitions int, output, dlq string) (*k
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.ListenFn(func(network, address string) (net.Listener, error) { return listenLoopback(address) }),
-		kfake.SeedTopics(int32(partitions), eng.Topics()...),
+		kfake.SeedTopics(int32(partitions), demoTopics(eng)...),
 		kfake.SeedTopics(int32(partitions), output, dlq),
 	)
 	if err != nil {
@@ -103,8 +128,10 @@ func startDemoBroker(eng *mapper.Engine, partitions int, output, dlq string) (*k
 type demoProducer struct {
 	w        *kafka.Writer
 	fixtures [][]demoFixture
-	rate     float64
-	produced int64
+	// unclaimed are produced as one record in unclaimedEvery.
+	unclaimed []demoFixture
+	rate      float64
+	produced  int64
 }
 
 func (p *demoProducer) run(ctx context.Context) error {
@@ -131,6 +158,9 @@ func (p *demoProducer) run(ctx context.Context) error {
 			fx := p.fixtures[src]
 			f := fx[next[src]%len(fx)]
 			next[src]++
+			if len(p.unclaimed) > 0 && (p.produced+int64(len(msgs)))%unclaimedEvery == unclaimedEvery-1 {
+				f = p.unclaimed[int(p.produced/unclaimedEvery)%len(p.unclaimed)]
+			}
 			msgs = append(msgs, kafka.Message{
 				Topic: f.topic,
 				Key:   fmt.Appendf(nil, "demo-%d", p.produced+int64(len(msgs))),

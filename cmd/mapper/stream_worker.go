@@ -125,7 +125,7 @@ func (sw *startedWorker) run(ctx context.Context) error {
 	go func() {
 		defer close(lagDone)
 		if sw.obs.metrics != nil {
-			reportLag(lagCtx, sw.w, sw.obs.metrics, 10*time.Second, sw.logger)
+			reportLag(lagCtx, sw.w, sw.obs.metrics, 5*time.Second, sw.logger)
 		}
 	}()
 	err := sw.w.Run(ctx)
