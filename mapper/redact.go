@@ -81,22 +81,27 @@ func appendRedacted(dst []byte, v *fastjson.Value, path string, masked bool, red
 // maskText keeps the shape of s: letters become x or X, digits 0, the rest
 // stays.
 func maskText(s string) string {
-	out := make([]rune, 0, len(s))
+	out := make([]byte, 0, len(s))
 	for _, r := range s {
-		switch {
-		case unicode.IsUpper(r):
-			out = append(out, 'X')
-		case unicode.IsLetter(r):
-			out = append(out, 'x')
-		case unicode.IsDigit(r):
-			out = append(out, '0')
-		case r == utf8.RuneError:
-			out = append(out, '?')
-		default:
-			out = append(out, r)
-		}
+		out = utf8.AppendRune(out, maskRune(r))
 	}
 	return string(out)
+}
+
+// maskRune masks one character: letters become x or X, digits 0, invalid
+// UTF-8 ?, the rest stays.
+func maskRune(r rune) rune {
+	switch {
+	case unicode.IsUpper(r):
+		return 'X'
+	case unicode.IsLetter(r):
+		return 'x'
+	case unicode.IsDigit(r):
+		return '0'
+	case r == utf8.RuneError:
+		return '?'
+	}
+	return r
 }
 
 // redactAll masks every string that is not an object key, and every digit
@@ -131,18 +136,10 @@ func redactAll(payload []byte) []byte {
 				out = append(out, body...)
 			} else {
 				for _, r := range string(body) {
-					switch {
-					case unicode.IsUpper(r):
-						out = append(out, 'X')
-					case unicode.IsLetter(r):
-						out = append(out, 'x')
-					case unicode.IsDigit(r):
-						out = append(out, '0')
-					case r == '\\' || r == '"' || r < 0x20 || r == utf8.RuneError:
-						out = append(out, '?')
-					default:
-						out = utf8.AppendRune(out, r)
+					if r == '\\' || r == '"' || r < 0x20 {
+						r = '?'
 					}
+					out = utf8.AppendRune(out, maskRune(r))
 				}
 			}
 			if j < len(payload) {

@@ -160,46 +160,29 @@ func tfUpper(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
 }
 
 // lower lower-cases s, copying into scratch only when it changes.
-func (m *Mapper) lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return strings.ToLower(s)
-		}
-		if 'A' <= c && c <= 'Z' {
-			start := len(m.scratch)
-			m.scratch = append(m.scratch, s...)
-			b := m.scratch[start:]
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= utf8.RuneSelf {
-					m.scratch = m.scratch[:start]
-					return strings.ToLower(s)
-				} else if 'A' <= c && c <= 'Z' {
-					b[j] = c + 'a' - 'A'
-				}
-			}
-			return b2s(b)
-		}
-	}
-	return s
-}
+func (m *Mapper) lower(s string) string { return m.changeCase(s, 'A', 'Z', 'a'-'A', strings.ToLower) }
 
-func (m *Mapper) upper(s string) string {
+// upper upper-cases s, copying into scratch only when it changes.
+func (m *Mapper) upper(s string) string { return m.changeCase(s, 'a', 'z', 'A'-'a', strings.ToUpper) }
+
+// changeCase shifts the ASCII letters from..to by delta, in scratch and
+// only when one is present; text with non-ASCII letters goes to slow.
+func (m *Mapper) changeCase(s string, from, to byte, delta int, slow func(string) string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return strings.ToUpper(s)
+			return slow(s)
 		}
-		if 'a' <= c && c <= 'z' {
+		if from <= c && c <= to {
 			start := len(m.scratch)
 			m.scratch = append(m.scratch, s...)
 			b := m.scratch[start:]
 			for j := i; j < len(b); j++ {
 				if c := b[j]; c >= utf8.RuneSelf {
 					m.scratch = m.scratch[:start]
-					return strings.ToUpper(s)
-				} else if 'a' <= c && c <= 'z' {
-					b[j] = c - ('a' - 'A')
+					return slow(s)
+				} else if from <= c && c <= to {
+					b[j] = byte(int(c) + delta)
 				}
 			}
 			return b2s(b)

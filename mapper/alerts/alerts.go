@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getsentry/sentry-go"
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -118,7 +119,7 @@ type Alerter struct {
 	abort   context.CancelFunc
 
 	queued, sent, dropped, rateLimited, failed, suppressed, capped atomic.Uint64
-	log                                                            rateLog
+	log                                                            *ratelog.Logger
 }
 
 type catKey struct {
@@ -229,7 +230,7 @@ func New(cfg Config) (*Alerter, error) {
 		queue:     make(chan job, cfg.QueueSize),
 		done:      make(chan struct{}),
 		abort:     abort,
-		log:       rateLog{logger: logger, every: cfg.LogInterval},
+		log:       &ratelog.Logger{Logger: logger, Every: cfg.LogInterval},
 	}
 	go a.run()
 	return a, nil
@@ -329,7 +330,7 @@ func (a *Alerter) drop(k catKey, msg string) {
 	if a.cfg.Stats != nil {
 		a.cfg.Stats.SentryEvent(k.source, k.reason, StatusDropped)
 	}
-	a.log.log(msg, "source", k.source, "reason", k.reason, "field", k.field, "dropped_total", n)
+	a.log.Warn(msg, "source", k.source, "reason", k.reason, "field", k.field, "dropped_total", n)
 }
 
 // run sends queued events until the queue is closed.
@@ -354,11 +355,11 @@ func (a *Alerter) send(j job) {
 		a.sent.Add(1)
 	case StatusRateLimited:
 		n := a.rateLimited.Add(1)
-		a.log.log("sentry is rate limiting; event dropped", "source", j.key.source, "reason", j.key.reason, "detail", detail, "rate_limited_total", n)
+		a.log.Warn("sentry is rate limiting; event dropped", "source", j.key.source, "reason", j.key.reason, "detail", detail, "rate_limited_total", n)
 	default:
 		status = StatusFailed
 		n := a.failed.Add(1)
-		a.log.log("sentry event not sent", "source", j.key.source, "reason", j.key.reason, "err", detail, "failed_total", n)
+		a.log.Warn("sentry event not sent", "source", j.key.source, "reason", j.key.reason, "err", detail, "failed_total", n)
 	}
 	if a.cfg.Stats != nil {
 		a.cfg.Stats.SentryEvent(j.key.source, j.key.reason, status)
@@ -573,27 +574,4 @@ func (b *cancelBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
-}
-
-// rateLog logs at most once per interval and says how many it skipped.
-type rateLog struct {
-	logger  *slog.Logger
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func (l *rateLog) log(msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if !l.last.IsZero() && now.Sub(l.last) < l.every {
-		l.skipped++
-		l.mu.Unlock()
-		return
-	}
-	skipped := l.skipped
-	l.last, l.skipped = now, 0
-	l.mu.Unlock()
-	l.logger.Warn(msg, append(args, "similar_messages_skipped", skipped)...)
 }

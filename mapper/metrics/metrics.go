@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/DataDog/datadog-go/v5/statsd"
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -106,7 +107,7 @@ type Client struct {
 
 	writeErrors  atomic.Uint64
 	fieldsCapped atomic.Uint64
-	errLog       rateLog
+	errLog       *ratelog.Logger
 }
 
 type recordKey struct {
@@ -162,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 		failTags:   map[failKey][]string{},
 		fields:     map[string]map[string]struct{}{},
 		simple:     map[simpleKey][]string{},
-		errLog:     rateLog{logger: logger, every: cfg.ErrorLogInterval},
+		errLog:     &ratelog.Logger{Logger: logger, Every: cfg.ErrorLogInterval},
 	}
 	opts := []statsd.Option{
 		statsd.WithNamespace(Namespace),
@@ -171,7 +172,7 @@ func New(cfg Config) (*Client, error) {
 		statsd.WithMaxSamplesPerContext(cfg.MaxSamplesPerContext),
 		statsd.WithErrorHandler(func(err error) {
 			n := c.writeErrors.Add(1)
-			c.errLog.log("dogstatsd write failed; datagrams dropped", "err", err, "write_errors", n)
+			c.errLog.Warn("dogstatsd write failed; datagrams dropped", "err", err, "write_errors", n)
 		}),
 	}
 	if cfg.AggregationInterval > 0 {
@@ -441,27 +442,4 @@ func tagRune(r rune) bool {
 		return true
 	}
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
-}
-
-// rateLog logs at most once per interval and says how many it skipped.
-type rateLog struct {
-	logger  *slog.Logger
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func (l *rateLog) log(msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if !l.last.IsZero() && now.Sub(l.last) < l.every {
-		l.skipped++
-		l.mu.Unlock()
-		return
-	}
-	skipped := l.skipped
-	l.last, l.skipped = now, 0
-	l.mu.Unlock()
-	l.logger.Warn(msg, append(args, "similar_messages_skipped", skipped)...)
 }

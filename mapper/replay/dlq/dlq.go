@@ -25,20 +25,21 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
+	"github.com/mapperhq/mapper/mapper/stream"
 )
 
-// The worker's dead-letter headers (package stream writes them).
+// The worker's dead-letter headers, as package stream writes them.
 const (
-	HeaderSource          = "mapper.source"
-	HeaderRulesVersion    = "mapper.rules_version"
-	HeaderOutcome         = "mapper.outcome"
-	HeaderFailure         = "mapper.failure"
-	HeaderFailureDetail   = "mapper.failure_detail"
-	HeaderOriginTopic     = "mapper.origin_topic"
-	HeaderOriginPartition = "mapper.origin_partition"
-	HeaderOriginOffset    = "mapper.origin_offset"
-	HeaderOriginTime      = "mapper.origin_time"
-	HeaderDeadLetteredAt  = "mapper.dead_lettered_at"
+	HeaderSource          = stream.HeaderSource
+	HeaderRulesVersion    = stream.HeaderRulesVersion
+	HeaderOutcome         = stream.HeaderOutcome
+	HeaderFailure         = stream.HeaderFailure
+	HeaderFailureDetail   = stream.HeaderFailureDetail
+	HeaderOriginTopic     = stream.HeaderOriginTopic
+	HeaderOriginPartition = stream.HeaderOriginPartition
+	HeaderOriginOffset    = stream.HeaderOriginOffset
+	HeaderOriginTime      = stream.HeaderOriginTime
+	HeaderDeadLetteredAt  = stream.HeaderDeadLetteredAt
 	// HeaderRedrivenFrom is added to a redriven record: the dead-letter
 	// record it came from, "topic/partition@offset".
 	HeaderRedrivenFrom = "mapper.redriven_from"
