@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper/replay/dlq"
 )
 
@@ -86,57 +83,15 @@ func TestReplayUsage(t *testing.T) {
 // the embedded broker, replays them with fixed rules and --redrive, and
 // reads the input topic back.
 func TestReplayRedrivesWhatMapsNow(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	targets := map[string]string{"kfake": c.ListenAddrs()[0]}
-	if addr := os.Getenv("MAPPER_TEST_KAFKA"); addr != "" {
-		targets["kafka"] = addr
-	}
-	for name, addr := range targets {
-		t.Run(name, func(t *testing.T) { testRedrive(t, addr) })
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) { testRedrive(t, target.Start(t).Addr) })
 	}
 }
 
 // createTestTopic creates a two-partition topic with a unique name.
 func createTestTopic(t *testing.T, addr, prefix string) string {
 	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	name := fmt.Sprintf("%s-%x", prefix, b)
-	conn, err := kafka.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctrl, err := conn.Controller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
-	if err := cc.CreateTopics(kafka.TopicConfig{Topic: name, NumPartitions: 2, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
-	// A real broker creates topics asynchronously: wait for both leaders.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		ps, err := conn.ReadPartitions(name)
-		ready := err == nil && len(ps) == 2
-		for _, p := range ps {
-			ready = ready && p.Leader.Host != ""
-		}
-		if ready {
-			return name
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topic %s not ready: %v %+v", name, err, ps)
-		}
-	}
+	return (&kafkatest.Broker{Addr: addr, Transport: &kafka.Transport{}}).Topic(t, prefix, 2)
 }
 
 func testRedrive(t *testing.T, addr string) {

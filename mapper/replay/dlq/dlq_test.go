@@ -2,74 +2,22 @@ package dlq
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
 )
-
-// brokers returns the brokers to test against: the embedded Kafka-protocol
-// broker on a loopback port, and a real Kafka when MAPPER_TEST_KAFKA is set.
-func brokers(t *testing.T) map[string]string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	out := map[string]string{"kfake": c.ListenAddrs()[0]}
-	if addr := os.Getenv("MAPPER_TEST_KAFKA"); addr != "" {
-		out["kafka"] = addr
-	}
-	return out
-}
 
 // createTopic creates a topic of two partitions with a unique name, so
 // tests sharing a real broker do not see each other's records.
 func createTopic(t *testing.T, addr, prefix string) string {
 	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	name := fmt.Sprintf("%s-%x", prefix, b)
-	conn, err := kafka.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctrl, err := conn.Controller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
-	if err := cc.CreateTopics(kafka.TopicConfig{Topic: name, NumPartitions: 2, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
-	// A real broker creates topics asynchronously: wait for both leaders.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		ps, err := conn.ReadPartitions(name)
-		ready := err == nil && len(ps) == 2
-		for _, p := range ps {
-			ready = ready && p.Leader.Host != ""
-		}
-		if ready {
-			return name
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topic %s not ready: %v %+v", name, err, ps)
-		}
-	}
+	return (&kafkatest.Broker{Addr: addr, Transport: &kafka.Transport{}}).Topic(t, prefix, 2)
 }
 
 var base = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -129,8 +77,8 @@ func TestParseSplitsOriginalAndWorkerHeaders(t *testing.T) {
 }
 
 func TestReadIsBounded(t *testing.T) {
-	for name, addr := range brokers(t) {
-		t.Run(name, func(t *testing.T) { testReadIsBounded(t, addr) })
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) { testReadIsBounded(t, target.Start(t).Addr) })
 	}
 }
 
@@ -174,7 +122,7 @@ func testReadIsBounded(t *testing.T, addr string) {
 }
 
 func TestReadMissingTopicFails(t *testing.T) {
-	addr := brokers(t)["kfake"]
+	addr := kafkatest.StartKfake(t).Addr
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := Read(ctx, Config{Brokers: []string{addr}, Topic: "nope"}); err == nil {
