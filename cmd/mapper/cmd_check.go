@@ -25,7 +25,7 @@ Exit status 0 when everything loads, 1 when anything is wrong.`,
 					fmt.Fprintf(e.stderr, "mapper check: unexpected argument %q\n", args[0])
 					return exitUsage
 				}
-				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
+				eng, err := dirs.load()
 				if err != nil {
 					var le *mapper.LoadError
 					if errors.As(err, &le) {

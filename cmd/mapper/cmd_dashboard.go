@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/dashboard"
 )
 
@@ -43,7 +42,7 @@ written, 2 on a usage error.`,
 					fmt.Fprintf(e.stderr, "mapper dashboard: --new-categories-per-hour is %d; want 1 or more\n", *newCats)
 					return exitUsage
 				}
-				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
+				eng, err := dirs.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
 					return exitFailure

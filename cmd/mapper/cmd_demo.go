@@ -70,9 +70,9 @@ Ctrl-C stops it cleanly.`,
 
 				var eng *mapper.Engine
 				if explicit["rules"] || explicit["schemas"] {
-					eng, err = loadRules(dirs)
+					eng, err = dirs.load()
 				} else {
-					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", mapper.Options{})
+					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
 				}
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)

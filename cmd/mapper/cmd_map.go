@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/batch"
 )
 
@@ -35,8 +34,6 @@ be read, 2 on a usage error.`,
 			lines := boolFlag(fs, e, "lines", false, "input is JSON lines: one payload per line")
 			summary := boolFlag(fs, e, "summary", false, "print counts per outcome and category instead of results (with --lines)")
 			workers := intFlag(fs, e, "workers", 0, "mapping goroutines for --lines (0: one per core)")
-			maxBytes := intFlag(fs, e, "max-payload-bytes", 1<<20, "largest payload accepted")
-			maxDepth := intFlag(fs, e, "max-depth", 64, "deepest nesting accepted")
 			return func(ctx context.Context, args []string) int {
 				if *source == "" {
 					fmt.Fprintln(e.stderr, "mapper map: --source is required")
@@ -46,7 +43,7 @@ be read, 2 on a usage error.`,
 					fmt.Fprintln(e.stderr, "mapper map: at most one FILE")
 					return exitUsage
 				}
-				eng, err := mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{MaxPayloadBytes: *maxBytes, MaxDepth: *maxDepth})
+				eng, err := dirs.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
 					return exitFailure

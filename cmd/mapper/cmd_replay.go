@@ -57,7 +57,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					fmt.Fprintln(e.stderr, "mapper replay: --redrive, --since, --until, --start-offset and --end-offset need --from-topic")
 					return exitUsage
 				}
-				eng, err := mapper.Load(*rd.rules, *rd.schemas, mapper.Options{})
+				eng, err := rd.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 					return exitFailure

@@ -65,7 +65,7 @@ flight within --shutdown-timeout; a second one exits at once.`,
 				if len(problems) > 0 {
 					return reportProblems(e, "run", problems)
 				}
-				eng, err := loadRules(dirs)
+				eng, err := dirs.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper run: %v\n", err)
 					return exitFailure

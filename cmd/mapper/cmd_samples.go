@@ -322,7 +322,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					fs.Usage()
 					return exitUsage
 				}
-				eng, err := mapper.Load(*rd.rules, *rd.schemas, mapper.Options{})
+				eng, err := rd.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure

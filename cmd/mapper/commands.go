@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mapperhq/mapper/mapper"
 )
 
 // Exit codes.
@@ -150,14 +152,30 @@ func boolFlag(fs *flag.FlagSet, e *env, name string, def bool, usage string) *bo
 	return fs.Bool(name, def, usage+" (env "+envName(name)+")")
 }
 
-// ruleDirs declares the common --rules and --schemas flags.
-type ruleDirs struct{ rules, schemas *string }
+// ruleDirs declares the common --rules and --schemas flags, and the
+// engine's payload guards, for every command that loads rules.
+type ruleDirs struct {
+	rules, schemas     *string
+	maxBytes, maxDepth *int
+}
 
 func declareRuleDirs(fs *flag.FlagSet, e *env) ruleDirs {
 	return ruleDirs{
-		rules:   stringFlag(fs, e, "rules", "rules", "directory of rule files (*.yaml)"),
-		schemas: stringFlag(fs, e, "schemas", "schemas", "directory of JSON Schemas"),
+		rules:    stringFlag(fs, e, "rules", "rules", "directory of rule files (*.yaml)"),
+		schemas:  stringFlag(fs, e, "schemas", "schemas", "directory of JSON Schemas"),
+		maxBytes: intFlag(fs, e, "max-payload-bytes", 1<<20, "largest payload accepted; larger ones are malformed_payload"),
+		maxDepth: intFlag(fs, e, "max-depth", 64, "deepest nesting of objects and arrays accepted"),
 	}
+}
+
+// options are the engine options the flags give.
+func (d ruleDirs) options() mapper.Options {
+	return mapper.Options{MaxPayloadBytes: *d.maxBytes, MaxDepth: *d.maxDepth}
+}
+
+// load loads the rules and schemas the flags name.
+func (d ruleDirs) load() (*mapper.Engine, error) {
+	return mapper.Load(*d.rules, *d.schemas, d.options())
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -141,9 +140,4 @@ func (sw *startedWorker) run(ctx context.Context) error {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
 	return err
-}
-
-// loadRules loads the engine from the --rules and --schemas directories.
-func loadRules(dirs ruleDirs) (*mapper.Engine, error) {
-	return mapper.Load(*dirs.rules, *dirs.schemas, mapper.Options{})
 }
