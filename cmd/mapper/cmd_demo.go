@@ -146,7 +146,7 @@ Ctrl-C stops it cleanly.`,
 					} else {
 						fmt.Fprintln(e.stdout, "----")
 					}
-					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced, sw.w.Counts(8), lag, lagErr, statusURL)
+					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced.Load(), sw.w.Counts(8), lag, lagErr, statusURL)
 				}
 
 				var g errgroup.Group

@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -131,7 +132,7 @@ type demoProducer struct {
 	// unclaimed are produced as one record in unclaimedEvery.
 	unclaimed []demoFixture
 	rate      float64
-	produced  int64
+	produced  atomic.Int64 // read by the summary while run writes it
 }
 
 func (p *demoProducer) run(ctx context.Context) error {
@@ -154,16 +155,17 @@ func (p *demoProducer) run(ctx context.Context) error {
 			continue
 		}
 		msgs := make([]kafka.Message, 0, n)
+		produced := p.produced.Load()
 		for range n {
 			fx := p.fixtures[src]
 			f := fx[next[src]%len(fx)]
 			next[src]++
-			if len(p.unclaimed) > 0 && (p.produced+int64(len(msgs)))%unclaimedEvery == unclaimedEvery-1 {
-				f = p.unclaimed[int(p.produced/unclaimedEvery)%len(p.unclaimed)]
+			if len(p.unclaimed) > 0 && (produced+int64(len(msgs)))%unclaimedEvery == unclaimedEvery-1 {
+				f = p.unclaimed[int(produced/unclaimedEvery)%len(p.unclaimed)]
 			}
 			msgs = append(msgs, kafka.Message{
 				Topic: f.topic,
-				Key:   fmt.Appendf(nil, "demo-%d", p.produced+int64(len(msgs))),
+				Key:   fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
 				Value: f.payload,
 			})
 			src = (src + 1) % len(p.fixtures)
@@ -174,7 +176,7 @@ func (p *demoProducer) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("produce fixtures: %w", err)
 		}
-		p.produced += int64(len(msgs))
+		p.produced.Add(int64(len(msgs)))
 	}
 }
 
