@@ -124,11 +124,7 @@ func testRedrive(t *testing.T, addr string) {
 			},
 		})
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: dlqTopic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	(&kafkatest.Broker{Addr: addr, Transport: &kafka.Transport{}}).Produce(t, dlqTopic, msgs...)
 
 	args := append([]string{"replay", "--from-topic", dlqTopic, "--redrive"}, rulesArgs("rules-v2-fixed")...)
 	code, out, errOut := runMapperCLI(t, map[string]string{"MAPPER_BROKERS": addr}, args...)

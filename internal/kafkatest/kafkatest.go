@@ -197,10 +197,17 @@ func (b *Broker) ProduceCtx(ctx context.Context, topic string, msgs ...kafka.Mes
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("produce %d records to %s: %w", len(msgs), topic, err)
+	for {
+		err := w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		// A real broker may not know a topic created a moment ago yet.
+		if !errors.Is(err, kafka.UnknownTopicOrPartition) || ctx.Err() != nil {
+			return fmt.Errorf("produce %d records to %s: %w", len(msgs), topic, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return nil
 }
 
 // End returns the sum of the high watermarks of topic's partitions: the

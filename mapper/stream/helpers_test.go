@@ -227,3 +227,12 @@ func expected(e *mapper.Engine, m kafka.Message) (*mapper.Source, mapper.Result)
 	}
 	return src, src.Map(m.Value)
 }
+
+// waitCommitted waits until the worker has counted n committed records: the
+// broker acknowledges a commit (and reports the lag as zero) a moment before
+// the worker counts it. The caller checks the count.
+func waitCommitted(w *stream.Worker, n int64, timeout time.Duration) {
+	for deadline := time.Now().Add(timeout); w.Counts(0).Committed < n && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}

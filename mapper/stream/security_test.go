@@ -100,6 +100,7 @@ func TestSecuredBroker(t *testing.T) {
 			b := plain.WithAuth(clientTLS, mech)
 			r := start(t, testConfig(b, e, kafkatest.UniqueName("g"), []string{in}, out, dlq))
 			waitLagZero(t, r.w, 30*time.Second)
+			waitCommitted(r.w, 30, 10*time.Second)
 			if err := r.stop(); err != nil {
 				t.Fatal(err)
 			}

@@ -209,6 +209,7 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 			cfg.Observers = []stream.Observer{obs}
 			r := start(t, cfg)
 			waitLagZero(t, r.w, 60*time.Second)
+			waitCommitted(r.w, 93, 10*time.Second)
 			if got, unknown := obs.n.Load(), obs.unknown.Load(); got != 93 || unknown != 3 {
 				t.Errorf("observer saw %d records (%d of no source), want 93 (3)", got, unknown)
 			}

@@ -46,13 +46,7 @@ func deadLetter(i int, failure, detail string) kafka.Message {
 
 func produce(t *testing.T, addr, topic string, msgs ...kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	(&kafkatest.Broker{Addr: addr, Transport: &kafka.Transport{}}).Produce(t, topic, msgs...)
 }
 
 func TestParseSplitsOriginalAndWorkerHeaders(t *testing.T) {
