@@ -288,37 +288,9 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 		case "redact":
 			redactNode = v
 		case "objective":
-			m, ok := l.mapping(v, "objective")
-			if !ok {
-				break
-			}
-			for _, okv := range m.Values {
-				switch k := l.key(okv); k {
-				case "mapped_ratio":
-					r, ok := l.ratio(unwrap(okv.Value), "objective.mapped_ratio")
-					if ok {
-						src.objective.MappedRatio = r
-					}
-				default:
-					l.errAt(okv.Key, "unknown key %q in objective%s", k, didYouMean(k, []string{"mapped_ratio"}))
-				}
-			}
+			l.ratioSetting(v, "objective", "mapped_ratio", &src.objective.MappedRatio)
 		case "input_validation":
-			m, ok := l.mapping(v, "input_validation")
-			if !ok {
-				break
-			}
-			for _, okv := range m.Values {
-				switch k := l.key(okv); k {
-				case "full_share":
-					r, ok := l.ratio(unwrap(okv.Value), "input_validation.full_share")
-					if ok {
-						src.plan.fullShare = r
-					}
-				default:
-					l.errAt(okv.Key, "unknown key %q in input_validation%s", k, didYouMean(k, []string{"full_share"}))
-				}
-			}
+			l.ratioSetting(v, "input_validation", "full_share", &src.plan.fullShare)
 		case "description":
 		default:
 			l.errAt(kv.Key, "unknown key %q%s", key, didYouMean(key, topKeys))
@@ -485,6 +457,24 @@ func (l *ruleLoader) strList(n ast.Node, what string) []posString {
 		out = append(out, posString{s: s, line: line, col: col})
 	}
 	return out
+}
+
+// ratioSetting reads a mapping with the one key name, a number from 0 to 1,
+// into dst ({mapped_ratio: 0.95}).
+func (l *ruleLoader) ratioSetting(n ast.Node, what, name string, dst *float64) {
+	m, ok := l.mapping(n, what)
+	if !ok {
+		return
+	}
+	for _, kv := range m.Values {
+		if k := l.key(kv); k != name {
+			l.errAt(kv.Key, "unknown key %q in %s%s", k, what, didYouMean(k, []string{name}))
+			continue
+		}
+		if r, ok := l.ratio(unwrap(kv.Value), what+"."+name); ok {
+			*dst = r
+		}
+	}
 }
 
 func (l *ruleLoader) ratio(n ast.Node, what string) (float64, bool) {
