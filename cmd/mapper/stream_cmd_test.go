@@ -33,9 +33,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func runCmd(ctx context.Context, env map[string]string, args ...string) (int, string, string) {
+// runCmd runs the command line with env as the environment. Samples go to
+// a temporary directory unless env names one, so that no test writes into
+// the source tree.
+func runCmd(t testing.TB, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	samples := t.TempDir()
 	var stdout, stderr syncBuffer
-	code := run(ctx, args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+	code := run(ctx, args, strings.NewReader(""), &stdout, &stderr, func(k string) string {
+		if v, ok := env[k]; ok || k != "MAPPER_SAMPLES" {
+			return v
+		}
+		return samples
+	})
 	return code, stdout.String(), stderr.String()
 }
 
@@ -63,7 +73,7 @@ func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCmd(context.Background(), tt.env, tt.args...)
+			code, _, stderr := runCmd(t, context.Background(), tt.env, tt.args...)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr)
 			}
@@ -94,7 +104,7 @@ func TestRunConsumesUntilCanceled(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, o, e := runCmd(ctx, map[string]string{"MAPPER_BROKERS": b.Addr, "MAPPER_OUTPUT_TOPIC": "out", "MAPPER_DLQ_TOPIC": "dlq"},
+		code, o, e := runCmd(t, ctx, map[string]string{"MAPPER_BROKERS": b.Addr, "MAPPER_OUTPUT_TOPIC": "out", "MAPPER_DLQ_TOPIC": "dlq"},
 			"run", "--rules", "../../rules", "--schemas", "../../schemas", "--status-addr", "127.0.0.1:0", "--group", "cmd-test")
 		done <- result{code, o, e}
 	}()
@@ -141,7 +151,7 @@ func TestRunWrongPasswordFailsAtStart(t *testing.T) {
 	b := kafkatest.StartKfake(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "admin", "right"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, _, stderr := runCmd(ctx, map[string]string{"MAPPER_SASL_PASSWORD": "wrong"},
+	code, _, stderr := runCmd(t, ctx, map[string]string{"MAPPER_SASL_PASSWORD": "wrong"},
 		"run", "--brokers", b.Addr, "--output-topic", "o", "--dlq-topic", "d", "--status-addr", "",
 		"--rules", "../../rules", "--schemas", "../../schemas",
 		"--sasl-mechanism", "PLAIN", "--sasl-user", "admin")
@@ -154,7 +164,7 @@ func TestRunWrongPasswordFailsAtStart(t *testing.T) {
 }
 
 func TestDemoRunsForItsDuration(t *testing.T) {
-	code, stdout, stderr := runCmd(context.Background(), nil, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "")
+	code, stdout, stderr := runCmd(t, context.Background(), nil, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
