@@ -838,13 +838,8 @@ func yamlToJSON(n ast.Node) ([]byte, error) {
 			}
 			out = append(out, '}')
 		case *ast.MappingValueNode:
-			out = append(out, '{')
-			out = appendJSONString(out, x.Key.GetToken().Value)
-			out = append(out, ':')
-			if err := conv(x.Value); err != nil {
-				return err
-			}
-			out = append(out, '}')
+			// A one-key mapping written inline.
+			return conv(&ast.MappingNode{BaseNode: x.BaseNode, Values: []*ast.MappingValueNode{x}})
 		default:
 			return fmt.Errorf("unsupported YAML value %s", describeNode(x))
 		}

@@ -621,7 +621,7 @@ func fromValueKind(v *fastjson.Value) string {
 // literalEquals compares a parsed value with a JSON literal of a scalar.
 func literalEquals(m *Mapper, v *fastjson.Value, lit []byte) bool {
 	start := len(m.scratch)
-	m.scratch = m.appendValue(m.scratch, v)
+	m.scratch = appendValue(m.scratch, v)
 	eq := string(m.scratch[start:]) == string(lit)
 	m.scratch = m.scratch[:start]
 	return eq
@@ -638,7 +638,7 @@ func (m *Mapper) writeValue(val tv) {
 	case kBool:
 		m.out = strconv.AppendBool(m.out, val.b)
 	case kArray, kObject:
-		m.out = m.appendValue(m.out, val.v)
+		m.out = appendValue(m.out, val.v)
 	case kStrings:
 		m.out = append(m.out, '[')
 		for i := val.lo; i < val.hi; i++ {
@@ -652,7 +652,7 @@ func (m *Mapper) writeValue(val tv) {
 }
 
 // appendValue serialises a parsed value as compact JSON.
-func (m *Mapper) appendValue(dst []byte, v *fastjson.Value) []byte {
+func appendValue(dst []byte, v *fastjson.Value) []byte {
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
@@ -665,7 +665,7 @@ func (m *Mapper) appendValue(dst []byte, v *fastjson.Value) []byte {
 			i++
 			dst = appendJSONString(dst, b2s(k))
 			dst = append(dst, ':')
-			dst = m.appendValue(dst, fv)
+			dst = appendValue(dst, fv)
 		})
 		return append(dst, '}')
 	case fastjson.TypeArray:
@@ -675,7 +675,7 @@ func (m *Mapper) appendValue(dst []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = m.appendValue(dst, it)
+			dst = appendValue(dst, it)
 		}
 		return append(dst, ']')
 	case fastjson.TypeString:

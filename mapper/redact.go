@@ -30,8 +30,13 @@ func (s *Source) Redact(payload []byte) []byte {
 }
 
 func appendRedacted(dst []byte, v *fastjson.Value, path string, masked bool, redact []string) []byte {
-	if !masked && path != "" && underAny(path, redact) {
-		masked = true
+	if !masked && path != "" {
+		if underAny(path, redact) {
+			masked = true
+		} else if !anyUnder(redact, path) {
+			// Nothing to mask in this subtree.
+			return appendValue(dst, v)
+		}
 	}
 	switch v.Type() {
 	case fastjson.TypeObject:
@@ -58,22 +63,19 @@ func appendRedacted(dst []byte, v *fastjson.Value, path string, masked bool, red
 			dst = appendRedacted(dst, it, path+"[]", masked, redact)
 		}
 		return append(dst, ']')
+	}
+	if !masked {
+		// The root scalar of a payload that is not an object.
+		return appendValue(dst, v)
+	}
+	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		if masked {
-			return appendJSONString(dst, maskText(string(b)))
-		}
-		return appendJSONString(dst, string(b))
+		return appendJSONString(dst, maskText(string(b)))
 	case fastjson.TypeNumber:
-		if masked {
-			return append(dst, '0')
-		}
-		return v.MarshalTo(dst)
+		return append(dst, '0')
 	case fastjson.TypeTrue, fastjson.TypeFalse:
-		if masked {
-			return append(dst, "false"...)
-		}
-		return v.MarshalTo(dst)
+		return append(dst, "false"...)
 	}
 	return append(dst, "null"...)
 }
