@@ -121,7 +121,7 @@ func samplesShowCommand(dir string) command {
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			d := fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)")
 			source := fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)")
-			category := fs.String("category", "", "the category: reason or reason:field as `mapper samples` lists it, or clean (required)")
+			category := fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)")
 			n := fs.Int("n", 0, "show at most N samples (0: all)")
 			asJSON := fs.Bool("json", false, "print the samples as JSON lines, as stored")
 			return func(ctx context.Context, args []string) int {
@@ -312,11 +312,13 @@ malformed_payload sample, not dropped. Each category keeps at most
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			rd := declareRuleDirs(fs, e)
 			sf := declareSampleFlags(fs, e)
-			if dir != "samples" {
-				*sf.dir = dir
-			}
 			source := fs.String("source", "", "the source whose rules map the payloads (required)")
 			return func(ctx context.Context, files []string) int {
+				if !flagGiven(fs, "samples") {
+					// The directory given to `mapper samples` (flag or
+					// MAPPER_SAMPLES) unless add names its own.
+					*sf.dir = dir
+				}
 				if *source == "" || len(files) == 0 {
 					fmt.Fprintln(e.stderr, "mapper samples add: --source and at least one FILE are required")
 					fs.Usage()
