@@ -171,7 +171,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		ReadBackoffMin:    w.cfg.RetryBackoffMin,
 		ReadBackoffMax:    w.cfg.RetryBackoffMax,
 		MaxAttempts:       3,
-		ErrorLogger:       kafka.LoggerFunc(func(f string, a ...any) { log.Warn("kafka reader: " + fmt.Sprintf(f, a...)) }),
+		ErrorLogger:       readerErrorLogger(log),
 	})
 	newWriter := func(topic string) *kafka.Writer {
 		return &kafka.Writer{
