@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -37,7 +36,7 @@ Ctrl-C stops it cleanly.`,
 			duration := stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C")
 			refresh := stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn")
 			partitions := intFlag(fs, e, "partitions", 3, "partitions of every demo topic")
-			wf := declareWorkerFlags(fs, e, "127.0.0.1:0")
+			wf := declareWorkerFlags(fs, e, "127.0.0.1:0", "warn")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper demo: unexpected arguments %q\n", args)
@@ -76,8 +75,7 @@ Ctrl-C stops it cleanly.`,
 					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
 				}
 				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
-					return exitFailure
+					return reportProblems(e, "demo", loadProblems(err))
 				}
 				fixFS := mapperfiles.Fixtures()
 				if *fixtures != "" {
@@ -105,7 +103,7 @@ Ctrl-C stops it cleanly.`,
 				cfg.Topics = demoTopics(eng)
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
-				logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+				logger := wf.log.logger(e.stderr)
 				sw, code := newWorker(ctx, e, "demo", wf, cfg, logger)
 				if sw == nil {
 					return code

@@ -343,7 +343,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					}
 					payloads = append(payloads, ps...)
 				}
-				st, err := newSampleStore(e, *sf.dir, sf.options())
+				st, err := newSampleStore(e, *sf.dir, sf.options(), nil)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -52,8 +53,9 @@ type sampleOptions struct {
 // newSampleStore opens the sample store in dir for a command that maps
 // records (run, demo, samples add). The store is an observer of the
 // worker: pass it in the worker's Observers and Close it after the worker
-// stopped. Write errors are reported on e.stderr, each kind once.
-func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, error) {
+// stopped. Write errors are reported to logger (on e.stderr when nil), each
+// kind once.
+func newSampleStore(e *env, dir string, opts sampleOptions, logger *slog.Logger) (*samples.Store, error) {
 	if opts.PerCategory < 0 {
 		return nil, fmt.Errorf("samples: --samples-per-category must be at least 1, not %d", opts.PerCategory)
 	}
@@ -73,7 +75,11 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 			defer mu.Unlock()
 			if msg := err.Error(); !seen[msg] {
 				seen[msg] = true
-				fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+				if logger != nil {
+					logger.Warn("samples", "error", msg)
+				} else {
+					fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+				}
 			}
 		},
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -19,6 +20,7 @@ type observerFlags struct {
 	telemetry *telemetryFlags
 	samples   *sampleFlags
 	noSamples *bool
+	getenv    func(string) string
 }
 
 func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
@@ -26,6 +28,33 @@ func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
 		telemetry: declareTelemetryFlags(fs, e),
 		samples:   declareSampleFlags(fs, e),
 		noSamples: boolFlag(fs, e, "no-samples", false, "keep no samples"),
+		getenv:    e.getenv,
+	}
+}
+
+// check appends a problem for every observer setting that cannot work:
+// the Datadog agent address (DD_DOGSTATSD_URL, DD_DOGSTATSD_PORT), the
+// metrics' field cap, the Sentry interval and the sample store's limits.
+func (of *observerFlags) check(problems *[]string) {
+	add := func(format string, args ...any) { *problems = append(*problems, fmt.Sprintf(format, args...)) }
+	if tf := of.telemetry; *tf.metrics {
+		if _, err := metrics.AddrFromEnv(of.getenv); err != nil {
+			add("metrics: %v", err)
+		}
+		if *tf.maxFields <= 0 {
+			add("--metrics-max-fields %d: must be 1 or more", *tf.maxFields)
+		}
+	}
+	if *of.telemetry.sentryInterval <= 0 {
+		add("--sentry-interval %v: must be positive", *of.telemetry.sentryInterval)
+	}
+	if !*of.noSamples {
+		if n := *of.samples.perCategory; n < 0 {
+			add("--samples-per-category %d: must be 0 (default) or more", n)
+		}
+		if n := *of.samples.maxMB; n < 0 {
+			add("--samples-max-mb %d: must be 0 (default) or more", n)
+		}
 	}
 }
 
@@ -65,7 +94,7 @@ func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engi
 		if mc != nil {
 			opts.OnKept = mc.SampleKept
 		}
-		st, err := newSampleStore(e, *of.samples.dir, opts)
+		st, err := newSampleStore(e, *of.samples.dir, opts, logger)
 		if err != nil {
 			_ = al.Close()
 			_ = mc.Close()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -20,10 +21,14 @@ type workerFlags struct {
 	shutdownTimeout *string
 	statusAddr      *string
 	observers       *observerFlags
+	log             *logFlags
 }
 
-func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlags {
+// declareWorkerFlags declares the shared flags with the given defaults of
+// --status-addr and --log-level.
+func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *workerFlags {
 	return &workerFlags{
+		log:             declareLogFlags(fs, e, logLevel),
 		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
 		batchSize:       intFlag(fs, e, "batch-size", 500, "records fetched, mapped, written and committed together"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
@@ -34,6 +39,8 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlag
 
 // apply sets the shared fields of cfg, appending flag problems to problems.
 func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
+	f.log.check(problems)
+	f.observers.check(problems)
 	cfg.Concurrency = *f.concurrency
 	cfg.BatchSize = *f.batchSize
 	if *f.concurrency < 0 {
@@ -62,6 +69,45 @@ func reportProblems(e *env, cmd string, problems []string) int {
 	return exitUsage
 }
 
+// loadProblems turns a rules load error into problems, one per position.
+func loadProblems(err error) []string {
+	var le *mapper.LoadError
+	if errors.As(err, &le) {
+		ps := make([]string, 0, len(le.Problems))
+		for _, p := range le.Problems {
+			ps = append(ps, p.String())
+		}
+		return ps
+	}
+	return []string{err.Error()}
+}
+
+// configProblems returns what stream.New would refuse in cfg; it starts
+// nothing.
+func configProblems(cfg stream.Config) []string {
+	_, err := stream.New(cfg)
+	var ce *stream.ConfigError
+	if errors.As(err, &ce) {
+		return ce.Problems
+	}
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+// failed reports err, the reason a long-running command stops, through
+// logger when it writes JSON (so that every line stays one JSON object),
+// else as a plain line, and returns exitFailure.
+func (f *workerFlags) failed(e *env, logger *slog.Logger, cmd string, err error) int {
+	if *f.log.format == "json" {
+		logger.Error("mapper "+cmd+" failed", "error", err.Error())
+	} else {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+	}
+	return exitFailure
+}
+
 // startedWorker is a worker with its observers and status listener, ready
 // to Run.
 type startedWorker struct {
@@ -78,8 +124,7 @@ type startedWorker struct {
 func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
-		return nil, exitFailure
+		return nil, reportProblems(e, cmd, []string{err.Error()})
 	}
 	closeObs := obs.close
 	cfg.Observers = append(cfg.Observers, obs.list...)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -53,6 +55,9 @@ var (
 	// ErrMissingTopic is wrapped by the error Run returns when an input,
 	// output or dead-letter topic does not exist.
 	ErrMissingTopic = errors.New("topic does not exist")
+	// ErrUnreachable is wrapped by the error Run returns when no broker
+	// answered within Kafka.ConnectTimeout at start.
+	ErrUnreachable = errors.New("brokers unreachable")
 	// ErrShutdownTimeout is returned by Run when records were still in
 	// flight when the shutdown deadline passed. They were not committed and
 	// will be consumed again.
@@ -190,13 +195,22 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 }
 
 // preflight checks that the brokers answer, accept our credentials and have
-// every topic. Connection failures are retried until ctx ends; TLS and SASL
-// refusals and missing topics are returned at once.
+// every topic. Connection failures are retried until ctx ends or
+// Kafka.ConnectTimeout has passed (then an error wrapping ErrUnreachable
+// says what was tried); TLS and SASL refusals and missing topics are
+// returned at once.
 func (w *Worker) preflight(ctx context.Context) error {
 	topics := append(slices.Clone(w.cfg.Topics), w.cfg.OutputTopic, w.cfg.DeadLetterTopic)
 	b := backoff{min: w.cfg.RetryBackoffMin, max: w.cfg.RetryBackoffMax}
-	for {
-		mctx, cancel := context.WithTimeout(ctx, w.cfg.Kafka.ConnectTimeout+5*time.Second)
+	start := time.Now()
+	giveUp := start.Add(w.cfg.Kafka.ConnectTimeout)
+	warn := &ratelog.Logger{Logger: w.cfg.Logger, Every: 15 * time.Second}
+	for attempt := 1; ; attempt++ {
+		deadline := time.Now().Add(w.cfg.Kafka.DialTimeout + 5*time.Second)
+		if giveUp.Before(deadline) {
+			deadline = giveUp
+		}
+		mctx, cancel := context.WithDeadline(ctx, deadline)
 		err := w.probeAuth(mctx)
 		var resp *kafka.MetadataResponse
 		if err == nil {
@@ -228,13 +242,31 @@ func (w *Worker) preflight(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		w.cfg.Logger.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+		if !time.Now().Before(giveUp) {
+			return fmt.Errorf("%w: no answer from %s within %v (%d attempts of a metadata request over %s; last error: %w); check --brokers, and --tls/--sasl-* if the cluster requires them",
+				ErrUnreachable, strings.Join(w.cfg.Kafka.Brokers, ", "), w.cfg.Kafka.ConnectTimeout, attempt, w.protocol(), err)
+		}
+		warn.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+			"gives_up_in", time.Until(giveUp).Round(time.Second).String(),
 			"hint", "check --brokers, and --tls/--sasl-* if the cluster requires them")
 		w.failing.Store("connecting to brokers: " + err.Error())
-		if !b.wait(ctx) {
-			return nil
-		}
+		wctx, cancel := context.WithDeadline(ctx, giveUp)
+		b.wait(wctx)
+		cancel()
 	}
+}
+
+// protocol describes how the worker talks to the brokers: "TCP", "TLS",
+// "TLS with SASL PLAIN"…
+func (w *Worker) protocol() string {
+	p := "TCP"
+	if w.cfg.Kafka.TLS != nil {
+		p = "TLS"
+	}
+	if m := w.cfg.Kafka.SASL; m != nil {
+		p += " with SASL " + m.Name()
+	}
+	return p
 }
 
 // probeAuth tells a refused login from an unreachable broker. Some brokers
