@@ -110,7 +110,7 @@ Ctrl-C stops it cleanly.`,
 				}
 				statusURL := ""
 				if sw.listener != nil {
-					statusURL = "http://" + sw.listener.Addr().String() + "/status"
+					statusURL = "http://" + sw.listener.Addr().String() + "/"
 				}
 				fmt.Fprintf(e.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
 					addr, *rate, len(fx), cfg.Topics)

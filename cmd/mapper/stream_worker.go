@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -148,7 +149,23 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 			return nil, exitFailure
 		}
 		sw.listener = l
-		sw.server = &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		page, err := statuspage.Handler(statuspage.Config{
+			Status:     func(ctx context.Context) any { return w.Status(ctx, 20) },
+			Objectives: objectives(cfg.Engine),
+			SamplesDir: *f.observers.samples.dir,
+			Title:      "mapper " + cmd,
+			Logger:     logger,
+		})
+		if err != nil {
+			_ = closeObs()
+			_ = l.Close()
+			fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+			return nil, exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
+		mux.Handle("/", w.Handler())
+		sw.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		sw.serveDone = make(chan struct{})
 		go func() {
 			defer close(sw.serveDone)
@@ -156,7 +173,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 				logger.Error("status listener", "error", err)
 			}
 		}()
-		logger.Info("status page", "url", "http://"+l.Addr().String()+"/status")
+		logger.Info("status page", "url", "http://"+l.Addr().String()+"/", "json", "http://"+l.Addr().String()+"/status")
 	}
 	return sw, exitOK
 }
@@ -185,4 +202,18 @@ func (sw *startedWorker) run(ctx context.Context) error {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
 	return err
+}
+
+// objectives are the sources' mapped-ratio objectives, for the status page.
+func objectives(eng *mapper.Engine) map[string]float64 {
+	out := map[string]float64{}
+	if eng == nil {
+		return out
+	}
+	for _, s := range eng.Sources() {
+		if r := s.Objective().MappedRatio; r > 0 {
+			out[s.Name()] = r
+		}
+	}
+	return out
 }
