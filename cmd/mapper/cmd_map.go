@@ -43,6 +43,10 @@ be read, 2 on a usage error.`,
 					fmt.Fprintln(e.stderr, "mapper map: at most one FILE")
 					return exitUsage
 				}
+				if *summary && !*lines {
+					fmt.Fprintln(e.stderr, "mapper map: --summary counts the results of many payloads: add --lines (one payload per line), or drop --summary to map the file as one payload")
+					return exitUsage
+				}
 				eng, err := dirs.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
@@ -76,12 +80,6 @@ be read, 2 on a usage error.`,
 						return exitFailure
 					}
 					res := src.Map(payload)
-					if *summary {
-						var s batch.Summary
-						s.Add(&res)
-						s.Write(out, src)
-						return exitOK
-					}
 					out.Write(res.AppendJSON(nil))
 					out.WriteByte('\n')
 					return exitOK

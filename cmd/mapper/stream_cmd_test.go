@@ -178,7 +178,7 @@ func TestDemoRunsForItsDuration(t *testing.T) {
 	}
 	var mapped int
 	for _, line := range strings.Split(stdout, "\n") {
-		if _, err := fmt.Sscanf(line, "mapper demo %s produced %d mapped %d", new(string), new(int), &mapped); err == nil && mapped > 0 {
+		if _, err := fmt.Sscanf(line, "mapper demo %s produced %d processed %d", new(string), new(int), &mapped); err == nil && mapped > 0 {
 			break
 		}
 	}

@@ -200,7 +200,7 @@ func writeDemoSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, 
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
 	}
-	fmt.Fprintf(out, "mapper demo  %s  produced %d  mapped %d  lag %d", elapsed.Round(time.Second), produced, total, lag)
+	fmt.Fprintf(out, "mapper demo  %s  produced %d  processed %d  lag %d", elapsed.Round(time.Second), produced, total, lag)
 	if lagErr != nil {
 		fmt.Fprintf(out, " (lag unknown: %v)", lagErr)
 	}
