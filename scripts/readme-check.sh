@@ -8,7 +8,8 @@
 # line of it runs in one bash with errexit, except `go test ./...` (CI runs
 # the tests in a step of their own). Then `mapper version` must name the
 # clone's commit, and `mapper demo` must have mapped records and stopped
-# cleanly. GOFLAGS is cleared, as on a newcomer's machine.
+# cleanly. GOFLAGS is -buildvcs=auto, Go's default, as on a newcomer's
+# machine (a go env file with -buildvcs=false would leave the commit out).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -29,7 +30,7 @@ echo "$script" | sed 's/^/    /'
 
 run=$(echo "$script" | grep -v '^go test ./\.\.\.\( \|$\)')
 out=$work/out.log
-env -u GOFLAGS bash -euo pipefail -c "$run" >"$out" 2>&1 || {
+GOFLAGS=-buildvcs=auto bash -euo pipefail -c "$run" >"$out" 2>&1 || {
 	tail -n 40 "$out" >&2
 	echo "readme-check: a quick-start command failed (output above)" >&2
 	exit 1
