@@ -53,6 +53,7 @@ func commands() []command {
 		samplesCommand(),
 		replayCommand(),
 		dashboardCommand(),
+		tapCommand(),
 		versionCommand(),
 	}
 }
