@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper/batch"
 )
 
@@ -62,6 +63,7 @@ be read, 2 on a usage error.`,
 					return exitFailure
 				}
 				in := e.stdin
+				var file *os.File
 				if len(args) == 1 && args[0] != "-" {
 					f, err := os.Open(args[0])
 					if err != nil {
@@ -69,7 +71,7 @@ be read, 2 on a usage error.`,
 						return exitFailure
 					}
 					defer f.Close()
-					in = f
+					in, file = f, f
 				}
 				out := bufio.NewWriterSize(e.stdout, 1<<16)
 				defer out.Flush()
@@ -85,6 +87,15 @@ be read, 2 on a usage error.`,
 					return exitOK
 				}
 				opts := batch.Options{Workers: *workers}
+				if progress.IsTerminal(e.stderr) {
+					total := int64(-1)
+					if file != nil {
+						total = progress.Lines(file)
+					}
+					bar := progress.New(e.stderr, total, "mapping "+src.Name())
+					defer bar.Finish()
+					opts.Progress = bar.Add
+				}
 				var sum *batch.Summary
 				if *summary {
 					sum = &batch.Summary{}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -99,5 +101,23 @@ func TestMapOrdersMatchesTruth(t *testing.T) {
 	}
 	if line != len(rows)-1 || defects == 0 {
 		t.Fatalf("%d results for %d truth rows (%d defects)", line, len(rows)-1, defects)
+	}
+}
+
+func TestMapLinesIsSilentOffATerminal(t *testing.T) {
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"map", "--rules", "../../rules", "--schemas", "../../schemas", "--source", "orders", "--lines", "--summary",
+		"../../fixtures/orders/generated.jsonl"}, strings.NewReader(""), &out, stderr, func(string) string { return "" })
+	if code != exitOK || !strings.Contains(out.String(), "mapped") {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
+	if st, _ := stderr.Stat(); st.Size() != 0 {
+		b, _ := os.ReadFile(stderr.Name())
+		t.Errorf("stderr is a file, not a terminal, yet got %q", b)
 	}
 }

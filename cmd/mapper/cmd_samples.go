@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
@@ -351,7 +352,9 @@ malformed_payload sample, not dropped. Each category keeps at most
 				counts := map[string]int{}
 				var m mapper.Mapper
 				var res mapper.Result
+				bar := progress.New(e.stderr, int64(len(payloads)), "keeping samples of "+src.Name())
 				for _, p := range payloads {
+					bar.Add(1)
 					m.Map(src, p.data, &res)
 					st.Add(src, p.data, &res, p.ref)
 					if len(res.Failures) == 0 {
@@ -361,6 +364,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 						counts[f.Category().String()]++
 					}
 				}
+				bar.Finish()
 				if err := st.Close(); err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
