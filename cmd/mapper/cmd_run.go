@@ -43,6 +43,12 @@ flight within --shutdown-timeout; a second one exits at once.`,
 					OutputTopic: *output, DeadLetterTopic: *dlq,
 				}
 				wf.apply(&cfg, &problems)
+				if *output == "" {
+					problems = append(problems, "no output topic given (--output-topic or MAPPER_OUTPUT_TOPIC)")
+				}
+				if *dlq == "" {
+					problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
+				}
 				eng, err := dirs.load()
 				if err != nil {
 					problems = append(problems, loadProblems(err)...)
