@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -144,16 +145,22 @@ Ctrl-C stops it cleanly.`,
 					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced.Load(), sw.w.Counts(8), lag, lagErr, statusURL)
 				}
 
-				var g errgroup.Group
-				var prodErr error
-				g.Go(func() error { prodErr = prod.run(runCtx); return nil })
-				var runErr error
-				g.Go(func() error { runErr = sw.run(runCtx); return nil })
+				// Either side ending early (the producer failing, the worker
+				// stopping) stops the other and the summary.
+				g, gctx := errgroup.WithContext(runCtx)
+				var prodErr, runErr error
+				g.Go(func() error { prodErr = prod.run(gctx); return prodErr })
+				g.Go(func() error {
+					if runErr = sw.run(gctx); runErr == nil && gctx.Err() == nil {
+						return errors.New("worker stopped")
+					}
+					return runErr
+				})
 				t := time.NewTicker(every)
 			loop:
 				for {
 					select {
-					case <-runCtx.Done():
+					case <-gctx.Done():
 						break loop
 					case <-t.C:
 						draw()

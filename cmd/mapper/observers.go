@@ -129,29 +129,3 @@ func (d deadLetterCounter) Observe(_ *mapper.Origin, src *mapper.Source, _ []byt
 	}
 	d.mc.DLQRecord(name)
 }
-
-// reportLag sends the consumer lag of every input partition, measured from
-// the broker, to the metrics client every interval until ctx ends.
-func reportLag(ctx context.Context, w *stream.Worker, mc *metrics.Client, interval time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		lctx, cancel := context.WithTimeout(ctx, interval)
-		lags, err := w.Lag(lctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Debug("consumer lag", "error", err)
-			}
-			continue
-		}
-		for _, l := range lags {
-			mc.ConsumerLag(l.Topic, l.Partition, l.Lag)
-		}
-	}
-}

@@ -186,7 +186,7 @@ func (sw *startedWorker) run(ctx context.Context) error {
 	go func() {
 		defer close(lagDone)
 		if sw.obs.metrics != nil {
-			reportLag(lagCtx, sw.w, sw.obs.metrics, 5*time.Second, sw.logger)
+			sw.w.ReportLag(lagCtx, stream.DefaultLagInterval, sw.obs.metrics)
 		}
 	}()
 	err := sw.w.Run(ctx)

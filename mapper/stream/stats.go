@@ -223,7 +223,9 @@ func (w *Worker) Lag(ctx context.Context) ([]PartitionLag, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, err)
 	}
-	if committed.Error != nil {
+	if committed.Error != nil && !errors.Is(committed.Error, kafka.GroupIdNotFound) {
+		// A group that has not joined yet has committed nothing (some
+		// brokers say so with GroupIdNotFound).
 		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, committed.Error)
 	}
 	offs, err := w.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: reqs})
