@@ -187,6 +187,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		out:    newWriter(w.cfg.OutputTopic),
 		dlq:    newWriter(w.cfg.DeadLetterTopic),
 		log:    log,
+		retry:  &ratelog.Logger{Logger: log, Every: retryLogEvery},
 	}
 	w.state.Store(StateRunning)
 	log.Info("worker running", "group", w.cfg.GroupID, "topics", w.cfg.Topics,
@@ -370,7 +371,15 @@ type pipeline struct {
 	out    messageWriter
 	dlq    messageWriter
 	log    *slog.Logger
+	// retry logs the warnings of retried fetches, writes and commits, at
+	// most one every retryLogEvery (with the number skipped).
+	retry *ratelog.Logger
 }
+
+// retryLogEvery is the least time between two logged retries: a broker
+// outage retried every few seconds says so a few times a minute, not a
+// hundred.
+const retryLogEvery = 20 * time.Second
 
 // batch is one unit of work.
 type batch struct {
@@ -460,7 +469,7 @@ func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
 			if ctx.Err() != nil || errors.Is(err, io.EOF) {
 				return
 			}
-			p.log.Warn("fetch failed; retrying", "error", err)
+			p.retry.Warn("fetch failed; retrying", "error", err)
 			p.w.stats.fetchErrors.Add(1)
 			b.wait(ctx)
 			continue
@@ -472,7 +481,7 @@ func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
 			m, err := p.reader.FetchMessage(lctx)
 			if err != nil {
 				if lctx.Err() == nil && !errors.Is(err, io.EOF) {
-					p.log.Warn("fetch failed", "error", err)
+					p.retry.Warn("fetch failed", "error", err)
 					p.w.stats.fetchErrors.Add(1)
 				}
 				break
@@ -609,7 +618,7 @@ func (p *pipeline) deliver(ctx context.Context, b *batch) bool {
 			p.log.Warn("commit failed; the records will be consumed again", "records", len(b.msgs), "error", err)
 			return true
 		}
-		p.log.Warn("commit failed; retrying", "attempt", attempt, "error", err)
+		p.retry.Warn("commit failed; retrying", "attempt", attempt, "error", err)
 		if !bo.wait(ctx) {
 			return false
 		}
@@ -644,7 +653,7 @@ func (p *pipeline) write(ctx context.Context, wr messageWriter, topic string, ms
 		}
 		p.w.stats.writeErrors.Add(1)
 		p.w.failing.Store(fmt.Sprintf("writing to %s: %v", topic, err))
-		p.log.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
+		p.retry.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
 		if !bo.wait(ctx) {
 			return ctx.Err()
 		}
