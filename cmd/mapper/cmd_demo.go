@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mapperfiles "github.com/mapperhq/mapper"
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -82,14 +84,14 @@ Ctrl-C stops it cleanly.`,
 				if *fixtures != "" {
 					fixFS = os.DirFS(*fixtures)
 				}
-				fx, unclaimed, err := loadDemoFixtures(fixFS, eng)
+				fx, unclaimed, err := demo.LoadFixtures(fixFS, eng)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
 				}
 
 				const output, dlq = "mapper.demo.output", "mapper.demo.dead-letter"
-				broker, err := startDemoBroker(eng, *partitions, output, dlq)
+				broker, err := demo.StartBroker(eng, *partitions, output, dlq)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
@@ -101,7 +103,7 @@ Ctrl-C stops it cleanly.`,
 				cfg.GroupID = "mapper-demo"
 				cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 				cfg.Engine = eng
-				cfg.Topics = demoTopics(eng)
+				cfg.Topics = demo.Topics(eng)
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
 				logger := wf.log.logger(e.stderr)
@@ -124,11 +126,11 @@ Ctrl-C stops it cleanly.`,
 				}
 				pw := cfg.Kafka.Writer(nil, "")
 				pw.Balancer, pw.BatchTimeout, pw.BatchSize = &kafka.Hash{}, 5*time.Millisecond, 1000
-				prod := &demoProducer{w: pw, fixtures: fx, unclaimed: unclaimed, rate: float64(*rate)}
-				defer prod.w.Close()
+				prod := demo.NewProducer(pw, fx, unclaimed, float64(*rate))
+				defer pw.Close()
 
 				start := time.Now()
-				tty := isTerminal(e.stdout)
+				tty := progress.IsTerminal(e.stdout)
 				draw := func() {
 					lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 					lags, lagErr := sw.w.Lag(lctx)
@@ -142,14 +144,14 @@ Ctrl-C stops it cleanly.`,
 					} else {
 						fmt.Fprintln(e.stdout, "----")
 					}
-					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced.Load(), sw.w.Counts(8), lag, lagErr, statusURL)
+					demo.WriteSummary(e.stdout, eng, time.Since(start), prod.Produced(), sw.w.Counts(8), lag, lagErr, statusURL)
 				}
 
 				// Either side ending early (the producer failing, the worker
 				// stopping) stops the other and the summary.
 				g, gctx := errgroup.WithContext(runCtx)
 				var prodErr, runErr error
-				g.Go(func() error { prodErr = prod.run(gctx); return prodErr })
+				g.Go(func() error { prodErr = prod.Run(gctx); return prodErr })
 				g.Go(func() error {
 					if runErr = sw.run(gctx); runErr == nil && gctx.Err() == nil {
 						return errors.New("worker stopped")
