@@ -19,6 +19,7 @@ var fieldKeys = []string{"from", "required", "nullable", "default", "transform",
 // load parses the file; it returns nil when it has problems, and the
 // positions of the topics for conflict reports.
 func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
+	data, l.redactFlowLine = flowRedactList(data)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var se *yaml.SyntaxError
@@ -106,21 +107,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	if fieldsNode != nil {
 		src.plan.root = l.fields(fieldsNode, "fields")
 	}
-	if redactNode != nil {
-		for _, item := range l.strList(redactNode, "redact") {
-			p, err := parseSrcPath(item.s)
-			if err != nil || len(p.segs) == 0 {
-				l.ps.add(l.file, item.line, item.col, "redact: %q is not a field path", item.s)
-				l.bad = true
-				continue
-			}
-			src.redact = append(src.redact, item.s)
-			src.plan.redact = append(src.plan.redact, normalisePath(item.s))
-		}
-	}
-	if src.plan.root != nil {
-		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
-	}
+	src.plan.red = l.redaction(redactNode, src.plan)
 	return src, topicPos
 }
 
@@ -358,37 +345,4 @@ func parseSrcPath(s string) (srcPath, error) {
 		p.prefixes[i] = strings.Join(segs[:i+1], ".")
 	}
 	return p, nil
-}
-
-// redactedOutputs lists the output paths whose value is read from, or from
-// inside, a redacted source path.
-func redactedOutputs(n *outNode, prefix string, redact []string) []string {
-	var out []string
-	for _, k := range n.kids {
-		p := k.key
-		if prefix != "" {
-			p = prefix + "." + k.key
-		}
-		if k.rule == nil {
-			out = append(out, redactedOutputs(k, p, redact)...)
-			continue
-		}
-		for _, f := range k.rule.from {
-			if underAny(f.raw, redact) || anyUnder(redact, f.raw) {
-				out = append(out, p)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// anyUnder reports whether some path lies inside field.
-func anyUnder(paths []string, field string) bool {
-	for _, p := range paths {
-		if under(p, field) {
-			return true
-		}
-	}
-	return false
 }
