@@ -132,6 +132,23 @@ func (c shapeCursor) problem(st pathStep, before []pathStep) string {
 	return ""
 }
 
+// forbids reports whether the schema allows no key named key here (some
+// node lists its properties, has additionalProperties false and does not
+// list key), and the keys it does allow.
+func (c shapeCursor) forbids(key string) (bool, []string) {
+	for _, n := range c {
+		if !n.noAdditonal || n.additional != nil || n.prop(key) != nil {
+			continue
+		}
+		names := make([]string, len(n.props))
+		for i, p := range n.props {
+			names[i] = p.name
+		}
+		return true, names
+	}
+	return false, nil
+}
+
 // next is the cursor after st.
 func (c shapeCursor) next(st pathStep) shapeCursor {
 	var next []*checkNode
@@ -152,12 +169,24 @@ func (c shapeCursor) next(st pathStep) shapeCursor {
 // fitSchema checks steps against the input schema in one pass. It returns
 // "" when they fit (or the schema does not say); otherwise the first
 // problem and, when the path only lacks [] where the schema has arrays,
-// the path that fits.
-func fitSchema(root *checkNode, steps []pathStep) (msg, fix string) {
+// the path that fits. With closed, a key the schema's
+// additionalProperties: false rules out is a problem too (a misspelt
+// redact path masks nothing); pass it only when the check tree covers the
+// whole schema (no patternProperties).
+func fitSchema(root *checkNode, steps []pathStep, closed bool) (msg, fix string) {
 	c := newShapeCursor(root)
 	var fixed []pathStep
 	for i, st := range steps {
 		p := c.problem(st, steps[:i])
+		if p == "" && closed && !st.elem {
+			if no, names := c.forbids(st.key); no {
+				at := formatFieldPath(steps[:i])
+				if at == "" {
+					at = "the payload"
+				}
+				return fmt.Sprintf("the input schema allows no key %q in %s%s", st.key, at, didYouMean(st.key, names)), ""
+			}
+		}
 		if p == "" {
 			c, fixed = c.next(st), append(fixed, st)
 			continue

@@ -13,6 +13,8 @@ import (
 const redactInputSchema = `{
   "type": "object",
   "properties": {
+    "extra": {"type": "object"},
+    "meta": {"type": "object", "additionalProperties": false, "properties": {"ip": {"type": "string"}, "agent": {"type": "string"}}},
     "id": {"type": "string"},
     "customer": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "tier": {"type": "string"}}},
     "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}},
@@ -63,6 +65,11 @@ func TestRedactPathsAtLoad(t *testing.T) {
 			`rules/a.yaml:8:10: redact: "customer[].email": the input schema says customer is object, not an array`, nil},
 		{"key inside a string is refused", "tags.x",
 			`rules/a.yaml:8:10: redact: "tags.x": the input schema says tags is string, not an object`, nil},
+		{"a misspelt key the schema rules out is refused", "meta.iq",
+			`rules/a.yaml:8:10: redact: "meta.iq": the input schema allows no key "iq" in meta (did you mean "ip"?)`, nil},
+		{"block list is accepted", "redact:\n  - lines[].sku\n  - meta.ip\n", "", []string{"lines[].sku", "meta.ip"}},
+		{"quoted flow item is accepted", `"lines[].sku", 'customer.email'`, "", []string{"lines[].sku", "customer.email"}},
+		{"a comment after the flow list is ignored", "redact: [lines[].sku] # see [docs] and []\n", "", []string{"lines[].sku"}},
 		{"empty segment is refused", "a..b", `rules/a.yaml:8:10: redact: "a..b" has an empty segment`, nil},
 		{"leading [] is refused", "[].x", `rules/a.yaml:8:10: redact: "[].x" starts with []: a payload is an object, start with its key`, nil},
 		{"bracket inside a key is refused", `"a[0].b"`, `rules/a.yaml:8:10: redact: "a[0].b": segment "a[0]": write [] right after a key, with nothing inside`, nil},
@@ -70,6 +77,9 @@ func TestRedactPathsAtLoad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rule := strings.Replace(head, "%s", tt.path, 1)
+			if strings.HasPrefix(tt.path, "redact:") { // the whole list as written
+				rule = head[:strings.Index(head, "redact:")] + tt.path
+			}
 			rules, schemas := writeRules(t, map[string]string{"rules/a.yaml": rule, "schemas/in.json": redactInputSchema})
 			eng, err := mapper.Load(rules, schemas, mapper.Options{})
 			if tt.want == "" {

@@ -65,7 +65,7 @@ func (l *ruleLoader) redaction(n ast.Node, p *plan) *redaction {
 			continue
 		}
 		if p.input != nil && p.input.check != nil {
-			if msg, fix := fitSchema(p.input.check, steps); msg != "" {
+			if msg, fix := fitSchema(p.input.check, steps, p.input.covered); msg != "" {
 				if fix != "" {
 					msg += ` (write "` + fix + `")`
 				}
