@@ -98,6 +98,9 @@ type redaction struct {
 	// as keys inside masked values and unparseable payloads.
 	known   map[string]struct{}
 	parsers fastjson.ParserPool
+	// withheld is the value-free detail of each reason, made once so that
+	// masking a detail on the hot path allocates nothing.
+	withheld map[Reason]string
 }
 
 // redactNode is one step of a redaction tree. A masked node masks the
@@ -438,6 +441,9 @@ func (r *redaction) safeDetail(f Failure) string {
 		paths = r.outPaths
 	}
 	if underAny(f.Field, paths) || anyUnder(paths, f.Field) {
+		if d, ok := r.withheld[f.Reason]; ok {
+			return d
+		}
 		return withheldDetail(f.Reason)
 	}
 	return f.Detail

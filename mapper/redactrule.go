@@ -85,6 +85,10 @@ func (l *ruleLoader) redaction(n ast.Node, p *plan) *redaction {
 	if len(r.paths) == 0 {
 		return nil
 	}
+	r.withheld = make(map[Reason]string, len(Reasons()))
+	for _, reason := range Reasons() {
+		r.withheld[reason] = withheldDetail(reason)
+	}
 	if p.root != nil {
 		r.outPaths = redactedOutputs(p.root, "", []string{""}, r.paths)
 		r.out = &redactNode{}
