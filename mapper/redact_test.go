@@ -3,6 +3,7 @@ package mapper_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,4 +251,43 @@ func TestRedactOutputMasksFieldsReadFromRedactedPaths(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s\n(output %s)", got, want, res.Output)
 	}
+}
+
+func TestRedactStaysBoundedOnHostileShapes(t *testing.T) {
+	src := redactSource(t)
+	t.Run("nesting deeper than the parser allows is masked as text", func(t *testing.T) {
+		deep := `{"customer":{"email":` + strings.Repeat(`[`, 100000) + `"jane@example.org"` + strings.Repeat(`]`, 100000) + `}}`
+		got := src.Redact([]byte(deep))
+		if strings.Contains(string(got), "jane") || len(got) != len(deep) {
+			t.Errorf("deep payload: %d bytes, leaks %v", len(got), strings.Contains(string(got), "jane"))
+		}
+	})
+	t.Run("many masked keys that collide stay distinct", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(`{"customer":{"email":{`)
+		for i := range 200 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"k%03d":%d`, i, i)
+		}
+		b.WriteString(`}}}`)
+		got := src.Redact([]byte(b.String()))
+		var doc struct {
+			Customer struct {
+				Email map[string]int `json:"email"`
+			} `json:"customer"`
+		}
+		if err := json.Unmarshal(got, &doc); err != nil {
+			t.Fatalf("%v: %s", err, got)
+		}
+		if len(doc.Customer.Email) != 200 {
+			t.Errorf("got %d distinct keys, want 200", len(doc.Customer.Email))
+		}
+		for k, v := range doc.Customer.Email {
+			if v != 0 || !strings.HasPrefix(k, "x000") {
+				t.Errorf("key %q value %d not masked", k, v)
+			}
+		}
+	})
 }
