@@ -138,7 +138,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 			res.Outcome = OutcomeDegraded
 		}
 	}
-	p.red.maskDetails(res.Failures)
+	res.Failures = p.red.maskFailures(res.Failures)
 }
 
 func rejecting(fs []Failure) bool {

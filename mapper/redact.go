@@ -58,21 +58,30 @@ func (s *Source) IsRedacted(field string) bool {
 // changes nothing.
 func (s *Source) SafeDetail(f Failure) string { return s.plan.red.safeDetail(f) }
 
-// RedactFailures returns failures with each detail replaced by SafeDetail.
-// failures itself is not changed; it is returned as is when nothing needs
-// masking. Results of Map are already masked: use it for failures read
-// from elsewhere (dead-letter headers, sample files).
+// SafeField returns f's field, or the redacted path it lies inside when
+// the rest of it names a key that neither the rules nor the input schema
+// know: such a key is part of a redacted value (an e-mail used as a key),
+// and a field is a metric tag, a sample folder and a Sentry fingerprint.
+func (s *Source) SafeField(f Failure) string { return s.plan.red.safeField(f) }
+
+// RedactFailures returns failures with each field replaced by SafeField
+// and each detail by SafeDetail. failures itself is not changed; it is
+// returned as is when nothing needs masking. Results of Map are already
+// masked: use it for failures read from elsewhere (dead-letter headers,
+// sample files).
 func (s *Source) RedactFailures(failures []Failure) []Failure {
 	var out []Failure
 	for i := range failures {
-		d := s.plan.red.safeDetail(failures[i])
-		if d == failures[i].Detail {
+		f := failures[i]
+		f.Field = s.plan.red.safeField(f)
+		f.Detail = s.plan.red.safeDetail(f)
+		if f == failures[i] {
 			continue
 		}
 		if out == nil {
 			out = append([]Failure(nil), failures...)
 		}
-		out[i].Detail = d
+		out[i] = f
 	}
 	if out == nil {
 		return failures
@@ -452,14 +461,67 @@ func (r *redaction) safeDetail(f Failure) string {
 	return f.Detail
 }
 
-// maskDetails applies safeDetail to failures in place.
-func (r *redaction) maskDetails(failures []Failure) {
+// safeField is Source.SafeField. Output fields are the rules' own.
+func (r *redaction) safeField(f Failure) string {
+	if r == nil || r.in == nil || f.Field == "" || f.Reason == ReasonOutputInvalid {
+		return f.Field
+	}
+	for _, p := range r.paths {
+		if len(f.Field) > len(p) && under(f.Field, p) && !r.knowsAll(f.Field[len(p):]) {
+			return p
+		}
+	}
+	return f.Field
+}
+
+// knowsAll reports whether every key of rest (the tail of a field path:
+// ".a[].b") is a name the rules or the input schema use.
+func (r *redaction) knowsAll(rest string) bool {
+	for rest != "" {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, ".")
+		for strings.HasSuffix(seg, "[]") {
+			seg = seg[:len(seg)-2]
+		}
+		if seg != "" && !r.knows(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+// maskFailures applies safeField and safeDetail to failures in place, and
+// drops a failure whose (reason, field) an earlier one already has once
+// its field is masked.
+func (r *redaction) maskFailures(failures []Failure) []Failure {
 	if r == nil || r.in == nil {
-		return
+		return failures
 	}
+	collapsed := false
 	for i := range failures {
-		failures[i].Detail = r.safeDetail(failures[i])
+		f := &failures[i]
+		if field := r.safeField(*f); field != f.Field {
+			f.Field, collapsed = field, true
+		}
+		f.Detail = r.safeDetail(*f)
 	}
+	if !collapsed {
+		return failures
+	}
+	out := failures[:0]
+	for _, f := range failures {
+		dup := false
+		for _, g := range out {
+			if g.Reason == f.Reason && g.Field == f.Field {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // withheldDetail is the detail of a failure at, in or above a redacted

@@ -19,7 +19,8 @@ const redactInputSchema = `{
     "id": {"type": "string"},
     "customer": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "tier": {"type": "string"}}},
     "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}},
-    "tags": {"type": "string"}
+    "tags": {"type": "string"},
+    "profile": {"type": "object", "additionalProperties": false, "properties": {"nick": {"type": "string"}}}
   }
 }`
 
@@ -33,11 +34,11 @@ fields:
   email: { from: customer.email, required: true }
   tier:  { from: customer.tier, default: basic }
   items: { from: lines, each: { sku: { from: sku }, qty: { from: qty } } }
-redact: [customer.email, customer.name, lines[].sku]
+redact: [customer.email, customer.name, lines[].sku, profile]
 `
 
 // redactSource loads the people source: redact customer.email,
-// customer.name and lines[].sku.
+// customer.name, lines[].sku and profile.
 func redactSource(t *testing.T) *mapper.Source {
 	t.Helper()
 	rules, schemas := writeRules(t, map[string]string{"rules/people.yaml": redactRule, "schemas/in.json": redactInputSchema})
@@ -290,4 +291,31 @@ func TestRedactStaysBoundedOnHostileShapes(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestFailureFieldsInsideRedactedValuesNameNoData(t *testing.T) {
+	src := redactSource(t)
+	res := src.Map([]byte(`{"id":"A1","customer":{"email":"a@example.com"},"profile":{"jane@example.org":1,"ann@example.org":2,"nick":"x"}}`))
+	var got []string
+	for _, f := range res.Failures {
+		got = append(got, f.Category().String())
+		if strings.Contains(f.Field+f.Detail, "example.org") {
+			t.Errorf("failure %s: %q names a key of a redacted value", f.Category(), f.Detail)
+		}
+	}
+	if strings.Join(got, ",") != "unexpected_field:profile,defaulted:customer.tier" {
+		t.Errorf("failures %v, want one unexpected_field:profile (and the tier defaulted)", got)
+	}
+	in := []mapper.Failure{
+		{Reason: mapper.ReasonUnexpectedField, Field: "customer.email.jane@example.org", Detail: "property not in the contract"},
+		{Reason: mapper.ReasonTypeMismatch, Field: "lines[].sku", Detail: "number, expected string"},
+		{Reason: mapper.ReasonUnexpectedField, Field: "profile.nick", Detail: "kept: nick is a field name"},
+	}
+	out := src.RedactFailures(in)
+	if out[0].Field != "customer.email" || out[1].Field != "lines[].sku" || out[2].Field != "profile.nick" {
+		t.Errorf("fields %q %q %q, want customer.email lines[].sku profile.nick", out[0].Field, out[1].Field, out[2].Field)
+	}
+	if in[0].Field != "customer.email.jane@example.org" {
+		t.Error("RedactFailures changed its argument")
+	}
 }

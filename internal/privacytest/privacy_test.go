@@ -127,6 +127,10 @@ func (g *payloadGen) customer() any {
 	case 5:
 		return map[string]any{"email": map[string]any{g.marker: g.secret()}}
 	case 6:
+		if g.r.IntN(2) == 0 {
+			// A key of a redacted object: the schema names no such key.
+			return map[string]any{"email": "ok@example.org", "name": map[string]any{"first": "Q", g.marker: g.secret()}}
+		}
 		return map[string]any{"name": []any{[]any{g.marker}}, "email": nil}
 	default:
 		return map[string]any{"email": true, "name": g.marker, "tier": 3.5}
@@ -217,10 +221,11 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 	origin := &mapper.Origin{Topic: "orders.raw", Partition: 1, Offset: 7, Key: []byte("k"), Time: time.Unix(1700000000, 0)}
 	res := c.src.Map(payload)
 	for _, f := range res.Failures {
+		leak("a failure field", []byte(f.Field))
 		leak("a failure detail", []byte(f.Detail))
 	}
 	for _, f := range c.src.RedactFailures(res.Failures) {
-		leak("a redacted failure detail", []byte(f.Detail))
+		leak("a redacted failure", []byte(f.Field+" "+f.Detail))
 	}
 	leak("the redacted payload", c.src.Redact(payload))
 	leak("the redacted output", c.src.RedactOutput(res.Output))
@@ -242,6 +247,7 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 		}
 		b, err := os.ReadFile(p)
 		files++
+		leak("a sample file's name", []byte(p))
 		leak("sample file "+filepath.Base(p), b)
 		return err
 	})
