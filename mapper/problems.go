@@ -81,6 +81,15 @@ func didYouMean(s string, candidates []string) string {
 	return ""
 }
 
+// didYouMeanOrList is didYouMean, or the list of valid names when none is
+// close.
+func didYouMeanOrList(s string, candidates []string) string {
+	if c := suggest(s, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return " (valid: " + strings.Join(candidates, ", ") + ")"
+}
+
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

@@ -12,7 +12,7 @@ import (
 )
 
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
-	"objective", "input_validation", "description"}
+	"objective", "input_validation", "input_contract", "accept", "description"}
 
 var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
 
@@ -87,9 +87,13 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 			l.ratioSetting(v, "objective", "mapped_ratio", &src.objective.MappedRatio)
 		case "input_validation":
 			l.ratioSetting(v, "input_validation", "full_share", &src.plan.fullShare)
+		case "accept":
+			src.accept = l.accept(v)
+		case "input_contract":
+			l.inputContract(v, &src.plan.unread)
 		case "description":
 		default:
-			l.errAt(kv.Key, "unknown key %q%s", key, didYouMean(key, topKeys))
+			l.errAt(kv.Key, "unknown key %q%s", key, didYouMeanOrList(key, topKeys))
 		}
 	}
 	for _, req := range []string{"source", "version", "topics", "output_schema", "fields"} {
@@ -105,6 +109,9 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if fieldsNode != nil {
 		src.plan.root = l.fields(fieldsNode, "fields")
+	}
+	if src.plan.root != nil {
+		src.plan.read = readPaths(src.plan.root, "", nil)
 	}
 	if redactNode != nil {
 		for _, item := range l.strList(redactNode, "redact") {

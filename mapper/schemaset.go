@@ -17,7 +17,7 @@ type schemaSet struct {
 	names  []string
 }
 
-func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
+func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet {
 	set := &schemaSet{byName: map[string]*schema{}}
 	var files []string
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -35,9 +35,9 @@ func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
 	c.Draft = jsonschema.Draft7
 	good := map[string]bool{}
 	for _, name := range files {
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readBounded(fsys, name, limit)
 		if err != nil {
-			ps.add(path.Join(dirName, name), 0, 0, "cannot read: %v", err)
+			ps.add(path.Join(dirName, name), 0, 0, "%v", err)
 			continue
 		}
 		if err := checkJSON(data); err != nil {

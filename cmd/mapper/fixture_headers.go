@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// fixtureHeaders are the record headers of a source's fixtures, read from
+// fixtures/<source>/headers.txt: one line per file-name pattern (path.Match
+// syntax), then one or more NAME=VALUE; blank lines and # comments are
+// skipped. The first pattern that matches a file name wins.
+type fixtureHeaders []fixtureHeaderRule
+
+type fixtureHeaderRule struct {
+	pattern string
+	headers []mapper.Header
+}
+
+// readFixtureHeaders reads <source>/headers.txt of fsys; no file means no
+// headers.
+func readFixtureHeaders(fsys fs.FS, source string) (fixtureHeaders, error) {
+	name := path.Join(source, "headers.txt")
+	data, err := fs.ReadFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fixture headers: %w", err)
+	}
+	var out fixtureHeaders
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(text)
+		if len(fields) == 0 {
+			continue
+		}
+		if _, err := path.Match(fields[0], ""); err != nil || len(fields) < 2 {
+			return nil, fmt.Errorf("%s:%d: want a file-name pattern and NAME=VALUE…", name, line)
+		}
+		r := fixtureHeaderRule{pattern: fields[0]}
+		for _, f := range fields[1:] {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("%s:%d: %q: want NAME=VALUE", name, line, f)
+			}
+			r.headers = append(r.headers, mapper.Header{Key: k, Value: []byte(v)})
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// forFile returns the headers of the fixture file base (a file name).
+func (h fixtureHeaders) forFile(base string) []mapper.Header {
+	for _, r := range h {
+		if ok, _ := path.Match(r.pattern, base); ok {
+			return r.headers
+		}
+	}
+	return nil
+}
