@@ -63,9 +63,15 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 		v := unwrap(kv.Value)
 		switch k := l.key(kv); k {
 		case "header":
-			p.header, hasHeader = l.str(v, "accept.header")
-			good = good && hasHeader && p.header != ""
+			hasHeader = true
+			var ok bool
+			p.header, ok = l.str(v, "accept.header")
+			if ok && p.header == "" {
+				l.errAt(v, "accept.header: the name is empty")
+			}
+			good = good && ok && p.header != ""
 		case "path":
+			hasPath = true
 			s, ok := l.str(v, "accept.path")
 			if !ok {
 				good = false
@@ -80,7 +86,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 				good = false
 				break
 			}
-			p.path, hasPath = sp, true
+			p.path = sp
 		case "in":
 			hasIn, inNode = true, v
 		case "present":
@@ -90,6 +96,9 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			l.errAt(kv.Key, "unknown key %q in accept%s", k, didYouMeanOrList(k, acceptKeys))
 			good = false
 		}
+	}
+	if !good {
+		return p, false
 	}
 	switch {
 	case hasHeader == hasPath:
@@ -135,9 +144,6 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			p.inLit = append(p.inLit, lit)
 			p.in = append(p.in, string(lit))
 		}
-	}
-	if !good {
-		return p, false
 	}
 	switch {
 	case hasHeader:
