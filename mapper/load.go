@@ -13,7 +13,9 @@ import (
 )
 
 // Load reads every *.yaml (and *.yml) file of rulesDir, resolves its
-// schemas in schemasDir and compiles them. A rule set with any problem is
+// schemas in schemasDir and compiles them. Nothing outside the two
+// directories is read: not through a symbolic link, not through a schema's
+// $ref, and never anything from the network. A rule set with any problem is
 // refused whole: the error is a *LoadError listing every problem with its
 // file:line:col.
 func Load(rulesDir, schemasDir string, opts Options) (*Engine, error) {
@@ -23,7 +25,19 @@ func Load(rulesDir, schemasDir string, opts Options) (*Engine, error) {
 	if st, err := os.Stat(schemasDir); err != nil || !st.IsDir() {
 		return nil, &LoadError{Problems: []Problem{{File: schemasDir, What: "schemas directory not found"}}}
 	}
-	return LoadFS(os.DirFS(rulesDir), rulesDir, os.DirFS(schemasDir), schemasDir, opts)
+	// os.Root confines every read to its directory: a symbolic link that
+	// leads out of it cannot be read.
+	rules, err := os.OpenRoot(rulesDir)
+	if err != nil {
+		return nil, fmt.Errorf("open rules directory: %w", err)
+	}
+	defer rules.Close()
+	schemas, err := os.OpenRoot(schemasDir)
+	if err != nil {
+		return nil, fmt.Errorf("open schemas directory: %w", err)
+	}
+	defer schemas.Close()
+	return LoadFS(rules.FS(), rulesDir, schemas.FS(), schemasDir, opts)
 }
 
 // LoadFS is Load over file systems (for example embedded ones). The names

@@ -31,6 +31,9 @@ func writeRules(t *testing.T, files map[string]string) (rules, schemas string) {
 		t.Fatal(err)
 	}
 	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -77,7 +77,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 				good = false
 				break
 			}
-			sp, err := parseSrcPath(s)
+			sp, err := l.path(s)
 			if err == nil && len(sp.segs) == 0 {
 				err = errEmptyPath
 			}
