@@ -56,7 +56,7 @@ func (l *ruleLoader) inputContract(n ast.Node, dst *unreadPolicy) {
 		case "ignore":
 			*dst = unreadIgnore
 		default:
-			l.errAt(v, "input_contract.unread: unknown policy %q%s", s, didYouMeanOrList(s, unreadPolicies))
+			l.errAt(v, "input_contract.unread: unknown policy %q%s", s, didYouMean(s, unreadPolicies))
 		}
 	}
 }

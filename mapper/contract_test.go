@@ -90,11 +90,11 @@ func TestInputContractUnreadFields(t *testing.T) {
 		{"an older issue payload is degraded with the absent fields named", "degrade", older, mapper.OutcomeDegraded,
 			[]rf{{"missing_field", "issue.active_lock_reason"}, {"missing_field", "issue.reactions"}}},
 		{"an older pull request payload is degraded with the absent fields named", "degrade", olderPR, mapper.OutcomeDegraded,
-			[]rf{{"missing_field", "pull_request.auto_merge"}, {"missing_field", "pull_request.active_lock_reason"}, {"missing_field", "pull_request.draft"}}},
+			[]rf{{"missing_field", "pull_request.active_lock_reason"}, {"missing_field", "pull_request.auto_merge"}, {"missing_field", "pull_request.draft"}}},
 		{"unread: reject rejects the older issue payload", "reject", older, mapper.OutcomeRejected,
 			[]rf{{"missing_field", "issue.active_lock_reason"}, {"missing_field", "issue.reactions"}}},
 		{"unread: reject rejects the older pull request payload", "reject", olderPR, mapper.OutcomeRejected,
-			[]rf{{"missing_field", "pull_request.auto_merge"}, {"missing_field", "pull_request.active_lock_reason"}, {"missing_field", "pull_request.draft"}}},
+			[]rf{{"missing_field", "pull_request.active_lock_reason"}, {"missing_field", "pull_request.auto_merge"}, {"missing_field", "pull_request.draft"}}},
 		{"unread: ignore maps the older issue payload clean", "ignore", older, mapper.OutcomeMapped, nil},
 		{"an unread field of another type degrades", "degrade",
 			drift(t, "issues.opened.payload.json", func(d map[string]any) { obj(d, "issue")["reactions"] = "lots" }),
@@ -104,7 +104,7 @@ func TestInputContractUnreadFields(t *testing.T) {
 				delete(obj(d, "issue"), "title")
 				delete(obj(d, "issue"), "reactions")
 			}),
-			mapper.OutcomeRejected, []rf{{"missing_field", "issue.title"}, {"missing_field", "issue.reactions"}}},
+			mapper.OutcomeRejected, []rf{{"missing_field", "issue.reactions"}, {"missing_field", "issue.title"}}},
 		{"a field a case reads (when) still rejects when of another type", "degrade",
 			drift(t, "issues.opened.payload.json", func(d map[string]any) { obj(d, "issue")["node_id"] = 7 }),
 			mapper.OutcomeRejected, []rf{{"type_mismatch", "issue.node_id"}}},

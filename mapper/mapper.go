@@ -89,6 +89,10 @@ type Mapper struct {
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
+	// pos, order and sorted are sortByDocument's buffers.
+	pos    []docPos
+	order  []int
+	sorted []Failure
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -117,6 +121,9 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		}
 	}
 	m.schemaEnd = len(res.Failures)
+	if m.schemaEnd > 1 {
+		m.sortByDocument(doc, res.Failures)
+	}
 	if m.schemaEnd > 0 && p.unread != unreadReject {
 		m.applyContract(p)
 	}

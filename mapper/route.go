@@ -93,7 +93,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			p.hasPresent = true
 			l.boolean(v, "accept.present", &p.present)
 		default:
-			l.errAt(kv.Key, "unknown key %q in accept%s", k, didYouMeanOrList(k, acceptKeys))
+			l.errAt(kv.Key, "unknown key %q in accept%s", k, didYouMean(k, acceptKeys))
 			good = false
 		}
 	}

@@ -97,7 +97,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 			l.inputContract(v, &src.plan.unread)
 		case "description":
 		default:
-			l.errAt(kv.Key, "unknown key %q%s", key, didYouMeanOrList(key, topKeys))
+			l.errAt(kv.Key, "unknown key %q%s", key, didYouMean(key, topKeys))
 		}
 	}
 	for _, req := range []string{"source", "version", "topics", "output_schema", "fields"} {

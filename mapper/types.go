@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -197,4 +198,17 @@ type Origin struct {
 	Key       []byte
 	Headers   []Header
 	Time      time.Time
+}
+
+// ParseReason returns the reason code s names; an unknown name is an error
+// that suggests the closest code, or lists them all.
+func ParseReason(s string) (Reason, error) {
+	if r := Reason(s); r.Valid() {
+		return r, nil
+	}
+	names := make([]string, 0, len(Reasons()))
+	for _, r := range Reasons() {
+		names = append(names, string(r))
+	}
+	return "", fmt.Errorf("unknown reason %q%s", s, didYouMean(s, names))
 }
