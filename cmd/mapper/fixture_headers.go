@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -66,4 +67,30 @@ func (h fixtureHeaders) forFile(base string) []mapper.Header {
 		}
 	}
 	return nil
+}
+
+// writeDemoTopics lists the demo's input topics with the sources that map
+// their records and what each accepts, so that a topic several record
+// types share shows which of them no source takes (unknown_source).
+func writeDemoTopics(w io.Writer, eng *mapper.Engine, topics []string) {
+	for _, t := range topics {
+		srcs := eng.SourcesForTopic(t)
+		if len(srcs) == 0 {
+			fmt.Fprintf(w, "  topic %s: no source (every record is unknown_source)\n", t)
+			continue
+		}
+		all := true
+		for _, s := range srcs {
+			accept := "every record"
+			if a := s.Accept(); len(a) > 0 {
+				accept = "records with " + strings.Join(a, " and ")
+			} else {
+				all = false
+			}
+			fmt.Fprintf(w, "  topic %s: %s takes %s\n", t, s.Name(), accept)
+		}
+		if all {
+			fmt.Fprintf(w, "  topic %s: records no source takes are unknown_source\n", t)
+		}
+	}
 }
