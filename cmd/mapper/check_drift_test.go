@@ -68,3 +68,10 @@ func TestCheckRefusesAHugeRuleFile(t *testing.T) {
 		t.Fatalf("with a smaller cap, exit %d:\n%s", code, out)
 	}
 }
+
+func TestSamplesShowSuggestsAReasonCode(t *testing.T) {
+	code, _, stderr := runCLI(t, "", "samples", "show", "--samples", t.TempDir(), "--source", "orders", "--category", "missing_feild:customer.email")
+	if code != exitUsage || !strings.Contains(stderr, `unknown reason "missing_feild" (did you mean "missing_field"?)`) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
