@@ -185,7 +185,7 @@ func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte)
 		return false, "header " + p.header + " is " + quoteShort(string(v)) + ", want one of " + strings.Join(p.in, ", ")
 	}
 	if doc == nil {
-		return false, "the payload is not a JSON object, so path " + p.path.raw + " cannot be read"
+		return false, "the payload is not a JSON object within the size limit, so path " + p.path.raw + " cannot be read"
 	}
 	v, _, _ := lookup(doc, p.path)
 	present := v != nil && v.Type() != fastjson.TypeNull
@@ -245,7 +245,9 @@ func (s *Source) Accepts(headers []Header, payload []byte) (ok bool, why string)
 
 func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Parser) (bool, string) {
 	var doc *fastjson.Value
-	if s.needsPayload() {
+	if s.needsPayload() && len(payload) <= s.opts.MaxPayloadBytes {
+		// fastjson bounds the nesting depth itself; a payload over the size
+		// limit is not parsed at all.
 		if v, err := parser.ParseBytes(payload); err == nil && v.Type() == fastjson.TypeObject {
 			doc = v
 		}

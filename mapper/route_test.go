@@ -55,7 +55,9 @@ func TestRoute(t *testing.T) {
 		{"an unknown discriminator is unknown_source without quoting it", "events", nil, `{"id":"1","object":"secret-value"}`, "",
 			[]string{"charges: path object holds a value that is not one of \"charge\""}},
 		{"a payload that is not JSON cannot satisfy a path predicate", "events", nil, `not json`, "",
-			[]string{"the payload is not a JSON object, so path object cannot be read"}},
+			[]string{"the payload is not a JSON object within the size limit, so path object cannot be read"}},
+		{"a payload over the size limit is not parsed", "events", nil, `{"id":"1","object":"refund","pad":"` + strings.Repeat("x", 2<<20) + `"}`, "",
+			[]string{"refunds: the payload is not a JSON object within the size limit"}},
 		{"a topic with one source and no predicates takes everything", "solo", nil, `{}`, "solo", nil},
 		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no rule set claims topic "nobody"`}},
 	}
