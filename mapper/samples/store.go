@@ -84,6 +84,9 @@ type Config struct {
 	// reason of its first kept category ("" for a clean record). It is
 	// called from Observe and must not block.
 	OnKept func(source string, reason mapper.Reason)
+	// Sink, when set, is told of every sample line put in a slot and of the
+	// counts at each flush (see Sink). Nil means the directory only.
+	Sink Sink
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -596,6 +599,9 @@ func (s *Store) apply(it item) {
 		}
 		fst.lines[t.slot] = line
 		fst.dirty = true
+		if s.cfg.Sink != nil {
+			s.cfg.Sink.Slot(it.source, t.category, t.slot, line)
+		}
 	}
 }
 
@@ -738,9 +744,12 @@ func (s *Store) writeIndex() {
 		idx.Sources = append(idx.Sources, *is)
 	}
 	sort.Slice(idx.Sources, func(i, j int) bool { return idx.Sources[i].Source < idx.Sources[j].Source })
-	b, err := json.MarshalIndent(idx, "", "  ")
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.Index(idx)
+	}
+	b, err := marshalIndex(idx)
 	if err == nil {
-		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), append(b, '\n'))
+		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
 	}
 	if err != nil {
 		s.fail(fmt.Errorf("samples: write index: %w", err))

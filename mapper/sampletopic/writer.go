@@ -1,0 +1,288 @@
+package sampletopic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/internal/ratelog"
+	"github.com/mapperhq/mapper/mapper/samples"
+)
+
+// Defaults of WriterConfig.
+const (
+	DefaultFlushInterval = time.Second
+	DefaultCloseTimeout  = 10 * time.Second
+	// produceChunkBytes bounds one produce request's records, well under
+	// a broker's default max.message.bytes (1 MiB) for the batch.
+	produceChunkBytes = 512 << 10
+)
+
+// WriterConfig configures a Writer. Config and Worker are required.
+type WriterConfig struct {
+	Config
+	// Worker is this worker's id, the last element of its count keys
+	// (samples.WorkerID gives one that stays with the samples directory).
+	Worker string
+	// Start is the topic as it was when the worker started (Read), or nil.
+	// A category whose first record (slot 0) the group holds already keeps
+	// it: this worker does not overwrite it.
+	Start *Snapshot
+	// FlushInterval is how often pending records are written. Zero means
+	// DefaultFlushInterval.
+	FlushInterval time.Duration
+	// CloseTimeout bounds Close's last write. Zero means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// Logger gets failed writes, at most once a minute. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Writer feeds the samples topic from a sample store: it is the store's
+// samples.Sink. Slot and Index only note the latest value of each key; a
+// goroutine owned by the Writer writes what changed every FlushInterval
+// (acks=all, each key to its partition). A failed write is kept and
+// retried at the next flush unless a newer value replaced it, so the topic
+// ends with each key's latest value. Close writes what is left.
+type Writer struct {
+	cfg        WriterConfig
+	client     *kafka.Client
+	partitions int
+	log        *ratelog.Logger
+
+	mu      sync.Mutex
+	pending map[string][]byte // key → value
+	sent    map[string]string // count key → last value queued, to skip unchanged counts
+	closed  bool
+
+	stop chan struct{}
+	done chan struct{}
+	err  error // the last flush's error, after done
+
+	written, failed atomic.Uint64
+}
+
+// NewWriter checks the topic (Check) and starts the writing goroutine.
+func NewWriter(ctx context.Context, cfg WriterConfig) (*Writer, error) {
+	if cfg.Worker == "" {
+		return nil, errors.New("samples topic writer: no worker id")
+	}
+	n, err := Check(ctx, cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = DefaultCloseTimeout
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{
+		cfg: cfg, client: cfg.client(), partitions: n,
+		log:     &ratelog.Logger{Logger: logger, Every: time.Minute},
+		pending: map[string][]byte{}, sent: map[string]string{},
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go w.run()
+	return w, nil
+}
+
+// Slot implements samples.Sink: line becomes the value of the slot's key.
+func (w *Writer) Slot(source, category string, slot int, line []byte) {
+	if slot == 0 && w.cfg.Start != nil && w.cfg.Start.hasSlot(source, category, 0) {
+		return
+	}
+	k := Key{Kind: KindSample, Source: source, Category: category, Slot: slot}
+	w.put(string(k.Bytes()), line, false)
+}
+
+// Index implements samples.Sink: this worker's counts of every source and
+// category that changed since the last call become the values of its
+// count keys.
+func (w *Writer) Index(idx samples.Index) {
+	for _, src := range idx.Sources {
+		k := Key{Kind: KindRecords, Source: src.Source, Worker: w.cfg.Worker}
+		v, _ := json.Marshal(recordsValue{RulesVersion: src.RulesVersion, Records: src.Records, Delivered: src.Delivered})
+		w.put(string(k.Bytes()), v, true)
+		for _, c := range src.Categories {
+			k := Key{Kind: KindSeen, Source: src.Source, Category: c.Category, Worker: w.cfg.Worker}
+			v, _ := json.Marshal(seenValue{Seen: c.Seen, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen})
+			w.put(string(k.Bytes()), v, true)
+		}
+	}
+}
+
+// put notes the latest value of a key; a count equal to the last one
+// queued is skipped.
+func (w *Writer) put(key string, value []byte, count bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	if count {
+		if w.sent[key] == string(value) {
+			return
+		}
+		w.sent[key] = string(value)
+	}
+	w.pending[key] = value
+}
+
+// Stats are what the Writer did so far.
+type Stats struct {
+	Written uint64 // records the brokers acknowledged
+	Failed  uint64 // failed produce requests (their records were retried)
+	Pending int    // records waiting
+}
+
+// Stats returns what the Writer did so far.
+func (w *Writer) Stats() Stats {
+	w.mu.Lock()
+	p := len(w.pending)
+	w.mu.Unlock()
+	return Stats{Written: w.written.Load(), Failed: w.failed.Load(), Pending: p}
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	t := time.NewTicker(w.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
+			if err := w.flush(ctx); err != nil {
+				w.log.Warn("samples topic: write failed; retrying at the next flush", "topic", w.cfg.Topic, "error", err)
+			}
+			cancel()
+		case <-w.stop:
+			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
+			w.err = w.flush(ctx)
+			for w.err != nil && ctx.Err() == nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(200 * time.Millisecond):
+					w.err = w.flush(ctx)
+				}
+			}
+			cancel()
+			return
+		}
+	}
+}
+
+type pendingRecord struct {
+	key   string
+	value []byte
+}
+
+// flush writes every pending record, partition by partition.
+func (w *Writer) flush(ctx context.Context) error {
+	w.mu.Lock()
+	batch := w.pending
+	w.pending = map[string][]byte{}
+	w.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	byPart := map[int][]pendingRecord{}
+	for k, v := range batch {
+		p := Partition([]byte(k), w.partitions)
+		byPart[p] = append(byPart[p], pendingRecord{k, v})
+	}
+	var errs []error
+	for p, recs := range byPart {
+		sort.Slice(recs, func(i, j int) bool { return recs[i].key < recs[j].key })
+		for len(recs) > 0 {
+			n, size := 0, 0
+			for n < len(recs) && (n == 0 || size+len(recs[n].key)+len(recs[n].value) <= produceChunkBytes) {
+				size += len(recs[n].key) + len(recs[n].value)
+				n++
+			}
+			chunk := recs[:n]
+			recs = recs[n:]
+			if err := w.produce(ctx, p, chunk); err != nil {
+				w.failed.Add(1)
+				errs = append(errs, err)
+				w.requeue(chunk)
+				continue
+			}
+			w.written.Add(uint64(len(chunk)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// requeue puts back records that failed, unless a newer value came.
+func (w *Writer) requeue(recs []pendingRecord) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range recs {
+		if _, newer := w.pending[r.key]; !newer {
+			w.pending[r.key] = r.value
+		}
+	}
+}
+
+func (w *Writer) produce(ctx context.Context, partition int, recs []pendingRecord) error {
+	krecs := make([]kafka.Record, len(recs))
+	for i, r := range recs {
+		krecs[i] = kafka.Record{Key: kafka.NewBytes([]byte(r.key)), Value: kafka.NewBytes(r.value)}
+	}
+	_, err := produceAt(ctx, w.client, w.cfg.Topic, partition, krecs...)
+	return err
+}
+
+// produceAt writes records to one partition with acks=all and returns the
+// offset of the first.
+func produceAt(ctx context.Context, cl *kafka.Client, topic string, partition int, recs ...kafka.Record) (int64, error) {
+	resp, err := cl.Produce(ctx, &kafka.ProduceRequest{
+		Topic: topic, Partition: partition, RequiredAcks: kafka.RequireAll,
+		Records: kafka.NewRecordReader(recs...),
+	})
+	if err == nil {
+		err = resp.Error
+	}
+	if err == nil {
+		for i, e := range resp.RecordErrors {
+			err = fmt.Errorf("record %d: %w", i, e)
+			break
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("write %d records to %s/%d: %w", len(recs), topic, partition, err)
+	}
+	return resp.BaseOffset, nil
+}
+
+// Close writes what is pending (retrying for at most CloseTimeout) and
+// stops the goroutine. It returns the error of the last write, if records
+// are left unwritten. Call it after the store's Close, which hands the last
+// counts over. Calling Close again returns nil.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.done
+	if w.err != nil {
+		return fmt.Errorf("samples topic %s: %d records not written: %w", w.cfg.Topic, w.Stats().Pending, w.err)
+	}
+	return nil
+}
