@@ -2,7 +2,6 @@ package sampletopic
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,31 +10,23 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
-// Config says where the samples topic is and how to reach it. Brokers and
-// Topic are required.
+// Config says where the samples topic is and how to reach it. Kafka's
+// brokers and Topic are required.
 type Config struct {
-	// Brokers are the bootstrap brokers, host:port.
-	Brokers []string
+	// Kafka is how to reach the cluster (brokers, client id, TLS, SASL).
+	Kafka kafkaconn.Config
 	// Topic is the samples topic. It must exist and be compacted (see Check).
 	Topic string
-	// ClientID names the client to the brokers. Empty means "mapper".
-	ClientID string
-	// TLS, when non-nil, connects with TLS.
-	TLS *tls.Config
-	// SASL, when non-nil, authenticates with it.
-	SASL sasl.Mechanism
 	// Timeout bounds each request to the brokers. Zero means 10s.
 	Timeout time.Duration
 }
 
 func (c Config) validate() error {
-	var p []string
-	if len(c.Brokers) == 0 {
-		p = append(p, "no brokers given")
-	}
+	p := c.Kafka.Problems()
 	if c.Topic == "" {
 		p = append(p, "no samples topic given")
 	}
@@ -46,21 +37,11 @@ func (c Config) validate() error {
 }
 
 func (c Config) client() *kafka.Client {
-	id := c.ClientID
-	if id == "" {
-		id = "mapper"
-	}
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	return &kafka.Client{
-		Addr:    kafka.TCP(c.Brokers...),
-		Timeout: timeout,
-		Transport: &kafka.Transport{
-			ClientID: id, TLS: c.TLS, SASL: c.SASL, DialTimeout: timeout, MetadataTTL: 10 * time.Second,
-		},
-	}
+	return c.Kafka.Client(nil, timeout)
 }
 
 // Errors of Check.
@@ -83,17 +64,17 @@ func Check(ctx context.Context, cfg Config) (int, error) {
 	cl := cfg.client()
 	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.Topic}})
 	if err != nil {
-		return 0, fmt.Errorf("check samples topic %s on %v: %w", cfg.Topic, cfg.Brokers, err)
+		return 0, fmt.Errorf("check samples topic %s on %v: %w", cfg.Topic, cfg.Kafka.Brokers, err)
 	}
 	if len(meta.Topics) != 1 || errors.Is(meta.Topics[0].Error, kafka.UnknownTopicOrPartition) {
-		return 0, fmt.Errorf("check samples topic on %v: %w: %s (create it with cleanup.policy=compact)", cfg.Brokers, ErrNoTopic, cfg.Topic)
+		return 0, fmt.Errorf("check samples topic on %v: %w: %s (create it with cleanup.policy=compact)", cfg.Kafka.Brokers, ErrNoTopic, cfg.Topic)
 	}
 	if err := meta.Topics[0].Error; err != nil {
 		return 0, fmt.Errorf("check samples topic %s: %w", cfg.Topic, err)
 	}
 	n := len(meta.Topics[0].Partitions)
 	if n == 0 {
-		return 0, fmt.Errorf("check samples topic on %v: %w: %s has no partitions", cfg.Brokers, ErrNoTopic, cfg.Topic)
+		return 0, fmt.Errorf("check samples topic on %v: %w: %s has no partitions", cfg.Kafka.Brokers, ErrNoTopic, cfg.Topic)
 	}
 	resp, err := cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
 		ResourceType: kafka.ResourceTypeTopic, ResourceName: cfg.Topic, ConfigNames: []string{"cleanup.policy"},

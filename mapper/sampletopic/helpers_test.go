@@ -41,7 +41,7 @@ func createTopic(t testing.TB, b *kafkatest.Broker, prefix string, partitions in
 }
 
 func topicConfig(b *kafkatest.Broker, topic string) Config {
-	return Config{Brokers: []string{b.Addr}, Topic: topic, Timeout: 15 * time.Second}
+	return Config{Kafka: b.Conn(), Topic: topic, Timeout: 15 * time.Second}
 }
 
 func loadEngine(t testing.TB) *mapper.Engine {
