@@ -2,42 +2,19 @@ package sampletopic
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
 )
 
-// createTopic creates a topic with the given cleanup.policy ("" for the
-// broker's default) and returns its name.
+// createTopic creates a topic with the given cleanup.policy and returns
+// its name.
 func createTopic(t testing.TB, b *kafkatest.Broker, prefix string, partitions int, policy string) string {
 	t.Helper()
-	name := kafkatest.UniqueName(prefix)
-	tc := kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}
-	if policy != "" {
-		tc.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: policy}}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl := &kafka.Client{Addr: kafka.TCP(b.Addr), Transport: b.Transport, Timeout: 15 * time.Second}
-	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
-	if err != nil {
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	if err := resp.Errors[name]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	// Wait for leaders (a real broker takes a moment), with the shared helper.
-	if err := b.CreateTopic(ctx, name, partitions); err != nil {
-		t.Fatal(err)
-	}
-	return name
+	return b.TopicWithPolicy(t, prefix, partitions, policy)
 }
 
 func topicConfig(b *kafkatest.Broker, topic string) Config {

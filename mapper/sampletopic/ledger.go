@@ -36,16 +36,19 @@ type Ledger struct {
 }
 
 // NewLedger returns the ledger of the topic as start (Read at start, not
-// nil) found it. worker names this worker in its claims.
-func NewLedger(ctx context.Context, cfg Config, worker string, start *Snapshot) (*Ledger, error) {
+// nil) found it; the topic's partitions are start's. worker names this
+// worker in its claims. It does no I/O.
+func NewLedger(cfg Config, worker string, start *Snapshot) (*Ledger, error) {
 	if start == nil || worker == "" {
 		return nil, errors.New("samples topic ledger: a start snapshot and a worker id are required")
 	}
-	n, err := Check(ctx, cfg)
-	if err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	l := &Ledger{cfg: cfg, worker: worker, client: cfg.client(), partitions: n, now: time.Now,
+	if len(start.End) == 0 {
+		return nil, fmt.Errorf("samples topic ledger: %s has no partitions", cfg.Topic)
+	}
+	l := &Ledger{cfg: cfg, worker: worker, client: cfg.client(), partitions: len(start.End), now: time.Now,
 		known: map[announcedKey]bool{}, from: map[int]int64{}}
 	for k := range start.announced {
 		l.known[k] = true

@@ -338,6 +338,9 @@ func (s *Snapshot) hasSlot(source, category string, slot int) bool {
 	return ok
 }
 
+// Kept returns how many samples the topic holds.
+func (s *Snapshot) Kept() int { return len(s.slots) }
+
 // Workers returns how many distinct workers have counts in the topic.
 func (s *Snapshot) Workers() int {
 	w := map[string]bool{}

@@ -247,7 +247,7 @@ func TestOneWorkerAnnouncesEachCategory(t *testing.T) {
 			wins := map[string][]string{}
 			var wg sync.WaitGroup
 			for w := range 3 {
-				l, err := NewLedger(ctx, cfg, fmt.Sprint("w", w), start)
+				l, err := NewLedger(cfg, fmt.Sprint("w", w), start)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -279,7 +279,7 @@ func TestOneWorkerAnnouncesEachCategory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := NewLedger(ctx, cfg, "w9", later)
+			l, err := NewLedger(cfg, "w9", later)
 			if err != nil {
 				t.Fatal(err)
 			}
