@@ -62,7 +62,11 @@ func Check(ctx context.Context, cfg Config) (int, error) {
 		return 0, err
 	}
 	cl := cfg.client()
-	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.Topic}})
+	var meta *kafka.MetadataResponse
+	err := retry(ctx, func() (err error) {
+		meta, err = cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.Topic}})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("check samples topic %s on %v: %w", cfg.Topic, cfg.Kafka.Brokers, err)
 	}
@@ -76,9 +80,13 @@ func Check(ctx context.Context, cfg Config) (int, error) {
 	if n == 0 {
 		return 0, fmt.Errorf("check samples topic on %v: %w: %s has no partitions", cfg.Kafka.Brokers, ErrNoTopic, cfg.Topic)
 	}
-	resp, err := cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
-		ResourceType: kafka.ResourceTypeTopic, ResourceName: cfg.Topic, ConfigNames: []string{"cleanup.policy"},
-	}}})
+	var resp *kafka.DescribeConfigsResponse
+	err = retry(ctx, func() (err error) {
+		resp, err = cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+			ResourceType: kafka.ResourceTypeTopic, ResourceName: cfg.Topic, ConfigNames: []string{"cleanup.policy"},
+		}}})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("check samples topic %s: describe configs: %w", cfg.Topic, err)
 	}
@@ -100,8 +108,17 @@ func Check(ctx context.Context, cfg Config) (int, error) {
 	return n, nil
 }
 
-// offsets returns every partition's first and end offsets.
+// offsets returns every partition's first and end offsets, retrying
+// transient broker errors.
 func offsets(ctx context.Context, cl *kafka.Client, topic string) (first, end map[int]int64, err error) {
+	err = retry(ctx, func() (err error) {
+		first, end, err = offsetsOnce(ctx, cl, topic)
+		return err
+	})
+	return first, end, err
+}
+
+func offsetsOnce(ctx context.Context, cl *kafka.Client, topic string) (first, end map[int]int64, err error) {
 	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("metadata of %s: %w", topic, err)
@@ -140,13 +157,17 @@ func readRange(ctx context.Context, cl *kafka.Client, topic string, partition in
 	next := from
 	empty := 0
 	for next < to {
-		resp, err := cl.Fetch(ctx, &kafka.FetchRequest{
-			Topic: topic, Partition: partition, Offset: next,
-			MinBytes: 1, MaxBytes: fetchMaxBytes, MaxWait: 500 * time.Millisecond,
+		var resp *kafka.FetchResponse
+		err := retry(ctx, func() (err error) {
+			resp, err = cl.Fetch(ctx, &kafka.FetchRequest{
+				Topic: topic, Partition: partition, Offset: next,
+				MinBytes: 1, MaxBytes: fetchMaxBytes, MaxWait: 500 * time.Millisecond,
+			})
+			if err == nil {
+				err = resp.Error
+			}
+			return err
 		})
-		if err == nil {
-			err = resp.Error
-		}
 		if err != nil {
 			return fmt.Errorf("read %s/%d at %d: %w", topic, partition, next, err)
 		}

@@ -73,7 +73,7 @@ func (l *Ledger) Announce(ctx context.Context, source string, rulesVersion int, 
 	key := Key{Kind: KindAnnounced, Source: source, RulesVersion: rulesVersion, Category: category}.Bytes()
 	value, _ := json.Marshal(announcedValue{Worker: l.worker, At: l.now().UTC()})
 	p := Partition(key, l.partitions)
-	mine, err := produceAt(ctx, l.client, l.cfg.Topic, p, kafka.Record{Key: kafka.NewBytes(key), Value: kafka.NewBytes(value)})
+	mine, err := produceAt(ctx, l.client, l.cfg.Topic, p, pendingRecord{string(key), value})
 	if err != nil {
 		return false, fmt.Errorf("announce %s %s v%d: %w", source, category, rulesVersion, err)
 	}

@@ -237,24 +237,29 @@ func (w *Writer) requeue(recs []pendingRecord) {
 }
 
 func (w *Writer) produce(ctx context.Context, partition int, recs []pendingRecord) error {
-	krecs := make([]kafka.Record, len(recs))
-	for i, r := range recs {
-		krecs[i] = kafka.Record{Key: kafka.NewBytes([]byte(r.key)), Value: kafka.NewBytes(r.value)}
-	}
-	_, err := produceAt(ctx, w.client, w.cfg.Topic, partition, krecs...)
+	_, err := produceAt(ctx, w.client, w.cfg.Topic, partition, recs...)
 	return err
 }
 
-// produceAt writes records to one partition with acks=all and returns the
-// offset of the first.
-func produceAt(ctx context.Context, cl *kafka.Client, topic string, partition int, recs ...kafka.Record) (int64, error) {
-	resp, err := cl.Produce(ctx, &kafka.ProduceRequest{
-		Topic: topic, Partition: partition, RequiredAcks: kafka.RequireAll,
-		Records: kafka.NewRecordReader(recs...),
+// produceAt writes records to one partition with acks=all, retrying
+// transient broker errors, and returns the offset of the first.
+func produceAt(ctx context.Context, cl *kafka.Client, topic string, partition int, recs ...pendingRecord) (int64, error) {
+	var resp *kafka.ProduceResponse
+	err := retry(ctx, func() (err error) {
+		// Record bytes are readers: each attempt needs its own.
+		krecs := make([]kafka.Record, len(recs))
+		for i, r := range recs {
+			krecs[i] = kafka.Record{Key: kafka.NewBytes([]byte(r.key)), Value: kafka.NewBytes(r.value)}
+		}
+		resp, err = cl.Produce(ctx, &kafka.ProduceRequest{
+			Topic: topic, Partition: partition, RequiredAcks: kafka.RequireAll,
+			Records: kafka.NewRecordReader(krecs...),
+		})
+		if err == nil {
+			err = resp.Error
+		}
+		return err
 	})
-	if err == nil {
-		err = resp.Error
-	}
 	if err == nil {
 		for i, e := range resp.RecordErrors {
 			err = fmt.Errorf("record %d: %w", i, e)
