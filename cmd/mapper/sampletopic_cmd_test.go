@@ -434,3 +434,53 @@ func TestAWorkerKilledMidRunLosesNoCount(t *testing.T) {
 		})
 	}
 }
+
+func TestABadSamplesTopicStopsTheStart(t *testing.T) {
+	b := kafkatest.StartKfake(t)
+	rules, input := sharedRules(t)
+	if err := b.CreateTopic(context.Background(), input, 1); err != nil {
+		t.Fatal(err)
+	}
+	out, dlq := b.Topic(t, "mapped", 1), b.Topic(t, "dead-letter", 1)
+	plain := b.TopicWithPolicy(t, "samples", 1, "delete")
+	b.Produce(t, input, orderStream(t, 10, 0)...)
+	run := []string{"run", "--brokers", b.Addr, "--rules", rules, "--schemas", "../../schemas", "--output-topic", out, "--dlq-topic", dlq, "--status-addr", "", "--metrics=false"}
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		code  int
+		wants []string
+	}{
+		{"a topic that is not compacted", append(run, "--samples-topic", plain), exitFailure,
+			[]string{"samples topic is not compacted", "cleanup.policy=delete", "cleanup.policy=compact"}},
+		{"a topic that does not exist", append(run, "--samples-topic", "nowhere"), exitFailure,
+			[]string{"samples topic does not exist: nowhere"}},
+		{"shared samples without samples", append(run, "--samples-topic", plain, "--no-samples"), exitFailure,
+			[]string{"cannot go with --no-samples"}},
+		{"pull without a topic", []string{"samples", "pull", "--brokers", b.Addr}, exitUsage,
+			[]string{"--samples-topic: no samples topic given"}},
+		{"replay from two inputs", []string{"replay", "--from-topic", dlq, "--samples-topic", plain}, exitUsage,
+			[]string{"give one"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			code, _, stderr := runCmd(t, ctx, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	// No record was touched: nothing was consumed, written or committed.
+	if n, err := b.End(context.Background(), out); err != nil || n != 0 {
+		t.Errorf("output topic holds %d records (%v); want none", n, err)
+	}
+	if n, err := b.End(context.Background(), dlq); err != nil || n != 0 {
+		t.Errorf("dead-letter topic holds %d records (%v); want none", n, err)
+	}
+}
