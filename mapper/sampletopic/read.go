@@ -172,7 +172,7 @@ func (s *Snapshot) apply(key, value []byte, offset int64) string {
 		if value == nil {
 			return ""
 		}
-		var smp samples.Sample
+		var smp struct{ Source, Category string } // the rest is checked when it is read
 		if err := json.Unmarshal(value, &smp); err != nil {
 			return fmt.Sprintf("%s: value is not a sample: %v", k, err)
 		}

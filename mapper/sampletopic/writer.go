@@ -59,8 +59,10 @@ type Writer struct {
 
 	mu      sync.Mutex
 	pending map[string][]byte // key → value
-	sent    map[string]string // count key → last value queued, to skip unchanged counts
-	closed  bool
+	// the counts last queued, to skip unchanged ones
+	sentRecords map[recordsKey]recordsValue
+	sentSeen    map[seenKey]seenValue
+	closed      bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -91,7 +93,7 @@ func NewWriter(ctx context.Context, cfg WriterConfig) (*Writer, error) {
 	w := &Writer{
 		cfg: cfg, client: cfg.client(), partitions: n,
 		log:     &ratelog.Logger{Logger: logger, Every: time.Minute},
-		pending: map[string][]byte{}, sent: map[string]string{},
+		pending: map[string][]byte{}, sentRecords: map[recordsKey]recordsValue{}, sentSeen: map[seenKey]seenValue{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go w.run()
@@ -104,40 +106,49 @@ func (w *Writer) Slot(source, category string, slot int, line []byte) {
 		return
 	}
 	k := Key{Kind: KindSample, Source: source, Category: category, Slot: slot}
-	w.put(string(k.Bytes()), line, false)
+	w.put(string(k.Bytes()), line)
 }
 
 // Index implements samples.Sink: this worker's counts of every source and
 // category that changed since the last call become the values of its
 // count keys.
 func (w *Writer) Index(idx samples.Index) {
-	for _, src := range idx.Sources {
-		k := Key{Kind: KindRecords, Source: src.Source, Worker: w.cfg.Worker}
-		v, _ := json.Marshal(recordsValue{RulesVersion: src.RulesVersion, Records: src.Records, Delivered: src.Delivered})
-		w.put(string(k.Bytes()), v, true)
-		for _, c := range src.Categories {
-			k := Key{Kind: KindSeen, Source: src.Source, Category: c.Category, Worker: w.cfg.Worker}
-			v, _ := json.Marshal(seenValue{Seen: c.Seen, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen})
-			w.put(string(k.Bytes()), v, true)
-		}
-	}
-}
-
-// put notes the latest value of a key; a count equal to the last one
-// queued is skipped.
-func (w *Writer) put(key string, value []byte, count bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return
 	}
-	if count {
-		if w.sent[key] == string(value) {
-			return
+	for _, src := range idx.Sources {
+		rv := recordsValue{RulesVersion: src.RulesVersion, Records: src.Records, Delivered: src.Delivered}
+		if rk := (recordsKey{src.Source, w.cfg.Worker}); w.sentRecords[rk] != rv {
+			w.sentRecords[rk] = rv
+			v, _ := json.Marshal(rv)
+			w.pending[string(Key{Kind: KindRecords, Source: src.Source, Worker: w.cfg.Worker}.Bytes())] = v
 		}
-		w.sent[key] = string(value)
+		for _, c := range src.Categories {
+			sv := seenValue{Seen: c.Seen, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+			if sk := (seenKey{src.Source, c.Category, w.cfg.Worker}); !w.sentSeen[sk].equal(sv) {
+				w.sentSeen[sk] = sv
+				v, _ := json.Marshal(sv)
+				w.pending[string(Key{Kind: KindSeen, Source: src.Source, Category: c.Category, Worker: w.cfg.Worker}.Bytes())] = v
+			}
+		}
 	}
-	w.pending[key] = value
+}
+
+// equal reports whether two counts are the same (times compared as
+// instants).
+func (a seenValue) equal(b seenValue) bool {
+	return a.Seen == b.Seen && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen)
+}
+
+// put notes the latest value of a key.
+func (w *Writer) put(key string, value []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.pending[key] = value
+	}
 }
 
 // Stats are what the Writer did so far.
