@@ -64,6 +64,7 @@ type Writer struct {
 	sentSeen    map[seenKey]seenValue
 	closed      bool
 
+	wake chan struct{} // counts came: write now
 	stop chan struct{}
 	done chan struct{}
 	err  error // the last flush's error, after done
@@ -94,7 +95,7 @@ func NewWriter(ctx context.Context, cfg WriterConfig) (*Writer, error) {
 		cfg: cfg, client: cfg.client(), partitions: n,
 		log:     &ratelog.Logger{Logger: logger, Every: time.Minute},
 		pending: map[string][]byte{}, sentRecords: map[recordsKey]recordsValue{}, sentSeen: map[seenKey]seenValue{},
-		stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go w.run()
 	return w, nil
@@ -111,13 +112,21 @@ func (w *Writer) Slot(source, category string, slot int, line []byte) {
 
 // Index implements samples.Sink: this worker's counts of every source and
 // category that changed since the last call become the values of its
-// count keys.
+// count keys, and the Writer writes at once (the store calls Index at the
+// end of its flush, after the samples of that flush), so that a worker
+// killed outright loses as few counts as can be.
 func (w *Writer) Index(idx samples.Index) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return
 	}
+	defer func() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}()
 	for _, src := range idx.Sources {
 		rv := recordsValue{RulesVersion: src.RulesVersion, Records: src.Records, Delivered: src.Delivered}
 		if rk := (recordsKey{src.Source, w.cfg.Worker}); w.sentRecords[rk] != rv {
@@ -173,23 +182,30 @@ func (w *Writer) run() {
 	for {
 		select {
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
-			if err := w.flush(ctx); err != nil {
-				w.log.Warn("samples topic: write failed; retrying at the next flush", "topic", w.cfg.Topic, "error", err)
-			}
-			cancel()
+		case <-w.wake:
 		case <-w.stop:
-			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
-			w.err = w.flush(ctx)
-			for w.err != nil && ctx.Err() == nil {
-				select {
-				case <-ctx.Done():
-				case <-time.After(200 * time.Millisecond):
-					w.err = w.flush(ctx)
-				}
-			}
-			cancel()
+			w.closeFlush()
 			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
+		if err := w.flush(ctx); err != nil {
+			w.log.Warn("samples topic: write failed; retrying at the next flush", "topic", w.cfg.Topic, "error", err)
+		}
+		cancel()
+	}
+}
+
+// closeFlush writes what is left, retrying until CloseTimeout; the last
+// error, if records are left, is Close's.
+func (w *Writer) closeFlush() {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
+	defer cancel()
+	w.err = w.flush(ctx)
+	for w.err != nil && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+			w.err = w.flush(ctx)
 		}
 	}
 }
