@@ -22,10 +22,13 @@ import (
 type Sink interface {
 	// Slot is told of each sample line the store puts in a reservoir slot
 	// of a source's category (slot 0 holds the category's first record,
-	// slots 1..K-1 the uniform sample of the rest). line is exactly the
-	// JSON line the category file holds, already redacted; the sink may
-	// keep it but must not change it.
-	Slot(source, category string, slot int, line []byte)
+	// slots 1..K-1 the uniform sample of the rest). seen is the record's
+	// position in the category (1 for its first record): slots 1..K-1 take
+	// records 2..K in turn, then record seen replaces a given slot with
+	// probability 1/(seen-1). line is exactly the JSON line the category
+	// file holds, already redacted; the sink may keep it but must not
+	// change it.
+	Slot(source, category string, slot int, seen uint64, line []byte)
 	// Index is told, at each flush in which anything was counted, of every
 	// count the store holds: what index.json holds, cumulative since the
 	// directory was first used (counts restored at Open included).

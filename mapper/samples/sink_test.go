@@ -20,7 +20,7 @@ type recordingSink struct {
 	index []Index
 }
 
-func (r *recordingSink) Slot(source, category string, slot int, line []byte) {
+func (r *recordingSink) Slot(source, category string, slot int, _ uint64, line []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := source + " " + category

@@ -176,6 +176,7 @@ type sourceState struct {
 type target struct {
 	path, category string
 	slot, k        int
+	seen           uint64 // the record's position in its category
 }
 
 // item is a chosen record on its way to the writer: copies only.
@@ -474,7 +475,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 		}
 		c.seen++
 		if slot := s.slot(c.seen, c.k); slot >= 0 {
-			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
+			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k, seen: c.seen})
 		}
 	}
 	var keptReason mapper.Reason
@@ -493,7 +494,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 			if len(ts) == 0 {
 				keptReason = f.Reason
 			}
-			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
+			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k, seen: c.seen})
 		}
 	}
 	if len(ts) == 0 {
@@ -600,7 +601,7 @@ func (s *Store) apply(it item) {
 		fst.lines[t.slot] = line
 		fst.dirty = true
 		if s.cfg.Sink != nil {
-			s.cfg.Sink.Slot(it.source, t.category, t.slot, line)
+			s.cfg.Sink.Slot(it.source, t.category, t.slot, t.seen, line)
 		}
 	}
 }

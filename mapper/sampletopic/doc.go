@@ -14,7 +14,10 @@
 //
 // A sample key names a reservoir slot, so compaction keeps at most K
 // samples per category whatever the number of workers: the last worker to
-// put a record in slot j wins it. Counts are cumulative per worker id
+// write slot j wins it. A worker writes a record its own reservoir keeps
+// with probability (n-1)/(N-1), n its count of the category and N the
+// group's, so that each slot is a uniform pick of the group's records
+// (Algorithm R over the group's stream; see Writer.Slot). Counts are cumulative per worker id
 // (samples.WorkerID: the id lives in the worker's samples directory), so
 // the last value of each worker's key is that worker's total and readers
 // sum the workers. An announcement is decided by the log: the claim with

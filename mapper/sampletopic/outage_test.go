@@ -24,7 +24,7 @@ func TestTheWriterKeepsWhatTheBrokerDidNotTakeAndWritesItLater(t *testing.T) {
 	}
 	c.Close() // the broker goes away
 	line := []byte(`{"source":"orders","category":"clean","outcome":"mapped","failures":[]}`)
-	w.Slot("orders", "clean", 1, line)
+	w.Slot("orders", "clean", 1, 2, line)
 	w.Index(samples.Index{Sources: []samples.IndexSource{{Source: "orders", RulesVersion: 1, Records: 7, Delivered: 7,
 		Categories: []samples.IndexCategory{{Category: "clean", Seen: 7}}}}})
 	deadline := time.Now().Add(60 * time.Second)

@@ -348,3 +348,55 @@ func TestPullReplacesOnlyDirectoriesItWrote(t *testing.T) {
 		t.Errorf("into a worker's directory: %v; want ErrNotPulled", err)
 	}
 }
+
+func TestWritersLearnEachOthersCountsFromTheTopic(t *testing.T) {
+	b := kafkatest.StartKfake(t)
+	cfg := topicConfig(b, createTopic(t, b, "samples", 2, "compact"))
+	ctx := context.Background()
+	start, err := Read(ctx, cfg, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewWriter(ctx, WriterConfig{Config: cfg, Worker: "a", Start: start, FlushInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	other, err := NewWriter(ctx, WriterConfig{Config: cfg, Worker: "b", Start: start, FlushInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	a.Index(samples.Index{Sources: []samples.IndexSource{{Source: "orders", Categories: []samples.IndexCategory{{Category: "clean", Seen: 700}}}}})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		other.mu.Lock()
+		got := other.groupSeen("orders", "clean", 5)
+		other.mu.Unlock()
+		a.mu.Lock()
+		own := a.groupSeen("orders", "clean", 700)
+		a.mu.Unlock()
+		if got == 705 && own == 700 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker b counts the group at %d (want 705), worker a at %d (want its own 700)", got, own)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A worker started later takes the others' counts from its start.
+	later, err := Read(ctx, cfg, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewWriter(ctx, WriterConfig{Config: cfg, Worker: "c", Start: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if got := c.groupSeen("orders", "clean", 1); got != 701 {
+		t.Errorf("a worker started later counts the group at %d; want 701", got)
+	}
+}

@@ -2,10 +2,12 @@ package sampletopic
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,9 @@ type WriterConfig struct {
 	CloseTimeout time.Duration
 	// Logger gets failed writes, at most once a minute. Nil discards them.
 	Logger *slog.Logger
+	// Rand decides which samples go to the topic (see Writer). Nil means a
+	// ChaCha8 source seeded from crypto/rand. Used under the Writer's lock.
+	Rand rand.Source
 }
 
 // Writer feeds the samples topic from a sample store: it is the store's
@@ -63,6 +68,11 @@ type Writer struct {
 	sentRecords map[recordsKey]recordsValue
 	sentSeen    map[seenKey]seenValue
 	closed      bool
+	rnd         *rand.Rand
+	// the other workers' counts of each category, as last read from the
+	// topic, and where the read goes on in each partition (owned by run)
+	others   map[[2]string]map[string]uint64
+	tailFrom map[int]int64
 
 	wake chan struct{} // counts came: write now
 	stop chan struct{}
@@ -91,23 +101,85 @@ func NewWriter(ctx context.Context, cfg WriterConfig) (*Writer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	src := cfg.Rand
+	if src == nil {
+		var seed [32]byte
+		if _, err := crand.Read(seed[:]); err != nil {
+			return nil, fmt.Errorf("samples topic writer: seed: %w", err)
+		}
+		src = rand.NewChaCha8(seed)
+	}
 	w := &Writer{
-		cfg: cfg, client: cfg.client(), partitions: n,
+		cfg: cfg, client: cfg.client(), partitions: n, rnd: rand.New(src),
+		others: map[[2]string]map[string]uint64{}, tailFrom: map[int]int64{},
 		log:     &ratelog.Logger{Logger: logger, Every: time.Minute},
 		pending: map[string][]byte{}, sentRecords: map[recordsKey]recordsValue{}, sentSeen: map[seenKey]seenValue{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if cfg.Start != nil {
+		for k, v := range cfg.Start.seen {
+			w.noteSeen(k, v.Seen)
+		}
+		for p, end := range cfg.Start.End {
+			w.tailFrom[p] = end
+		}
 	}
 	go w.run()
 	return w, nil
 }
 
-// Slot implements samples.Sink: line becomes the value of the slot's key.
-func (w *Writer) Slot(source, category string, slot int, line []byte) {
+// noteSeen records another worker's count of a category.
+func (w *Writer) noteSeen(k seenKey, seen uint64) {
+	if k.worker == w.cfg.Worker {
+		return
+	}
+	c := [2]string{k.source, k.category}
+	if w.others[c] == nil {
+		w.others[c] = map[string]uint64{}
+	}
+	w.others[c][k.worker] = seen
+}
+
+// groupSeen is the group's count of a category: this worker's, seen, and
+// the others' as last read from the topic.
+func (w *Writer) groupSeen(source, category string, seen uint64) uint64 {
+	for _, n := range w.others[[2]string{source, category}] {
+		seen += n
+	}
+	return seen
+}
+
+// forward decides whether a record that the worker's own reservoir put in
+// a slot goes to the topic's slot too. The worker's reservoir fills slots
+// 1..K-1 with its records 2..K, then puts its record seen in a given slot
+// with probability 1/(seen-1). The topic's slot should take the group's
+// record N with probability 1/(N-1) (Algorithm R over the whole group), so
+// a record past the fill is forwarded with probability (seen-1)/(N-1),
+// where N is the group's count (group); a record of the fill always is.
+// One worker alone forwards every record its reservoir keeps.
+func forward(rnd *rand.Rand, slot int, seen, group uint64) bool {
+	if slot == 0 || uint64(slot) == seen-1 || group <= seen {
+		return true
+	}
+	return rnd.Uint64N(group-1) < seen-1
+}
+
+// Slot implements samples.Sink: line becomes the value of the slot's key
+// when the record is forwarded (see forward), so that each slot of the
+// topic is a uniform pick of the group's records, as far as the other
+// workers' counts are known (they are read from the topic at every
+// flush). A category's first record (slot 0) that the group held already
+// when the worker started is kept.
+func (w *Writer) Slot(source, category string, slot int, seen uint64, line []byte) {
 	if slot == 0 && w.cfg.Start != nil && w.cfg.Start.hasSlot(source, category, 0) {
 		return
 	}
-	k := Key{Kind: KindSample, Source: source, Category: category, Slot: slot}
-	w.put(string(k.Bytes()), line)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || !forward(w.rnd, slot, seen, w.groupSeen(source, category, seen)) {
+		return
+	}
+	w.pending[string(Key{Kind: KindSample, Source: source, Category: category, Slot: slot}.Bytes())] = line
 }
 
 // Index implements samples.Sink: this worker's counts of every source and
@@ -151,15 +223,6 @@ func (a seenValue) equal(b seenValue) bool {
 	return a.Seen == b.Seen && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen)
 }
 
-// put notes the latest value of a key.
-func (w *Writer) put(key string, value []byte) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.pending[key] = value
-	}
-}
-
 // Stats are what the Writer did so far.
 type Stats struct {
 	Written uint64 // records the brokers acknowledged
@@ -191,8 +254,44 @@ func (w *Writer) run() {
 		if err := w.flush(ctx); err != nil {
 			w.log.Warn("samples topic: write failed; retrying at the next flush", "topic", w.cfg.Topic, "error", err)
 		}
+		if err := w.tail(ctx); err != nil {
+			w.log.Warn("samples topic: cannot read the other workers' counts; retrying at the next flush", "topic", w.cfg.Topic, "error", err)
+		}
 		cancel()
 	}
+}
+
+// tail reads the topic's records written since the last read and notes the
+// other workers' counts.
+func (w *Writer) tail(ctx context.Context) error {
+	first, end, err := offsets(ctx, w.client, w.cfg.Topic)
+	if err != nil {
+		return err
+	}
+	for p, e := range end {
+		from, ok := w.tailFrom[p]
+		if !ok || from < first[p] {
+			from = first[p]
+		}
+		err := readRange(ctx, w.client, w.cfg.Topic, p, from, e, func(_ int64, k, v []byte) error {
+			pk, err := ParseKey(k)
+			if err != nil || pk.Kind != KindSeen || pk.Worker == w.cfg.Worker || v == nil {
+				return nil
+			}
+			var sv seenValue
+			if json.Unmarshal(v, &sv) == nil {
+				w.mu.Lock()
+				w.noteSeen(seenKey{pk.Source, pk.Category, pk.Worker}, sv.Seen)
+				w.mu.Unlock()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		w.tailFrom[p] = e
+	}
+	return nil
 }
 
 // closeFlush writes what is left, retrying until CloseTimeout; the last
