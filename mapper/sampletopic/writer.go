@@ -80,6 +80,7 @@ type Writer struct {
 	err  error // the last flush's error, after done
 
 	written, failed atomic.Uint64
+	inFlight        atomic.Int64 // records taken by a flush and not yet written or put back
 }
 
 // NewWriter checks the topic (Check) and starts the writing goroutine.
@@ -227,7 +228,7 @@ func (a seenValue) equal(b seenValue) bool {
 type Stats struct {
 	Written uint64 // records the brokers acknowledged
 	Failed  uint64 // failed produce requests (their records were retried)
-	Pending int    // records waiting
+	Pending int    // records not written yet (waiting, or being written)
 }
 
 // Stats returns what the Writer did so far.
@@ -235,7 +236,7 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	p := len(w.pending)
 	w.mu.Unlock()
-	return Stats{Written: w.written.Load(), Failed: w.failed.Load(), Pending: p}
+	return Stats{Written: w.written.Load(), Failed: w.failed.Load(), Pending: p + int(w.inFlight.Load())}
 }
 
 func (w *Writer) run() {
@@ -319,6 +320,7 @@ func (w *Writer) flush(ctx context.Context) error {
 	w.mu.Lock()
 	batch := w.pending
 	w.pending = map[string][]byte{}
+	w.inFlight.Store(int64(len(batch)))
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
@@ -343,9 +345,10 @@ func (w *Writer) flush(ctx context.Context) error {
 				w.failed.Add(1)
 				errs = append(errs, err)
 				w.requeue(chunk)
-				continue
+			} else {
+				w.written.Add(uint64(len(chunk)))
 			}
-			w.written.Add(uint64(len(chunk)))
+			w.inFlight.Add(-int64(len(chunk)))
 		}
 	}
 	return errors.Join(errs...)
