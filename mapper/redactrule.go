@@ -58,6 +58,11 @@ func (l *ruleLoader) redaction(n ast.Node, p *plan) *redaction {
 		if item.line == l.redactFlowLine {
 			item.s = strings.ReplaceAll(item.s, "()", "[]")
 		}
+		if err := l.pathLength(item.s); err != nil {
+			l.ps.add(l.file, item.line, item.col, "redact: %v", err)
+			l.bad = true
+			continue
+		}
 		steps, err := parseFieldPath(item.s)
 		if err != nil {
 			l.ps.add(l.file, item.line, item.col, "redact: %v", err)
