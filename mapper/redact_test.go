@@ -319,3 +319,15 @@ func TestFailureFieldsInsideRedactedValuesNameNoData(t *testing.T) {
 		t.Error("RedactFailures changed its argument")
 	}
 }
+
+func TestRedactPathLengthIsBounded(t *testing.T) {
+	long := strings.Repeat("a[].", 40) + "b" // 81 segments, [] included
+	rule := goodRule + "redact: [" + long + "]\n"
+	rules, schemas := writeRules(t, map[string]string{"rules/a.yaml": rule})
+	_, err := mapper.Load(rules, schemas, mapper.Options{})
+	var le *mapper.LoadError
+	if !errors.As(err, &le) || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].String(), "a.yaml:7:10: redact: path") ||
+		!strings.Contains(le.Problems[0].String(), "81 segments, over the limit of 64") {
+		t.Fatalf("err = %v, want the path refused at its position for its length", err)
+	}
+}
