@@ -15,8 +15,11 @@ type plan struct {
 	output    *schema
 	fullShare float64 // share of records that get the input schema's full pass
 	root      *outNode
-	redact    []string // normalised redact paths
-	redactOut []string // output paths whose value comes from a redacted path
+	red       *redaction // nil: nothing redacted
+	// unread is what an input-schema failure at a field no rule reads does;
+	// read lists the source paths the rules read, for that decision.
+	unread unreadPolicy
+	read   []readPath
 }
 
 // srcPath is a parsed source path ("customer.email"); no segments means
@@ -85,6 +88,10 @@ type Mapper struct {
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
+	// pos, order and sorted are sortByDocument's buffers.
+	pos    []docPos
+	order  []int
+	sorted []Failure
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -113,6 +120,12 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		}
 	}
 	m.schemaEnd = len(res.Failures)
+	if m.schemaEnd > 1 {
+		m.sortByDocument(doc, res.Failures)
+	}
+	if m.schemaEnd > 0 && p.unread != unreadReject {
+		m.applyContract(p)
+	}
 
 	m.out = m.out[:0]
 	if !m.emitObject(p.root, doc, "") {
@@ -133,47 +146,22 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	res.Outcome = OutcomeMapped
 	for i := range res.Failures {
 		f := &res.Failures[i]
-		if f.Reason.Severity() == OutcomeRejected {
+		if f.severity() == OutcomeRejected {
 			res.Outcome = OutcomeRejected
 		} else if res.Outcome == OutcomeMapped {
 			res.Outcome = OutcomeDegraded
 		}
-		if (f.Reason != ReasonOutputInvalid && underAny(f.Field, p.redact)) ||
-			(f.Reason == ReasonOutputInvalid && underAny(f.Field, p.redactOut)) {
-			f.Detail = redactedDetail(f.Reason)
-		}
 	}
+	res.Failures = p.red.maskFailures(res.Failures)
 }
 
 func rejecting(fs []Failure) bool {
-	for _, f := range fs {
-		if f.Reason.Severity() == OutcomeRejected {
+	for i := range fs {
+		if fs[i].severity() == OutcomeRejected {
 			return true
 		}
 	}
 	return false
-}
-
-// under reports whether field is path or lies inside it.
-func under(field, path string) bool {
-	if !strings.HasPrefix(field, path) {
-		return false
-	}
-	rest := field[len(path):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
-}
-
-func underAny(field string, paths []string) bool {
-	for _, p := range paths {
-		if under(field, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func redactedDetail(r Reason) string {
-	return "value of a redacted field does not pass: " + string(r)
 }
 
 // MaxFailures is the most failures listed for one record (a payload with
@@ -191,7 +179,7 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 			return
 		}
 		for i := len(fs) - 1; i >= 0; i-- {
-			if fs[i].Reason.Severity() != OutcomeRejected {
+			if fs[i].severity() != OutcomeRejected {
 				copy(fs[i:], fs[i+1:])
 				fs = fs[:len(fs)-1]
 				if i < m.schemaEnd {
@@ -212,7 +200,7 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 	}
 	if m.schemaEnd > 0 && reason != ReasonDefaulted {
 		for i := 0; i < m.schemaEnd; i++ {
-			if fs[i].Reason.Severity() == OutcomeRejected && under(field, fs[i].Field) {
+			if fs[i].severity() == OutcomeRejected && under(field, fs[i].Field) {
 				return
 			}
 		}

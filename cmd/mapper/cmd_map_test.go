@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapperhq/mapper/mapper/demo"
 )
 
 var shipped = []string{"--rules", "../../rules", "--schemas", "../../schemas"}
@@ -22,10 +24,17 @@ func TestMapGolden(t *testing.T) {
 		if len(files) == 0 {
 			t.Fatalf("no fixtures for %s", source)
 		}
+		hdrs, err := demo.ReadHeaders(os.DirFS("../../fixtures"), source)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, f := range files {
 			name := filepath.Base(f)
 			t.Run(source+"/"+name, func(t *testing.T) {
 				args := append(append([]string{"map"}, shipped...), "--source", source)
+				for _, h := range hdrs.ForFile(name) {
+					args = append(args, "--header", h.Key+"="+string(h.Value))
+				}
 				if strings.HasSuffix(f, ".jsonl") {
 					args = append(args, "--lines")
 				}

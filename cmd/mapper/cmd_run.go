@@ -30,6 +30,7 @@ flight within --shutdown-timeout; a second one exits at once.`,
 			output := stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)")
 			dlq := stringFlag(fs, e, "dlq-topic", "", "dead-letter topic for rejected records (required)")
 			wf := declareWorkerFlags(fs, e, "127.0.0.1:8080", "info")
+			samplesTopic := declareSamplesTopic(fs, e, "compacted topic the group shares samples, counts and announced Sentry categories through (with --samples, this worker's own copy); empty means local samples only")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper run: unexpected arguments %q\n", args)
@@ -48,6 +49,9 @@ flight within --shutdown-timeout; a second one exits at once.`,
 				}
 				if *dlq == "" {
 					problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
+				}
+				if *samplesTopic != "" {
+					wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *samplesTopic}
 				}
 				eng, err := dirs.load()
 				if err != nil {

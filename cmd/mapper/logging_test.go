@@ -16,7 +16,7 @@ import (
 )
 
 func TestRunLogsOneJSONObjectPerLine(t *testing.T) {
-	b := kafkatest.StartKfake(t, kfake.SeedTopics(2, "partner.orders.raw", "github.issues", "github.pull_request", "out", "dlq"))
+	b := kafkatest.StartKfake(t, kfake.SeedTopics(2, "partner.orders.raw", "github.webhooks", "out", "dlq"))
 	var msgs []kafka.Message
 	for i := range 20 {
 		msgs = append(msgs, kafka.Message{Value: fmt.Appendf(nil, `{"order_id":"ORD-%d","amount":"x"}`, i)})

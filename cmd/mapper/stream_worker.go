@@ -125,7 +125,10 @@ type startedWorker struct {
 func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
-		return nil, reportProblems(e, cmd, []string{err.Error()})
+		// What check could not tell before start: a sample directory or
+		// samples topic that cannot be used.
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return nil, exitFailure
 	}
 	closeObs := obs.close
 	cfg.Observers = append(cfg.Observers, obs.list...)

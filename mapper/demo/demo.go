@@ -27,10 +27,11 @@ import (
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
-// Fixture is one payload and the topic it is produced to.
+// Fixture is one payload, the headers it is produced with and its topic.
 type Fixture struct {
 	Topic   string
 	Payload []byte
+	Headers []kafka.Header // from fixtures/<source>/headers.txt
 }
 
 // LoadFixtures reads fixtures/<source>/*.json (one payload each) and
@@ -46,6 +47,10 @@ func LoadFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]Fixture, unclaim
 			return nil, nil, fmt.Errorf("fixtures of %s: %w", src.Name(), err)
 		}
 		sort.Strings(names)
+		hdrs, err := ReadHeaders(fsys, src.Name())
+		if err != nil {
+			return nil, nil, err
+		}
 		var fx []Fixture
 		for _, name := range names {
 			ext := path.Ext(name)
@@ -63,15 +68,19 @@ func LoadFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]Fixture, unclaim
 			if err != nil {
 				return nil, nil, fmt.Errorf("fixture %s: %w", name, err)
 			}
+			var kh []kafka.Header
+			for _, h := range hdrs.ForFile(base) {
+				kh = append(kh, kafka.Header{Key: h.Key, Value: h.Value})
+			}
 			if ext == ".json" {
-				fx = append(fx, Fixture{Topic: topic, Payload: data})
+				fx = append(fx, Fixture{Topic: topic, Payload: data, Headers: kh})
 				continue
 			}
 			sc := bufio.NewScanner(bytes.NewReader(data))
 			sc.Buffer(nil, 16<<20)
 			for sc.Scan() {
 				if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-					fx = append(fx, Fixture{Topic: topic, Payload: append([]byte(nil), line...)})
+					fx = append(fx, Fixture{Topic: topic, Payload: append([]byte(nil), line...), Headers: kh})
 				}
 			}
 			if err := sc.Err(); err != nil {
@@ -87,7 +96,7 @@ func LoadFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]Fixture, unclaim
 	}
 	// fixtures/unclaimed/invoices.jsonl go, now and then, to a topic no rule
 	// claims, so that the demo shows unknown_source too.
-	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && eng.SourceForTopic(UnclaimedTopic) == nil {
+	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && len(eng.SourcesForTopic(UnclaimedTopic)) == 0 {
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			if line = bytes.TrimSpace(line); len(line) > 0 {
 				unclaimed = append(unclaimed, Fixture{Topic: UnclaimedTopic, Payload: line})
@@ -107,7 +116,7 @@ const UnclaimedTopic = "partner.unclaimed.raw"
 // unclaimed one.
 func Topics(eng *mapper.Engine) []string {
 	ts := eng.Topics()
-	if eng.SourceForTopic(UnclaimedTopic) == nil {
+	if len(eng.SourcesForTopic(UnclaimedTopic)) == 0 {
 		ts = append(ts, UnclaimedTopic)
 	}
 	return ts
@@ -180,9 +189,10 @@ func (p *Producer) Run(ctx context.Context) error {
 				f = p.unclaimed[int(produced/UnclaimedEvery)%len(p.unclaimed)]
 			}
 			msgs = append(msgs, kafka.Message{
-				Topic: f.Topic,
-				Key:   fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
-				Value: f.Payload,
+				Topic:   f.Topic,
+				Key:     fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
+				Value:   f.Payload,
+				Headers: f.Headers,
 			})
 			src = (src + 1) % len(p.fixtures)
 		}

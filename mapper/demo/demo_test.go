@@ -46,7 +46,7 @@ func TestLoadFixtures(t *testing.T) {
 				}
 			}
 		}
-		for _, topic := range []string{"partner.orders.raw", "github.issues", "github.pull_request"} {
+		for _, topic := range []string{"partner.orders.raw", "github.webhooks"} {
 			if topics[topic] == 0 {
 				t.Errorf("no fixture for %s: %v", topic, topics)
 			}
@@ -62,6 +62,7 @@ func TestLoadFixtures(t *testing.T) {
 			"orders/notes.txt":                      {Data: []byte("ignored")},
 			"github-work-items/pull_request.x.json": {Data: []byte(`{"pr":1}`)},
 			"github-work-items/issues.y.json":       {Data: []byte(`{"issue":1}`)},
+			"github-work-items/headers.txt":         {Data: []byte("pull_request.*  X-GitHub-Event=pull_request\n")},
 		}
 		by, unclaimed, err := demo.LoadFixtures(fsys, eng)
 		if err != nil {
@@ -70,10 +71,14 @@ func TestLoadFixtures(t *testing.T) {
 		var got []string
 		for _, fx := range by {
 			for _, f := range fx {
-				got = append(got, f.Topic+" "+string(f.Payload))
+				s := f.Topic + " " + string(f.Payload)
+				for _, h := range f.Headers {
+					s += " " + h.Key + "=" + string(h.Value)
+				}
+				got = append(got, s)
 			}
 		}
-		want := `github.issues {"issue":1}|github.pull_request {"pr":1}|partner.orders.raw {"a":1}|partner.orders.raw {"a":2}|partner.orders.raw {"b":1}`
+		want := `github.webhooks {"issue":1}|github.webhooks {"pr":1} X-GitHub-Event=pull_request|partner.orders.raw {"a":1}|partner.orders.raw {"a":2}|partner.orders.raw {"b":1}`
 		if strings.Join(got, "|") != want {
 			t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
 		}
@@ -98,7 +103,7 @@ func TestProducer(t *testing.T) {
 	b := kafkatest.FromKfake(broker)
 	fx := [][]demo.Fixture{
 		{{Topic: "partner.orders.raw", Payload: []byte(`{"o":1}`)}},
-		{{Topic: "github.issues", Payload: []byte(`{"i":1}`)}},
+		{{Topic: "github.webhooks", Payload: []byte(`{"i":1}`)}},
 	}
 	unclaimed := []demo.Fixture{{Topic: demo.UnclaimedTopic, Payload: []byte(`{"u":1}`)}}
 	w := &kafka.Writer{Addr: kafka.TCP(broker.ListenAddrs()...), Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond}
@@ -123,7 +128,7 @@ func TestProducer(t *testing.T) {
 	defer wcancel()
 	var total int64
 	counts := map[string]int64{}
-	for _, topic := range []string{"partner.orders.raw", "github.issues", demo.UnclaimedTopic} {
+	for _, topic := range []string{"partner.orders.raw", "github.webhooks", demo.UnclaimedTopic} {
 		c, err := b.End(wctx, topic)
 		if err != nil {
 			t.Fatal(err)
@@ -137,7 +142,7 @@ func TestProducer(t *testing.T) {
 	// Sources take turns; one record in UnclaimedEvery is unclaimed, in the
 	// place of a source's turn.
 	u := counts[demo.UnclaimedTopic]
-	if d := counts["partner.orders.raw"] - counts["github.issues"]; d < -u-1 || d > u+1 || u != n/demo.UnclaimedEvery {
+	if d := counts["partner.orders.raw"] - counts["github.webhooks"]; d < -u-1 || d > u+1 || u != n/demo.UnclaimedEvery {
 		t.Errorf("counts %v of %d", counts, n)
 	}
 }

@@ -190,6 +190,7 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 	}
 	var m mapper.Mapper
 	var res mapper.Result
+	var hdrs []mapper.Header // the sample's headers, for the accept predicates
 	rep := &Report{}
 	for i := range in {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -224,14 +225,26 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			row.Skipped++
 			continue
 		}
-		src := e.Source(smp.Source)
-		if src == nil && smp.Topic != "" {
-			src = e.SourceForTopic(smp.Topic)
+		hdrs = hdrs[:0]
+		for _, h := range smp.Headers {
+			hdrs = append(hdrs, mapper.Header{Key: h.Key, Value: h.Value})
 		}
-		if src == nil {
-			res = mapper.UnknownSource(smp.Topic)
-		} else {
+		src := e.Source(smp.Source)
+		switch {
+		case src != nil && smp.Topic == "":
+			// Imported with `samples add`: no record, no headers to route by.
 			m.Map(src, payload, &res)
+		case src != nil:
+			m.MapRecord(src, hdrs, payload, &res)
+		case smp.Topic != "":
+			routed, unknown := e.Route(smp.Topic, hdrs, payload)
+			if routed == nil {
+				res = unknown
+			} else {
+				m.Map(routed, payload, &res)
+			}
+		default:
+			res = mapper.UnknownSource(smp.Topic)
 		}
 		v := Classify(smp.Category, smp.Outcome, &res)
 		switch v {
@@ -258,12 +271,7 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			a.after += w
 		}
 		if opts.Show > 0 && v != Same && !(v == NowMapped && smp.Category == samples.CleanCategory) && countVerdict(row, v) < opts.Show {
-			after := View{Outcome: res.Outcome, Failures: append([]mapper.Failure(nil), res.Failures...), Output: json.RawMessage(append([]byte(nil), res.Output...))}
-			if src != nil {
-				after.RulesVersion = src.Version()
-				after.Failures = samples.MaskDetails(src.RedactPaths(), after.Failures)
-			}
-			row.Examples = append(row.Examples, newExample(smp, v, after))
+			row.Examples = append(row.Examples, newExample(smp, v, src, &res))
 		}
 	}
 	for _, r := range rows {
@@ -319,8 +327,21 @@ func weight(s *samples.Sample, counts map[string]samples.SourceCounts, kept int)
 	return w
 }
 
-func newExample(s *samples.Sample, v Verdict, after View) Example {
+// newExample shows what became of s: before as kept, after as the rules of
+// src (nil: no source claims it) map it now. Both go through the source's
+// redaction, since a dead-letter record holds the original payload and
+// today's rules may redact more than those it was kept under.
+func newExample(s *samples.Sample, v Verdict, src *mapper.Source, res *mapper.Result) Example {
 	before := View{RulesVersion: s.RulesVersion, Outcome: s.Outcome, Failures: s.Failures, Output: s.Output}
+	after := View{Outcome: res.Outcome, Failures: append([]mapper.Failure(nil), res.Failures...), Output: json.RawMessage(append([]byte(nil), res.Output...))}
+	if src != nil {
+		after.RulesVersion = src.Version()
+		before.Failures, after.Failures = src.RedactFailures(before.Failures), src.RedactFailures(after.Failures)
+		if len(before.Output) > 0 {
+			before.Output = src.RedactOutput(before.Output)
+		}
+		after.Output = src.RedactOutput(after.Output)
+	}
 	ref := fmt.Sprintf("%s/%d@%d", s.Topic, s.Partition, s.Offset)
 	if s.Imported != "" {
 		ref = s.Imported
