@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -112,12 +114,11 @@ func (f *workerFlags) failed(e *env, logger *slog.Logger, cmd string, err error)
 // startedWorker is a worker with its observers and status listener, ready
 // to Run.
 type startedWorker struct {
-	w         *stream.Worker
-	obs       *observers
-	listener  net.Listener
-	server    *http.Server
-	serveDone chan struct{}
-	logger    *slog.Logger
+	w        *stream.Worker
+	obs      *observers
+	listener net.Listener
+	status   http.Handler // served on listener by run
+	logger   *slog.Logger
 }
 
 // newWorker builds the observers, the worker and the status listener. On
@@ -168,44 +169,47 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		mux := http.NewServeMux()
 		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
 		mux.Handle("/", w.Handler())
-		sw.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		sw.serveDone = make(chan struct{})
-		go func() {
-			defer close(sw.serveDone)
-			if err := sw.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("status listener", "error", err)
-			}
-		}()
+		sw.status = mux
 		logger.Info("status page", "url", "http://"+l.Addr().String()+"/", "json", "http://"+l.Addr().String()+"/status")
 	}
 	return sw, exitOK
 }
 
-// run runs the worker until ctx ends, then stops the listener and closes
-// the observers.
+// run runs the worker, its lag reports and its status listener until ctx
+// ends or the worker stops; whichever comes first stops the others. Then it
+// closes the observers. A status listener that fails is logged and does not
+// stop the worker.
 func (sw *startedWorker) run(ctx context.Context) error {
-	lagDone := make(chan struct{})
-	lagCtx, stopLag := context.WithCancel(ctx)
-	go func() {
-		defer close(lagDone)
-		if sw.obs.metrics != nil {
-			sw.w.ReportLag(lagCtx, stream.DefaultLagInterval, sw.obs.metrics)
-		}
-	}()
-	err := sw.w.Run(ctx)
-	stopLag()
-	<-lagDone
-	if sw.server != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		_ = sw.server.Shutdown(sctx)
-		cancel()
-		<-sw.serveDone
+	g, gctx := errgroup.WithContext(ctx)
+	var runErr error
+	g.Go(func() error {
+		// The worker drains on ctx, not gctx: the others stop with it.
+		runErr = sw.w.Run(ctx)
+		return errWorkerStopped
+	})
+	if sw.obs.metrics != nil {
+		g.Go(func() error {
+			sw.w.ReportLag(gctx, stream.DefaultLagInterval, sw.obs.metrics)
+			return nil
+		})
 	}
+	if sw.listener != nil {
+		g.Go(func() error {
+			if err := statuspage.Serve(gctx, sw.listener, sw.status); err != nil {
+				sw.logger.Error("status listener", "error", err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	if cerr := sw.obs.close(); cerr != nil {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
-	return err
+	return runErr
 }
+
+// errWorkerStopped ends the worker's errgroup when Run returns.
+var errWorkerStopped = errors.New("worker stopped")
 
 // objectives are the sources' mapped-ratio objectives, for the status page.
 func objectives(eng *mapper.Engine) map[string]float64 {
