@@ -21,9 +21,10 @@ headers decoded: source and rules version, outcome, failures with their details,
 and where the input record was read. It starts at the end of every partition
 (--from-beginning: at the start), joins no consumer group and commits nothing.
 
-Values are masked with the redact paths of the record's source (--rules):
-a dead letter's value is the original payload. Output values and the values of
-records no source claimed are withheld.
+Values are masked with the redact paths of the record's source (--rules): a
+dead letter's value is the original payload, an output value the domain record
+(its fields read from redacted paths are masked). The values of records no
+source claimed are withheld.
 
 --outcome keeps records with these outcomes; --category keeps records with a
 failure of this category (reason:field, or a reason for every field). --json

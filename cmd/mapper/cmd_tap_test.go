@@ -72,8 +72,9 @@ func TestTap(t *testing.T) {
 			[]string{secret, "Ana Silva"}},
 		{"a category filter", tapArgs("--topic", "dlq", "--max", "1", "--category", "unknown_enum"),
 			[]string{"failure unknown_enum:status"}, []string{"malformed_payload", "unknown_source", secret}},
-		{"an output record, its value withheld", tapArgs("--topic", "out", "--max", "1", "--outcome", "mapped,degraded"),
-			[]string{"out/0@0", "mapped  orders v1  from partner.orders.raw/0@0", "value withheld"}, []string{secret}},
+		{"an output record, the fields read from redacted paths masked", tapArgs("--topic", "out", "--max", "1", "--outcome", "mapped,degraded"),
+			[]string{"out/0@0", "mapped  orders v1  from partner.orders.raw/0@0", `value {"id":"ORD-1","email":"xxx.xxxxx.xxxxxx@xxxxxxx.xxx"`},
+			[]string{secret, strings.ToLower(secret), "value withheld"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,11 +4,11 @@
 // what the worker does without another Kafka tool.
 //
 // Values are shown through the engine's redaction only: a dead-letter value
-// (the original payload) is masked with its source's redact paths; an
-// output value (the domain record) with the same paths as the output
-// carries them; a record no source of the engine claims has its value
-// withheld, since nothing says which of its values are secret. Failure
-// details are shown as the worker wrote them.
+// (the original payload) is masked with its source's redact paths, an
+// output value (the domain record) where its fields come from them, and
+// failure details are made value-free at those paths; a record no source of
+// the engine claims has its value withheld, since nothing says which of its
+// values are secret.
 //
 // Follow reads every partition from its end (or its start) without joining
 // a consumer group: it commits nothing and disturbs no consumer.
@@ -119,6 +119,9 @@ func Decode(m kafka.Message, eng *mapper.Engine) Record {
 		r.Withheld = fmt.Sprintf("source %q is not in the rules loaded, so its redact paths are unknown", r.Source)
 	default:
 		r.Value, r.Withheld = redact(src, mapper.Outcome(r.Outcome), value)
+		// The worker wrote value-free details, but the headers come from
+		// the topic: mask them again rather than trust them.
+		r.Failures = src.RedactFailures(r.Failures)
 	}
 	return r
 }
