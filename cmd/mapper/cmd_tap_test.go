@@ -1,47 +1,66 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 )
 
-// TestTap runs the worker on an embedded broker, then taps what it wrote.
+// TestTap runs the worker on a broker (the embedded one, and a real Kafka
+// when MAPPER_TEST_KAFKA is set), then taps what it wrote.
 func TestTap(t *testing.T) {
-	b := kafkatest.StartKfake(t, kfake.SeedTopics(1, "partner.orders.raw", "github.issues", "github.pull_request", "partner.unclaimed.raw", "out", "dlq"))
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) { testTap(t, target.Start(t)) })
+	}
+}
+
+func testTap(t *testing.T, b *kafkatest.Broker) {
+	in, unclaimed := b.Topic(t, "partner.orders", 1), b.Topic(t, "partner.unclaimed", 1)
+	out, dlq := b.Topic(t, "orders.mapped", 1), b.Topic(t, "orders.dead-letter", 1)
+	// The shipped orders rules, on this test's own input topic.
+	rules := t.TempDir()
+	yaml, err := os.ReadFile("../../rules/orders.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "orders.yaml"), bytes.ReplaceAll(yaml, []byte("partner.orders.raw"), []byte(in)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const secret = "Ana.Silva.Secret@Example.COM"
 	order := func(status string) []byte {
 		return fmt.Appendf(nil, `{"order_id":"ORD-1","customer":{"email":%q,"name":"Ana Silva"},"items":[{"sku":"SKU-10001","qty":1,"price":"1.00","title":"W"}],"amount":"1.00","currency":"EUR","status":%q,"created":"2024-05-01T12:00:00Z"}`, secret, status)
 	}
-	b.Produce(t, "partner.orders.raw",
+	b.Produce(t, in,
 		kafka.Message{Key: []byte("k1"), Value: order("paid")},
 		kafka.Message{Key: []byte("k2"), Value: order("on-hold")},
 		kafka.Message{Key: []byte("k3"), Value: []byte(`{"order_id":`)},
 	)
-	b.Produce(t, "partner.unclaimed.raw", kafka.Message{Value: fmt.Appendf(nil, `{"invoice":%q}`, secret)})
+	b.Produce(t, unclaimed, kafka.Message{Value: fmt.Appendf(nil, `{"invoice":%q}`, secret)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		code, _, _ := runCmd(t, ctx, nil, "run", "--brokers", b.Addr, "--output-topic", "out", "--dlq-topic", "dlq", "--group", "tap-test",
-			"--topics", "partner.orders.raw,partner.unclaimed.raw", "--rules", "../../rules", "--schemas", "../../schemas",
+		code, _, _ := runCmd(t, ctx, nil, "run", "--brokers", b.Addr, "--output-topic", out, "--dlq-topic", dlq, "--group", kafkatest.UniqueName("tap-test"),
+			"--topics", in+","+unclaimed, "--rules", rules, "--schemas", "../../schemas",
 			"--status-addr", "", "--metrics=false", "--no-samples")
 		done <- code
 	}()
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer wcancel()
-	if err := b.WaitEnd(wctx, "dlq", 3); err != nil {
+	if err := b.WaitEnd(wctx, dlq, 3); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.WaitEnd(wctx, "out", 1); err != nil {
+	if err := b.WaitEnd(wctx, out, 1); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -50,7 +69,7 @@ func TestTap(t *testing.T) {
 	}
 
 	tapArgs := func(extra ...string) []string {
-		return append([]string{"tap", "--brokers", b.Addr, "--rules", "../../rules", "--schemas", "../../schemas", "--from-beginning"}, extra...)
+		return append([]string{"tap", "--brokers", b.Addr, "--rules", rules, "--schemas", "../../schemas", "--from-beginning"}, extra...)
 	}
 	tests := []struct {
 		name   string
@@ -59,21 +78,21 @@ func TestTap(t *testing.T) {
 		absent []string
 	}{
 		{"dead letters with their headers decoded and the payload masked",
-			tapArgs("--topic", "dlq", "--max", "3"),
+			tapArgs("--topic", dlq, "--max", "3"),
 			[]string{
-				"dlq/0@", "rejected  orders v1  from partner.orders.raw/0@1  key \"k2\"",
+				dlq + "/0@", "rejected  orders v1  from " + in + "/0@1  key \"k2\"",
 				`failure unknown_enum:status: "on-hold" is not one of`,
 				`"email":"Xxx.Xxxxx.Xxxxxx@Xxxxxxx.XXX"`,
 				"failure malformed_payload",
-				"rejected  (no source)  from partner.unclaimed.raw/0@0",
+				"rejected  (no source)  from " + unclaimed + "/0@0",
 				"failure unknown_source",
 				"value withheld: no source claimed it",
 			},
 			[]string{secret, "Ana Silva"}},
-		{"a category filter", tapArgs("--topic", "dlq", "--max", "1", "--category", "unknown_enum"),
+		{"a category filter", tapArgs("--topic", dlq, "--max", "1", "--category", "unknown_enum"),
 			[]string{"failure unknown_enum:status"}, []string{"malformed_payload", "unknown_source", secret}},
-		{"an output record, the fields read from redacted paths masked", tapArgs("--topic", "out", "--max", "1", "--outcome", "mapped,degraded"),
-			[]string{"out/0@0", "mapped  orders v1  from partner.orders.raw/0@0", `value {"id":"ORD-1","email":"xxx.xxxxx.xxxxxx@xxxxxxx.xxx"`},
+		{"an output record, the fields read from redacted paths masked", tapArgs("--topic", out, "--max", "1", "--outcome", "mapped,degraded"),
+			[]string{out + "/0@0", "mapped  orders v1  from " + in + "/0@0", `value {"id":"ORD-1","email":"xxx.xxxxx.xxxxxx@xxxxxxx.xxx"`},
 			[]string{secret, strings.ToLower(secret), "value withheld"}},
 	}
 	for _, tt := range tests {
@@ -103,7 +122,7 @@ func TestTap(t *testing.T) {
 	t.Run("one JSON object a line", func(t *testing.T) {
 		tctx, tcancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer tcancel()
-		code, stdout, stderr := runCmd(t, tctx, nil, tapArgs("--topic", "dlq", "--max", "3", "--json", "--outcome", "rejected")...)
+		code, stdout, stderr := runCmd(t, tctx, nil, tapArgs("--topic", dlq, "--max", "3", "--json", "--outcome", "rejected")...)
 		if code != exitOK {
 			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 		}
@@ -137,13 +156,14 @@ func TestTap(t *testing.T) {
 	})
 
 	t.Run("a topic that does not exist", func(t *testing.T) {
-		code, _, stderr := runCmd(t, context.Background(), nil, tapArgs("--topic", "nope")...)
-		if code != exitFailure || !strings.Contains(stderr, "topic does not exist: nope") {
+		nope := kafkatest.UniqueName("nope")
+		code, _, stderr := runCmd(t, context.Background(), nil, tapArgs("--topic", nope)...)
+		if code != exitFailure || !strings.Contains(stderr, "topic does not exist: "+nope) {
 			t.Errorf("exit %d; stderr:\n%s", code, stderr)
 		}
 	})
 	t.Run("bad flags are listed together", func(t *testing.T) {
-		code, _, stderr := runCmd(t, context.Background(), nil, "tap", "--outcome", "lost", "--max", "-1", "--rules", "../../rules", "--schemas", "../../schemas")
+		code, _, stderr := runCmd(t, context.Background(), nil, "tap", "--outcome", "lost", "--max", "-1", "--rules", rules, "--schemas", "../../schemas")
 		for _, w := range []string{"--topic is required", `outcome "lost": want mapped, degraded or rejected`, "--max -1"} {
 			if code != exitUsage || !strings.Contains(stderr, w) {
 				t.Errorf("exit %d, stderr lacks %q:\n%s", code, w, stderr)
