@@ -92,7 +92,9 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						return reportProblems(e, "replay", problems)
 					}
 					kafka = kc
-					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b})
+					bar := progress.New(e.stderr, -1, "reading "+*fromTopic)
+					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b, Progress: bar.Add})
+					bar.Finish()
 					if err != nil {
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitFailure
