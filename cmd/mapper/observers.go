@@ -50,6 +50,11 @@ func (of *observerFlags) check(problems *[]string) {
 			add("--metrics-max-fields %d: must be 1 or more", *tf.maxFields)
 		}
 	}
+	if dsn := of.getenv("SENTRY_DSN"); dsn != "" {
+		if err := alerts.CheckDSN(dsn); err != nil {
+			add("alerts: %v", err)
+		}
+	}
 	if *of.telemetry.sentryInterval <= 0 {
 		add("--sentry-interval %v: must be positive", *of.telemetry.sentryInterval)
 	}
