@@ -2,6 +2,7 @@ package mapper_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,4 +177,25 @@ func TestLoadRefusesBadAccept(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Records of several types share a topic; Route picks the source that
+// accepts each one.
+func ExampleEngine_Route() {
+	eng, err := mapper.Load("../rules", "../schemas", mapper.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	push := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("push")}}
+	src, res := eng.Route("github.webhooks", push, []byte(`{"ref":"refs/heads/main"}`))
+	fmt.Println(src == nil, res.Failures[0].Reason)
+	fmt.Println(res.Failures[0].Detail)
+	issues := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("issues")}}
+	src, _ = eng.Route("github.webhooks", issues, nil)
+	fmt.Println(src.Name())
+	// Output:
+	// true unknown_source
+	// no source accepts the record on topic "github.webhooks": github-work-items: header X-GitHub-Event is "push", want one of issues, pull_request
+	// github-work-items
 }
