@@ -141,6 +141,12 @@ func samplesShowCommand(dir string) command {
 					fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
 					return exitFailure
 				}
+				if reason, _, _ := strings.Cut(*category, ":"); len(ss) == 0 && *category != samples.CleanCategory {
+					if _, err := mapper.ParseReason(reason); err != nil {
+						fmt.Fprintf(e.stderr, "mapper samples show: --category %q: %v\n", *category, err)
+						return exitUsage
+					}
+				}
 				if len(ss) == 0 {
 					fmt.Fprintf(e.stderr, "mapper samples show: no samples of source %q category %q in %s; `mapper samples --samples %s` lists what there is\n", *source, *category, *d, *d)
 					return exitFailure
