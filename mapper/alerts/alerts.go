@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,6 +85,10 @@ type Config struct {
 	// HTTPTransport is the round tripper under the SDK's transport. Nil
 	// means a new http.Transport.
 	HTTPTransport http.RoundTripper
+	// Ledger, when set, is asked before each category's first event whether
+	// the group announced it already (see Ledger). Nil means every process
+	// announces the categories it meets.
+	Ledger Ledger
 }
 
 // Counts says what the Alerter did so far.
@@ -97,6 +100,9 @@ type Counts struct {
 	Failed      uint64 // network error, timeout, other HTTP error
 	Suppressed  uint64 // failures not reported because their category reported recently
 	Capped      uint64 // failures whose category's field became "other"
+	// AlreadyAnnounced counts first events not sent because the Ledger
+	// said the group had announced their category.
+	AlreadyAnnounced uint64
 }
 
 // Alerter sends one Sentry event per failure category and interval. See the
@@ -119,6 +125,7 @@ type Alerter struct {
 	abort   context.CancelFunc
 
 	queued, sent, dropped, rateLimited, failed, suppressed, capped atomic.Uint64
+	announced                                                      atomic.Uint64
 	log                                                            *ratelog.Logger
 }
 
@@ -139,6 +146,7 @@ type category struct {
 type job struct {
 	key        catKey
 	src        *mapper.Source // immutable; kept to redact off the hot path
+	field      string         // the failure's own field (the key's may be OtherField)
 	detail     string
 	outcome    mapper.Outcome
 	failures   []mapper.Failure
@@ -267,6 +275,7 @@ func (a *Alerter) Observe(origin *mapper.Origin, src *mapper.Source, payload []b
 		j := job{
 			key:        key,
 			src:        src,
+			field:      f.Field,
 			detail:     f.Detail,
 			outcome:    res.Outcome,
 			failures:   append([]mapper.Failure(nil), res.Failures...),
@@ -346,6 +355,9 @@ func (a *Alerter) run() {
 }
 
 func (a *Alerter) send(j job) {
+	if j.firstSeen && a.cfg.Ledger != nil && !a.claim(j) {
+		return
+	}
 	ev := a.event(j)
 	a.rt.reset()
 	a.hub.CaptureEvent(ev)
@@ -391,17 +403,13 @@ func (a *Alerter) event(j job) *sentry.Event {
 	if j.topic != "" {
 		ev.Tags["topic"] = j.topic
 	}
-	var redact []string
-	if j.src != nil {
-		redact = j.src.RedactPaths()
-	}
 	failures := make([]map[string]any, 0, len(j.failures))
 	for _, f := range j.failures {
 		failures = append(failures, map[string]any{
-			"reason": string(f.Reason), "field": f.Field, "detail": safeDetail(f.Field, f.Detail, redact),
+			"reason": string(f.Reason), "field": f.Field, "detail": j.safeDetail(f),
 		})
 	}
-	detail := j.detail
+	detail := j.safeDetail(mapper.Failure{Reason: k.reason, Field: j.field, Detail: j.detail})
 	if k.field == OtherField {
 		detail = "(field beyond the per-source category cap) " + detail
 	}
@@ -416,7 +424,7 @@ func (a *Alerter) event(j job) *sentry.Event {
 			"category":              cat,
 			"reason":                string(k.reason),
 			"field":                 k.field,
-			"detail":                safeDetail(k.field, detail, redact),
+			"detail":                detail,
 			"rules_version":         k.version,
 			"outcome":               string(j.outcome),
 			"first_seen":            j.firstSeen,
@@ -441,15 +449,14 @@ func (a *Alerter) event(j job) *sentry.Event {
 	return ev
 }
 
-// safeDetail hides a failure's detail when its field is at or under a
-// redacted path, since a detail may quote the value.
-func safeDetail(field, detail string, redact []string) string {
-	for _, p := range redact {
-		if field == p || strings.HasPrefix(field, p+".") || strings.HasPrefix(field, p+"[") {
-			return "[redacted]"
-		}
+// safeDetail is f's detail as the source's redaction lets it leave the
+// process; a record no source claims has no redact paths and its details
+// (the topic) quote no payload.
+func (j *job) safeDetail(f mapper.Failure) string {
+	if j.src == nil {
+		return f.Detail
 	}
-	return detail
+	return j.src.SafeDetail(f)
 }
 
 func keyString(k []byte) string {
@@ -471,6 +478,7 @@ func (a *Alerter) Counts() Counts {
 		Queued: a.queued.Load(), Sent: a.sent.Load(), Dropped: a.dropped.Load(),
 		RateLimited: a.rateLimited.Load(), Failed: a.failed.Load(),
 		Suppressed: a.suppressed.Load(), Capped: a.capped.Load(),
+		AlreadyAnnounced: a.announced.Load(),
 	}
 }
 
