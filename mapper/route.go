@@ -171,7 +171,7 @@ func headerValue(headers []Header, key string) ([]byte, bool) {
 
 // holds checks one predicate; doc is the parsed payload (nil when it is
 // not a JSON object). When it fails, it says why, quoting no payload value.
-func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte) (bool, string) {
+func (p *predicate) holds(headers []Header, doc *fastjson.Value) (bool, string) {
 	if p.header != "" {
 		v, ok := headerValue(headers, p.header)
 		if !ok {
@@ -199,7 +199,8 @@ func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte)
 		return false, "path " + p.path.raw + " is present, want absent"
 	}
 	if present {
-		lit := appendValue(scratch[:0], v)
+		var buf [64]byte
+		lit := appendValue(buf[:0], v)
 		for _, want := range p.inLit {
 			if string(lit) == string(want) {
 				return true, ""
@@ -252,9 +253,8 @@ func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Pars
 			doc = v
 		}
 	}
-	var scratch [64]byte
 	for i := range s.accept {
-		if ok, why := s.accept[i].holds(headers, doc, scratch[:0]); !ok {
+		if ok, why := s.accept[i].holds(headers, doc); !ok {
 			return false, why
 		}
 	}

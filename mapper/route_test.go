@@ -199,3 +199,22 @@ func ExampleEngine_Route() {
 	// no source accepts the record on topic "github.webhooks": github-work-items: header X-GitHub-Event is "push", want one of issues, pull_request
 	// github-work-items
 }
+
+// BenchmarkRoute measures the worker's lookup of a record's source on the
+// shared GitHub topic (a header predicate), for an accepted record and for
+// one no source takes.
+func BenchmarkRoute(b *testing.B) {
+	eng := loadShipped(b)
+	payload := []byte(`{"action":"opened"}`)
+	for _, event := range []string{"issues", "push"} {
+		b.Run(event, func(b *testing.B) {
+			h := []mapper.Header{{Key: "Content-Type", Value: []byte("application/json")}, {Key: "X-GitHub-Event", Value: []byte(event)}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if src, _ := eng.Route("github.webhooks", h, payload); (src == nil) != (event == "push") {
+					b.Fatal("routed wrong")
+				}
+			}
+		})
+	}
+}
