@@ -21,9 +21,7 @@ type predicate struct {
 	// inLit holds the JSON literals the value must equal one of.
 	in    []string
 	inLit [][]byte
-	text  string // the predicate as written, for details and problems
-	line  int
-	col   int
+	text  string // the predicate as written, for details and listings
 }
 
 var errEmptyPath = errors.New("the path is empty")
@@ -55,7 +53,6 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 	if !ok {
 		return p, false
 	}
-	p.line, p.col = pos(n)
 	good := true
 	var hasHeader, hasPath, hasIn bool
 	var inNode ast.Node
@@ -129,7 +126,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			}
 			switch it.(type) {
 			case *ast.SequenceNode, *ast.MappingNode, *ast.MappingValueNode:
-				l.errAt(it, "accept.in: expected a string, number, boolean or null, got %s", describeNode(it))
+				l.errAt(it, "accept.in: expected a string, number or boolean, got %s", describeNode(it))
 				return p, false
 			}
 			if _, null := it.(*ast.NullNode); null {
