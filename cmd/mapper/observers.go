@@ -71,8 +71,15 @@ func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engi
 			_ = mc.Close()
 			return nil, err
 		}
-		o.list = append(o.list, st)
-		closers = append(closers, st.Close)
+		vals, err := newValueProfiler(e, *of.samples.dir)
+		if err != nil {
+			_ = st.Close()
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.list = append(o.list, st, vals)
+		closers = append(closers, st.Close, vals.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)
