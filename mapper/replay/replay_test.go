@@ -102,8 +102,9 @@ func captureSamples(t testing.TB) string {
 	return dir
 }
 
-func TestReplayGolden(t *testing.T) {
-	dir := captureSamples(t)
+// readSamples reads a samples directory's samples and counts.
+func readSamples(t testing.TB, dir string) ([]samples.Sample, map[string]samples.SourceCounts) {
+	t.Helper()
 	in, err := samples.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +113,11 @@ func TestReplayGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return in, counts
+}
+
+func TestReplayGolden(t *testing.T) {
+	in, counts := readSamples(t, captureSamples(t))
 	tests := []struct {
 		name      string
 		rules     string
