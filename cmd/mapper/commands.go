@@ -49,6 +49,7 @@ func commands() []command {
 		checkCommand(),
 		samplesCommand(),
 		replayCommand(),
+		suggestCommand(),
 		dashboardCommand(),
 	}
 }
