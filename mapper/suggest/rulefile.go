@@ -247,3 +247,11 @@ func (rf *ruleFile) setVersion(v int) error {
 }
 
 func (rf *ruleFile) String() string { return rf.f.String() }
+
+// redact lists the rule file's redact paths as written.
+func (rf *ruleFile) redact() []string {
+	if kv := keyOf(rf.top, "redact"); kv != nil {
+		return stringsOf(kv.Value)
+	}
+	return nil
+}

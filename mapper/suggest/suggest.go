@@ -113,8 +113,14 @@ func Propose(in Input) ([]Suggestion, error) {
 			s = layoutSuggestion(fields, field, values)
 		case mapper.ReasonTypeMismatch:
 			s = transformSuggestion(fields, field, values)
+		case mapper.ReasonOutputInvalid:
+			// A field mapped as it came: numbers sent as strings show here
+			// when the domain schema wants a number.
+			if fi := fieldByName(fields, field); fi != nil && len(fi.from) > 0 {
+				s = transformSuggestion(fields, fi.from[0], failingValues(in, string(mapper.ReasonOutputInvalid)+":"+fi.from[0], byCat[cat]))
+			}
 		case mapper.ReasonMissingField:
-			s = renameSuggestion(fields, field, byCat[cat])
+			s = renameSuggestion(fields, field, byCat[cat], rf.redact())
 		}
 		if s != nil {
 			s.Category, s.Records = cat, seen
@@ -128,7 +134,7 @@ func Propose(in Input) ([]Suggestion, error) {
 // failingValues are a category's failing values with counts: from its
 // value profile when there is one, else from its samples' payloads.
 func failingValues(in Input, cat string, ss []*samples.Sample) []Value {
-	if p, ok := in.Profiles[cat]; ok && len(p.Values) > 0 {
+	if p, ok := in.Profiles[cat]; ok && len(p.Values) > 0 && !strings.HasPrefix(cat, string(mapper.ReasonOutputInvalid)) {
 		out := make([]Value, len(p.Values))
 		for i, v := range p.Values {
 			out[i] = Value{Text: v.Value, Count: v.Count}
@@ -154,6 +160,15 @@ func failingValues(in Input, cat string, ss []*samples.Sample) []Value {
 		return out[i].Text < out[j].Text
 	})
 	return out
+}
+
+func fieldByName(fields []fieldInfo, out string) *fieldInfo {
+	for i := range fields {
+		if fields[i].out == out {
+			return &fields[i]
+		}
+	}
+	return nil
 }
 
 // readsFrom returns the top-level field whose from lists path.
@@ -459,7 +474,10 @@ func transformSuggestion(fields []fieldInfo, path string, values []Value) *Sugge
 // a field of the same parent that the rules do not read, whose name is
 // close to the missing one and whose values have the same shape; it
 // proposes reading both (the old name first).
-func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample) *Suggestion {
+//
+// When the old name is redacted, the new one is added to redact as well, so
+// that its values are masked from the first record the candidate maps.
+func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, redact []string) *Suggestion {
 	fi := readsFrom(fields, path)
 	if fi == nil || strings.Contains(path, "[]") {
 		return nil
@@ -513,11 +531,23 @@ func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample) *Su
 		Values: []Value{{Text: best, Count: bestN}},
 		Edit:   fmt.Sprintf("%s: read from %s (%s missing while %s appears in %d of %d samples)", fi.out, flowList(from), path, best, bestN, len(ss)),
 	}
+	var newRedact []string
+	for _, r := range redact {
+		if r == path {
+			newRedact = append(append([]string(nil), redact...), best)
+			s.Edit += fmt.Sprintf("; redact %s too, as %s is", best, path)
+		}
+	}
 	out := fi.out
 	s.apply = func(rf *ruleFile) error {
 		m := rf.field(out)
 		if m == nil {
 			return fmt.Errorf("field %s is gone", out)
+		}
+		if newRedact != nil {
+			if err := setKey(rf.top, "redact", flowList(newRedact)); err != nil {
+				return err
+			}
 		}
 		return setKey(m, "from", flowList(from))
 	}
