@@ -50,6 +50,7 @@ func commands() []command {
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
+		inferCommand(),
 		dashboardCommand(),
 	}
 }
