@@ -39,10 +39,12 @@ type Estimate struct {
 	Lo    float64 `json:"lo"`
 	Hi    float64 `json:"hi"`
 	// Method is how it was projected: "wilson" (the share of the
-	// category's samples, Wilson score 95%, times the records seen) or
-	// "value profile" (every profiled value of the category replayed, with
-	// its count; the interval is the profile's count error plus a Wilson
-	// interval on values the profile did not track).
+	// category's samples fixed, Wilson score 95%, times the records seen) or
+	// "value profile" (every profiled value replayed in the category's
+	// samples and weighed by its count; the interval is a Wilson score 95%
+	// interval on the share of samples each value fixes, widened by the
+	// profile's count error and, for values the profile did not track, the
+	// samples' own interval).
 	Method string `json:"method"`
 }
 
@@ -83,15 +85,18 @@ func profiledReason(r mapper.Reason) bool {
 }
 
 // maxSubstitutions is how many samples each profiled value is replayed in.
-const maxSubstitutions = 5
+const maxSubstitutions = 50
 
 // profileEstimate projects the records of a category now mapped by putting
 // every profiled value into the category's samples in place of their own
-// and mapping them with src. ok is false when the profile cannot stand for
-// the category (a field inside arrays, counts that disagree with seen, no
-// sample whose payload can take the value).
+// and mapping them with src: a value's records count as fixed in the share
+// of samples it fixes (a record may fail another way too), with a Wilson
+// score 95% interval on that share and the profile's count error. ok is
+// false when the profile cannot stand for the category (a field inside
+// arrays, counts that disagree with seen, no sample whose payload can take
+// the value) or is not needed (every record of the category was replayed).
 func profileEstimate(src *mapper.Source, field string, prof samples.ValueProfile, seen uint64, rows []*samples.Sample, fixedSamples, replayed int) (*Estimate, bool) {
-	if src == nil || field == "" || strings.Contains(field, "[]") || prof.Total != seen || seen == 0 {
+	if src == nil || field == "" || strings.Contains(field, "[]") || prof.Total != seen || seen == 0 || uint64(replayed) >= seen {
 		return nil, false
 	}
 	var docs []map[string]any
@@ -133,10 +138,10 @@ func profileEstimate(src *mapper.Source, field string, prof samples.ValueProfile
 				fixed++
 			}
 		}
-		frac := float64(fixed) / float64(len(docs))
-		est.Count += float64(v.Count) * frac
-		est.Hi += float64(v.Count) * frac
-		est.Lo += float64(v.Count-v.Error) * frac
+		lo, hi := Wilson(fixed, len(docs), z95)
+		est.Count += float64(v.Count) * float64(fixed) / float64(len(docs))
+		est.Lo += float64(v.Count-v.Error) * lo
+		est.Hi += float64(v.Count) * hi
 	}
 	if tracked < seen {
 		rest := wilsonEstimate(fixedSamples, replayed, float64(seen-tracked))
