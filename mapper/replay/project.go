@@ -122,12 +122,13 @@ func profileEstimate(src *mapper.Source, field string, prof samples.ValueProfile
 	var res mapper.Result
 	est := &Estimate{Method: "value profile"}
 	var tracked uint64
-	for _, v := range prof.Values {
+	fixed := make([]int, len(prof.Values))
+	best := 0
+	for i, v := range prof.Values {
 		if v.Truncated {
 			return nil, false
 		}
 		tracked += v.Count
-		fixed := 0
 		for _, doc := range docs {
 			b, ok := withValue(doc, field, json.RawMessage(v.Value))
 			if !ok {
@@ -135,11 +136,19 @@ func profileEstimate(src *mapper.Source, field string, prof samples.ValueProfile
 			}
 			m.Map(src, b, &res)
 			if res.Outcome.Delivered() {
-				fixed++
+				fixed[i]++
 			}
 		}
-		lo, hi := Wilson(fixed, len(docs), z95)
-		est.Count += float64(v.Count) * float64(fixed) / float64(len(docs))
+		best = max(best, fixed[i])
+	}
+	for i, v := range prof.Values {
+		if best > 0 && fixed[i] == 0 {
+			// Samples that another value fixes fail with this one: the
+			// value itself is still refused, none of its records map.
+			continue
+		}
+		lo, hi := Wilson(fixed[i], len(docs), z95)
+		est.Count += float64(v.Count) * float64(fixed[i]) / float64(len(docs))
 		est.Lo += float64(v.Count-v.Error) * lo
 		est.Hi += float64(v.Count) * hi
 	}

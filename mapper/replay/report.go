@@ -44,8 +44,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	if projected {
-		fmt.Fprintf(w, "projected counts: records of the category, with a %s interval [lo-hi] on the share of its samples;\n", IntervalName)
-		fmt.Fprintln(w, "marked * where every profiled failing value was replayed with its count (exact when the profile is)")
+		fmt.Fprintf(w, "projected counts: records of the category, with a %s interval [lo-hi] on the share of its samples fixed;\n", IntervalName)
+		fmt.Fprintln(w, "* where each profiled failing value was replayed in the samples and weighed by its records")
 		fmt.Fprintln(w)
 	}
 	for _, s := range r.Sources {
