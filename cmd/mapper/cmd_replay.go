@@ -37,7 +37,9 @@ projects an enum, layout or type fix exactly. Categories are listed by impact
 
 With --input, replay is exact instead: every payload of the files (one JSON
 payload per *.json file, one per line in JSON-lines files) is mapped with the
-rules in --baseline-rules and with those in --rules, on every core, and each
+rules in --baseline-rules (default: the version of the source's rule file that
+the samples in --samples were captured with, found in the rule file's git
+history) and with those in --rules, on every core, and each
 category shows the records before and after and the verdict of each record
 (now_mapped, newly_failing, failing_differently, output_changed, same). Put
 --input last: every argument after it is an input file too.
@@ -66,7 +68,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				inputs = append(inputs, v)
 				return nil
 			})
-			baseline := stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (the rules the capture was mapped with)")
+			baseline := stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)")
 			return func(ctx context.Context, args []string) int {
 				if *sortBy != sortImpact && *sortBy != sortName {
 					fmt.Fprintf(e.stderr, "mapper replay: --sort is %q; want impact or name\n", *sortBy)
@@ -77,7 +79,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						fmt.Fprintln(e.stderr, "mapper replay: --input and --from-topic exclude each other")
 						return exitUsage
 					}
-					return exactReplay(ctx, e, rd, *baseline, *source, append(inputs, args...), *asJSON, *sortBy)
+					return exactReplay(ctx, e, rd, *baseline, *dir, *source, append(inputs, args...), *asJSON, *sortBy)
 				}
 				if *baseline != "" {
 					fmt.Fprintln(e.stderr, "mapper replay: --baseline-rules needs --input")

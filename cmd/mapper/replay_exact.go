@@ -16,15 +16,31 @@ import (
 
 // exactReplay runs mapper replay --input: every payload of files mapped
 // with the baseline rules and with the candidate (--rules).
-func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, source string, files []string, asJSON bool, sortBy string) int {
-	if source == "" || baselineDir == "" {
-		fmt.Fprintln(e.stderr, "mapper replay: --input needs --source NAME and --baseline-rules DIR (the rules the capture is compared with)")
+func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesDir, source string, files []string, asJSON bool, sortBy string) int {
+	if source == "" {
+		fmt.Fprintln(e.stderr, "mapper replay: --input needs --source NAME (and --baseline-rules DIR unless the samples tell the version)")
 		return exitUsage
 	}
 	cand, err := rd.load()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: candidate rules: %v\n", err)
 		return exitFailure
+	}
+	if baselineDir == "" {
+		src := cand.Source(source)
+		v := capturedVersion(samplesDir, source)
+		if src == nil || v == 0 {
+			fmt.Fprintf(e.stderr, "mapper replay: give --baseline-rules DIR: no samples of %q in %s tell which rules version to compare with\n", source, samplesDir)
+			return exitUsage
+		}
+		dir, cleanup, err := baselineFromGit(ctx, src, v)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mapper replay: give --baseline-rules DIR: the samples were captured with %s rules v%d, not found: %v\n", source, v, err)
+			return exitFailure
+		}
+		defer cleanup()
+		fmt.Fprintf(e.stderr, "mapper replay: baseline: %s rules v%d (the samples' version) from git history\n", source, v)
+		baselineDir = dir
 	}
 	base, err := loadRulesDir(rd, baselineDir)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +64,61 @@ func TestReplayInputIsExact(t *testing.T) {
 			if code, _, _ := runMapperCLI(t, nil, args...); code != exitUsage {
 				t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 			}
+		}
+	})
+}
+
+// TestReplayInputBaselineFromGit: without --baseline-rules, exact replay
+// compares with the version of the rule file the samples were captured
+// with, taken from the rule file's git history.
+func TestReplayInputBaselineFromGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed (CI installs it with the repository)")
+	}
+	repo := t.TempDir()
+	rules := filepath.Join(repo, "rules")
+	if err := os.MkdirAll(rules, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	copyFile(filepath.Join(replayTestdata, "orders-v1", "orders.yaml"), filepath.Join(rules, "orders.yaml"))
+	git("add", ".")
+	git("commit", "-qm", "v1")
+	capture := filepath.Join(replayTestdata, "orders-2000.jsonl")
+	schemas := filepath.Join(replayTestdata, "orders-schemas")
+	dir := filepath.Join(t.TempDir(), "samples")
+	if code, out, errOut := runMapperCLI(t, nil, "samples", "add", "--samples", dir, "--source", "orders", "--rules", rules, "--schemas", schemas, capture); code != exitOK {
+		t.Fatalf("samples add: %d\n%s%s", code, out, errOut)
+	}
+	// The edit, committed or not.
+	copyFile(filepath.Join(replayTestdata, "orders-v2-on-hold", "orders.yaml"), filepath.Join(rules, "orders.yaml"))
+	code, out, errOut := runMapperCLI(t, nil, "replay", "--samples", dir, "--source", "orders", "--rules", rules, "--schemas", schemas, "--input", capture)
+	if code != exitOK || !strings.Contains(out, "rules v1 → v2") || !strings.Contains(out, "23 now mapped") || !strings.Contains(errOut, "rules v1 (the samples' version) from git history") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	t.Run("a version nowhere in the history is said", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "samples")
+		if code, _, _ := runMapperCLI(t, nil, "samples", "add", "--samples", other, "--source", "orders", "--rules", rules, "--schemas", schemas, capture); code != exitOK {
+			t.Fatal("samples add")
+		}
+		code, _, errOut := runMapperCLI(t, nil, "replay", "--samples", other, "--source", "orders", "--rules", rules, "--schemas", schemas, "--input", capture)
+		if code != exitFailure || !strings.Contains(errOut, "no commit of rules/orders.yaml has version 2") {
+			t.Fatalf("exit %d: %s", code, errOut)
 		}
 	})
 }
