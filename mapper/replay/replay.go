@@ -300,7 +300,9 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		if smp.Category != samples.CleanCategory {
 			share /= float64(max(1, distinctCategories(smp.Failures)))
 		}
-		ra.samples = append(ra.samples, smp)
+		if len(ra.samples) < maxSubstitutions {
+			ra.samples = append(ra.samples, smp)
+		}
 		ra.replayed++
 		ra.weights += share
 		switch {
