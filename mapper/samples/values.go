@@ -125,9 +125,13 @@ func OpenValues(cfg ValuesConfig) (*Values, error) {
 		return nil, fmt.Errorf("samples: create %s: %w", cfg.Dir, err)
 	}
 	v := &Values{cfg: cfg, cats: map[valKey]*valCat{}, perSource: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
-	profiles, err := ReadAllValues(cfg.Dir)
-	if err != nil {
-		return nil, err
+	// A profile file that cannot be read is reported and started afresh:
+	// it must not keep the worker from starting.
+	profiles, bad := readValuesTolerant(cfg.Dir)
+	for _, err := range bad {
+		if cfg.OnError != nil {
+			cfg.OnError(err)
+		}
 	}
 	for _, p := range profiles {
 		r, f := SplitCategory(p.Category)
@@ -277,9 +281,21 @@ func readValuesFile(path string) (p ValueProfile, ok bool, err error) {
 }
 
 // ReadAllValues reads every value profile of a samples directory, sorted by
-// source, then by values counted (most first), then by category.
+// source, then by values counted (most first), then by category. A file
+// that is not a profile is an error naming it.
 func ReadAllValues(dir string) ([]ValueProfile, error) {
+	out, bad := readValuesTolerant(dir)
+	if len(bad) > 0 {
+		return out, bad[0]
+	}
+	return out, nil
+}
+
+// readValuesTolerant reads every profile it can, and returns an error for
+// each file it cannot.
+func readValuesTolerant(dir string) ([]ValueProfile, []error) {
 	var out []ValueProfile
+	var bad []error
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p == dir {
@@ -292,7 +308,8 @@ func ReadAllValues(dir string) ([]ValueProfile, error) {
 		}
 		vp, ok, err := readValuesFile(p)
 		if err != nil {
-			return err
+			bad = append(bad, err)
+			return nil
 		}
 		if ok {
 			out = append(out, vp)
@@ -300,7 +317,7 @@ func ReadAllValues(dir string) ([]ValueProfile, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read values %s: %w", dir, err)
+		bad = append(bad, fmt.Errorf("read values %s: %w", dir, err))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -312,5 +329,5 @@ func ReadAllValues(dir string) ([]ValueProfile, error) {
 		}
 		return a.Category < b.Category
 	})
-	return out, nil
+	return out, bad
 }

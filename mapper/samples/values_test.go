@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -130,5 +131,35 @@ func BenchmarkValuesObserve(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		v.Observe(nil, src, p, &res, 0)
+	}
+}
+
+func TestValuesStartDespiteABrokenProfileFile(t *testing.T) {
+	src := testSource(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, ValuesPath("shop-orders", "unknown_enum:state"))
+	if err := os.MkdirAll(filepath.Dir(broken), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, []byte(`{"source": "shop-orders", "values": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var reported []error
+	v, err := OpenValues(ValuesConfig{Dir: dir, OnError: func(err error) { reported = append(reported, err) }})
+	if err != nil {
+		t.Fatalf("a broken profile file stops the profiler: %v", err)
+	}
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "state.values.json") {
+		t.Errorf("reported %v, want the broken file named", reported)
+	}
+	p := orderPayload("a@b.c", "A", "1", "on-hold")
+	res := src.Map(p)
+	v.Observe(nil, src, p, &res, 0)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := ReadValues(dir, "shop-orders", "unknown_enum:state")
+	if err != nil || !ok || got.Total != 1 {
+		t.Fatalf("the profile was not written afresh: %+v %v %v", got, ok, err)
 	}
 }
