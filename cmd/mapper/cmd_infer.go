@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper/infer"
+	"github.com/mapperhq/mapper/mapper/samples"
 )
 
 func inferCommand() command {
 	return command{
 		name:  "infer",
-		usage: "infer [--required-share F] [--max-enum N] [--closed] [--title T] [--rules-out FILE --source NAME] FILE...",
+		usage: "infer [--required-share F] [--max-enum N] [--closed] [--title T] [--rules-out FILE] [--source NAME] [--samples DIR] FILE...",
 		short: "derive an input JSON Schema (and a starter rules file) from real payloads",
 		long: `
 Reads payloads (one JSON payload per *.json file, one per line in JSON-lines
@@ -33,6 +34,10 @@ top-level scalar property to an output field of the same name (timestamp
 transform on date-times, required as inferred), to edit: name its output
 schema and topics before mapper check accepts it.
 
+With --samples DIR, the kept samples of --source in DIR are read too (every
+category, clean included). Their values at redacted paths are masked (letters
+x, digits 0): types and nulls stay true, formats and enums there do not.
+
 A line or file that is not a JSON object is reported on stderr and skipped.
 Exit status 1 when no payload could be read.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
@@ -41,10 +46,11 @@ Exit status 1 when no payload could be read.`,
 			closed := fs.Bool("closed", false, "set additionalProperties false on every object")
 			title := fs.String("title", "", "the schema's title")
 			rulesOut := fs.String("rules-out", "", "also write a starter rules file mapping every top-level scalar here")
-			source := fs.String("source", "new-source", "the source name in the starter rules file")
+			source := fs.String("source", "new-source", "the source name in the starter rules file, and whose samples --samples reads")
+			samplesDir := fs.String("samples", "", "also read the kept samples of --source in this directory")
 			return func(ctx context.Context, files []string) int {
-				if len(files) == 0 {
-					fmt.Fprintln(e.stderr, "mapper infer: at least one FILE is required")
+				if len(files) == 0 && *samplesDir == "" {
+					fmt.Fprintln(e.stderr, "mapper infer: give at least one FILE, or --samples DIR")
 					fs.Usage()
 					return exitUsage
 				}
@@ -72,6 +78,14 @@ Exit status 1 when no payload could be read.`,
 							}
 						}
 					}
+				}
+				if *samplesDir != "" {
+					n, err := addSamples(in, *samplesDir, *source)
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper infer: %v\n", err)
+						return exitFailure
+					}
+					fmt.Fprintf(e.stderr, "mapper infer: %d samples of %s from %s\n", n, *source, *samplesDir)
 				}
 				if skipped > 5 {
 					fmt.Fprintf(e.stderr, "mapper infer: … %d payloads skipped in all\n", skipped)
@@ -137,4 +151,23 @@ func writeStarterRules(path, source string, fields []infer.Field) error {
 		return fmt.Errorf("starter rules: %w", err)
 	}
 	return f.Close()
+}
+
+// addSamples adds the payloads of source's samples in dir; it returns how
+// many it took.
+func addSamples(in *infer.Inferrer, dir, source string) (int, error) {
+	ss, err := samples.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range ss {
+		if ss[i].Source != source || ss[i].Payload == nil {
+			continue
+		}
+		if in.Add(ss[i].Payload) == nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -67,3 +67,26 @@ func TestInferOverTheGitHubFixtures(t *testing.T) {
 		}
 	})
 }
+
+func TestInferFromSamples(t *testing.T) {
+	dir := importOrders(t)
+	code, out, errOut := runMapperCLI(t, nil, "infer", "--samples", dir, "--source", "orders")
+	if code != exitOK || !strings.Contains(errOut, "samples of orders from") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"order_id", "status", "customer", "items", "amount"} {
+		if _, ok := s.Properties[k]; !ok {
+			t.Errorf("no property %s in the schema inferred from samples", k)
+		}
+	}
+	// The masked email is not taken for real addresses' values.
+	if strings.Contains(out, "@Example.COM") {
+		t.Error("a redacted value reached the schema")
+	}
+}
