@@ -11,8 +11,10 @@ import (
 // its buffers between calls, so a ValueScanner is not safe for concurrent
 // use: keep one per goroutine (or under a lock).
 type ValueScanner struct {
-	p   fastjson.Parser
-	buf []byte
+	p      fastjson.Parser
+	buf    []byte
+	doc    *fastjson.Value
+	redact []string
 }
 
 // ContainerObject and ContainerArray stand for an object or an array
@@ -22,28 +24,50 @@ const (
 	ContainerArray  = "[…]"
 )
 
-// Scan calls fn with the compact JSON text of every value at field
-// (a normalised path: "status", "customer.email", "items[].sku", "tags[]")
-// of payload, at most max values (each element of an array counts), and
-// returns how many it reported. Strings are reported quoted ("\"on-hold\""),
-// numbers, booleans and null as written, objects and arrays as
-// ContainerObject and ContainerArray. The text is valid only during the
-// call.
+// Scan is Parse then Values: it calls fn with the compact JSON text of
+// every value at field (a normalised path: "status", "customer.email",
+// "items[].sku", "tags[]") of payload, at most max values (each element of
+// an array counts), and returns how many it reported. Strings are reported
+// quoted ("\"on-hold\""), numbers, booleans and null as written, objects
+// and arrays as ContainerObject and ContainerArray. The text is valid only
+// during the call.
 //
 // Nothing is reported when field is at or under one of the source's redact
-// paths (and only containers when a redact path lies under field), when the payload is not JSON or over the source's size limit, or
-// when the field is absent. It does not allocate once its buffers have
-// grown.
+// paths (and only containers when a redact path lies under field), when
+// the payload is not JSON or over the source's size limit, or when the
+// field is absent. It does not allocate once its buffers have grown.
 func (vs *ValueScanner) Scan(s *Source, payload []byte, field string, max int, fn func(text []byte)) int {
-	if field == "" || max <= 0 || s == nil || len(payload) > s.opts.MaxPayloadBytes || underAny(field, s.plan.redact) {
+	if !vs.Parse(s, payload) {
 		return 0
+	}
+	return vs.Values(field, max, fn)
+}
+
+// Parse reads payload for the Values calls that follow (one parse for all
+// the failures of a record); false when it is not JSON or over the
+// source's size limit, and then Values reports nothing. The payload must
+// not change until the next Parse.
+func (vs *ValueScanner) Parse(s *Source, payload []byte) bool {
+	vs.doc = nil
+	if s == nil || len(payload) > s.opts.MaxPayloadBytes {
+		return false
 	}
 	doc, err := vs.p.ParseBytes(payload)
 	if err != nil {
+		return false
+	}
+	vs.doc, vs.redact = doc, s.plan.redact
+	return true
+}
+
+// Values reports the values at field of the payload last parsed, as Scan
+// does.
+func (vs *ValueScanner) Values(field string, max int, fn func(text []byte)) int {
+	if vs.doc == nil || field == "" || max <= 0 || underAny(field, vs.redact) {
 		return 0
 	}
 	n := 0
-	vs.walk(doc, field, max, ancestorOfRedacted(field, s.plan.redact), &n, fn)
+	vs.walk(vs.doc, field, max, ancestorOfRedacted(field, vs.redact), &n, fn)
 	return n
 }
 

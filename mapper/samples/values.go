@@ -92,8 +92,10 @@ type valCat struct {
 type Values struct {
 	cfg ValuesConfig
 
+	// scanners parse payloads outside the lock, one per caller at a time.
+	scanners sync.Pool
+
 	mu        sync.Mutex
-	scanner   mapper.ValueScanner
 	cats      map[valKey]*valCat
 	perSource map[string]int
 	closed    bool
@@ -170,9 +172,29 @@ func (v *Values) category(k valKey) *valCat {
 }
 
 // Observe profiles the failing values of one record. src nil (no source
-// claimed the record) and records without failures are ignored.
+// claimed the record) and records without failures are ignored. The
+// payload is parsed once, outside the lock, and only when a failure has a
+// value to profile.
 func (v *Values) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, _ time.Duration) {
 	if src == nil || len(res.Failures) == 0 {
+		return
+	}
+	first := -1
+	for i := range res.Failures {
+		if profiled(res.Failures[i].Reason) && res.Failures[i].Field != "" {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return
+	}
+	vs, _ := v.scanners.Get().(*mapper.ValueScanner)
+	if vs == nil {
+		vs = new(mapper.ValueScanner)
+	}
+	defer v.scanners.Put(vs)
+	if !vs.Parse(src, payload) {
 		return
 	}
 	v.mu.Lock()
@@ -180,7 +202,7 @@ func (v *Values) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, r
 	if v.closed {
 		return
 	}
-	for i := range res.Failures {
+	for i := first; i < len(res.Failures); i++ {
 		f := &res.Failures[i]
 		if !profiled(f.Reason) || f.Field == "" {
 			continue
@@ -189,7 +211,7 @@ func (v *Values) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, r
 		if c == nil {
 			continue
 		}
-		if v.scanner.Scan(src, payload, f.Field, v.cfg.PerRecord, c.sketch.Add) > 0 {
+		if vs.Values(f.Field, v.cfg.PerRecord, c.sketch.Add) > 0 {
 			c.dirty = true
 		}
 	}
