@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -92,8 +93,9 @@ type valCat struct {
 type Values struct {
 	cfg ValuesConfig
 
-	// scanners parse payloads outside the lock, one per caller at a time.
-	scanners sync.Pool
+	// scanners parse payloads outside the lock, one per caller at a time;
+	// a free list rather than a sync.Pool, which may drop what it holds.
+	scanners chan *mapper.ValueScanner
 
 	mu        sync.Mutex
 	cats      map[valKey]*valCat
@@ -126,7 +128,8 @@ func OpenValues(cfg ValuesConfig) (*Values, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("samples: create %s: %w", cfg.Dir, err)
 	}
-	v := &Values{cfg: cfg, cats: map[valKey]*valCat{}, perSource: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	v := &Values{cfg: cfg, cats: map[valKey]*valCat{}, perSource: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{}),
+		scanners: make(chan *mapper.ValueScanner, 2*runtime.GOMAXPROCS(0))}
 	// A profile file that cannot be read is reported and started afresh:
 	// it must not keep the worker from starting.
 	profiles, bad := readValuesTolerant(cfg.Dir)
@@ -189,11 +192,18 @@ func (v *Values) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, r
 	if first < 0 {
 		return
 	}
-	vs, _ := v.scanners.Get().(*mapper.ValueScanner)
-	if vs == nil {
+	var vs *mapper.ValueScanner
+	select {
+	case vs = <-v.scanners:
+	default:
 		vs = new(mapper.ValueScanner)
 	}
-	defer v.scanners.Put(vs)
+	defer func() {
+		select {
+		case v.scanners <- vs:
+		default:
+		}
+	}()
 	if !vs.Parse(src, payload) {
 		return
 	}
