@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -10,11 +12,33 @@ import (
 )
 
 // TestSamplesValuesListsUnknownStatusesAfterDemo runs the demo briefly (the
-// real worker on the embedded broker, fed from the built-in fixtures) and
-// lists the failing values of orders' unknown_enum:status.
+// real worker on the embedded broker) and lists the failing values of
+// orders' unknown_enum:status. The demo is fed the orders fixtures whose
+// status the rules do not know, so that every one of them goes round in
+// the few seconds even on a slow machine.
 func TestSamplesValuesListsUnknownStatusesAfterDemo(t *testing.T) {
+	fixtures := filepath.Join(t.TempDir(), "fixtures")
+	if err := os.MkdirAll(filepath.Join(fixtures, "orders"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, f := range []string{"generated.jsonl", "defects.jsonl"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "orders", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			var o struct{ Status string }
+			if json.Unmarshal([]byte(l), &o) == nil && (o.Status == "on-hold" || o.Status == "Chargeback" || o.Status == "PAID_OUT" || o.Status == "unknown") {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(fixtures, "orders", "unknown-statuses.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(t.TempDir(), "samples")
-	code, stdout, stderr := runCmd(t, context.Background(), nil, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "", "--metrics=false", "--samples", dir)
+	code, stdout, stderr := runCmd(t, context.Background(), nil, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "", "--metrics=false", "--samples", dir, "--fixtures", fixtures)
 	if code != exitOK {
 		t.Fatalf("demo: exit %d\n%s%s", code, stdout, stderr)
 	}
