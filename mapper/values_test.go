@@ -74,3 +74,38 @@ func BenchmarkValueScanner(b *testing.B) {
 		vs.Scan(src, payload, "items[].qty", 8, func([]byte) {})
 	}
 }
+
+// FuzzValueScannerNeverReportsRedactedValues: whatever the payload's
+// shape, a field at or under a redact path reports nothing, and a field
+// above one reports no scalar.
+func FuzzValueScannerNeverReportsRedactedValues(f *testing.F) {
+	eng, err := mapper.Load(filepath.Join("..", "rules"), filepath.Join("..", "schemas"), mapper.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	src := eng.Source("orders")
+	for _, seed := range []string{
+		`{"customer":{"email":"ana@example.com","address":{"city":"Lisbon"}}}`,
+		`{"customer":"ana@example.com","meta":{"ip":"10.0.0.1"}}`,
+		`{"customer":[{"email":1}],"meta":[["10.0.0.1"]]}`,
+		`{"customer":{"email":{"v":"x"}},"meta":null}`,
+		`not json`,
+	} {
+		f.Add([]byte(seed))
+	}
+	var vs mapper.ValueScanner
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for _, field := range []string{"customer.email", "customer.email.v", "customer.address.city", "meta.ip", "meta[].ip", "customer.name"} {
+			vs.Scan(src, payload, field, 8, func(b []byte) {
+				t.Errorf("redacted field %s reported %s", field, b)
+			})
+		}
+		for _, field := range []string{"customer", "meta", "meta[]", "customer[]"} {
+			vs.Scan(src, payload, field, 8, func(b []byte) {
+				if s := string(b); s != mapper.ContainerObject && s != mapper.ContainerArray {
+					t.Errorf("field %s above a redacted one reported %s", field, b)
+				}
+			})
+		}
+	})
+}

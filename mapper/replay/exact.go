@@ -15,7 +15,16 @@ import (
 type ExactOptions struct {
 	// Workers is the number of mapping goroutines; zero means GOMAXPROCS.
 	Workers int
+	// MaxCategories caps the rows of the report (drift can name any number
+	// of unexpected fields); the records of categories past it are counted
+	// under OtherCategories. Zero means 1000.
+	MaxCategories int
 }
+
+// OtherCategories is the row of the categories past ExactOptions.MaxCategories.
+const OtherCategories = "(other categories)"
+
+var otherCat = mapper.Category{Reason: OtherCategories}
 
 // ExactRow is one category of an exact replay: the records that had it
 // under the baseline rules or have it under the candidate, and what the
@@ -88,6 +97,7 @@ type exactAcc struct {
 	delivAft int
 	verdicts [5]int
 	rows     map[mapper.Category]*[2 + 5]int // before, after, verdicts
+	max      int
 }
 
 func verdictIndex(v mapper.Verdict) int {
@@ -104,6 +114,12 @@ var cleanCat = mapper.Category{Reason: samples.CleanCategory}
 func (a *exactAcc) row(c mapper.Category) *[7]int {
 	r := a.rows[c]
 	if r == nil {
+		if len(a.rows) >= a.max {
+			c = otherCat
+			if r = a.rows[c]; r != nil {
+				return r
+			}
+		}
 		r = new([7]int)
 		a.rows[c] = r
 	}
@@ -120,9 +136,14 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	maxCats := opts.MaxCategories
+	if maxCats <= 0 {
+		maxCats = 1000
+	}
 	accs := make([]exactAcc, workers)
 	for i := range accs {
 		accs[i].rows = map[mapper.Category]*[7]int{}
+		accs[i].max = maxCats
 	}
 	each := func(w int, line []byte, before *mapper.Result) {
 		a := &accs[w]
@@ -178,6 +199,9 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 			}
 		}
 		for c, r := range a.rows {
+			if rows[c] == nil && len(rows) >= maxCats {
+				c = otherCat
+			}
 			t := rows[c]
 			if t == nil {
 				t = new([7]int)

@@ -325,3 +325,25 @@ func BenchmarkExact(b *testing.B) {
 		b.ReportMetric(float64(b.N*lines)/b.Elapsed().Seconds(), "records/s")
 	})
 }
+
+func TestExactBoundsItsCategories(t *testing.T) {
+	v1 := loadOrders(t, "orders-v1")
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, `{"order_id":"O-%d","status":"s-%d"}`+"\n", i, i)
+	}
+	rep, err := Exact(context.Background(), v1, v1, strings.NewReader(b.String()), ExactOptions{MaxCategories: 3, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) > 4 {
+		t.Fatalf("%d rows, want at most 3 and %q", len(rep.Rows), OtherCategories)
+	}
+	found := false
+	for _, r := range rep.Rows {
+		found = found || r.Category == OtherCategories
+	}
+	if !found || rep.Records != 50 {
+		t.Fatalf("rows %+v, records %d", rep.Rows, rep.Records)
+	}
+}
