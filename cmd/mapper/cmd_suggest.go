@@ -157,6 +157,14 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 		for _, row := range rep.Rows {
 			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
 				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
+				switch {
+				case row.NowMapped > 0 || row.Samples == 0:
+				case row.StillFailing > 0:
+					_, field := samples.SplitCategory(s.Category)
+					fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
+				default:
+					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
+				}
 			}
 		}
 	}

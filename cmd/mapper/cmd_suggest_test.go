@@ -77,3 +77,24 @@ func TestSuggestOnTheOrdersWorkload(t *testing.T) {
 		}
 	})
 }
+
+// TestSuggestSaysWhenTheInputSchemaAlsoConstrains: GitHub's input schema
+// lists issue.state's values too, so a new enum entry in the rules alone
+// fixes nothing, and suggest says where else to change it.
+func TestSuggestSaysWhenTheInputSchemaAlsoConstrains(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "samples")
+	fx := "../../fixtures/github-work-items/issues.handmade.jsonl"
+	if code, out, errOut := runMapperCLI(t, nil, "samples", "add", "--samples", dir, "--source", "github-work-items", "--rules", "../../rules", "--schemas", "../../schemas", fx); code != exitOK {
+		t.Fatalf("samples add: exit %d\n%s%s", code, out, errOut)
+	}
+	out := filepath.Join(t.TempDir(), "candidate")
+	code, stdout, stderr := runMapperCLI(t, nil, "suggest", "--samples", dir, "--source", "github-work-items", "--out", out, "--rules", "../../rules", "--schemas", "../../schemas")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{`"triaged" ×`, "(PLACEHOLDER)", "input schema also constrains issue.state"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
