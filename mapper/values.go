@@ -11,10 +11,10 @@ import (
 // its buffers between calls, so a ValueScanner is not safe for concurrent
 // use: keep one per goroutine (or under a lock).
 type ValueScanner struct {
-	p      fastjson.Parser
-	buf    []byte
-	doc    *fastjson.Value
-	redact []string
+	p   fastjson.Parser
+	buf []byte
+	doc *fastjson.Value
+	src *Source
 }
 
 // ContainerObject and ContainerArray stand for an object or an array
@@ -56,19 +56,35 @@ func (vs *ValueScanner) Parse(s *Source, payload []byte) bool {
 	if err != nil {
 		return false
 	}
-	vs.doc, vs.redact = doc, s.plan.redact
+	vs.doc, vs.src = doc, s
 	return true
 }
 
 // Values reports the values at field of the payload last parsed, as Scan
 // does.
 func (vs *ValueScanner) Values(field string, max int, fn func(text []byte)) int {
-	if vs.doc == nil || field == "" || max <= 0 || underAny(field, vs.redact) {
+	if vs.doc == nil || field == "" || max <= 0 || vs.redacted(field) {
 		return 0
 	}
 	n := 0
-	vs.walk(vs.doc, field, max, ancestorOfRedacted(field, vs.redact), &n, fn)
+	vs.walk(vs.doc, field, max, ancestorOfRedacted(field, vs.src.RedactPaths()), &n, fn)
 	return n
+}
+
+// redacted asks the source's redaction whether field is redacted, and
+// also refuses a field that is one only once array markers are ignored
+// ("items.sku" where "items[].sku" is redacted and items came as an
+// object).
+func (vs *ValueScanner) redacted(field string) bool {
+	if vs.src.IsRedacted(field) {
+		return true
+	}
+	for _, r := range vs.src.RedactPaths() {
+		if underSkippingArrays(field, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // ancestorOfRedacted reports whether a redact path lies under field: a

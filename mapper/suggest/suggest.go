@@ -120,7 +120,7 @@ func Propose(in Input) ([]Suggestion, error) {
 				s = transformSuggestion(fields, fi.from[0], failingValues(in, string(mapper.ReasonOutputInvalid)+":"+fi.from[0], byCat[cat]))
 			}
 		case mapper.ReasonMissingField:
-			s = renameSuggestion(fields, field, byCat[cat], rf.redact())
+			s = renameSuggestion(fields, field, byCat[cat], rf.redact(), in.Source.IsRedacted(field))
 		}
 		if s != nil {
 			s.Category, s.Records = cat, seen
@@ -475,9 +475,10 @@ func transformSuggestion(fields []fieldInfo, path string, values []Value) *Sugge
 // close to the missing one and whose values have the same shape; it
 // proposes reading both (the old name first).
 //
-// When the old name is redacted, the new one is added to redact as well, so
-// that its values are masked from the first record the candidate maps.
-func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, redact []string) *Suggestion {
+// When the old name is redacted (the engine's redaction says so), the new
+// one is added to the file's redact list as well, so that its values are
+// masked from the first record the candidate maps.
+func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, redact []string, redacted bool) *Suggestion {
 	fi := readsFrom(fields, path)
 	if fi == nil || strings.Contains(path, "[]") {
 		return nil
@@ -532,11 +533,9 @@ func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, red
 		Edit:   fmt.Sprintf("%s: read from %s (%s missing while %s appears in %d of %d samples)", fi.out, flowList(from), path, best, bestN, len(ss)),
 	}
 	var newRedact []string
-	for _, r := range redact {
-		if r == path {
-			newRedact = append(append([]string(nil), redact...), best)
-			s.Edit += fmt.Sprintf("; redact %s too, as %s is", best, path)
-		}
+	if redacted {
+		newRedact = append(append([]string(nil), redact...), best)
+		s.Edit += fmt.Sprintf("; redact %s too, as %s is", best, path)
 	}
 	out := fi.out
 	s.apply = func(rf *ruleFile) error {
