@@ -52,6 +52,8 @@ func commands() []command {
 		checkCommand(),
 		samplesCommand(),
 		replayCommand(),
+		suggestCommand(),
+		inferCommand(),
 		dashboardCommand(),
 		tapCommand(),
 		versionCommand(),

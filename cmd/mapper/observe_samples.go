@@ -65,8 +65,6 @@ func newSampleStore(e *env, dir string, opts sampleOptions, logger *slog.Logger)
 	if opts.MaxBytes < 0 {
 		return nil, fmt.Errorf("samples: --samples-max-mb must be positive, not %d", opts.MaxBytes>>20)
 	}
-	var mu sync.Mutex
-	seen := map[string]bool{}
 	st, err := samples.Open(samples.Config{
 		Dir:         dir,
 		PerCategory: opts.PerCategory,
@@ -74,21 +72,30 @@ func newSampleStore(e *env, dir string, opts sampleOptions, logger *slog.Logger)
 		MaxBytes:    opts.MaxBytes,
 		OnKept:      opts.OnKept,
 		Sink:        opts.Sink,
-		OnError: func(err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if msg := err.Error(); !seen[msg] {
-				seen[msg] = true
-				if logger != nil {
-					logger.Warn("samples", "error", msg)
-				} else {
-					fmt.Fprintf(e.stderr, "mapper: %v\n", err)
-				}
-			}
-		},
+		OnError:     reportOnce(e, logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open samples %s: %w", dir, err)
 	}
 	return st, nil
+}
+
+// reportOnce returns an error handler for the sample files' writers: it
+// reports each distinct error once, to logger (on e.stderr when nil). It
+// is safe for concurrent use.
+func reportOnce(e *env, logger *slog.Logger) func(error) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if msg := err.Error(); !seen[msg] {
+			seen[msg] = true
+			if logger != nil {
+				logger.Warn("samples", "error", msg)
+			} else {
+				fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+			}
+		}
+	}
 }
