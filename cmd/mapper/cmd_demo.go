@@ -67,10 +67,6 @@ Ctrl-C stops it cleanly.`,
 				if *partitions <= 0 {
 					problems = append(problems, fmt.Sprintf("--partitions %d: must be 1 or more", *partitions))
 				}
-				if len(problems) > 0 {
-					return reportProblems(e, "demo", problems)
-				}
-
 				var eng *mapper.Engine
 				if explicit["rules"] || explicit["schemas"] {
 					eng, err = dirs.load()
@@ -78,7 +74,10 @@ Ctrl-C stops it cleanly.`,
 					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
 				}
 				if err != nil {
-					return reportProblems(e, "demo", loadProblems(err))
+					problems = append(problems, loadProblems(err)...)
+				}
+				if len(problems) > 0 {
+					return reportProblems(e, "demo", problems)
 				}
 				fixFS := mapperfiles.Fixtures()
 				if *fixtures != "" {

@@ -120,3 +120,19 @@ func TestLogFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestDemoListsEveryProblemBeforeStarting(t *testing.T) {
+	code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_LOG_LEVEL": "loud"},
+		"demo", "--rate", "0", "--rules", "testdata/broken-rules", "--schemas", "../../schemas")
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	for _, w := range []string{"--rate 0: must be 1 or more", `--log-level "loud"`, `orders.yaml:12:58: unknown transform "lowercse"`} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if stdout != "" {
+		t.Errorf("the demo started: %s", stdout)
+	}
+}
