@@ -244,6 +244,11 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 		}
 		return nil, "invalid UTF-8 at byte " + strconv.Itoa(i)
 	}
+	if len(payload) > shallowPayloadBytes && nestedDeeper(payload, s.opts.MaxDepth) {
+		// The validator below recurses once per level with no limit of its
+		// own: refuse deep nesting before it sees the payload.
+		return nil, "nested deeper than " + strconv.Itoa(s.opts.MaxDepth) + " levels"
+	}
 	if err := fastjson.ValidateBytes(payload); err != nil {
 		return nil, jsonErrorDetail(err, len(payload))
 	}
@@ -258,6 +263,43 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 		return nil, d
 	}
 	return doc, ""
+}
+
+// shallowPayloadBytes is the payload size up to which nesting is not
+// scanned before validation: a payload this small cannot nest deep enough
+// for the validator's recursion to matter.
+const shallowPayloadBytes = 16 << 10
+
+// nestedDeeper reports whether the brackets of payload, outside strings,
+// nest deeper than max levels. It stops at the first level past max and
+// does not check that the brackets match: the validator does that.
+func nestedDeeper(payload []byte, max int) bool {
+	depth := 0
+	inString := false
+	for i := 0; i < len(payload); i++ {
+		c := payload[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
 }
 
 func fromKindName(v *fastjson.Value) string {
