@@ -50,7 +50,7 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 	}
 	topics := map[string]claim{}
 	for _, name := range names {
-		if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
+		if !IsRuleFile(name) {
 			continue
 		}
 		file := path.Join(rulesName, name)
