@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strings"
 )
 
 // Load reads every *.yaml (and *.yml) file of rulesDir, resolves its
