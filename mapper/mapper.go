@@ -41,9 +41,8 @@ type caseRule struct {
 }
 
 type transformStep struct {
-	name string
-	fn   transformFn
-	arg  *transformArg
+	transformDef
+	arg *transformArg
 }
 
 // fieldRule is how one output field is obtained.
