@@ -27,6 +27,8 @@ type Engine struct {
 	byName  map[string]*Source
 	byTopic map[string]*Source
 	opts    Options
+	// warnings are what the static checks could not be sure of.
+	warnings []Problem
 }
 
 // Sources returns the sources sorted by name.

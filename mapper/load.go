@@ -79,5 +79,7 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 		return nil, err
 	}
 	sort.Slice(e.sources, func(i, j int) bool { return e.sources[i].name < e.sources[j].name })
+	sortProblems(ps.warns)
+	e.warnings = ps.warns
 	return e, nil
 }

@@ -19,3 +19,9 @@ func IsRuleTestFile(name string) bool {
 // likely typo of s, and "" otherwise: the suggestion every problem report of
 // the rules and their tests uses.
 func DidYouMean(s string, candidates []string) string { return didYouMean(s, candidates) }
+
+// Warnings lists what the static checks of the rules against their input
+// schemas found without being sure of it (a path the schema says nothing
+// about, a rule bug in a schema the checks cannot fully read), in file
+// order. They never stop a load; `mapper check` prints them.
+func (e *Engine) Warnings() []Problem { return e.warnings }

@@ -121,6 +121,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	if src.plan.root != nil {
 		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
 	}
+	l.staticChecks(src, top)
 	return src, topicPos
 }
 

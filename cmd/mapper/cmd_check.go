@@ -27,6 +27,9 @@ Exit status 0 when everything loads, 1 when anything is wrong.`,
 					printLoadError(e.stderr, "mapper check", err)
 					return exitFailure
 				}
+				for _, w := range eng.Warnings() {
+					fmt.Fprintln(e.stderr, w.String())
+				}
 				for _, s := range eng.Sources() {
 					fmt.Fprintf(e.stdout, "ok  %s  version %d  topics %s  (%s)\n", s.Name(), s.Version(),
 						strings.Join(s.Topics(), ","), s.File())

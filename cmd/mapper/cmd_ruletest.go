@@ -183,6 +183,9 @@ func printLoadError(w io.Writer, cmd string, err error) {
 		for _, p := range le.Problems {
 			fmt.Fprintln(w, p.String())
 		}
+		for _, p := range le.Warnings {
+			fmt.Fprintln(w, p.String())
+		}
 		fmt.Fprintf(w, "%d problem(s)\n", len(le.Problems))
 		return
 	}
