@@ -68,6 +68,14 @@ type linter struct {
 	l      *ruleLoader
 	idx    posIndex
 	strict bool // the schema's checks cover it: what it rules out is certain
+	// frames are the schema views $root and $parent paths read from: the
+	// record, then the value holding each array being walked.
+	frames []lintFrame
+}
+
+type lintFrame struct {
+	base []*checkNode
+	path string
 }
 
 // staticChecks checks the compiled source against its input schema, with
@@ -83,6 +91,7 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 		base = []*checkNode{in.check}
 		c.strict = in.covered
 	}
+	c.frames = []lintFrame{{base: base}}
 	c.fields(src.plan.root, posSep+"fields", base, "", src.plan.input != nil)
 	for i, r := range src.redact {
 		p := c.idx.item(posSep+"redact", i)
@@ -120,6 +129,18 @@ func (c *linter) fields(node *outNode, at string, base []*checkNode, basePath st
 }
 
 func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath string, hasSchema bool) {
+	for i := range r.when {
+		p := c.idx.item(at+posSep+"when", i)
+		c.path(p, "when", r.when[i].path, base, basePath, hasSchema)
+	}
+	for i := range r.defaultFrom {
+		c.path(c.idx.item(at+posSep+"default_from", i), "default_from", r.defaultFrom[i], base, basePath, hasSchema)
+	}
+	if r.template != nil {
+		for i := range r.template.parts {
+			c.path(c.idx[at+posSep+"template"], "template part", r.template.parts[i].path, base, basePath, hasSchema)
+		}
+	}
 	for i := range r.cases {
 		p := c.idx[at+posSep+"cases"+posSep+strconv.Itoa(i)+posSep+"when"]
 		c.path(p, "cases.when", r.cases[i].when, base, basePath, hasSchema)
@@ -131,6 +152,7 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 		if !ok {
 			continue
 		}
+		_, bp := c.anchored(f, base, basePath)
 		if r.each != nil {
 			if v.types != 0 && v.types&tArray == 0 {
 				hint := ""
@@ -138,11 +160,12 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 					hint = " (did you mean " + quote(fieldPath(f.raw, kids[0])) + "?)"
 				}
 				c.problem(p, "each over %q: the input schema says %s is %s, not an array%s",
-					f.raw, fieldPath(basePath, f.raw), typeArticle(v.types), hint)
+					f.text(), fieldPath(bp, f.raw), typeArticle(v.types), hint)
 				continue
 			}
-			elemPath := fieldPath(basePath, f.raw) + "[]"
-			c.fields(r.each, at+posSep+"each", v.elements(), elemPath, hasSchema)
+			c.frames = append(c.frames, lintFrame{base: base, path: basePath})
+			c.fields(r.each, at+posSep+"each", v.elements(), fieldPath(bp, f.raw)+"[]", hasSchema)
+			c.frames = c.frames[:len(c.frames)-1]
 			continue
 		}
 		t := v.types
@@ -152,7 +175,7 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 				tp := c.transformPos(at, j, step.name)
 				if j == 0 {
 					c.problem(tp, "transform %s on %q: the input schema says %s is %s; %s takes %s",
-						step.name, f.raw, fieldPath(basePath, f.raw), typeArticle(t), step.name, typeArticle(step.in))
+						step.name, f.text(), fieldPath(bp, f.raw), typeArticle(t), step.name, typeArticle(step.in))
 				} else {
 					c.l.errAt2(tp, "transform %s gets %s from %s; it takes %s",
 						step.name, typeArticle(t), r.transforms[j-1].name, typeArticle(step.in))
@@ -181,13 +204,14 @@ func (c *linter) path(p [2]int, key string, sp srcPath, base []*checkNode, baseP
 		v := viewAt(base, basePath, nil)
 		return v, len(v.nodes) > 0
 	}
+	base, basePath = c.anchored(&sp, base, basePath)
 	v := viewAt(base, basePath, sp.segs)
 	switch {
 	case v.impossible != "":
-		c.problem(p, "%s %q can never be present: %s", key, sp.raw, v.impossible)
+		c.problem(p, "%s %q can never be present: %s", key, sp.text(), v.impossible)
 		return v, false
 	case len(v.nodes) == 0 && len(base) > 0:
-		c.l.warnAt(p, "%s %q: the input schema says nothing about %s", key, sp.raw, v.silentFrom)
+		c.l.warnAt(p, "%s %q: the input schema says nothing about %s", key, sp.text(), v.silentFrom)
 		return v, false
 	}
 	return v, len(v.nodes) > 0
@@ -239,4 +263,16 @@ func (l *ruleLoader) errAt2(p [2]int, format string, args ...any) {
 
 func (l *ruleLoader) warnAt(p [2]int, format string, args ...any) {
 	l.ps.warn(l.file, p[0], p[1], format, args...)
+}
+
+// anchored is the schema view and path a source path is read from.
+func (c *linter) anchored(p *srcPath, base []*checkNode, basePath string) ([]*checkNode, string) {
+	switch p.anchor {
+	case anchorRoot:
+		return c.frames[0].base, c.frames[0].path
+	case anchorParent:
+		f := c.frames[len(c.frames)-1]
+		return f.base, f.path
+	}
+	return base, basePath
 }

@@ -22,7 +22,8 @@ type plan struct {
 // srcPath is a parsed source path ("customer.email"); no segments means
 // the value itself (inside each).
 type srcPath struct {
-	raw      string
+	raw      string // without the anchor ($root., $parent.)
+	anchor   uint8  // anchorNone, anchorRoot, anchorParent
 	segs     []string
 	prefixes []string // prefixes[i] is the normalised path of segs[:i+1]
 }
@@ -37,6 +38,7 @@ func (p srcPath) at(i int) string {
 type caseRule struct {
 	when  srcPath
 	is    []byte // JSON literal the value must equal; nil: any non-null value
+	tests []condTest
 	value []byte // JSON literal written to the output
 }
 
@@ -57,6 +59,14 @@ type fieldRule struct {
 	enumKeys   string            // for details
 	each       *outNode
 	cases      []caseRule
+	// template builds a string from several paths, in place of from.
+	template *template
+	// defaultFrom are paths whose value is taken (as a default: the record
+	// is degraded with defaulted) when from gives none, before def.
+	defaultFrom []srcPath
+	// when must hold for the field to be mapped at all; when it does not,
+	// the field is left out with no failure.
+	when []condition
 }
 
 // outNode is a node of the output document: an object with ordered
@@ -81,6 +91,7 @@ type Mapper struct {
 	shape     shapeWalker
 	res       *Result
 	src       *Source
+	frames    []frame // the record, then the values holding each's arrays
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
@@ -114,6 +125,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	m.schemaEnd = len(res.Failures)
 
 	m.out = m.out[:0]
+	m.frames = append(m.frames[:0], frame{ctx: doc})
 	if !m.emitObject(p.root, doc, "") {
 		m.out = append(m.out[:0], "{}"...)
 	}

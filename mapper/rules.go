@@ -14,7 +14,8 @@ import (
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
 	"objective", "input_validation", "description"}
 
-var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
+var fieldKeys = []string{"from", "template", "required", "nullable", "default", "default_from", "transform", "enum",
+	"each", "cases", "when", "description"}
 
 // load parses the file; it returns nil when it has problems, and the
 // positions of the topics for conflict reports.
@@ -275,13 +276,18 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 			r.each = l.fields(v, out+".each")
 		case "cases":
 			r.cases = l.cases(v, out)
+		case "template", "default_from", "when":
+			hasFrom = l.fieldExtra(r, key, v, out) || hasFrom
 		case "description":
 		default:
 			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
 		}
 	}
 	if !hasFrom && len(r.cases) == 0 {
-		l.errAt(n, "field %q: needs from (or cases)", out)
+		l.errAt(n, "field %q: needs from, template or cases", out)
+	}
+	if r.template != nil && (len(r.from) > 0 || r.each != nil) {
+		l.errAt(n, "field %q: template cannot be combined with from or each", out)
 	}
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
 		l.errAt(n, "field %q: each cannot be combined with transform or enum", out)
@@ -328,10 +334,9 @@ func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 				} else {
 					c.value, hasValue = lit, true
 				}
-			default:
-				l.errAt(kv.Key, "unknown key %q in %s.cases%s", k, out, didYouMean(k, []string{"when", "is", "value"}))
 			}
 		}
+		c.tests = l.conditionTests(m, out+".cases", "when", "is", "value")
 		if !hasWhen || !hasValue {
 			l.errAt(it, "%s.cases: each case needs when and value", out)
 			continue
@@ -347,8 +352,19 @@ func parseSrcPath(s string) (srcPath, error) {
 	if s == "." || s == "" {
 		return srcPath{raw: ""}, nil
 	}
+	var anchor uint8
+	switch {
+	case s == "$root" || s == "$parent":
+		return srcPath{}, fmt.Errorf("path %q: name a field after it (%s.x)", s, s)
+	case strings.HasPrefix(s, "$root."):
+		anchor, s = anchorRoot, s[len("$root."):]
+	case strings.HasPrefix(s, "$parent."):
+		anchor, s = anchorParent, s[len("$parent."):]
+	case strings.HasPrefix(s, "$"):
+		return srcPath{}, fmt.Errorf("path %q: only $root. and $parent. may start a path", s)
+	}
 	segs := strings.Split(s, ".")
-	p := srcPath{raw: s, segs: segs, prefixes: make([]string, len(segs))}
+	p := srcPath{raw: s, anchor: anchor, segs: segs, prefixes: make([]string, len(segs))}
 	for i, seg := range segs {
 		if seg == "" {
 			return srcPath{}, fmt.Errorf("path %q has an empty segment", s)
