@@ -57,12 +57,17 @@ func (m *Mapper) emitObject(node *outNode, ctx *fastjson.Value, prefix string) b
 	return true
 }
 
+// fieldPath joins a normalised path and a path below it: "a" and "b.c"
+// give "a.b.c", "a" and "[]" give "a[]". It is the one path joiner of the
+// engine.
 func fieldPath(prefix, path string) string {
 	switch {
 	case prefix == "":
 		return path
 	case path == "":
 		return prefix
+	case path[0] == '[':
+		return prefix + path
 	}
 	return prefix + "." + path
 }
@@ -215,7 +220,7 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 		return true
 	case miss.blockedAt >= 0 && miss.blockedIdx >= 0:
 		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.blockedAt], miss.blockedIdx),
-			fromValueKind(miss.blockedVal)+", expected object")
+			kindName(miss.blockedVal)+", expected object")
 	case !r.required:
 	case miss.nullAt >= 0:
 		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.nullAt], miss.nullIdx), "null where a value is required")
@@ -229,7 +234,7 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 // with r.each; field is found's normalised path.
 func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) bool {
 	if found.Type() != fastjson.TypeArray {
-		m.fail(ReasonTypeMismatch, field, fromValueKind(found)+", expected array")
+		m.fail(ReasonTypeMismatch, field, kindName(found)+", expected array")
 		return false
 	}
 	a, _ := found.Array()
@@ -299,22 +304,6 @@ func (m *Mapper) emitValue(r *fieldRule, val tv, prefix string, p *srcPath) bool
 	}
 	m.out = append(m.out, lit...)
 	return true
-}
-
-func fromValueKind(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		return "object"
-	case fastjson.TypeArray:
-		return "array"
-	case fastjson.TypeString:
-		return "string"
-	case fastjson.TypeNumber:
-		return "number"
-	case fastjson.TypeNull:
-		return "null"
-	}
-	return "boolean"
 }
 
 // literalEquals compares a parsed value with a JSON literal of a scalar.

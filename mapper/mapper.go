@@ -259,26 +259,12 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 		return nil, jsonErrorDetail(err, len(payload))
 	}
 	if doc.Type() != fastjson.TypeObject {
-		return nil, "payload is " + fromKindName(doc) + ", expected a JSON object"
+		return nil, "payload is " + typeArticle(kindOf(doc)) + ", expected a JSON object"
 	}
 	if d := m.shape.check(doc, s.opts.MaxDepth); d != "" {
 		return nil, d
 	}
 	return doc, ""
-}
-
-func fromKindName(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeArray:
-		return "an array"
-	case fastjson.TypeString:
-		return "a string"
-	case fastjson.TypeNumber:
-		return "a number"
-	case fastjson.TypeNull:
-		return "null"
-	}
-	return "a boolean"
 }
 
 // jsonErrorDetail describes a parse error without quoting the payload.

@@ -382,10 +382,7 @@ func parseSrcPath(s string) (srcPath, error) {
 func redactedOutputs(n *outNode, prefix string, redact []string) []string {
 	var out []string
 	for _, k := range n.kids {
-		p := k.key
-		if prefix != "" {
-			p = prefix + "." + k.key
-		}
+		p := fieldPath(prefix, k.key)
 		if k.rule == nil {
 			out = append(out, redactedOutputs(k, p, redact)...)
 			continue

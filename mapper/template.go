@@ -95,13 +95,13 @@ func (m *Mapper) buildTemplate(t *template, ctx *fastjson.Value, prefix string) 
 			return "", ReasonNullField, m.fieldOf(prefix, &part.path), "null where a value is required"
 		case v != nil:
 			m.scratch = m.scratch[:start]
-			return "", ReasonTypeMismatch, m.fieldOf(prefix, &part.path), fromValueKind(v) + ", expected a string, number or boolean"
+			return "", ReasonTypeMismatch, m.fieldOf(prefix, &part.path), kindName(v) + ", expected a string, number or boolean"
 		case blocked != nil && blocked.Type() == fastjson.TypeNull:
 			m.scratch = m.scratch[:start]
 			return "", ReasonNullField, m.fieldOfAt(prefix, &part.path, reached-1), "null where a value is required"
 		case blocked != nil:
 			m.scratch = m.scratch[:start]
-			return "", ReasonTypeMismatch, m.fieldOfAt(prefix, &part.path, reached-1), fromValueKind(blocked) + ", expected object"
+			return "", ReasonTypeMismatch, m.fieldOfAt(prefix, &part.path, reached-1), kindName(blocked) + ", expected object"
 		default:
 			m.scratch = m.scratch[:start]
 			return "", ReasonMissingField, m.fieldOf(prefix, &part.path), "required field is absent"

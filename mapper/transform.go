@@ -36,19 +36,17 @@ const (
 func (k tvKind) String() string {
 	switch k {
 	case kNull:
-		return "null"
+		return typeName(tNull)
 	case kString:
-		return "string"
+		return typeName(tString)
 	case kNumber:
-		return "number"
+		return typeName(tNumber)
 	case kBool:
-		return "boolean"
+		return typeName(tBool)
 	case kArray, kStrings:
-		return "array"
-	case kObject:
-		return "object"
+		return typeName(tArray)
 	}
-	return "value"
+	return typeName(tObject)
 }
 
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
@@ -529,7 +527,7 @@ func tfJoin(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 				m.scratch = it.MarshalTo(m.scratch)
 			default:
 				m.scratch = m.scratch[:start]
-				return tv{}, ReasonTypeMismatch, "array of " + fromValueKind(it) + ", expected an array of scalars"
+				return tv{}, ReasonTypeMismatch, "array of " + kindName(it) + ", expected an array of scalars"
 			}
 		}
 	default:
