@@ -1,7 +1,6 @@
 package mapper
 
 import (
-	"math/big"
 	"slices"
 	"strings"
 
@@ -123,96 +122,97 @@ func (m *Mapper) sameAsLiteral(v *fastjson.Value, lit []byte) bool {
 	return literalEquals(m, v, lit)
 }
 
-// decimal is a number's text split for exact comparison.
-type decimal struct {
-	neg       bool
-	int, frac string // digits, without leading (int) and trailing (frac) zeros
-}
-
-// parseDecimal reads a plain decimal ("-12.30", "7"); ok is false for
-// anything else, exponents included.
-func parseDecimal(s string) (decimal, bool) {
-	var d decimal
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		d.neg = s[0] == '-'
-		s = s[1:]
-	}
-	i := strings.IndexByte(s, '.')
-	ip, fp := s, ""
-	if i >= 0 {
-		ip, fp = s[:i], s[i+1:]
-	}
-	if ip == "" && fp == "" {
-		return d, false
-	}
-	for _, part := range [2]string{ip, fp} {
-		for j := 0; j < len(part); j++ {
-			if part[j] < '0' || part[j] > '9' {
-				return d, false
-			}
-		}
-	}
-	d.int = strings.TrimLeft(ip, "0")
-	d.frac = strings.TrimRight(fp, "0")
-	if d.int == "" && d.frac == "" {
-		d.neg = false // -0 is 0
-	}
-	return d, true
-}
-
-// cmpDecimal compares two numbers written as text, exactly; ok is false
-// when either is not a number. Plain decimals compare digit by digit with
-// no allocation; numbers with an exponent (rare) through math/big, and
-// only when the exponent is small, so that 1e999999999 costs nothing.
+// cmpDecimal compares two numbers written as text ("-12.30", "1.5e3")
+// exactly, digit by digit, with no allocation; ok is false when either is
+// not a number (or has an exponent beyond ±10000).
 func cmpDecimal(a, b string) (int, bool) {
-	da, okA := parseDecimal(a)
-	db, okB := parseDecimal(b)
-	if okA && okB {
-		return da.cmp(db), true
-	}
-	ra, ok := smallRat(a)
+	da, ok, _ := parseDecimal(a, true, 10000)
 	if !ok {
 		return 0, false
 	}
-	rb, ok := smallRat(b)
+	db, ok, _ := parseDecimal(b, true, 10000)
 	if !ok {
 		return 0, false
 	}
-	return ra.Cmp(rb), true
-}
-
-func smallRat(s string) (*big.Rat, bool) {
-	if i := strings.IndexAny(s, "eE"); i >= 0 && len(strings.TrimLeft(s[i+1:], "+-")) > 3 {
-		return nil, false
+	na, nb := normDigits(da), normDigits(db)
+	sa, sb := na.sign(da.neg), nb.sign(db.neg)
+	switch {
+	case sa != sb:
+		if sa < sb {
+			return -1, true
+		}
+		return 1, true
+	case sa == 0:
+		return 0, true
 	}
-	return new(big.Rat).SetString(s)
+	c := na.cmpAbs(nb)
+	if sa < 0 {
+		c = -c
+	}
+	return c, true
 }
 
-func (a decimal) cmp(b decimal) int {
-	if a.neg != b.neg {
-		if a.neg {
+// digits is a decimal's significant digits: d.intPart+d.frac from lo to
+// hi (no leading or trailing zeros), with point digits before the point.
+type digits struct {
+	d      decimalText
+	lo, hi int
+	point  int
+}
+
+func normDigits(d decimalText) digits {
+	n := digits{d: d, hi: len(d.intPart) + len(d.frac), point: len(d.intPart) + d.exp}
+	for n.lo < n.hi && n.at(n.lo) == '0' {
+		n.lo++
+		n.point--
+	}
+	for n.hi > n.lo && n.at(n.hi-1) == '0' {
+		n.hi--
+	}
+	return n
+}
+
+func (n digits) at(i int) byte {
+	if i < len(n.d.intPart) {
+		return n.d.intPart[i]
+	}
+	return n.d.frac[i-len(n.d.intPart)]
+}
+
+func (n digits) sign(neg bool) int {
+	switch {
+	case n.lo == n.hi:
+		return 0
+	case neg:
+		return -1
+	}
+	return 1
+}
+
+// cmpAbs compares two non-zero magnitudes.
+func (n digits) cmpAbs(o digits) int {
+	if n.point != o.point {
+		if n.point < o.point {
 			return -1
 		}
 		return 1
 	}
-	c := a.cmpAbs(b)
-	if a.neg {
-		return -c
-	}
-	return c
-}
-
-func (a decimal) cmpAbs(b decimal) int {
-	if len(a.int) != len(b.int) {
-		if len(a.int) < len(b.int) {
-			return -1
+	i, j := n.lo, o.lo
+	for ; i < n.hi && j < o.hi; i, j = i+1, j+1 {
+		if a, b := n.at(i), o.at(j); a != b {
+			if a < b {
+				return -1
+			}
+			return 1
 		}
+	}
+	switch {
+	case i < n.hi:
 		return 1
+	case j < o.hi:
+		return -1
 	}
-	if c := strings.Compare(a.int, b.int); c != 0 {
-		return c
-	}
-	return strings.Compare(a.frac, b.frac)
+	return 0
 }
 
 // conditionTests reads the tests of a condition or a case from the keys of
@@ -295,7 +295,7 @@ func (l *ruleLoader) when(n ast.Node, out string) []condition {
 		it = unwrap(it)
 		what := out + ".when"
 		if s, ok := it.(*ast.StringNode); ok {
-			p, err := parseSrcPath(s.Value)
+			p, err := l.path(s.Value)
 			if err != nil {
 				l.errAt(it, "%s: %v", what, err)
 				continue
@@ -317,7 +317,7 @@ func (l *ruleLoader) when(n ast.Node, out string) []condition {
 			if !ok {
 				continue
 			}
-			p, err := parseSrcPath(s)
+			p, err := l.path(s)
 			if err != nil {
 				l.errAt(kv.Value, "%s.path: %v", what, err)
 				continue

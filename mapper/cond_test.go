@@ -3,6 +3,7 @@ package mapper
 import (
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,9 @@ func TestCmpDecimal(t *testing.T) {
 		{"-12.5", "-12.49", -1, true},
 		{"abc", "1", 0, false},
 		{"1e999999999", "1", 0, false}, // a huge exponent is not read
+		{"1e-3", "0.001", 0, true},
+		{"0.000", "-0e5", 0, true},
+		{"12e1", "119.99", 1, true},
 		{"", "0", 0, false},
 		{".", "0", 0, false},
 		{"1.2.3", "1", 0, false},
@@ -57,8 +61,11 @@ func TestCmpDecimalAgreesWithBigRat(t *testing.T) {
 	}
 	for range 20000 {
 		a, b := number(), number()
-		if r.IntN(5) == 0 {
+		switch r.IntN(6) {
+		case 0:
 			b = a + "0" // same value when a has a fraction
+		case 1:
+			b += "e" + strconv.Itoa(r.IntN(61)-30)
 		}
 		got, ok := cmpDecimal(a, b)
 		ra, _ := new(big.Rat).SetString(a)
@@ -80,7 +87,7 @@ func TestParseTemplate(t *testing.T) {
 		{"{$root.a}-{$parent.b}", []string{"", "-", ""}, []string{"$root.a", "$parent.b"}},
 	}
 	for _, tt := range tests {
-		tpl, err := parseTemplate(tt.in)
+		tpl, err := parseTemplate(tt.in, parseSrcPath)
 		if err != nil {
 			t.Fatalf("%q: %v", tt.in, err)
 		}

@@ -12,7 +12,8 @@ import (
 // would otherwise show up as data failures on every record. A path the
 // schema rules out, an each over what is not an array, a transform whose
 // input the schema rules out, an enum key the schema's enum never gives, a
-// redact path the schema cannot have: each is a load problem at the place
+// redact path the schema cannot have, an accept predicate on a path the
+// schema rules out: each is a load problem at the place
 // in the rule file, saying what the schema says. Where the schema is
 // silent about a path the rules read, a warning says so. When the schema
 // uses keywords the derived checks do not read (oneOf, anyOf, not, if,
@@ -93,6 +94,11 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 	}
 	c.frames = []lintFrame{{base: base}}
 	c.fields(src.plan.root, posSep+"fields", base, "", src.plan.input != nil)
+	for i := range src.accept {
+		if a := &src.accept[i]; a.header == "" {
+			c.path([2]int{a.line, a.col}, "accept path", a.path, base, "", src.plan.input != nil)
+		}
+	}
 	for i, r := range src.redact {
 		p := c.idx.item(posSep+"redact", i)
 		if src.plan.input == nil {

@@ -27,7 +27,7 @@ type templatePart struct {
 }
 
 // parseTemplate reads a template's text.
-func parseTemplate(s string) (*template, error) {
+func parseTemplate(s string, parsePath func(string) (srcPath, error)) (*template, error) {
 	t := &template{}
 	var lit strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -52,7 +52,7 @@ func parseTemplate(s string) (*template, error) {
 			if name == "" {
 				return nil, fmt.Errorf("template %q: an empty {} at byte %d", s, i)
 			}
-			p, err := parseSrcPath(name)
+			p, err := parsePath(name)
 			if err != nil {
 				return nil, fmt.Errorf("template %q: %w", s, err)
 			}
@@ -139,7 +139,7 @@ func (l *ruleLoader) fieldExtra(r *fieldRule, key string, v ast.Node, out string
 		if !ok {
 			return true
 		}
-		t, err := parseTemplate(s)
+		t, err := parseTemplate(s, l.path)
 		if err != nil {
 			l.errAt(v, "%s.template: %v", out, err)
 			return true
@@ -148,7 +148,7 @@ func (l *ruleLoader) fieldExtra(r *fieldRule, key string, v ast.Node, out string
 		return true
 	case "default_from":
 		for _, item := range l.strList(v, out+".default_from") {
-			p, err := parseSrcPath(item.s)
+			p, err := l.path(item.s)
 			if err != nil {
 				l.ps.add(l.file, item.line, item.col, "%s.default_from: %v", out, err)
 				l.bad = true

@@ -215,7 +215,7 @@ func TestParseProblems(t *testing.T) {
 		{"a duplicate case name", "cases:\n  - name: c\n    payload: {}\n  - name: c\n    payload: {}\n", nil, `:4:5: case "c" is already defined at line 2`},
 		{"both output forms", "cases:\n  - name: c\n    payload: {}\n    output: {}\n    output_subset: {}\n", nil,
 			`case "c": give output or output_subset, not both`},
-		{"headers without a topic", "cases:\n  - name: c\n    payload: {}\n    headers: { a: b }\n", nil, `:4:14: case "c": headers need a topic`},
+		{"headers that are not strings", "cases:\n  - name: c\n    payload: {}\n    headers: { a: [b] }\n", nil, `:4:19: headers.a: expected a string, got a list`},
 		{"aliases are refused", "cases:\n  - name: c\n    payload: { a: &x [1], b: *x }\n", nil, `:3:30: payload: aliases are not supported`},
 		{"a number JSON cannot carry", "cases:\n  - name: c\n    payload: { a: 0x1F }\n", nil, `:3:19: payload: number 0x1F is not written as JSON writes numbers`},
 		{"deleting what is not there", "cases:\n  - name: c\n    payload: { a: 1 }\n    delete: [b.c]\n", nil, `:4:14: case "c": no b in the payload`},

@@ -55,7 +55,8 @@ type CaseResult struct {
 	// Got is the engine's result.
 	Got mapper.Result
 	// Routed is the source the record was routed to when the case has a
-	// topic ("" when none claims it); the suite's source otherwise.
+	// topic ("" when none accepts it); the suite's source otherwise, which
+	// maps the record only when its accept predicates hold.
 	Routed string
 	Pass   bool
 	// Diff is a unified diff from the expectation to what the rules give,
@@ -100,16 +101,17 @@ func suiteSource(eng *mapper.Engine, s *Suite) *mapper.Source {
 
 func runCase(eng *mapper.Engine, src *mapper.Source, c *Case) CaseResult {
 	r := CaseResult{Case: c, Routed: src.Name()}
+	var m mapper.Mapper
 	if c.Topic != "" {
-		if routed := eng.SourceForTopic(c.Topic); routed != nil {
+		routed, res := eng.Route(c.Topic, c.Headers, c.Payload)
+		if routed != nil {
 			r.Routed = routed.Name()
-			r.Got = routed.Map(c.Payload)
+			m.Map(routed, c.Payload, &r.Got)
 		} else {
-			r.Routed = ""
-			r.Got = mapper.UnknownSource(c.Topic)
+			r.Routed, r.Got = "", res
 		}
 	} else {
-		r.Got = src.Map(c.Payload)
+		m.MapRecord(src, c.Headers, c.Payload, &r.Got)
 	}
 	wantHead, gotHead := heads(src.Name(), &r)
 	r.Pass = c.Expect.Outcome != "" && wantHead == gotHead && r.outputMatches()
