@@ -157,3 +157,38 @@ func TestLanguageLoadProblems(t *testing.T) {
 		})
 	}
 }
+
+// A field read only through $root or $parent inside each counts as read:
+// a schema failure there rejects the record instead of degrading it.
+func TestAnchoredPathsAreRead(t *testing.T) {
+	const schema = `{"type": "object", "properties": {"tz": {"type": "string"}, "note": {"type": "string"},
+	  "items": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}}}}`
+	const rules = `source: s
+version: 1
+topics: [t]
+input_schema: in.json
+output_schema: out.json
+fields:
+  items: { from: items, each: { sku: { from: sku }, tz: { from: $root.tz }, note: { from: $parent.note } } }
+`
+	eng, err := loadWithSchema(t, schema, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, payload string
+		want          mapper.Outcome
+	}{
+		{"a bad value read through $root", `{"tz": 1, "items": [{"sku": "a"}]}`, mapper.OutcomeRejected},
+		{"a bad value read through $parent", `{"note": 1, "items": [{"sku": "a"}]}`, mapper.OutcomeRejected},
+		{"all well", `{"tz": "UTC", "note": "n", "items": [{"sku": "a"}]}`, mapper.OutcomeMapped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := eng.Source("s").Map([]byte(tt.payload))
+			if got.Outcome != tt.want {
+				t.Errorf("outcome %s (%v), want %s", got.Outcome, got.Failures, tt.want)
+			}
+		})
+	}
+}
