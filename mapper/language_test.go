@@ -192,3 +192,43 @@ fields:
 		})
 	}
 }
+
+// An output field built from a redacted path through the new forms
+// (template, default_from, $root inside each, when) is masked in the
+// redacted output, like one read with from.
+func TestRedactedOutputsFollowTheNewForms(t *testing.T) {
+	const rules = `source: s
+version: 1
+topics: [t]
+output_schema: out.json
+redact: [customer.last_name, account.iban, secret]
+fields:
+  name:  { template: "{customer.first_name} {customer.last_name}" }
+  iban:  { from: payout_iban, default_from: account.iban }
+  kind:  { from: kind, when: { path: secret, is: x } }
+  lines: { from: lines, each: { holder: { from: $root.customer.last_name }, amount: { from: amount } } }
+  plain: { from: plain }
+`
+	rulesDir, schemas := writeRules(t, map[string]string{"rules/a.yaml": rules})
+	eng, err := mapper.Load(rulesDir, schemas, mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eng.Source("s")
+	payload := `{"customer":{"first_name":"Ana","last_name":"Silva"},"account":{"iban":"PT50000201231234567890154"},"secret":"x","kind":"k","lines":[{"amount":1}],"plain":"p"}`
+	res := src.Map([]byte(payload))
+	if res.Outcome != mapper.OutcomeDegraded {
+		t.Fatalf("outcome %s: %v", res.Outcome, res.Failures)
+	}
+	masked := string(src.RedactOutput(res.Output))
+	for _, secret := range []string{"Silva", "PT50000201231234567890154", `"k"`} {
+		if strings.Contains(masked, secret) {
+			t.Errorf("redacted output %s shows %s", masked, secret)
+		}
+	}
+	for _, kept := range []string{`"plain":"p"`, `"amount":1`} {
+		if !strings.Contains(masked, kept) {
+			t.Errorf("redacted output %s lost %s", masked, kept)
+		}
+	}
+}

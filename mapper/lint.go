@@ -99,16 +99,6 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 			c.path([2]int{a.line, a.col}, "accept path", a.path, base, "", src.plan.input != nil)
 		}
 	}
-	for i, r := range src.redact {
-		p := c.idx.item(posSep+"redact", i)
-		if src.plan.input == nil {
-			continue
-		}
-		v := viewAt(base, "", strings.Split(strings.ReplaceAll(normalisePath(r), "[]", ".[]"), "."))
-		if v.impossible != "" {
-			c.problem(p, "redact %q can never match: %s", r, v.impossible)
-		}
-	}
 }
 
 // problem reports a rule bug: an error when the schema is certain, a
