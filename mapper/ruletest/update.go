@@ -1,7 +1,6 @@
 package ruletest
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -38,6 +37,9 @@ func Update(rep *Report) ([]byte, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s:%d:%d: case %q: %w", s.File, c.Line, c.Col, c.Name, err)
 		}
+		if !linesKnown(s, i, lines) {
+			return nil, nil, fmt.Errorf("%s:%d:%d: case %q: cannot find its lines to rewrite", s.File, c.Line, c.Col, c.Name)
+		}
 		end := caseEnd(s, i, lines)
 		lines = spliceCase(lines, c, end, block)
 		rewritten = append(rewritten, c.Name)
@@ -52,13 +54,27 @@ func Update(rep *Report) ([]byte, []string, error) {
 	return out, rewritten, nil
 }
 
-// splitLines splits data after each newline; the result joins back to data.
+// splitLines splits data after each newline; the result joins back to
+// data, with a newline added at the end when it had none.
 func splitLines(data []byte) []string {
+	// Line breaks as YAML counts them: \n, \r\n and a lone \r.
 	var lines []string
-	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
-		if len(l) > 0 {
-			lines = append(lines, string(l))
+	start := 0
+	for i := 0; i < len(data); i++ {
+		switch {
+		case data[i] == '\n':
+		case data[i] == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+		default:
+			continue
 		}
+		lines = append(lines, string(data[start:i+1]))
+		start = i + 1
+	}
+	if start < len(data) {
+		lines = append(lines, string(data[start:]))
+	}
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") && !strings.HasSuffix(lines[n-1], "\r") {
+		lines[n-1] += "\n"
 	}
 	return lines
 }
@@ -301,4 +317,23 @@ func yamlScalarString(s string) string {
 		return s
 	}
 	return quoteText(s)
+}
+
+// linesKnown reports whether every line position case i and its keys use
+// lies in lines, so that the rewrite cannot run off the file.
+func linesKnown(s *Suite, i int, lines []string) bool {
+	in := func(l int) bool { return l >= 1 && l <= len(lines) }
+	c := s.Cases[i]
+	if !in(c.Line) || s.end > len(lines)+1 {
+		return false
+	}
+	if i+1 < len(s.Cases) && !in(s.Cases[i+1].Line) {
+		return false
+	}
+	for _, k := range c.keys {
+		if !in(k.line) {
+			return false
+		}
+	}
+	return true
 }
