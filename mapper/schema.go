@@ -258,8 +258,17 @@ func toEnumValue(v any) (enumValue, bool) {
 // valueType is the JSON type of a parsed value; numbers without fraction or
 // exponent, or whose value is whole, are tInteger|tNumber.
 func valueType(v *fastjson.Value) jsonType {
-	if t := kindOf(v); t != tNumber {
-		return t
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return tNull
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return tBool
+	case fastjson.TypeString:
+		return tString
+	case fastjson.TypeArray:
+		return tArray
+	case fastjson.TypeObject:
+		return tObject
 	}
 	if _, err := v.Int64(); err == nil {
 		return tNumber | tInteger
