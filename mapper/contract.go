@@ -64,7 +64,8 @@ func (l *ruleLoader) inputContract(n ast.Node, dst *unreadPolicy) {
 // readPaths lists every source path the rules of n read, in the
 // normalised failure-path form (each elements as "[]"): from and
 // default_from paths, case, when and template paths; $root and $parent
-// paths where they point.
+// paths where they point. A rule key that reads the payload must add its
+// paths here, or the input contract would treat failures at them as drift.
 func readPaths(n *outNode, prefix string, dst []readPath) []readPath {
 	return readPathsIn(n, prefix, "", dst)
 }

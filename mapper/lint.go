@@ -96,7 +96,7 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 	c.fields(src.plan.root, posSep+"fields", base, "", src.plan.input != nil)
 	for i := range src.accept {
 		if a := &src.accept[i]; a.header == "" {
-			c.path([2]int{a.line, a.col}, "accept path", a.path, base, "", src.plan.input != nil)
+			c.path(c.idx[posSep+"accept"+posSep+strconv.Itoa(i)+posSep+"path"], "accept path", a.path, base, "", src.plan.input != nil)
 		}
 	}
 }
@@ -213,7 +213,7 @@ func (c *linter) path(p [2]int, key string, sp srcPath, base []*checkNode, baseP
 	return v, len(v.nodes) > 0
 }
 
-// enumKeys reports enum table keys that the schema's own enum never gives.
+// enumKeys warns of enum table keys that the schema's own enum never gives.
 func (c *linter) enumKeys(r *fieldRule, at, from string, v schemaView) {
 	allowed, ok := v.enumTexts()
 	if !ok {
@@ -228,8 +228,11 @@ func (c *linter) enumKeys(r *fieldRule, at, from string, v schemaView) {
 			}
 		}
 		if !found {
+			// A dead enum key rejects no record: the rules and the contract
+			// disagree (a value added to the rules before the schema, as
+			// mapper suggest proposes), which a warning says.
 			p := c.idx[at+posSep+"enum"+posSep+key+posSep+":"]
-			c.problem(p, "enum key %q can never match: the input schema allows %s only %s", key, from, quoteAll(allowed))
+			c.l.warnAt(p, "enum key %q can never match: the input schema allows %s only %s", key, from, quoteAll(allowed))
 		}
 	}
 }

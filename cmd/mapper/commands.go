@@ -50,6 +50,8 @@ func commands() []command {
 		ruleTestCommand(),
 		samplesCommand(),
 		replayCommand(),
+		suggestCommand(),
+		inferCommand(),
 		dashboardCommand(),
 	}
 }
