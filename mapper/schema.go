@@ -258,6 +258,8 @@ func toEnumValue(v any) (enumValue, bool) {
 // valueType is the JSON type of a parsed value; numbers without fraction or
 // exponent, or whose value is whole, are tInteger|tNumber.
 func valueType(v *fastjson.Value) jsonType {
+	// The same switch as kindOf, written out: this runs for every value of
+	// every record the compiled checks walk, and integers are told apart.
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return tNull

@@ -24,28 +24,6 @@ type schemaView struct {
 	silentFrom string
 }
 
-// closure adds to nodes every node they require through allOf (and $ref),
-// once each.
-func closure(nodes []*checkNode) []*checkNode {
-	var out []*checkNode
-	seen := map[*checkNode]bool{}
-	var add func(n *checkNode)
-	add = func(n *checkNode) {
-		if n == nil || seen[n] {
-			return
-		}
-		seen[n] = true
-		out = append(out, n)
-		for _, a := range n.allOf {
-			add(a)
-		}
-	}
-	for _, n := range nodes {
-		add(n)
-	}
-	return out
-}
-
 // allowedTypes is the intersection of the nodes' type keywords (0: none set).
 func allowedTypes(nodes []*checkNode) jsonType {
 	var t jsonType
@@ -66,7 +44,7 @@ func allowedTypes(nodes []*checkNode) jsonType {
 // viewAt reads the schema at rel, a path of keys ("[]" for the elements of
 // an array) below base, whose own normalised path is basePath.
 func viewAt(base []*checkNode, basePath string, rel []string) schemaView {
-	nodes := closure(base)
+	nodes := expandAllOf(base)
 	at := basePath
 	for _, seg := range rel {
 		if len(nodes) == 0 {
@@ -82,7 +60,7 @@ func viewAt(base []*checkNode, basePath string, rel []string) schemaView {
 				return schemaView{impossible: "the input schema says " + orRoot(at) + " is " + typeArticle(t) + ", not an array"}
 			}
 			v := schemaView{nodes: nodes}
-			at, nodes = at+"[]", closure(v.elements())
+			at, nodes = at+"[]", expandAllOf(v.elements())
 			continue
 		}
 		if t := allowedTypes(nodes); t != 0 && t&tObject == 0 {
@@ -101,7 +79,7 @@ func viewAt(base []*checkNode, basePath string, rel []string) schemaView {
 			}
 		}
 		at = fieldPath(at, seg)
-		nodes = closure(next)
+		nodes = expandAllOf(next)
 	}
 	if len(nodes) == 0 {
 		return schemaView{silentFrom: at}
@@ -127,7 +105,7 @@ func (v schemaView) arrayChildren() []string {
 	var out []string
 	for _, n := range v.nodes {
 		for _, p := range n.props {
-			if t := allowedTypes(closure([]*checkNode{p.node})); t != 0 && t&^tNull == tArray {
+			if t := allowedTypes(expandAllOf([]*checkNode{p.node})); t != 0 && t&^tNull == tArray {
 				out = append(out, p.name)
 			}
 		}
