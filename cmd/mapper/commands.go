@@ -50,6 +50,7 @@ func commands() []command {
 		demoCommand(),
 		mapCommand(),
 		checkCommand(),
+		ruleTestCommand(),
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
