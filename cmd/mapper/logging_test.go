@@ -136,3 +136,24 @@ func TestDemoListsEveryProblemBeforeStarting(t *testing.T) {
 		t.Errorf("the demo started: %s", stdout)
 	}
 }
+
+// TestDemoWithoutAnAgentIsQuiet is a laptop with no DogStatsD agent and no
+// load: the demo, metrics on, prints nothing on stderr (README's promise is
+// 30 s; a few seconds hold the same paths: the agent refusing datagrams,
+// idle fetches, the lag reports).
+func TestDemoWithoutAnAgentIsQuiet(t *testing.T) {
+	free, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := free.LocalAddr().String()
+	free.Close() // nothing listens there now
+	code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"DD_DOGSTATSD_URL": "udp://" + agent},
+		"demo", "--duration", "8s", "--rate", "20", "--status-addr", "")
+	if code != exitOK || !strings.Contains(stdout, "stopped cleanly") {
+		t.Fatalf("exit %d; stdout:\n%s", code, stdout)
+	}
+	if stderr != "" {
+		t.Errorf("the demo printed on stderr:\n%s", stderr)
+	}
+}
