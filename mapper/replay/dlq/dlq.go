@@ -315,7 +315,7 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 	})
 	w.BatchTimeout = 10 * time.Millisecond
 	n := len(msgs)
-	err := writeRetrying(ctx, w, msgs)
+	err := stream.WriteAcked(ctx, w, msgs, stream.Retry{Max: 2 * time.Second, Attempts: redriveAttempts, Retryable: transient})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
@@ -328,37 +328,6 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 // redriveAttempts bounds the tries of a redrive write that fails with a
 // transient error (a leader moving, a topic the broker does not know yet).
 const redriveAttempts = 8
-
-// writeRetrying writes msgs, retrying those not acknowledged while the
-// errors are transient. A record may be written twice; none is lost silently.
-func writeRetrying(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		var werrs kafka.WriteErrors
-		if errors.As(err, &werrs) && len(werrs) == len(msgs) {
-			var failed []kafka.Message
-			for i, e := range werrs {
-				if e != nil {
-					failed = append(failed, msgs[i])
-				}
-			}
-			msgs = failed
-		}
-		if attempt == redriveAttempts || !transient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 2*time.Second)
-	}
-}
 
 // transient reports whether err, or every error of a partial write, is
 // one a retry can cure.
