@@ -3,13 +3,13 @@ package stream
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
 // partitionFetcher reads records of one partition.
@@ -24,10 +24,10 @@ type partitionFetcher interface {
 	Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
-// clientFetcher fetches with kafka-go's Client: one Fetch request per call,
-// the records decoded by its protocol package, which keeps null and empty
-// apart (kafka-go's Reader turns an empty key, value or header value into
-// nil, so a dead letter would not be the original byte for byte).
+// clientFetcher fetches with kafkaconn.Fetch: one Fetch request per call,
+// null and empty kept apart (kafka-go's Reader turns an empty key, value or
+// header value into nil, so a dead letter would not be the original byte
+// for byte).
 type clientFetcher struct {
 	client  *kafka.Client
 	maxWait time.Duration
@@ -36,49 +36,7 @@ type clientFetcher struct {
 func (f *clientFetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.maxWait+30*time.Second)
 	defer cancel()
-	resp, err := f.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: maxBytes, MaxWait: f.maxWait,
-	})
-	if err != nil {
-		return nil, offset, err
-	}
-	if resp.Error != nil {
-		return nil, offset, resp.Error
-	}
-	next := offset
-	var msgs []kafka.Message
-	for {
-		r, err := resp.Records.ReadRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if len(msgs) > 0 {
-				break // a truncated last batch: take what is whole
-			}
-			return nil, offset, fmt.Errorf("decode records of %s/%d at %d: %w", topic, partition, offset, err)
-		}
-		if offset >= 0 && r.Offset < offset {
-			continue
-		}
-		m := kafka.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: resp.HighWatermark}
-		if m.Key, err = kafka.ReadAll(r.Key); err == nil {
-			m.Value, err = kafka.ReadAll(r.Value)
-		}
-		if err != nil {
-			return nil, offset, fmt.Errorf("read record %s/%d@%d: %w", topic, partition, r.Offset, err)
-		}
-		if len(r.Headers) > 0 {
-			m.Headers = make([]kafka.Header, len(r.Headers))
-			for i, h := range r.Headers {
-				m.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
-			}
-		}
-		msgs = append(msgs, m)
-		next = r.Offset + 1
-	}
-	return msgs, next, nil
+	return kafkaconn.Fetch(ctx, f.client, topic, partition, offset, maxBytes, f.maxWait)
 }
 
 // connTracker dials the consumer group's connections and can close them

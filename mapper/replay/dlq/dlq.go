@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,22 +45,6 @@ const (
 	HeaderRedrivenFrom = "mapper.redriven_from"
 )
 
-// workerHeaders are the headers the worker adds; every other header of a
-// dead-letter record is one of the original record's.
-var workerHeaders = []string{
-	HeaderSource, HeaderRulesVersion, HeaderOutcome, HeaderFailure, HeaderFailureDetail,
-	HeaderOriginTopic, HeaderOriginPartition, HeaderOriginOffset, HeaderOriginTime, HeaderDeadLetteredAt,
-}
-
-func isWorkerHeader(k string) bool {
-	for _, h := range workerHeaders {
-		if k == h {
-			return true
-		}
-	}
-	return false
-}
-
 // Bounds limits what Read reads of each partition. The zero value reads
 // everything up to the end offsets at the start of the read.
 type Bounds struct {
@@ -86,67 +69,24 @@ type Config struct {
 	Bounds Bounds
 }
 
-// Record is one dead-letter record.
+// Record is one dead-letter record: where it is in the dead-letter topic,
+// and the original record with what the worker's headers say about it
+// (parsed by stream.ParseDeadLetter, the owner of the format).
 type Record struct {
 	// Topic, Partition, Offset and Time say where it is in the dead-letter topic.
 	Topic     string
 	Partition int
 	Offset    int64
 	Time      time.Time
-	// Key, Value and Headers are the original record's, byte for byte.
-	Key     []byte
-	Value   []byte
-	Headers []kafka.Header
-	// Source, RulesVersion, Failures and the Origin* fields are what the
-	// worker's headers say; Source is empty when no source claimed it.
-	Source          string
-	RulesVersion    int
-	Failures        []mapper.Failure
-	OriginTopic     string
-	OriginPartition int
-	OriginOffset    int64
-	OriginTime      time.Time
+	stream.DeadLetter
 }
 
 // Ref is "topic/partition@offset" of the record in the dead-letter topic.
 func (r *Record) Ref() string { return fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset) }
 
-// Parse reads a dead-letter message's headers into a Record.
+// Parse reads a dead-letter message into a Record.
 func Parse(m kafka.Message) Record {
-	r := Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time, Key: m.Key, Value: m.Value}
-	var details []string
-	for _, h := range m.Headers {
-		v := string(h.Value)
-		switch h.Key {
-		case HeaderSource:
-			r.Source = v
-		case HeaderRulesVersion:
-			r.RulesVersion, _ = strconv.Atoi(v)
-		case HeaderFailure:
-			reason, field := samples.SplitCategory(v)
-			r.Failures = append(r.Failures, mapper.Failure{Reason: reason, Field: field})
-		case HeaderFailureDetail:
-			details = append(details, v)
-		case HeaderOriginTopic:
-			r.OriginTopic = v
-		case HeaderOriginPartition:
-			r.OriginPartition, _ = strconv.Atoi(v)
-		case HeaderOriginOffset:
-			r.OriginOffset, _ = strconv.ParseInt(v, 10, 64)
-		case HeaderOriginTime:
-			r.OriginTime, _ = time.Parse(time.RFC3339Nano, v)
-		default:
-			if !isWorkerHeader(h.Key) {
-				r.Headers = append(r.Headers, h)
-			}
-		}
-	}
-	for i := range r.Failures {
-		if i < len(details) {
-			r.Failures[i].Detail = details[i]
-		}
-	}
-	return r
+	return Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time, DeadLetter: stream.ParseDeadLetter(m)}
 }
 
 // Sample turns a record into a sample for replay, kept for its first
@@ -245,31 +185,27 @@ func partitionRange(ctx context.Context, d *kafka.Dialer, cfg Config, p int) (in
 }
 
 func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]Record, error) {
-	rc := kafka.ReaderConfig{
-		Brokers: cfg.Kafka.Brokers, Topic: cfg.Topic, Partition: p,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, Dialer: cfg.Kafka.Dialer(),
-	}
-	r := kafka.NewReader(rc)
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
-		return nil, fmt.Errorf("read dead letters %s/%d: %w", cfg.Topic, p, err)
-	}
+	cl := cfg.Kafka.Client(nil, 0)
 	var out []Record
-	for {
-		m, err := r.FetchMessage(ctx)
+	for off := start; off < end; {
+		msgs, next, err := kafkaconn.Fetch(ctx, cl, cfg.Topic, p, off, 16<<20, 250*time.Millisecond)
 		if err != nil {
-			return out, fmt.Errorf("read dead letters %s/%d at offset %d: %w", cfg.Topic, p, start, err)
+			return out, fmt.Errorf("read dead letters %s/%d at offset %d: %w", cfg.Topic, p, off, err)
 		}
-		if !cfg.Bounds.Until.IsZero() && m.Time.After(cfg.Bounds.Until) {
-			return out, nil
+		for _, m := range msgs {
+			if m.Offset >= end {
+				return out, nil
+			}
+			if !cfg.Bounds.Until.IsZero() && m.Time.After(cfg.Bounds.Until) {
+				return out, nil
+			}
+			if cfg.Bounds.Since.IsZero() || !m.Time.Before(cfg.Bounds.Since) {
+				out = append(out, Parse(m))
+			}
 		}
-		if cfg.Bounds.Since.IsZero() || !m.Time.Before(cfg.Bounds.Since) {
-			out = append(out, Parse(m))
-		}
-		if m.Offset+1 >= end {
-			return out, nil
-		}
+		off = next
 	}
+	return out, nil
 }
 
 // RedriveConfig says where to publish.
