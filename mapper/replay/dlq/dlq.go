@@ -212,21 +212,52 @@ func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]
 type RedriveConfig struct {
 	// Kafka is how to reach the cluster. Kafka.Brokers is required.
 	Kafka kafkaconn.Config
+	// Group, when set, makes redrive idempotent: it is a consumer group
+	// whose committed offsets on the dead-letter topic mark what was
+	// redriven. Records below its offset are skipped, and once the
+	// records are acknowledged the offset moves past the last one
+	// redriven in each partition. Empty means no tracking: every record
+	// given is published. A new group name starts afresh.
+	Group string
+}
+
+// RedriveResult says what a redrive did.
+type RedriveResult struct {
+	// Published is how many records were re-published (acknowledged).
+	Published int
+	// Skipped is how many were left out: redriven before, per Group.
+	Skipped int
 }
 
 // Redrive publishes records to the input topics they came from: original
 // key, value and headers, plus HeaderRedrivenFrom. Each goes to its origin
 // partition when the topic still has it (so per-key order is kept), else
 // where the key hashes (murmur2, as Java clients do). It waits for every
-// in-sync replica. A record without an origin topic is an error, and
-// nothing is written.
-func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
+// in-sync replica. With cfg.Group, records redriven before are skipped and
+// the group's offsets are committed once the new ones are acknowledged, so
+// a second redrive of the same range publishes nothing. A record without
+// an origin topic is an error, and nothing is written.
+func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) (RedriveResult, error) {
+	var res RedriveResult
+	done, err := redriven(ctx, cfg, recs)
+	if err != nil {
+		return res, err
+	}
 	msgs := make([]kafka.Message, 0, len(recs))
+	next := map[string]map[int]int64{}
 	for i := range recs {
 		r := &recs[i]
 		if r.OriginTopic == "" {
-			return fmt.Errorf("redrive %s: the record has no %s header", r.Ref(), HeaderOriginTopic)
+			return res, fmt.Errorf("redrive %s: the record has no %s header", r.Ref(), HeaderOriginTopic)
 		}
+		if off, ok := done[r.Topic][r.Partition]; ok && r.Offset < off {
+			res.Skipped++
+			continue
+		}
+		if next[r.Topic] == nil {
+			next[r.Topic] = map[int]int64{}
+		}
+		next[r.Topic][r.Partition] = max(next[r.Topic][r.Partition], r.Offset+1)
 		h := make([]kafka.Header, 0, len(r.Headers)+1)
 		for _, x := range r.Headers {
 			if x.Key != HeaderRedrivenFrom {
@@ -237,7 +268,7 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 		msgs = append(msgs, kafka.Message{Topic: r.OriginTopic, Partition: r.OriginPartition, Key: r.Key, Value: r.Value, Headers: h})
 	}
 	if len(msgs) == 0 {
-		return nil
+		return res, nil
 	}
 	var hash kafka.Murmur2Balancer
 	w := cfg.Kafka.Writer(nil, "")
@@ -251,12 +282,87 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 	})
 	w.BatchTimeout = 10 * time.Millisecond
 	n := len(msgs)
-	err := stream.WriteAcked(ctx, w, msgs, stream.Retry{Max: 2 * time.Second, Attempts: redriveAttempts, Retryable: transient})
+	err = stream.WriteAcked(ctx, w, msgs, stream.Retry{Max: 2 * time.Second, Attempts: redriveAttempts, Retryable: transient})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("redrive %d records: %w", n, err)
+		return res, fmt.Errorf("redrive %d records: %w", n, err)
+	}
+	res.Published = n
+	if cfg.Group == "" {
+		return res, nil
+	}
+	if err := commitRedriven(ctx, cfg, next); err != nil {
+		return res, fmt.Errorf("redrove %d records, but recording it in group %s failed (a second redrive would publish them again): %w", n, cfg.Group, err)
+	}
+	return res, nil
+}
+
+// redriven is, per dead-letter topic and partition, the group's committed
+// offset: the records below it were redriven before.
+func redriven(ctx context.Context, cfg RedriveConfig, recs []Record) (map[string]map[int]int64, error) {
+	if cfg.Group == "" || len(recs) == 0 {
+		return nil, nil
+	}
+	parts := map[string][]int{}
+	seen := map[string]map[int]bool{}
+	for _, r := range recs {
+		if seen[r.Topic] == nil {
+			seen[r.Topic] = map[int]bool{}
+		}
+		if !seen[r.Topic][r.Partition] {
+			seen[r.Topic][r.Partition] = true
+			parts[r.Topic] = append(parts[r.Topic], r.Partition)
+		}
+	}
+	resp, err := cfg.Kafka.Client(nil, 15*time.Second).OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: cfg.Group, Topics: parts})
+	if err == nil {
+		err = resp.Error
+	}
+	if errors.Is(err, kafka.GroupIdNotFound) {
+		return nil, nil // a group never used: nothing redriven yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redrive: offsets of group %s: %w", cfg.Group, err)
+	}
+	done := map[string]map[int]int64{}
+	for topic, ps := range resp.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return nil, fmt.Errorf("redrive: offset of group %s on %s/%d: %w", cfg.Group, topic, p.Partition, p.Error)
+			}
+			if p.CommittedOffset >= 0 {
+				if done[topic] == nil {
+					done[topic] = map[int]int64{}
+				}
+				done[topic][p.Partition] = p.CommittedOffset
+			}
+		}
+	}
+	return done, nil
+}
+
+// commitRedriven moves the group's offsets to next.
+func commitRedriven(ctx context.Context, cfg RedriveConfig, next map[string]map[int]int64) error {
+	topics := map[string][]kafka.OffsetCommit{}
+	for topic, ps := range next {
+		for p, off := range ps {
+			topics[topic] = append(topics[topic], kafka.OffsetCommit{Partition: p, Offset: off})
+		}
+	}
+	resp, err := cfg.Kafka.Client(nil, 15*time.Second).OffsetCommit(ctx, &kafka.OffsetCommitRequest{
+		GroupID: cfg.Group, GenerationID: -1, Topics: topics,
+	})
+	if err != nil {
+		return err
+	}
+	for topic, ps := range resp.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return fmt.Errorf("%s/%d: %w", topic, p.Partition, p.Error)
+			}
+		}
 	}
 	return nil
 }
