@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/stream"
+)
+
+// TestDeadLetterCountCountsAcknowledgedWrites checks over real UDP that
+// mapper.dlq.records counts the dead-letter writes the worker reports
+// acknowledged, by source, and nothing for mapping alone or output writes.
+func TestDeadLetterCountCountsAcknowledgedWrites(t *testing.T) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	e := telemetryEnv(map[string]string{"DD_DOGSTATSD_URL": "udp://" + conn.LocalAddr().String()})
+	c, err := newMetrics(e, parseTelemetryFlags(t, e), nil)
+	if err != nil || c == nil {
+		t.Fatalf("newMetrics = %v, %v", c, err)
+	}
+	d := deadLetterCounter{c}
+	res := mapper.UnknownSource("t")
+	d.Observe(&mapper.Origin{Topic: "t"}, nil, nil, &res, time.Millisecond) // mapped, not yet written
+	d.Delivered(stream.Delivery{Topic: "out", Source: "orders", Records: 7})
+	d.Delivered(stream.Delivery{Topic: "dlq", DeadLetter: true, Source: "orders", Records: 5})
+	d.Delivered(stream.Delivery{Topic: "dlq", DeadLetter: true, Records: 2})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 1<<16)
+	for {
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		got = append(got, buf[:n]...)
+	}
+	var dlq [][]byte
+	for _, line := range bytes.Split(got, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("mapper.dlq.records:")) {
+			dlq = append(dlq, line)
+		}
+	}
+	if len(dlq) != 2 || !bytes.HasPrefix(dlq[0], []byte("mapper.dlq.records:5|c|#")) || !bytes.Contains(dlq[0], []byte("source:orders")) ||
+		!bytes.HasPrefix(dlq[1], []byte("mapper.dlq.records:2|c|#")) || !bytes.Contains(dlq[1], []byte("source:unknown")) {
+		t.Errorf("dlq.records datagrams %q, want 5 for source orders and 2 for unknown:\n%s", dlq, got)
+	}
+}
