@@ -33,16 +33,7 @@ func TestDeadLetterCountCountsAcknowledgedWrites(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var got []byte
-	buf := make([]byte, 1<<16)
-	for {
-		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		n, _, err := conn.ReadFrom(buf)
-		if err != nil {
-			break
-		}
-		got = append(got, buf[:n]...)
-	}
+	got := readDatagrams(conn)
 	var dlq [][]byte
 	for _, line := range bytes.Split(got, []byte("\n")) {
 		if bytes.HasPrefix(line, []byte("mapper.dlq.records:")) {
@@ -52,5 +43,20 @@ func TestDeadLetterCountCountsAcknowledgedWrites(t *testing.T) {
 	if len(dlq) != 2 || !bytes.HasPrefix(dlq[0], []byte("mapper.dlq.records:5|c|#")) || !bytes.Contains(dlq[0], []byte("source:orders")) ||
 		!bytes.HasPrefix(dlq[1], []byte("mapper.dlq.records:2|c|#")) || !bytes.Contains(dlq[1], []byte("source:unknown")) {
 		t.Errorf("dlq.records datagrams %q, want 5 for source orders and 2 for unknown:\n%s", dlq, got)
+	}
+}
+
+// readDatagrams reads what arrives on conn until it is quiet for half a
+// second.
+func readDatagrams(conn net.PacketConn) []byte {
+	var got []byte
+	buf := make([]byte, 1<<16)
+	for {
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			return got
+		}
+		got = append(got, buf[:n]...)
 	}
 }
