@@ -86,7 +86,7 @@ be read, 2 on a usage error.`,
 					out.WriteByte('\n')
 					return exitOK
 				}
-				opts := batch.Options{Workers: *workers}
+				opts := batch.Options{Workers: *workers, MaxLineBytes: *dirs.maxBytes}
 				var sum *batch.Summary
 				if *summary {
 					sum = &batch.Summary{}
