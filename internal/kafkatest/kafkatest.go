@@ -148,13 +148,47 @@ func (b *Broker) Topic(t testing.TB, prefix string, partitions int) string {
 	return name
 }
 
-// CreateTopic creates a topic and waits until its partitions have leaders.
-func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int) error {
+// TopicWithConfig is Topic with topic configuration (name → value), like
+// max.message.bytes.
+func (b *Broker) TopicWithConfig(t testing.TB, prefix string, partitions int, config map[string]string) string {
+	t.Helper()
+	name := UniqueName(prefix)
+	if err := b.CreateTopic(context.Background(), name, partitions, config); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// SetTopicConfig changes a topic's configuration (name → value).
+func (b *Broker) SetTopicConfig(ctx context.Context, topic string, config map[string]string) error {
+	res := kafka.AlterConfigRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}
+	for k, v := range config {
+		res.Configs = append(res.Configs, kafka.AlterConfigRequestConfig{Name: k, Value: v})
+	}
+	resp, err := b.client().AlterConfigs(ctx, &kafka.AlterConfigsRequest{Resources: []kafka.AlterConfigRequestResource{res}})
+	if err != nil {
+		return fmt.Errorf("alter config of %s: %w", topic, err)
+	}
+	for _, err := range resp.Errors {
+		if err != nil {
+			return fmt.Errorf("alter config of %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// CreateTopic creates a topic, with optional configuration (name → value),
+// and waits until its partitions have leaders.
+func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int, config ...map[string]string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	resp, err := b.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: name, NumPartitions: partitions, ReplicationFactor: 1,
-	}}})
+	tc := kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}
+	for _, c := range config {
+		for k, v := range c {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+		}
+	}
+	resp, err := b.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", name, err)
 	}

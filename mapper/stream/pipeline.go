@@ -71,11 +71,16 @@ type topicSink struct {
 	enqueue asyncWriter
 	// retry writes synchronously, for records whose first write failed.
 	retry MessageWriter
-	// limit is the topic's max.message.bytes.
+	// limit is the topic's max.message.bytes read at start: enqueue and
+	// retry size their requests by it.
 	limit atomic.Int64
 	// refresh re-reads the topic's max.message.bytes (nil: never).
 	refresh func(ctx context.Context) (int64, error)
-	dead    bool
+	// writerFor returns a new writer whose requests may be up to limit
+	// bytes, for a record larger than the limit read at start once the
+	// topic accepts it; the caller closes it.
+	writerFor func(limit int64) closingWriter
+	dead      bool
 }
 
 // fits reports whether a lone m fits the topic.
@@ -458,11 +463,13 @@ func (p *pipeline) waitTooLarge(ctx context.Context, tp topicPartition, s *topic
 			continue
 		}
 		lim, err := s.refresh(ctx)
-		if err != nil || lim < size {
+		if err != nil || lim < size || s.writerFor == nil {
 			continue
 		}
-		s.limit.Store(lim)
-		if err := WriteAcked(ctx, s.retry, []kafka.Message{m}, Retry{Min: p.cfg.RetryBackoffMin, Max: p.cfg.RetryBackoffMax}); err != nil {
+		wr := s.writerFor(lim)
+		err = WriteAcked(ctx, wr, []kafka.Message{m}, Retry{Min: p.cfg.RetryBackoffMin, Max: p.cfg.RetryBackoffMax})
+		_ = wr.Close()
+		if err != nil {
 			return false
 		}
 		p.log.Info("partition unblocked", "partition", tp.String(), "record", origin, "topic", s.topic)

@@ -128,7 +128,7 @@ func (w *Worker) topicLimits(ctx context.Context) (limits, error) {
 // newSink builds the writers of one topic. Produce requests stay under
 // limit bytes whatever the batch size.
 func (w *Worker) newSink(topic string, limit int64, dead bool) *topicSink {
-	mk := func() *kafka.Writer {
+	mk := func(limit int64) *kafka.Writer {
 		wr := w.cfg.Kafka.Writer(w.transport, topic)
 		wr.MaxAttempts = 3
 		wr.WriteBackoffMin, wr.WriteBackoffMax = w.cfg.RetryBackoffMin, w.cfg.RetryBackoffMax
@@ -137,9 +137,12 @@ func (w *Worker) newSink(topic string, limit int64, dead bool) *topicSink {
 		wr.BatchTimeout = w.cfg.WriteBatchTimeout
 		return wr
 	}
-	s := &topicSink{topic: topic, enqueue: newKafkaAsync(mk()), retry: mk(), dead: dead}
+	s := &topicSink{topic: topic, enqueue: newKafkaAsync(mk(limit)), retry: mk(limit), dead: dead}
 	s.limit.Store(limit)
 	s.refresh = func(ctx context.Context) (int64, error) { return w.topicLimit(ctx, topic) }
+	s.writerFor = func(limit int64) closingWriter {
+		return mk(limit)
+	}
 	return s
 }
 

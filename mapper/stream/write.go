@@ -16,6 +16,12 @@ type MessageWriter interface {
 	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
+// closingWriter is a MessageWriter its user closes.
+type closingWriter interface {
+	MessageWriter
+	Close() error
+}
+
 // Retry says how WriteAcked retries. The zero value retries every error,
 // forever (until the context ends), with a backoff from 100ms to 5s.
 type Retry struct {
