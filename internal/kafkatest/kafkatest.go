@@ -148,12 +148,22 @@ func (b *Broker) Topic(t testing.TB, prefix string, partitions int) string {
 	return name
 }
 
+// TopicWithPolicy is Topic for a topic with the given cleanup.policy
+// ("compact", "delete", "compact,delete").
+func (b *Broker) TopicWithPolicy(t testing.TB, prefix string, partitions int, policy string) string {
+	return b.TopicWithConfig(t, prefix, partitions, map[string]string{"cleanup.policy": policy})
+}
+
 // TopicWithConfig is Topic with topic configuration (name → value), like
 // max.message.bytes.
 func (b *Broker) TopicWithConfig(t testing.TB, prefix string, partitions int, config map[string]string) string {
 	t.Helper()
 	name := UniqueName(prefix)
-	if err := b.CreateTopic(context.Background(), name, partitions, config); err != nil {
+	var entries []kafka.ConfigEntry
+	for k, v := range config {
+		entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+	}
+	if err := b.CreateTopic(context.Background(), name, partitions, entries...); err != nil {
 		t.Fatal(err)
 	}
 	return name
@@ -177,18 +187,14 @@ func (b *Broker) SetTopicConfig(ctx context.Context, topic string, config map[st
 	return nil
 }
 
-// CreateTopic creates a topic, with optional configuration (name → value),
-// and waits until its partitions have leaders.
-func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int, config ...map[string]string) error {
+// CreateTopic creates a topic with the given configuration and waits until
+// its partitions have leaders.
+func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int, configs ...kafka.ConfigEntry) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	tc := kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}
-	for _, c := range config {
-		for k, v := range c {
-			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
-		}
-	}
-	resp, err := b.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
+	resp, err := b.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: name, NumPartitions: partitions, ReplicationFactor: 1, ConfigEntries: configs,
+	}}})
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", name, err)
 	}

@@ -26,6 +26,10 @@ type Options struct {
 	Out io.Writer
 	// Summary, when set, has every result added to it.
 	Summary *Summary
+	// Headers are the record headers every line carries, for the source's
+	// accept predicates (a line the source does not accept is
+	// unknown_source); nil means none.
+	Headers []mapper.Header
 	// MaxLineBytes bounds a line: a longer one is not held in memory but
 	// read past, and its result is malformed_payload. Zero means 1 MiB
 	// (the engine's default payload limit).
@@ -89,7 +93,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 					if ln[1] < 0 { // a line past the limit: its size, not its bytes
 						res = tooLarge(-ln[1], maxLine)
 					} else {
-						m.Map(src, c.data[ln[0]:ln[1]], &res)
+						m.MapRecord(src, opts.Headers, c.data[ln[0]:ln[1]], &res)
 					}
 					if opts.Out != nil {
 						c.out = res.AppendJSON(c.out)

@@ -286,10 +286,14 @@ type mapped struct {
 // mapOne is the one per-record step: find the source, map, tell the
 // observers, count, and build the output or dead-letter record.
 func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
-	src := p.w.cfg.Engine.SourceForTopic(in.Topic)
+	origin.Headers = origin.Headers[:0]
+	for _, h := range in.Headers {
+		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
+	}
 	start := time.Now()
+	src, unknown := p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value)
 	if src == nil {
-		*res = mapper.UnknownSource(in.Topic)
+		*res = unknown
 	} else {
 		m.Map(src, in.Value, res)
 	}
@@ -297,10 +301,6 @@ func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.O
 	if obs := p.w.cfg.Observers; len(obs) > 0 {
 		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
 		origin.Key, origin.Time = in.Key, in.Time
-		origin.Headers = origin.Headers[:0]
-		for _, h := range in.Headers {
-			origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
-		}
 		for _, o := range obs {
 			o.Observe(origin, src, in.Value, res, took)
 		}

@@ -146,6 +146,10 @@ func (w *Worker) newSink(topic string, limit int64, dead bool) *topicSink {
 	return s
 }
 
+// leaveGrace is how long, past the shutdown deadline, leaving the group may
+// take before its connections are cut, and again after.
+const leaveGrace = 250 * time.Millisecond
+
 // run consumes as a member of the group until ctx ends, then drains and
 // leaves the group within the shutdown timeout.
 func (w *Worker) run(ctx context.Context, lim limits) error {
@@ -238,18 +242,23 @@ func (w *Worker) run(ctx context.Context, lim limits) error {
 		<-done
 	}
 
-	// Leave the group; past the deadline, cut its connections (a join
-	// waiting on a rebalance would otherwise hold Close for up to the
-	// rebalance timeout).
+	// Leave the group; half a second past the deadline, cut its
+	// connections (a join waiting on a rebalance would otherwise hold Close
+	// for up to the rebalance timeout). The half second lets a LeaveGroup
+	// go out when the drain ended just at the deadline.
 	if ctx.Err() != nil {
 		select {
 		case <-left:
 		case <-hard.Done():
-			tracker.closeAll()
 			select {
 			case <-left:
-			case <-time.After(time.Second):
-				log.Warn("leaving the consumer group did not finish; the brokers will time this member out")
+			case <-time.After(leaveGrace):
+				tracker.closeAll()
+				select {
+				case <-left:
+				case <-time.After(leaveGrace):
+					log.Warn("leaving the consumer group did not finish; the brokers will time this member out")
+				}
 			}
 		}
 	} else {
