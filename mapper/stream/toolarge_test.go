@@ -3,6 +3,7 @@ package stream_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,6 +119,43 @@ func TestRecordTooLargeHoldsOnlyItsPartition(t *testing.T) {
 			if !strings.Contains(logs.String(), "partition unblocked") {
 				t.Errorf("no log line says the partition was unblocked")
 			}
+		})
+	}
+}
+
+// TestLargeBatchesStayUnderTheTopicLimit dead-letters batches of several
+// MiB (--batch-size 5000, records of ~1.6 KB) into a topic that takes 1 MiB
+// a request: every record is delivered, none of the writes fails.
+func TestLargeBatchesStayUnderTheTopicLimit(t *testing.T) {
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			b := target.Start(t)
+			in := b.Topic(t, "orders", 2)
+			out := b.Topic(t, "out", 2)
+			dlq := b.TopicWithConfig(t, "dlq", 2, map[string]string{"max.message.bytes": "1048588"})
+			e := loadEngine(t, in)
+			const n = 6000
+			msgs := mixed(n)
+			for i := range msgs {
+				if i%10 < 3 { // 30% rejected, each ~1.6 KB
+					msgs[i].Value = append(bytes.Repeat([]byte("x"), 1500), fmt.Sprint(i)...)
+				}
+			}
+			b.Produce(t, in, msgs...)
+			cfg := testConfig(b, e, kafkatest.UniqueName("g"), []string{in}, out, dlq)
+			cfg.BatchSize = 5000
+			r := start(t, cfg)
+			waitLagZero(t, r.w, 90*time.Second)
+			waitCommitted(r.w, n, 10*time.Second)
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			c := r.w.Counts(0)
+			if c.WriteErrors != 0 || c.Committed != n {
+				t.Errorf("write errors %d, committed %d; want 0 and %d", c.WriteErrors, c.Committed, n)
+			}
+			nOut, nDLQ := verifyDelivered(t, b, e, []string{in}, out, dlq)
+			t.Logf("%d records → %d output, %d dead letters", n, nOut, nDLQ)
 		})
 	}
 }
