@@ -96,6 +96,7 @@ func TestRecordTooLargeHoldsOnlyItsPartition(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			code, body := readyz(t, srv.URL)
+			t.Logf("/readyz while blocked: %d %s", code, body)
 			if code != http.StatusServiceUnavailable || !strings.Contains(body, in+"/0 blocked") || !strings.Contains(body, in+"/0@10") || !strings.Contains(body, "max.message.bytes 8192") {
 				t.Errorf("/readyz: %d %q; want 503 naming %s/0@10 and the topic's limit", code, body, in)
 			}
