@@ -29,7 +29,8 @@ type Config struct {
 	// Engine maps the records. Required.
 	Engine *mapper.Engine
 	// Observers are told of every mapped record, from the mapping
-	// goroutines. Nil entries are not allowed.
+	// goroutines; those that also implement DeliveryObserver are told of
+	// every acknowledged write. Nil entries are not allowed.
 	Observers []Observer
 
 	// Concurrency is how many goroutines map records. Zero means

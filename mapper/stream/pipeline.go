@@ -80,7 +80,6 @@ type topicSink struct {
 	// bytes, for a record larger than the limit read at start once the
 	// topic accepts it; the caller closes it.
 	writerFor func(limit int64) closingWriter
-	dead      bool
 }
 
 // fits reports whether a lone m fits the topic.

@@ -127,7 +127,7 @@ func (w *Worker) topicLimits(ctx context.Context) (limits, error) {
 
 // newSink builds the writers of one topic. Produce requests stay under
 // limit bytes whatever the batch size.
-func (w *Worker) newSink(topic string, limit int64, dead bool) *topicSink {
+func (w *Worker) newSink(topic string, limit int64) *topicSink {
 	mk := func(limit int64) *kafka.Writer {
 		wr := w.cfg.Kafka.Writer(w.transport, topic)
 		wr.MaxAttempts = 3
@@ -137,7 +137,7 @@ func (w *Worker) newSink(topic string, limit int64, dead bool) *topicSink {
 		wr.BatchTimeout = w.cfg.WriteBatchTimeout
 		return wr
 	}
-	s := &topicSink{topic: topic, enqueue: newKafkaAsync(mk(limit)), retry: mk(limit), dead: dead}
+	s := &topicSink{topic: topic, enqueue: newKafkaAsync(mk(limit)), retry: mk(limit)}
 	s.limit.Store(limit)
 	s.refresh = func(ctx context.Context) (int64, error) { return w.topicLimit(ctx, topic) }
 	s.writerFor = func(limit int64) closingWriter {
@@ -206,8 +206,8 @@ func (w *Worker) run(ctx context.Context, lim limits) error {
 	}()
 
 	fetcher := &clientFetcher{client: cfg.Kafka.Client(w.transport, 0), maxWait: cfg.FetchMaxWait}
-	out := w.newSink(cfg.OutputTopic, lim.out, false)
-	dlq := w.newSink(cfg.DeadLetterTopic, lim.dlq, true)
+	out := w.newSink(cfg.OutputTopic, lim.out)
+	dlq := w.newSink(cfg.DeadLetterTopic, lim.dlq)
 	p := newPipeline(w, hard, fetcher, out, dlq)
 	w.pipe.Store(p)
 	w.state.Store(StateRunning)
