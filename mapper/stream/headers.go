@@ -71,22 +71,49 @@ func deadLetterMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result
 	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
 }
 
+// appendCommonHeaders appends the headers output and dead-letter records
+// share. Their values live in one buffer allocated per record.
 func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source, res *mapper.Result) []kafka.Header {
+	n := len(in.Topic) + len(res.Outcome) + 48
 	if src != nil {
-		h = append(h,
-			kafka.Header{Key: HeaderSource, Value: []byte(src.Name())},
-			kafka.Header{Key: HeaderRulesVersion, Value: strconv.AppendInt(nil, int64(src.Version()), 10)},
-		)
+		n += len(src.Name()) + 20
 	}
-	h = append(h, kafka.Header{Key: HeaderOutcome, Value: []byte(res.Outcome)})
-	for _, f := range res.Failures {
-		h = append(h, kafka.Header{Key: HeaderFailure, Value: []byte(f.Category().String())})
+	for i := range res.Failures {
+		n += len(res.Failures[i].Reason) + len(res.Failures[i].Field) + 1
 	}
-	return append(h,
-		kafka.Header{Key: HeaderOriginTopic, Value: []byte(in.Topic)},
-		kafka.Header{Key: HeaderOriginPartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kafka.Header{Key: HeaderOriginOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
-	)
+	buf := make([]byte, 0, n)
+	// value is what was appended to buf since start. buf is sized not to
+	// move; were it to, the values taken before stay valid.
+	value := func(start int) []byte { return buf[start:len(buf):len(buf)] }
+	if src != nil {
+		start := len(buf)
+		buf = append(buf, src.Name()...)
+		h = append(h, kafka.Header{Key: HeaderSource, Value: value(start)})
+		start = len(buf)
+		buf = strconv.AppendInt(buf, int64(src.Version()), 10)
+		h = append(h, kafka.Header{Key: HeaderRulesVersion, Value: value(start)})
+	}
+	start := len(buf)
+	buf = append(buf, res.Outcome...)
+	h = append(h, kafka.Header{Key: HeaderOutcome, Value: value(start)})
+	for i := range res.Failures {
+		f := &res.Failures[i]
+		start = len(buf)
+		buf = append(buf, f.Reason...)
+		if f.Field != "" {
+			buf = append(append(buf, ':'), f.Field...)
+		}
+		h = append(h, kafka.Header{Key: HeaderFailure, Value: value(start)})
+	}
+	start = len(buf)
+	buf = append(buf, in.Topic...)
+	h = append(h, kafka.Header{Key: HeaderOriginTopic, Value: value(start)})
+	start = len(buf)
+	buf = strconv.AppendInt(buf, int64(in.Partition), 10)
+	h = append(h, kafka.Header{Key: HeaderOriginPartition, Value: value(start)})
+	start = len(buf)
+	buf = strconv.AppendInt(buf, in.Offset, 10)
+	return append(h, kafka.Header{Key: HeaderOriginOffset, Value: value(start)})
 }
 
 // workerHeaders are the headers the worker adds; every other header of a

@@ -340,3 +340,44 @@ func TestUnacknowledgedWritesAreNeverCommitted(t *testing.T) {
 		t.Errorf("%d records counted as left, want the %d fetched", left, fetched)
 	}
 }
+
+// BenchmarkMapOne measures the per-record step (route, map, observers,
+// output or dead-letter record with its headers) on a clean and a
+// rejected record.
+func BenchmarkMapOne(b *testing.B) {
+	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(strings.ReplaceAll(string(tmpl), "{{TOPIC}}", "in")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	e, err := mapper.Load(dir, "testdata/schemas", mapper.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := New(Config{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", OutputTopic: "out", DeadLetterTopic: "dlq", Engine: e})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &pipeline{w: w, cfg: &w.cfg}
+	for _, tt := range []struct{ name, value string }{
+		{"clean", `{"order_id":"o-1","customer":{"email":" Buyer@Example.com "},"amount":"12.50","currency":"EUR","state":"PAID","created":"2024-05-01T10:00:00Z"}`},
+		{"rejected", `{"order_id":"o-1","customer":{"email":"a@b.co"},"amount":"1.00","state":"LOST"}`},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			in := kafka.Message{Topic: "in", Partition: 3, Offset: 123456, Key: []byte("k"), Value: []byte(tt.value),
+				Headers: []kafka.Header{{Key: "trace", Value: []byte("t")}}}
+			var m mapper.Mapper
+			var res mapper.Result
+			var origin mapper.Origin
+			var rec mapped
+			t := newTally()
+			b.ReportAllocs()
+			for range b.N {
+				p.mapOne(&m, &res, &origin, &in, &rec, t)
+			}
+		})
+	}
+}
