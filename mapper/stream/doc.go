@@ -8,7 +8,8 @@
 //
 // The worker is a member of a consumer group (kafka-go's ConsumerGroup).
 // For each partition it is assigned, a fetch loop reads records in bulk
-// (one Fetch request returns up to Config.FetchMaxBytes), cuts them into
+// (one Fetch request returns up to Config.FetchMaxBytes; the next one runs
+// while these are mapped), cuts them into
 // batches of at most Config.BatchSize, maps each batch with the shared
 // mapping goroutines (Config.Concurrency, each with its own mapper.Mapper),
 // and hands its output and dead-letter records, in order, to asynchronous

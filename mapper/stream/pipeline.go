@@ -191,15 +191,41 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 		close(inflight)
 		acker.Wait()
 	}()
+	// The next fetch runs while this one's records are mapped and handed
+	// to the writers: one fetch result waits at most.
+	fetched := make(chan []kafka.Message, 1)
+	go func() {
+		defer close(fetched)
+		p.fetchLoop(fetchCtx, tp, offset, fetched)
+	}()
+	for msgs := range fetched {
+		for len(msgs) > 0 {
+			k := min(len(msgs), p.cfg.BatchSize)
+			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, done: make(chan struct{})}
+			msgs = msgs[k:]
+			for i := range b.msgs {
+				b.bytes += recordSize(&b.msgs[i])
+			}
+			p.mapBatch(b)
+			p.enqueue(b)
+			go p.deliver(drain, b)
+			inflight <- b
+		}
+	}
+}
+
+// fetchLoop fetches tp from offset on and sends each fetch's records to
+// out, counting them against the byte budget, until ctx ends.
+func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- []kafka.Message) {
 	bo := backoff{min: p.cfg.RetryBackoffMin, max: p.cfg.RetryBackoffMax}
-	for fetchCtx.Err() == nil {
-		room, ok := p.budget.wait(fetchCtx)
+	for ctx.Err() == nil {
+		room, ok := p.budget.wait(ctx)
 		if !ok {
 			return
 		}
-		msgs, next, err := p.fetch.Fetch(fetchCtx, tp.topic, tp.partition, offset, min(p.cfg.FetchMaxBytes, room))
+		msgs, next, err := p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, min(p.cfg.FetchMaxBytes, room))
 		if err != nil {
-			if fetchCtx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			if errors.Is(err, kafka.OffsetOutOfRange) {
@@ -211,24 +237,23 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 			if p.every.ok("fetch " + tp.String()) {
 				p.log.Warn("fetch failed; retrying", "partition", tp.String(), "offset", offset, "error", err)
 			}
-			bo.wait(fetchCtx)
+			bo.wait(ctx)
 			continue
 		}
 		bo.reset()
 		offset = next
-		for len(msgs) > 0 {
-			k := min(len(msgs), p.cfg.BatchSize)
-			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, done: make(chan struct{})}
-			msgs = msgs[k:]
-			for i := range b.msgs {
-				b.bytes += recordSize(&b.msgs[i])
-			}
-			p.budget.add(b.bytes)
-			p.mapBatch(b)
-			p.enqueue(b)
-			go p.deliver(drain, b)
-			inflight <- b
+		if len(msgs) == 0 {
+			continue
 		}
+		var n int64
+		for i := range msgs {
+			n += recordSize(&msgs[i])
+		}
+		// Counted now, released batch by batch once acknowledged or
+		// abandoned: a fetched record is always handed on, never dropped
+		// (a later commit would pass over it).
+		p.budget.add(n)
+		out <- msgs
 	}
 }
 
