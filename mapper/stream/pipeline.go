@@ -234,7 +234,12 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 				continue
 			}
 			p.w.stats.fetchErrors.Add(1)
-			if p.every.ok("fetch " + tp.String()) {
+			switch {
+			case isTimeout([]any{err}):
+				// A fetch that outlived its deadline on a slow or idle
+				// broker: routine, retried at once.
+				p.log.Debug("fetch timed out; retrying", "partition", tp.String(), "offset", offset, "error", err)
+			case p.every.ok("fetch " + tp.String()):
 				p.log.Warn("fetch failed; retrying", "partition", tp.String(), "offset", offset, "error", err)
 			}
 			bo.wait(ctx)
