@@ -43,37 +43,50 @@ const (
 )
 
 // outputMessage builds the output record of a delivered result: the input
-// key, the domain record as value, and the worker's headers.
+// key, the domain record as value, and the worker's headers. The value and
+// the header values share one allocation.
 func outputMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result) kafka.Message {
 	h := make([]kafka.Header, 0, 6+len(res.Failures))
-	h = appendCommonHeaders(h, in, src, res)
-	return kafka.Message{
-		Key:     in.Key,
-		Value:   append([]byte(nil), res.Output...),
-		Headers: h,
+	buf := make([]byte, 0, len(res.Output)+commonHeadersLen(in, src, res))
+	buf = append(buf, res.Output...)
+	var value []byte // nil for an empty output, as before
+	if len(buf) > 0 {
+		value = buf[:len(buf):len(buf)]
 	}
+	h, _ = appendCommonHeaders(h, buf[len(buf):], in, src, res)
+	return kafka.Message{Key: in.Key, Value: value, Headers: h}
 }
+
+// timeLen is room for a UTC time in RFC 3339 with nanoseconds.
+const timeLen = len("2006-01-02T15:04:05.999999999Z")
 
 // deadLetterMessage builds the dead-letter record of a rejected result: the
 // original key, value and headers, byte for byte, followed by the worker's
-// headers saying why.
+// headers saying why. The worker's header values share one allocation.
 func deadLetterMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time) kafka.Message {
 	h := make([]kafka.Header, 0, len(in.Headers)+8+2*len(res.Failures))
 	h = append(h, in.Headers...)
-	h = appendCommonHeaders(h, in, src, res)
-	for _, f := range res.Failures {
-		h = append(h, kafka.Header{Key: HeaderFailureDetail, Value: []byte(f.Detail)})
+	n := commonHeadersLen(in, src, res) + 2*timeLen
+	for i := range res.Failures {
+		n += len(res.Failures[i].Detail)
 	}
-	h = append(h,
-		kafka.Header{Key: HeaderOriginTime, Value: []byte(in.Time.UTC().Format(time.RFC3339Nano))},
-		kafka.Header{Key: HeaderDeadLetteredAt, Value: []byte(now.UTC().Format(time.RFC3339Nano))},
-	)
+	h, buf := appendCommonHeaders(h, make([]byte, 0, n), in, src, res)
+	for i := range res.Failures {
+		start := len(buf)
+		buf = append(buf, res.Failures[i].Detail...)
+		h = append(h, kafka.Header{Key: HeaderFailureDetail, Value: buf[start:len(buf):len(buf)]})
+	}
+	start := len(buf)
+	buf = in.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
+	h = append(h, kafka.Header{Key: HeaderOriginTime, Value: buf[start:len(buf):len(buf)]})
+	start = len(buf)
+	buf = now.UTC().AppendFormat(buf, time.RFC3339Nano)
+	h = append(h, kafka.Header{Key: HeaderDeadLetteredAt, Value: buf[start:len(buf):len(buf)]})
 	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
 }
 
-// appendCommonHeaders appends the headers output and dead-letter records
-// share. Their values live in one buffer allocated per record.
-func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source, res *mapper.Result) []kafka.Header {
+// commonHeadersLen is room for the values appendCommonHeaders appends.
+func commonHeadersLen(in *kafka.Message, src *mapper.Source, res *mapper.Result) int {
 	n := len(in.Topic) + len(res.Outcome) + 48
 	if src != nil {
 		n += len(src.Name()) + 20
@@ -81,9 +94,14 @@ func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source
 	for i := range res.Failures {
 		n += len(res.Failures[i].Reason) + len(res.Failures[i].Field) + 1
 	}
-	buf := make([]byte, 0, n)
-	// value is what was appended to buf since start. buf is sized not to
-	// move; were it to, the values taken before stay valid.
+	return n
+}
+
+// appendCommonHeaders appends the headers output and dead-letter records
+// share, their values appended to buf (sized by commonHeadersLen not to
+// move; were it to, the values taken before stay valid), and returns both.
+func appendCommonHeaders(h []kafka.Header, buf []byte, in *kafka.Message, src *mapper.Source, res *mapper.Result) ([]kafka.Header, []byte) {
+	// value is what was appended to buf since start.
 	value := func(start int) []byte { return buf[start:len(buf):len(buf)] }
 	if src != nil {
 		start := len(buf)
@@ -113,7 +131,7 @@ func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source
 	h = append(h, kafka.Header{Key: HeaderOriginPartition, Value: value(start)})
 	start = len(buf)
 	buf = strconv.AppendInt(buf, in.Offset, 10)
-	return append(h, kafka.Header{Key: HeaderOriginOffset, Value: value(start)})
+	return append(h, kafka.Header{Key: HeaderOriginOffset, Value: value(start)}), buf
 }
 
 // workerHeaders are the headers the worker adds; every other header of a

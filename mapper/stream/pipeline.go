@@ -295,14 +295,32 @@ func (p *pipeline) mapBatch(b *batch) {
 		p.jobs <- mapJob{b: b, lo: lo, hi: min(lo+chunk, n), done: &done}
 	}
 	done.Wait()
-	for i := range b.recs {
-		r := &b.recs[i]
-		if r.dead {
-			b.dlq = append(b.dlq, r.msg)
-		} else {
-			b.out = append(b.out, r.msg)
+	b.out, b.dlq = splitMapped(b.recs)
+}
+
+// splitMapped sorts recs into output and dead-letter records, each in
+// offset order, in slices of exactly their number (no regrowth).
+func splitMapped(recs []mapped) (out, dlq []kafka.Message) {
+	var dead int
+	for i := range recs {
+		if recs[i].dead {
+			dead++
 		}
 	}
+	if dead > 0 {
+		dlq = make([]kafka.Message, 0, dead)
+	}
+	if dead < len(recs) {
+		out = make([]kafka.Message, 0, len(recs)-dead)
+	}
+	for i := range recs {
+		if recs[i].dead {
+			dlq = append(dlq, recs[i].msg)
+		} else {
+			out = append(out, recs[i].msg)
+		}
+	}
+	return out, dlq
 }
 
 // mapped is the record one input record becomes.
@@ -392,14 +410,22 @@ func (p *pipeline) enqueue(b *batch) {
 }
 
 func (p *pipeline) enqueueTo(s *topicSink, msgs []kafka.Message) *pendingWrite {
-	var fit []kafka.Message
 	pw := newPendingWrite(0)
+	fit := msgs // the usual case: every record fits, and msgs is handed on as it is
 	for i := range msgs {
 		if !s.fits(&msgs[i]) {
-			pw.big = append(pw.big, msgs[i])
-			continue
+			fit = nil
+			break
 		}
-		fit = append(fit, msgs[i])
+	}
+	if fit == nil {
+		for i := range msgs {
+			if !s.fits(&msgs[i]) {
+				pw.big = append(pw.big, msgs[i])
+				continue
+			}
+			fit = append(fit, msgs[i])
+		}
 	}
 	if len(fit) == 0 {
 		return pw
