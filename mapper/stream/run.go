@@ -42,37 +42,6 @@ type asyncWriter interface {
 	Close() error
 }
 
-// kafkaAsync is an asyncWriter over kafka-go's Writer in Async mode.
-type kafkaAsync struct{ w *kafka.Writer }
-
-func newKafkaAsync(w *kafka.Writer) *kafkaAsync {
-	w.Async = true
-	w.Completion = func(msgs []kafka.Message, err error) {
-		// A produce batch may mix records of several of our batches:
-		// settle each run of one pendingWrite at once.
-		for i := 0; i < len(msgs); {
-			pw, _ := msgs[i].WriterData.(*pendingWrite)
-			j := i + 1
-			for j < len(msgs) && msgs[j].WriterData == msgs[i].WriterData {
-				j++
-			}
-			if pw != nil {
-				pw.settle(msgs[i:j], err)
-			}
-			i = j
-		}
-	}
-	return &kafkaAsync{w: w}
-}
-
-// WriteAsync uses a background context: an enqueued record is always
-// answered through Completion, also when the writer is closed.
-func (a *kafkaAsync) WriteAsync(msgs []kafka.Message) error {
-	return a.w.WriteMessages(context.Background(), msgs...)
-}
-
-func (a *kafkaAsync) Close() error { return a.w.Close() }
-
 // topicLimit reads a topic's max.message.bytes from the brokers.
 func (w *Worker) topicLimit(ctx context.Context, topic string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -137,7 +106,9 @@ func (w *Worker) newSink(topic string, limit int64) *topicSink {
 		wr.BatchTimeout = w.cfg.WriteBatchTimeout
 		return wr
 	}
-	s := &topicSink{topic: topic, enqueue: newKafkaAsync(mk(limit)), retry: mk(limit)}
+	enqueue := newProduceWriter(w.cfg.Kafka.Client(w.transport, 0), topic, limit-recordBatchOverhead,
+		max(w.cfg.BatchSize, 1000), w.cfg.RetryBackoffMin, w.cfg.RetryBackoffMax)
+	s := &topicSink{topic: topic, enqueue: enqueue, retry: mk(limit)}
 	s.limit.Store(limit)
 	s.refresh = func(ctx context.Context) (int64, error) { return w.topicLimit(ctx, topic) }
 	s.writerFor = func(limit int64) closingWriter {

@@ -1,0 +1,251 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// produceWriter is the asyncWriter of the output and dead-letter topics:
+// it produces through kafka.Client.Produce. Each record gets its partition
+// from the balancer (by key, as kafka-go's Writer with kafkaconn's settings
+// does) and joins its partition's queue; one goroutine per partition with
+// records queued sends them, one request at a time (so in order), each
+// request carrying as many queued records as fit batchBytes. Records that
+// arrive while a request is out go together in the next: batching needs no
+// timer, and the per-record work of kafka-go's Writer (a metadata look-up
+// and a copy into its own batches per record) is not done. Safe for
+// concurrent use.
+type produceWriter struct {
+	client     *kafka.Client
+	topic      string
+	acks       kafka.RequiredAcks
+	balancer   kafka.Balancer
+	batchBytes int64
+	maxRecords int
+	// attempts bounds the tries of one request on a temporary error,
+	// minBackoff and maxBackoff the waits between them; timeout bounds one
+	// request.
+	attempts               int
+	minBackoff, maxBackoff time.Duration
+	timeout                time.Duration
+	// complete is told the outcome of every record enqueued (err nil:
+	// acknowledged), once.
+	complete func(msgs []kafka.Message, err error)
+
+	mu      sync.Mutex
+	closed  bool
+	ids     []int // the topic's partitions
+	read    time.Time
+	queues  map[int]*partitionQueue
+	senders sync.WaitGroup
+}
+
+// partitionQueue is one partition's records waiting to be sent.
+type partitionQueue struct {
+	mu      sync.Mutex
+	msgs    []kafka.Message
+	sending bool
+}
+
+// partitionsTTL is how long the topic's partition count is used before it
+// is read again.
+const partitionsTTL = 30 * time.Second
+
+func newProduceWriter(client *kafka.Client, topic string, batchBytes int64, maxRecords int, backoffMin, backoffMax time.Duration) *produceWriter {
+	return &produceWriter{
+		client: client, topic: topic, acks: kafka.RequireAll, balancer: &kafka.Murmur2Balancer{},
+		batchBytes: batchBytes, maxRecords: max(maxRecords, 1), attempts: 3,
+		minBackoff: backoffMin, maxBackoff: backoffMax, timeout: 10 * time.Second,
+		complete: settleWrites, queues: map[int]*partitionQueue{},
+	}
+}
+
+// settleWrites settles each run of records of one pendingWrite at once: a
+// produce request may mix records of several batches.
+func settleWrites(msgs []kafka.Message, err error) {
+	for i := 0; i < len(msgs); {
+		pw, _ := msgs[i].WriterData.(*pendingWrite)
+		j := i + 1
+		for j < len(msgs) && msgs[j].WriterData == msgs[i].WriterData {
+			j++
+		}
+		if pw != nil {
+			pw.settle(msgs[i:j], err)
+		}
+		i = j
+	}
+}
+
+// WriteAsync queues msgs by partition, in call order, and returns; an
+// error (the writer is closed, or the topic's partitions cannot be read)
+// means none was queued.
+func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return io.ErrClosedPipe
+	}
+	if err := w.partitions(); err != nil {
+		return err
+	}
+	for i := range msgs {
+		id := w.balancer.Balance(msgs[i], w.ids...)
+		q := w.queues[id]
+		if q == nil {
+			q = &partitionQueue{}
+			w.queues[id] = q
+		}
+		q.mu.Lock()
+		q.msgs = append(q.msgs, msgs[i])
+		start := !q.sending
+		q.sending = true
+		q.mu.Unlock()
+		if start {
+			w.senders.Add(1)
+			go w.send(id, q)
+		}
+	}
+	return nil
+}
+
+// partitions reads the topic's partitions when they were never read or
+// are older than partitionsTTL; a failed re-read keeps the ones known.
+// w.mu is held.
+func (w *produceWriter) partitions() error {
+	if w.ids != nil && time.Since(w.read) < partitionsTTL {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	resp, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.topic}})
+	if err == nil {
+		err = fmt.Errorf("topic %s not in the metadata", w.topic)
+		for _, t := range resp.Topics {
+			if t.Name != w.topic {
+				continue
+			}
+			err = t.Error
+			if err == nil && len(t.Partitions) == 0 {
+				err = fmt.Errorf("topic %s has no partitions", w.topic)
+			}
+			if err == nil {
+				w.ids = make([]int, len(t.Partitions))
+				for i := range w.ids {
+					w.ids[i] = i
+				}
+				w.read = time.Now()
+			}
+		}
+	}
+	if err != nil && w.ids == nil {
+		return fmt.Errorf("read partitions of %s: %w", w.topic, err)
+	}
+	return nil
+}
+
+// send sends q's records until it is empty.
+func (w *produceWriter) send(id int, q *partitionQueue) {
+	defer w.senders.Done()
+	for {
+		q.mu.Lock()
+		if len(q.msgs) == 0 {
+			q.msgs, q.sending = nil, false
+			q.mu.Unlock()
+			return
+		}
+		n, size := 0, int64(0)
+		for n < len(q.msgs) && n < w.maxRecords {
+			s := recordSize(&q.msgs[n])
+			if n > 0 && size+s > w.batchBytes {
+				break
+			}
+			size += s
+			n++
+		}
+		batch := q.msgs[:n:n]
+		q.msgs = q.msgs[n:]
+		q.mu.Unlock()
+		w.complete(batch, w.produce(id, batch))
+	}
+}
+
+// produce writes msgs to one partition in one request, tried again on a
+// temporary error.
+func (w *produceWriter) produce(id int, msgs []kafka.Message) error {
+	bo := backoff{min: w.minBackoff, max: w.maxBackoff}
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		res, err := w.client.Produce(ctx, &kafka.ProduceRequest{
+			Topic: w.topic, Partition: id, RequiredAcks: w.acks, Records: &messageRecords{msgs: msgs},
+		})
+		cancel()
+		if err == nil && res.Error != nil {
+			err = res.Error
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt >= w.attempts || !temporary(err) {
+			return fmt.Errorf("produce %d records to %s/%d: %w", len(msgs), w.topic, id, err)
+		}
+		bo.wait(context.Background())
+	}
+}
+
+// temporary reports whether err is worth another attempt: a Kafka error
+// that says so, or a network error.
+func temporary(err error) bool {
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		return ke.Temporary()
+	}
+	return !errors.Is(err, context.Canceled)
+}
+
+// Close sends what is queued and waits until every record is answered.
+func (w *produceWriter) Close() error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.senders.Wait()
+	return nil
+}
+
+// messageRecords reads msgs as records to produce: a nil key or value
+// stays null and an empty one stays empty, header values likewise.
+type messageRecords struct {
+	msgs       []kafka.Message
+	i          int
+	rec        kafka.Record
+	key, value bytesRecord
+}
+
+func (r *messageRecords) ReadRecord() (*kafka.Record, error) {
+	if r.i >= len(r.msgs) {
+		return nil, io.EOF
+	}
+	m := &r.msgs[r.i]
+	r.i++
+	r.rec = kafka.Record{Time: m.Time, Headers: m.Headers}
+	if m.Key != nil {
+		r.key.Reset(m.Key)
+		r.rec.Key = &r.key
+	}
+	if m.Value != nil {
+		r.value.Reset(m.Value)
+		r.rec.Value = &r.value
+	}
+	return &r.rec, nil
+}
+
+// bytesRecord is a reusable record key or value.
+type bytesRecord struct{ bytes.Reader }
+
+func (*bytesRecord) Close() error { return nil }
