@@ -1,0 +1,132 @@
+package stream
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/internal/kafkatest"
+)
+
+func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T) {
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			broker := target.Start(t)
+			topic := broker.Topic(t, "produce", 3)
+			const batchBytes, maxRecords = 2048, 7
+			w := newProduceWriter(broker.Conn().Client(broker.Transport, 0), topic, batchBytes, maxRecords, 10*time.Millisecond, 250*time.Millisecond)
+			// A new topic's leaders may not be elected yet on a real broker.
+			w.attempts = 60
+			var mu sync.Mutex
+			var requests, multi int
+			var sizeErr error
+			w.complete = func(msgs []kafka.Message, err error) {
+				mu.Lock()
+				requests++
+				if len(msgs) > 1 {
+					multi++
+				}
+				var n int64
+				for i := range msgs {
+					n += recordSize(&msgs[i])
+				}
+				if (len(msgs) > maxRecords || n > batchBytes) && sizeErr == nil {
+					sizeErr = fmt.Errorf("a request of %d records, %d bytes: want at most %d, %d", len(msgs), n, maxRecords, batchBytes)
+				}
+				mu.Unlock()
+				settleWrites(msgs, err)
+			}
+
+			// Five calls of 100 records: keys cycle over 10, values are
+			// numbered; every 25th value is empty, every 50th null, and
+			// headers are null, empty and non-empty.
+			var sent []kafka.Message
+			var pws []*pendingWrite
+			for call := range 5 {
+				msgs := make([]kafka.Message, 100)
+				pw := &pendingWrite{left: len(msgs), done: make(chan struct{})}
+				for i := range msgs {
+					n := call*100 + i
+					m := kafka.Message{Key: fmt.Appendf(nil, "key-%d", n%10), Value: fmt.Appendf(nil, "value %d %s", n, bytes.Repeat([]byte("x"), n%200))}
+					switch {
+					case n%50 == 0:
+						m.Value = nil
+					case n%25 == 0:
+						m.Value = []byte{}
+					}
+					m.Headers = []kafka.Header{{Key: "null"}, {Key: "empty", Value: []byte{}}, {Key: "n", Value: fmt.Appendf(nil, "%d", n)}}
+					m.WriterData = pw
+					msgs[i] = m
+				}
+				sent = append(sent, msgs...)
+				pws = append(pws, pw)
+				if err := w.WriteAsync(msgs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, pw := range pws {
+				select {
+				case <-pw.done:
+				case <-time.After(60 * time.Second):
+					t.Fatal("records not answered within 60s")
+				}
+				if len(pw.failed) > 0 {
+					t.Fatalf("%d records failed: %v", len(pw.failed), pw.lastErr)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteAsync(sent[:1]); err == nil {
+				t.Error("a closed writer took a record")
+			}
+			mu.Lock()
+			if sizeErr != nil {
+				t.Error(sizeErr)
+			}
+			if multi == 0 {
+				t.Errorf("%d requests, none with more than one record", requests)
+			}
+			mu.Unlock()
+
+			// Per partition, the records of the keys it owns, in the order
+			// written, byte for byte.
+			want := map[int][]kafka.Message{}
+			var bal kafka.Murmur2Balancer
+			for _, m := range sent {
+				p := bal.Balance(m, 0, 1, 2)
+				want[p] = append(want[p], m)
+			}
+			got := map[int][]kafka.Message{}
+			for _, m := range broker.ReadAll(t, topic) {
+				got[m.Partition] = append(got[m.Partition], m)
+			}
+			for p := range 3 {
+				if len(got[p]) != len(want[p]) {
+					t.Fatalf("partition %d holds %d records, want %d", p, len(got[p]), len(want[p]))
+				}
+				for i, g := range got[p] {
+					wm := want[p][i]
+					if !sameBytes(g.Key, wm.Key) || !sameBytes(g.Value, wm.Value) || len(g.Headers) != len(wm.Headers) {
+						t.Fatalf("partition %d record %d: key %q value %q, want key %q value %q", p, i, g.Key, g.Value, wm.Key, wm.Value)
+					}
+					for j := range g.Headers {
+						if g.Headers[j].Key != wm.Headers[j].Key || !sameBytes(g.Headers[j].Value, wm.Headers[j].Value) {
+							t.Fatalf("partition %d record %d header %d: %q=%q, want %q=%q", p, i, j,
+								g.Headers[j].Key, g.Headers[j].Value, wm.Headers[j].Key, wm.Headers[j].Value)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// sameBytes tells null (nil) from empty.
+func sameBytes(a, b []byte) bool {
+	return (a == nil) == (b == nil) && bytes.Equal(a, b)
+}
