@@ -31,7 +31,13 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 		return nil, offset, resp.Error
 	}
 	next := offset
+	// Sized once for the records this fetch can hold: no more than the
+	// partition has past offset, nor than maxBytes of records of
+	// minRecordGuess bytes (smaller records grow the slice as usual).
 	var msgs []kafka.Message
+	if offset >= 0 && resp.HighWatermark > offset && maxBytes > 0 {
+		msgs = make([]kafka.Message, 0, min(resp.HighWatermark-offset, maxBytes/minRecordGuess+1))
+	}
 	var a arena
 	for {
 		r, err := resp.Records.ReadRecord()
@@ -65,6 +71,9 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 	}
 	return msgs, next, nil
 }
+
+// minRecordGuess is the record size Fetch sizes its result for.
+const minRecordGuess = 256
 
 // arena hands out the keys and values of one fetch from shared chunks: two
 // allocations a record fewer. A record kept alone keeps its chunk alive;
