@@ -387,16 +387,26 @@ func newPendingWrite(n int) *pendingWrite {
 
 // settle records the outcome of msgs (err nil: acknowledged).
 func (pw *pendingWrite) settle(msgs []kafka.Message, err error) {
+	var failed []kafka.Message
+	if err != nil {
+		failed = msgs
+	}
+	pw.answer(len(msgs), failed, err)
+}
+
+// answer records the outcome of n records: failed holds copies of them
+// when err is not nil (their WriterData is cleared here).
+func (pw *pendingWrite) answer(n int, failed []kafka.Message, err error) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	if err != nil {
-		for _, m := range msgs {
+		for _, m := range failed {
 			m.WriterData = nil
 			pw.failed = append(pw.failed, m)
 		}
 		pw.lastErr = err
 	}
-	pw.left -= len(msgs)
+	pw.left -= n
 	if pw.left == 0 {
 		close(pw.done)
 	}

@@ -37,7 +37,7 @@ type produceWriter struct {
 	timeout                time.Duration
 	// complete is told the outcome of every record enqueued (err nil:
 	// acknowledged), once.
-	complete func(msgs []kafka.Message, err error)
+	complete func(msgs []*kafka.Message, err error)
 
 	mu      sync.Mutex
 	closed  bool
@@ -47,10 +47,12 @@ type produceWriter struct {
 	senders sync.WaitGroup
 }
 
-// partitionQueue is one partition's records waiting to be sent.
+// partitionQueue is one partition's records waiting to be sent. It holds
+// them by pointer: the caller of WriteAsync keeps them unchanged until
+// answered.
 type partitionQueue struct {
 	mu      sync.Mutex
-	msgs    []kafka.Message
+	msgs    []*kafka.Message
 	sending bool
 }
 
@@ -69,7 +71,7 @@ func newProduceWriter(client *kafka.Client, topic string, batchBytes int64, maxR
 
 // settleWrites settles each run of records of one pendingWrite at once: a
 // produce request may mix records of several batches.
-func settleWrites(msgs []kafka.Message, err error) {
+func settleWrites(msgs []*kafka.Message, err error) {
 	for i := 0; i < len(msgs); {
 		pw, _ := msgs[i].WriterData.(*pendingWrite)
 		j := i + 1
@@ -77,7 +79,14 @@ func settleWrites(msgs []kafka.Message, err error) {
 			j++
 		}
 		if pw != nil {
-			pw.settle(msgs[i:j], err)
+			var failed []kafka.Message
+			if err != nil {
+				failed = make([]kafka.Message, j-i)
+				for k := range failed {
+					failed[k] = *msgs[i+k]
+				}
+			}
+			pw.answer(j-i, failed, err)
 		}
 		i = j
 	}
@@ -85,7 +94,7 @@ func settleWrites(msgs []kafka.Message, err error) {
 
 // WriteAsync queues msgs by partition, in call order, and returns; an
 // error (the writer is closed, or the topic's partitions cannot be read)
-// means none was queued.
+// means none was queued. msgs must stay unchanged until answered.
 func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -103,7 +112,7 @@ func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 			w.queues[id] = q
 		}
 		q.mu.Lock()
-		q.msgs = append(q.msgs, msgs[i])
+		q.msgs = append(q.msgs, &msgs[i])
 		start := !q.sending
 		q.sending = true
 		q.mu.Unlock()
@@ -162,7 +171,7 @@ func (w *produceWriter) send(id int, q *partitionQueue) {
 		}
 		n, size := 0, int64(0)
 		for n < len(q.msgs) && n < w.maxRecords {
-			s := recordSize(&q.msgs[n])
+			s := recordSize(q.msgs[n])
 			if n > 0 && size+s > w.batchBytes {
 				break
 			}
@@ -178,7 +187,7 @@ func (w *produceWriter) send(id int, q *partitionQueue) {
 
 // produce writes msgs to one partition in one request, tried again on a
 // temporary error.
-func (w *produceWriter) produce(id int, msgs []kafka.Message) error {
+func (w *produceWriter) produce(id int, msgs []*kafka.Message) error {
 	bo := backoff{min: w.minBackoff, max: w.maxBackoff}
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
@@ -221,7 +230,7 @@ func (w *produceWriter) Close() error {
 // messageRecords reads msgs as records to produce: a nil key or value
 // stays null and an empty one stays empty, header values likewise.
 type messageRecords struct {
-	msgs       []kafka.Message
+	msgs       []*kafka.Message
 	i          int
 	rec        kafka.Record
 	key, value bytesRecord
@@ -231,7 +240,7 @@ func (r *messageRecords) ReadRecord() (*kafka.Record, error) {
 	if r.i >= len(r.msgs) {
 		return nil, io.EOF
 	}
-	m := &r.msgs[r.i]
+	m := r.msgs[r.i]
 	r.i++
 	r.rec = kafka.Record{Time: m.Time, Headers: m.Headers}
 	if m.Key != nil {

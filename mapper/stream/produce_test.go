@@ -24,7 +24,7 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 			var mu sync.Mutex
 			var requests, multi int
 			var sizeErr error
-			w.complete = func(msgs []kafka.Message, err error) {
+			w.complete = func(msgs []*kafka.Message, err error) {
 				mu.Lock()
 				requests++
 				if len(msgs) > 1 {
@@ -32,7 +32,7 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 				}
 				var n int64
 				for i := range msgs {
-					n += recordSize(&msgs[i])
+					n += recordSize(msgs[i])
 				}
 				if (len(msgs) > maxRecords || n > batchBytes) && sizeErr == nil {
 					sizeErr = fmt.Errorf("a request of %d records, %d bytes: want at most %d, %d", len(msgs), n, maxRecords, batchBytes)
