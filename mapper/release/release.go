@@ -35,7 +35,7 @@ const (
 	DefaultCanaryWindow      = 5 * time.Minute
 	DefaultCanaryMinRecords  = 20
 	DefaultBreakerWindow     = time.Minute
-	DefaultBreakerMinRecords = 20
+	DefaultBreakerMinRecords = 100
 )
 
 // ErrPaused is wrapped by the error Map returns when the context ended while

@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // Config configures a Worker. The zero value is not usable: Brokers,
@@ -37,6 +38,11 @@ type Config struct {
 	DeadLetterTopic string
 	// Engine maps the records. Required.
 	Engine *mapper.Engine
+	// Release, when not nil, chooses the rules of each record instead of
+	// Engine: live and candidate rule sets, canary, hot reload and the
+	// reject-ratio breaker (see package release). Engine still gives the
+	// default Topics.
+	Release *release.Controller
 	// Observers are told of every mapped record, from the mapping
 	// goroutines. Nil entries are not allowed.
 	Observers []Observer

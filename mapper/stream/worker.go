@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // Observer is told of every record the worker maps, from the mapping goroutines, concurrently.
@@ -349,6 +350,9 @@ type pipeline struct {
 	out    messageWriter
 	dlq    messageWriter
 	log    *slog.Logger
+	// stop is Run's context: a record held by the breaker waits until it
+	// ends.
+	stop context.Context
 }
 
 // batch is one unit of work.
@@ -361,6 +365,7 @@ type batch struct {
 
 func (p *pipeline) run(ctx context.Context) error {
 	cfg := &p.w.cfg
+	p.stop = ctx
 	// hard ends deliveries: it outlives ctx by the shutdown timeout.
 	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
@@ -480,12 +485,13 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 	for range cfg.Concurrency {
 		wg.Go(func() {
 			var m mapper.Mapper
+			var rs release.Scratch
 			var res mapper.Result
 			var origin mapper.Origin
 			t := newTally()
 			for j := range jobs {
 				for i := j.lo; i < j.hi; i++ {
-					p.mapOne(&m, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
+					p.mapOne(&m, &rs, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
 				}
 				p.w.stats.merge(t)
 				j.done.Done()
@@ -506,6 +512,14 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
 		}
 		done.Wait()
+		if held := heldRecords(recs); held > 0 {
+			// The breaker held records until Run stopped: neither this batch
+			// nor a later one may be delivered or committed past them.
+			p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "records", held)
+			for range in {
+			}
+			return
+		}
 		for i := range recs {
 			if recs[i].dead {
 				b.dlq = append(b.dlq, recs[i].msg)
@@ -528,24 +542,44 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 type mapped struct {
 	msg  kafka.Message
 	dead bool
+	held bool // held by the breaker until Run stopped: no result
 }
 
-func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
-	src := p.w.cfg.Engine.SourceForTopic(in.Topic)
-	start := time.Now()
-	if src == nil {
-		*res = mapper.UnknownSource(in.Topic)
-	} else {
-		m.Map(src, in.Value, res)
+func heldRecords(recs []mapped) int {
+	n := 0
+	for i := range recs {
+		if recs[i].held {
+			n++
+		}
 	}
-	took := time.Since(start)
-	if obs := p.w.cfg.Observers; len(obs) > 0 {
+	return n
+}
+
+func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+	obs, rel := p.w.cfg.Observers, p.w.cfg.Release
+	if len(obs) > 0 || rel != nil {
 		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
 		origin.Key, origin.Time = in.Key, in.Time
 		origin.Headers = origin.Headers[:0]
 		for _, h := range in.Headers {
 			origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 		}
+	}
+	var src *mapper.Source
+	start := time.Now()
+	if rel != nil {
+		var err error
+		if src, err = rel.Map(p.stop, rs, origin, in.Value, res); err != nil {
+			rec.held = true
+			return
+		}
+	} else if src = p.w.cfg.Engine.SourceForTopic(in.Topic); src == nil {
+		*res = mapper.UnknownSource(in.Topic)
+	} else {
+		m.Map(src, in.Value, res)
+	}
+	took := time.Since(start)
+	if len(obs) > 0 {
 		for _, o := range obs {
 			o.Observe(origin, src, in.Value, res, took)
 		}
