@@ -104,6 +104,7 @@ type Client struct {
 	failTags   map[failKey][]string
 	fields     map[string]map[string]struct{} // source → field tag values admitted
 	simple     map[simpleKey][]string
+	candTags   map[candKey][]string
 
 	writeErrors  atomic.Uint64
 	fieldsCapped atomic.Uint64
@@ -163,6 +164,7 @@ func New(cfg Config) (*Client, error) {
 		failTags:   map[failKey][]string{},
 		fields:     map[string]map[string]struct{}{},
 		simple:     map[simpleKey][]string{},
+		candTags:   map[candKey][]string{},
 		errLog:     &ratelog.Logger{Logger: logger, Every: cfg.ErrorLogInterval},
 	}
 	opts := []statsd.Option{

@@ -190,6 +190,9 @@ type item struct {
 	payload    []byte
 	res        mapper.Result
 	imported   string
+	// cand is what candidate rules made of the record (Keep only).
+	cand        *mapper.Result
+	candVersion int
 }
 
 // fileState is the writer's side of one category file.
@@ -496,14 +499,75 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	if len(ts) == 0 {
 		return
 	}
+	s.queue(item{
+		src: src, source: name, version: version,
+		targets:  append([]target(nil), ts...),
+		payload:  append([]byte(nil), payload...),
+		res:      res.Clone(),
+		imported: imported,
+	}, origin, keptReason)
+}
+
+// Keep offers one record to the reservoir of a category of its own, such
+// as "candidate:newly_failing", outside the failure taxonomy: the record is
+// counted in that category only, not among the source's records. res is
+// what src's rules made of it; cand, when not nil, is what candidate rules
+// of version candVersion made of it, kept beside it. Like Observe it never
+// blocks and keeps only copies; payload is redacted with src's paths when
+// written (pass it already redacted by other rules too when theirs differ).
+func (s *Store) Keep(category string, origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, candVersion int, cand *mapper.Result) {
+	var name string
+	var version int
+	if src != nil {
+		name, version = src.Name(), src.Version()
+	}
+	r, f := SplitCategory(category)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.changed = true
+	ss := s.sources[name]
+	if ss == nil || ss.version < version {
+		ss = s.source(name, version)
+	}
+	c := s.categoryKey(ss, catKey{source: name, reason: r, field: f})
+	if c == nil {
+		s.uncategorised.Add(1)
+		return
+	}
+	when := s.cfg.Now()
+	if origin != nil && !origin.Time.IsZero() {
+		when = origin.Time
+	}
+	c.seen++
+	if c.first.IsZero() {
+		c.first = when
+	}
+	c.last = when
+	slot := s.slot(c.seen, c.k)
+	if slot < 0 {
+		return
+	}
 	it := item{
 		src: src, source: name, version: version,
-		targets:    append([]target(nil), ts...),
-		capturedAt: s.cfg.Now(),
-		payload:    append([]byte(nil), payload...),
-		res:        res.Clone(),
-		imported:   imported,
+		targets: []target{{path: c.path, category: c.name, slot: slot, k: c.k}},
+		payload: append([]byte(nil), payload...),
+		res:     res.Clone(),
 	}
+	if cand != nil {
+		cr := cand.Clone()
+		it.cand = &cr
+		it.candVersion = candVersion
+	}
+	s.queue(it, origin, r)
+}
+
+// queue copies origin into it and hands it to the writer, or drops it when
+// the queue is full. Caller holds mu.
+func (s *Store) queue(it item, origin *mapper.Origin, keptReason mapper.Reason) {
+	it.capturedAt = s.cfg.Now()
 	if origin != nil {
 		it.topic, it.partition, it.offset = origin.Topic, origin.Partition, origin.Offset
 		it.key = append([]byte(nil), origin.Key...)
@@ -515,7 +579,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	case s.ch <- it:
 		s.kept.Add(1)
 		if s.cfg.OnKept != nil {
-			s.cfg.OnKept(name, keptReason)
+			s.cfg.OnKept(it.source, keptReason)
 		}
 	default:
 		s.dropped.Add(1)
@@ -631,6 +695,16 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 			smp.Output = obuf.Bytes()
 		}
 		smp.Failures = MaskDetails(it.src.RedactPaths(), smp.Failures)
+	}
+	if it.cand != nil {
+		cr := &CandidateResult{RulesVersion: it.candVersion, Outcome: it.cand.Outcome, Failures: it.cand.Failures}
+		if cr.Failures == nil {
+			cr.Failures = []mapper.Failure{}
+		}
+		if it.src != nil {
+			cr.Failures = MaskDetails(it.src.RedactPaths(), cr.Failures)
+		}
+		smp.Candidate = cr
 	}
 	return json.Marshal(&smp)
 }
