@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mapperfiles "github.com/mapperhq/mapper"
-	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -68,12 +67,8 @@ Ctrl-C stops it cleanly.`,
 					return reportProblems(e, "demo", problems)
 				}
 
-				var eng *mapper.Engine
-				if explicit["rules"] || explicit["schemas"] {
-					eng, err = dirs.load()
-				} else {
-					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
-				}
+				rs := demoRuleSources(dirs, explicit["rules"] || explicit["schemas"])
+				eng, err := rs.live()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
@@ -105,7 +100,7 @@ Ctrl-C stops it cleanly.`,
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
 				logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-				sw, code := newWorker(ctx, e, "demo", wf, cfg, logger)
+				sw, code := newWorker(ctx, e, "demo", wf, cfg, rs, logger)
 				if sw == nil {
 					return code
 				}
@@ -147,6 +142,7 @@ Ctrl-C stops it cleanly.`,
 						fmt.Fprintln(e.stdout, "----")
 					}
 					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced.Load(), sw.w.Counts(8), lag, lagErr, statusURL)
+					writeReleaseSummary(e.stdout, sw.release.Status())
 				}
 
 				var g errgroup.Group

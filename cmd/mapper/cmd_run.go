@@ -72,7 +72,7 @@ flight within --shutdown-timeout; a second one exits at once.`,
 				}
 				cfg.Engine = eng
 				logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-				sw, code := newWorker(ctx, e, "run", wf, cfg, logger)
+				sw, code := newWorker(ctx, e, "run", wf, cfg, dirRuleSources(dirs), logger)
 				if sw == nil {
 					return code
 				}

@@ -180,12 +180,25 @@ func printSample(w io.Writer, n int, s *samples.Sample) {
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "failure %s: %s\n", f.Category(), f.Detail)
 	}
+	if c := s.Candidate; c != nil {
+		fmt.Fprintf(w, "candidate rules v%d: %s\n", c.RulesVersion, c.Outcome)
+		for _, f := range c.Failures {
+			fmt.Fprintf(w, "candidate failure %s: %s\n", f.Category(), f.Detail)
+		}
+	}
 	switch {
 	case len(s.Payload) > 0:
 		marks := map[string][]string{}
 		for _, f := range s.Failures {
 			if f.Field != "" {
 				marks[f.Field] = append(marks[f.Field], string(f.Reason))
+			}
+		}
+		if s.Candidate != nil {
+			for _, f := range s.Candidate.Failures {
+				if f.Field != "" {
+					marks[f.Field] = append(marks[f.Field], "candidate "+string(f.Reason))
+				}
 			}
 		}
 		found := map[string]bool{}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/metrics"
+	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -35,6 +37,8 @@ func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
 type observers struct {
 	list    []stream.Observer
 	metrics *metrics.Client
+	alerts  *alerts.Alerter // nil when Sentry is off
+	samples *samples.Store  // nil with --no-samples
 	close   func() error
 }
 
@@ -52,7 +56,7 @@ func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engi
 		_ = mc.Close()
 		return nil, err
 	}
-	o := &observers{metrics: mc}
+	o := &observers{metrics: mc, alerts: al}
 	if mc != nil {
 		o.list = append(o.list, mc, deadLetterCounter{mc})
 	}
@@ -72,6 +76,7 @@ func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engi
 			return nil, err
 		}
 		o.list = append(o.list, st)
+		o.samples = st
 		closers = append(closers, st.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.

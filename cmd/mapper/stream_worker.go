@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
+	"github.com/mapperhq/mapper/mapper/release"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -20,6 +24,7 @@ type workerFlags struct {
 	shutdownTimeout *string
 	statusAddr      *string
 	observers       *observerFlags
+	release         *releaseFlags
 }
 
 func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlags {
@@ -29,6 +34,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlag
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
+		release:         declareReleaseFlags(fs, e),
 	}
 }
 
@@ -71,17 +77,33 @@ type startedWorker struct {
 	server    *http.Server
 	serveDone chan struct{}
 	logger    *slog.Logger
+	release   *release.Controller
+	reloader  *release.Reloader
+	watch     time.Duration
 }
 
-// newWorker builds the observers, the worker and the status listener. On
-// error nothing is left running.
-func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
+// newWorker builds the observers, the release controller (candidate rules,
+// hot reload, breaker) over the rules rs loads again on a reload, the worker
+// and the status listener. On error nothing is left running.
+func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, rs ruleSources, logger *slog.Logger) (*startedWorker, int) {
+	var problems []string
+	rel := f.release.parse(&problems)
+	if len(problems) > 0 {
+		return nil, reportProblems(e, cmd, problems)
+	}
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
 	closeObs := obs.close
+	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &releaseEvents{mc: obs.metrics, al: obs.alerts, st: obs.samples}, logger)
+	if err != nil {
+		_ = closeObs()
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return nil, exitFailure
+	}
+	cfg.Release = ctrl
 	cfg.Observers = append(cfg.Observers, obs.list...)
 	cfg.Logger = logger
 	w, err := stream.New(cfg)
@@ -94,7 +116,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
-	sw := &startedWorker{w: w, obs: obs, logger: logger}
+	sw := &startedWorker{w: w, obs: obs, logger: logger, release: ctrl, reloader: reloader, watch: rel.watch}
 	if addr := *f.statusAddr; addr != "" {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -119,6 +141,17 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 // run runs the worker until ctx ends, then stops the listener and closes
 // the observers.
 func (sw *startedWorker) run(ctx context.Context) error {
+	// SIGHUP, or a change under the watched directories, reloads the rules.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	reloadDone := make(chan struct{})
+	go func() {
+		defer close(reloadDone)
+		sw.reloader.Run(reloadCtx, hup, sw.watch)
+	}()
+	defer func() { stopReload(); <-reloadDone }()
 	lagDone := make(chan struct{})
 	lagCtx, stopLag := context.WithCancel(ctx)
 	go func() {

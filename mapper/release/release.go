@@ -48,7 +48,9 @@ var ErrPaused = errors.New("source paused by the reject-ratio breaker")
 type Config struct {
 	// Live is the rule set whose results are delivered. Required.
 	Live *mapper.Engine
-	// Candidate, when not nil, is the rule set under test.
+	// Candidate, when not nil, is the rule set under test. It may hold only
+	// the sources that change: records of topics it does not claim are
+	// mapped by the live rules alone.
 	Candidate *mapper.Engine
 	// Mode is how the candidate is tried. Empty means ModeShadow.
 	Mode Mode
@@ -273,6 +275,9 @@ func (c *Controller) newGeneration(old *generation, live, cand *mapper.Engine) *
 			state(s.Name()).candVersion = s.Version()
 		}
 		for name, s := range g.sources {
+			if s.candVersion == 0 {
+				continue // the candidate leaves this source to the live rules
+			}
 			if old != nil {
 				if o := old.sources[name]; o != nil && o.cmp != nil && o.cmp.liveVersion == s.liveVersion && o.cmp.candVersion == s.candVersion {
 					s.cmp = o.cmp
@@ -359,7 +364,7 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 		name = cand.Name()
 	}
 	st := g.sources[name]
-	if st == nil || st.cmp == nil || st.cmp.rolledBack.Load() {
+	if cand == nil || st == nil || st.cmp == nil || st.cmp.rolledBack.Load() {
 		mapWith(&s.live, live, origin.Topic, payload, res)
 		return live, st
 	}
