@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mapperfiles "github.com/mapperhq/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -92,7 +93,7 @@ Ctrl-C stops it cleanly.`,
 				defer broker.Close()
 				addr := broker.ListenAddrs()[0]
 
-				cfg.Brokers = []string{addr}
+				cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}}
 				cfg.GroupID = "mapper-demo"
 				cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 				cfg.Engine = eng
@@ -117,13 +118,9 @@ Ctrl-C stops it cleanly.`,
 					runCtx, cancel = context.WithTimeout(ctx, dur)
 					defer cancel()
 				}
-				prod := &demoProducer{
-					w: &kafka.Writer{
-						Addr: kafka.TCP(addr), Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-						BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
-					},
-					fixtures: fx, unclaimed: unclaimed, rate: float64(*rate),
-				}
+				pw := cfg.Kafka.Writer(nil, "")
+				pw.Balancer, pw.BatchTimeout, pw.BatchSize = &kafka.Hash{}, 5*time.Millisecond, 1000
+				prod := &demoProducer{w: pw, fixtures: fx, unclaimed: unclaimed, rate: float64(*rate)}
 				defer prod.w.Close()
 
 				start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/replay/dlq"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -38,7 +39,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 			asJSON := boolFlag(fs, e, "json", false, "print the report as JSON")
 			show := intFlag(fs, e, "show", 0, "print N examples per changed category, with the diff of before and after")
 			fromTopic := stringFlag(fs, e, "from-topic", "", "replay the records of this dead-letter topic instead of the samples")
-			brokers := stringFlag(fs, e, "brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated (with --from-topic)")
+			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
 			since := stringFlag(fs, e, "since", "", "with --from-topic: skip records dead-lettered before this time (RFC 3339, or a duration ago like 24h)")
 			until := stringFlag(fs, e, "until", "", "with --from-topic: stop at records dead-lettered after this time (RFC 3339, or a duration ago)")
 			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
@@ -69,6 +70,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				opts := replay.Options{Source: *source, Show: *show}
 				var in []samples.Sample
 				var recs []dlq.Record
+				var kafka kafkaconn.Config
 				if *fromTopic != "" {
 					now := time.Now()
 					b := dlq.Bounds{StartOffset: int64(*startOffset), EndOffset: int64(*endOffset)}
@@ -79,7 +81,12 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitUsage
 					}
-					recs, err = dlq.Read(ctx, dlq.Config{Brokers: splitList(*brokers), Topic: *fromTopic, Bounds: b})
+					kc, problems := conn.Config()
+					if len(problems) > 0 {
+						return reportProblems(e, "replay", problems)
+					}
+					kafka = kc
+					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b})
 					if err != nil {
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitFailure
@@ -125,7 +132,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					return exitFailure
 				}
 				if *redrive {
-					if err := dlq.Redrive(ctx, dlq.RedriveConfig{Brokers: splitList(*brokers)}, redo); err != nil {
+					if err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka}, redo); err != nil {
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitFailure
 					}

@@ -69,7 +69,7 @@ func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
 			[]string{`--shutdown-timeout "soon": not a duration`}},
 		{"broker without port", map[string]string{"MAPPER_BROKERS": "kafka.internal"},
 			[]string{"run", "--output-topic", "o", "--dlq-topic", "d", "--rules", "../../rules", "--schemas", "../../schemas"},
-			[]string{`broker "kafka.internal" is not host:port`}},
+			[]string{`--brokers: "kafka.internal" is not host:port`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
 // EnvVar names the variable that points the tests at a real broker.
@@ -345,6 +347,11 @@ func (c Coord) String() string {
 // dir and listens on port, so that it can be stopped and started again.
 func Persist(dir string, port int) []kfake.Opt {
 	return []kfake.Opt{kfake.DataDir(dir), kfake.Ports(port)}
+}
+
+// Conn is how to reach b: its address and its TLS and SASL settings.
+func (b *Broker) Conn() kafkaconn.Config {
+	return kafkaconn.Config{Brokers: []string{b.Addr}, TLS: b.Transport.TLS, SASL: b.Transport.SASL}
 }
 
 // WithAuth returns a copy of b that connects with tlsCfg and mech (either

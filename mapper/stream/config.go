@@ -1,30 +1,21 @@
 package stream
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
-
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/release"
 )
 
-// Config configures a Worker. The zero value is not usable: Brokers,
+// Config configures a Worker. The zero value is not usable: Kafka.Brokers,
 // GroupID, OutputTopic, DeadLetterTopic and Engine are required; every other
 // field has a documented default that New fills in.
 type Config struct {
-	// Brokers are the bootstrap brokers, host:port. Required.
-	Brokers []string
 	// GroupID is the consumer group. Required.
 	GroupID string
 	// Topics are the input topics. Empty means every topic the engine's
@@ -72,14 +63,9 @@ type Config struct {
 	// 2s.
 	SessionTimeout, HeartbeatInterval, RebalanceTimeout, JoinGroupBackoff time.Duration
 
-	// ClientID names the client to the brokers. Empty means "mapper".
-	ClientID string
-	// TLS, when non-nil, connects with TLS (see TLSConfig).
-	TLS *tls.Config
-	// SASL, when non-nil, authenticates with it (see SASLMechanism).
-	SASL sasl.Mechanism
-	// DialTimeout bounds each connection attempt. Zero means 10s.
-	DialTimeout time.Duration
+	// Kafka is how to reach the cluster (brokers, client id, TLS, SASL,
+	// connect timeout); see package kafkaconn. Kafka.Brokers is required.
+	Kafka kafkaconn.Config
 
 	// Logger receives the worker's log lines. Nil means discard.
 	Logger *slog.Logger
@@ -109,10 +95,7 @@ func (c Config) withDefaults() Config {
 	def(&c.HeartbeatInterval, 3*time.Second)
 	def(&c.RebalanceTimeout, 30*time.Second)
 	def(&c.JoinGroupBackoff, 2*time.Second)
-	def(&c.DialTimeout, 10*time.Second)
-	if c.ClientID == "" {
-		c.ClientID = "mapper"
-	}
+	c.Kafka = c.Kafka.WithDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -132,14 +115,7 @@ func (e *ConfigError) Error() string {
 func (c Config) validate() error {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
-	if len(c.Brokers) == 0 {
-		add("no brokers given")
-	}
-	for _, b := range c.Brokers {
-		if !validHostPort(b) {
-			add("broker %q is not host:port", b)
-		}
-	}
+	p = append(p, c.Kafka.Problems()...)
 	if c.GroupID == "" {
 		add("no consumer group id given")
 	}
@@ -184,7 +160,6 @@ func (c Config) validate() error {
 		{"retry backoff min", c.RetryBackoffMin}, {"retry backoff max", c.RetryBackoffMax},
 		{"session timeout", c.SessionTimeout}, {"heartbeat interval", c.HeartbeatInterval},
 		{"rebalance timeout", c.RebalanceTimeout}, {"join group backoff", c.JoinGroupBackoff},
-		{"dial timeout", c.DialTimeout},
 	} {
 		if d.v < 0 {
 			add("%s %v is negative", d.name, d.v)
@@ -197,81 +172,4 @@ func (c Config) validate() error {
 		return &ConfigError{Problems: p}
 	}
 	return nil
-}
-
-func validHostPort(s string) bool {
-	i := strings.LastIndexByte(s, ':')
-	if i <= 0 || i == len(s)-1 {
-		return false
-	}
-	for _, r := range s[i+1:] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// TLSConfig builds a client TLS configuration. caFile (PEM) replaces the
-// system roots when set; certFile and keyFile (PEM) give a client
-// certificate and must be set together; skipVerify disables server
-// certificate verification and is only for tests.
-func TLSConfig(caFile, certFile, keyFile string, skipVerify bool) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skipVerify}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read TLS CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TLS CA file %s: no PEM certificate found", caFile)
-		}
-		c.RootCAs = pool
-	}
-	if (certFile == "") != (keyFile == "") {
-		return nil, errors.New("TLS client certificate and key must be given together")
-	}
-	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load TLS client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
-}
-
-// SASLMechanisms are the mechanism names SASLMechanism accepts.
-var saslMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
-
-// SASLMechanism builds a SASL mechanism by name: PLAIN, SCRAM-SHA-256 or
-// SCRAM-SHA-512 (case-insensitive). An empty name returns nil (no SASL).
-func SASLMechanism(name, user, password string) (sasl.Mechanism, error) {
-	if name == "" {
-		if user != "" || password != "" {
-			return nil, errors.New("SASL user or password given without a SASL mechanism")
-		}
-		return nil, nil
-	}
-	if user == "" {
-		return nil, fmt.Errorf("SASL %s needs a user", name)
-	}
-	switch strings.ToUpper(name) {
-	case "PLAIN":
-		return plain.Mechanism{Username: user, Password: password}, nil
-	case "SCRAM-SHA-256":
-		m, err := scram.Mechanism(scram.SHA256, user, password)
-		if err != nil {
-			return nil, fmt.Errorf("SASL SCRAM-SHA-256: %w", err)
-		}
-		return m, nil
-	case "SCRAM-SHA-512":
-		m, err := scram.Mechanism(scram.SHA512, user, password)
-		if err != nil {
-			return nil, fmt.Errorf("SASL SCRAM-SHA-512: %w", err)
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("unknown SASL mechanism %q (want one of %s)", name, strings.Join(saslMechanisms, ", "))
 }

@@ -95,7 +95,7 @@ func mixed(n int) []kafka.Message {
 // testConfig is a worker configuration tuned for fast tests.
 func testConfig(b *kafkatest.Broker, e *mapper.Engine, group string, topics []string, out, dlq string) stream.Config {
 	return stream.Config{
-		Brokers:           []string{b.Addr},
+		Kafka:             b.Conn(),
 		GroupID:           group,
 		Topics:            topics,
 		OutputTopic:       out,
@@ -111,8 +111,6 @@ func testConfig(b *kafkatest.Broker, e *mapper.Engine, group string, topics []st
 		HeartbeatInterval: 300 * time.Millisecond,
 		RebalanceTimeout:  10 * time.Second,
 		JoinGroupBackoff:  200 * time.Millisecond,
-		TLS:               b.Transport.TLS,
-		SASL:              b.Transport.SASL,
 	}
 }
 

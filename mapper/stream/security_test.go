@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -73,11 +74,11 @@ func TestSecuredBroker(t *testing.T) {
 		kfake.Superuser("SCRAM-SHA-256", "scram256", "s256-secret"),
 		kfake.Superuser("SCRAM-SHA-512", "scram512", "s512-secret"),
 	)
-	clientTLS, err := stream.TLSConfig(caFile, "", "", false)
+	clientTLS, err := kafkaconn.TLSConfig(caFile, "", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminMech, err := stream.SASLMechanism("PLAIN", "admin", "admin-secret")
+	adminMech, err := kafkaconn.SASLMechanism("PLAIN", "admin", "admin-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestSecuredBroker(t *testing.T) {
 		{"scram-sha-512", "scram512", "s512-secret"},
 	} {
 		t.Run(tt.mech+" over TLS delivers", func(t *testing.T) {
-			mech, err := stream.SASLMechanism(tt.mech, tt.user, tt.pass)
+			mech, err := kafkaconn.SASLMechanism(tt.mech, tt.user, tt.pass)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,8 +112,8 @@ func TestSecuredBroker(t *testing.T) {
 	}
 	verifyDelivered(t, admin, e, []string{in}, out, dlq)
 
-	wrongPass, _ := stream.SASLMechanism("SCRAM-SHA-256", "scram256", "wrong")
-	unknownUser, _ := stream.SASLMechanism("PLAIN", "mallory", "admin-secret")
+	wrongPass, _ := kafkaconn.SASLMechanism("SCRAM-SHA-256", "scram256", "wrong")
+	unknownUser, _ := kafkaconn.SASLMechanism("PLAIN", "mallory", "admin-secret")
 	for _, tt := range []struct {
 		name string
 		tls  func() *tls.Config
@@ -153,13 +154,13 @@ func TestSASLMechanismRejectsBadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := stream.SASLMechanism(tt.mech, tt.user, tt.pass); err == nil {
+			if _, err := kafkaconn.SASLMechanism(tt.mech, tt.user, tt.pass); err == nil {
 				t.Fatal("no error")
 			}
 		})
 	}
 	t.Run("no mechanism means no SASL", func(t *testing.T) {
-		m, err := stream.SASLMechanism("", "", "")
+		m, err := kafkaconn.SASLMechanism("", "", "")
 		if err != nil || m != nil {
 			t.Fatalf("got %v, %v; want nil, nil", m, err)
 		}
@@ -179,7 +180,7 @@ func TestTLSConfigRejectsBadFiles(t *testing.T) {
 		{"unreadable key pair", "", notPEM, notPEM},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := stream.TLSConfig(tt.ca, tt.cert, tt.key, false); err == nil {
+			if _, err := kafkaconn.TLSConfig(tt.ca, tt.cert, tt.key, false); err == nil {
 				t.Fatal("no error")
 			}
 		})

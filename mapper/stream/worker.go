@@ -96,17 +96,11 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	tr := &kafka.Transport{
-		ClientID:    cfg.ClientID,
-		TLS:         cfg.TLS,
-		SASL:        cfg.SASL,
-		DialTimeout: cfg.DialTimeout,
-		MetadataTTL: 10 * time.Second,
-	}
+	tr := cfg.Kafka.Transport()
 	w := &Worker{
 		cfg:       cfg,
 		transport: tr,
-		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 10 * time.Second},
+		client:    cfg.Kafka.Client(tr, 10*time.Second),
 		stats:     newStats(),
 	}
 	w.state.Store(StateNew)
@@ -147,15 +141,9 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		return nil
 	}
 
-	dialer := &kafka.Dialer{
-		ClientID:      w.cfg.ClientID,
-		Timeout:       w.cfg.DialTimeout,
-		DualStack:     true,
-		TLS:           w.cfg.TLS,
-		SASLMechanism: w.cfg.SASL,
-	}
+	dialer := w.cfg.Kafka.Dialer()
 	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           w.cfg.Brokers,
+		Brokers:           w.cfg.Kafka.Brokers,
 		GroupID:           w.cfg.GroupID,
 		GroupTopics:       w.cfg.Topics,
 		Dialer:            dialer,
@@ -176,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 	})
 	newWriter := func(topic string) *kafka.Writer {
 		return &kafka.Writer{
-			Addr:            kafka.TCP(w.cfg.Brokers...),
+			Addr:            kafka.TCP(w.cfg.Kafka.Brokers...),
 			Topic:           topic,
 			Balancer:        &kafka.Murmur2Balancer{},
 			MaxAttempts:     3,
@@ -209,7 +197,7 @@ func (w *Worker) preflight(ctx context.Context) error {
 	topics := append(slices.Clone(w.cfg.Topics), w.cfg.OutputTopic, w.cfg.DeadLetterTopic)
 	b := backoff{min: w.cfg.RetryBackoffMin, max: w.cfg.RetryBackoffMax}
 	for {
-		mctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout+5*time.Second)
+		mctx, cancel := context.WithTimeout(ctx, w.cfg.Kafka.ConnectTimeout+5*time.Second)
 		err := w.probeAuth(mctx)
 		var resp *kafka.MetadataResponse
 		if err == nil {
@@ -226,7 +214,7 @@ func (w *Worker) preflight(ctx context.Context) error {
 				}
 			}
 			if len(missing) > 0 {
-				return fmt.Errorf("check topics on %v: %w: %v", w.cfg.Brokers, ErrMissingTopic, missing)
+				return fmt.Errorf("check topics on %v: %w: %v", w.cfg.Kafka.Brokers, ErrMissingTopic, missing)
 			}
 			if err == nil {
 				return nil
@@ -236,12 +224,12 @@ func (w *Worker) preflight(ctx context.Context) error {
 			return err
 		}
 		if isAuthError(err) {
-			return fmt.Errorf("connect to %v: %w: %w", w.cfg.Brokers, ErrAuth, err)
+			return fmt.Errorf("connect to %v: %w: %w", w.cfg.Kafka.Brokers, ErrAuth, err)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		w.cfg.Logger.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Brokers, "error", err,
+		w.cfg.Logger.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
 			"hint", "check --brokers, and --tls/--sasl-* if the cluster requires them")
 		w.failing.Store("connecting to brokers: " + err.Error())
 		if !b.wait(ctx) {
@@ -256,12 +244,13 @@ func (w *Worker) preflight(ctx context.Context) error {
 // (ApiVersions is allowed before authentication), then logs in. A broker
 // that answers but drops the login refused the credentials: ErrAuth.
 func (w *Worker) probeAuth(ctx context.Context) error {
-	if w.cfg.SASL == nil {
+	if w.cfg.Kafka.SASL == nil {
 		return nil
 	}
-	d := &kafka.Dialer{ClientID: w.cfg.ClientID, Timeout: w.cfg.DialTimeout, TLS: w.cfg.TLS}
+	d := w.cfg.Kafka.Dialer()
+	d.SASLMechanism = nil
 	var lastErr error
-	for _, broker := range w.cfg.Brokers {
+	for _, broker := range w.cfg.Kafka.Brokers {
 		c, err := d.DialContext(ctx, "tcp", broker)
 		if err != nil {
 			lastErr = err
@@ -277,7 +266,7 @@ func (w *Worker) probeAuth(ctx context.Context) error {
 			continue
 		}
 		sd := *d
-		sd.SASLMechanism = w.cfg.SASL
+		sd.SASLMechanism = w.cfg.Kafka.SASL
 		c, err = sd.DialContext(ctx, "tcp", broker)
 		if err == nil {
 			c.Close()
@@ -287,7 +276,7 @@ func (w *Worker) probeAuth(ctx context.Context) error {
 			return err
 		}
 		if isAuthError(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-			return fmt.Errorf("%w: broker %s refused the SASL %s login (wrong user or password?): %w", ErrAuth, broker, w.cfg.SASL.Name(), err)
+			return fmt.Errorf("%w: broker %s refused the SASL %s login (wrong user or password?): %w", ErrAuth, broker, w.cfg.Kafka.SASL.Name(), err)
 		}
 		lastErr = err
 	}

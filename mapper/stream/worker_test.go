@@ -18,19 +18,20 @@ import (
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 func TestNewRejectsBadConfiguration(t *testing.T) {
 	e := loadEngine(t, "in")
-	good := stream.Config{Brokers: []string{"127.0.0.1:9092"}, GroupID: "g", Topics: []string{"in"}, OutputTopic: "out", DeadLetterTopic: "dlq", Engine: e}
+	good := stream.Config{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:9092"}}, GroupID: "g", Topics: []string{"in"}, OutputTopic: "out", DeadLetterTopic: "dlq", Engine: e}
 	tests := []struct {
 		name   string
 		change func(*stream.Config)
 		want   []string // substrings of the error, one per problem
 	}{
-		{"no brokers", func(c *stream.Config) { c.Brokers = nil }, []string{"no brokers"}},
-		{"broker without port", func(c *stream.Config) { c.Brokers = []string{"kafka"} }, []string{`broker "kafka" is not host:port`}},
+		{"no brokers", func(c *stream.Config) { c.Kafka.Brokers = nil }, []string{"no brokers"}},
+		{"broker without port", func(c *stream.Config) { c.Kafka.Brokers = []string{"kafka"} }, []string{`broker "kafka" is not host:port`}},
 		{"no group", func(c *stream.Config) { c.GroupID = "" }, []string{"no consumer group id"}},
 		{"no output topic", func(c *stream.Config) { c.OutputTopic = "" }, []string{"no output topic"}},
 		{"no dead-letter topic", func(c *stream.Config) { c.DeadLetterTopic = "" }, []string{"no dead-letter topic"}},
@@ -41,7 +42,7 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 		{"negative batch size", func(c *stream.Config) { c.BatchSize = -5 }, []string{"batch size -5 is negative"}},
 		{"heartbeat not shorter than session", func(c *stream.Config) { c.HeartbeatInterval, c.SessionTimeout = 10*time.Second, 6*time.Second }, []string{"heartbeat interval 10s is not shorter than the session timeout 6s"}},
 		{"nil observer", func(c *stream.Config) { c.Observers = []stream.Observer{nil} }, []string{"observer 0 is nil"}},
-		{"every problem at once", func(c *stream.Config) { c.Brokers, c.GroupID, c.OutputTopic = nil, "", "" }, []string{"no brokers", "no consumer group id", "no output topic"}},
+		{"every problem at once", func(c *stream.Config) { c.Kafka.Brokers, c.GroupID, c.OutputTopic = nil, "", "" }, []string{"no brokers", "no consumer group id", "no output topic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

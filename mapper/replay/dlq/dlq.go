@@ -24,6 +24,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -79,12 +80,10 @@ type Bounds struct {
 
 // Config says where to read.
 type Config struct {
-	Brokers []string
-	Topic   string
-	Bounds  Bounds
-	// Dialer, when non-nil, connects to the brokers (TLS, SASL). Nil means
-	// plain TCP with a 10s timeout.
-	Dialer *kafka.Dialer
+	// Kafka is how to reach the cluster. Kafka.Brokers is required.
+	Kafka  kafkaconn.Config
+	Topic  string
+	Bounds Bounds
 }
 
 // Record is one dead-letter record.
@@ -176,14 +175,11 @@ func (r *Record) Sample() samples.Sample {
 // Read reads the dead-letter topic within cfg.Bounds, partition by
 // partition in offset order.
 func Read(ctx context.Context, cfg Config) ([]Record, error) {
-	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
+	if len(cfg.Kafka.Brokers) == 0 || cfg.Topic == "" {
 		return nil, errors.New("read dead letters: brokers and topic are required")
 	}
-	d := cfg.Dialer
-	if d == nil {
-		d = &kafka.Dialer{Timeout: 10 * time.Second}
-	}
-	conn, err := d.DialContext(ctx, "tcp", cfg.Brokers[0])
+	d := cfg.Kafka.Dialer()
+	conn, err := d.DialContext(ctx, "tcp", cfg.Kafka.Brokers[0])
 	if err != nil {
 		return nil, fmt.Errorf("read dead letters %s: %w", cfg.Topic, err)
 	}
@@ -222,7 +218,7 @@ func Read(ctx context.Context, cfg Config) ([]Record, error) {
 
 // partitionRange is the offsets [start, end) of a partition to read.
 func partitionRange(ctx context.Context, d *kafka.Dialer, cfg Config, p int) (int64, int64, error) {
-	conn, err := d.DialLeader(ctx, "tcp", cfg.Brokers[0], cfg.Topic, p)
+	conn, err := d.DialLeader(ctx, "tcp", cfg.Kafka.Brokers[0], cfg.Topic, p)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read dead letters %s/%d: %w", cfg.Topic, p, err)
 	}
@@ -250,8 +246,8 @@ func partitionRange(ctx context.Context, d *kafka.Dialer, cfg Config, p int) (in
 
 func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]Record, error) {
 	rc := kafka.ReaderConfig{
-		Brokers: cfg.Brokers, Topic: cfg.Topic, Partition: p,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, Dialer: cfg.Dialer,
+		Brokers: cfg.Kafka.Brokers, Topic: cfg.Topic, Partition: p,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, Dialer: cfg.Kafka.Dialer(),
 	}
 	r := kafka.NewReader(rc)
 	defer r.Close()
@@ -278,9 +274,8 @@ func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]
 
 // RedriveConfig says where to publish.
 type RedriveConfig struct {
-	Brokers []string
-	// Transport, when non-nil, connects to the brokers (TLS, SASL).
-	Transport *kafka.Transport
+	// Kafka is how to reach the cluster. Kafka.Brokers is required.
+	Kafka kafkaconn.Config
 }
 
 // Redrive publishes records to the input topics they came from: original
@@ -309,22 +304,16 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 		return nil
 	}
 	var hash kafka.Murmur2Balancer
-	w := &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...),
-		Balancer: kafka.BalancerFunc(func(m kafka.Message, partitions ...int) int {
-			for _, p := range partitions {
-				if p == m.Partition {
-					return p
-				}
+	w := cfg.Kafka.Writer(nil, "")
+	w.Balancer = kafka.BalancerFunc(func(m kafka.Message, partitions ...int) int {
+		for _, p := range partitions {
+			if p == m.Partition {
+				return p
 			}
-			return hash.Balance(m, partitions...)
-		}),
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 10 * time.Millisecond,
-	}
-	if cfg.Transport != nil {
-		w.Transport = cfg.Transport
-	}
+		}
+		return hash.Balance(m, partitions...)
+	})
+	w.BatchTimeout = 10 * time.Millisecond
 	n := len(msgs)
 	err := writeRetrying(ctx, w, msgs)
 	if cerr := w.Close(); err == nil {

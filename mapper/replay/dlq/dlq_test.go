@@ -11,6 +11,7 @@ import (
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
 // createTopic creates a topic of two partitions with a unique name, so
@@ -99,7 +100,7 @@ func testReadIsBounded(t *testing.T, addr string) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			recs, err := Read(ctx, Config{Brokers: []string{addr}, Topic: topic, Bounds: tt.bounds})
+			recs, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: topic, Bounds: tt.bounds})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +120,7 @@ func TestReadMissingTopicFails(t *testing.T) {
 	addr := kafkatest.StartKfake(t).Addr
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := Read(ctx, Config{Brokers: []string{addr}, Topic: "nope"}); err == nil {
+	if _, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: "nope"}); err == nil {
 		t.Fatal("Read of a missing topic succeeded")
 	}
 }

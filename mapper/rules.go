@@ -1,0 +1,394 @@
+package mapper
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
+	"objective", "input_validation", "description"}
+
+var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
+
+// load parses the file; it returns nil when it has problems, and the
+// positions of the topics for conflict reports.
+func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		var se *yaml.SyntaxError
+		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
+			l.ps.add(l.file, se.Token.Position.Line, se.Token.Position.Column, "invalid YAML: %s", se.Message)
+		} else {
+			l.ps.add(l.file, 0, 0, "invalid YAML: %v", err)
+		}
+		return nil, nil
+	}
+	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+		l.ps.add(l.file, 1, 1, "expected exactly one YAML document with the rule set")
+		return nil, nil
+	}
+	top, ok := l.mapping(f.Docs[0].Body, "the rule file")
+	if !ok {
+		return nil, nil
+	}
+	src := &Source{file: l.file, opts: l.opts, plan: &plan{fullShare: 1}}
+	var topicPos [][2]int
+	seen := map[string]bool{}
+	var fieldsNode, redactNode ast.Node
+	var inputName, outputName string
+	var inputNode, outputNode ast.Node
+	for _, kv := range top.Values {
+		key := l.key(kv)
+		if seen[key] {
+			l.errAt(kv.Key, "duplicate key %q", key)
+			continue
+		}
+		seen[key] = true
+		v := unwrap(kv.Value)
+		switch key {
+		case "source":
+			src.name, _ = l.str(v, "source")
+			if src.name != "" && !validName(src.name) {
+				l.errAt(v, "source %q: use letters, digits, '-', '_' and '.' only", src.name)
+			}
+		case "version":
+			n, ok := v.(*ast.IntegerNode)
+			if !ok {
+				l.errAt(v, "version: expected a whole number, got %s", describeNode(v))
+				break
+			}
+			iv, _ := strconv.Atoi(n.GetToken().Value)
+			if iv < 1 {
+				l.errAt(v, "version: expected a whole number of at least 1")
+			}
+			src.version = iv
+		case "topics":
+			for _, item := range l.strList(v, "topics") {
+				src.topics = append(src.topics, item.s)
+				topicPos = append(topicPos, [2]int{item.line, item.col})
+			}
+		case "input_schema":
+			inputName, _ = l.str(v, "input_schema")
+			inputNode = v
+		case "output_schema":
+			outputName, _ = l.str(v, "output_schema")
+			outputNode = v
+		case "fields":
+			fieldsNode = v
+		case "redact":
+			redactNode = v
+		case "objective":
+			l.ratioSetting(v, "objective", "mapped_ratio", &src.objective.MappedRatio)
+		case "input_validation":
+			l.ratioSetting(v, "input_validation", "full_share", &src.plan.fullShare)
+		case "description":
+		default:
+			l.errAt(kv.Key, "unknown key %q%s", key, didYouMean(key, topKeys))
+		}
+	}
+	for _, req := range []string{"source", "version", "topics", "output_schema", "fields"} {
+		if !seen[req] {
+			l.errAt(f.Docs[0].Body, "missing required key %q", req)
+		}
+	}
+	if inputName != "" {
+		src.plan.input = l.schema(inputNode, "input_schema", inputName)
+	}
+	if outputName != "" {
+		src.plan.output = l.schema(outputNode, "output_schema", outputName)
+	}
+	if fieldsNode != nil {
+		src.plan.root = l.fields(fieldsNode, "fields")
+	}
+	if redactNode != nil {
+		for _, item := range l.strList(redactNode, "redact") {
+			p, err := parseSrcPath(item.s)
+			if err != nil || len(p.segs) == 0 {
+				l.ps.add(l.file, item.line, item.col, "redact: %q is not a field path", item.s)
+				l.bad = true
+				continue
+			}
+			src.redact = append(src.redact, item.s)
+			src.plan.redact = append(src.plan.redact, normalisePath(item.s))
+		}
+	}
+	if src.plan.root != nil {
+		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
+	}
+	return src, topicPos
+}
+
+func validName(s string) bool {
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// normalisePath turns "items[].sku" or "items.[].sku" into the failure-path form.
+func normalisePath(s string) string {
+	return strings.ReplaceAll(s, ".[]", "[]")
+}
+
+func (l *ruleLoader) schema(n ast.Node, key, name string) *schema {
+	if s, ok := l.schemas.byName[name]; ok {
+		return s
+	}
+	l.errAt(n, "%s %q not found in the schemas directory%s", key, name, didYouMean(name, l.schemas.names))
+	return nil
+}
+
+// fields reads a mapping of output paths to field rules into an output tree.
+func (l *ruleLoader) fields(n ast.Node, what string) *outNode {
+	m, ok := l.mapping(n, what)
+	if !ok {
+		return nil
+	}
+	root := &outNode{}
+	if len(m.Values) == 0 {
+		l.errAt(n, "%s: no fields", what)
+	}
+	for _, kv := range m.Values {
+		out := l.key(kv)
+		rule := l.field(unwrap(kv.Value), out, what)
+		if rule == nil {
+			continue
+		}
+		if out == "." {
+			if what == "fields" {
+				l.errAt(kv.Key, `"." (the element itself) is only allowed inside each`)
+				continue
+			}
+			if len(m.Values) > 1 {
+				l.errAt(kv.Key, `"." (the element itself) must be the only field of each`)
+				continue
+			}
+			root.kids = append(root.kids, &outNode{key: ".", rule: rule})
+			continue
+		}
+		segs := strings.Split(out, ".")
+		node := root
+		okPath := true
+		for i, seg := range segs {
+			if seg == "" {
+				l.errAt(kv.Key, "%s: output path %q has an empty segment", what, out)
+				okPath = false
+				break
+			}
+			var next *outNode
+			for _, k := range node.kids {
+				if k.key == seg {
+					next = k
+				}
+			}
+			last := i == len(segs)-1
+			switch {
+			case next == nil:
+				next = &outNode{key: seg, keyLit: append(appendJSONString(nil, seg), ':')}
+				node.kids = append(node.kids, next)
+			case last || next.rule != nil:
+				l.errAt(kv.Key, "%s: output path %q clashes with another field", what, out)
+				okPath = false
+			}
+			if !okPath {
+				break
+			}
+			node = next
+		}
+		if okPath {
+			node.rule = rule
+		}
+	}
+	return root
+}
+
+func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
+	r := &fieldRule{out: out}
+	m, ok := l.mapping(n, where+"."+out)
+	if !ok {
+		return nil
+	}
+	hasFrom := false
+	for _, kv := range m.Values {
+		key := l.key(kv)
+		v := unwrap(kv.Value)
+		switch key {
+		case "from":
+			hasFrom = true
+			for _, item := range l.strList(v, out+".from") {
+				p, err := parseSrcPath(item.s)
+				if err != nil {
+					l.ps.add(l.file, item.line, item.col, "%s.from: %v", out, err)
+					l.bad = true
+					continue
+				}
+				r.from = append(r.from, p)
+			}
+		case "required":
+			l.boolean(v, out+".required", &r.required)
+		case "nullable":
+			l.boolean(v, out+".nullable", &r.nullable)
+		case "default":
+			lit, err := yamlToJSON(v)
+			if err != nil {
+				l.errAt(v, "%s.default: %v", out, err)
+				break
+			}
+			r.def = lit
+		case "transform":
+			r.transforms = l.transforms(v, out)
+		case "enum":
+			em, ok := l.mapping(v, out+".enum")
+			if !ok {
+				break
+			}
+			r.enum = map[string][]byte{}
+			var keys []string
+			for _, ekv := range em.Values {
+				k := l.key(ekv)
+				lit, err := yamlToJSON(unwrap(ekv.Value))
+				if err != nil {
+					l.errAt(ekv.Value, "%s.enum.%s: %v", out, k, err)
+					continue
+				}
+				if _, dup := r.enum[k]; dup {
+					l.errAt(ekv.Key, "%s.enum: duplicate value %q", out, k)
+					continue
+				}
+				r.enum[k] = lit
+				keys = append(keys, strconv.Quote(k))
+			}
+			if len(keys) > 8 {
+				keys = append(keys[:8], fmt.Sprintf("… (%d in all)", len(keys)))
+			}
+			r.enumKeys = strings.Join(keys, ", ")
+		case "each":
+			r.each = l.fields(v, out+".each")
+		case "cases":
+			r.cases = l.cases(v, out)
+		case "description":
+		default:
+			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
+		}
+	}
+	if !hasFrom && len(r.cases) == 0 {
+		l.errAt(n, "field %q: needs from (or cases)", out)
+	}
+	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
+		l.errAt(n, "field %q: each cannot be combined with transform or enum", out)
+	}
+	return r
+}
+
+func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		l.errAt(n, "%s.cases: expected a list of {when, is, value}, got %s", out, describeNode(n))
+		return nil
+	}
+	var cs []caseRule
+	for _, it := range seq.Values {
+		m, ok := l.mapping(it, out+".cases")
+		if !ok {
+			continue
+		}
+		var c caseRule
+		hasWhen, hasValue := false, false
+		for _, kv := range m.Values {
+			v := unwrap(kv.Value)
+			switch k := l.key(kv); k {
+			case "when":
+				s, ok := l.str(v, out+".cases.when")
+				if !ok {
+					continue
+				}
+				p, err := parseSrcPath(s)
+				if err != nil {
+					l.errAt(v, "%s.cases.when: %v", out, err)
+					continue
+				}
+				c.when, hasWhen = p, true
+			case "is", "value":
+				lit, err := yamlToJSON(v)
+				if err != nil {
+					l.errAt(v, "%s.cases.%s: %v", out, k, err)
+					continue
+				}
+				if k == "is" {
+					c.is = lit
+				} else {
+					c.value, hasValue = lit, true
+				}
+			default:
+				l.errAt(kv.Key, "unknown key %q in %s.cases%s", k, out, didYouMean(k, []string{"when", "is", "value"}))
+			}
+		}
+		if !hasWhen || !hasValue {
+			l.errAt(it, "%s.cases: each case needs when and value", out)
+			continue
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// parseSrcPath reads a dotted source path; "." or "" means the value
+// itself (inside each).
+func parseSrcPath(s string) (srcPath, error) {
+	if s == "." || s == "" {
+		return srcPath{raw: ""}, nil
+	}
+	segs := strings.Split(s, ".")
+	p := srcPath{raw: s, segs: segs, prefixes: make([]string, len(segs))}
+	for i, seg := range segs {
+		if seg == "" {
+			return srcPath{}, fmt.Errorf("path %q has an empty segment", s)
+		}
+		if strings.ContainsAny(seg, "[]") {
+			return srcPath{}, fmt.Errorf("path %q: read arrays with each, not []", s)
+		}
+		p.prefixes[i] = strings.Join(segs[:i+1], ".")
+	}
+	return p, nil
+}
+
+// redactedOutputs lists the output paths whose value is read from, or from
+// inside, a redacted source path.
+func redactedOutputs(n *outNode, prefix string, redact []string) []string {
+	var out []string
+	for _, k := range n.kids {
+		p := k.key
+		if prefix != "" {
+			p = prefix + "." + k.key
+		}
+		if k.rule == nil {
+			out = append(out, redactedOutputs(k, p, redact)...)
+			continue
+		}
+		for _, f := range k.rule.from {
+			if underAny(f.raw, redact) || anyUnder(redact, f.raw) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// anyUnder reports whether some path lies inside field.
+func anyUnder(paths []string, field string) bool {
+	for _, p := range paths {
+		if under(p, field) {
+			return true
+		}
+	}
+	return false
+}
