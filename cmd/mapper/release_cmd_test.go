@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,32 +25,49 @@ import (
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
-// writeOrdersRules writes the shipped orders rules, fed by topic, into dir;
-// candidate also makes them version 2, accepting status "on-hold" (one
-// more enum value) and refusing currency BRL (another field broken).
-func writeOrdersRules(t *testing.T, dir, topic string, candidate bool) {
+// orderVariants are edits of the shipped orders rules: a candidate (v2)
+// that accepts status "on-hold" (one more enum value) and refuses currency
+// BRL (another field broken), rules that reject everything (v3), rules
+// with a typo (v4, refused at load) and good rules again (v5).
+var orderVariants = map[string][][2]string{
+	"live": nil,
+	"candidate": {
+		{"version: 1", "version: 2"},
+		{"currency:    { from: currency, required: true }", "currency:    { from: currency, required: true, enum: { EUR: EUR, USD: USD, GBP: GBP, JPY: JPY } }"},
+		{"enum: { paid: PAID, pending: PENDING,", "enum: { paid: PAID, pending: PENDING, on-hold: PENDING,"},
+	},
+	"reject-all": {{"version: 1", "version: 3"}, {"id:          { from: order_id,", "id:          { from: order_number,"}},
+	"broken":     {{"version: 1", "version: 4"}, {"transform: [trim, lowercase]", "transform: [trim, lowercse]"}},
+	"fixed":      {{"version: 1", "version: 5"}},
+}
+
+// writeOrdersRules writes the shipped orders rules, edited as variant
+// says and fed by topic, into dir (replacing the file atomically).
+func writeOrdersRules(t *testing.T, dir, topic, variant string) {
 	t.Helper()
 	data, err := os.ReadFile("../../rules/orders.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := strings.Replace(string(data), "topics: [partner.orders.raw]", "topics: ["+topic+"]", 1)
-	if candidate {
-		for _, r := range [][2]string{
-			{"version: 1", "version: 2"},
-			{"currency:    { from: currency, required: true }", "currency:    { from: currency, required: true, enum: { EUR: EUR, USD: USD, GBP: GBP, JPY: JPY } }"},
-			{"enum: { paid: PAID, pending: PENDING,", "enum: { paid: PAID, pending: PENDING, on-hold: PENDING,"},
-		} {
-			if !strings.Contains(s, r[0]) {
-				t.Fatalf("rules/orders.yaml no longer has %q", r[0])
-			}
-			s = strings.Replace(s, r[0], r[1], 1)
+	edits, ok := orderVariants[variant]
+	if !ok {
+		t.Fatalf("no rules variant %q", variant)
+	}
+	for _, r := range edits {
+		if !strings.Contains(s, r[0]) {
+			t.Fatalf("rules/orders.yaml no longer has %q", r[0])
 		}
+		s = strings.Replace(s, r[0], r[1], 1)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(s), 0o644); err != nil {
+	tmp := filepath.Join(dir, ".orders.yaml.tmp")
+	if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "orders.yaml")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -139,6 +158,54 @@ func (s *statsdSink) get(val string) float64 {
 	return s.counts[val]
 }
 
+// runningCmd is a command line running in the background.
+type runningCmd struct {
+	done      chan int
+	stderr    *syncBuffer
+	statusURL string
+}
+
+// startRun runs `mapper ARGS --status-addr 127.0.0.1:PORT` until ctx ends,
+// with env as the environment (samples in a temporary directory unless
+// MAPPER_SAMPLES is set).
+func startRun(t *testing.T, ctx context.Context, env map[string]string, args ...string) *runningCmd {
+	t.Helper()
+	port := kafkatest.FreePort(t)
+	r := &runningCmd{done: make(chan int, 1), stderr: &syncBuffer{}, statusURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	samples := t.TempDir()
+	args = append(args, "--status-addr", fmt.Sprintf("127.0.0.1:%d", port))
+	go func() {
+		r.done <- run(ctx, args, strings.NewReader(""), io.Discard, r.stderr, func(k string) string {
+			if v, ok := env[k]; ok || k != "MAPPER_SAMPLES" {
+				return v
+			}
+			return samples
+		})
+	}()
+	return r
+}
+
+// waitStatus polls /status until cond holds (failing the test after 90s or
+// if the command ends) and returns the status that satisfied it.
+func (r *runningCmd) waitStatus(t *testing.T, what string, cond func(stream.Status) bool) stream.Status {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		st, err := getStatus(r.statusURL + "/status")
+		if err == nil && cond(st) {
+			return st
+		}
+		select {
+		case code := <-r.done:
+			t.Fatalf("mapper ended with %d before %s:\n%s", code, what, r.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s within 90s: %+v, %v\n%s", what, st.Counts, err, r.stderr.String())
+		}
+	}
+}
+
 // getStatus reads the worker's /status page.
 func getStatus(url string) (stream.Status, error) {
 	var st stream.Status
@@ -163,48 +230,21 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 			in, out, dlq := b.Topic(t, "orders", 3), b.Topic(t, "out", 3), b.Topic(t, "dlq", 1)
 			tmp := t.TempDir()
 			rules, cand, samplesDir := filepath.Join(tmp, "rules"), filepath.Join(tmp, "candidate"), filepath.Join(tmp, "samples")
-			writeOrdersRules(t, rules, in, false)
-			writeOrdersRules(t, cand, in, true)
+			writeOrdersRules(t, rules, in, "live")
+			writeOrdersRules(t, cand, in, "candidate")
 			sink := newStatsdSink(t, "mapper.candidate.records", "verdict")
-			port := kafkatest.FreePort(t)
-			statusURL := fmt.Sprintf("http://127.0.0.1:%d/status", port)
-
 			msgs := orderFixtures(t)
 			b.Produce(t, in, msgs...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			type result struct {
-				code   int
-				stderr string
-			}
-			done := make(chan result, 1)
-			go func() {
-				code, _, stderr := runCmd(t, ctx, map[string]string{"DD_DOGSTATSD_URL": sink.addr(), "MAPPER_SAMPLES": samplesDir},
-					"run", "--rules", rules, "--schemas", "../../schemas", "--candidate-rules", cand,
-					"--brokers", b.Addr, "--group", kafkatest.UniqueName("g"), "--output-topic", out, "--dlq-topic", dlq,
-					"--status-addr", fmt.Sprintf("127.0.0.1:%d", port), "--samples-per-category", "100000")
-				done <- result{code, stderr}
-			}()
-			var st stream.Status
-			deadline := time.Now().Add(90 * time.Second)
-			for {
-				var err error
-				st, err = getStatus(statusURL)
-				if err == nil && st.Counts.Committed >= int64(len(msgs)) {
-					break
-				}
-				select {
-				case r := <-done:
-					t.Fatalf("mapper run ended early with %d:\n%s", r.code, r.stderr)
-				case <-time.After(50 * time.Millisecond):
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("not every record committed within 90s: %+v, %v", st.Counts, err)
-				}
-			}
+			r := startRun(t, ctx, map[string]string{"DD_DOGSTATSD_URL": sink.addr(), "MAPPER_SAMPLES": samplesDir},
+				"run", "--rules", rules, "--schemas", "../../schemas", "--candidate-rules", cand,
+				"--brokers", b.Addr, "--group", kafkatest.UniqueName("g"), "--output-topic", out, "--dlq-topic", dlq,
+				"--samples-per-category", "100000")
+			st := r.waitStatus(t, "every record committed", func(st stream.Status) bool { return st.Counts.Committed >= int64(len(msgs)) })
 			cancel()
-			if r := <-done; r.code != exitOK {
-				t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+			if code := <-r.done; code != exitOK {
+				t.Fatalf("exit %d:\n%s", code, r.stderr.String())
 			}
 
 			if st.Rules["orders"] != 1 || st.Candidate == nil || st.Candidate.Versions["orders"] != 2 || st.Candidate.Mode != "shadow" {
@@ -270,4 +310,116 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunReloadsRulesAndPausesASourceThatRejectsEverything drives `mapper
+// run --watch-rules --max-reject-ratio 0.5`: a broken rules file is refused
+// with its position and the running rules stay; rules that reject everything
+// pause the source (503 on /readyz, the dead-letter topic barely touched)
+// instead of dead-lettering the feed; fixed rules, loaded on SIGHUP, resume
+// it, and every record is delivered exactly once.
+func TestRunReloadsRulesAndPausesASourceThatRejectsEverything(t *testing.T) {
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			b := target.Start(t)
+			in, out, dlq := b.Topic(t, "orders", 3), b.Topic(t, "out", 3), b.Topic(t, "dlq", 1)
+			rules := filepath.Join(t.TempDir(), "rules")
+			writeOrdersRules(t, rules, in, "live")
+			live, err := mapper.Load(rules, "../../schemas", mapper.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Records the live rules deliver: only the bad deploy rejects.
+			var clean []kafka.Message
+			for _, m := range orderFixtures(t) {
+				if res := live.Sources()[0].Map(m.Value); res.Outcome.Delivered() {
+					clean = append(clean, m)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := startRun(t, ctx, map[string]string{"MAPPER_METRICS": "false"},
+				"run", "--rules", rules, "--schemas", "../../schemas", "--watch-rules", "50ms",
+				"--max-reject-ratio", "0.5", "--breaker-min-records", "20",
+				"--brokers", b.Addr, "--group", kafkatest.UniqueName("g"), "--output-topic", out, "--dlq-topic", dlq)
+			b.Produce(t, in, clean[:60]...)
+			r.waitStatus(t, "the first records committed", func(st stream.Status) bool { return st.Counts.Committed >= 60 })
+
+			writeOrdersRules(t, rules, in, "broken")
+			want := `orders.yaml:12:58: unknown transform "lowercse" (did you mean "lowercase"?)`
+			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), want); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the refused reload did not print %q:\n%s", want, r.stderr.String())
+				}
+			}
+			if st, err := getStatus(r.statusURL + "/status"); err != nil || st.Rules["orders"] != 1 {
+				t.Fatalf("after a refused reload: rules %v (%v), want version 1 running", st.Rules, err)
+			}
+
+			writeOrdersRules(t, rules, in, "reject-all")
+			r.waitStatus(t, "the reject-all rules loaded", func(st stream.Status) bool { return st.Rules["orders"] == 3 })
+			dlqBefore := mustStatus(t, r).Counts.DeadLtr
+			b.Produce(t, in, clean[60:]...)
+			st := r.waitStatus(t, "the source paused", func(st stream.Status) bool { return len(st.Paused) == 1 })
+			resp, err := http.Get(r.statusURL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "paused: source orders") {
+				t.Errorf("/readyz while paused: %d %q", resp.StatusCode, body)
+			}
+			time.Sleep(300 * time.Millisecond) // room to dead-letter the rest, were it not paused
+			st = mustStatus(t, r)
+			if added := st.Counts.DeadLtr - dlqBefore; added > 40 || st.Counts.Committed >= int64(len(clean)) {
+				t.Errorf("paused source: %d records dead-lettered, %d of %d committed", added, st.Counts.Committed, len(clean))
+			}
+
+			writeOrdersRules(t, rules, in, "fixed")
+			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			st = r.waitStatus(t, "every record committed", func(st stream.Status) bool {
+				return st.Counts.Committed >= int64(len(clean)) && st.Rules["orders"] == 5
+			})
+			if len(st.Paused) != 0 || !st.Ready {
+				t.Errorf("not resumed after the reload: paused %+v, ready %t", st.Paused, st.Ready)
+			}
+			cancel()
+			if code := <-r.done; code != exitOK {
+				t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+			}
+			for _, w := range []string{"reload refused; the running rules stay", "rules reloaded: live orders v3", "reject-ratio breaker tripped", "rules reloaded: live orders v5"} {
+				if !strings.Contains(r.stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr.String())
+				}
+			}
+			seen := map[kafkatest.Coord]int{}
+			for _, topic := range []string{out, dlq} {
+				for _, m := range b.ReadAll(t, topic) {
+					tp, _ := kafkatest.Header(m, stream.HeaderOriginTopic)
+					p, _ := kafkatest.Header(m, stream.HeaderOriginPartition)
+					o, _ := kafkatest.Header(m, stream.HeaderOriginOffset)
+					pn, _ := strconv.Atoi(p)
+					on, _ := strconv.ParseInt(o, 10, 64)
+					seen[kafkatest.Coord{Topic: tp, Partition: pn, Offset: on}]++
+				}
+			}
+			for _, m := range b.ReadAll(t, in) {
+				if n := seen[kafkatest.Coord{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}]; n != 1 {
+					t.Errorf("input %s/%d@%d delivered %d times, want once", m.Topic, m.Partition, m.Offset, n)
+				}
+			}
+		})
+	}
+}
+
+func mustStatus(t *testing.T, r *runningCmd) stream.Status {
+	t.Helper()
+	st, err := getStatus(r.statusURL + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

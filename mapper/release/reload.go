@@ -94,8 +94,8 @@ func (r *Reloader) Reload() error {
 }
 
 // Run reloads on every value from signals (SIGHUP; nil for none) and, when
-// poll is positive, whenever the files of Dirs change (name, size or
-// modification time), checking every poll. It returns when ctx ends.
+// poll is positive, whenever the rule or schema files of the directories
+// change (name, size or modification time), checking every poll. It returns when ctx ends.
 func (r *Reloader) Run(ctx context.Context, signals <-chan os.Signal, poll time.Duration) {
 	var tick <-chan time.Time
 	if poll > 0 {
@@ -120,8 +120,9 @@ func (r *Reloader) Run(ctx context.Context, signals <-chan os.Signal, poll time.
 	}
 }
 
-// fingerprint hashes the name, size and modification time of every file
-// under dirs; an unreadable directory hashes as its error.
+// fingerprint hashes the name, size and modification time of every rule
+// and schema file (*.yaml, *.yml, *.json) under dirs; an unreadable
+// directory hashes as its error.
 func fingerprint(dirs []string) [32]byte {
 	h := sha256.New()
 	for _, d := range dirs {
@@ -133,6 +134,11 @@ func fingerprint(dirs []string) [32]byte {
 			}
 			if e.IsDir() {
 				return nil
+			}
+			switch filepath.Ext(path) {
+			case ".yaml", ".yml", ".json":
+			default:
+				return nil // editors' and atomic writers' temporary files
 			}
 			info, err := e.Info()
 			if err != nil {
