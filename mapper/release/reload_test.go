@@ -96,7 +96,7 @@ func TestReloadRefusesBrokenRulesAndKeepsTheRunningOnes(t *testing.T) {
 	if !errors.Is(err, release.ErrRefused) || !errors.As(err, &le) {
 		t.Fatalf("Reload: got %v, want ErrRefused wrapping a *mapper.LoadError", err)
 	}
-	want := filepath.Join(dir, "orders.yaml") + `:9:58: unknown transform "lowercse" (did you mean "lowercase"?)`
+	want := filepath.Join(dir, "orders.yaml") + `:10:58: unknown transform "lowercse" (did you mean "lowercase"?)`
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("printed:\n%s\nwant a line %q", out.String(), want)
 	}

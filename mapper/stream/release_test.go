@@ -271,7 +271,7 @@ func TestReloadKeepsRulesOnProblemsAndSwapsWithoutLossOrDuplicates(t *testing.T)
 			if err := reloader.Reload(); err == nil {
 				t.Fatal("a broken rule file was accepted")
 			}
-			if !strings.Contains(problems.String(), `orders.yaml:9:58: unknown transform "lowercse" (did you mean "lowercase"?)`) {
+			if !strings.Contains(problems.String(), `orders.yaml:10:58: unknown transform "lowercse" (did you mean "lowercase"?)`) {
 				t.Errorf("the problems were not printed with their positions:\n%s", problems.String())
 			}
 			if v := r.w.Status(context.Background(), 0).Rules["orders"]; v != 1 {
