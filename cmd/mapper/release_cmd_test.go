@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -206,6 +207,41 @@ func (r *runningCmd) waitStatus(t *testing.T, what string, cond func(stream.Stat
 	}
 }
 
+// sentrySink is an httptest server standing in for Sentry's ingest
+// endpoint; it keeps every request body.
+type sentrySink struct {
+	dsn    string
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func newSentrySink(t *testing.T) *sentrySink {
+	t.Helper()
+	s := &sentrySink{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, b)
+		s.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	s.dsn = "http://key@" + strings.TrimPrefix(srv.URL, "http://") + "/1"
+	return s
+}
+
+// count returns how many requests contain sub.
+func (s *sentrySink) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, b := range s.bodies {
+		if bytes.Contains(b, []byte(sub)) {
+			n++
+		}
+	}
+	return n
+}
+
 // getStatus reads the worker's /status page.
 func getStatus(url string) (stream.Status, error) {
 	var st stream.Status
@@ -233,11 +269,12 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 			writeOrdersRules(t, rules, in, "live")
 			writeOrdersRules(t, cand, in, "candidate")
 			sink := newStatsdSink(t, "mapper.candidate.records", "verdict")
+			sentry := newSentrySink(t)
 			msgs := orderFixtures(t)
 			b.Produce(t, in, msgs...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			r := startRun(t, ctx, map[string]string{"DD_DOGSTATSD_URL": sink.addr(), "MAPPER_SAMPLES": samplesDir},
+			r := startRun(t, ctx, map[string]string{"DD_DOGSTATSD_URL": sink.addr(), "MAPPER_SAMPLES": samplesDir, "SENTRY_DSN": sentry.dsn},
 				"run", "--rules", rules, "--schemas", "../../schemas", "--candidate-rules", cand,
 				"--brokers", b.Addr, "--group", kafkatest.UniqueName("g"), "--output-topic", out, "--dlq-topic", dlq,
 				"--samples-per-category", "100000")
@@ -294,6 +331,24 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 			}
 			if total != int64(len(msgs)) {
 				t.Errorf("verdicts add up to %d, want one per record (%d)", total, len(msgs))
+			}
+			// One Sentry event for the candidate's newly failing records, and
+			// no customer e-mail (a redacted path) in any event.
+			if n := sentry.count(`"kind":"candidate_newly_failing"`); n != 1 {
+				t.Errorf("%d Sentry events for the candidate's newly failing records, want 1", n)
+			}
+			for _, m := range msgs {
+				var p struct {
+					Customer struct {
+						Email any `json:"email"`
+					} `json:"customer"`
+				}
+				if json.Unmarshal(m.Value, &p) != nil {
+					continue
+				}
+				if email, ok := p.Customer.Email.(string); ok && len(email) > 3 && sentry.count(email) > 0 {
+					t.Errorf("a Sentry event carries the redacted e-mail %q", email)
+				}
 			}
 			// What was delivered is the live rules' only, once per record.
 			n := 0
