@@ -364,8 +364,15 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 		name = cand.Name()
 	}
 	st := g.sources[name]
-	if cand == nil || st == nil || st.cmp == nil || st.cmp.rolledBack.Load() {
+	if cand == nil || st == nil || st.cmp == nil {
 		mapWith(&s.live, live, origin.Topic, payload, res)
+		return live, st
+	}
+	if st.cmp.rolledBack.Load() {
+		mapWith(&s.live, live, origin.Topic, payload, res)
+		if c.cfg.Mode == ModeCanary {
+			st.cmp.canary[0].Add(1)
+		}
 		return live, st
 	}
 	if c.cfg.Mode == ModeCanary && !InShare(origin, c.cfg.CanaryShare) {
