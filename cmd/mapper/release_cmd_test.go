@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/segmentio/kafka-go"
 
@@ -242,6 +243,12 @@ func (s *sentrySink) count(sub string) int {
 	return n
 }
 
+// changedByMask reports whether redaction masks r (letters become x or X,
+// digits 0).
+func changedByMask(r rune) bool {
+	return (unicode.IsLetter(r) && r != 'x' && r != 'X') || (unicode.IsDigit(r) && r != '0')
+}
+
 // getStatus reads the worker's /status page.
 func getStatus(url string) (stream.Status, error) {
 	var st stream.Status
@@ -346,7 +353,8 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 				if json.Unmarshal(m.Value, &p) != nil {
 					continue
 				}
-				if email, ok := p.Customer.Email.(string); ok && len(email) > 3 && sentry.count(email) > 0 {
+				// A value that masking leaves as it is (" X@  ") proves nothing.
+				if email, ok := p.Customer.Email.(string); ok && strings.ContainsFunc(email, changedByMask) && sentry.count(email) > 0 {
 					t.Errorf("a Sentry event carries the redacted e-mail %q", email)
 				}
 			}
