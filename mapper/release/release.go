@@ -2,7 +2,6 @@ package release
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -37,11 +36,6 @@ const (
 	DefaultBreakerWindow     = time.Minute
 	DefaultBreakerMinRecords = 100
 )
-
-// ErrPaused is wrapped by the error Map returns when the context ended while
-// the record's source was paused by the breaker: the record has no result
-// and must be neither delivered nor committed.
-var ErrPaused = errors.New("source paused by the reject-ratio breaker")
 
 // Config configures a Controller. Live is required; every other zero value
 // means the default stated on the field.
@@ -327,23 +321,19 @@ type Scratch struct {
 // source whose rules made res (nil when no source claims origin.Topic). In
 // shadow mode res is the live result and the candidate's is compared with
 // it; in canary mode res is the candidate's result for records whose key
-// hashes into the share. When the breaker pauses the record's source, Map
-// holds the record until a swap resumes it (then maps it with the new
-// rules) or ctx ends (then it returns an error wrapping ErrPaused and
-// ctx's error).
-func (c *Controller) Map(ctx context.Context, s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (*mapper.Source, error) {
-	for {
-		g := c.gen.Load()
-		src, st := c.mapGen(g, s, origin, payload, res)
-		if st == nil || st.breaker == nil || !c.judgeBreaker(g, st, res) {
-			return src, nil
-		}
-		select {
-		case <-g.replaced:
-		case <-ctx.Done():
-			return src, fmt.Errorf("%w: %w", ErrPaused, ctx.Err())
-		}
+// hashes into the share.
+//
+// When the reject-ratio breaker pauses the record's source, Map returns a
+// non-nil resume channel and res is not to be used: the record must be
+// neither delivered nor committed. The channel is closed when a swap
+// resumes the source; then map the record again.
+func (c *Controller) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
+	g := c.gen.Load()
+	src, st := c.mapGen(g, s, origin, payload, res)
+	if st != nil && st.breaker != nil && c.judgeBreaker(st, res) {
+		return src, g.replaced
 	}
+	return src, nil
 }
 
 func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (*mapper.Source, *sourceState) {
@@ -486,7 +476,7 @@ func (c *Controller) judgeCanary(st *sourceState, liveOK, candOK bool) {
 
 // judgeBreaker counts the record's outcome and reports whether the source
 // is paused (just now or before).
-func (c *Controller) judgeBreaker(g *generation, st *sourceState, res *mapper.Result) bool {
+func (c *Controller) judgeBreaker(st *sourceState, res *mapper.Result) bool {
 	b := st.breaker
 	if b.tripped.Load() != nil {
 		return true

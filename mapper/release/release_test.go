@@ -3,7 +3,6 @@ package release_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -94,9 +93,9 @@ func TestShadowDeliversTheLiveResultAndCountsVerdicts(t *testing.T) {
 	var s release.Scratch
 	var res mapper.Result
 	for i, p := range payloads(t) {
-		src, err := c.Map(context.Background(), &s, origin(i), p, &res)
-		if err != nil {
-			t.Fatal(err)
+		src, held := c.Map(&s, origin(i), p, &res)
+		if held != nil {
+			t.Fatal("record held without a breaker")
 		}
 		if src != live.Source("orders") {
 			t.Fatalf("record %d: mapped by %v, want the live source", i, src.Version())
@@ -143,10 +142,7 @@ func TestCanaryRoutesByKey(t *testing.T) {
 		for i := range 400 {
 			o := origin(i)
 			o.Offset = int64(round*1000 + i) // a key seen again at another offset
-			src, err := c.Map(context.Background(), &s, o, ps[i%len(ps)], &res)
-			if err != nil {
-				t.Fatal(err)
-			}
+			src, _ := c.Map(&s, o, ps[i%len(ps)], &res)
 			v := src.Version()
 			if round == 0 {
 				first[string(o.Key)] = v
@@ -209,7 +205,7 @@ func TestCanaryThatRejectsEverythingIsRolledBackOnce(t *testing.T) {
 	candidateAfter := 0
 	rolledAt := -1
 	for i := range 2000 {
-		src, _ := c.Map(context.Background(), &s, origin(i), ps[i%len(ps)], &res)
+		src, _ := c.Map(&s, origin(i), ps[i%len(ps)], &res)
 		if rolledAt < 0 && len(ev.rollbacks) > 0 {
 			rolledAt = i
 		}
@@ -247,7 +243,7 @@ func TestCanaryWithinTheAllowedDropStays(t *testing.T) {
 	var s release.Scratch
 	var res mapper.Result
 	for i := range 1000 {
-		_, _ = c.Map(context.Background(), &s, origin(i), ps[i%len(ps)], &res)
+		_, _ = c.Map(&s, origin(i), ps[i%len(ps)], &res)
 	}
 	if len(ev.rollbacks) != 0 || c.Status().Candidate.RolledBack {
 		t.Errorf("an identical candidate was rolled back: %+v", ev.rollbacks)
@@ -270,14 +266,14 @@ func TestCanaryWindowForgetsOldRecords(t *testing.T) {
 	var res mapper.Result
 	// Six records a minute never make the ten the judge waits for.
 	for i := range 60 {
-		_, _ = c.Map(context.Background(), &s, origin(i), good, &res)
+		_, _ = c.Map(&s, origin(i), good, &res)
 		now.Add(int64(time.Minute / 6))
 	}
 	if len(ev.rollbacks) != 0 {
 		t.Fatalf("rolled back on records older than the window: %+v", ev.rollbacks)
 	}
 	for i := range 10 {
-		_, _ = c.Map(context.Background(), &s, origin(i), good, &res)
+		_, _ = c.Map(&s, origin(i), good, &res)
 	}
 	if len(ev.rollbacks) != 1 {
 		t.Fatalf("not rolled back once the window held enough records")
@@ -298,60 +294,45 @@ func TestBreakerPausesTheSourceUntilASwap(t *testing.T) {
 	var s release.Scratch
 	var res mapper.Result
 	for i := range 9 {
-		if _, err := c.Map(context.Background(), &s, origin(i), good, &res); err != nil || res.Outcome != mapper.OutcomeRejected {
-			t.Fatalf("record %d: %v %s", i, err, res.Outcome)
+		if _, held := c.Map(&s, origin(i), good, &res); held != nil || res.Outcome != mapper.OutcomeRejected {
+			t.Fatalf("record %d: held %v, %s", i, held != nil, res.Outcome)
 		}
 	}
 	if len(c.Paused()) != 0 {
 		t.Fatal("paused before the minimum record count")
 	}
-	done := make(chan error, 1)
-	var src *mapper.Source
-	go func() {
-		var s release.Scratch
-		var err error
-		src, err = c.Map(context.Background(), &s, origin(9), good, &res)
-		done <- err
-	}()
-	waitFor(t, func() bool { return len(c.Paused()) == 1 })
-	select {
-	case err := <-done:
-		t.Fatalf("the record that tripped the breaker was let through: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	_, resume := c.Map(&s, origin(9), good, &res)
+	if resume == nil {
+		t.Fatal("the record that tripped the breaker was let through")
 	}
-	if p := c.Paused()[0]; p.Source != "orders" || p.Rejected != 10 || !strings.Contains(p.Reason, "max-reject-ratio") {
-		t.Errorf("trip %+v", p)
+	if _, again := c.Map(&s, origin(10), good, &res); again != resume {
+		t.Fatal("a record of a paused source was let through")
+	}
+	if p := c.Paused(); len(p) != 1 || p[0].Source != "orders" || p[0].Rejected != 10 || !strings.Contains(p[0].Reason, "max-reject-ratio") {
+		t.Errorf("paused: %+v", p)
 	}
 	if c.Status().Paused == nil {
 		t.Error("status does not list the paused source")
 	}
+	select {
+	case <-resume:
+		t.Fatal("resumed before a swap")
+	default:
+	}
 	if err := c.Swap(live, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case <-resume:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a swap did not resume the held record")
 	}
-	if src.Version() != 1 || res.Outcome != mapper.OutcomeMapped {
-		t.Errorf("held record resumed as v%d %s, want the new rules' mapped result", src.Version(), res.Outcome)
+	src, held := c.Map(&s, origin(9), good, &res)
+	if held != nil || src.Version() != 1 || res.Outcome != mapper.OutcomeMapped {
+		t.Errorf("held record mapped again: v%d %s held %v, want the new rules' mapped result", src.Version(), res.Outcome, held != nil)
 	}
 	if len(c.Paused()) != 0 || len(ev.trips) != 1 {
 		t.Errorf("after the swap: paused %v, trips told %d", c.Paused(), len(ev.trips))
-	}
-}
-
-func TestBreakerHoldEndsWithTheContext(t *testing.T) {
-	bad := load(t, "reject-all")
-	c, err := release.New(release.Config{Live: bad, MaxRejectRatio: 0.5, BreakerMinRecords: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	var s release.Scratch
-	var res mapper.Result
-	_, err = c.Map(ctx, &s, origin(0), []byte(`{}`), &res)
-	if !errors.Is(err, release.ErrPaused) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want ErrPaused and the context's error", err)
 	}
 }
 
@@ -363,8 +344,8 @@ func TestBreakerIgnoresASourceBelowTheRatio(t *testing.T) {
 	var s release.Scratch
 	var res mapper.Result
 	for i, p := range payloads(t) { // about a third rejected
-		if _, err := c.Map(context.Background(), &s, origin(i), p, &res); err != nil {
-			t.Fatal(err)
+		if _, held := c.Map(&s, origin(i), p, &res); held != nil {
+			t.Fatalf("record %d held", i)
 		}
 	}
 	if p := c.Paused(); len(p) != 0 {

@@ -339,8 +339,8 @@ type pipeline struct {
 	out    messageWriter
 	dlq    messageWriter
 	log    *slog.Logger
-	// stop is Run's context: a record held by the breaker waits until it
-	// ends.
+	// stop is Run's context: a record held by the breaker waits at most
+	// until it ends.
 	stop context.Context
 }
 
@@ -501,10 +501,10 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
 		}
 		done.Wait()
-		if held := heldRecords(recs); held > 0 {
-			// The breaker held records until Run stopped: neither this batch
+		if !p.mapHeld(b, recs) {
+			// Run stopped while the breaker held records: neither this batch
 			// nor a later one may be delivered or committed past them.
-			p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "records", held)
+			p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "records", len(b.msgs))
 			for range in {
 			}
 			return
@@ -531,17 +531,32 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 type mapped struct {
 	msg  kafka.Message
 	dead bool
-	held bool // held by the breaker until Run stopped: no result
+	// resume is not nil while the reject-ratio breaker holds the record:
+	// it has no result yet and is mapped again once resume is closed.
+	resume <-chan struct{}
 }
 
-func heldRecords(recs []mapped) int {
-	n := 0
+// mapHeld waits for the breaker to resume the records of b it holds and
+// maps them again, in order, until none is held. It returns false if Run
+// stopped first.
+func (p *pipeline) mapHeld(b *batch, recs []mapped) bool {
+	var m mapper.Mapper
+	var rs release.Scratch
+	var res mapper.Result
+	var origin mapper.Origin
+	t := newTally()
+	defer p.w.stats.merge(t)
 	for i := range recs {
-		if recs[i].held {
-			n++
+		for recs[i].resume != nil {
+			select {
+			case <-recs[i].resume:
+			case <-p.stop.Done():
+				return false
+			}
+			p.mapOne(&m, &rs, &res, &origin, &b.msgs[i], &recs[i], t)
 		}
 	}
-	return n
+	return true
 }
 
 func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
@@ -557,9 +572,7 @@ func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Res
 	var src *mapper.Source
 	start := time.Now()
 	if rel != nil {
-		var err error
-		if src, err = rel.Map(p.stop, rs, origin, in.Value, res); err != nil {
-			rec.held = true
+		if src, rec.resume = rel.Map(rs, origin, in.Value, res); rec.resume != nil {
 			return
 		}
 	} else if src = p.w.cfg.Engine.SourceForTopic(in.Topic); src == nil {
