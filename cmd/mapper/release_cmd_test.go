@@ -486,3 +486,41 @@ func mustStatus(t *testing.T, r *runningCmd) stream.Status {
 	}
 	return st
 }
+
+func TestRunRefusesBadReleaseSettingsBeforeStarting(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "broken")
+	writeOrdersRules(t, broken, "partner.orders.raw", "broken")
+	base := []string{"run", "--rules", "../../rules", "--schemas", "../../schemas", "--brokers", "127.0.0.1:1",
+		"--output-topic", "o", "--dlq-topic", "d", "--status-addr", ""}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"unknown candidate mode", []string{"--candidate-mode", "blue-green"}, exitUsage,
+			[]string{`--candidate-mode "blue-green": want shadow or canary`}},
+		{"canary without candidate", []string{"--candidate-mode", "canary"}, exitUsage,
+			[]string{"--candidate-mode canary needs --candidate-rules"}},
+		{"ratios out of range, every one reported", []string{"--canary-share", "1.5", "--max-reject-ratio", "half"}, exitUsage,
+			[]string{`--canary-share "1.5": want a number from 0 to 1`, `--max-reject-ratio "half": want a number from 0 to 1`}},
+		{"bad durations", []string{"--watch-rules", "soon", "--canary-window", "0"}, exitUsage,
+			[]string{`--watch-rules "soon": want a positive duration`, `--canary-window "0": want a positive duration`}},
+		{"broken candidate rules stop start-up with their positions", []string{"--candidate-rules", broken}, exitFailure,
+			[]string{"candidate rules " + broken, `orders.yaml:12:58: unknown transform "lowercse" (did you mean "lowercase"?)`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code, _, stderr := runCmd(t, ctx, map[string]string{"MAPPER_METRICS": "false"}, append(append([]string(nil), base...), tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
