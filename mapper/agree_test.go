@@ -141,6 +141,17 @@ func FuzzMap(f *testing.F) {
 				t.Fatalf("redact lost the payload")
 			}
 			checkAgreement(t, s, payload)
+			// The same payload gets the same result, failures in the same
+			// order, whatever path the validation took.
+			if again := s.Map(payload); string(again.AppendJSON(nil)) != string(res.AppendJSON(nil)) {
+				t.Fatalf("two results for one payload:\n%s\n%s", res.AppendJSON(nil), again.AppendJSON(nil))
+			}
+		}
+		for _, event := range []string{"issues", "push"} {
+			src, res := eng.Route("github.webhooks", []Header{{Key: "X-GitHub-Event", Value: []byte(event)}}, payload)
+			if (src == nil) != (event == "push") || (src == nil && (len(res.Failures) != 1 || res.Failures[0].Reason != ReasonUnknownSource)) {
+				t.Fatalf("route of a %s event: %v %+v", event, src, res)
+			}
 		}
 	})
 }

@@ -31,6 +31,9 @@ func writeRules(t *testing.T, files map[string]string) (rules, schemas string) {
 		t.Fatal(err)
 	}
 	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +64,7 @@ topics: [t]
 output_schema: order.json
 fields:
   id: { from: id }
-`}, []string{`rules/a.yaml:4:16: output_schema "order.json" not found in the schemas directory`}},
+`}, []string{`rules/a.yaml:4:16: output_schema "order.json" not found in the schemas directory (valid: out.json)`}},
 		{"bad YAML", map[string]string{"rules/a.yaml": "source: s\nversion: [1\n"},
 			[]string{`rules/a.yaml:2:10: invalid YAML: sequence end token ']' not found`}},
 		{"two sources claim one topic", map[string]string{"rules/a.yaml": goodRule, "rules/b.yaml": `source: b

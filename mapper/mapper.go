@@ -17,6 +17,10 @@ type plan struct {
 	root      *outNode
 	redact    []string // normalised redact paths
 	redactOut []string // output paths whose value comes from a redacted path
+	// unread is what an input-schema failure at a field no rule reads does;
+	// read lists the source paths the rules read, for that decision.
+	unread unreadPolicy
+	read   []readPath
 }
 
 // srcPath is a parsed source path ("customer.email"); no segments means
@@ -85,6 +89,10 @@ type Mapper struct {
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
+	// pos, order and sorted are sortByDocument's buffers.
+	pos    []docPos
+	order  []int
+	sorted []Failure
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -113,6 +121,12 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		}
 	}
 	m.schemaEnd = len(res.Failures)
+	if m.schemaEnd > 1 {
+		m.sortByDocument(doc, res.Failures)
+	}
+	if m.schemaEnd > 0 && p.unread != unreadReject {
+		m.applyContract(p)
+	}
 
 	m.out = m.out[:0]
 	if !m.emitObject(p.root, doc, "") {
@@ -133,7 +147,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	res.Outcome = OutcomeMapped
 	for i := range res.Failures {
 		f := &res.Failures[i]
-		if f.Reason.Severity() == OutcomeRejected {
+		if f.severity() == OutcomeRejected {
 			res.Outcome = OutcomeRejected
 		} else if res.Outcome == OutcomeMapped {
 			res.Outcome = OutcomeDegraded
@@ -146,8 +160,8 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 }
 
 func rejecting(fs []Failure) bool {
-	for _, f := range fs {
-		if f.Reason.Severity() == OutcomeRejected {
+	for i := range fs {
+		if fs[i].severity() == OutcomeRejected {
 			return true
 		}
 	}
@@ -191,7 +205,7 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 			return
 		}
 		for i := len(fs) - 1; i >= 0; i-- {
-			if fs[i].Reason.Severity() != OutcomeRejected {
+			if fs[i].severity() != OutcomeRejected {
 				copy(fs[i:], fs[i+1:])
 				fs = fs[:len(fs)-1]
 				if i < m.schemaEnd {
@@ -212,7 +226,7 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 	}
 	if m.schemaEnd > 0 && reason != ReasonDefaulted {
 		for i := 0; i < m.schemaEnd; i++ {
-			if fs[i].Reason.Severity() == OutcomeRejected && under(field, fs[i].Field) {
+			if fs[i].severity() == OutcomeRejected && under(field, fs[i].Field) {
 				return
 			}
 		}

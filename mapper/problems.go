@@ -63,22 +63,40 @@ func (ps *problems) err() error {
 	return &LoadError{Problems: ps.list}
 }
 
-// suggest returns the candidate closest to s when it is a likely typo.
+// suggest returns the candidate closest to s when it is a likely typo: at
+// most two edits away, or a prefix of it ("upper" for "uppercase"), ignoring
+// case.
 func suggest(s string, candidates []string) string {
 	best, bestD := "", 3
+	ls := strings.ToLower(s)
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		lc := strings.ToLower(c)
+		d := editDistance(ls, lc)
+		if d >= bestD && len(ls) >= 3 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {
+			d = 2
+		}
+		if d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
+// didYouMean returns " (did you mean "x"?)" for a likely typo of one of
+// the candidates, else the list of valid names (the first 12 of them).
 func didYouMean(s string, candidates []string) string {
 	if c := suggest(s, candidates); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
-	return ""
+	if len(candidates) == 0 {
+		return ""
+	}
+	list := candidates
+	more := ""
+	if len(list) > 12 {
+		list, more = list[:12], fmt.Sprintf(", … (%d in all)", len(candidates))
+	}
+	return " (valid: " + strings.Join(list, ", ") + more + ")"
 }
 
 func editDistance(a, b string) int {

@@ -12,13 +12,17 @@ import (
 )
 
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
-	"objective", "input_validation", "description"}
+	"objective", "input_validation", "input_contract", "accept", "description"}
 
 var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
 
 // load parses the file; it returns nil when it has problems, and the
 // positions of the topics for conflict reports.
 func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
+	if line, col, what := scanBounds(data, l.opts.MaxRuleNesting); what != "" {
+		l.ps.add(l.file, line, col, "%s", what)
+		return nil, nil
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var se *yaml.SyntaxError
@@ -87,6 +91,10 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 			l.ratioSetting(v, "objective", "mapped_ratio", &src.objective.MappedRatio)
 		case "input_validation":
 			l.ratioSetting(v, "input_validation", "full_share", &src.plan.fullShare)
+		case "accept":
+			src.accept = l.accept(v)
+		case "input_contract":
+			l.inputContract(v, &src.plan.unread)
 		case "description":
 		default:
 			l.errAt(kv.Key, "unknown key %q%s", key, didYouMean(key, topKeys))
@@ -105,6 +113,9 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if fieldsNode != nil {
 		src.plan.root = l.fields(fieldsNode, "fields")
+	}
+	if src.plan.root != nil {
+		src.plan.read = readPaths(src.plan.root, "", nil)
 	}
 	if redactNode != nil {
 		for _, item := range l.strList(redactNode, "redact") {
@@ -142,6 +153,10 @@ func (l *ruleLoader) schema(n ast.Node, key, name string) *schema {
 	if s, ok := l.schemas.byName[name]; ok {
 		return s
 	}
+	if l.schemas.files[name] {
+		l.errAt(n, "%s %q cannot be used: the schema has problems", key, name)
+		return nil
+	}
 	l.errAt(n, "%s %q not found in the schemas directory%s", key, name, didYouMean(name, l.schemas.names))
 	return nil
 }
@@ -172,6 +187,11 @@ func (l *ruleLoader) fields(n ast.Node, what string) *outNode {
 				continue
 			}
 			root.kids = append(root.kids, &outNode{key: ".", rule: rule})
+			continue
+		}
+		if n := strings.Count(out, ".") + 1; n > l.opts.MaxPathSegments {
+			l.errAt(kv.Key, "%s: output path %s has %d segments, over the limit of %d (Options.MaxPathSegments)",
+				what, quoteShort(out), n, l.opts.MaxPathSegments)
 			continue
 		}
 		segs := strings.Split(out, ".")
@@ -216,7 +236,7 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 	if !ok {
 		return nil
 	}
-	hasFrom := false
+	hasFrom, hasCases := false, false
 	for _, kv := range m.Values {
 		key := l.key(kv)
 		v := unwrap(kv.Value)
@@ -224,7 +244,7 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 		case "from":
 			hasFrom = true
 			for _, item := range l.strList(v, out+".from") {
-				p, err := parseSrcPath(item.s)
+				p, err := l.path(item.s)
 				if err != nil {
 					l.ps.add(l.file, item.line, item.col, "%s.from: %v", out, err)
 					l.bad = true
@@ -273,13 +293,14 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 		case "each":
 			r.each = l.fields(v, out+".each")
 		case "cases":
+			hasCases = true
 			r.cases = l.cases(v, out)
 		case "description":
 		default:
 			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
 		}
 	}
-	if !hasFrom && len(r.cases) == 0 {
+	if !hasFrom && !hasCases {
 		l.errAt(n, "field %q: needs from (or cases)", out)
 	}
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
@@ -294,6 +315,9 @@ func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 		l.errAt(n, "%s.cases: expected a list of {when, is, value}, got %s", out, describeNode(n))
 		return nil
 	}
+	if len(seq.Values) == 0 {
+		l.errAt(n, "%s.cases: the list is empty", out)
+	}
 	var cs []caseRule
 	for _, it := range seq.Values {
 		m, ok := l.mapping(it, out+".cases")
@@ -301,31 +325,38 @@ func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 			continue
 		}
 		var c caseRule
-		hasWhen, hasValue := false, false
+		hasWhen, hasValue, bad := false, false, false
 		for _, kv := range m.Values {
 			v := unwrap(kv.Value)
 			switch k := l.key(kv); k {
 			case "when":
+				hasWhen = true
 				s, ok := l.str(v, out+".cases.when")
 				if !ok {
+					bad = true
 					continue
 				}
-				p, err := parseSrcPath(s)
+				p, err := l.path(s)
 				if err != nil {
 					l.errAt(v, "%s.cases.when: %v", out, err)
+					bad = true
 					continue
 				}
-				c.when, hasWhen = p, true
+				c.when = p
 			case "is", "value":
+				if k == "value" {
+					hasValue = true
+				}
 				lit, err := yamlToJSON(v)
 				if err != nil {
 					l.errAt(v, "%s.cases.%s: %v", out, k, err)
+					bad = true
 					continue
 				}
 				if k == "is" {
 					c.is = lit
 				} else {
-					c.value, hasValue = lit, true
+					c.value = lit
 				}
 			default:
 				l.errAt(kv.Key, "unknown key %q in %s.cases%s", k, out, didYouMean(k, []string{"when", "is", "value"}))
@@ -335,7 +366,9 @@ func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 			l.errAt(it, "%s.cases: each case needs when and value", out)
 			continue
 		}
-		cs = append(cs, c)
+		if !bad {
+			cs = append(cs, c)
+		}
 	}
 	return cs
 }
@@ -348,16 +381,28 @@ func parseSrcPath(s string) (srcPath, error) {
 	}
 	segs := strings.Split(s, ".")
 	p := srcPath{raw: s, segs: segs, prefixes: make([]string, len(segs))}
+	end := -1
 	for i, seg := range segs {
 		if seg == "" {
-			return srcPath{}, fmt.Errorf("path %q has an empty segment", s)
+			return srcPath{}, fmt.Errorf("path %q has an empty segment", quoteShort(s))
 		}
 		if strings.ContainsAny(seg, "[]") {
-			return srcPath{}, fmt.Errorf("path %q: read arrays with each, not []", s)
+			return srcPath{}, fmt.Errorf("path %s: read arrays with each, not []", quoteShort(s))
 		}
-		p.prefixes[i] = strings.Join(segs[:i+1], ".")
+		// Each prefix is a slice of s: linear in the path's length.
+		end += 1 + len(seg)
+		p.prefixes[i] = s[:end]
 	}
 	return p, nil
+}
+
+// path reads a source path of the rule file, refusing one longer than
+// Options.MaxPathSegments before splitting it.
+func (l *ruleLoader) path(s string) (srcPath, error) {
+	if n := strings.Count(s, ".") + 1; n > l.opts.MaxPathSegments {
+		return srcPath{}, fmt.Errorf("path %s has %d segments, over the limit of %d (Options.MaxPathSegments)", quoteShort(s), n, l.opts.MaxPathSegments)
+	}
+	return parseSrcPath(s)
 }
 
 // redactedOutputs lists the output paths whose value is read from, or from

@@ -15,9 +15,10 @@ import (
 type schemaSet struct {
 	byName map[string]*schema
 	names  []string
+	files  map[string]bool // every *.json file found, loaded or not
 }
 
-func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
+func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet {
 	set := &schemaSet{byName: map[string]*schema{}}
 	var files []string
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -33,16 +34,33 @@ func loadSchemas(fsys fs.FS, dirName string, ps *problems) *schemaSet {
 	c := jsonschema.NewCompiler()
 	c.AssertFormat = true
 	c.Draft = jsonschema.Draft7
+	c.LoadURL = refuseLoad
+	isFile := make(map[string]bool, len(files))
+	for _, name := range files {
+		isFile[name] = true
+	}
+	set.files = isFile
 	good := map[string]bool{}
 	for _, name := range files {
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readBounded(fsys, name, limit)
 		if err != nil {
-			ps.add(path.Join(dirName, name), 0, 0, "cannot read: %v", err)
+			ps.add(path.Join(dirName, name), 0, 0, "%v", err)
 			continue
 		}
 		if err := checkJSON(data); err != nil {
 			line, col := lineCol(data, err.offset-1)
 			ps.add(path.Join(dirName, name), line, col, "invalid JSON: %s", err.msg)
+			continue
+		}
+		refsOK := true
+		for _, r := range findRefs(data) {
+			if what := checkRef(name, r.ref, isFile); what != "" {
+				line, col := lineCol(data, int64(r.offset))
+				ps.add(path.Join(dirName, name), line, col, "$ref %q at %s %s", r.ref, r.ptr, what)
+				refsOK = false
+			}
+		}
+		if !refsOK {
 			continue
 		}
 		if err := c.AddResource(schemaURL(name), bytes.NewReader(data)); err != nil {

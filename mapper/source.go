@@ -7,6 +7,7 @@ type Source struct {
 	version   int
 	file      string
 	topics    []string
+	accept    []predicate
 	redact    []string
 	objective Objective
 	opts      Options

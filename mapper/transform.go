@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -85,6 +84,9 @@ type transformArg struct {
 	str     string   // split/join separator
 	n       int      // decimal_to_minor digits
 	layouts []string // timestamp: extra layouts
+	// unit is the timestamp's unit for Unix times, as the power of ten of
+	// units per second (0 s, 3 ms, 6 µs, 9 ns); -1 when it is not given.
+	unit int
 }
 
 type transformFn func(m *Mapper, in tv, arg *transformArg) (tv, Reason, string)
@@ -92,7 +94,7 @@ type transformFn func(m *Mapper, in tv, arg *transformArg) (tv, Reason, string)
 type transformDef struct {
 	fn transformFn
 	// arg says what argument the transform takes: "" none, "string",
-	// "int", "layouts".
+	// "int", "timestamp" (layouts, or {unit, layouts}).
 	arg string
 }
 
@@ -120,7 +122,7 @@ func lookupTransform(name string) (transformDef, bool) {
 	case "decimal_to_minor":
 		return transformDef{fn: tfDecimalToMinor, arg: "int"}, true
 	case "timestamp":
-		return transformDef{fn: tfTimestamp, arg: "layouts"}, true
+		return transformDef{fn: tfTimestamp, arg: "timestamp"}, true
 	case "split":
 		return transformDef{fn: tfSplit, arg: "string"}, true
 	case "join":
@@ -320,40 +322,11 @@ func tfDecimalToMinor(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) 
 }
 
 func decimalToMinor(text string, digits int, allowExp bool) (int64, Reason, string) {
-	bad := func() (int64, Reason, string) {
+	d, ok, _ := parseDecimal(text, allowExp, 30)
+	if !ok {
 		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a decimal amount"
 	}
-	s := text
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		if !allowExp {
-			return bad()
-		}
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > 30 || e < -30 {
-			return bad()
-		}
-		mant, exp = s[:i], e
-	}
-	intPart, frac := mant, ""
-	if i := strings.IndexByte(mant, '.'); i >= 0 {
-		intPart, frac = mant[:i], mant[i+1:]
-	}
-	if intPart == "" && frac == "" {
-		return bad()
-	}
-	for _, part := range []string{intPart, frac} {
-		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				return bad()
-			}
-		}
-	}
+	neg, intPart, frac, exp := d.neg, d.intPart, d.frac, d.exp
 	// value = 0.intPart frac × 10^(len(intPart)+exp); minor = value × 10^digits.
 	all := intPart + frac
 	point := len(intPart) + exp + digits // digits of all that are whole minor units
@@ -383,82 +356,48 @@ func decimalToMinor(text string, digits int, allowExp bool) (int64, Reason, stri
 	return n, "", ""
 }
 
-// tfTimestamp normalises RFC 3339 text and Unix seconds or milliseconds (as
-// number or digit string) to RFC 3339 in UTC. Other layouts are accepted
-// only when the rule lists them; they are read as UTC unless they carry a zone.
-func tfTimestamp(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
-	var t time.Time
-	switch in.k {
-	case kNumber:
-		var ok bool
-		t, ok = unixTime(in.s)
-		if !ok {
-			return tv{}, ReasonInvalidFormat, in.s + " is not a Unix time"
-		}
-	case kString:
-		s := in.s
-		var err error
-		t, err = time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			ok := false
-			if isNumeric(s) {
-				t, ok = unixTime(s)
-			}
-			if !ok && arg != nil {
-				for _, layout := range arg.layouts {
-					if lt, err := time.Parse(layout, s); err == nil {
-						t, ok = lt, true
-						break
-					}
-				}
-			}
-			if !ok {
-				return tv{}, ReasonInvalidFormat, quoteShort(s) + " is not an RFC 3339 timestamp or Unix time"
-			}
-		}
-	default:
-		return mismatch("timestamp string or Unix time", in)
-	}
-	start := len(m.scratch)
-	m.scratch = t.UTC().AppendFormat(m.scratch, time.RFC3339Nano)
-	return tv{k: kString, s: b2s(m.scratch[start:])}, "", ""
+// decimalText is a decimal number's text taken apart.
+type decimalText struct {
+	neg           bool
+	intPart, frac string // the digits before and after the point
+	exp           int
 }
 
-func isNumeric(s string) bool {
-	if s == "" {
-		return false
+// parseDecimal takes a decimal number ("-12.30", "1.5e3") apart. It is not
+// ok when the text is not a decimal number, has an exponent and !allowExp,
+// or has one beyond ±maxExp (tooFar then says so).
+func parseDecimal(text string, allowExp bool, maxExp int) (d decimalText, ok, tooFar bool) {
+	s := text
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		d.neg = s[0] == '-'
+		s = s[1:]
 	}
-	dot := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c == '.' && !dot && i > 0:
-			dot = true
-		case c == '-' && i == 0 && len(s) > 1:
-		default:
-			return false
+	mant := s
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if !allowExp || err != nil {
+			return d, false, false
+		}
+		if e > maxExp || e < -maxExp {
+			return d, false, true
+		}
+		mant, d.exp = s[:i], e
+	}
+	d.intPart = mant
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		d.intPart, d.frac = mant[:i], mant[i+1:]
+	}
+	if d.intPart == "" && d.frac == "" {
+		return d, false, false
+	}
+	for _, part := range []string{d.intPart, d.frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return d, false, false
+			}
 		}
 	}
-	return true
-}
-
-// unixTime reads Unix seconds, or milliseconds when the magnitude is at
-// least 1e11 (later than the year 5138 in seconds).
-func unixTime(s string) (time.Time, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return time.Time{}, false
-	}
-	if math.Abs(f) >= 1e11 {
-		f /= 1000
-	}
-	if math.Abs(f) > 253402300799 { // after 9999-12-31
-		return time.Time{}, false
-	}
-	sec := math.Floor(f)
-	nsec := math.Round((f - sec) * 1e9)
-	return time.Unix(int64(sec), int64(nsec)), true
+	return d, true, false
 }
 
 func tfSplit(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {

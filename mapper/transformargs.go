@@ -2,6 +2,8 @@ package mapper
 
 import (
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -39,7 +41,7 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 		}
 		step := transformStep{name: name, fn: def.fn}
 		if argNode != nil {
-			arg := &transformArg{}
+			arg := &transformArg{unit: -1}
 			switch def.arg {
 			case "string":
 				s, ok := l.str(argNode, out+".transform."+name)
@@ -64,9 +66,9 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 				if d == 0 {
 					arg.n = -1
 				}
-			case "layouts":
-				for _, ps := range l.strList(argNode, out+".transform."+name) {
-					arg.layouts = append(arg.layouts, ps.s)
+			case "timestamp":
+				if !l.timestampArg(argNode, out, arg) {
+					continue
 				}
 			default:
 				l.errAt(argNode, "%s.transform: %s takes no argument", out, name)
@@ -77,4 +79,71 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+var timestampArgKeys = []string{"unit", "layouts"}
+
+// timestampArg reads the argument of timestamp: a list of Go layouts
+// (["2006-01-02 15:04:05"]), or {unit: s|ms|us|ns, layouts: [...]}.
+func (l *ruleLoader) timestampArg(n ast.Node, out string, arg *transformArg) bool {
+	what := out + ".transform.timestamp"
+	m, isMap := n.(*ast.MappingNode)
+	if mv, ok := n.(*ast.MappingValueNode); ok {
+		m, isMap = &ast.MappingNode{BaseNode: mv.BaseNode, Values: []*ast.MappingValueNode{mv}}, true
+	}
+	if !isMap {
+		return l.layouts(n, what, arg)
+	}
+	good := true
+	for _, kv := range m.Values {
+		v := unwrap(kv.Value)
+		switch k := l.key(kv); k {
+		case "unit":
+			s, ok := l.str(v, what+".unit")
+			if !ok {
+				good = false
+				break
+			}
+			u, ok := timestampUnits[s]
+			if !ok {
+				l.errAt(v, "%s.unit: unknown unit %q%s", what, s, didYouMean(s, timestampUnitNames))
+				good = false
+				break
+			}
+			arg.unit = u
+		case "layouts":
+			good = l.layouts(v, what+".layouts", arg) && good
+		default:
+			l.errAt(kv.Key, "unknown key %q in %s%s", k, what, didYouMean(k, timestampArgKeys))
+			good = false
+		}
+	}
+	return good
+}
+
+// layouts reads Go time layouts, refusing text that has none of the
+// reference time's elements ("unix" is not a layout).
+func (l *ruleLoader) layouts(n ast.Node, what string, arg *transformArg) bool {
+	good := true
+	for _, ps := range l.strList(n, what) {
+		if !isLayout(ps.s) {
+			hint := "write the reference time Mon Jan 2 15:04:05 MST 2006 as the text shows it, e.g. \"2006-01-02 15:04:05\""
+			if _, unit := timestampUnits[ps.s]; unit || strings.HasPrefix(ps.s, "unix") || strings.HasPrefix(ps.s, "epoch") {
+				hint = "for a Unix time write {timestamp: {unit: s|ms|us|ns}}"
+			}
+			l.ps.add(l.file, ps.line, ps.col, "%s: %q is not a Go time layout (%s)", what, ps.s, hint)
+			l.bad = true
+			good = false
+			continue
+		}
+		arg.layouts = append(arg.layouts, ps.s)
+	}
+	return good
+}
+
+// isLayout reports whether s holds at least one element of Go's reference
+// time, so that parsing with it reads something.
+func isLayout(s string) bool {
+	probe := time.Date(1999, 12, 31, 23, 59, 58, 123456789, time.FixedZone("X", 3600))
+	return probe.Format(s) != s
 }

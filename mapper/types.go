@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -84,6 +85,17 @@ type Failure struct {
 	Reason Reason `json:"reason"`
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
+	// soft: an input-contract failure at a field no rule reads, which only
+	// degrades the record (input_contract: {unread: degrade}).
+	soft bool
+}
+
+// severity is the outcome this failure leads to on its own.
+func (f *Failure) severity() Outcome {
+	if f.soft {
+		return OutcomeDegraded
+	}
+	return f.Reason.Severity()
 }
 
 // Category is the failure category key "reason" or "reason:field": the unit
@@ -106,7 +118,10 @@ func (c Category) String() string {
 
 // Result is what mapping one payload gives.
 type Result struct {
-	// Outcome is mapped, degraded or rejected.
+	// Outcome is mapped, degraded or rejected: rejected when a failure's
+	// reason rejects, except an input-schema failure at a field that no rule
+	// reads, which only degrades under the source's default input contract
+	// (its detail then ends with "(no rule reads this field)").
 	Outcome Outcome
 	// Output is the domain record as compact JSON: complete for mapped and
 	// degraded records, partial (what could be mapped) for rejected ones,
@@ -183,4 +198,17 @@ type Origin struct {
 	Key       []byte
 	Headers   []Header
 	Time      time.Time
+}
+
+// ParseReason returns the reason code s names; an unknown name is an error
+// that suggests the closest code, or lists them all.
+func ParseReason(s string) (Reason, error) {
+	if r := Reason(s); r.Valid() {
+		return r, nil
+	}
+	names := make([]string, 0, len(Reasons()))
+	for _, r := range Reasons() {
+		names = append(names, string(r))
+	}
+	return "", fmt.Errorf("unknown reason %q%s", s, didYouMean(s, names))
 }

@@ -39,8 +39,12 @@ Exit status 0 when everything loads, 1 when anything is wrong.`,
 					return exitFailure
 				}
 				for _, s := range eng.Sources() {
-					fmt.Fprintf(e.stdout, "ok  %s  version %d  topics %s  (%s)\n", s.Name(), s.Version(),
-						strings.Join(s.Topics(), ","), s.File())
+					accept := ""
+					if a := s.Accept(); len(a) > 0 {
+						accept = "  accept " + strings.Join(a, " and ")
+					}
+					fmt.Fprintf(e.stdout, "ok  %s  version %d  topics %s%s  (%s)\n", s.Name(), s.Version(),
+						strings.Join(s.Topics(), ","), accept, s.File())
 				}
 				return exitOK
 			}

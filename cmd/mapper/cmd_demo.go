@@ -111,6 +111,7 @@ Ctrl-C stops it cleanly.`,
 				}
 				fmt.Fprintf(e.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
 					addr, *rate, len(fx), cfg.Topics)
+				writeDemoTopics(e.stdout, eng, cfg.Topics)
 
 				runCtx := ctx
 				if dur > 0 {

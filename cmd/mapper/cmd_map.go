@@ -10,13 +10,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/batch"
 )
 
 func mapCommand() command {
 	return command{
 		name:  "map",
-		usage: "map --source NAME [--lines [--summary]] [FILE]",
+		usage: "map --source NAME [--header K=V]... [--lines [--summary]] [FILE]",
 		short: "map payloads from a file or stdin and print the results as JSON",
 		long: `Map one payload (a JSON object, from FILE or standard input) with the rules of a
 source and print the result:
@@ -26,6 +27,8 @@ source and print the result:
 With --lines the input is JSON lines (one payload per line) and the output one
 result per line, in input order, mapped on every core. With --summary, counts
 per outcome and per failure category are printed instead of the results.
+--header K=V (repeatable) gives the record headers that the source's accept
+predicates read: a payload the source does not accept is unknown_source.
 Exit status: 0 when the results were printed, 1 when the rules or input cannot
 be read, 2 on a usage error.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
@@ -34,6 +37,15 @@ be read, 2 on a usage error.`,
 			lines := boolFlag(fs, e, "lines", false, "input is JSON lines: one payload per line")
 			summary := boolFlag(fs, e, "summary", false, "print counts per outcome and category instead of results (with --lines)")
 			workers := intFlag(fs, e, "workers", 0, "mapping goroutines for --lines (0: one per core)")
+			var headers []mapper.Header
+			fs.Func("header", "a record header K=V for the source's accept predicates; repeatable", func(s string) error {
+				k, v, ok := strings.Cut(s, "=")
+				if !ok || k == "" {
+					return fmt.Errorf("want K=V, got %q", s)
+				}
+				headers = append(headers, mapper.Header{Key: k, Value: []byte(v)})
+				return nil
+			})
 			return func(ctx context.Context, args []string) int {
 				if *source == "" {
 					fmt.Fprintln(e.stderr, "mapper map: --source is required")
@@ -75,7 +87,9 @@ be read, 2 on a usage error.`,
 						fmt.Fprintf(e.stderr, "mapper map: read input: %v\n", err)
 						return exitFailure
 					}
-					res := src.Map(payload)
+					var m mapper.Mapper
+					var res mapper.Result
+					m.MapRecord(src, headers, payload, &res)
 					if *summary {
 						var s batch.Summary
 						s.Add(&res)
@@ -86,7 +100,7 @@ be read, 2 on a usage error.`,
 					out.WriteByte('\n')
 					return exitOK
 				}
-				opts := batch.Options{Workers: *workers}
+				opts := batch.Options{Workers: *workers, Headers: headers}
 				var sum *batch.Summary
 				if *summary {
 					sum = &batch.Summary{}

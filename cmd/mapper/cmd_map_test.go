@@ -20,10 +20,17 @@ func TestMapGolden(t *testing.T) {
 		if len(files) == 0 {
 			t.Fatalf("no fixtures for %s", source)
 		}
+		hdrs, err := readFixtureHeaders(os.DirFS("../../fixtures"), source)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, f := range files {
 			name := filepath.Base(f)
 			t.Run(source+"/"+name, func(t *testing.T) {
 				args := append(append([]string{"map"}, shipped...), "--source", source)
+				for _, h := range hdrs.forFile(name) {
+					args = append(args, "--header", h.Key+"="+string(h.Value))
+				}
 				if strings.HasSuffix(f, ".jsonl") {
 					args = append(args, "--lines")
 				}

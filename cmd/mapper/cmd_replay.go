@@ -17,7 +17,7 @@ import (
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay [--samples DIR] [--rules DIR] [--source NAME] [--json] [--show N] | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
 		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
 		long: `
 Runs every kept sample through the rules in --rules and reports, per source and
@@ -45,6 +45,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
 			endOffset := intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end")
 			redrive := boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic")
+			samplesTopic := declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper replay: unexpected argument %q\n", args[0])
@@ -52,6 +53,10 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				}
 				if *show < 0 {
 					fmt.Fprintln(e.stderr, "mapper replay: --show must not be negative")
+					return exitUsage
+				}
+				if *fromTopic != "" && *samplesTopic != "" {
+					fmt.Fprintln(e.stderr, "mapper replay: --from-topic and --samples-topic are two different inputs: give one")
 					return exitUsage
 				}
 				if *fromTopic == "" && (*redrive || *since != "" || *until != "" || *startOffset != 0 || *endOffset != 0) {
@@ -95,6 +100,21 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						in = append(in, recs[i].Sample())
 					}
 					fmt.Fprintf(e.stderr, "mapper replay: read %d records of %s (%s)\n", len(recs), *fromTopic, dlq.Summary(recs))
+				} else if *samplesTopic != "" {
+					kc, problems := conn.Config()
+					if len(problems) > 0 {
+						return reportProblems(e, "replay", problems)
+					}
+					snap, err := pullSamples(ctx, e, "replay", sharedSamplesSettings{kafka: kc, topic: *samplesTopic})
+					if err == nil {
+						in, err = snap.Samples()
+					}
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
+						return exitFailure
+					}
+					opts.Counts = snap.Counts()
+					fmt.Fprintf(e.stderr, "mapper replay: read %d samples of %s\n", len(in), *samplesTopic)
 				} else {
 					in, err = samples.ReadDir(*dir)
 					if err == nil {

@@ -31,6 +31,7 @@ flight within --shutdown-timeout; a second one exits at once.`,
 			output := stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)")
 			dlq := stringFlag(fs, e, "dlq-topic", "", "dead-letter topic for rejected records (required)")
 			wf := declareWorkerFlags(fs, e, ":8080")
+			samplesTopic := declareSamplesTopic(fs, e, "compacted topic the group shares samples, counts and announced Sentry categories through (with --samples, this worker's own copy); empty means local samples only")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper run: unexpected arguments %q\n", args)
@@ -44,6 +45,9 @@ flight within --shutdown-timeout; a second one exits at once.`,
 				wf.apply(&cfg, &problems)
 				if len(problems) > 0 {
 					return reportProblems(e, "run", problems)
+				}
+				if *samplesTopic != "" {
+					wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *samplesTopic}
 				}
 				eng, err := dirs.load()
 				if err != nil {

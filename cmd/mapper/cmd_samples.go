@@ -23,7 +23,7 @@ import (
 func samplesCommand() command {
 	return command{
 		name:  "samples",
-		usage: "samples [--samples DIR] [--json] | samples show --source NAME --category REASON[:FIELD] [-n N] | samples add --source NAME FILE...",
+		usage: "samples [--samples DIR] [--json] | samples show --source NAME --category REASON[:FIELD] [-n N] | samples add --source NAME FILE... | samples pull --samples-topic T",
 		short: "list, show and import kept samples by source and failure category",
 		long: `
 With no subcommand, lists every source and category of the samples directory:
@@ -36,7 +36,11 @@ records seen, samples kept, first and last seen.
   mapper samples add --source orders dump.jsonl ticket-4711.json
       maps payloads captured elsewhere (one JSON payload per *.json file, one
       per line in JSON-lines files) with today's rules and keeps them as
-      samples of their categories, so that replay covers them.`,
+      samples of their categories, so that replay covers them.
+
+  mapper samples pull --brokers kafka-1:9092 --samples-topic mapper.samples
+      writes the samples and counts a group of workers shares through a
+      samples topic (mapper run --samples-topic) as a samples directory.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			dir := declareSamplesDir(fs, e)
 			asJSON := boolFlag(fs, e, "json", false, "print JSON instead of a table")
@@ -47,8 +51,10 @@ records seen, samples kept, first and last seen.
 						return runCommandArgs(ctx, samplesShowCommand(*dir), e, args[1:])
 					case "add":
 						return runCommandArgs(ctx, samplesAddCommand(*dir), e, args[1:])
+					case "pull":
+						return runCommandArgs(ctx, samplesPullCommand(*dir), e, args[1:])
 					}
-					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show or add)\n", args[0])
+					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show, add or pull)\n", args[0])
 					return exitUsage
 				}
 				return listSamples(e, *dir, *asJSON)
@@ -134,6 +140,12 @@ func samplesShowCommand(dir string) command {
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
 					return exitFailure
+				}
+				if reason, _, _ := strings.Cut(*category, ":"); len(ss) == 0 && *category != samples.CleanCategory {
+					if _, err := mapper.ParseReason(reason); err != nil {
+						fmt.Fprintf(e.stderr, "mapper samples show: --category %q: %v\n", *category, err)
+						return exitUsage
+					}
 				}
 				if len(ss) == 0 {
 					fmt.Fprintf(e.stderr, "mapper samples show: no samples of source %q category %q in %s; `mapper samples --samples %s` lists what there is\n", *source, *category, *d, *d)

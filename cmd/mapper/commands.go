@@ -157,6 +157,7 @@ func boolFlag(fs *flag.FlagSet, e *env, name string, def bool, usage string) *bo
 type ruleDirs struct {
 	rules, schemas     *string
 	maxBytes, maxDepth *int
+	maxRuleFile        *int
 }
 
 func declareRuleDirs(fs *flag.FlagSet, e *env) ruleDirs {
@@ -165,12 +166,14 @@ func declareRuleDirs(fs *flag.FlagSet, e *env) ruleDirs {
 		schemas:  stringFlag(fs, e, "schemas", "schemas", "directory of JSON Schemas"),
 		maxBytes: intFlag(fs, e, "max-payload-bytes", 1<<20, "largest payload accepted; larger ones are malformed_payload"),
 		maxDepth: intFlag(fs, e, "max-depth", 64, "deepest nesting of objects and arrays accepted"),
+		maxRuleFile: intFlag(fs, e, "max-rule-file-bytes", 4<<20,
+			"largest rule or schema file loaded; a larger one is refused before it is read"),
 	}
 }
 
 // options are the engine options the flags give.
 func (d ruleDirs) options() mapper.Options {
-	return mapper.Options{MaxPayloadBytes: *d.maxBytes, MaxDepth: *d.maxDepth}
+	return mapper.Options{MaxPayloadBytes: *d.maxBytes, MaxDepth: *d.maxDepth, MaxRuleFileBytes: *d.maxRuleFile}
 }
 
 // load loads the rules and schemas the flags name.

@@ -47,6 +47,9 @@ type sampleOptions struct {
 	MaxBytes    int64
 	// OnKept is told of every record kept (for the samples.kept metric).
 	OnKept func(source string, reason mapper.Reason)
+	// Sink, when set, is told of the samples and counts too (the samples
+	// topic's writer).
+	Sink samples.Sink
 }
 
 // newSampleStore opens the sample store in dir for a command that maps
@@ -68,6 +71,7 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 		Clean:       opts.Clean,
 		MaxBytes:    opts.MaxBytes,
 		OnKept:      opts.OnKept,
+		Sink:        opts.Sink,
 		OnError: func(err error) {
 			mu.Lock()
 			defer mu.Unlock()

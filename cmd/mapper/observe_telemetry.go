@@ -80,6 +80,13 @@ func newMetrics(e *env, tf *telemetryFlags, logger *slog.Logger) (*metrics.Clien
 // *alerts.Alerter is a valid no-op observer. Close it after the worker stops:
 // it sends what is queued for at most two seconds.
 func newAlerts(e *env, tf *telemetryFlags, logger *slog.Logger, stats alerts.Stats) (*alerts.Alerter, error) {
+	return newSharedAlerts(e, tf, logger, stats, nil)
+}
+
+// newSharedAlerts is newAlerts for a worker of a group that shares its
+// announced categories: ledger, when not nil, is asked before each
+// category's first event (see alerts.Ledger).
+func newSharedAlerts(e *env, tf *telemetryFlags, logger *slog.Logger, stats alerts.Stats, ledger alerts.Ledger) (*alerts.Alerter, error) {
 	dsn := e.getenv("SENTRY_DSN")
 	if dsn == "" {
 		return nil, nil
@@ -90,6 +97,7 @@ func newAlerts(e *env, tf *telemetryFlags, logger *slog.Logger, stats alerts.Sta
 		Release:     telemetryFirstSet(e.getenv("SENTRY_RELEASE"), e.getenv("DD_VERSION")),
 		Stats:       stats,
 		Logger:      logger,
+		Ledger:      ledger,
 	}
 	if tf != nil {
 		if *tf.sentryInterval <= 0 {

@@ -21,6 +21,10 @@ type observerFlags struct {
 	telemetry *telemetryFlags
 	samples   *sampleFlags
 	noSamples *bool
+	// shared, when set (mapper run --samples-topic), also writes the
+	// samples and counts to a samples topic and asks it before a
+	// category's first Sentry event.
+	shared *sharedSamplesSettings
 }
 
 func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
@@ -46,13 +50,29 @@ type observers struct {
 // sample store as the flags and environment say. It returns an error for
 // configuration that cannot work, before anything starts; on error nothing
 // is left running.
-func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engine, logger *slog.Logger) (*observers, error) {
+func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.Engine, logger *slog.Logger) (*observers, error) {
+	var shared *sharedSamples
+	if of.shared != nil {
+		if *of.noSamples {
+			return nil, errors.New("--samples-topic shares the samples: it cannot go with --no-samples")
+		}
+		var err error
+		if shared, err = openSharedSamples(ctx, of.shared, *of.samples.dir, logger); err != nil {
+			return nil, err
+		}
+	}
 	mc, err := newMetrics(e, of.telemetry, logger)
 	if err != nil {
+		closeShared(shared)
 		return nil, err
 	}
-	al, err := newAlerts(e, of.telemetry, logger, mc)
+	var ledger alerts.Ledger
+	if shared != nil {
+		ledger = shared.ledger
+	}
+	al, err := newSharedAlerts(e, of.telemetry, logger, mc, ledger)
 	if err != nil {
+		closeShared(shared)
 		_ = mc.Close()
 		return nil, err
 	}
@@ -69,15 +89,23 @@ func buildObservers(_ context.Context, e *env, of *observerFlags, _ *mapper.Engi
 		if mc != nil {
 			opts.OnKept = mc.SampleKept
 		}
+		if shared != nil {
+			opts.Sink = shared.writer
+		}
 		st, err := newSampleStore(e, *of.samples.dir, opts)
 		if err != nil {
+			closeShared(shared)
 			_ = al.Close()
 			_ = mc.Close()
 			return nil, err
 		}
 		o.list = append(o.list, st)
 		o.samples = st
+		// The store hands its last counts to the topic's writer as it closes.
 		closers = append(closers, st.Close)
+		if shared != nil {
+			closers = append(closers, shared.writer.Close)
+		}
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)

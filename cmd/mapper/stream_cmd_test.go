@@ -89,7 +89,7 @@ func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
 // TestRunConsumesUntilCanceled drives `mapper run` with the shipped rules
 // against an embedded broker over TCP.
 func TestRunConsumesUntilCanceled(t *testing.T) {
-	b := kafkatest.StartKfake(t, kfake.SeedTopics(2, "partner.orders.raw", "github.issues", "github.pull_request", "out", "dlq"))
+	b := kafkatest.StartKfake(t, kfake.SeedTopics(2, "partner.orders.raw", "github.webhooks", "out", "dlq"))
 	var msgs []kafka.Message
 	for i := range 40 {
 		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "k%d", i),

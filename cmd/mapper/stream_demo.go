@@ -27,6 +27,7 @@ import (
 type demoFixture struct {
 	topic   string
 	payload []byte
+	headers []kafka.Header // from fixtures/<source>/headers.txt
 }
 
 // loadDemoFixtures reads fixtures/<source>/*.json (one payload each) and
@@ -42,6 +43,10 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture,
 			return nil, nil, fmt.Errorf("fixtures of %s: %w", src.Name(), err)
 		}
 		sort.Strings(names)
+		hdrs, err := readFixtureHeaders(fsys, src.Name())
+		if err != nil {
+			return nil, nil, err
+		}
 		var fx []demoFixture
 		for _, name := range names {
 			ext := path.Ext(name)
@@ -59,15 +64,19 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture,
 			if err != nil {
 				return nil, nil, fmt.Errorf("fixture %s: %w", name, err)
 			}
+			var kh []kafka.Header
+			for _, h := range hdrs.forFile(base) {
+				kh = append(kh, kafka.Header{Key: h.Key, Value: h.Value})
+			}
 			if ext == ".json" {
-				fx = append(fx, demoFixture{topic, data})
+				fx = append(fx, demoFixture{topic, data, kh})
 				continue
 			}
 			sc := bufio.NewScanner(bytes.NewReader(data))
 			sc.Buffer(nil, 16<<20)
 			for sc.Scan() {
 				if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-					fx = append(fx, demoFixture{topic, append([]byte(nil), line...)})
+					fx = append(fx, demoFixture{topic, append([]byte(nil), line...), kh})
 				}
 			}
 			if err := sc.Err(); err != nil {
@@ -83,10 +92,10 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture,
 	}
 	// fixtures/unclaimed/invoices.jsonl go, now and then, to a topic no rule
 	// claims, so that the demo shows unknown_source too.
-	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && eng.SourceForTopic(demoUnclaimedTopic) == nil {
+	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && len(eng.SourcesForTopic(demoUnclaimedTopic)) == 0 {
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			if line = bytes.TrimSpace(line); len(line) > 0 {
-				unclaimed = append(unclaimed, demoFixture{demoUnclaimedTopic, line})
+				unclaimed = append(unclaimed, demoFixture{demoUnclaimedTopic, line, nil})
 			}
 		}
 	}
@@ -103,7 +112,7 @@ const demoUnclaimedTopic = "partner.unclaimed.raw"
 // unclaimed one.
 func demoTopics(eng *mapper.Engine) []string {
 	ts := eng.Topics()
-	if eng.SourceForTopic(demoUnclaimedTopic) == nil {
+	if len(eng.SourcesForTopic(demoUnclaimedTopic)) == 0 {
 		ts = append(ts, demoUnclaimedTopic)
 	}
 	return ts
@@ -164,9 +173,10 @@ func (p *demoProducer) run(ctx context.Context) error {
 				f = p.unclaimed[int(produced/unclaimedEvery)%len(p.unclaimed)]
 			}
 			msgs = append(msgs, kafka.Message{
-				Topic: f.topic,
-				Key:   fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
-				Value: f.payload,
+				Topic:   f.topic,
+				Key:     fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
+				Value:   f.payload,
+				Headers: f.headers,
 			})
 			src = (src + 1) % len(p.fixtures)
 		}

@@ -148,12 +148,24 @@ func (b *Broker) Topic(t testing.TB, prefix string, partitions int) string {
 	return name
 }
 
-// CreateTopic creates a topic and waits until its partitions have leaders.
-func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int) error {
+// TopicWithPolicy is Topic for a topic with the given cleanup.policy
+// ("compact", "delete", "compact,delete").
+func (b *Broker) TopicWithPolicy(t testing.TB, prefix string, partitions int, policy string) string {
+	t.Helper()
+	name := UniqueName(prefix)
+	if err := b.CreateTopic(context.Background(), name, partitions, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: policy}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// CreateTopic creates a topic with the given configuration and waits until
+// its partitions have leaders.
+func (b *Broker) CreateTopic(ctx context.Context, name string, partitions int, configs ...kafka.ConfigEntry) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := b.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: name, NumPartitions: partitions, ReplicationFactor: 1,
+		Topic: name, NumPartitions: partitions, ReplicationFactor: 1, ConfigEntries: configs,
 	}}})
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", name, err)

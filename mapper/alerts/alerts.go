@@ -86,6 +86,10 @@ type Config struct {
 	// HTTPTransport is the round tripper under the SDK's transport. Nil
 	// means a new http.Transport.
 	HTTPTransport http.RoundTripper
+	// Ledger, when set, is asked before each category's first event whether
+	// the group announced it already (see Ledger). Nil means every process
+	// announces the categories it meets.
+	Ledger Ledger
 }
 
 // Counts says what the Alerter did so far.
@@ -97,6 +101,9 @@ type Counts struct {
 	Failed      uint64 // network error, timeout, other HTTP error
 	Suppressed  uint64 // failures not reported because their category reported recently
 	Capped      uint64 // failures whose category's field became "other"
+	// AlreadyAnnounced counts first events not sent because the Ledger
+	// said the group had announced their category.
+	AlreadyAnnounced uint64
 }
 
 // Alerter sends one Sentry event per failure category and interval. See the
@@ -120,6 +127,7 @@ type Alerter struct {
 	abort   context.CancelFunc
 
 	queued, sent, dropped, rateLimited, failed, suppressed, capped atomic.Uint64
+	announced                                                      atomic.Uint64
 	log                                                            *ratelog.Logger
 }
 
@@ -348,6 +356,9 @@ func (a *Alerter) run() {
 }
 
 func (a *Alerter) send(j job) {
+	if j.firstSeen && a.cfg.Ledger != nil && !a.claim(j) {
+		return
+	}
 	var ev *sentry.Event
 	if j.notice != nil {
 		ev = noticeEvent(j.notice)
@@ -478,6 +489,7 @@ func (a *Alerter) Counts() Counts {
 		Queued: a.queued.Load(), Sent: a.sent.Load(), Dropped: a.dropped.Load(),
 		RateLimited: a.rateLimited.Load(), Failed: a.failed.Load(),
 		Suppressed: a.suppressed.Load(), Capped: a.capped.Load(),
+		AlreadyAnnounced: a.announced.Load(),
 	}
 }
 

@@ -25,6 +25,10 @@ type Options struct {
 	Out io.Writer
 	// Summary, when set, has every result added to it.
 	Summary *Summary
+	// Headers are the record headers every line carries, for the source's
+	// accept predicates (a line the source does not accept is
+	// unknown_source); nil means none.
+	Headers []mapper.Header
 }
 
 type chunk struct {
@@ -62,7 +66,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 			for c := range todo {
 				c.out = c.out[:0]
 				for _, ln := range c.lines {
-					m.Map(src, c.data[ln[0]:ln[1]], &res)
+					m.MapRecord(src, opts.Headers, c.data[ln[0]:ln[1]], &res)
 					if opts.Out != nil {
 						c.out = res.AppendJSON(c.out)
 						c.out = append(c.out, '\n')

@@ -318,7 +318,8 @@ type Scratch struct {
 }
 
 // Map maps one record into res with the rules it gets and returns the
-// source whose rules made res (nil when no source claims origin.Topic). In
+// source whose rules made res (nil when no source accepts the record, routed
+// by topic, headers and payload as mapper.Engine.Route routes it). In
 // shadow mode res is the live result and the candidate's is compared with
 // it; in canary mode res is the candidate's result for records whose key
 // hashes into the share.
@@ -337,36 +338,36 @@ func (c *Controller) Map(s *Scratch, origin *mapper.Origin, payload []byte, res 
 }
 
 func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (*mapper.Source, *sourceState) {
-	live := g.live.SourceForTopic(origin.Topic)
+	live, liveUnknown := g.live.Route(origin.Topic, origin.Headers, payload)
 	var name string
 	if live != nil {
 		name = live.Name()
 	}
 	if g.cand == nil {
-		mapWith(&s.live, live, origin.Topic, payload, res)
+		mapWith(&s.live, live, &liveUnknown, payload, res)
 		if live == nil {
 			return nil, nil
 		}
 		return live, g.sources[name]
 	}
-	cand := g.cand.SourceForTopic(origin.Topic)
+	cand, candUnknown := g.cand.Route(origin.Topic, origin.Headers, payload)
 	if live == nil && cand != nil {
 		name = cand.Name()
 	}
 	st := g.sources[name]
 	if cand == nil || st == nil || st.cmp == nil {
-		mapWith(&s.live, live, origin.Topic, payload, res)
+		mapWith(&s.live, live, &liveUnknown, payload, res)
 		return live, st
 	}
 	if st.cmp.rolledBack.Load() {
-		mapWith(&s.live, live, origin.Topic, payload, res)
+		mapWith(&s.live, live, &liveUnknown, payload, res)
 		if c.cfg.Mode == ModeCanary {
 			st.cmp.canary[0].Add(1)
 		}
 		return live, st
 	}
 	if c.cfg.Mode == ModeCanary && !InShare(origin, c.cfg.CanaryShare) {
-		mapWith(&s.live, live, origin.Topic, payload, res)
+		mapWith(&s.live, live, &liveUnknown, payload, res)
 		st.cmp.canary[0].Add(1)
 		return live, st
 	}
@@ -376,8 +377,8 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 	if c.cfg.Mode == ModeCanary {
 		liveRes, candRes = &s.other, res
 	}
-	mapWith(&s.live, live, origin.Topic, payload, liveRes)
-	mapWith(&s.cand, cand, origin.Topic, payload, candRes)
+	mapWith(&s.live, live, &liveUnknown, payload, liveRes)
+	mapWith(&s.cand, cand, &candUnknown, payload, candRes)
 	v := mapper.Compare(liveRes, candRes)
 	st.cmp.verdicts[verdictIndex(v)].Add(1)
 	if ev := c.cfg.Events; ev != nil {
@@ -391,9 +392,11 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 	return cand, st
 }
 
-func mapWith(m *mapper.Mapper, src *mapper.Source, topic string, payload []byte, res *mapper.Result) {
+// mapWith maps payload with src into res, or gives res the engine's
+// unknown-source result when no source accepts the record.
+func mapWith(m *mapper.Mapper, src *mapper.Source, unknown *mapper.Result, payload []byte, res *mapper.Result) {
 	if src == nil {
-		*res = mapper.UnknownSource(topic)
+		*res = *unknown
 		return
 	}
 	m.Map(src, payload, res)

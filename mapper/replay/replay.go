@@ -190,6 +190,7 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 	}
 	var m mapper.Mapper
 	var res mapper.Result
+	var hdrs []mapper.Header // the sample's headers, for the accept predicates
 	rep := &Report{}
 	for i := range in {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -224,14 +225,26 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			row.Skipped++
 			continue
 		}
-		src := e.Source(smp.Source)
-		if src == nil && smp.Topic != "" {
-			src = e.SourceForTopic(smp.Topic)
+		hdrs = hdrs[:0]
+		for _, h := range smp.Headers {
+			hdrs = append(hdrs, mapper.Header{Key: h.Key, Value: h.Value})
 		}
-		if src == nil {
-			res = mapper.UnknownSource(smp.Topic)
-		} else {
+		src := e.Source(smp.Source)
+		switch {
+		case src != nil && smp.Topic == "":
+			// Imported with `samples add`: no record, no headers to route by.
 			m.Map(src, payload, &res)
+		case src != nil:
+			m.MapRecord(src, hdrs, payload, &res)
+		case smp.Topic != "":
+			routed, unknown := e.Route(smp.Topic, hdrs, payload)
+			if routed == nil {
+				res = unknown
+			} else {
+				m.Map(routed, payload, &res)
+			}
+		default:
+			res = mapper.UnknownSource(smp.Topic)
 		}
 		v := Classify(smp.Category, smp.Outcome, &res)
 		switch v {

@@ -84,6 +84,9 @@ type Config struct {
 	// reason of its first kept category ("" for a clean record). It is
 	// called from Observe and must not block.
 	OnKept func(source string, reason mapper.Reason)
+	// Sink, when set, is told of every sample line put in a slot and of the
+	// counts at each flush (see Sink). Nil means the directory only.
+	Sink Sink
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -173,6 +176,7 @@ type sourceState struct {
 type target struct {
 	path, category string
 	slot, k        int
+	seen           uint64 // the record's position in its category
 }
 
 // item is a chosen record on its way to the writer: copies only.
@@ -474,7 +478,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 		}
 		c.seen++
 		if slot := s.slot(c.seen, c.k); slot >= 0 {
-			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
+			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k, seen: c.seen})
 		}
 	}
 	var keptReason mapper.Reason
@@ -493,7 +497,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 			if len(ts) == 0 {
 				keptReason = f.Reason
 			}
-			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k})
+			ts = append(ts, target{path: c.path, category: c.name, slot: slot, k: c.k, seen: c.seen})
 		}
 	}
 	if len(ts) == 0 {
@@ -660,6 +664,9 @@ func (s *Store) apply(it item) {
 		}
 		fst.lines[t.slot] = line
 		fst.dirty = true
+		if s.cfg.Sink != nil {
+			s.cfg.Sink.Slot(it.source, t.category, t.slot, t.seen, line)
+		}
 	}
 }
 
@@ -812,9 +819,12 @@ func (s *Store) writeIndex() {
 		idx.Sources = append(idx.Sources, *is)
 	}
 	sort.Slice(idx.Sources, func(i, j int) bool { return idx.Sources[i].Source < idx.Sources[j].Source })
-	b, err := json.MarshalIndent(idx, "", "  ")
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.Index(idx)
+	}
+	b, err := marshalIndex(idx)
 	if err == nil {
-		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), append(b, '\n'))
+		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
 	}
 	if err != nil {
 		s.fail(fmt.Errorf("samples: write index: %w", err))

@@ -561,13 +561,11 @@ func (p *pipeline) mapHeld(b *batch, recs []mapped) bool {
 
 func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
 	obs, rel := p.w.cfg.Observers, p.w.cfg.Release
-	if len(obs) > 0 || rel != nil {
-		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
-		origin.Key, origin.Time = in.Key, in.Time
-		origin.Headers = origin.Headers[:0]
-		for _, h := range in.Headers {
-			origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
-		}
+	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
+	origin.Key, origin.Time = in.Key, in.Time
+	origin.Headers = origin.Headers[:0]
+	for _, h := range in.Headers {
+		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 	}
 	var src *mapper.Source
 	start := time.Now()
@@ -575,10 +573,13 @@ func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Res
 		if src, rec.resume = rel.Map(rs, origin, in.Value, res); rec.resume != nil {
 			return
 		}
-	} else if src = p.w.cfg.Engine.SourceForTopic(in.Topic); src == nil {
-		*res = mapper.UnknownSource(in.Topic)
 	} else {
-		m.Map(src, in.Value, res)
+		var unknown mapper.Result
+		if src, unknown = p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value); src == nil {
+			*res = unknown
+		} else {
+			m.Map(src, in.Value, res)
+		}
 	}
 	took := time.Since(start)
 	if len(obs) > 0 {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/samples"
+	"github.com/mapperhq/mapper/mapper/sampletopic"
+)
+
+// declareSamplesTopic declares --samples-topic (env MAPPER_SAMPLES_TOPIC).
+func declareSamplesTopic(fs *flag.FlagSet, e *env, usage string) *string {
+	return stringFlag(fs, e, "samples-topic", "", usage)
+}
+
+// sharedSamplesSettings say which samples topic a worker shares with its
+// group, and how to reach it. Only mapper run sets them: local samples
+// stay the default, and mapper demo's only.
+type sharedSamplesSettings struct {
+	kafka kafkaconn.Config
+	topic string
+}
+
+// sharedSamples is a worker's part of the samples topic: the writer its
+// sample store feeds and the ledger its Sentry alerts ask.
+type sharedSamples struct {
+	writer *sampletopic.Writer
+	ledger *sampletopic.Ledger
+}
+
+// openSharedSamples checks the samples topic (it must exist and be
+// compacted), reads it, and starts the writer, under the worker id kept in
+// the samples directory dir. Nothing is left running on error.
+func openSharedSamples(ctx context.Context, s *sharedSamplesSettings, dir string, logger *slog.Logger) (*sharedSamples, error) {
+	cfg := sampletopic.Config{Kafka: s.kafka, Topic: s.topic}
+	if _, err := sampletopic.Check(ctx, cfg); err != nil {
+		return nil, err
+	}
+	id, err := samples.WorkerID(dir)
+	if err != nil {
+		return nil, err
+	}
+	start, err := sampletopic.Read(ctx, cfg, sampletopic.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if start.Skipped > 0 {
+		logger.Warn("samples topic: records not understood were skipped", "topic", s.topic, "skipped", start.Skipped, "first", start.SkippedWhy[0])
+	}
+	ledger, err := sampletopic.NewLedger(cfg, id, start)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sampletopic.NewWriter(ctx, sampletopic.WriterConfig{Config: cfg, Worker: id, Start: start, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("samples topic", "topic", s.topic, "worker", id, "records", start.Records, "workers", start.Workers())
+	return &sharedSamples{writer: w, ledger: ledger}, nil
+}
+
+// pullSamples reads the samples topic the settings name into a Snapshot,
+// reporting skipped records on e.stderr.
+func pullSamples(ctx context.Context, e *env, cmd string, s sharedSamplesSettings) (*sampletopic.Snapshot, error) {
+	snap, err := sampletopic.Read(ctx, sampletopic.Config{Kafka: s.kafka, Topic: s.topic}, sampletopic.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, why := range snap.SkippedWhy {
+		fmt.Fprintf(e.stderr, "mapper %s: skipped %s\n", cmd, why)
+	}
+	if n := snap.Skipped - len(snap.SkippedWhy); n > 0 {
+		fmt.Fprintf(e.stderr, "mapper %s: skipped %d more records not understood\n", cmd, n)
+	}
+	return snap, nil
+}
+
+// closeShared stops the writer of shared, if any.
+func closeShared(shared *sharedSamples) {
+	if shared != nil {
+		_ = shared.writer.Close()
+	}
+}

@@ -1,0 +1,369 @@
+package mapper
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/valyala/fastjson"
+)
+
+// predicate is one condition of a source's accept list: on a record header
+// ({header: NAME, in: [...]}) or on a payload path ({path: P, present:
+// true|false} or {path: P, in: [...]}).
+type predicate struct {
+	header string  // header name, matched without regard to case; "" for a path predicate
+	path   srcPath // the payload path of a path predicate
+	// present: the path must hold a non-null value (or, when false, must
+	// not); only when hasPresent.
+	present, hasPresent bool
+	// in: the header's value must be one of these strings; for a path,
+	// inLit holds the JSON literals the value must equal one of.
+	in    []string
+	inLit [][]byte
+	text  string // the predicate as written, for details and problems
+	line  int
+	col   int
+}
+
+var errEmptyPath = errors.New("the path is empty")
+
+var acceptKeys = []string{"header", "path", "in", "present"}
+
+// accept reads the accept list of a rule file.
+func (l *ruleLoader) accept(n ast.Node) []predicate {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		l.errAt(n, "accept: expected a list of predicates ({header: NAME, in: [...]}, {path: P, present: true}, {path: P, in: [...]}), got %s", describeNode(n))
+		return nil
+	}
+	if len(seq.Values) == 0 {
+		l.errAt(n, "accept: the list is empty")
+	}
+	var ps []predicate
+	for _, it := range seq.Values {
+		if p, ok := l.predicate(unwrap(it)); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
+	var p predicate
+	m, ok := l.mapping(n, "accept")
+	if !ok {
+		return p, false
+	}
+	p.line, p.col = pos(n)
+	good := true
+	var hasHeader, hasPath, hasIn bool
+	var inNode ast.Node
+	for _, kv := range m.Values {
+		v := unwrap(kv.Value)
+		switch k := l.key(kv); k {
+		case "header":
+			hasHeader = true
+			var ok bool
+			p.header, ok = l.str(v, "accept.header")
+			if ok && p.header == "" {
+				l.errAt(v, "accept.header: the name is empty")
+			}
+			good = good && ok && p.header != ""
+		case "path":
+			hasPath = true
+			s, ok := l.str(v, "accept.path")
+			if !ok {
+				good = false
+				break
+			}
+			sp, err := l.path(s)
+			if err == nil && len(sp.segs) == 0 {
+				err = errEmptyPath
+			}
+			if err != nil {
+				l.errAt(v, "accept.path: %v", err)
+				good = false
+				break
+			}
+			p.path = sp
+		case "in":
+			hasIn, inNode = true, v
+		case "present":
+			p.hasPresent = true
+			l.boolean(v, "accept.present", &p.present)
+		default:
+			l.errAt(kv.Key, "unknown key %q in accept%s", k, didYouMean(k, acceptKeys))
+			good = false
+		}
+	}
+	if !good {
+		return p, false
+	}
+	switch {
+	case hasHeader == hasPath:
+		l.errAt(n, "accept: a predicate names exactly one header or one path")
+		return p, false
+	case hasHeader && (!hasIn || p.hasPresent):
+		l.errAt(n, "accept: a header predicate is {header: NAME, in: [values]}")
+		return p, false
+	case hasPath && hasIn == p.hasPresent:
+		l.errAt(n, "accept: a path predicate has either in: [values] or present: true|false")
+		return p, false
+	}
+	if hasIn {
+		seq, ok := inNode.(*ast.SequenceNode)
+		if !ok || len(seq.Values) == 0 {
+			l.errAt(inNode, "accept.in: expected a non-empty list of values, got %s", describeNode(inNode))
+			return p, false
+		}
+		for _, it := range seq.Values {
+			it = unwrap(it)
+			if hasHeader {
+				s, ok := l.str(it, "accept.in")
+				if !ok {
+					return p, false
+				}
+				p.in = append(p.in, s)
+				continue
+			}
+			switch it.(type) {
+			case *ast.SequenceNode, *ast.MappingNode, *ast.MappingValueNode:
+				l.errAt(it, "accept.in: expected a string, number, boolean or null, got %s", describeNode(it))
+				return p, false
+			}
+			if _, null := it.(*ast.NullNode); null {
+				l.errAt(it, "accept.in: null never matches (a null value counts as absent): use present: false")
+				return p, false
+			}
+			lit, err := yamlToJSON(it)
+			if err != nil {
+				l.errAt(it, "accept.in: %v", err)
+				return p, false
+			}
+			p.inLit = append(p.inLit, lit)
+			p.in = append(p.in, string(lit))
+		}
+	}
+	switch {
+	case hasHeader:
+		p.text = "header " + p.header + " in [" + strings.Join(p.in, ", ") + "]"
+	case p.hasPresent && p.present:
+		p.text = "path " + p.path.raw + " present"
+	case p.hasPresent:
+		p.text = "path " + p.path.raw + " absent"
+	default:
+		p.text = "path " + p.path.raw + " in [" + strings.Join(p.in, ", ") + "]"
+	}
+	return p, true
+}
+
+// headerValue returns the value of the first header named key (without
+// regard to case).
+func headerValue(headers []Header, key string) ([]byte, bool) {
+	for i := range headers {
+		if strings.EqualFold(headers[i].Key, key) {
+			return headers[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// holds checks one predicate; doc is the parsed payload (nil when it is
+// not a JSON object). When it fails, it says why, quoting no payload value.
+func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte) (bool, string) {
+	if p.header != "" {
+		v, ok := headerValue(headers, p.header)
+		if !ok {
+			return false, "header " + p.header + " is absent, want one of " + strings.Join(p.in, ", ")
+		}
+		for _, want := range p.in {
+			if string(v) == want {
+				return true, ""
+			}
+		}
+		return false, "header " + p.header + " is " + quoteShort(string(v)) + ", want one of " + strings.Join(p.in, ", ")
+	}
+	if doc == nil {
+		return false, "the payload is not a JSON object within the size limit, so path " + p.path.raw + " cannot be read"
+	}
+	v, _, _ := lookup(doc, p.path)
+	present := v != nil && v.Type() != fastjson.TypeNull
+	if p.hasPresent {
+		if present == p.present {
+			return true, ""
+		}
+		if p.present {
+			return false, "path " + p.path.raw + " is absent or null, want present"
+		}
+		return false, "path " + p.path.raw + " is present, want absent"
+	}
+	if present {
+		lit := appendValue(scratch[:0], v)
+		for _, want := range p.inLit {
+			if string(lit) == string(want) {
+				return true, ""
+			}
+		}
+		return false, "path " + p.path.raw + " holds a value that is not one of " + strings.Join(p.in, ", ")
+	}
+	return false, "path " + p.path.raw + " is absent or null, want one of " + strings.Join(p.in, ", ")
+}
+
+// needsPayload reports whether some accept predicate reads the payload.
+func (s *Source) needsPayload() bool {
+	for i := range s.accept {
+		if s.accept[i].header == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Accept is the source's accept list as written ("header X-GitHub-Event in
+// [issues, pull_request]"); empty when the source takes every record of its
+// topics.
+func (s *Source) Accept() []string {
+	out := make([]string, len(s.accept))
+	for i := range s.accept {
+		out[i] = s.accept[i].text
+	}
+	return out
+}
+
+// Accepts reports whether every accept predicate of s holds for the record;
+// when one does not, why names it (never quoting a payload value). A
+// source with no predicates accepts every record. It is safe for
+// concurrent use.
+func (s *Source) Accepts(headers []Header, payload []byte) (ok bool, why string) {
+	if len(s.accept) == 0 {
+		return true, ""
+	}
+	var p fastjson.Parser
+	return s.accepts(headers, payload, &p)
+}
+
+func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Parser) (bool, string) {
+	var doc *fastjson.Value
+	if s.needsPayload() && len(payload) <= s.opts.MaxPayloadBytes {
+		// fastjson bounds the nesting depth itself; a payload over the size
+		// limit is not parsed at all.
+		if v, err := parser.ParseBytes(payload); err == nil && v.Type() == fastjson.TypeObject {
+			doc = v
+		}
+	}
+	var scratch [64]byte
+	for i := range s.accept {
+		if ok, why := s.accept[i].holds(headers, doc, scratch[:0]); !ok {
+			return false, why
+		}
+	}
+	return true, ""
+}
+
+// Route picks the one source that maps a record of topic: the source that
+// claims the topic and whose accept predicates all hold (at most one can,
+// as Load refuses sources on one topic whose predicates can both hold).
+// When none does, the source is nil and the result is unknown_source, its
+// detail naming every source tried and the predicate that failed. It is
+// safe for concurrent use; a source without predicates costs no parse.
+func (e *Engine) Route(topic string, headers []Header, payload []byte) (*Source, Result) {
+	cands := e.byTopic[topic]
+	if len(cands) == 1 && len(cands[0].accept) == 0 {
+		return cands[0], Result{}
+	}
+	if len(cands) == 0 {
+		return nil, UnknownSource(topic)
+	}
+	var parser *fastjson.Parser
+	var whys []string
+	for _, s := range cands {
+		if s.needsPayload() && parser == nil {
+			parser = e.parsers.Get()
+			defer e.parsers.Put(parser)
+		}
+		ok, why := s.accepts(headers, payload, parser)
+		if ok {
+			return s, Result{}
+		}
+		whys = append(whys, s.name+": "+why)
+	}
+	return nil, notAccepted(topic, whys)
+}
+
+// notAccepted is the unknown_source result for a record that no source of
+// its topic accepts.
+func notAccepted(topic string, whys []string) Result {
+	return Result{
+		Outcome: OutcomeRejected,
+		Output:  []byte("null"),
+		Failures: []Failure{{Reason: ReasonUnknownSource,
+			Detail: "no source accepts the record on topic " + quote(topic) + ": " + strings.Join(whys, "; ")}},
+	}
+}
+
+// NotAccepted is the unknown_source result for a record that source s,
+// named explicitly (mapper map --source), does not accept; why is what
+// Accepts said.
+func NotAccepted(s *Source, why string) Result {
+	return Result{
+		Outcome:  OutcomeRejected,
+		Output:   []byte("null"),
+		Failures: []Failure{{Reason: ReasonUnknownSource, Detail: "source " + s.name + " does not accept the record: " + why}},
+	}
+}
+
+// MapRecord maps a record with s when s accepts it (see Source.Accepts),
+// and gives unknown_source otherwise. Like Map, it reuses res.
+func (m *Mapper) MapRecord(s *Source, headers []Header, payload []byte, res *Result) {
+	if len(s.accept) > 0 {
+		if ok, why := s.accepts(headers, payload, &m.parser); !ok {
+			*res = NotAccepted(s, why)
+			return
+		}
+	}
+	m.Map(s, payload, res)
+}
+
+// exclusive reports whether the predicates a and b can never both hold
+// for one record: some header or path is given disjoint values, or is
+// required present by one and absent by the other.
+func exclusive(a, b []predicate) bool {
+	for i := range a {
+		for j := range b {
+			if a[i].excludes(&b[j]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *predicate) excludes(q *predicate) bool {
+	if p.header != "" || q.header != "" {
+		return p.header != "" && q.header != "" && strings.EqualFold(p.header, q.header) && !overlap(p.in, q.in)
+	}
+	if p.path.raw != q.path.raw {
+		return false
+	}
+	switch {
+	case p.hasPresent && q.hasPresent:
+		return p.present != q.present
+	case p.hasPresent:
+		return !p.present // absent, against one of some non-null values
+	case q.hasPresent:
+		return !q.present
+	}
+	return !overlap(p.in, q.in)
+}
+
+func overlap(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}

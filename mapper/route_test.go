@@ -1,0 +1,179 @@
+package mapper_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+func rule(name, topics, accept string) string {
+	r := "source: " + name + "\nversion: 1\ntopics: [" + topics + "]\noutput_schema: out.json\nfields:\n  id: { from: id, required: true }\n"
+	if accept != "" {
+		r += "accept:\n" + accept
+	}
+	return r
+}
+
+func hdr(kv ...string) []mapper.Header {
+	var hs []mapper.Header
+	for i := 0; i+1 < len(kv); i += 2 {
+		hs = append(hs, mapper.Header{Key: kv[i], Value: []byte(kv[i+1])})
+	}
+	return hs
+}
+
+func TestRoute(t *testing.T) {
+	rules, schemas := writeRules(t, map[string]string{
+		"rules/charges.yaml": rule("charges", "events", "  - { path: object, in: [charge] }\n  - { header: X-Env, in: [live] }\n"),
+		"rules/refunds.yaml": rule("refunds", "events", "  - { path: object, in: [refund] }\n"),
+		"rules/legacy.yaml":  rule("legacy", "events", "  - { path: object, present: false }\n"),
+		"rules/solo.yaml":    rule("solo", "solo", ""),
+	})
+	eng, err := mapper.Load(rules, schemas, mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		topic   string
+		headers []mapper.Header
+		payload string
+		want    string   // source name; "" for unknown_source
+		detail  []string // what the unknown_source detail must say
+	}{
+		{"a discriminator value picks its source", "events", hdr("x-env", "live"), `{"id":"1","object":"charge"}`, "charges", nil},
+		{"another value picks another source", "events", nil, `{"id":"1","object":"refund"}`, "refunds", nil},
+		{"an absent discriminator picks the source that wants it absent", "events", nil, `{"id":"1"}`, "legacy", nil},
+		{"a null discriminator counts as absent", "events", nil, `{"id":"1","object":null}`, "legacy", nil},
+		{"a failing header predicate is named", "events", hdr("X-Env", "test"), `{"id":"1","object":"charge"}`, "",
+			[]string{`topic "events"`, `charges: header X-Env is "test", want one of live`,
+				"refunds: path object holds a value that is not one of \"refund\"", "legacy: path object is present, want absent"}},
+		{"an unknown discriminator is unknown_source without quoting it", "events", nil, `{"id":"1","object":"secret-value"}`, "",
+			[]string{"charges: path object holds a value that is not one of \"charge\""}},
+		{"a payload that is not JSON cannot satisfy a path predicate", "events", nil, `not json`, "",
+			[]string{"the payload is not a JSON object within the size limit, so path object cannot be read"}},
+		{"a payload over the size limit is not parsed", "events", nil, `{"id":"1","object":"refund","pad":"` + strings.Repeat("x", 2<<20) + `"}`, "",
+			[]string{"refunds: the payload is not a JSON object within the size limit"}},
+		{"a topic with one source and no predicates takes everything", "solo", nil, `{}`, "solo", nil},
+		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no rule set claims topic "nobody"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, res := eng.Route(tt.topic, tt.headers, []byte(tt.payload))
+			if tt.want != "" {
+				if src == nil || src.Name() != tt.want {
+					t.Fatalf("routed to %v (%v), want %s", src, res.Failures, tt.want)
+				}
+				return
+			}
+			if src != nil {
+				t.Fatalf("routed to %s, want unknown_source", src.Name())
+			}
+			if res.Outcome != mapper.OutcomeRejected || len(res.Failures) != 1 || res.Failures[0].Reason != mapper.ReasonUnknownSource {
+				t.Fatalf("result %+v", res)
+			}
+			for _, d := range tt.detail {
+				if !strings.Contains(res.Failures[0].Detail, d) {
+					t.Errorf("detail %q lacks %q", res.Failures[0].Detail, d)
+				}
+			}
+			if strings.Contains(res.Failures[0].Detail, "secret-value") {
+				t.Errorf("detail quotes the payload: %q", res.Failures[0].Detail)
+			}
+		})
+	}
+}
+
+func TestMapRecordHonoursAccept(t *testing.T) {
+	src := loadShipped(t).Source("github-work-items")
+	payload, err := os.ReadFile("../fixtures/github-work-items/issue_comment.created.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m mapper.Mapper
+	var res mapper.Result
+	m.MapRecord(src, hdr("X-GitHub-Event", "issue_comment"), payload, &res)
+	if res.Outcome != mapper.OutcomeRejected || len(res.Failures) != 1 || res.Failures[0].Reason != mapper.ReasonUnknownSource {
+		t.Fatalf("an issue_comment event: %s %v", res.Outcome, res.Failures)
+	}
+	push, err := os.ReadFile("../fixtures/github-work-items/push.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.MapRecord(src, hdr("X-GitHub-Event", "push"), push, &res)
+	if len(res.Failures) != 1 || res.Failures[0].Reason != mapper.ReasonUnknownSource {
+		t.Fatalf("a push event: %v", res.Failures)
+	}
+	issue, err := os.ReadFile("../fixtures/github-work-items/issues.opened.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.MapRecord(src, hdr("X-GitHub-Event", "issues"), issue, &res)
+	if res.Outcome != mapper.OutcomeMapped {
+		t.Fatalf("an issues event: %s %v", res.Outcome, res.Failures)
+	}
+}
+
+func TestLoadRefusesSourcesThatCanShareARecord(t *testing.T) {
+	tests := []struct {
+		name  string
+		a, b  string // accept lists
+		clash bool
+	}{
+		{"neither has predicates", "", "", true},
+		{"one has none", "  - { header: H, in: [x] }\n", "", true},
+		{"different headers can both hold", "  - { header: H, in: [x] }\n", "  - { header: G, in: [y] }\n", true},
+		{"overlapping header values", "  - { header: H, in: [x, y] }\n", "  - { header: h, in: [y, z] }\n", true},
+		{"disjoint header values", "  - { header: H, in: [x] }\n", "  - { header: h, in: [y] }\n", false},
+		{"present against absent", "  - { path: a.b, present: true }\n", "  - { path: a.b, present: false }\n", false},
+		{"absent against a value", "  - { path: a.b, present: false }\n", "  - { path: a.b, in: [1] }\n", false},
+		{"present against a value", "  - { path: a.b, present: true }\n", "  - { path: a.b, in: [1] }\n", true},
+		{"disjoint values", "  - { path: kind, in: [1, \"1\"] }\n", "  - { path: kind, in: [2] }\n", false},
+		{"different paths", "  - { path: kind, in: [1] }\n", "  - { path: type, in: [2] }\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rules, schemas := writeRules(t, map[string]string{
+				"rules/a.yaml": rule("a", "t", tt.a),
+				"rules/b.yaml": rule("b", "t", tt.b),
+			})
+			_, err := mapper.Load(rules, schemas, mapper.Options{})
+			var le *mapper.LoadError
+			if !tt.clash {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &le) || len(le.Problems) != 1 ||
+				!strings.Contains(le.Problems[0].String(), `b.yaml:3:10: topic "t" is already claimed by source "a"`) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadRefusesBadAccept(t *testing.T) {
+	tests := []struct{ name, accept, want string }{
+		{"unknown key", "  - { header: H, inn: [x] }\n", `unknown key "inn" in accept (did you mean "in"?)`},
+		{"header without values", "  - { header: H }\n", "a header predicate is {header: NAME, in: [values]}"},
+		{"both header and path", "  - { header: H, path: p, in: [x] }\n", "exactly one header or one path"},
+		{"path with both in and present", "  - { path: p, in: [x], present: true }\n", "either in: [values] or present"},
+		{"null value", "  - { path: p, in: [null] }\n", "null never matches"},
+		{"array path", "  - { path: \"a[].b\", present: true }\n", "read arrays with each"},
+		{"not a list", "  { header: H, in: [x] }\n", "accept: expected a list of predicates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rules, schemas := writeRules(t, map[string]string{"rules/a.yaml": rule("a", "t", tt.accept)})
+			_, err := mapper.Load(rules, schemas, mapper.Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), filepath.Join("rules", "a.yaml")+":8:") {
+				t.Fatalf("err = %v, want a problem at line 8 saying %q", err, tt.want)
+			}
+		})
+	}
+}
