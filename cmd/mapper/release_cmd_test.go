@@ -340,9 +340,21 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 				t.Errorf("verdicts add up to %d, want one per record (%d)", total, len(msgs))
 			}
 			// One Sentry event for the candidate's newly failing records, and
-			// no customer e-mail (a redacted path) in any event.
+			// no customer e-mail (a redacted path) in any event or sample.
 			if n := sentry.count(`"kind":"candidate_newly_failing"`); n != 1 {
 				t.Errorf("%d Sentry events for the candidate's newly failing records, want 1", n)
+			}
+			var kept []byte
+			err := filepath.WalkDir(samplesDir, func(path string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					b, rerr := os.ReadFile(path)
+					kept = append(kept, b...)
+					return rerr
+				}
+				return err
+			})
+			if err != nil || !bytes.Contains(kept, []byte("candidate:newly_failing")) {
+				t.Fatalf("no candidate samples kept (%v)", err)
 			}
 			for _, m := range msgs {
 				var p struct {
@@ -354,8 +366,15 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 					continue
 				}
 				// A value that masking leaves as it is (" X@  ") proves nothing.
-				if email, ok := p.Customer.Email.(string); ok && strings.ContainsFunc(email, changedByMask) && sentry.count(email) > 0 {
+				email, ok := p.Customer.Email.(string)
+				if !ok || !strings.ContainsFunc(email, changedByMask) {
+					continue
+				}
+				if sentry.count(email) > 0 {
 					t.Errorf("a Sentry event carries the redacted e-mail %q", email)
+				}
+				if bytes.Contains(kept, []byte(email)) {
+					t.Errorf("a kept sample carries the redacted e-mail %q", email)
 				}
 			}
 			// What was delivered is the live rules' only, once per record.
