@@ -18,7 +18,12 @@
 //   - mapper.go: Mapper.Map, the payload guards and failure recording.
 //   - emit.go: writing the output record field by field.
 //   - transform.go: the transforms.
-//   - redact.go: masking redacted values.
+//   - redact.go: the one redaction (Source.Redact, RedactOutput,
+//     IsRedacted, SafeDetail, RedactFailures): shape-safe masking and
+//     value-free details.
+//   - redactrule.go: compiling the `redact:` list at load.
+//   - fieldpath.go: normalised field paths and how they fit the input
+//     schema.
 //
 // An Engine and its Sources are immutable once loaded and safe for
 // concurrent use; a Mapper holds reusable buffers and belongs to one

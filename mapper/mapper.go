@@ -15,8 +15,7 @@ type plan struct {
 	output    *schema
 	fullShare float64 // share of records that get the input schema's full pass
 	root      *outNode
-	redact    []string // normalised redact paths
-	redactOut []string // output paths whose value comes from a redacted path
+	red       *redaction // nil: nothing redacted
 	// unread is what an input-schema failure at a field no rule reads does;
 	// read lists the source paths the rules read, for that decision.
 	unread unreadPolicy
@@ -152,11 +151,8 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		} else if res.Outcome == OutcomeMapped {
 			res.Outcome = OutcomeDegraded
 		}
-		if (f.Reason != ReasonOutputInvalid && underAny(f.Field, p.redact)) ||
-			(f.Reason == ReasonOutputInvalid && underAny(f.Field, p.redactOut)) {
-			f.Detail = redactedDetail(f.Reason)
-		}
 	}
+	res.Failures = p.red.maskFailures(res.Failures)
 }
 
 func rejecting(fs []Failure) bool {
@@ -166,28 +162,6 @@ func rejecting(fs []Failure) bool {
 		}
 	}
 	return false
-}
-
-// under reports whether field is path or lies inside it.
-func under(field, path string) bool {
-	if !strings.HasPrefix(field, path) {
-		return false
-	}
-	rest := field[len(path):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
-}
-
-func underAny(field string, paths []string) bool {
-	for _, p := range paths {
-		if under(field, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func redactedDetail(r Reason) string {
-	return "value of a redacted field does not pass: " + string(r)
 }
 
 // MaxFailures is the most failures listed for one record (a payload with

@@ -23,6 +23,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 		l.ps.add(l.file, line, col, "%s", what)
 		return nil, nil
 	}
+	data, l.redactFlowLine = flowRedactList(data)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var se *yaml.SyntaxError
@@ -117,21 +118,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	if src.plan.root != nil {
 		src.plan.read = readPaths(src.plan.root, "", nil)
 	}
-	if redactNode != nil {
-		for _, item := range l.strList(redactNode, "redact") {
-			p, err := parseSrcPath(item.s)
-			if err != nil || len(p.segs) == 0 {
-				l.ps.add(l.file, item.line, item.col, "redact: %q is not a field path", item.s)
-				l.bad = true
-				continue
-			}
-			src.redact = append(src.redact, item.s)
-			src.plan.redact = append(src.plan.redact, normalisePath(item.s))
-		}
-	}
-	if src.plan.root != nil {
-		src.plan.redactOut = redactedOutputs(src.plan.root, "", src.plan.redact)
-	}
+	src.plan.red = l.redaction(redactNode, src.plan)
 	return src, topicPos
 }
 
@@ -399,41 +386,17 @@ func parseSrcPath(s string) (srcPath, error) {
 // path reads a source path of the rule file, refusing one longer than
 // Options.MaxPathSegments before splitting it.
 func (l *ruleLoader) path(s string) (srcPath, error) {
-	if n := strings.Count(s, ".") + 1; n > l.opts.MaxPathSegments {
-		return srcPath{}, fmt.Errorf("path %s has %d segments, over the limit of %d (Options.MaxPathSegments)", quoteShort(s), n, l.opts.MaxPathSegments)
+	if err := l.pathLength(s); err != nil {
+		return srcPath{}, err
 	}
 	return parseSrcPath(s)
 }
 
-// redactedOutputs lists the output paths whose value is read from, or from
-// inside, a redacted source path.
-func redactedOutputs(n *outNode, prefix string, redact []string) []string {
-	var out []string
-	for _, k := range n.kids {
-		p := k.key
-		if prefix != "" {
-			p = prefix + "." + k.key
-		}
-		if k.rule == nil {
-			out = append(out, redactedOutputs(k, p, redact)...)
-			continue
-		}
-		for _, f := range k.rule.from {
-			if underAny(f.raw, redact) || anyUnder(redact, f.raw) {
-				out = append(out, p)
-				break
-			}
-		}
+// pathLength refuses a path (source or redact) with more segments, [] of
+// arrays included, than Options.MaxPathSegments, before it is split.
+func (l *ruleLoader) pathLength(s string) error {
+	if n := strings.Count(s, ".") + strings.Count(s, "[]") + 1; n > l.opts.MaxPathSegments {
+		return fmt.Errorf("path %s has %d segments, over the limit of %d (Options.MaxPathSegments)", quoteShort(s), n, l.opts.MaxPathSegments)
 	}
-	return out
-}
-
-// anyUnder reports whether some path lies inside field.
-func anyUnder(paths []string, field string) bool {
-	for _, p := range paths {
-		if under(p, field) {
-			return true
-		}
-	}
-	return false
+	return nil
 }

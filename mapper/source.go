@@ -8,7 +8,6 @@ type Source struct {
 	file      string
 	topics    []string
 	accept    []predicate
-	redact    []string
 	objective Objective
 	opts      Options
 	plan      *plan
@@ -25,9 +24,6 @@ func (s *Source) File() string { return s.file }
 
 // Topics are the input topics that feed this source.
 func (s *Source) Topics() []string { return s.topics }
-
-// RedactPaths are the payload paths masked in samples and alerts.
-func (s *Source) RedactPaths() []string { return s.redact }
 
 // Objective is the source's measurable goal.
 func (s *Source) Objective() Objective { return s.objective }

@@ -15,6 +15,10 @@ type ruleLoader struct {
 	schemas *schemaSet
 	opts    Options
 	bad     bool
+	// redactFlowLine is the line of a one-line `redact: [...]` list whose
+	// [] were written as () for the YAML parser (0: none); see
+	// flowRedactList.
+	redactFlowLine int
 }
 
 func (l *ruleLoader) errAt(n ast.Node, format string, args ...any) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,6 +147,7 @@ type category struct {
 type job struct {
 	key        catKey
 	src        *mapper.Source // immutable; kept to redact off the hot path
+	field      string         // the failure's own field (the key's may be OtherField)
 	detail     string
 	outcome    mapper.Outcome
 	failures   []mapper.Failure
@@ -277,6 +277,7 @@ func (a *Alerter) Observe(origin *mapper.Origin, src *mapper.Source, payload []b
 		j := job{
 			key:        key,
 			src:        src,
+			field:      f.Field,
 			detail:     f.Detail,
 			outcome:    res.Outcome,
 			failures:   append([]mapper.Failure(nil), res.Failures...),
@@ -409,17 +410,13 @@ func (a *Alerter) event(j job) *sentry.Event {
 	if j.topic != "" {
 		ev.Tags["topic"] = j.topic
 	}
-	var redact []string
-	if j.src != nil {
-		redact = j.src.RedactPaths()
-	}
 	failures := make([]map[string]any, 0, len(j.failures))
 	for _, f := range j.failures {
 		failures = append(failures, map[string]any{
-			"reason": string(f.Reason), "field": f.Field, "detail": safeDetail(f.Field, f.Detail, redact),
+			"reason": string(f.Reason), "field": f.Field, "detail": j.safeDetail(f),
 		})
 	}
-	detail := j.detail
+	detail := j.safeDetail(mapper.Failure{Reason: k.reason, Field: j.field, Detail: j.detail})
 	if k.field == OtherField {
 		detail = "(field beyond the per-source category cap) " + detail
 	}
@@ -434,7 +431,7 @@ func (a *Alerter) event(j job) *sentry.Event {
 			"category":              cat,
 			"reason":                string(k.reason),
 			"field":                 k.field,
-			"detail":                safeDetail(k.field, detail, redact),
+			"detail":                detail,
 			"rules_version":         k.version,
 			"outcome":               string(j.outcome),
 			"first_seen":            j.firstSeen,
@@ -459,15 +456,14 @@ func (a *Alerter) event(j job) *sentry.Event {
 	return ev
 }
 
-// safeDetail hides a failure's detail when its field is at or under a
-// redacted path, since a detail may quote the value.
-func safeDetail(field, detail string, redact []string) string {
-	for _, p := range redact {
-		if field == p || strings.HasPrefix(field, p+".") || strings.HasPrefix(field, p+"[") {
-			return "[redacted]"
-		}
+// safeDetail is f's detail as the source's redaction lets it leave the
+// process; a record no source claims has no redact paths and its details
+// (the topic) quote no payload.
+func (j *job) safeDetail(f mapper.Failure) string {
+	if j.src == nil {
+		return f.Detail
 	}
-	return detail
+	return j.src.SafeDetail(f)
 }
 
 func keyString(k []byte) string {

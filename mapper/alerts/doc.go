@@ -21,8 +21,9 @@
 //     failures, first_seen, suppressed_since_last and the `mapper samples
 //     show` command that lists the category's kept samples;
 //   - the payload as the attachment "payload.redacted.json", masked with
-//     the source's Redact (the rule's redact paths). Details of failures at a
-//     redacted path are replaced by "[redacted]". A record no source claims
+//     the source's Redact (the rule's redact paths). Every detail goes
+//     through the source's SafeDetail: a failure at, inside or above a
+//     redacted path has a value-free detail. A record no source claims
 //     has no attachment, since nothing says which of its values are secret.
 //
 // The Sentry hub and client are built with sentry.NewClient and

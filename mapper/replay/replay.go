@@ -271,12 +271,7 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			a.after += w
 		}
 		if opts.Show > 0 && v != Same && !(v == NowMapped && smp.Category == samples.CleanCategory) && countVerdict(row, v) < opts.Show {
-			after := View{Outcome: res.Outcome, Failures: append([]mapper.Failure(nil), res.Failures...), Output: json.RawMessage(append([]byte(nil), res.Output...))}
-			if src != nil {
-				after.RulesVersion = src.Version()
-				after.Failures = samples.MaskDetails(src.RedactPaths(), after.Failures)
-			}
-			row.Examples = append(row.Examples, newExample(smp, v, after))
+			row.Examples = append(row.Examples, newExample(smp, v, src, &res))
 		}
 	}
 	for _, r := range rows {
@@ -332,8 +327,21 @@ func weight(s *samples.Sample, counts map[string]samples.SourceCounts, kept int)
 	return w
 }
 
-func newExample(s *samples.Sample, v Verdict, after View) Example {
+// newExample shows what became of s: before as kept, after as the rules of
+// src (nil: no source claims it) map it now. Both go through the source's
+// redaction, since a dead-letter record holds the original payload and
+// today's rules may redact more than those it was kept under.
+func newExample(s *samples.Sample, v Verdict, src *mapper.Source, res *mapper.Result) Example {
 	before := View{RulesVersion: s.RulesVersion, Outcome: s.Outcome, Failures: s.Failures, Output: s.Output}
+	after := View{Outcome: res.Outcome, Failures: append([]mapper.Failure(nil), res.Failures...), Output: json.RawMessage(append([]byte(nil), res.Output...))}
+	if src != nil {
+		after.RulesVersion = src.Version()
+		before.Failures, after.Failures = src.RedactFailures(before.Failures), src.RedactFailures(after.Failures)
+		if len(before.Output) > 0 {
+			before.Output = src.RedactOutput(before.Output)
+		}
+		after.Output = src.RedactOutput(after.Output)
+	}
 	ref := fmt.Sprintf("%s/%d@%d", s.Topic, s.Partition, s.Offset)
 	if s.Imported != "" {
 		ref = s.Imported

@@ -23,7 +23,8 @@
 // per source, records seen and first/last seen per category). Names are
 // escaped into single path elements (CategoryPath). The payload is stored
 // with the source's redact paths masked by (*mapper.Source).Redact, and
-// failure details on redacted fields are replaced by "[redacted]".
+// failures go through its RedactFailures (value-free details at, inside or
+// above a redacted path).
 //
 // Every file is replaced whole: written to a temporary file in the same
 // directory, synced, then renamed. A reader, or a process killed at any

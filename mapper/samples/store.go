@@ -701,7 +701,7 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		if json.Compact(&obuf, out.Output) == nil {
 			smp.Output = obuf.Bytes()
 		}
-		smp.Failures = MaskDetails(it.src.RedactPaths(), smp.Failures)
+		smp.Failures = it.src.RedactFailures(smp.Failures)
 	}
 	if it.cand != nil {
 		cr := &CandidateResult{RulesVersion: it.candVersion, Outcome: it.cand.Outcome, Failures: it.cand.Failures}
@@ -714,37 +714,6 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		smp.Candidate = cr
 	}
 	return json.Marshal(&smp)
-}
-
-// MaskDetails returns failures with the detail of every failure on a
-// redacted path (or below one) replaced by "[redacted]", since a detail may
-// quote the value. failures itself is not changed.
-func MaskDetails(redact []string, failures []mapper.Failure) []mapper.Failure {
-	var out []mapper.Failure
-	for i, f := range failures {
-		if !underAny(f.Field, redact) {
-			continue
-		}
-		if out == nil {
-			out = append([]mapper.Failure(nil), failures...)
-		}
-		out[i].Detail = "[redacted]"
-	}
-	if out == nil {
-		return failures
-	}
-	return out
-}
-
-func underAny(field string, paths []string) bool {
-	for _, p := range paths {
-		p = strings.ReplaceAll(p, "[]", "")
-		f := strings.ReplaceAll(field, "[]", "")
-		if f == p || strings.HasPrefix(f, p+".") {
-			return true
-		}
-	}
-	return false
 }
 
 // flush writes every changed category file, then the index.
