@@ -192,9 +192,11 @@ func (r *releaseEvents) Compared(origin *mapper.Origin, payload []byte, live *ma
 		r.st.Keep("candidate:"+string(v), origin, keep, p, liveRes, sourceVersion(cand), candRes)
 	}
 	if v == mapper.VerdictNewlyFailing && r.al != nil {
+		// The candidate's results are masked with its paths already;
+		// mask them with the live rules' paths too.
 		fs := candRes.Failures
 		if live != nil {
-			fs = samples.MaskDetails(live.RedactPaths(), fs)
+			fs = live.RedactFailures(fs)
 		}
 		r.al.Notify(alerts.Notice{
 			Kind: alerts.NoticeCandidateNewlyFailing, Source: name,

@@ -22,7 +22,7 @@ const (
 
 // Notice is a one-off event about a rule set: a candidate's first newly
 // failing record, a canary rollback, a breaker trip. It carries no payload
-// value: Failures' details on the source's redacted paths are masked before
+// value: Failures go through Src's redaction (RedactFailures) before
 // sending.
 type Notice struct {
 	// Kind is one of the Notice* constants; with Source and the versions it
@@ -38,7 +38,7 @@ type Notice struct {
 	// Detail holds extra context (counts, ratios, reasons).
 	Detail map[string]any
 	// Failures are the failures that explain the notice, if any; Src's
-	// redact paths mask their details.
+	// redaction masks their fields and details.
 	Failures []mapper.Failure
 	Src      *mapper.Source
 	// Topic, Partition and Offset say which record, if one is concerned.
@@ -87,18 +87,18 @@ func noticeEvent(n *Notice) *sentry.Event {
 	if n.CandidateVersion != 0 {
 		ev.Tags["candidate_version"] = strconv.Itoa(n.CandidateVersion)
 	}
-	var redact []string
-	if n.Src != nil {
-		redact = n.Src.RedactPaths()
-	}
 	ctx := sentry.Context{}
 	for k, v := range n.Detail {
 		ctx[k] = v
 	}
 	if len(n.Failures) > 0 {
 		fs := make([]map[string]any, 0, len(n.Failures))
-		for _, f := range n.Failures {
-			fs = append(fs, map[string]any{"category": f.Category().String(), "detail": safeDetail(f.Field, f.Detail, redact)})
+		failures := n.Failures
+		if n.Src != nil {
+			failures = n.Src.RedactFailures(failures)
+		}
+		for _, f := range failures {
+			fs = append(fs, map[string]any{"category": f.Category().String(), "detail": f.Detail})
 		}
 		ctx["failures"] = fs
 	}

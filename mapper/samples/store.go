@@ -709,7 +709,7 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 			cr.Failures = []mapper.Failure{}
 		}
 		if it.src != nil {
-			cr.Failures = MaskDetails(it.src.RedactPaths(), cr.Failures)
+			cr.Failures = it.src.RedactFailures(cr.Failures)
 		}
 		smp.Candidate = cr
 	}
