@@ -501,7 +501,9 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
 		}
 		done.Wait()
-		if !p.mapHeld(b, recs) {
+		if !p.w.mapHeld(p.stop, recs, func(i int, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
+			p.mapOne(m, rs, res, origin, &b.msgs[i], &recs[i], t)
+		}) {
 			// Run stopped while the breaker held records: neither this batch
 			// nor a later one may be delivered or committed past them.
 			p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "records", len(b.msgs))
@@ -536,50 +538,18 @@ type mapped struct {
 	resume <-chan struct{}
 }
 
-// mapHeld waits for the breaker to resume the records of b it holds and
-// maps them again, in order, until none is held. It returns false if Run
-// stopped first.
-func (p *pipeline) mapHeld(b *batch, recs []mapped) bool {
-	var m mapper.Mapper
-	var rs release.Scratch
-	var res mapper.Result
-	var origin mapper.Origin
-	t := newTally()
-	defer p.w.stats.merge(t)
-	for i := range recs {
-		for recs[i].resume != nil {
-			select {
-			case <-recs[i].resume:
-			case <-p.stop.Done():
-				return false
-			}
-			p.mapOne(&m, &rs, &res, &origin, &b.msgs[i], &recs[i], t)
-		}
-	}
-	return true
-}
-
 func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
-	obs, rel := p.w.cfg.Observers, p.w.cfg.Release
+	obs := p.w.cfg.Observers
 	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
 	origin.Key, origin.Time = in.Key, in.Time
 	origin.Headers = origin.Headers[:0]
 	for _, h := range in.Headers {
 		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 	}
-	var src *mapper.Source
 	start := time.Now()
-	if rel != nil {
-		if src, rec.resume = rel.Map(rs, origin, in.Value, res); rec.resume != nil {
-			return
-		}
-	} else {
-		var unknown mapper.Result
-		if src, unknown = p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value); src == nil {
-			*res = unknown
-		} else {
-			m.Map(src, in.Value, res)
-		}
+	var src *mapper.Source
+	if src, rec.resume = p.w.mapRecord(m, rs, origin, in.Value, res); rec.resume != nil {
+		return
 	}
 	took := time.Since(start)
 	if len(obs) > 0 {
