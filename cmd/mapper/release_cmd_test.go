@@ -543,3 +543,43 @@ func TestRunRefusesBadReleaseSettingsBeforeStarting(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoWithCandidateRules runs `mapper demo` with a shadow candidate and
+// with a canary that rejects every order: the summary shows the verdicts,
+// and the canary is rolled back.
+func TestDemoWithCandidateRules(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		variant string
+		args    []string
+		want    []string
+	}{
+		{"shadow", "candidate", nil, []string{"candidate rules (shadow)", "same  now_mapped  newly_failing"}},
+		{"canary rolled back", "reject-all", []string{"--candidate-mode", "canary", "--canary-share", "0.2"},
+			[]string{"candidate rules (canary)", "live records  canary records", "ROLLED BACK orders: candidate delivered 0.0% of 20 canary records"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cand := filepath.Join(t.TempDir(), "candidate")
+			writeOrdersRules(t, cand, "partner.orders.raw", tt.variant)
+			args := append([]string{"demo", "--candidate-rules", cand, "--duration", "4s", "--rate", "300", "--refresh", "1h", "--status-addr", ""}, tt.args...)
+			code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_METRICS": "false"}, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("summary lacks %q:\n%s", w, stdout)
+				}
+			}
+			var live, cv int
+			for _, line := range strings.Split(stdout, "\n") {
+				if _, err := fmt.Sscanf(line, "orders v%d v%d", &live, &cv); err == nil {
+					break
+				}
+			}
+			if want := map[string]int{"candidate": 2, "reject-all": 3}[tt.variant]; live != 1 || cv != want {
+				t.Errorf("candidate row shows live v%d candidate v%d, want v1 and v%d:\n%s", live, cv, want, stdout)
+			}
+		})
+	}
+}
