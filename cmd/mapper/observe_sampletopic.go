@@ -54,7 +54,7 @@ func openSharedSamples(ctx context.Context, s *sharedSamplesSettings, dir string
 	if err != nil {
 		return nil, err
 	}
-	w, err := sampletopic.NewWriter(ctx, sampletopic.WriterConfig{Config: cfg, Worker: id, Start: start, Logger: logger})
+	w, err := sampletopic.NewWriter(ctx, sampletopic.WriterConfig{Config: cfg, Worker: id, Start: start, Ledger: ledger, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

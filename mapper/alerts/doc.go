@@ -42,6 +42,11 @@
 // 200); beyond the cap, a new category's field becomes "other", so a payload
 // stream that invents field names cannot grow memory or issues without bound.
 //
+// A group of workers announces each category once: with Config.Ledger set
+// (a samples topic's ledger, package sampletopic), the sending goroutine
+// asks it before a category's first event, and sends nothing for a
+// category the group announced already for the same rules version.
+//
 // Close stops taking events, sends what is queued for at most
 // Config.FlushTimeout (default 2s), then abandons the rest (counted as
 // dropped) and waits for its goroutine. All methods are safe for concurrent

@@ -23,6 +23,8 @@ import (
 // wins, so of workers that meet a new category at the same moment exactly
 // one announces it. Claims that lose are harmless: compaction keeps one
 // announced record per key, and any announced record means "announced".
+// A Writer given the Ledger (WriterConfig.Ledger) hands it what it reads
+// of the topic at every flush, so Announce reads only what came since.
 type Ledger struct {
 	cfg        Config
 	worker     string
@@ -96,4 +98,20 @@ func (l *Ledger) Announce(ctx context.Context, source string, rulesVersion int, 
 	l.from[p] = mine + 1
 	l.known[ak] = true
 	return won, nil
+}
+
+// follow takes in what a Writer read of partition p from offset from up to
+// end: the announcements in it are known, and when the read covers where
+// Announce would start, Announce starts at end from now on. So a
+// long-running worker's Announce reads about one flush of records, not
+// everything since it started.
+func (l *Ledger) follow(p int, from, end int64, claims []announcedKey) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range claims {
+		l.known[k] = true
+	}
+	if from <= l.from[p] && end > l.from[p] {
+		l.from[p] = end
+	}
 }

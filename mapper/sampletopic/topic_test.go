@@ -400,3 +400,54 @@ func TestWritersLearnEachOthersCountsFromTheTopic(t *testing.T) {
 		t.Errorf("a worker started later counts the group at %d; want 701", got)
 	}
 }
+
+func TestTheLedgerFollowsTheWritersReads(t *testing.T) {
+	b := kafkatest.StartKfake(t)
+	cfg := topicConfig(b, createTopic(t, b, "samples", 1, "compact"))
+	ctx := context.Background()
+	start, err := Read(ctx, cfg, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another worker announces a category while this one runs.
+	other, err := NewLedger(cfg, "other", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := other.Announce(ctx, "orders", 1, "unknown_enum:status"); !ok || err != nil {
+		t.Fatalf("Announce = %t, %v", ok, err)
+	}
+	l, err := NewLedger(cfg, "me", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(ctx, WriterConfig{Config: cfg, Worker: "me", Start: start, Ledger: l, FlushInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := range 50 { // counts keep coming, as they do once a second
+		w.Index(samples.Index{Sources: []samples.IndexSource{{Source: "orders", Records: uint64(i + 1)}}})
+		time.Sleep(5 * time.Millisecond)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		end, err := b.End(ctx, cfg.Topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.mu.Lock()
+		from, known := l.from[0], l.known[announcedKey{"orders", 1, "unknown_enum:status"}]
+		l.mu.Unlock()
+		if known && from == end && w.Stats().Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ledger starts reading at %d of %d and knows the other's announcement: %t", from, end, known)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ok, err := l.Announce(ctx, "orders", 1, "unknown_enum:status"); ok || err != nil {
+		t.Errorf("Announce of the other's category = %t, %v; want false", ok, err)
+	}
+}

@@ -45,6 +45,10 @@ type WriterConfig struct {
 	CloseTimeout time.Duration
 	// Logger gets failed writes, at most once a minute. Nil discards them.
 	Logger *slog.Logger
+	// Ledger, when set, is handed the announcements the Writer reads from
+	// the topic at every flush, so that its Announce reads only what came
+	// since (see Ledger). Nil: none.
+	Ledger *Ledger
 	// Rand decides which samples go to the topic (see Writer). Nil means a
 	// ChaCha8 source seeded from crypto/rand. Used under the Writer's lock.
 	Rand rand.Source
@@ -262,8 +266,8 @@ func (w *Writer) run() {
 	}
 }
 
-// tail reads the topic's records written since the last read and notes the
-// other workers' counts.
+// tail reads the topic's records written since the last read, notes the
+// other workers' counts and hands the announcements to the Ledger.
 func (w *Writer) tail(ctx context.Context) error {
 	first, end, err := offsets(ctx, w.client, w.cfg.Topic)
 	if err != nil {
@@ -274,8 +278,12 @@ func (w *Writer) tail(ctx context.Context) error {
 		if !ok || from < first[p] {
 			from = first[p]
 		}
+		var claims []announcedKey
 		err := readRange(ctx, w.client, w.cfg.Topic, p, from, e, func(_ int64, k, v []byte) error {
 			pk, err := ParseKey(k)
+			if err == nil && pk.Kind == KindAnnounced && v != nil {
+				claims = append(claims, announcedKey{pk.Source, pk.RulesVersion, pk.Category})
+			}
 			if err != nil || pk.Kind != KindSeen || pk.Worker == w.cfg.Worker || v == nil {
 				return nil
 			}
@@ -291,6 +299,9 @@ func (w *Writer) tail(ctx context.Context) error {
 			return err
 		}
 		w.tailFrom[p] = e
+		if w.cfg.Ledger != nil {
+			w.cfg.Ledger.follow(p, from, e, claims)
+		}
 	}
 	return nil
 }
