@@ -317,6 +317,22 @@ type Scratch struct {
 	other      mapper.Result
 }
 
+// Rules is the pair of rule sets loaded at one moment, as Current returns
+// it: map the records of one batch with one Rules so that a swap falls
+// between batches. The zero value is not usable.
+type Rules struct {
+	c *Controller
+	g *generation
+}
+
+// Current returns the rule sets loaded now.
+func (c *Controller) Current() Rules { return Rules{c: c, g: c.gen.Load()} }
+
+// Map maps one record with the rule sets loaded now: Current().Map.
+func (c *Controller) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
+	return c.Current().Map(s, origin, payload, res)
+}
+
 // Map maps one record into res with the rules it gets and returns the
 // source whose rules made res (nil when no source accepts the record, routed
 // by topic, headers and payload as mapper.Engine.Route routes it). In
@@ -327,9 +343,9 @@ type Scratch struct {
 // When the reject-ratio breaker pauses the record's source, Map returns a
 // non-nil resume channel and res is not to be used: the record must be
 // neither delivered nor committed. The channel is closed when a swap
-// resumes the source; then map the record again.
-func (c *Controller) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
-	g := c.gen.Load()
+// resumes the source; then map the record again with Current rules.
+func (r Rules) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
+	c, g := r.c, r.g
 	src, st := c.mapGen(g, s, origin, payload, res)
 	if st != nil && st.breaker != nil && c.judgeBreaker(st, res) {
 		return src, g.replaced

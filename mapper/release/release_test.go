@@ -391,3 +391,24 @@ func waitFor(tb testing.TB, cond func() bool, show ...func() string) {
 	}
 	tb.Fatalf("condition not met within 10s %s", strings.Join(extra, "\n"))
 }
+
+func TestRulesTakenBeforeASwapKeepMappingWithThem(t *testing.T) {
+	v1, v2 := load(t, "live"), load(t, "candidate")
+	c, err := release.New(release.Config{Live: v1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := c.Current()
+	if err := c.Swap(v2, nil); err != nil {
+		t.Fatal(err)
+	}
+	var s release.Scratch
+	var res mapper.Result
+	p := payloads(t)[0]
+	if src, _ := batch.Map(&s, origin(0), p, &res); src.Version() != 1 {
+		t.Errorf("a batch's rules changed under it: v%d", src.Version())
+	}
+	if src, _ := c.Current().Map(&s, origin(1), p, &res); src.Version() != 2 {
+		t.Errorf("the next batch did not get the new rules: v%d", src.Version())
+	}
+}

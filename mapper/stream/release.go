@@ -8,14 +8,14 @@ import (
 )
 
 // mapRecord is the worker's per-record map step: with a release controller
-// (Config.Release) it maps with the rules the record gets there (live,
-// shadow, canary, breaker); otherwise it routes the record with the engine
-// and maps it. origin must be filled in. A non-nil resume means the
+// (Config.Release) it maps with rules, the rule sets of the record's batch
+// (live, shadow, canary, breaker); otherwise it routes the record with the
+// engine and maps it. origin must be filled in. A non-nil resume means the
 // breaker holds the record: res has no result, and the record is mapped
-// again once resume is closed.
-func (w *Worker) mapRecord(m *mapper.Mapper, rs *release.Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
-	if rel := w.cfg.Release; rel != nil {
-		return rel.Map(rs, origin, payload, res)
+// again, with the rules then current, once resume is closed.
+func (w *Worker) mapRecord(rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (src *mapper.Source, resume <-chan struct{}) {
+	if w.cfg.Release != nil {
+		return rules.Map(rs, origin, payload, res)
 	}
 	src, unknown := w.cfg.Engine.Route(origin.Topic, origin.Headers, payload)
 	if src == nil {
@@ -26,11 +26,21 @@ func (w *Worker) mapRecord(m *mapper.Mapper, rs *release.Scratch, origin *mapper
 	return src, nil
 }
 
+// batchRules returns the rule sets a batch is mapped with: those loaded
+// now, so that a swap falls between two batches; the zero Rules without a
+// release controller.
+func (w *Worker) batchRules() release.Rules {
+	if w.cfg.Release == nil {
+		return release.Rules{}
+	}
+	return w.cfg.Release.Current()
+}
+
 // mapHeld waits until the breaker resumes each record of recs it holds and
 // maps it again with remap (which gets buffers of its own), in order, until
 // none is held. It returns false if ctx ended first: then the records have
 // no result and must be neither delivered nor committed.
-func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally)) bool {
+func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally)) bool {
 	var m mapper.Mapper
 	var rs release.Scratch
 	var res mapper.Result
@@ -44,7 +54,8 @@ func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, m
 			case <-ctx.Done():
 				return false
 			}
-			remap(i, &m, &rs, &res, &origin, t)
+			rules := w.batchRules()
+			remap(i, &rules, &m, &rs, &res, &origin, t)
 		}
 	}
 	return true

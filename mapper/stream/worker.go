@@ -347,6 +347,9 @@ type pipeline struct {
 // batch is one unit of work.
 type batch struct {
 	msgs []kafka.Message
+	// rules are the release controller's rule sets the batch is mapped
+	// with (zero without one).
+	rules release.Rules
 	// filled by the map stage
 	out []kafka.Message
 	dlq []kafka.Message
@@ -480,7 +483,7 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 			t := newTally()
 			for j := range jobs {
 				for i := j.lo; i < j.hi; i++ {
-					p.mapOne(&m, &rs, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
+					p.mapOne(&j.b.rules, &m, &rs, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
 				}
 				p.w.stats.merge(t)
 				j.done.Done()
@@ -494,6 +497,7 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 	for b := range in {
 		n := len(b.msgs)
 		recs := make([]mapped, n)
+		b.rules = p.w.batchRules()
 		chunk := max(16, (n+cfg.Concurrency-1)/cfg.Concurrency)
 		var done sync.WaitGroup
 		for lo := 0; lo < n; lo += chunk {
@@ -501,8 +505,8 @@ func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- 
 			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
 		}
 		done.Wait()
-		if !p.w.mapHeld(p.stop, recs, func(i int, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
-			p.mapOne(m, rs, res, origin, &b.msgs[i], &recs[i], t)
+		if !p.w.mapHeld(p.stop, recs, func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
+			p.mapOne(rules, m, rs, res, origin, &b.msgs[i], &recs[i], t)
 		}) {
 			// Run stopped while the breaker held records: neither this batch
 			// nor a later one may be delivered or committed past them.
@@ -538,7 +542,7 @@ type mapped struct {
 	resume <-chan struct{}
 }
 
-func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
 	obs := p.w.cfg.Observers
 	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
 	origin.Key, origin.Time = in.Key, in.Time
@@ -548,7 +552,7 @@ func (p *pipeline) mapOne(m *mapper.Mapper, rs *release.Scratch, res *mapper.Res
 	}
 	start := time.Now()
 	var src *mapper.Source
-	if src, rec.resume = p.w.mapRecord(m, rs, origin, in.Value, res); rec.resume != nil {
+	if src, rec.resume = p.w.mapRecord(rules, m, rs, origin, in.Value, res); rec.resume != nil {
 		return
 	}
 	took := time.Since(start)
