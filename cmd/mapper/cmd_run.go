@@ -25,7 +25,7 @@ The first SIGINT/SIGTERM stops fetching and delivers and commits what is in
 flight within --shutdown-timeout; a second one exits at once.
 
 SIGHUP (or a change seen by --watch-rules) reloads the rules between two
-records; rules with problems are refused and the running ones stay.
+batches of records; rules with problems are refused and the running ones stay.
 --candidate-rules tries other rules beside them, in shadow or as a canary,
 and --max-reject-ratio pauses a source whose records are suddenly rejected.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {

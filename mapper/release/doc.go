@@ -2,8 +2,9 @@
 // a rule change is being tested in production, and guards the running rules.
 //
 // A Controller holds the live rule set and, optionally, a candidate, and
-// swaps them atomically between records (hot reload). With a candidate in
-// shadow mode every record is mapped by both; the live result is delivered
+// swaps them atomically (hot reload; the worker takes Current once per
+// batch, so a swap falls between batches). With a candidate in shadow mode
+// every record is mapped by both; the live result is delivered
 // and the candidate's is compared with it (mapper.Compare) and counted. In
 // canary mode a share of the records, chosen by a hash of their key (or of
 // topic, partition and offset when they have none), is delivered with the
