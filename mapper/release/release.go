@@ -202,13 +202,12 @@ type Controller struct {
 // is replaced whole on a swap; replaced is closed then, which resumes
 // records held by the breaker.
 type generation struct {
-	n         int64
-	live      *mapper.Engine
-	cand      *mapper.Engine
-	sources   map[string]*sourceState
-	replaced  chan struct{}
-	loadedAt  time.Time
-	candidate bool
+	n        int64
+	live     *mapper.Engine
+	cand     *mapper.Engine
+	sources  map[string]*sourceState
+	replaced chan struct{}
+	loadedAt time.Time
 }
 
 // sourceState is one source's state within a generation.
@@ -245,7 +244,7 @@ func New(cfg Config) (*Controller, error) {
 
 func (c *Controller) newGeneration(old *generation, live, cand *mapper.Engine) *generation {
 	g := &generation{live: live, cand: cand, sources: map[string]*sourceState{}, replaced: make(chan struct{}),
-		loadedAt: c.cfg.Now(), candidate: cand != nil}
+		loadedAt: c.cfg.Now()}
 	if old != nil {
 		g.n = old.n + 1
 	}
@@ -285,9 +284,9 @@ func (c *Controller) newGeneration(old *generation, live, cand *mapper.Engine) *
 	return g
 }
 
-// Swap makes live (and cand, nil for none) the rule sets that map the
-// records from the next one on. Records being mapped finish with the rules
-// they started with. Counts and a rollback carry over for sources whose
+// Swap makes live (and cand, nil for none) the rule sets that Current
+// returns from now on. Records being mapped with Rules taken before finish
+// with them. Counts and a rollback carry over for sources whose
 // live and candidate versions are unchanged; every breaker is reset, which
 // resumes paused sources.
 func (c *Controller) Swap(live, cand *mapper.Engine) error {
