@@ -14,16 +14,20 @@ func dashboardCommand() command {
 	return command{
 		name:  "dashboard",
 		usage: "dashboard [--out DIR] [--title T] [--monitor-env ENV] [--notify HANDLES]",
-		short: "generate the Datadog dashboard and monitor JSON from the rules",
+		short: "generate the Datadog dashboard, monitor and SLO JSON from the rules",
 		long: `Generate a Datadog dashboard (Dashboards API v1, ordered layout, formula
 queries) with a group per source — records by outcome, mapped ratio against the
 rule's objective, top failure reasons and fields, dead-letter rate, consumer lag —
-and metric-alert monitors for each source's objective and for the rate of new
-failure categories.
+metric-alert monitors for each source's objective and for the rate of new
+failure categories, and per source with an objective a metric-based SLO (SLO
+API v1: good = mapped + degraded records, total = all records, target = the
+objective, over 7 and 30 days), whose status and error budget left the
+dashboard shows.
 
-Without --out, one JSON document {"dashboard": {…}, "monitors": [{…}]} is printed.
-With --out DIR, DIR/dashboard.json and one DIR/monitor-*.json per monitor are
-written (each the body of one API call) and their paths printed.
+Without --out, one JSON document {"dashboard": {…}, "monitors": [{…}], "slos": [{…}]}
+is printed. With --out DIR, DIR/dashboard.json, one DIR/monitor-*.json per
+monitor and one DIR/slo-*.json per SLO are written (each the body of one API
+call) and their paths printed.
 Exit status: 0 on success, 1 when the rules cannot be loaded or a file not
 written, 2 on a usage error.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {

@@ -17,7 +17,7 @@ import (
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--rules DIR] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
 		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
 		long: `
 Runs every kept sample through the rules in --rules and reports, per source and
@@ -26,6 +26,23 @@ and newly failing (a regression: a record delivered before, clean samples
 included, that is rejected now); plus each source's mapped ratio before and
 after against its objective. Exit status 1 when anything is newly failing, so a
 CI job can gate rule changes; 0 otherwise.
+
+Samples stand for more records than they are: with the store's counts, each
+category's projected records now mapped and newly failing carry a Wilson score
+95% interval, and the mapped ratio after the change an interval summing those
+of the categories that changed. Where a category has a value profile (see
+mapper samples values), every profiled value is replayed with its count, which
+projects an enum, layout or type fix exactly. Categories are listed by impact
+(--sort name for alphabetical order).
+
+With --input, replay is exact instead: every payload of the files (one JSON
+payload per *.json file, one per line in JSON-lines files) is mapped with the
+rules in --baseline-rules (default: the version of the source's rule file that
+the samples in --samples were captured with, found in the rule file's git
+history) and with those in --rules, on every core, and each
+category shows the records before and after and the verdict of each record
+(now_mapped, newly_failing, failing_differently, output_changed, same). Put
+--input last: every argument after it is an input file too.
 
 With --from-topic the records come from a dead-letter topic instead, read from
 --start-offset/--since up to --end-offset/--until (and never past the end
@@ -45,8 +62,30 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
 			endOffset := intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end")
 			redrive := boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic")
+			sortBy := declareSortFlag(fs, e)
+			var inputs []string
+			fs.Func("input", "replay every payload of this file exactly (repeatable; files after it are inputs too)", func(v string) error {
+				inputs = append(inputs, v)
+				return nil
+			})
+			baseline := stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)")
 			samplesTopic := declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples")
 			return func(ctx context.Context, args []string) int {
+				if *sortBy != sortImpact && *sortBy != sortName {
+					fmt.Fprintf(e.stderr, "mapper replay: --sort is %q; want impact or name\n", *sortBy)
+					return exitUsage
+				}
+				if len(inputs) > 0 {
+					if *fromTopic != "" {
+						fmt.Fprintln(e.stderr, "mapper replay: --input and --from-topic exclude each other")
+						return exitUsage
+					}
+					return exactReplay(ctx, e, rd, *baseline, *dir, *source, append(inputs, args...), *asJSON, *sortBy)
+				}
+				if *baseline != "" {
+					fmt.Fprintln(e.stderr, "mapper replay: --baseline-rules needs --input")
+					return exitUsage
+				}
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper replay: unexpected argument %q\n", args[0])
 					return exitUsage
@@ -72,7 +111,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					fmt.Fprintf(e.stderr, "mapper replay: no source %q in %s (sources: %s)\n", *source, *rd.rules, sourceNames(eng))
 					return exitFailure
 				}
-				opts := replay.Options{Source: *source, Show: *show}
+				opts := replay.Options{Source: *source, Show: *show, Sort: *sortBy}
 				var in []samples.Sample
 				var recs []dlq.Record
 				var kafka kafkaconn.Config
@@ -120,6 +159,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					if err == nil {
 						opts.Counts, err = samples.Counts(*dir)
 					}
+					opts.Profiles = profilesIn(*dir, e)
 					if err != nil {
 						if errors.Is(err, samples.ErrNotSamples) {
 							fmt.Fprintf(e.stderr, "mapper replay: no samples in %s: run `mapper demo` or `mapper run` to keep some, or `mapper samples add`\n", *dir)

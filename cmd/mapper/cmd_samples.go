@@ -23,11 +23,15 @@ import (
 func samplesCommand() command {
 	return command{
 		name:  "samples",
-		usage: "samples [--samples DIR] [--json] | samples show --source NAME --category REASON[:FIELD] [-n N] | samples add --source NAME FILE... | samples pull --samples-topic T",
+		usage: "samples [--samples DIR] [--json] [--sort impact|name] | samples show --source NAME --category REASON[:FIELD] [-n N] | samples add --source NAME FILE... | samples values --source NAME [--category C] | samples pull --samples-topic T",
 		short: "list, show and import kept samples by source and failure category",
 		long: `
 With no subcommand, lists every source and category of the samples directory:
-records seen, samples kept, first and last seen.
+records seen, samples kept, first and last seen; per source the categories
+with most records come first (--sort name for alphabetical order).
+
+  mapper samples values --source orders --category unknown_enum:status
+      lists the most frequent failing values of a category with their counts.
 
   mapper samples show --source orders --category unknown_enum:status
       prints the samples of one category, payload pretty-printed with the
@@ -44,9 +48,12 @@ records seen, samples kept, first and last seen.
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			dir := declareSamplesDir(fs, e)
 			asJSON := boolFlag(fs, e, "json", false, "print JSON instead of a table")
+			sortBy := declareSortFlag(fs, e)
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					switch args[0] {
+					case "values":
+						return runCommandArgs(ctx, samplesValuesCommand(*dir), e, args[1:])
 					case "show":
 						return runCommandArgs(ctx, samplesShowCommand(*dir), e, args[1:])
 					case "add":
@@ -54,17 +61,24 @@ records seen, samples kept, first and last seen.
 					case "pull":
 						return runCommandArgs(ctx, samplesPullCommand(*dir), e, args[1:])
 					}
-					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show, add or pull)\n", args[0])
+					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show, add, values or pull)\n", args[0])
 					return exitUsage
 				}
-				return listSamples(e, *dir, *asJSON)
+				if *sortBy != sortImpact && *sortBy != sortName {
+					fmt.Fprintf(e.stderr, "mapper samples: --sort is %q; want impact or name\n", *sortBy)
+					return exitUsage
+				}
+				return listSamples(e, *dir, *asJSON, *sortBy)
 			}
 		},
 	}
 }
 
-func listSamples(e *env, dir string, asJSON bool) int {
+func listSamples(e *env, dir string, asJSON bool, sortBy string) int {
 	list, err := samples.List(dir)
+	if sortBy == sortImpact {
+		sortCategoriesByImpact(list)
+	}
 	if err != nil {
 		if errors.Is(err, samples.ErrNotSamples) {
 			fmt.Fprintf(e.stderr, "mapper samples: no samples in %s yet: run `mapper demo` or `mapper run` (they keep samples there), or `mapper samples add`\n", dir)
@@ -371,33 +385,34 @@ malformed_payload sample, not dropped. Each category keeps at most
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
 				}
-				counts := map[string]int{}
+				vals, err := newValueProfiler(e, *sf.dir)
+				if err != nil {
+					_ = st.Close()
+					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+					return exitFailure
+				}
+				counts := map[string]uint64{}
 				var m mapper.Mapper
 				var res mapper.Result
 				for _, p := range payloads {
 					m.Map(src, p.data, &res)
 					st.Add(src, p.data, &res, p.ref)
+					vals.Observe(nil, src, p.data, &res, 0)
 					if len(res.Failures) == 0 {
-						counts[string(res.Outcome)]++
+						counts[samples.CleanCategory]++
 					}
 					for _, f := range res.Failures {
 						counts[f.Category().String()]++
 					}
 				}
-				if err := st.Close(); err != nil {
+				if err := errors.Join(st.Close(), vals.Close()); err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
 				}
 				stats := st.Stats()
-				fmt.Fprintf(e.stdout, "mapped %d payloads from %d files with %s rules v%d; kept %d of them as samples in %s\n",
-					len(payloads), len(files), src.Name(), src.Version(), stats.Kept-stats.TooLarge, *sf.dir)
-				keys := make([]string, 0, len(counts))
-				for k := range counts {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					fmt.Fprintf(e.stdout, "  %-40s %d\n", k, counts[k])
+				if err := printAdded(e.stdout, *sf.dir, src, len(payloads), len(files), counts); err != nil {
+					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
+					return exitFailure
 				}
 				if stats.Dropped > 0 || stats.TooLarge > 0 {
 					fmt.Fprintf(e.stderr, "mapper samples add: %d payloads not kept (%d too large)\n", stats.Dropped+stats.TooLarge, stats.TooLarge)

@@ -49,6 +49,8 @@ func commands() []command {
 		checkCommand(),
 		samplesCommand(),
 		replayCommand(),
+		suggestCommand(),
+		inferCommand(),
 		dashboardCommand(),
 	}
 }

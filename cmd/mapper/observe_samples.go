@@ -63,8 +63,6 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 	if opts.MaxBytes < 0 {
 		return nil, fmt.Errorf("samples: --samples-max-mb must be positive, not %d", opts.MaxBytes>>20)
 	}
-	var mu sync.Mutex
-	seen := map[string]bool{}
 	st, err := samples.Open(samples.Config{
 		Dir:         dir,
 		PerCategory: opts.PerCategory,
@@ -72,17 +70,26 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 		MaxBytes:    opts.MaxBytes,
 		OnKept:      opts.OnKept,
 		Sink:        opts.Sink,
-		OnError: func(err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if msg := err.Error(); !seen[msg] {
-				seen[msg] = true
-				fmt.Fprintf(e.stderr, "mapper: %v\n", err)
-			}
-		},
+		OnError:     reportOnce(e),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open samples %s: %w", dir, err)
 	}
 	return st, nil
+}
+
+// reportOnce returns an error handler for the sample files' writers: it
+// prints each distinct error on e.stderr once. It is safe for concurrent
+// use.
+func reportOnce(e *env) func(error) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if msg := err.Error(); !seen[msg] {
+			seen[msg] = true
+			fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+		}
+	}
 }

@@ -99,13 +99,22 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			_ = mc.Close()
 			return nil, err
 		}
-		o.list = append(o.list, st)
+		vals, err := newValueProfiler(e, *of.samples.dir)
+		if err != nil {
+			_ = st.Close()
+			closeShared(shared)
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.list = append(o.list, st, vals)
 		o.samples = st
 		// The store hands its last counts to the topic's writer as it closes.
 		closers = append(closers, st.Close)
 		if shared != nil {
 			closers = append(closers, shared.writer.Close)
 		}
+		closers = append(closers, vals.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)

@@ -25,6 +25,11 @@ type Options struct {
 	Out io.Writer
 	// Summary, when set, has every result added to it.
 	Summary *Summary
+	// Each, when set, is called for every line after it is mapped, from
+	// the mapping goroutine numbered worker (0 to Workers-1; one goroutine
+	// per number, so per-worker state needs no lock). line and res are
+	// valid only during the call.
+	Each func(worker int, line []byte, res *mapper.Result)
 	// Headers are the record headers every line carries, for the source's
 	// accept predicates (a line the source does not accept is
 	// unknown_source); nil means none.
@@ -57,7 +62,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	done := make(chan *chunk, workers*2)
 	free := make(chan *chunk, workers*4+2)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -73,6 +78,9 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 					}
 					if opts.Summary != nil {
 						c.sum.Add(&res)
+					}
+					if opts.Each != nil {
+						opts.Each(w, c.data[ln[0]:ln[1]], &res)
 					}
 				}
 				select {

@@ -30,6 +30,8 @@ type Options struct {
 type Set struct {
 	Dashboard Dashboard `json:"dashboard"`
 	Monitors  []Monitor `json:"monitors"`
+	// SLOs holds one metric-based SLO per source with an objective.
+	SLOs []SLO `json:"slos"`
 }
 
 // File is one generated JSON document, ready to POST.
@@ -74,6 +76,13 @@ type Definition struct {
 	Yaxis      *Axis     `json:"yaxis,omitempty"`
 	Precision  *int      `json:"precision,omitempty"`
 	Autoscale  *bool     `json:"autoscale,omitempty"`
+	// Time fixes the widget's own time frame, whatever the dashboard's.
+	Time *WidgetTime `json:"time,omitempty"`
+}
+
+// WidgetTime is a widget's own time frame ("1w", "1mo", …).
+type WidgetTime struct {
+	LiveSpan string `json:"live_span"`
 }
 
 // Request is a formula-style widget request.
@@ -180,10 +189,11 @@ func Build(sources []*mapper.Source, opts Options) Set {
 	for _, s := range srcs {
 		d.Widgets = append(d.Widgets, sourceGroup(s))
 	}
-	set := Set{Dashboard: d, Monitors: []Monitor{}}
+	set := Set{Dashboard: d, Monitors: []Monitor{}, SLOs: []SLO{}}
 	for _, s := range srcs {
 		if s.Objective().MappedRatio > 0 {
 			set.Monitors = append(set.Monitors, objectiveMonitor(s, opts))
+			set.SLOs = append(set.SLOs, objectiveSLO(s, opts))
 		}
 	}
 	set.Monitors = append(set.Monitors, newCategoryMonitor(opts), newlyFailingMonitor(opts))
@@ -204,6 +214,13 @@ func (s Set) Files() ([]File, error) {
 			return nil, fmt.Errorf("dashboard: encode monitor %q: %w", m.Name, err)
 		}
 		files = append(files, File{Name: m.file, Data: b})
+	}
+	for _, o := range s.SLOs {
+		b, err := marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: encode SLO %q: %w", o.Name, err)
+		}
+		files = append(files, File{Name: o.file, Data: b})
 	}
 	return files, nil
 }
@@ -328,6 +345,7 @@ func sourceGroup(s *mapper.Source) Widget {
 			{Comparator: ">=", Value: obj, Palette: "white_on_green"},
 		}
 	}
+	sloWidgets := sloStatus(obj, ratioQueries(scalarQuery))
 
 	var lagQueries []Query
 	var lagFormulas []Formula
@@ -343,12 +361,15 @@ func sourceGroup(s *mapper.Source) Widget {
 			Formula{Formula: "records"}),
 		ratioSeries,
 		ratioNow,
+	}
+	widgets = append(widgets, sloWidgets...)
+	widgets = append(widgets,
 		toplist("Top failure reasons", "sum:mapper.failures{"+f+"} by {reason}.as_count()"),
 		toplist("Top failing fields", "sum:mapper.failures{"+f+"} by {field}.as_count()"),
 		timeseries("Dead-letter rate (records/s)", "bars",
 			[]Query{metricsQuery("dlq", "sum:mapper.dlq.records{"+f+"}.as_rate()")},
 			Formula{Formula: "dlq", Alias: "to the dead-letter topic"}),
-	}
+	)
 	if len(lagQueries) > 0 {
 		widgets = append(widgets, timeseries("Consumer lag (records) of "+strings.Join(s.Topics(), ", "), "line", lagQueries, lagFormulas...))
 	}

@@ -80,9 +80,9 @@ func TestFilesAreOnePerAPICall(t *testing.T) {
 			t.Errorf("%s is not JSON: %v", f.Name, err)
 		}
 	}
-	want := []string{"dashboard.json", "monitor-alpha-objective.json", "monitor-new-failure-categories.json", "monitor-candidate-newly-failing.json"}
+	want := []string{"dashboard.json", "monitor-alpha-objective.json", "monitor-new-failure-categories.json", "monitor-candidate-newly-failing.json", "slo-alpha.json"}
 	if !slices.Equal(names, want) {
-		t.Errorf("files = %q, want %q (beta has no objective, so no objective monitor)", names, want)
+		t.Errorf("files = %q, want %q (beta has no objective, so no objective monitor nor SLO)", names, want)
 	}
 }
 

@@ -10,7 +10,10 @@
 // rate, consumer lag per topic and partition — after an overview group; and
 // metric-alert monitors in the Monitors API v1 format: one per source with an
 // objective (delivered ratio below it over the last hour) and one for the
-// rate of new failure categories.
+// rate of new failure categories; and per source with an objective a
+// metric-based SLO in the SLO API v1 format (good = mapped + degraded
+// records, total = every record, target = the objective, over 7 and 30
+// days), whose status and error budget left the source's group shows.
 //
 // The output depends only on the sources (names, topics, objectives) and
 // Options, and is stable: the same rules give byte-identical JSON. Build

@@ -1,28 +1,50 @@
-// Package replay runs kept samples (package samples) through today's rules
-// and reports, per source and category, what a rule change fixes and what
-// it breaks.
+// Package replay runs records through changed rules and reports, per source
+// and category, what a rule change fixes and what it breaks: kept samples
+// (Run), or every record of a capture mapped with both rule sets (Exact).
+//
+// # Sample replay
 //
 // Each sample is classified by Classify, from the category it was kept for
-// and the outcome its record had, against the result the rules give now:
+// and the outcome its record had, against the result the rules give now,
+// with the engine's verdict names (mapper.Verdict):
 //
-//   - newly failing (a regression): the record was delivered (mapped or
+//   - newly_failing (a regression): the record was delivered (mapped or
 //     degraded) and is rejected now — clean samples included;
-//   - still failing: the category is still among the failures;
-//   - now mapped: the category is gone and the record is delivered (for a
+//   - same: the category is still among the failures;
+//   - now_mapped: the category is gone and the record is delivered (for a
 //     clean sample: it still maps cleanly);
-//   - failing differently: the category is gone but the record is rejected
+//   - failing_differently: the category is gone but the record is rejected
 //     for another reason (for a clean sample: it is now degraded);
 //   - skipped: the sample has no payload (records no source claimed).
 //
 // A sample is mapped with the source of its name, or when that source is
 // gone with the source that claims its topic now, or else it is
-// unknown_source. Per source the report estimates the share of records
-// delivered before and after the change and compares it with the source's
-// objective: when the samples directory's counts are given, each sample
-// stands for the records of its category seen per sample kept (split
-// between the categories of a record kept in several), otherwise each
-// sample counts once.
+// unknown_source.
 //
-// Run is safe for concurrent use with distinct inputs; it starts no
-// goroutine.
+// With the samples directory's counts (Options.Counts), every category is
+// projected onto the records it stands for (Projection): the share of its
+// samples fixed (or, for delivered categories, newly failing) times its
+// records seen, with a Wilson score 95% interval on that share, narrowed to
+// what the samples themselves prove and exact when every record was kept.
+// With a value profile (Options.Profiles) of an unknown_enum,
+// invalid_format, type_mismatch or out_of_range category, each profiled
+// value is put into up to 50 of the category's samples and replayed, and
+// weighed by the records that carry it, so that an enum or layout fix is
+// projected from the real value counts rather than from which values
+// happened to be kept. The source's mapped ratio after the change adds the
+// changed categories' projections (and their interval bounds) to the exact
+// ratio before; without counts each sample counts once and the ratio gets
+// the Wilson interval of the delivered share of the samples.
+//
+// # Exact replay
+//
+// Exact maps every line of a capture with the baseline source and the
+// candidate on every core (package batch) and compares the two results of
+// each record with mapper.Compare: exact counts per category and verdict,
+// and the exact mapped ratios before and after.
+//
+// Rows of both reports are sorted by impact (SortImpact) or by name
+// (SortName). Run and Exact are safe for concurrent use with distinct
+// inputs; Run starts no goroutine, Exact's goroutines end before it
+// returns.
 package replay

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -14,20 +15,22 @@ import (
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
-// Verdict is what a rule change did to one sample.
-type Verdict string
+// Verdict is what a rule change did to one sample, from the point of view
+// of the sample's category. The names are the engine's verdicts
+// (mapper.Compare), shared with exact replay and candidate rules.
+type Verdict = mapper.Verdict
 
 const (
 	// NowMapped: the sample's category is gone and the record is delivered
 	// (mapped or degraded). For a clean sample: still mapped cleanly.
-	NowMapped Verdict = "now_mapped"
+	NowMapped = mapper.VerdictNowMapped
 	// Same: the sample still fails with its category.
-	Same Verdict = "still_failing"
+	Same = mapper.VerdictSame
 	// Different: the category is gone but the record fails another way (for
 	// a clean sample: it is now degraded).
-	Different Verdict = "failing_differently"
+	Different = mapper.VerdictFailingDifferently
 	// Regressed: the record was delivered before and is rejected now.
-	Regressed Verdict = "newly_failing"
+	Regressed = mapper.VerdictNewlyFailing
 	// Skipped: the sample has no payload to replay.
 	Skipped Verdict = "skipped"
 )
@@ -72,19 +75,40 @@ type Options struct {
 	// the input, its verdict and the result the rules give now (valid only
 	// during the call).
 	Each func(i int, v Verdict, after *mapper.Result)
+	// Profiles, when set, gives the failing-value profile of a source's
+	// category (samples.ReadValues), used to project enum, layout and type
+	// fixes exactly. Nil projects from the samples alone.
+	Profiles func(source, category string) (samples.ValueProfile, bool)
+	// Sort orders the rows: SortImpact (the default when empty) or SortName.
+	Sort string
 }
 
 // Row is the replay of one source and category.
 type Row struct {
-	Source             string    `json:"source"`
-	Category           string    `json:"category"`
-	Samples            int       `json:"samples"`
-	NowMapped          int       `json:"now_mapped"`
-	StillFailing       int       `json:"still_failing"`
-	FailingDifferently int       `json:"failing_differently"`
-	NewlyFailing       int       `json:"newly_failing"`
-	Skipped            int       `json:"skipped"`
-	Examples           []Example `json:"examples,omitempty"`
+	Source             string `json:"source"`
+	Category           string `json:"category"`
+	Samples            int    `json:"samples"`
+	NowMapped          int    `json:"now_mapped"`
+	StillFailing       int    `json:"same"`
+	FailingDifferently int    `json:"failing_differently"`
+	NewlyFailing       int    `json:"newly_failing"`
+	Skipped            int    `json:"skipped"`
+	// Projection is what the change is projected to do to all the records
+	// of the category; nil when the store's counts are unknown.
+	Projection *Projection `json:"projection,omitempty"`
+	Examples   []Example   `json:"examples,omitempty"`
+}
+
+// Impact is how many records the change is projected to touch in the
+// category (samples when the counts are unknown).
+func (r *Row) Impact() float64 {
+	if p := r.Projection; p != nil {
+		return p.NowMapped.count() + p.NewlyFailing.count()
+	}
+	if r.Category == samples.CleanCategory {
+		return float64(r.FailingDifferently + r.NewlyFailing)
+	}
+	return float64(r.NowMapped + r.FailingDifferently + r.NewlyFailing)
 }
 
 // Changed reports whether the rule change did anything to the category.
@@ -147,7 +171,15 @@ type SourceSummary struct {
 	// are known (Weighted), one otherwise.
 	MappedBefore float64 `json:"mapped_ratio_before"`
 	MappedAfter  float64 `json:"mapped_ratio_after"`
-	Weighted     bool    `json:"weighted"`
+	// MappedAfterLo and MappedAfterHi bound MappedAfter: with counts, the
+	// sum of the changed categories' intervals (IntervalName each); without,
+	// the Wilson score 95% interval of the delivered share of the samples.
+	MappedAfterLo float64 `json:"mapped_ratio_after_lo"`
+	MappedAfterHi float64 `json:"mapped_ratio_after_hi"`
+	Weighted      bool    `json:"weighted"`
+	// Records is how many records of the source the store was told of
+	// (0 when the counts are unknown).
+	Records uint64 `json:"records,omitempty"`
 	// Objective is the source's mapped_ratio objective (0: none set).
 	Objective    float64 `json:"objective"`
 	NewlyFailing int     `json:"newly_failing"`
@@ -172,13 +204,27 @@ func (r *Report) Regressed() bool { return r.NewlyFailing > 0 }
 
 type rowKey struct{ source, category string }
 
+// rowAcc is what Run gathers per row beyond the Row's counts.
+type rowAcc struct {
+	row      *Row
+	samples  []*samples.Sample
+	replayed int
+	// fixed counts samples rejected before and delivered now, broken the
+	// reverse; fixedW and brokenW the same with each sample weighed by its
+	// share of its record (1 over its distinct categories).
+	fixed, broken   int
+	fixedW, brokenW float64
+	weights         float64
+}
+
 // Run replays samples through e and reports per source and category. It
 // returns early with ctx's error if ctx is done.
 func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Options) (*Report, error) {
-	rows := map[rowKey]*Row{}
+	rows := map[rowKey]*rowAcc{}
 	type acc struct {
 		s                *SourceSummary
 		w, before, after float64
+		n, delivered     int
 	}
 	accs := map[string]*acc{}
 	// kept counts the samples per source and category, for the weights.
@@ -201,11 +247,12 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 			continue
 		}
 		k := rowKey{smp.Source, smp.Category}
-		row := rows[k]
-		if row == nil {
-			row = &Row{Source: smp.Source, Category: smp.Category}
-			rows[k] = row
+		ra := rows[k]
+		if ra == nil {
+			ra = &rowAcc{row: &Row{Source: smp.Source, Category: smp.Category}}
+			rows[k] = ra
 		}
+		row := ra.row
 		row.Samples++
 		rep.Samples++
 		a := accs[smp.Source]
@@ -262,40 +309,151 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		if opts.Each != nil {
 			opts.Each(i, v, &res)
 		}
+		share := 1.0
+		if smp.Category != samples.CleanCategory {
+			share /= float64(max(1, distinctCategories(smp.Failures)))
+		}
+		if len(ra.samples) < maxSubstitutions {
+			ra.samples = append(ra.samples, smp)
+		}
+		ra.replayed++
+		ra.weights += share
+		switch {
+		case !smp.Outcome.Delivered() && res.Outcome.Delivered():
+			ra.fixed++
+			ra.fixedW += share
+		case smp.Outcome.Delivered() && !res.Outcome.Delivered():
+			ra.broken++
+			ra.brokenW += share
+		}
 		w := weight(smp, opts.Counts, kept[k])
 		a.w += w
+		a.n++
 		if smp.Outcome.Delivered() {
 			a.before += w
 		}
 		if res.Outcome.Delivered() {
 			a.after += w
+			a.delivered++
 		}
 		if opts.Show > 0 && v != Same && !(v == NowMapped && smp.Category == samples.CleanCategory) && countVerdict(row, v) < opts.Show {
 			row.Examples = append(row.Examples, newExample(smp, v, src, &res))
 		}
 	}
-	for _, r := range rows {
-		rep.Rows = append(rep.Rows, *r)
+	// Project every category onto the records it stands for, and sum the
+	// changed ones into the source's ratio.
+	type delta struct{ count, lo, hi float64 }
+	deltas := map[string]*delta{}
+	for k, ra := range rows {
+		sc, ok := opts.Counts[k.source]
+		if !ok {
+			continue
+		}
+		seen := sc.Seen[k.category]
+		if seen == 0 {
+			continue
+		}
+		p := &Projection{Seen: seen}
+		reason, field := samples.SplitCategory(k.category)
+		if k.category == samples.CleanCategory || reason.Severity() != mapper.OutcomeRejected {
+			p.NewlyFailing = wilsonEstimate(ra.broken, ra.replayed, float64(seen))
+		} else {
+			p.NowMapped = wilsonEstimate(ra.fixed, ra.replayed, float64(seen))
+		}
+		if p.NowMapped != nil && opts.Profiles != nil && profiledReason(reason) {
+			if prof, ok := opts.Profiles(k.source, k.category); ok {
+				if est, ok := profileEstimate(e.Source(k.source), field, prof, seen, ra.samples, ra.fixed, ra.replayed); ok {
+					p.NowMapped = est
+				}
+			}
+		}
+		ra.row.Projection = p
+		d := deltas[k.source]
+		if d == nil {
+			d = &delta{}
+			deltas[k.source] = d
+		}
+		// Each record counts once in the ratio: a sample of a record with
+		// several categories weighs its share.
+		fixedShare, brokenShare := 1.0, 1.0
+		if ra.fixed > 0 {
+			fixedShare = ra.fixedW / float64(ra.fixed)
+		} else if ra.replayed > 0 {
+			fixedShare = ra.weights / float64(ra.replayed)
+		}
+		if ra.broken > 0 {
+			brokenShare = ra.brokenW / float64(ra.broken)
+		}
+		if p.NowMapped != nil && p.NowMapped.Count > 0 {
+			d.count += p.NowMapped.Count * fixedShare
+			d.lo += p.NowMapped.Lo * fixedShare
+			d.hi += p.NowMapped.Hi * fixedShare
+		}
+		if p.NewlyFailing != nil && ra.broken > 0 {
+			d.count -= p.NewlyFailing.Count * brokenShare
+			d.lo -= p.NewlyFailing.Hi * brokenShare
+			d.hi -= p.NewlyFailing.Lo * brokenShare
+		}
 	}
-	sort.Slice(rep.Rows, func(i, j int) bool {
-		a, b := rep.Rows[i], rep.Rows[j]
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, *r.row)
+	}
+	rep.SortRows(opts.Sort)
+	for _, a := range accs {
+		sc, weighted := opts.Counts[a.s.Source]
+		a.s.Weighted = weighted
+		switch {
+		case weighted && sc.Records > 0:
+			d := deltas[a.s.Source]
+			if d == nil {
+				d = &delta{}
+			}
+			n := float64(sc.Records)
+			a.s.Records = sc.Records
+			a.s.MappedBefore = float64(sc.Delivered) / n
+			a.s.MappedAfter = clamp01(a.s.MappedBefore + d.count/n)
+			a.s.MappedAfterLo = clamp01(a.s.MappedBefore + d.lo/n)
+			a.s.MappedAfterHi = clamp01(a.s.MappedBefore + d.hi/n)
+		case a.w > 0:
+			a.s.MappedBefore, a.s.MappedAfter = a.before/a.w, a.after/a.w
+			a.s.MappedAfterLo, a.s.MappedAfterHi = Wilson(a.delivered, a.n, z95)
+		}
+		rep.Sources = append(rep.Sources, *a.s)
+	}
+	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].Source < rep.Sources[j].Source })
+	return rep, nil
+}
+
+func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }
+
+// SortRows orders the rows by source, then SortImpact (the changed
+// categories with most records first; the default) or SortName, clean last.
+func (r *Report) SortRows(by string) {
+	sort.SliceStable(r.Rows, func(i, j int) bool {
+		a, b := &r.Rows[i], &r.Rows[j]
 		if a.Source != b.Source {
 			return a.Source < b.Source
 		}
 		if (a.Category == samples.CleanCategory) != (b.Category == samples.CleanCategory) {
 			return b.Category == samples.CleanCategory
 		}
+		if by != SortName {
+			if ai, bi := a.Impact(), b.Impact(); ai != bi {
+				return ai > bi
+			}
+			if as, bs := seenOf(a), seenOf(b); as != bs {
+				return as > bs
+			}
+		}
 		return a.Category < b.Category
 	})
-	for _, a := range accs {
-		if a.w > 0 {
-			a.s.MappedBefore, a.s.MappedAfter = a.before/a.w, a.after/a.w
-		}
-		_, a.s.Weighted = opts.Counts[a.s.Source]
-		rep.Sources = append(rep.Sources, *a.s)
+}
+
+func seenOf(r *Row) uint64 {
+	if r.Projection != nil {
+		return r.Projection.Seen
 	}
-	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].Source < rep.Sources[j].Source })
-	return rep, nil
+	return uint64(r.Samples)
 }
 
 func countVerdict(r *Row, v Verdict) int {

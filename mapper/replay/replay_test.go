@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/mapperhq/mapper/internal/golden"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
@@ -102,8 +103,9 @@ func captureSamples(t testing.TB) string {
 	return dir
 }
 
-func TestReplayGolden(t *testing.T) {
-	dir := captureSamples(t)
+// readSamples reads a samples directory's samples and counts.
+func readSamples(t testing.TB, dir string) ([]samples.Sample, map[string]samples.SourceCounts) {
+	t.Helper()
 	in, err := samples.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +114,11 @@ func TestReplayGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return in, counts
+}
+
+func TestReplayGolden(t *testing.T) {
+	in, counts := readSamples(t, captureSamples(t))
 	tests := []struct {
 		name      string
 		rules     string
@@ -177,23 +184,7 @@ func findRow(t *testing.T, r *Report, category string) Row {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 func TestReplayOneSource(t *testing.T) {

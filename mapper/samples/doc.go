@@ -45,6 +45,22 @@
 // (default 1s); a full queue drops the sample instead of blocking. Close
 // drains the queue, writes everything and waits for the goroutine.
 //
+// # Failing-value profiles
+//
+// Values (OpenValues) keeps, per source and category of type_mismatch,
+// invalid_format, unknown_enum, out_of_range and unexpected_field, the most
+// frequent failing values with counts: a Space-Saving sketch (package
+// profile) of ValuesConfig.PerCategory values (default 32), fed with the
+// JSON text at the failure's field (mapper.ValueScanner, which never reads
+// a value at or under a redact path), at most ValuesConfig.PerRecord values
+// per failure and MaxCategories categories per source. It writes
+// Dir/<source>/<reason>/<field>.values.json (ValuesPath) beside the
+// category's samples, atomically like them, every FlushInterval and on
+// Close; Open takes up the profiles already there (an unreadable one is
+// reported and started afresh). Values.Observe is safe for concurrent use
+// and does not allocate per record once a category exists. ReadValues and
+// ReadAllValues read the files.
+//
 // A Store is safe for concurrent use. The readers (List, Read, ReadDir,
 // ReadFile, Counts) need no Store and are safe to use while one writes.
 // One directory should have one Store writing it at a time.

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/replay"
+	"github.com/mapperhq/mapper/mapper/samples"
+	"github.com/mapperhq/mapper/mapper/suggest"
+)
+
+func suggestCommand() command {
+	return command{
+		name:  "suggest",
+		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
+		short: "propose rule fixes from the samples and failing values, as a candidate rules directory",
+		long: `
+Reads the source's kept samples and failing-value profiles and proposes the
+mechanical rule edits, each with its evidence (records affected, the failing
+values with counts) and its projected effect:
+
+  - new enum entries for unknown values (the output value is inferred when the
+    value matches a known one but for case and punctuation; otherwise it is a
+    PLACEHOLDER, the output of the nearest known value, marked REVIEW);
+  - timestamp layouts that parse the failing values (day/month order said,
+    and marked REVIEW when both orders read them);
+  - a renamed field: a required field missing while a field of a similar name,
+    that no rule reads, appears in the same records;
+  - an int or float transform for numbers sent as strings.
+
+Writes them as a candidate rules directory in --out (a copy of --rules with
+the source's rule file edited, its version bumped and a header listing each
+edit), which mapper check and mapper replay take as it is; rules/ is never
+edited. Then replays the samples through the candidate and prints the
+verdict, with the projected mapped ratio against the objective.
+Exit status 1 when the candidate makes any sample newly failing, or on error.`,
+		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
+			rd := declareRuleDirs(fs, e)
+			dir := declareSamplesDir(fs, e)
+			source := stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)")
+			out := stringFlag(fs, e, "out", "", "directory to write the candidate rules to; must not exist or be empty (required)")
+			return func(ctx context.Context, args []string) int {
+				if *source == "" || *out == "" || len(args) > 0 {
+					fmt.Fprintln(e.stderr, "mapper suggest: --source and --out are required and no argument is taken")
+					return exitUsage
+				}
+				if err := runSuggest(ctx, e, rd, *dir, *source, *out); err != nil {
+					if errors.Is(err, errRegressed) {
+						return exitFailure
+					}
+					fmt.Fprintf(e.stderr, "mapper suggest: %v\n", err)
+					return exitFailure
+				}
+				return exitOK
+			}
+		},
+	}
+}
+
+var errRegressed = errors.New("the candidate makes samples newly failing")
+
+func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string) error {
+	eng, err := rd.load()
+	if err != nil {
+		return err
+	}
+	src := eng.Source(source)
+	if src == nil {
+		return fmt.Errorf("no source %q in %s (sources: %s)", source, *rd.rules, sourceNames(eng))
+	}
+	if err := checkOutDir(out, *rd.rules); err != nil {
+		return err
+	}
+	ruleText, err := os.ReadFile(src.File())
+	if err != nil {
+		return fmt.Errorf("read the rule file: %w", err)
+	}
+	in, err := samples.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, samples.ErrNotSamples) {
+			return fmt.Errorf("no samples in %s: run `mapper demo` or `mapper run`, or `mapper samples add`", dir)
+		}
+		return err
+	}
+	counts, err := samples.Counts(dir)
+	if err != nil {
+		return err
+	}
+	all, err := samples.ReadAllValues(dir)
+	if err != nil {
+		return err
+	}
+	profiles := map[string]samples.ValueProfile{}
+	for _, p := range all {
+		if p.Source == source {
+			profiles[p.Category] = p
+		}
+	}
+	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen})
+	if err != nil {
+		return err
+	}
+	if len(ss) == 0 {
+		fmt.Fprintf(e.stdout, "no mechanical fix found for %s in %s (%d samples); nothing written\n", source, dir, len(in))
+		return nil
+	}
+	text, err := suggest.Apply(ruleText, ss, src.Version()+1)
+	if err != nil {
+		return err
+	}
+	if err := writeCandidate(*rd.rules, out, filepath.Base(src.File()), text); err != nil {
+		return err
+	}
+	cand, err := mapper.Load(out, *rd.schemas, rd.options())
+	if err != nil {
+		return fmt.Errorf("the candidate in %s does not load (a bug in suggest): %w", out, err)
+	}
+	rep, err := replay.Run(ctx, cand, in, replay.Options{Source: source, Counts: counts, Profiles: profilesIn(dir, e)})
+	if err != nil {
+		return err
+	}
+	printSuggestions(e.stdout, ss, rep)
+	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d); check it with `mapper check --rules %s`\n\nreplay of the samples through the candidate:\n\n",
+		filepath.Join(out, filepath.Base(src.File())), src.Version(), src.Version()+1, out)
+	if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if rep.Regressed() {
+		return errRegressed
+	}
+	return nil
+}
+
+// printSuggestions lists each suggestion with its evidence and the
+// projected effect replay found for its category.
+func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) {
+	fmt.Fprintf(w, "%d suggestions:\n", len(ss))
+	for i, s := range ss {
+		fmt.Fprintf(w, "\n%d. %s  %s  (%d records)\n   %s\n", i+1, s.Kind, s.Category, s.Records, s.Edit)
+		if len(s.Values) > 0 {
+			fmt.Fprintf(w, "   values: %s\n", valuesText(s.Values))
+		}
+		if len(s.Unfixable) > 0 {
+			fmt.Fprintf(w, "   not fixed by a rule edit: %s\n", valuesText(s.Unfixable))
+		}
+		for _, r := range s.Review {
+			fmt.Fprintf(w, "   REVIEW: %s\n", r)
+		}
+		for _, row := range rep.Rows {
+			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
+				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
+				switch {
+				case row.NowMapped > 0 || row.Samples == 0:
+				case row.StillFailing > 0:
+					_, field := samples.SplitCategory(s.Category)
+					fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
+				default:
+					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
+				}
+			}
+		}
+	}
+}
+
+func valuesText(vs []suggest.Value) string {
+	var parts []string
+	for i, v := range vs {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(vs)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", v.Text, v.Count))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkOutDir refuses an output directory that is the rules directory or
+// holds anything.
+func checkOutDir(out, rules string) error {
+	ao, err1 := filepath.Abs(out)
+	ar, err2 := filepath.Abs(rules)
+	if err1 == nil && err2 == nil && ao == ar {
+		return fmt.Errorf("--out %s is the rules directory: suggest never edits rules in place", out)
+	}
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("--out %s is not empty; give a new directory", out)
+	}
+	return nil
+}
+
+// writeCandidate copies the files of the rules directory to out, with the
+// named rule file replaced by text.
+func writeCandidate(rules, out, name string, text []byte) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("write candidate: %w", err)
+	}
+	entries, err := os.ReadDir(rules)
+	if err != nil {
+		return fmt.Errorf("write candidate: %w", err)
+	}
+	for _, en := range entries {
+		if !en.Type().IsRegular() || en.Name() == name {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(rules, en.Name()))
+		if err != nil {
+			return fmt.Errorf("write candidate: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(out, en.Name()), b, 0o644); err != nil {
+			return fmt.Errorf("write candidate: %w", err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, name), text, 0o644); err != nil {
+		return fmt.Errorf("write candidate: %w", err)
+	}
+	return nil
+}

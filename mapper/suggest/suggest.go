@@ -1,0 +1,634 @@
+package suggest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/samples"
+)
+
+// Kind is the kind of rule edit a suggestion makes.
+type Kind string
+
+// The kinds of suggestion.
+const (
+	// KindEnumValue adds failing values to a field's enum table.
+	KindEnumValue Kind = "enum_value"
+	// KindTimestampLayout lists layouts that parse failing timestamps.
+	KindTimestampLayout Kind = "timestamp_layout"
+	// KindRenamedField reads a renamed field as well as the old one.
+	KindRenamedField Kind = "renamed_field"
+	// KindTypeTransform converts numbers sent as strings.
+	KindTypeTransform Kind = "type_transform"
+)
+
+// Input is what Propose works from: one source's rules, samples, value
+// profiles and counts.
+type Input struct {
+	// Source is the source as loaded from RuleFile.
+	Source *mapper.Source
+	// RuleFile is the text of the source's rule file.
+	RuleFile []byte
+	// Samples are the source's kept samples (others are ignored).
+	Samples []samples.Sample
+	// Profiles are the source's value profiles by category; nil or missing
+	// categories fall back to the samples' own values.
+	Profiles map[string]samples.ValueProfile
+	// Seen counts the source's records per category (samples.Counts); nil
+	// counts the samples.
+	Seen map[string]uint64
+}
+
+// Value is one failing value with how many records carried it.
+type Value struct {
+	Text  string `json:"value"`
+	Count uint64 `json:"count"`
+}
+
+// Suggestion is one proposed rule edit with its evidence.
+type Suggestion struct {
+	Kind Kind `json:"kind"`
+	// Category is the failure category it fixes; Field the output field
+	// whose rule it edits.
+	Category string `json:"category"`
+	Field    string `json:"field"`
+	// Records is how many records of the category were seen.
+	Records uint64 `json:"records"`
+	// Values are the failing values the edit takes up, most frequent first.
+	Values []Value `json:"values,omitempty"`
+	// Edit says what changes in the rule, as a person would write it.
+	Edit string `json:"edit"`
+	// Review lists what a person must decide before shipping (an enum
+	// output that could not be inferred, an ambiguous layout); empty when
+	// the edit is mechanical.
+	Review []string `json:"review,omitempty"`
+	// Unfixable are failing values the edit cannot take up.
+	Unfixable []Value `json:"unfixable,omitempty"`
+
+	apply func(rf *ruleFile) error
+}
+
+// Propose reads the failures of in's source and proposes rule edits for
+// the mechanical ones, ordered by records affected (most first).
+func Propose(in Input) ([]Suggestion, error) {
+	rf, err := parseRuleFile(in.RuleFile)
+	if err != nil {
+		return nil, err
+	}
+	fields := rf.fieldsInfo()
+	byCat := map[string][]*samples.Sample{}
+	for i := range in.Samples {
+		s := &in.Samples[i]
+		if s.Source == in.Source.Name() {
+			byCat[s.Category] = append(byCat[s.Category], s)
+		}
+	}
+	cats := make([]string, 0, len(byCat))
+	for c := range byCat {
+		cats = append(cats, c)
+	}
+	for c := range in.Profiles {
+		if _, ok := byCat[c]; !ok {
+			cats = append(cats, c)
+		}
+	}
+	sort.Strings(cats)
+	var out []Suggestion
+	for _, cat := range cats {
+		reason, field := samples.SplitCategory(cat)
+		seen := in.Seen[cat]
+		if seen == 0 {
+			seen = uint64(len(byCat[cat]))
+		}
+		values := failingValues(in, cat, byCat[cat])
+		var s *Suggestion
+		switch reason {
+		case mapper.ReasonUnknownEnum:
+			s = enumSuggestion(fields, field, values)
+		case mapper.ReasonInvalidFormat:
+			s = layoutSuggestion(fields, field, values)
+		case mapper.ReasonTypeMismatch:
+			s = transformSuggestion(fields, field, values)
+		case mapper.ReasonOutputInvalid:
+			// A field mapped as it came: numbers sent as strings show here
+			// when the domain schema wants a number.
+			if fi := fieldByName(fields, field); fi != nil && len(fi.from) > 0 {
+				s = transformSuggestion(fields, fi.from[0], failingValues(in, string(mapper.ReasonOutputInvalid)+":"+fi.from[0], byCat[cat]))
+			}
+		case mapper.ReasonMissingField:
+			s = renameSuggestion(fields, field, byCat[cat], rf.redact(), in.Source.IsRedacted(field))
+		}
+		if s != nil {
+			s.Category, s.Records = cat, seen
+			out = append(out, *s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Records > out[j].Records })
+	return out, nil
+}
+
+// failingValues are a category's failing values with counts: from its
+// value profile when there is one, else from its samples' payloads.
+func failingValues(in Input, cat string, ss []*samples.Sample) []Value {
+	if p, ok := in.Profiles[cat]; ok && len(p.Values) > 0 && !strings.HasPrefix(cat, string(mapper.ReasonOutputInvalid)) {
+		out := make([]Value, len(p.Values))
+		for i, v := range p.Values {
+			out[i] = Value{Text: v.Value, Count: v.Count}
+		}
+		return out
+	}
+	_, field := samples.SplitCategory(cat)
+	counts := map[string]uint64{}
+	var vs mapper.ValueScanner
+	for _, s := range ss {
+		if p, ok := s.PayloadBytes(); ok {
+			vs.Scan(in.Source, p, field, 8, func(b []byte) { counts[string(b)]++ })
+		}
+	}
+	out := make([]Value, 0, len(counts))
+	for t, n := range counts {
+		out = append(out, Value{Text: t, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Text < out[j].Text
+	})
+	return out
+}
+
+func fieldByName(fields []fieldInfo, out string) *fieldInfo {
+	for i := range fields {
+		if fields[i].out == out {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+// readsFrom returns the top-level field whose from lists path.
+func readsFrom(fields []fieldInfo, path string) *fieldInfo {
+	for i := range fields {
+		for _, f := range fields[i].from {
+			if f == path {
+				return &fields[i]
+			}
+		}
+	}
+	return nil
+}
+
+// stringValue decodes a value's JSON text when it is a string.
+func stringValue(text string) (string, bool) {
+	var s string
+	if json.Unmarshal([]byte(text), &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func norm(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion {
+	fi := readsFrom(fields, path)
+	if fi == nil || len(fi.enum) == 0 {
+		return nil
+	}
+	s := &Suggestion{Kind: KindEnumValue, Field: fi.out}
+	entries := append([]enumEntry(nil), fi.enum...)
+	known := map[string]bool{}
+	outputs := map[string]bool{}
+	var outList []string
+	for _, e := range fi.enum {
+		known[e.key] = true
+		if !outputs[e.value] {
+			outputs[e.value] = true
+			outList = append(outList, e.value)
+		}
+	}
+	var added []string
+	for _, v := range values {
+		text, ok := stringValue(v.Text)
+		if !ok || text == "" || known[text] {
+			if !ok || text == "" {
+				s.Unfixable = append(s.Unfixable, v)
+			}
+			continue
+		}
+		known[text] = true
+		out, raw, inferred := inferOutput(text, fi.enum)
+		entries = append(entries, enumEntry{key: text, value: out, raw: raw})
+		s.Values = append(s.Values, v)
+		if inferred {
+			added = append(added, fmt.Sprintf("%s → %s", text, out))
+		} else {
+			added = append(added, fmt.Sprintf("%s → %s (PLACEHOLDER)", text, out))
+			s.Review = append(s.Review, fmt.Sprintf("%s.enum %q → %s is a placeholder: no output value could be inferred; choose one of %s",
+				fi.out, text, out, strings.Join(outList, ", ")))
+		}
+	}
+	if len(s.Values) == 0 {
+		return nil
+	}
+	s.Edit = fmt.Sprintf("%s.enum: add %s", fi.out, strings.Join(added, ", "))
+	out := fi.out
+	s.apply = func(rf *ruleFile) error {
+		m := rf.field(out)
+		if m == nil {
+			return fmt.Errorf("field %s is gone", out)
+		}
+		return setKey(m, "enum", flowMap(entries))
+	}
+	return s
+}
+
+// inferOutput finds the output of a new enum value: the output of a known
+// value or an output value equal to it once case and punctuation are
+// ignored ("Paid", "PAID" → the output of paid). Otherwise the output of
+// the known value nearest in spelling, as a placeholder (inferred false).
+func inferOutput(v string, enum []enumEntry) (out string, raw, inferred bool) {
+	n := norm(v)
+	for _, e := range enum {
+		if norm(e.key) == n || norm(e.value) == n {
+			return e.value, e.raw, true
+		}
+	}
+	best, bestD := enum[0], -1
+	for _, e := range enum {
+		if d := distance(n, norm(e.key)); bestD < 0 || d < bestD {
+			best, bestD = e, d
+		}
+	}
+	return best.value, best.raw, false
+}
+
+// distance is the Levenshtein distance of two short strings.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// layouts are the timestamp layouts tried on failing values, most common
+// first. Day-first and month-first forms come in pairs (see layoutSuggestion).
+var layouts = []string{
+	"2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04",
+	"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05 -0700", "2006/01/02 15:04:05", "2006/01/02 15:04",
+	"02/01/2006 15:04:05", "01/02/2006 15:04:05", "02/01/2006 15:04", "01/02/2006 15:04", "02/01/2006", "01/02/2006",
+	"02.01.2006 15:04:05", "02.01.2006 15:04", "02.01.2006", "02-01-2006 15:04:05", "02-01-2006 15:04",
+	time.RFC1123Z, time.RFC1123, time.RFC850, time.RFC822Z, time.RFC822, time.ANSIC, time.UnixDate, "2006-01-02",
+}
+
+// swapDayMonth returns the layout with day and month swapped ("02/01" ↔
+// "01/02"), or "" when it has no such pair.
+func swapDayMonth(l string) string {
+	for _, sep := range []string{"/", ".", "-"} {
+		dm, md := "02"+sep+"01"+sep, "01"+sep+"02"+sep
+		if strings.HasPrefix(l, dm) {
+			return md + l[len(dm):]
+		}
+		if strings.HasPrefix(l, md) {
+			return dm + l[len(md):]
+		}
+	}
+	return ""
+}
+
+func layoutSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion {
+	fi := readsFrom(fields, path)
+	if fi == nil {
+		return nil
+	}
+	hasTimestamp := false
+	for _, t := range fi.transforms {
+		hasTimestamp = hasTimestamp || t == "timestamp"
+	}
+	if !hasTimestamp {
+		return nil
+	}
+	s := &Suggestion{Kind: KindTimestampLayout, Field: fi.out}
+	chosen := append([]string(nil), fi.layouts...)
+	have := map[string]bool{}
+	for _, l := range chosen {
+		have[l] = true
+	}
+	var newLayouts []string
+	for _, v := range values {
+		text, ok := stringValue(v.Text)
+		if !ok {
+			s.Unfixable = append(s.Unfixable, v)
+			continue
+		}
+		var fits []string
+		for _, l := range layouts {
+			if _, err := time.Parse(l, text); err == nil {
+				fits = append(fits, l)
+			}
+		}
+		if len(fits) == 0 {
+			s.Unfixable = append(s.Unfixable, v)
+			continue
+		}
+		l := fits[0]
+		if other := swapDayMonth(l); other != "" {
+			_, errOther := time.Parse(other, text)
+			if errOther == nil {
+				// Both orders read it: keep an order already chosen, else
+				// day first, and say so.
+				if have[other] {
+					l = other
+				} else if !have[l] {
+					s.Review = append(s.Review, fmt.Sprintf("%s: %q reads as day/month (%s) and as month/day (%s); day/month chosen — check the partner's convention",
+						fi.out, text, l, other))
+				}
+			} else if !have[l] {
+				s.Review = append(s.Review, fmt.Sprintf("%s: %q can only be day/month (%s), not month/day", fi.out, text, l))
+			}
+		}
+		s.Values = append(s.Values, v)
+		if !have[l] {
+			have[l] = true
+			chosen = append(chosen, l)
+			newLayouts = append(newLayouts, l)
+		}
+	}
+	if len(newLayouts) == 0 {
+		return nil
+	}
+	// Day/month facts are notes, not decisions, unless ambiguous.
+	var review []string
+	for _, r := range s.Review {
+		if strings.Contains(r, "check the partner") {
+			review = append(review, r)
+		}
+	}
+	notes := len(s.Review) - len(review)
+	s.Review = review
+	s.Edit = fmt.Sprintf("%s: timestamp layouts %s", fi.out, flowList(newLayouts))
+	if notes > 0 {
+		s.Edit += " (day/month order read from values whose day is over 12)"
+	}
+	out := fi.out
+	s.apply = func(rf *ruleFile) error {
+		m := rf.field(out)
+		if m == nil {
+			return fmt.Errorf("field %s is gone", out)
+		}
+		var items []string
+		fi := fieldByOut(rf, out)
+		for _, t := range fi.transforms {
+			if t == "timestamp" {
+				items = append(items, "{timestamp: "+flowList(chosen)+"}")
+			} else {
+				items = append(items, t)
+			}
+		}
+		return setKey(m, "transform", "["+strings.Join(items, ", ")+"]")
+	}
+	return s
+}
+
+func fieldByOut(rf *ruleFile, out string) fieldInfo {
+	for _, fi := range rf.fieldsInfo() {
+		if fi.out == out {
+			return fi
+		}
+	}
+	return fieldInfo{}
+}
+
+// transformSuggestion converts numbers sent as strings for a field the
+// rules read: int when every such value is a whole number, float otherwise.
+func transformSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion {
+	fi := readsFrom(fields, path)
+	if fi == nil {
+		return nil
+	}
+	for _, t := range fi.transforms {
+		if t == "int" || t == "float" || t == "decimal_to_minor" || t == "count" || t == "timestamp" {
+			return nil
+		}
+	}
+	s := &Suggestion{Kind: KindTypeTransform, Field: fi.out}
+	whole := true
+	for _, v := range values {
+		text, ok := stringValue(v.Text)
+		var n json.Number
+		if !ok || json.Unmarshal([]byte(strings.TrimSpace(text)), &n) != nil {
+			s.Unfixable = append(s.Unfixable, v)
+			continue
+		}
+		if strings.ContainsAny(string(n), ".eE") {
+			whole = false
+		}
+		s.Values = append(s.Values, v)
+	}
+	if len(s.Values) == 0 {
+		return nil
+	}
+	tf := "int"
+	if !whole {
+		tf = "float"
+	}
+	s.Edit = fmt.Sprintf("%s: transform %s first (numbers sent as strings, e.g. %s)", fi.out, tf, s.Values[0].Text)
+	out := fi.out
+	s.apply = func(rf *ruleFile) error {
+		m := rf.field(out)
+		if m == nil {
+			return fmt.Errorf("field %s is gone", out)
+		}
+		items := append([]string{tf}, fieldByOut(rf, out).transforms...)
+		return setKey(m, "transform", "["+strings.Join(items, ", ")+"]")
+	}
+	return s
+}
+
+// renameSuggestion looks, in the samples of a missing required field, for
+// a field of the same parent that the rules do not read, whose name is
+// close to the missing one and whose values have the same shape; it
+// proposes reading both (the old name first).
+//
+// When the old name is redacted (the engine's redaction says so), the new
+// one is added to the file's redact list as well, so that its values are
+// masked from the first record the candidate maps.
+func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, redact []string, redacted bool) *Suggestion {
+	fi := readsFrom(fields, path)
+	if fi == nil || strings.Contains(path, "[]") {
+		return nil
+	}
+	read := map[string]bool{}
+	for _, f := range fields {
+		for _, p := range f.from {
+			read[p] = true
+		}
+	}
+	parent, name := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, name = path[:i], path[i+1:]
+	}
+	counts := map[string]uint64{}
+	for _, s := range ss {
+		seen := map[string]bool{}
+		for _, f := range s.Failures {
+			if f.Reason == mapper.ReasonUnexpectedField {
+				seen[f.Field] = true
+			}
+		}
+		if p, ok := s.PayloadBytes(); ok {
+			for _, k := range keysAt(p, parent) {
+				seen[joinPath(parent, k)] = true
+			}
+		}
+		for g := range seen {
+			gp, gn := "", g
+			if i := strings.LastIndexByte(g, '.'); i >= 0 {
+				gp, gn = g[:i], g[i+1:]
+			}
+			if gp != parent || read[g] || g == path || !similarName(name, gn) {
+				continue
+			}
+			counts[g]++
+		}
+	}
+	best, bestN := "", uint64(0)
+	for g, n := range counts {
+		if n > bestN || n == bestN && g < best {
+			best, bestN = g, n
+		}
+	}
+	// The new name must carry the value in most of the records.
+	if best == "" || bestN*2 < uint64(len(ss)) {
+		return nil
+	}
+	from := append(append([]string(nil), fi.from...), best)
+	s := &Suggestion{Kind: KindRenamedField, Field: fi.out,
+		Values: []Value{{Text: best, Count: bestN}},
+		Edit:   fmt.Sprintf("%s: read from %s (%s missing while %s appears in %d of %d samples)", fi.out, flowList(from), path, best, bestN, len(ss)),
+	}
+	var newRedact []string
+	if redacted {
+		newRedact = append(append([]string(nil), redact...), best)
+		s.Edit += fmt.Sprintf("; redact %s too, as %s is", best, path)
+	}
+	out := fi.out
+	s.apply = func(rf *ruleFile) error {
+		m := rf.field(out)
+		if m == nil {
+			return fmt.Errorf("field %s is gone", out)
+		}
+		if newRedact != nil {
+			if err := setKey(rf.top, "redact", flowList(newRedact)); err != nil {
+				return err
+			}
+		}
+		return setKey(m, "from", flowList(from))
+	}
+	return s
+}
+
+func joinPath(parent, k string) string {
+	if parent == "" {
+		return k
+	}
+	return parent + "." + k
+}
+
+// keysAt lists the keys of the object at the dotted path of a JSON payload.
+func keysAt(payload []byte, path string) []string {
+	var doc any
+	if json.Unmarshal(payload, &doc) != nil {
+		return nil
+	}
+	if path != "" {
+		for _, k := range strings.Split(path, ".") {
+			m, ok := doc.(map[string]any)
+			if !ok {
+				return nil
+			}
+			doc = m[k]
+		}
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// similarName: one name contains the other (email, email_address) or they
+// are a small edit apart (colour, color).
+func similarName(a, b string) bool {
+	na, nb := norm(a), norm(b)
+	if na == "" || nb == "" {
+		return false
+	}
+	if strings.Contains(na, nb) || strings.Contains(nb, na) {
+		return true
+	}
+	return distance(na, nb) <= max(1, min(len(na), len(nb))/4)
+}
+
+// Apply writes the suggestions into the rule file's text with the version
+// bumped to version, a header comment listing each edit and what a person
+// must review; the file is otherwise kept as written.
+func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
+	rf, err := parseRuleFile(ruleFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range ss {
+		if s.apply == nil {
+			continue
+		}
+		if err := s.apply(rf); err != nil {
+			return nil, fmt.Errorf("apply %s for %s: %w", s.Kind, s.Category, err)
+		}
+	}
+	if err := rf.setVersion(version); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("# Candidate rules written by `mapper suggest`: review before shipping.\n")
+	for _, s := range ss {
+		fmt.Fprintf(&b, "# - %s (%s, %d records): %s\n", s.Kind, s.Category, s.Records, s.Edit)
+		for _, r := range s.Review {
+			fmt.Fprintf(&b, "#   REVIEW: %s\n", r)
+		}
+	}
+	b.WriteString(rf.String())
+	if !strings.HasSuffix(b.String(), "\n") {
+		b.WriteByte('\n')
+	}
+	return []byte(b.String()), nil
+}
