@@ -47,6 +47,7 @@ func commands() []command {
 		demoCommand(),
 		mapCommand(),
 		checkCommand(),
+		ruleTestCommand(),
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
