@@ -13,7 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/release"
+	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -21,16 +25,22 @@ import (
 type workerFlags struct {
 	concurrency     *int
 	batchSize       *int
+	maxInflight     *int
 	shutdownTimeout *string
 	statusAddr      *string
 	observers       *observerFlags
+	log             *logFlags
 	release         *releaseFlags
 }
 
-func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlags {
+// declareWorkerFlags declares the shared flags with the given defaults of
+// --status-addr and --log-level.
+func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *workerFlags {
 	return &workerFlags{
+		log:             declareLogFlags(fs, e, logLevel),
 		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
-		batchSize:       intFlag(fs, e, "batch-size", 500, "records fetched, mapped, written and committed together"),
+		batchSize:       intFlag(fs, e, "batch-size", 500, "most records of one partition mapped and handed to the writers together (produce requests are sized by the topics' max.message.bytes)"),
+		maxInflight:     intFlag(fs, e, "max-inflight-bytes", 32<<20, "bytes of input records in flight (fetched, not yet committed) past which fetching waits"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
@@ -40,6 +50,8 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlag
 
 // apply sets the shared fields of cfg, appending flag problems to problems.
 func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
+	f.log.check(problems)
+	f.observers.check(problems)
 	cfg.Concurrency = *f.concurrency
 	cfg.BatchSize = *f.batchSize
 	if *f.concurrency < 0 {
@@ -47,6 +59,10 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 	}
 	if *f.batchSize <= 0 {
 		*problems = append(*problems, fmt.Sprintf("--batch-size %d: must be 1 or more", *f.batchSize))
+	}
+	cfg.MaxInflightBytes = int64(*f.maxInflight)
+	if *f.maxInflight <= 0 {
+		*problems = append(*problems, fmt.Sprintf("--max-inflight-bytes %d: must be 1 or more", *f.maxInflight))
 	}
 	d, err := time.ParseDuration(*f.shutdownTimeout)
 	switch {
@@ -68,18 +84,56 @@ func reportProblems(e *env, cmd string, problems []string) int {
 	return exitUsage
 }
 
+// loadProblems turns a rules load error into problems, one per position.
+func loadProblems(err error) []string {
+	var le *mapper.LoadError
+	if errors.As(err, &le) {
+		ps := make([]string, 0, len(le.Problems))
+		for _, p := range le.Problems {
+			ps = append(ps, p.String())
+		}
+		return ps
+	}
+	return []string{err.Error()}
+}
+
+// configProblems returns what stream.New would refuse in cfg; it starts
+// nothing.
+func configProblems(cfg stream.Config) []string {
+	_, err := stream.New(cfg)
+	var ce *stream.ConfigError
+	if errors.As(err, &ce) {
+		return ce.Problems
+	}
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+// failed reports err, the reason a long-running command stops, through
+// logger when it writes JSON (so that every line stays one JSON object),
+// else as a plain line, and returns exitFailure.
+func (f *workerFlags) failed(e *env, logger *slog.Logger, cmd string, err error) int {
+	if *f.log.format == "json" {
+		logger.Error("mapper "+cmd+" failed", "error", err.Error())
+	} else {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+	}
+	return exitFailure
+}
+
 // startedWorker is a worker with its observers and status listener, ready
 // to Run.
 type startedWorker struct {
-	w         *stream.Worker
-	obs       *observers
-	listener  net.Listener
-	server    *http.Server
-	serveDone chan struct{}
-	logger    *slog.Logger
-	release   *release.Controller
-	reloader  *release.Reloader
-	watch     time.Duration
+	w        *stream.Worker
+	obs      *observers
+	listener net.Listener
+	status   http.Handler // served on listener by run
+	logger   *slog.Logger
+	release  *release.Controller
+	reloader *release.Reloader
+	watch    time.Duration
 }
 
 // newWorker builds the observers, the release controller (candidate rules,
@@ -93,6 +147,8 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 	}
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
+		// What check could not tell before start: a sample directory or
+		// samples topic that cannot be used.
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
@@ -125,52 +181,82 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 			return nil, exitFailure
 		}
 		sw.listener = l
-		sw.server = &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		sw.serveDone = make(chan struct{})
-		go func() {
-			defer close(sw.serveDone)
-			if err := sw.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("status listener", "error", err)
-			}
-		}()
-		logger.Info("status page", "url", "http://"+l.Addr().String()+"/status")
+		page, err := statuspage.Handler(statuspage.Config{
+			Status:     func(ctx context.Context) any { return w.Status(ctx, 20) },
+			Objectives: objectives(cfg.Engine),
+			SamplesDir: *f.observers.samples.dir,
+			Title:      "mapper " + cmd,
+			Logger:     logger,
+		})
+		if err != nil {
+			_ = closeObs()
+			_ = l.Close()
+			fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+			return nil, exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
+		mux.Handle("/", w.Handler())
+		sw.status = mux
+		logger.Info("status page", "url", "http://"+l.Addr().String()+"/", "json", "http://"+l.Addr().String()+"/status")
 	}
 	return sw, exitOK
 }
 
-// run runs the worker until ctx ends, then stops the listener and closes
-// the observers.
+// run runs the worker, its lag reports and its status listener until ctx
+// ends or the worker stops; whichever comes first stops the others. Then it
+// closes the observers. A status listener that fails is logged and does not
+// stop the worker.
 func (sw *startedWorker) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	var runErr error
+	g.Go(func() error {
+		// The worker drains on ctx, not gctx: the others stop with it.
+		runErr = sw.w.Run(ctx)
+		return errWorkerStopped
+	})
 	// SIGHUP, or a change under the watched directories, reloads the rules.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	reloadCtx, stopReload := context.WithCancel(ctx)
-	reloadDone := make(chan struct{})
-	go func() {
-		defer close(reloadDone)
-		sw.reloader.Run(reloadCtx, hup, sw.watch)
-	}()
-	defer func() { stopReload(); <-reloadDone }()
-	lagDone := make(chan struct{})
-	lagCtx, stopLag := context.WithCancel(ctx)
-	go func() {
-		defer close(lagDone)
-		if sw.obs.metrics != nil {
-			reportLag(lagCtx, sw.w, sw.obs.metrics, 5*time.Second, sw.logger)
-		}
-	}()
-	err := sw.w.Run(ctx)
-	stopLag()
-	<-lagDone
-	if sw.server != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		_ = sw.server.Shutdown(sctx)
-		cancel()
-		<-sw.serveDone
+	g.Go(func() error {
+		sw.reloader.Run(gctx, hup, sw.watch)
+		return nil
+	})
+	if sw.obs.metrics != nil {
+		g.Go(func() error {
+			sw.w.ReportLag(gctx, stream.DefaultLagInterval, sw.obs.metrics)
+			return nil
+		})
 	}
+	if sw.listener != nil {
+		g.Go(func() error {
+			if err := statuspage.Serve(gctx, sw.listener, sw.status); err != nil {
+				sw.logger.Error("status listener", "error", err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	if cerr := sw.obs.close(); cerr != nil {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
-	return err
+	return runErr
+}
+
+// errWorkerStopped ends the worker's errgroup when Run returns.
+var errWorkerStopped = errors.New("worker stopped")
+
+// objectives are the sources' mapped-ratio objectives, for the status page.
+func objectives(eng *mapper.Engine) map[string]float64 {
+	out := map[string]float64{}
+	if eng == nil {
+		return out
+	}
+	for _, s := range eng.Sources() {
+		if r := s.Objective().MappedRatio; r > 0 {
+			out[s.Name()] = r
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -109,6 +111,7 @@ type Client struct {
 	writeErrors  atomic.Uint64
 	fieldsCapped atomic.Uint64
 	errLog       *ratelog.Logger
+	noAgentOnce  sync.Once
 }
 
 type recordKey struct {
@@ -174,6 +177,15 @@ func New(cfg Config) (*Client, error) {
 		statsd.WithMaxSamplesPerContext(cfg.MaxSamplesPerContext),
 		statsd.WithErrorHandler(func(err error) {
 			n := c.writeErrors.Add(1)
+			if noAgent(err) {
+				// A laptop without an agent: say so once, not every minute.
+				c.noAgentOnce.Do(func() {
+					logger.Info("no DogStatsD agent is listening; metrics are dropped until one does",
+						"addr", cfg.Addr, "error", err,
+						"hint", "point DD_AGENT_HOST or DD_DOGSTATSD_URL at an agent, or set --metrics=false (MAPPER_METRICS=false) to send none")
+				})
+				return
+			}
 			c.errLog.Warn("dogstatsd write failed; datagrams dropped", "err", err, "write_errors", n)
 		}),
 	}
@@ -186,6 +198,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.sd = sd
 	return c, nil
+}
+
+// noAgent reports whether err means that nothing listens at the agent's
+// address: a refused UDP datagram or a missing Unix socket.
+func noAgent(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
 }
 
 // constantTags returns tags without the env/service/version tags that the
@@ -237,11 +255,15 @@ func (c *Client) ConsumerLag(topic string, partition int, lag int64) {
 }
 
 // DLQRecord counts one record written to the dead-letter topic.
-func (c *Client) DLQRecord(source string) {
-	if c == nil {
+func (c *Client) DLQRecord(source string) { c.DLQRecords(source, 1) }
+
+// DLQRecords counts n records of source whose write to the dead-letter
+// topic the brokers acknowledged.
+func (c *Client) DLQRecords(source string, n int) {
+	if c == nil || n <= 0 {
 		return
 	}
-	_ = c.sd.Count(MetricDLQRecords, 1, c.simpleTags(MetricDLQRecords, "source:"+sourceTag(source), ""), 1)
+	_ = c.sd.Count(MetricDLQRecords, int64(n), c.simpleTags(MetricDLQRecords, "source:"+sourceTag(source), ""), 1)
 }
 
 // SampleKept counts one sample kept; reason is empty for a clean record.

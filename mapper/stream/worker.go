@@ -7,43 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
-	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // Observer is told of every record the worker maps, from the mapping goroutines, concurrently.
 // It must not block and must not keep origin, payload or res past the call (copy what it keeps).
 type Observer interface {
 	Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration)
-}
-
-// messageReader is what the worker needs of a consumer-group reader.
-// *kafka.Reader satisfies it. FetchMessage blocks until a record is
-// available or ctx ends (returning ctx's error and consuming nothing);
-// CommitMessages commits, synchronously, the offset after the highest
-// message of each partition.
-type messageReader interface {
-	FetchMessage(ctx context.Context) (kafka.Message, error)
-	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
-	Close() error
-}
-
-// messageWriter is what the worker needs of a producer. *kafka.Writer
-// satisfies it. WriteMessages returns once every message is acknowledged or
-// with an error; a kafka.WriteErrors tells which messages failed.
-type messageWriter interface {
-	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
-	Close() error
 }
 
 // Errors Run returns.
@@ -54,6 +33,9 @@ var (
 	// ErrMissingTopic is wrapped by the error Run returns when an input,
 	// output or dead-letter topic does not exist.
 	ErrMissingTopic = errors.New("topic does not exist")
+	// ErrUnreachable is wrapped by the error Run returns when no broker
+	// answered within Kafka.ConnectTimeout at start.
+	ErrUnreachable = errors.New("brokers unreachable")
 	// ErrShutdownTimeout is returned by Run when records were still in
 	// flight when the shutdown deadline passed. They were not committed and
 	// will be consumed again.
@@ -87,6 +69,7 @@ type Worker struct {
 	failing atomic.Value // string: what is being retried now, "" if nothing
 	runErr  atomic.Value // string: why Run failed
 	started atomic.Bool
+	pipe    atomic.Pointer[pipeline]
 }
 
 // New validates cfg, fills its defaults and returns a Worker. It touches no
@@ -132,7 +115,6 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.runErr.Store(err.Error())
 		}
 	}()
-	log := w.cfg.Logger
 	w.state.Store(StateStarting)
 	if err := w.preflight(ctx); err != nil {
 		return err
@@ -141,63 +123,33 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		return nil
 	}
 
-	dialer := w.cfg.Kafka.Dialer()
-	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           w.cfg.Kafka.Brokers,
-		GroupID:           w.cfg.GroupID,
-		GroupTopics:       w.cfg.Topics,
-		Dialer:            dialer,
-		QueueCapacity:     w.cfg.BatchSize,
-		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           250 * time.Millisecond,
-		CommitInterval:    0, // synchronous commits: CommitMessages returns once committed
-		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: w.cfg.HeartbeatInterval,
-		SessionTimeout:    w.cfg.SessionTimeout,
-		RebalanceTimeout:  w.cfg.RebalanceTimeout,
-		JoinGroupBackoff:  w.cfg.JoinGroupBackoff,
-		ReadBackoffMin:    w.cfg.RetryBackoffMin,
-		ReadBackoffMax:    w.cfg.RetryBackoffMax,
-		MaxAttempts:       3,
-		ErrorLogger:       kafka.LoggerFunc(func(f string, a ...any) { log.Warn("kafka reader: " + fmt.Sprintf(f, a...)) }),
-	})
-	newWriter := func(topic string) *kafka.Writer {
-		return &kafka.Writer{
-			Addr:            kafka.TCP(w.cfg.Kafka.Brokers...),
-			Topic:           topic,
-			Balancer:        &kafka.Murmur2Balancer{},
-			MaxAttempts:     3,
-			WriteBackoffMin: w.cfg.RetryBackoffMin,
-			WriteBackoffMax: w.cfg.RetryBackoffMax,
-			BatchSize:       w.cfg.BatchSize,
-			BatchBytes:      16 << 20,
-			BatchTimeout:    w.cfg.WriteBatchTimeout,
-			RequiredAcks:    kafka.RequireAll,
-			Transport:       w.transport,
+	limits, err := w.topicLimits(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
 		}
+		return err
 	}
-	p := &pipeline{
-		w:      w,
-		reader: reader,
-		out:    newWriter(w.cfg.OutputTopic),
-		dlq:    newWriter(w.cfg.DeadLetterTopic),
-		log:    log,
-	}
-	w.state.Store(StateRunning)
-	log.Info("worker running", "group", w.cfg.GroupID, "topics", w.cfg.Topics,
-		"output", w.cfg.OutputTopic, "dead_letter", w.cfg.DeadLetterTopic, "concurrency", w.cfg.Concurrency)
-	return p.run(ctx)
+	return w.run(ctx, limits)
 }
 
 // preflight checks that the brokers answer, accept our credentials and have
-// every topic. Connection failures are retried until ctx ends; TLS and SASL
-// refusals and missing topics are returned at once.
+// every topic. Connection failures are retried until ctx ends or
+// Kafka.ConnectTimeout has passed (then an error wrapping ErrUnreachable
+// says what was tried); TLS and SASL refusals and missing topics are
+// returned at once.
 func (w *Worker) preflight(ctx context.Context) error {
 	topics := append(slices.Clone(w.cfg.Topics), w.cfg.OutputTopic, w.cfg.DeadLetterTopic)
 	b := backoff{min: w.cfg.RetryBackoffMin, max: w.cfg.RetryBackoffMax}
-	for {
-		mctx, cancel := context.WithTimeout(ctx, w.cfg.Kafka.ConnectTimeout+5*time.Second)
+	start := time.Now()
+	giveUp := start.Add(w.cfg.Kafka.ConnectTimeout)
+	warn := &ratelog.Logger{Logger: w.cfg.Logger, Every: 15 * time.Second}
+	for attempt := 1; ; attempt++ {
+		deadline := time.Now().Add(w.cfg.Kafka.DialTimeout + 5*time.Second)
+		if giveUp.Before(deadline) {
+			deadline = giveUp
+		}
+		mctx, cancel := context.WithDeadline(ctx, deadline)
 		err := w.probeAuth(mctx)
 		var resp *kafka.MetadataResponse
 		if err == nil {
@@ -229,13 +181,31 @@ func (w *Worker) preflight(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		w.cfg.Logger.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+		if !time.Now().Before(giveUp) {
+			return fmt.Errorf("%w: no answer from %s within %v (%d attempts of a metadata request over %s; last error: %w); check --brokers, and --tls/--sasl-* if the cluster requires them",
+				ErrUnreachable, strings.Join(w.cfg.Kafka.Brokers, ", "), w.cfg.Kafka.ConnectTimeout, attempt, w.protocol(), err)
+		}
+		warn.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+			"gives_up_in", time.Until(giveUp).Round(time.Second).String(),
 			"hint", "check --brokers, and --tls/--sasl-* if the cluster requires them")
 		w.failing.Store("connecting to brokers: " + err.Error())
-		if !b.wait(ctx) {
-			return nil
-		}
+		wctx, cancel := context.WithDeadline(ctx, giveUp)
+		b.wait(wctx)
+		cancel()
 	}
+}
+
+// protocol describes how the worker talks to the brokers: "TCP", "TLS",
+// "TLS with SASL PLAIN"…
+func (w *Worker) protocol() string {
+	p := "TCP"
+	if w.cfg.Kafka.TLS != nil {
+		p = "TLS"
+	}
+	if m := w.cfg.Kafka.SASL; m != nil {
+		p += " with SASL " + m.Name()
+	}
+	return p
 }
 
 // probeAuth tells a refused login from an unreachable broker. Some brokers
@@ -327,317 +297,4 @@ func (b *backoff) wait(ctx context.Context) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// pipeline is one Run: fetch → map → write and commit, three stages joined
-// by channels so that each works on its own batch while the others work on
-// theirs. Batches pass the stages in fetch order, so records of one
-// partition are written in order and commits advance in partition order.
-type pipeline struct {
-	w      *Worker
-	reader messageReader
-	out    messageWriter
-	dlq    messageWriter
-	log    *slog.Logger
-	// stop is Run's context: a record held by the breaker waits at most
-	// until it ends.
-	stop context.Context
-}
-
-// batch is one unit of work.
-type batch struct {
-	msgs []kafka.Message
-	// rules are the release controller's rule sets the batch is mapped
-	// with (zero without one).
-	rules release.Rules
-	// filled by the map stage
-	out []kafka.Message
-	dlq []kafka.Message
-}
-
-func (p *pipeline) run(ctx context.Context) error {
-	cfg := &p.w.cfg
-	p.stop = ctx
-	// hard ends deliveries: it outlives ctx by the shutdown timeout.
-	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hardCancel()
-	var timer *time.Timer
-	var timerMu sync.Mutex
-	stopAfter := context.AfterFunc(ctx, func() {
-		p.w.state.Store(StateDraining)
-		p.log.Info("stopping: delivering and committing records in flight", "deadline", cfg.ShutdownTimeout)
-		if cfg.ShutdownTimeout < 0 {
-			hardCancel()
-			return
-		}
-		timerMu.Lock()
-		timer = time.AfterFunc(cfg.ShutdownTimeout, hardCancel)
-		timerMu.Unlock()
-	})
-	defer func() {
-		stopAfter()
-		timerMu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		timerMu.Unlock()
-	}()
-
-	toMap := make(chan *batch, 1)
-	toWrite := make(chan *batch, 1)
-	var g errgroup.Group
-	g.Go(func() error {
-		defer close(toMap)
-		p.fetch(ctx, toMap)
-		return nil
-	})
-	g.Go(func() error {
-		defer close(toWrite)
-		p.mapBatches(hard, toMap, toWrite)
-		return nil
-	})
-	var left atomic.Int64
-	g.Go(func() error {
-		for b := range toWrite {
-			if !p.deliver(hard, b) {
-				left.Add(int64(len(b.msgs)))
-			}
-		}
-		return nil
-	})
-	_ = g.Wait()
-
-	err := p.reader.Close()
-	if err != nil {
-		p.log.Warn("close consumer", "error", err)
-	}
-	for _, wr := range []messageWriter{p.out, p.dlq} {
-		if err := wr.Close(); err != nil {
-			p.log.Warn("close producer", "error", err)
-		}
-	}
-	if n := left.Load(); n > 0 {
-		p.log.Warn("records left uncommitted at shutdown; they will be consumed again", "records", n)
-		return fmt.Errorf("%w: %d records uncommitted", ErrShutdownTimeout, n)
-	}
-	p.log.Info("stopped cleanly")
-	return nil
-}
-
-// fetch reads batches of up to BatchSize records: it blocks for the first,
-// then takes what arrives within BatchLinger.
-func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
-	cfg := &p.w.cfg
-	b := backoff{min: cfg.RetryBackoffMin, max: cfg.RetryBackoffMax}
-	for ctx.Err() == nil {
-		msgs := make([]kafka.Message, 0, cfg.BatchSize)
-		m, err := p.reader.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, io.EOF) {
-				return
-			}
-			p.log.Warn("fetch failed; retrying", "error", err)
-			p.w.stats.fetchErrors.Add(1)
-			b.wait(ctx)
-			continue
-		}
-		b.reset()
-		msgs = append(msgs, m)
-		lctx, cancel := context.WithTimeout(ctx, cfg.BatchLinger)
-		for len(msgs) < cfg.BatchSize {
-			m, err := p.reader.FetchMessage(lctx)
-			if err != nil {
-				if lctx.Err() == nil && !errors.Is(err, io.EOF) {
-					p.log.Warn("fetch failed", "error", err)
-					p.w.stats.fetchErrors.Add(1)
-				}
-				break
-			}
-			msgs = append(msgs, m)
-		}
-		cancel()
-		// Once fetched, a batch is always handed on: dropping it here would
-		// let a later batch's commit pass over it.
-		toMap <- &batch{msgs: msgs}
-	}
-}
-
-// mapBatches maps each batch with Concurrency goroutines, each with its own
-// mapper.Mapper, and builds the output and dead-letter records in order.
-func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- *batch) {
-	cfg := &p.w.cfg
-	type job struct {
-		b      *batch
-		lo, hi int
-		done   *sync.WaitGroup
-		recs   []mapped
-	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	for range cfg.Concurrency {
-		wg.Go(func() {
-			var m mapper.Mapper
-			var rs release.Scratch
-			var res mapper.Result
-			var origin mapper.Origin
-			t := newTally()
-			for j := range jobs {
-				for i := j.lo; i < j.hi; i++ {
-					p.mapOne(&j.b.rules, &m, &rs, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
-				}
-				p.w.stats.merge(t)
-				j.done.Done()
-			}
-		})
-	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
-	for b := range in {
-		n := len(b.msgs)
-		recs := make([]mapped, n)
-		b.rules = p.w.batchRules()
-		chunk := max(16, (n+cfg.Concurrency-1)/cfg.Concurrency)
-		var done sync.WaitGroup
-		for lo := 0; lo < n; lo += chunk {
-			done.Add(1)
-			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
-		}
-		done.Wait()
-		if !p.w.mapHeld(p.stop, recs, func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
-			p.mapOne(rules, m, rs, res, origin, &b.msgs[i], &recs[i], t)
-		}) {
-			// Run stopped while the breaker held records: neither this batch
-			// nor a later one may be delivered or committed past them.
-			p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "records", len(b.msgs))
-			for range in {
-			}
-			return
-		}
-		for i := range recs {
-			if recs[i].dead {
-				b.dlq = append(b.dlq, recs[i].msg)
-			} else {
-				b.out = append(b.out, recs[i].msg)
-			}
-		}
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			// Deliveries are abandoned; drain so that fetch is not blocked.
-			for range in {
-			}
-			return
-		}
-	}
-}
-
-// mapped is the record one input record becomes.
-type mapped struct {
-	msg  kafka.Message
-	dead bool
-	// resume is not nil while the reject-ratio breaker holds the record:
-	// it has no result yet and is mapped again once resume is closed.
-	resume <-chan struct{}
-}
-
-func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
-	obs := p.w.cfg.Observers
-	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
-	origin.Key, origin.Time = in.Key, in.Time
-	origin.Headers = origin.Headers[:0]
-	for _, h := range in.Headers {
-		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
-	}
-	start := time.Now()
-	var src *mapper.Source
-	if src, rec.resume = p.w.mapRecord(rules, m, rs, origin, in.Value, res); rec.resume != nil {
-		return
-	}
-	took := time.Since(start)
-	if len(obs) > 0 {
-		for _, o := range obs {
-			o.Observe(origin, src, in.Value, res, took)
-		}
-	}
-	t.add(src, in.Topic, res)
-	if res.Outcome.Delivered() {
-		rec.msg = outputMessage(in, src, res)
-	} else {
-		rec.msg = deadLetterMessage(in, src, res, time.Now())
-		rec.dead = true
-	}
-}
-
-// deliver writes a batch's output and dead-letter records, retrying until
-// every one is acknowledged, then commits the batch. It returns false if ctx
-// ended first: then nothing of the batch is committed.
-func (p *pipeline) deliver(ctx context.Context, b *batch) bool {
-	var g errgroup.Group
-	g.Go(func() error { return p.write(ctx, p.out, p.w.cfg.OutputTopic, b.out) })
-	g.Go(func() error { return p.write(ctx, p.dlq, p.w.cfg.DeadLetterTopic, b.dlq) })
-	if g.Wait() != nil {
-		return false
-	}
-	p.w.stats.delivered(len(b.out), len(b.dlq))
-	bo := backoff{min: p.w.cfg.RetryBackoffMin, max: p.w.cfg.RetryBackoffMax}
-	for attempt := 1; ; attempt++ {
-		err := p.reader.CommitMessages(ctx, b.msgs...)
-		if err == nil {
-			p.w.stats.committed(b.msgs)
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		p.w.stats.commitErrors.Add(1)
-		// A commit refused after a rebalance cannot succeed later; the
-		// partitions' new owner consumes these records again. A later
-		// commit supersedes an earlier one, so giving up loses nothing.
-		if attempt == 3 {
-			p.log.Warn("commit failed; the records will be consumed again", "records", len(b.msgs), "error", err)
-			return true
-		}
-		p.log.Warn("commit failed; retrying", "attempt", attempt, "error", err)
-		if !bo.wait(ctx) {
-			return false
-		}
-	}
-}
-
-// write writes msgs to topic, retrying the failed ones with backoff until
-// every one is acknowledged or ctx ends.
-func (p *pipeline) write(ctx context.Context, wr messageWriter, topic string, msgs []kafka.Message) error {
-	bo := backoff{min: p.w.cfg.RetryBackoffMin, max: p.w.cfg.RetryBackoffMax}
-	for attempt := 1; len(msgs) > 0; attempt++ {
-		err := wr.WriteMessages(ctx, msgs...)
-		if err == nil {
-			if attempt > 1 {
-				p.log.Info("write recovered", "topic", topic, "attempts", attempt)
-				p.w.failing.Store("")
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var werrs kafka.WriteErrors
-		if errors.As(err, &werrs) && len(werrs) == len(msgs) {
-			var failed []kafka.Message
-			for i, e := range werrs {
-				if e != nil {
-					failed = append(failed, msgs[i])
-				}
-			}
-			msgs = failed
-		}
-		p.w.stats.writeErrors.Add(1)
-		p.w.failing.Store(fmt.Sprintf("writing to %s: %v", topic, err))
-		p.log.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
-		if !bo.wait(ctx) {
-			return ctx.Err()
-		}
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 // createTopic creates a topic of two partitions with a unique name, so
@@ -54,8 +55,8 @@ func TestParseSplitsOriginalAndWorkerHeaders(t *testing.T) {
 	m := deadLetter(3, "unknown_enum:state", `"REFUNDED" is not one of "OPEN", "PAID"`)
 	m.Topic, m.Partition, m.Offset = "dlq", 1, 9
 	r := Parse(m)
-	want := Record{Topic: "dlq", Partition: 1, Offset: 9, Source: "shop-orders", RulesVersion: 1,
-		OriginTopic: "shop.orders", OriginPartition: 1, OriginOffset: 103, OriginTime: base}
+	want := Record{Topic: "dlq", Partition: 1, Offset: 9, DeadLetter: stream.DeadLetter{Source: "shop-orders", RulesVersion: 1,
+		OriginTopic: "shop.orders", OriginPartition: 1, OriginOffset: 103, OriginTime: base}}
 	if r.Source != want.Source || r.RulesVersion != 1 || r.OriginTopic != want.OriginTopic || r.OriginPartition != 1 || r.OriginOffset != 103 || !r.OriginTime.Equal(base) {
 		t.Errorf("Parse = %+v", r)
 	}
@@ -100,12 +101,17 @@ func testReadIsBounded(t *testing.T, addr string) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			recs, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: topic, Bounds: tt.bounds})
+			var told int
+			recs, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: topic, Bounds: tt.bounds,
+				Progress: func(n int) { told += n }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(recs) != tt.want {
 				t.Fatalf("read %d records, want %d: %s", len(recs), tt.want, Summary(recs))
+			}
+			if told != len(recs) {
+				t.Errorf("Progress told of %d records, %d were read", told, len(recs))
 			}
 			for _, r := range recs {
 				if r.Source != "shop-orders" || len(r.Failures) != 1 {
