@@ -323,12 +323,13 @@ func TestBreakerPausesASourceThatRejectsEverything(t *testing.T) {
 		t.Run(target.Name, func(t *testing.T) {
 			b := target.Start(t)
 			in, out, dlq := b.Topic(t, "orders", 3), b.Topic(t, "out", 3), b.Topic(t, "dlq", 1)
+			other := b.Topic(t, "unclaimed", 1) // another feed: it must go on while orders pause
 			live, bad := releaseSet(t, "live", in), releaseSet(t, "reject-all", in)
 			rel, err := release.New(release.Config{Live: live, MaxRejectRatio: 0.5, BreakerWindow: time.Minute, BreakerMinRecords: 20})
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := testConfig(b, live, kafkatest.UniqueName("g"), []string{in}, out, dlq)
+			cfg := testConfig(b, live, kafkatest.UniqueName("g"), []string{in, other}, out, dlq)
 			cfg.Release = rel
 			cfg.BatchSize = 10
 			r := start(t, cfg)
@@ -369,6 +370,26 @@ func TestBreakerPausesASourceThatRejectsEverything(t *testing.T) {
 			st := r.w.Status(context.Background(), 0)
 			if len(st.Paused) != 1 || st.Paused[0].Source != "orders" {
 				t.Errorf("status paused: %+v", st.Paused)
+			}
+			// The pause holds the orders partitions only: another feed's
+			// records are delivered and committed meanwhile.
+			b.Produce(t, other, orderRecords(t, 30, 0)...)
+			waitUntil(t, func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				lags, err := r.w.Lag(ctx)
+				if err != nil {
+					return false
+				}
+				for _, l := range lags {
+					if l.Topic == other && (l.Lag != 0 || l.Committed < 30) {
+						return false
+					}
+				}
+				return true
+			})
+			if len(rel.Paused()) != 1 {
+				t.Fatal("the pause ended by itself")
 			}
 
 			// A reload resumes; nothing is lost.
