@@ -109,6 +109,9 @@ type checkNode struct {
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
+	// loc is the schema's location: the file within the schemas
+	// directory, "#", and the JSON pointer of the schema object.
+	loc string
 }
 
 func (n *checkNode) prop(name string) *checkNode {
@@ -144,6 +147,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	}
 	n := &checkNode{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
 	d.seen[s] = n
+	n.loc = strings.TrimPrefix(s.Location, schemaURL(""))
 	if s.Always != nil {
 		n.alwaysFalse = !*s.Always
 	}
