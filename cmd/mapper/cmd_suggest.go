@@ -22,7 +22,7 @@ func suggestCommand() command {
 	return command{
 		name:  "suggest",
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
-		short: "propose rule fixes from the samples and failing values, as a candidate rules directory",
+		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
 		long: `
 Reads the source's kept samples and failing-value profiles and proposes the
 mechanical rule edits, each with its evidence (records affected, the failing
