@@ -11,7 +11,7 @@ import (
 // add). Like the sample store it observes the worker and is closed after
 // it stopped. Write errors are reported on e.stderr, each kind once.
 func newValueProfiler(e *env, dir string) (*samples.Values, error) {
-	v, err := samples.OpenValues(samples.ValuesConfig{Dir: dir, OnError: reportOnce(e)})
+	v, err := samples.OpenValues(samples.ValuesConfig{Dir: dir, OnError: reportOnce(e, nil)})
 	if err != nil {
 		return nil, fmt.Errorf("open value profiles %s: %w", dir, err)
 	}
