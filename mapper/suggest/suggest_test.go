@@ -50,7 +50,7 @@ func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
 	}
 	for _, p := range payloads {
 		res := src.Map(p)
-		st.Add(src, p, &res, "test")
+		st.Add(src, nil, p, &res, "test")
 		vals.Observe(nil, src, p, &res, 0)
 	}
 	if err := st.Close(); err != nil {
