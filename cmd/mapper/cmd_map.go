@@ -92,7 +92,7 @@ be read, 2 on a usage error.`,
 					out.WriteByte('\n')
 					return exitOK
 				}
-				opts := batch.Options{Workers: *workers, Headers: *hf}
+				opts := batch.Options{Workers: *workers, Headers: *hf, MaxLineBytes: *dirs.maxBytes}
 				if progress.IsTerminal(e.stderr) {
 					total := int64(-1)
 					if file != nil {
