@@ -45,9 +45,9 @@ func (s *Source) InputEnums(field string) ([]InputEnum, error) {
 	for _, n := range v.nodes {
 		switch {
 		case n.constVal != nil:
-			return nil, fmt.Errorf("input enums of %s: the input schema fixes it with const %q at %s", field, n.constVal.text(), n.loc)
+			return nil, fmt.Errorf("input enums of %s: the input schema fixes it with const %q at %s", field, n.constVal.text(), in.locs[n])
 		case n.hasEnum:
-			file, ptr, _ := strings.Cut(n.loc, "#")
+			file, ptr, _ := strings.Cut(in.locs[n], "#")
 			e := InputEnum{File: file, Pointer: ptr}
 			for _, ev := range n.enum {
 				e.Values = append(e.Values, ev.text())

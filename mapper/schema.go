@@ -30,6 +30,8 @@ type schema struct {
 	// byLocation finds a compiled schema by its absolute location, to read
 	// the keyword that a full-pass error points at.
 	byLocation map[string]*jsonschema.Schema
+	// locs is where each node of check is written (see deriveChecks).
+	locs map[*checkNode]string
 }
 
 type jsonType uint8
@@ -109,9 +111,6 @@ type checkNode struct {
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
-	// loc is the schema's location: the file within the schemas
-	// directory, "#", and the JSON pointer of the schema object.
-	loc string
 }
 
 func (n *checkNode) prop(name string) *checkNode {
@@ -125,10 +124,18 @@ func (n *checkNode) prop(name string) *checkNode {
 
 // deriveChecks builds the check tree of s and reports whether it covers
 // every keyword s uses.
-func deriveChecks(s *jsonschema.Schema) (*checkNode, bool) {
+// deriveChecks derives the check tree of s, whether it covers every
+// keyword s uses, and the location of each node (the file within the
+// schemas directory, "#", and the JSON pointer of the schema object),
+// kept beside the tree so that its nodes stay small for the record path.
+func deriveChecks(s *jsonschema.Schema) (*checkNode, bool, map[*checkNode]string) {
 	d := deriver{seen: map[*jsonschema.Schema]*checkNode{}, covered: true}
 	n := d.node(s)
-	return n, d.covered
+	locs := make(map[*checkNode]string, len(d.seen))
+	for js, cn := range d.seen {
+		locs[cn] = strings.TrimPrefix(js.Location, schemaURL(""))
+	}
+	return n, d.covered, locs
 }
 
 type deriver struct {
@@ -147,7 +154,6 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	}
 	n := &checkNode{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
 	d.seen[s] = n
-	n.loc = strings.TrimPrefix(s.Location, schemaURL(""))
 	if s.Always != nil {
 		n.alwaysFalse = !*s.Always
 	}
