@@ -427,12 +427,14 @@ func (s *Store) Observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	s.observe(origin, src, payload, res, "")
 }
 
-// Add offers one imported payload, mapped by src into res, to the store as
-// if the worker had read it; file names where it came from. Like Observe,
-// it goes through the reservoirs: a category that already holds K samples
-// keeps the new one at random.
-func (s *Store) Add(src *mapper.Source, payload []byte, res *mapper.Result, file string) {
-	s.observe(&mapper.Origin{}, src, payload, res, file)
+// Add offers one imported payload, read with headers (nil for none) and
+// mapped by src into res, to the store as if the worker had read it; file
+// names where it came from. The headers are kept with the sample, so that
+// replay routes it as it routes a live one. Like Observe, it goes through
+// the reservoirs: a category that already holds K samples keeps the new one
+// at random.
+func (s *Store) Add(src *mapper.Source, headers []mapper.Header, payload []byte, res *mapper.Result, file string) {
+	s.observe(&mapper.Origin{Headers: headers}, src, payload, res, file)
 }
 
 func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, imported string) {
