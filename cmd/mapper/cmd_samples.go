@@ -372,7 +372,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
 				}
-				vals, err := newValueProfiler(e, *sf.dir)
+				vals, err := newValueProfiler(e, *sf.dir, nil)
 				if err != nil {
 					_ = st.Close()
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/metrics"
+	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -96,7 +97,11 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			_ = mc.Close()
 			return nil, err
 		}
-		vals, err := newValueProfiler(e, *of.samples.dir)
+		var valuesSink samples.ValuesSink
+		if shared != nil {
+			valuesSink = shared.writer
+		}
+		vals, err := newValueProfiler(e, *of.samples.dir, valuesSink)
 		if err != nil {
 			_ = st.Close()
 			closeShared(shared)
@@ -105,12 +110,12 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			return nil, err
 		}
 		o.list = append(o.list, st, vals)
-		// The store hands its last counts to the topic's writer as it closes.
-		closers = append(closers, st.Close)
+		// The store and the value profiles hand their last counts to the
+		// topic's writer as they close.
+		closers = append(closers, st.Close, vals.Close)
 		if shared != nil {
 			closers = append(closers, shared.writer.Close)
 		}
-		closers = append(closers, vals.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)
