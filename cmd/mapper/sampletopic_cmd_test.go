@@ -345,6 +345,11 @@ func TestThreeWorkersShareOneViewThroughTheSamplesTopic(t *testing.T) {
 				t.Errorf("samples over the pulled directory: exit %d\n%s%s", code, stdout, stderr)
 			}
 
+			// The workers' value profiles are merged into the pulled
+			// directory: the unknown statuses with the counts that mapping
+			// the orders locally gives.
+			checkPulledStatuses(t, dir, wantStatuses(t, rules, msgs), redelivered)
+
 			// Replay works over the pulled directory, and straight from the topic.
 			code, fromDir, stderr := runCmd(t, context.Background(), nil, "replay", "--samples", dir, "--rules", rules, "--schemas", "../../schemas")
 			if code != exitOK || !strings.Contains(fromDir, "orders") || !strings.Contains(fromDir, "none newly failing") {
@@ -482,5 +487,71 @@ func TestABadSamplesTopicStopsTheStart(t *testing.T) {
 	}
 	if n, err := b.End(context.Background(), dlq); err != nil || n != 0 {
 		t.Errorf("dead-letter topic holds %d records (%v); want none", n, err)
+	}
+}
+
+// wantStatuses maps the records with the rules and counts the status of
+// each record rejected as unknown_enum:status, as JSON text.
+func wantStatuses(t *testing.T, rules string, msgs []kafka.Message) map[string]uint64 {
+	t.Helper()
+	eng, err := mapper.Load(rules, "../../schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eng.Source("orders")
+	want := map[string]uint64{}
+	for _, m := range msgs {
+		res := src.Map(m.Value)
+		for _, f := range res.Failures {
+			if f.Category().String() != "unknown_enum:status" {
+				continue
+			}
+			var order struct{ Status json.RawMessage }
+			if err := json.Unmarshal(m.Value, &order); err != nil {
+				t.Fatal(err)
+			}
+			want[string(order.Status)]++
+		}
+	}
+	return want
+}
+
+// checkPulledStatuses runs mapper samples values over a pulled directory
+// and compares the unknown statuses with want, allowing redelivered
+// records to be counted twice.
+func checkPulledStatuses(t *testing.T, dir string, want map[string]uint64, redelivered uint64) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("the orders have no unknown status")
+	}
+	args := []string{"samples", "values", "--samples", dir, "--source", "orders", "--category", "unknown_enum:status"}
+	code, stdout, stderr := runCmd(t, context.Background(), nil, append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("samples values: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var got []samples.ValueProfile
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || len(got) != 1 {
+		t.Fatalf("samples values --json: %v (%d profiles)\n%s", err, len(got), stdout)
+	}
+	var total uint64
+	for _, v := range got[0].Values {
+		w := want[v.Value]
+		if v.Count < w || v.Count > w+redelivered || v.Error != 0 {
+			t.Errorf("status %s counted %d ±%d; want %d (+ up to %d redelivered)", v.Value, v.Count, v.Error, w, redelivered)
+		}
+		total += v.Count
+	}
+	if len(got[0].Values) != len(want) {
+		t.Errorf("statuses %v; want %v", got[0].Values, want)
+	}
+	if got[0].Total != total {
+		t.Errorf("total %d; the statuses add up to %d", got[0].Total, total)
+	}
+	_, text, _ := runCmd(t, context.Background(), nil, args...)
+	t.Logf("mapper samples values over the pulled directory:\n%s", text)
+	for v := range want {
+		if !strings.Contains(text, v) {
+			t.Errorf("samples values does not list %s:\n%s", v, text)
+		}
 	}
 }
