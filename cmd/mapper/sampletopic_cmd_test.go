@@ -349,6 +349,12 @@ func TestThreeWorkersShareOneViewThroughTheSamplesTopic(t *testing.T) {
 			// directory: the unknown statuses with the counts that mapping
 			// the orders locally gives.
 			checkPulledStatuses(t, dir, wantStatuses(t, rules, msgs), redelivered)
+			// suggest, which reads the profiles, proposes them as enum entries.
+			code, stdout, stderr = runCmd(t, context.Background(), nil, "suggest", "--samples", dir, "--rules", rules,
+				"--schemas", "../../schemas", "--source", "orders", "--out", filepath.Join(t.TempDir(), "candidate"))
+			if code != exitOK || !strings.Contains(stdout, `"on-hold"`) || !strings.Contains(stdout, `"PAID_OUT"`) {
+				t.Errorf("suggest over the pulled directory: exit %d\n%s%s", code, stdout, stderr)
+			}
 
 			// Replay works over the pulled directory, and straight from the topic.
 			code, fromDir, stderr := runCmd(t, context.Background(), nil, "replay", "--samples", dir, "--rules", rules, "--schemas", "../../schemas")
