@@ -58,6 +58,14 @@ func TestRuleLoadingIsBounded(t *testing.T) {
 			"nested deeper than 32 levels"},
 		{"50,000 fields", manyFields.String(), 0, mapper.Options{},
 			"more than 4096 keys in one rule file"},
+		{"a list of a million items", goodRule + "  x: { from: a, default: [" + strings.Repeat("x, ", 1_000_000) + "x] }\n", 0, mapper.Options{},
+			"more than 20000 entries (keys, list items and lines) in one rule file"},
+		{"a line of 3 MB", goodRule + strings.Repeat("k", 3<<20) + ": 1\n", 0, mapper.Options{},
+			"rules/a.yaml:7:1: line longer than 65536 bytes"},
+		{"a long key is quoted short", goodRule + strings.Repeat("k", 60000) + ": 1\n", 0, mapper.Options{},
+			`rules/a.yaml:7:1: unknown key "kkkkk`},
+		{"a million comment lines", goodRule + strings.Repeat("# c\n", 1_000_000), 0, mapper.Options{},
+			"more than 20000 entries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +84,9 @@ func TestRuleLoadingIsBounded(t *testing.T) {
 			got := strings.ReplaceAll(le.Problems[0].String(), filepath.Dir(rules)+string(filepath.Separator), "")
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("problem %q, want %q", got, tt.want)
+			}
+			if len(got) > 600 {
+				t.Errorf("a problem of %d bytes; quotes must be bounded", len(got))
 			}
 			if alloc > 32<<20 {
 				t.Errorf("loading allocated %d MB; the bounds should keep it small", alloc>>20)

@@ -62,7 +62,9 @@ func (l *ruleLoader) inputContract(n ast.Node, dst *unreadPolicy) {
 }
 
 // readPaths lists every source path the rules of n read, in the
-// normalised failure-path form (each elements as "[]").
+// normalised failure-path form (each elements as "[]"). A rule key that
+// reads the payload must add its paths here, or the input contract would
+// treat failures at them as drift.
 func readPaths(n *outNode, prefix string, dst []readPath) []readPath {
 	for _, k := range n.kids {
 		r := k.rule

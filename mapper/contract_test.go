@@ -2,6 +2,7 @@ package mapper_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,5 +216,42 @@ fields:
 				t.Errorf("got %s %v, want %s %v", res.Outcome, failuresOf(res), tt.outcome, tt.failures)
 			}
 		})
+	}
+}
+
+func TestUnreadFailuresGiveWayAtTheCap(t *testing.T) {
+	var props, req strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&props, `"u%d":{"type":"string"},`, i)
+		fmt.Fprintf(&req, `"u%d",`, i)
+	}
+	rules, schemas := writeRules(t, map[string]string{
+		"rules/a.yaml": goodRule + "  n: { from: n }\n",
+		"schemas/in.json": `{"type":"object","required":[` + req.String() + `"id"],"properties":{` + props.String() +
+			`"id":{"type":"string"},"n":{"type":"integer"}}}`,
+	})
+	text, err := os.ReadFile(filepath.Join(rules, "a.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "a.yaml"), []byte(strings.Replace(string(text), "output_schema:", "input_schema: in.json\noutput_schema:", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := mapper.Load(rules, schemas, mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 unread required fields are absent, and a read field has the wrong
+	// type: the cap must keep the failure that rejects.
+	res := eng.Source("s").Map([]byte(`{"id":"1","n":"seven"}`))
+	if res.Outcome != mapper.OutcomeRejected || len(res.Failures) != mapper.MaxFailures {
+		t.Fatalf("%s with %d failures", res.Outcome, len(res.Failures))
+	}
+	found := false
+	for _, f := range res.Failures {
+		found = found || f.Reason == mapper.ReasonTypeMismatch && f.Field == "n"
+	}
+	if !found {
+		t.Errorf("the failure at the read field n was dropped at the cap")
 	}
 }

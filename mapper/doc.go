@@ -10,14 +10,21 @@
 // Files, one job each:
 //   - load.go: Load and LoadFS, which assemble an Engine from a rules and
 //     a schemas directory; a rule set with any problem is refused whole.
-//   - schemaset.go: reading and compiling the schemas directory.
+//     Nothing outside the two directories is read.
+//   - bounds.go: the linear scan that bounds a rule file before it is parsed.
+//   - schemaset.go: reading and compiling the schemas directory;
+//     schemarefs.go: keeping every $ref inside it.
 //   - yamlnode.go: helpers that read YAML syntax-tree nodes with positions.
 //   - rules.go: parsing one rule file into a Source and its output tree.
 //   - transformargs.go: parsing transform chains and their arguments.
-//   - schema.go, fullpass.go: the input and output schema checks.
+//   - contract.go: the input contract policy (input_contract) and the set
+//     of source paths the rules read.
+//   - route.go: accept predicates, Engine.Route and Mapper.MapRecord.
+//   - schema.go, fullpass.go: the input and output schema checks;
+//     docorder.go: the input schema's failures in document order.
 //   - mapper.go: Mapper.Map, the payload guards and failure recording.
 //   - emit.go: writing the output record field by field.
-//   - transform.go: the transforms.
+//   - transform.go, timestamp.go: the transforms.
 //   - redact.go: the one redaction (Source.Redact, RedactOutput,
 //     IsRedacted, SafeDetail, RedactFailures): shape-safe masking and
 //     value-free details.

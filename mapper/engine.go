@@ -1,6 +1,10 @@
 package mapper
 
-import "github.com/valyala/fastjson"
+import (
+	"slices"
+
+	"github.com/valyala/fastjson"
+)
 
 // Options tunes the engine's payload guards and the bounds of rule loading.
 // The zero value is valid: every zero field takes its default.
@@ -67,8 +71,9 @@ func (e *Engine) SourceForTopic(topic string) *Source {
 	return nil
 }
 
-// SourcesForTopic returns every source that claims topic.
-func (e *Engine) SourcesForTopic(topic string) []*Source { return e.byTopic[topic] }
+// SourcesForTopic returns every source that claims topic, in rule-file
+// order (a new slice each call).
+func (e *Engine) SourcesForTopic(topic string) []*Source { return slices.Clone(e.byTopic[topic]) }
 
 // Topics returns every input topic claimed by a source, sorted, each once.
 func (e *Engine) Topics() []string {

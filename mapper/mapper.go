@@ -88,6 +88,8 @@ type Mapper struct {
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
+	// checkingInput is set while the input schema is checked.
+	checkingInput bool
 	// pos, order and sorted are sortByDocument's buffers.
 	pos    []docPos
 	order  []int
@@ -114,10 +116,12 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	}
 	p := s.plan
 	if p.input != nil {
+		m.checkingInput = true
 		p.input.check.check(doc, &m.walk, m, false)
 		if p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32)) {
 			p.input.fullPass(doc, m, false)
 		}
+		m.checkingInput = false
 	}
 	m.schemaEnd = len(res.Failures)
 	if m.schemaEnd > 1 {
@@ -174,12 +178,17 @@ const MaxFailures = 100
 // or, for rule failures, the input schema already failed that field.
 func (m *Mapper) fail(reason Reason, field, detail string) {
 	fs := m.res.Failures
+	for i := range fs {
+		if fs[i].Reason == reason && fs[i].Field == field {
+			return
+		}
+	}
 	if len(fs) >= MaxFailures {
-		if reason.Severity() != OutcomeRejected {
+		if !m.rejects(reason, field) {
 			return
 		}
 		for i := len(fs) - 1; i >= 0; i-- {
-			if fs[i].severity() != OutcomeRejected {
+			if fs[i].severity() != OutcomeRejected || !m.rejects(fs[i].Reason, fs[i].Field) {
 				copy(fs[i:], fs[i+1:])
 				fs = fs[:len(fs)-1]
 				if i < m.schemaEnd {
@@ -193,11 +202,6 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 			return
 		}
 	}
-	for i := range fs {
-		if fs[i].Reason == reason && fs[i].Field == field {
-			return
-		}
-	}
 	if m.schemaEnd > 0 && reason != ReasonDefaulted {
 		for i := 0; i < m.schemaEnd; i++ {
 			if fs[i].severity() == OutcomeRejected && under(field, fs[i].Field) {
@@ -206,6 +210,18 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 		}
 	}
 	m.res.Failures = append(fs, Failure{Reason: reason, Field: field, Detail: detail})
+}
+
+// rejects reports whether a failure of reason at field will reject the
+// record: while the input schema is checked, a failure at a field no rule
+// reads only degrades it (unless the contract is strict), so at the
+// failure cap it gives way as a degrading one does.
+func (m *Mapper) rejects(reason Reason, field string) bool {
+	if reason.Severity() != OutcomeRejected {
+		return false
+	}
+	p := m.src.plan
+	return !m.checkingInput || p.unread == unreadReject || p.reads(field)
 }
 
 // parse applies the payload guards and parses; on failure it returns nil

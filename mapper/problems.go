@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Problem is one mistake found while loading rules or schemas, with its
@@ -43,8 +44,20 @@ func (e *LoadError) Error() string {
 type problems struct{ list []Problem }
 
 func (ps *problems) add(file string, line, col int, format string, args ...any) {
-	ps.list = append(ps.list, Problem{File: file, Line: line, Col: col, What: fmt.Sprintf(format, args...)})
+	what := fmt.Sprintf(format, args...)
+	if len(what) > maxProblemBytes {
+		// A problem quotes what the file says: a huge key stays out.
+		cut := maxProblemBytes
+		for cut > 0 && !utf8.RuneStart(what[cut]) {
+			cut--
+		}
+		what = what[:cut] + "…"
+	}
+	ps.list = append(ps.list, Problem{File: file, Line: line, Col: col, What: what})
 }
+
+// maxProblemBytes bounds the text of one problem.
+const maxProblemBytes = 400
 
 func (ps *problems) err() error {
 	if len(ps.list) == 0 {
@@ -70,6 +83,9 @@ func suggest(s string, candidates []string) string {
 	best, bestD := "", 3
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
+		if len(s) > len(c)+len(c)+2 {
+			continue // far longer than c: neither a typo nor a prefix of it
+		}
 		lc := strings.ToLower(c)
 		d := editDistance(ls, lc)
 		if d >= bestD && len(ls) >= 3 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {

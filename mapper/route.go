@@ -21,9 +21,7 @@ type predicate struct {
 	// inLit holds the JSON literals the value must equal one of.
 	in    []string
 	inLit [][]byte
-	text  string // the predicate as written, for details and problems
-	line  int
-	col   int
+	text  string // the predicate as written, for details and listings
 }
 
 var errEmptyPath = errors.New("the path is empty")
@@ -55,7 +53,6 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 	if !ok {
 		return p, false
 	}
-	p.line, p.col = pos(n)
 	good := true
 	var hasHeader, hasPath, hasIn bool
 	var inNode ast.Node
@@ -129,7 +126,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			}
 			switch it.(type) {
 			case *ast.SequenceNode, *ast.MappingNode, *ast.MappingValueNode:
-				l.errAt(it, "accept.in: expected a string, number, boolean or null, got %s", describeNode(it))
+				l.errAt(it, "accept.in: expected a string, number or boolean, got %s", describeNode(it))
 				return p, false
 			}
 			if _, null := it.(*ast.NullNode); null {
@@ -171,7 +168,7 @@ func headerValue(headers []Header, key string) ([]byte, bool) {
 
 // holds checks one predicate; doc is the parsed payload (nil when it is
 // not a JSON object). When it fails, it says why, quoting no payload value.
-func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte) (bool, string) {
+func (p *predicate) holds(headers []Header, doc *fastjson.Value) (bool, string) {
 	if p.header != "" {
 		v, ok := headerValue(headers, p.header)
 		if !ok {
@@ -199,7 +196,8 @@ func (p *predicate) holds(headers []Header, doc *fastjson.Value, scratch []byte)
 		return false, "path " + p.path.raw + " is present, want absent"
 	}
 	if present {
-		lit := appendValue(scratch[:0], v)
+		var buf [64]byte
+		lit := appendValue(buf[:0], v)
 		for _, want := range p.inLit {
 			if string(lit) == string(want) {
 				return true, ""
@@ -252,9 +250,8 @@ func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Pars
 			doc = v
 		}
 	}
-	var scratch [64]byte
 	for i := range s.accept {
-		if ok, why := s.accept[i].holds(headers, doc, scratch[:0]); !ok {
+		if ok, why := s.accept[i].holds(headers, doc); !ok {
 			return false, why
 		}
 	}

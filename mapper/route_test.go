@@ -2,6 +2,7 @@ package mapper_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,46 @@ func TestLoadRefusesBadAccept(t *testing.T) {
 			_, err := mapper.Load(rules, schemas, mapper.Options{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), filepath.Join("rules", "a.yaml")+":8:") {
 				t.Fatalf("err = %v, want a problem at line 8 saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Records of several types share a topic; Route picks the source that
+// accepts each one.
+func ExampleEngine_Route() {
+	eng, err := mapper.Load("../rules", "../schemas", mapper.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	push := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("push")}}
+	src, res := eng.Route("github.webhooks", push, []byte(`{"ref":"refs/heads/main"}`))
+	fmt.Println(src == nil, res.Failures[0].Reason)
+	fmt.Println(res.Failures[0].Detail)
+	issues := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("issues")}}
+	src, _ = eng.Route("github.webhooks", issues, nil)
+	fmt.Println(src.Name())
+	// Output:
+	// true unknown_source
+	// no source accepts the record on topic "github.webhooks": github-work-items: header X-GitHub-Event is "push", want one of issues, pull_request
+	// github-work-items
+}
+
+// BenchmarkRoute measures the worker's lookup of a record's source on the
+// shared GitHub topic (a header predicate), for an accepted record and for
+// one no source takes.
+func BenchmarkRoute(b *testing.B) {
+	eng := loadShipped(b)
+	payload := []byte(`{"action":"opened"}`)
+	for _, event := range []string{"issues", "push"} {
+		b.Run(event, func(b *testing.B) {
+			h := []mapper.Header{{Key: "Content-Type", Value: []byte("application/json")}, {Key: "X-GitHub-Event", Value: []byte(event)}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if src, _ := eng.Route("github.webhooks", h, payload); (src == nil) != (event == "push") {
+					b.Fatal("routed wrong")
+				}
 			}
 		})
 	}
