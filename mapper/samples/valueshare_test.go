@@ -37,15 +37,7 @@ func TestValuesShareChangedProfilesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed := func(state string, n int) {
-		p := orderPayload("secret@example.com", "Ana Secret", "+351 999", state)
-		var m mapper.Mapper
-		var res mapper.Result
-		m.Map(src, p, &res)
-		for range n {
-			v.Observe(nil, src, p, &res, 0)
-		}
-	}
+	feed := func(state string, n int) { feedState(v, src, state, n) }
 	feed("on-hold", 3)
 	v.flush()
 	got := sink.take()
@@ -83,5 +75,16 @@ func TestMergeProfilesAddsTheWorkersCounts(t *testing.T) {
 	if got.Total != 7 || !got.UpdatedAt.Equal(at.Add(time.Minute)) || len(got.Values) != 2 ||
 		got.Values[0] != (profile.Entry{Value: `"on-hold"`, Count: 6}) || got.Values[1] != (profile.Entry{Value: `"x"`, Count: 1}) {
 		t.Errorf("merged %+v", got)
+	}
+}
+
+// feedState has v observe n orders in the given state, each mapped by src.
+func feedState(v *Values, src *mapper.Source, state string, n int) {
+	p := orderPayload("secret@example.com", "Ana Secret", "+351 999", state)
+	var m mapper.Mapper
+	var res mapper.Result
+	m.Map(src, p, &res)
+	for range n {
+		v.Observe(nil, src, p, &res, 0)
 	}
 }
