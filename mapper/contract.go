@@ -62,27 +62,52 @@ func (l *ruleLoader) inputContract(n ast.Node, dst *unreadPolicy) {
 }
 
 // readPaths lists every source path the rules of n read, in the
-// normalised failure-path form (each elements as "[]"). A rule key that
-// reads the payload must add its paths here, or the input contract would
-// treat failures at them as drift.
+// normalised failure-path form (each elements as "[]"): from and
+// default_from paths, case, when and template paths; $root and $parent
+// paths where they point. A rule key that reads the payload must add its
+// paths here, or the input contract would treat failures at them as drift.
 func readPaths(n *outNode, prefix string, dst []readPath) []readPath {
+	return readPathsIn(n, prefix, "", dst)
+}
+
+// readPathsIn is readPaths inside each: parent is the path $parent reads.
+func readPathsIn(n *outNode, prefix, parent string, dst []readPath) []readPath {
+	at := func(p *srcPath) string {
+		switch p.anchor {
+		case anchorRoot:
+			return p.raw
+		case anchorParent:
+			return fieldPath(parent, p.raw)
+		}
+		return fieldPath(prefix, p.raw)
+	}
 	for _, k := range n.kids {
 		r := k.rule
 		if r == nil {
-			dst = readPaths(k, prefix, dst)
+			dst = readPathsIn(k, prefix, parent, dst)
 			continue
 		}
 		for i := range r.cases {
-			dst = append(dst, readPath{path: fieldPath(prefix, r.cases[i].when.raw), deep: true})
+			dst = append(dst, readPath{path: at(&r.cases[i].when), deep: true})
 		}
-		for i := range r.from {
-			p := fieldPath(prefix, r.from[i].raw)
-			if r.each == nil {
-				dst = append(dst, readPath{path: p, deep: true})
-				continue
+		for i := range r.when {
+			dst = append(dst, readPath{path: at(&r.when[i].path), deep: true})
+		}
+		if r.template != nil {
+			for i := range r.template.parts {
+				dst = append(dst, readPath{path: at(&r.template.parts[i].path), deep: true})
 			}
-			dst = append(dst, readPath{path: p}, readPath{path: p + "[]"})
-			dst = readPaths(r.each, p+"[]", dst)
+		}
+		for _, from := range [2][]srcPath{r.from, r.defaultFrom} {
+			for i := range from {
+				p := at(&from[i])
+				if r.each == nil {
+					dst = append(dst, readPath{path: p, deep: true})
+					continue
+				}
+				dst = append(dst, readPath{path: p}, readPath{path: p + "[]"})
+				dst = readPathsIn(r.each, p+"[]", prefix, dst)
+			}
 		}
 	}
 	return dst

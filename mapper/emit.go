@@ -57,12 +57,17 @@ func (m *Mapper) emitObject(node *outNode, ctx *fastjson.Value, prefix string) b
 	return true
 }
 
+// fieldPath joins a normalised path and a path below it: "a" and "b.c"
+// give "a.b.c", "a" and "[]" give "a[]". It is the one path joiner of the
+// engine.
 func fieldPath(prefix, path string) string {
 	switch {
 	case prefix == "":
 		return path
 	case path == "":
 		return prefix
+	case path[0] == '[':
+		return prefix + path
 	}
 	return prefix + "." + path
 }
@@ -73,19 +78,42 @@ func fieldPath(prefix, path string) string {
 // the transforms and the enum table; when no path gives one, emitAbsent
 // decides between the default, a failure and leaving the field out.
 func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
+	if r.when != nil && !m.holds(r.when, ctx) {
+		return false
+	}
 	if m.emitCase(r, ctx) {
 		return true
 	}
-	found, p, miss := pickFrom(r, ctx)
+	if r.template != nil {
+		return m.emitTemplate(r, ctx, prefix)
+	}
+	found, p, miss := m.pickFrom(r.from, r.nullable, ctx)
 	if found == nil {
 		if miss.writeNull {
 			m.out = append(m.out, "null"...)
 			return true
 		}
-		return m.emitAbsent(r, prefix, &miss)
+		if r.defaultFrom != nil {
+			if found, p, _ = m.pickFrom(r.defaultFrom, false, ctx); found != nil {
+				at := p
+				switch {
+				case len(r.from) > 0:
+					at = &r.from[miss.defaultedAt()]
+				case len(r.cases) > 0:
+					at = &r.cases[0].when
+				}
+				m.fail(ReasonDefaulted, m.fieldOf(prefix, at), "absent or null; taken from "+p.text())
+			}
+		}
+		if found == nil {
+			return m.emitAbsent(r, prefix, &miss)
+		}
 	}
 	if r.each != nil {
-		return m.emitEach(r, found, fieldPath(prefix, p.raw))
+		m.frames = append(m.frames, frame{ctx: ctx, prefix: prefix})
+		ok := m.emitEach(r, found, m.fieldOf(prefix, p))
+		m.frames = m.frames[:len(m.frames)-1]
+		return ok
 	}
 	return m.emitScalar(r, found, prefix, p)
 }
@@ -95,11 +123,14 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value) bool {
 	for i := range r.cases {
 		c := &r.cases[i]
-		v, _, _ := lookup(ctx, c.when)
+		v, _, _ := lookup(m.base(&c.when, ctx), c.when)
 		if v == nil || v.Type() == fastjson.TypeNull {
 			continue
 		}
 		if c.is != nil && !literalEquals(m, v, c.is) {
+			continue
+		}
+		if c.tests != nil && !m.passes(v, c.tests) {
 			continue
 		}
 		m.out = append(m.out, c.value...)
@@ -120,17 +151,26 @@ type fromMiss struct {
 	writeNull bool
 }
 
-// pickFrom returns the first non-null value of r's from paths and its
-// path, or nil and why none was found.
-func pickFrom(r *fieldRule, ctx *fastjson.Value) (*fastjson.Value, *srcPath, fromMiss) {
+// defaultedAt is the from path a default stands in for: the first that
+// met a null, else the one that got furthest.
+func (miss *fromMiss) defaultedAt() int {
+	if miss.nullAt >= 0 {
+		return miss.nullAt
+	}
+	return miss.best
+}
+
+// pickFrom returns the first non-null value of the paths and its path, or
+// nil and why none was found.
+func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*fastjson.Value, *srcPath, fromMiss) {
 	miss := fromMiss{best: -1, bestReached: -1, nullAt: -1, blockedAt: -1}
-	for i := range r.from {
-		p := &r.from[i]
-		v, reached, blocked := lookup(ctx, *p)
+	for i := range from {
+		p := &from[i]
+		v, reached, blocked := lookup(m.base(p, ctx), *p)
 		if v != nil && v.Type() != fastjson.TypeNull {
 			return v, p, miss
 		}
-		if v != nil && r.nullable {
+		if v != nil && nullable {
 			miss.writeNull = true
 			return nil, nil, miss
 		}
@@ -165,31 +205,27 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 		}
 		if r.def != nil {
 			m.out = append(m.out, r.def...)
-			m.fail(ReasonDefaulted, fieldPath(prefix, r.cases[0].when.raw), "no case matched; default used")
+			m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.cases[0].when), "no case matched; default used")
 			return true
 		}
 		if r.required {
-			m.fail(ReasonMissingField, fieldPath(prefix, r.cases[0].when.raw), "none of the cases matched")
+			m.fail(ReasonMissingField, m.fieldOf(prefix, &r.cases[0].when), "none of the cases matched")
 		}
 		return false
 	}
 	switch {
 	case r.def != nil:
-		at := miss.best
-		if miss.nullAt >= 0 {
-			at = miss.nullAt
-		}
 		m.out = append(m.out, r.def...)
-		m.fail(ReasonDefaulted, fieldPath(prefix, r.from[at].raw), "absent or null; default used")
+		m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.from[miss.defaultedAt()]), "absent or null; default used")
 		return true
 	case miss.blockedAt >= 0 && miss.blockedIdx >= 0:
-		m.fail(ReasonTypeMismatch, fieldPath(prefix, r.from[miss.blockedAt].at(miss.blockedIdx)),
-			fromValueKind(miss.blockedVal)+", expected object")
+		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.blockedAt], miss.blockedIdx),
+			kindName(miss.blockedVal)+", expected object")
 	case !r.required:
 	case miss.nullAt >= 0:
-		m.fail(ReasonNullField, fieldPath(prefix, r.from[miss.nullAt].at(miss.nullIdx)), "null where a value is required")
+		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.nullAt], miss.nullIdx), "null where a value is required")
 	default:
-		m.fail(ReasonMissingField, fieldPath(prefix, r.from[miss.best].raw), "required field is absent")
+		m.fail(ReasonMissingField, m.fieldOf(prefix, &r.from[miss.best]), "required field is absent")
 	}
 	return false
 }
@@ -198,7 +234,7 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 // with r.each; field is found's normalised path.
 func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) bool {
 	if found.Type() != fastjson.TypeArray {
-		m.fail(ReasonTypeMismatch, field, fromValueKind(found)+", expected array")
+		m.fail(ReasonTypeMismatch, field, kindName(found)+", expected array")
 		return false
 	}
 	a, _ := found.Array()
@@ -232,12 +268,17 @@ func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) boo
 
 // emitScalar writes found through r's transforms and enum table.
 func (m *Mapper) emitScalar(r *fieldRule, found *fastjson.Value, prefix string, p *srcPath) bool {
-	val := m.fromValue(found)
+	return m.emitValue(r, m.fromValue(found), prefix, p)
+}
+
+// emitValue writes val through r's transforms and enum table; failures are
+// at p.
+func (m *Mapper) emitValue(r *fieldRule, val tv, prefix string, p *srcPath) bool {
 	for i := range r.transforms {
 		t := &r.transforms[i]
 		out, reason, detail := t.fn(m, val, t.arg)
 		if reason != "" {
-			m.fail(reason, fieldPath(prefix, p.raw), t.name+": "+detail)
+			m.fail(reason, m.fieldOf(prefix, p), t.name+": "+detail)
 			return false
 		}
 		val = out
@@ -253,32 +294,16 @@ func (m *Mapper) emitScalar(r *fieldRule, found *fastjson.Value, prefix string, 
 	case kBool:
 		key = strconv.FormatBool(val.b)
 	default:
-		m.fail(ReasonTypeMismatch, fieldPath(prefix, p.raw), val.k.String()+", expected a value of the enum table")
+		m.fail(ReasonTypeMismatch, m.fieldOf(prefix, p), val.k.String()+", expected a value of the enum table")
 		return false
 	}
 	lit, ok := r.enum[key]
 	if !ok {
-		m.fail(ReasonUnknownEnum, fieldPath(prefix, p.raw), quoteShort(key)+" is not one of "+r.enumKeys)
+		m.fail(ReasonUnknownEnum, m.fieldOf(prefix, p), quoteShort(key)+" is not one of "+r.enumKeys)
 		return false
 	}
 	m.out = append(m.out, lit...)
 	return true
-}
-
-func fromValueKind(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		return "object"
-	case fastjson.TypeArray:
-		return "array"
-	case fastjson.TypeString:
-		return "string"
-	case fastjson.TypeNumber:
-		return "number"
-	case fastjson.TypeNull:
-		return "null"
-	}
-	return "boolean"
 }
 
 // literalEquals compares a parsed value with a JSON literal of a scalar.

@@ -52,7 +52,9 @@ type Engine struct {
 	byName  map[string]*Source
 	byTopic map[string][]*Source // in file-name order
 	opts    Options
-	parsers *fastjson.ParserPool // for Route's payload predicates
+	// warnings are what the static checks could not be sure of.
+	warnings []Problem
+	parsers  *fastjson.ParserPool // for Route's payload predicates
 }
 
 // Sources returns the sources sorted by name.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/valyala/fastjson"
 )
@@ -58,7 +57,7 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 	}
 	topics := map[string][]claim{}
 	for _, name := range names {
-		if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
+		if !IsRuleFile(name) {
 			continue
 		}
 		file := path.Join(rulesName, name)
@@ -115,6 +114,8 @@ func LoadFS(rules fs.FS, rulesName string, schemas fs.FS, schemasName string, op
 		return nil, err
 	}
 	sort.Slice(e.sources, func(i, j int) bool { return e.sources[i].name < e.sources[j].name })
+	sortProblems(ps.warns)
+	e.warnings = ps.warns
 	return e, nil
 }
 

@@ -25,7 +25,8 @@ type plan struct {
 // srcPath is a parsed source path ("customer.email"); no segments means
 // the value itself (inside each).
 type srcPath struct {
-	raw      string
+	raw      string // without the anchor ($root., $parent.)
+	anchor   uint8  // anchorNone, anchorRoot, anchorParent
 	segs     []string
 	prefixes []string // prefixes[i] is the normalised path of segs[:i+1]
 }
@@ -40,13 +41,13 @@ func (p srcPath) at(i int) string {
 type caseRule struct {
 	when  srcPath
 	is    []byte // JSON literal the value must equal; nil: any non-null value
+	tests []condTest
 	value []byte // JSON literal written to the output
 }
 
 type transformStep struct {
-	name string
-	fn   transformFn
-	arg  *transformArg
+	transformDef
+	arg *transformArg
 }
 
 // fieldRule is how one output field is obtained.
@@ -61,6 +62,14 @@ type fieldRule struct {
 	enumKeys   string            // for details
 	each       *outNode
 	cases      []caseRule
+	// template builds a string from several paths, in place of from.
+	template *template
+	// defaultFrom are paths whose value is taken (as a default: the record
+	// is degraded with defaulted) when from gives none, before def.
+	defaultFrom []srcPath
+	// when must hold for the field to be mapped at all; when it does not,
+	// the field is left out with no failure.
+	when []condition
 }
 
 // outNode is a node of the output document: an object with ordered
@@ -85,6 +94,7 @@ type Mapper struct {
 	shape     shapeWalker
 	res       *Result
 	src       *Source
+	frames    []frame // the record, then the values holding each's arrays
 	// schemaEnd is the number of failures from the input schema: rule
 	// failures at or under those fields are not reported twice.
 	schemaEnd int
@@ -132,6 +142,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	}
 
 	m.out = m.out[:0]
+	m.frames = append(m.frames[:0], frame{ctx: doc})
 	if !m.emitObject(p.root, doc, "") {
 		m.out = append(m.out[:0], "{}"...)
 	}
@@ -244,6 +255,11 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 		}
 		return nil, "invalid UTF-8 at byte " + strconv.Itoa(i)
 	}
+	if len(payload) > shallowPayloadBytes && nestedDeeper(payload, s.opts.MaxDepth) {
+		// The validator below recurses once per level with no limit of its
+		// own: refuse deep nesting before it sees the payload.
+		return nil, "nested deeper than " + strconv.Itoa(s.opts.MaxDepth) + " levels"
+	}
 	if err := fastjson.ValidateBytes(payload); err != nil {
 		return nil, jsonErrorDetail(err, len(payload))
 	}
@@ -252,7 +268,7 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 		return nil, jsonErrorDetail(err, len(payload))
 	}
 	if doc.Type() != fastjson.TypeObject {
-		return nil, "payload is " + fromKindName(doc) + ", expected a JSON object"
+		return nil, "payload is " + typeArticle(kindOf(doc)) + ", expected a JSON object"
 	}
 	if d := m.shape.check(doc, s.opts.MaxDepth); d != "" {
 		return nil, d
@@ -260,18 +276,41 @@ func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
 	return doc, ""
 }
 
-func fromKindName(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeArray:
-		return "an array"
-	case fastjson.TypeString:
-		return "a string"
-	case fastjson.TypeNumber:
-		return "a number"
-	case fastjson.TypeNull:
-		return "null"
+// shallowPayloadBytes is the payload size up to which nesting is not
+// scanned before validation: a payload this small cannot nest deep enough
+// for the validator's recursion to matter.
+const shallowPayloadBytes = 16 << 10
+
+// nestedDeeper reports whether the brackets of payload, outside strings,
+// nest deeper than max levels. It stops at the first level past max and
+// does not check that the brackets match: the validator does that.
+func nestedDeeper(payload []byte, max int) bool {
+	depth := 0
+	inString := false
+	for i := 0; i < len(payload); i++ {
+		c := payload[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
 	}
-	return "a boolean"
+	return false
 }
 
 // jsonErrorDetail describes a parse error without quoting the payload.

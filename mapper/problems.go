@@ -31,6 +31,9 @@ func (p Problem) String() string {
 // lists every problem found, sorted by file and position; nothing is loaded.
 type LoadError struct {
 	Problems []Problem
+	// Warnings are what the static checks found without being sure of it;
+	// on their own they never fail a load (see Engine.Warnings).
+	Warnings []Problem
 }
 
 func (e *LoadError) Error() string {
@@ -41,7 +44,14 @@ func (e *LoadError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-type problems struct{ list []Problem }
+type problems struct {
+	list  []Problem
+	warns []Problem // not mistakes for certain: reported, never refused
+}
+
+func (ps *problems) warn(file string, line, col int, format string, args ...any) {
+	ps.warns = append(ps.warns, Problem{File: file, Line: line, Col: col, What: "warning: " + fmt.Sprintf(format, args...)})
+}
 
 func (ps *problems) add(file string, line, col int, format string, args ...any) {
 	what := fmt.Sprintf(format, args...)
@@ -63,8 +73,15 @@ func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
-	sort.SliceStable(ps.list, func(i, j int) bool {
-		a, b := ps.list[i], ps.list[j]
+	sortProblems(ps.list)
+	sortProblems(ps.warns)
+	return &LoadError{Problems: ps.list, Warnings: ps.warns}
+}
+
+// sortProblems orders problems by file and position.
+func sortProblems(list []Problem) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
 		if a.File != b.File {
 			return a.File < b.File
 		}
@@ -73,7 +90,6 @@ func (ps *problems) err() error {
 		}
 		return a.Col < b.Col
 	})
-	return &LoadError{Problems: ps.list}
 }
 
 // suggest returns the candidate closest to s when it is a likely typo: at

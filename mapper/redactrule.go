@@ -95,7 +95,7 @@ func (l *ruleLoader) redaction(n ast.Node, p *plan) *redaction {
 		r.withheld[reason] = withheldDetail(reason)
 	}
 	if p.root != nil {
-		r.outPaths = redactedOutputs(p.root, "", []string{""}, r.paths)
+		r.outPaths = redactedOutputs(p.root, "", []string{""}, []string{""}, r.paths)
 		r.out = &redactNode{}
 		for _, op := range r.outPaths {
 			if steps, err := parseFieldPath(op); err == nil {
@@ -112,10 +112,13 @@ func (l *ruleLoader) redaction(n ast.Node, p *plan) *redaction {
 
 // redactedOutputs lists the output paths (normalised, with [] for each
 // element of an `each`) whose value is read from, from inside, or from
-// above a redacted payload path, or chosen by a case on one. srcPrefixes
-// are the payload paths that the rules' from paths are relative to (the
-// elements of an each: one per from alternative).
-func redactedOutputs(n *outNode, outPrefix string, srcPrefixes []string, redact []string) []string {
+// above a redacted payload path (by from, default_from or a template part),
+// or chosen by a case or a when on one. srcPrefixes are the payload paths
+// that the rules' paths are relative to (the elements of an each: one per
+// from alternative); parentPrefixes are those $parent paths are relative to
+// (the value holding the array each walks); $root paths are relative to
+// the record.
+func redactedOutputs(n *outNode, outPrefix string, srcPrefixes, parentPrefixes []string, redact []string) []string {
 	var out []string
 	for _, k := range n.kids {
 		p := k.key
@@ -126,14 +129,23 @@ func redactedOutputs(n *outNode, outPrefix string, srcPrefixes []string, redact 
 			p = outPrefix + "." + k.key
 		}
 		if k.rule == nil {
-			out = append(out, redactedOutputs(k, p, srcPrefixes, redact)...)
+			out = append(out, redactedOutputs(k, p, srcPrefixes, parentPrefixes, redact)...)
 			continue
 		}
 		// An each's output holds only what its fields read, so a redacted
 		// path inside its elements is left to them.
-		touches := func(raw string, inside bool) bool {
-			for _, pre := range srcPrefixes {
-				f := fieldPath(pre, raw)
+		prefixes := func(sp *srcPath) []string {
+			switch sp.anchor {
+			case anchorRoot:
+				return []string{""}
+			case anchorParent:
+				return parentPrefixes
+			}
+			return srcPrefixes
+		}
+		touches := func(sp *srcPath, inside bool) bool {
+			for _, pre := range prefixes(sp) {
+				f := fieldPath(pre, sp.raw)
 				if underAny(f, redact) || inside && anyUnder(redact, f) {
 					return true
 				}
@@ -142,24 +154,38 @@ func redactedOutputs(n *outNode, outPrefix string, srcPrefixes []string, redact 
 		}
 		hit := false
 		var elems []string
-		for _, f := range k.rule.from {
-			if touches(f.raw, k.rule.each == nil) {
-				hit = true
-			}
-			for _, pre := range srcPrefixes {
-				elems = append(elems, fieldPath(pre, f.raw)+"[]")
+		for _, from := range [2][]srcPath{k.rule.from, k.rule.defaultFrom} {
+			for i := range from {
+				if touches(&from[i], k.rule.each == nil) {
+					hit = true
+				}
+				for _, pre := range prefixes(&from[i]) {
+					elems = append(elems, fieldPath(pre, from[i].raw)+"[]")
+				}
 			}
 		}
-		for _, c := range k.rule.cases {
-			if touches(c.when.raw, true) {
+		for i := range k.rule.cases {
+			if touches(&k.rule.cases[i].when, true) {
 				hit = true
+			}
+		}
+		for i := range k.rule.when {
+			if touches(&k.rule.when[i].path, true) {
+				hit = true
+			}
+		}
+		if t := k.rule.template; t != nil {
+			for i := range t.parts {
+				if touches(&t.parts[i].path, true) {
+					hit = true
+				}
 			}
 		}
 		switch {
 		case hit:
 			out = append(out, p)
 		case k.rule.each != nil:
-			out = append(out, redactedOutputs(k.rule.each, p+"[]", elems, redact)...)
+			out = append(out, redactedOutputs(k.rule.each, p+"[]", elems, srcPrefixes, redact)...)
 		}
 	}
 	return out

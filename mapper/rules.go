@@ -14,7 +14,8 @@ import (
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
 	"objective", "input_validation", "input_contract", "accept", "description"}
 
-var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description"}
+var fieldKeys = []string{"from", "required", "nullable", "default", "transform", "enum", "each", "cases", "description",
+	"template", "default_from", "when"}
 
 // load parses the file; it returns nil when it has problems, and the
 // positions of the topics for conflict reports.
@@ -119,6 +120,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 		src.plan.read = readPaths(src.plan.root, "", nil)
 	}
 	src.plan.red = l.redaction(redactNode, src.plan)
+	l.staticChecks(src, top)
 	return src, topicPos
 }
 
@@ -282,13 +284,18 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 		case "cases":
 			hasCases = true
 			r.cases = l.cases(v, out)
+		case "template", "default_from", "when":
+			hasFrom = l.fieldExtra(r, key, v, out) || hasFrom
 		case "description":
 		default:
 			l.errAt(kv.Key, "unknown key %q in field %q%s", key, out, didYouMean(key, fieldKeys))
 		}
 	}
 	if !hasFrom && !hasCases {
-		l.errAt(n, "field %q: needs from (or cases)", out)
+		l.errAt(n, "field %q: needs from, template or cases", out)
+	}
+	if r.template != nil && (len(r.from) > 0 || r.each != nil) {
+		l.errAt(n, "field %q: template cannot be combined with from or each", out)
 	}
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
 		l.errAt(n, "field %q: each cannot be combined with transform or enum", out)
@@ -345,10 +352,9 @@ func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 				} else {
 					c.value = lit
 				}
-			default:
-				l.errAt(kv.Key, "unknown key %q in %s.cases%s", k, out, didYouMean(k, []string{"when", "is", "value"}))
 			}
 		}
+		c.tests = l.conditionTests(m, out+".cases", "when", "is", "value")
 		if !hasWhen || !hasValue {
 			l.errAt(it, "%s.cases: each case needs when and value", out)
 			continue
@@ -366,8 +372,19 @@ func parseSrcPath(s string) (srcPath, error) {
 	if s == "." || s == "" {
 		return srcPath{raw: ""}, nil
 	}
+	var anchor uint8
+	switch {
+	case s == "$root" || s == "$parent":
+		return srcPath{}, fmt.Errorf("path %q: name a field after it (%s.x)", s, s)
+	case strings.HasPrefix(s, "$root."):
+		anchor, s = anchorRoot, s[len("$root."):]
+	case strings.HasPrefix(s, "$parent."):
+		anchor, s = anchorParent, s[len("$parent."):]
+	case strings.HasPrefix(s, "$"):
+		return srcPath{}, fmt.Errorf("path %q: only $root. and $parent. may start a path", s)
+	}
 	segs := strings.Split(s, ".")
-	p := srcPath{raw: s, segs: segs, prefixes: make([]string, len(segs))}
+	p := srcPath{raw: s, anchor: anchor, segs: segs, prefixes: make([]string, len(segs))}
 	end := -1
 	for i, seg := range segs {
 		if seg == "" {

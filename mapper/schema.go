@@ -258,6 +258,8 @@ func toEnumValue(v any) (enumValue, bool) {
 // valueType is the JSON type of a parsed value; numbers without fraction or
 // exponent, or whose value is whole, are tInteger|tNumber.
 func valueType(v *fastjson.Value) jsonType {
+	// The same switch as kindOf, written out: this runs for every value of
+	// every record the compiled checks walk, and integers are told apart.
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return tNull
@@ -269,18 +271,16 @@ func valueType(v *fastjson.Value) jsonType {
 		return tArray
 	case fastjson.TypeObject:
 		return tObject
-	case fastjson.TypeNumber:
-		if _, err := v.Int64(); err == nil {
-			return tNumber | tInteger
-		}
-		// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
-		// 1.0000000000000001 is not.
-		if r, ok := new(big.Rat).SetString(v.String()); ok && r.IsInt() {
-			return tNumber | tInteger
-		}
-		return tNumber
 	}
-	return 0
+	if _, err := v.Int64(); err == nil {
+		return tNumber | tInteger
+	}
+	// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
+	// 1.0000000000000001 is not.
+	if r, ok := new(big.Rat).SetString(v.String()); ok && r.IsInt() {
+		return tNumber | tInteger
+	}
+	return tNumber
 }
 
 // cmpBound compares a number with a schema bound: exactly when the float
@@ -373,14 +373,12 @@ func (p *pathStack) String() string { return joinPath(p.segs, "") }
 
 func (p *pathStack) child(key string) string { return joinPath(p.segs, key) }
 
+// joinPath is fieldPath over many segments, written into a new string: the
+// segments may point into the parse buffer, which the next record reuses.
 func joinPath(segs []string, last string) string {
 	var b strings.Builder
 	for _, s := range segs {
-		if s == "[]" {
-			b.WriteString("[]")
-			continue
-		}
-		if b.Len() > 0 {
+		if s != "[]" && b.Len() > 0 {
 			b.WriteByte('.')
 		}
 		b.WriteString(s)
@@ -595,12 +593,8 @@ func describeValue(v *fastjson.Value) string {
 		return "false"
 	case fastjson.TypeNull:
 		return "null"
-	case fastjson.TypeArray:
-		return "an array"
-	case fastjson.TypeObject:
-		return "an object"
 	}
-	return "a value"
+	return typeArticle(kindOf(v))
 }
 
 func quoteShort(s string) string {

@@ -35,19 +35,17 @@ const (
 func (k tvKind) String() string {
 	switch k {
 	case kNull:
-		return "null"
+		return typeName(tNull)
 	case kString:
-		return "string"
+		return typeName(tString)
 	case kNumber:
-		return "number"
+		return typeName(tNumber)
 	case kBool:
-		return "boolean"
+		return typeName(tBool)
 	case kArray, kStrings:
-		return "array"
-	case kObject:
-		return "object"
+		return typeName(tArray)
 	}
-	return "value"
+	return typeName(tObject)
 }
 
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
@@ -91,44 +89,60 @@ type transformArg struct {
 
 type transformFn func(m *Mapper, in tv, arg *transformArg) (tv, Reason, string)
 
+// argKind is the kind of argument a transform takes in a rule
+// ({name: argument}).
+type argKind uint8
+
+const (
+	argNone      argKind = iota // takes no argument
+	argSeparator                // a non-empty string (split, join)
+	argDigits                   // a number of decimal places, 0-18 (decimal_to_minor)
+	argTimestamp                // Go time layouts, or {unit, layouts} (timestamp)
+)
+
+// transformDef is one transform of the rules language.
 type transformDef struct {
-	fn transformFn
-	// arg says what argument the transform takes: "" none, "string",
-	// "int", "timestamp" (layouts, or {unit, layouts}).
-	arg string
+	name string
+	fn   transformFn
+	arg  argKind
+	// in is the JSON types the transform accepts; anything else is a
+	// type_mismatch. The static checks compare it with the input schema.
+	in jsonType
+	// out is the JSON type it gives; 0 means the type it was given.
+	out jsonType
 }
 
-var transformNames = []string{"trim", "lowercase", "uppercase", "int", "float", "bool", "string", "count",
-	"decimal_to_minor", "timestamp", "split", "join"}
-
-func lookupTransform(name string) (transformDef, bool) {
-	switch name {
-	case "trim":
-		return transformDef{fn: tfTrim}, true
-	case "lowercase":
-		return transformDef{fn: tfLower}, true
-	case "uppercase":
-		return transformDef{fn: tfUpper}, true
-	case "int":
-		return transformDef{fn: tfInt}, true
-	case "float":
-		return transformDef{fn: tfFloat}, true
-	case "bool":
-		return transformDef{fn: tfBool}, true
-	case "string":
-		return transformDef{fn: tfString}, true
-	case "count":
-		return transformDef{fn: tfCount}, true
-	case "decimal_to_minor":
-		return transformDef{fn: tfDecimalToMinor, arg: "int"}, true
-	case "timestamp":
-		return transformDef{fn: tfTimestamp, arg: "timestamp"}, true
-	case "split":
-		return transformDef{fn: tfSplit, arg: "string"}, true
-	case "join":
-		return transformDef{fn: tfJoin, arg: "string"}, true
+// transformTable lists every transform: the one place that names them.
+func transformTable() []transformDef {
+	const num = tNumber | tInteger
+	return []transformDef{
+		{name: "trim", fn: tfTrim, in: tString | tArray},
+		{name: "lowercase", fn: tfLower, in: tString | tArray},
+		{name: "uppercase", fn: tfUpper, in: tString | tArray},
+		{name: "int", fn: tfInt, in: num | tString, out: tInteger},
+		{name: "float", fn: tfFloat, in: num | tString, out: num},
+		{name: "bool", fn: tfBool, in: tBool | tString | num, out: tBool},
+		{name: "string", fn: tfString, in: tString | num | tBool, out: tString},
+		{name: "count", fn: tfCount, in: tArray, out: tInteger},
+		{name: "decimal_to_minor", fn: tfDecimalToMinor, arg: argDigits, in: num | tString, out: tInteger},
+		{name: "timestamp", fn: tfTimestamp, arg: argTimestamp, in: tString | num, out: tString},
+		{name: "split", fn: tfSplit, arg: argSeparator, in: tString, out: tArray},
+		{name: "join", fn: tfJoin, arg: argSeparator, in: tArray, out: tString},
 	}
-	return transformDef{}, false
+}
+
+// lookupTransform finds a transform by name; the list of names is given
+// for a did-you-mean when there is none.
+func lookupTransform(name string) (transformDef, []string, bool) {
+	table := transformTable()
+	names := make([]string, len(table))
+	for i, d := range table {
+		if d.name == name {
+			return d, nil, true
+		}
+		names[i] = d.name
+	}
+	return transformDef{}, names, false
 }
 
 func mismatch(want string, in tv) (tv, Reason, string) {
@@ -452,7 +466,7 @@ func tfJoin(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 				m.scratch = it.MarshalTo(m.scratch)
 			default:
 				m.scratch = m.scratch[:start]
-				return tv{}, ReasonTypeMismatch, "array of " + fromValueKind(it) + ", expected an array of scalars"
+				return tv{}, ReasonTypeMismatch, "array of " + kindName(it) + ", expected an array of scalars"
 			}
 		}
 	default:

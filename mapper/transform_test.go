@@ -88,7 +88,7 @@ func TestTransforms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			def, ok := lookupTransform(tt.transform)
+			def, _, ok := lookupTransform(tt.transform)
 			if !ok {
 				t.Fatalf("no transform %q", tt.transform)
 			}
@@ -120,7 +120,7 @@ func TestChainedTransforms(t *testing.T) {
 	v := fastjson.MustParse(`" A, B ,C "`)
 	val := m.fromValue(v)
 	for _, name := range []string{"trim", "lowercase", "split", "trim", "uppercase", "join"} {
-		def, _ := lookupTransform(name)
+		def, _, _ := lookupTransform(name)
 		var reason Reason
 		var detail string
 		val, reason, detail = def.fn(&m, val, nil)

@@ -34,16 +34,16 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 			l.errAt(it, "%s.transform: expected a transform name, got %s", out, describeNode(it))
 			continue
 		}
-		def, ok := lookupTransform(name)
+		def, names, ok := lookupTransform(name)
 		if !ok {
-			l.errAt(it, "unknown transform %q%s", name, didYouMean(name, transformNames))
+			l.errAt(it, "unknown transform %q%s", name, didYouMean(name, names))
 			continue
 		}
-		step := transformStep{name: name, fn: def.fn}
+		step := transformStep{transformDef: def}
 		if argNode != nil {
 			arg := &transformArg{unit: -1}
 			switch def.arg {
-			case "string":
+			case argSeparator:
 				s, ok := l.str(argNode, out+".transform."+name)
 				if !ok {
 					continue
@@ -53,7 +53,7 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 					continue
 				}
 				arg.str = s
-			case "int":
+			case argDigits:
 				d := -1
 				if in, ok := argNode.(*ast.IntegerNode); ok {
 					d, _ = strconv.Atoi(in.GetToken().Value)
@@ -66,7 +66,7 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 				if d == 0 {
 					arg.n = -1
 				}
-			case "timestamp":
+			case argTimestamp:
 				if !l.timestampArg(argNode, out, arg) {
 					continue
 				}

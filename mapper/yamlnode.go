@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/mapperhq/mapper/internal/yamlnode"
 )
 
 // ruleLoader reads one rule file from its YAML syntax tree, so that every
@@ -32,40 +33,11 @@ func (l *ruleLoader) errAt(n ast.Node, format string, args ...any) {
 	l.ps.add(l.file, line, col, format, args...)
 }
 
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch x := n.(type) {
-		case *ast.AnchorNode:
-			n = x.Value
-		case *ast.TagNode:
-			n = x.Value
-		default:
-			return n
-		}
-	}
-}
+// unwrap, describeNode and key read YAML nodes the way rule tests do too
+// (internal/yamlnode).
+func unwrap(n ast.Node) ast.Node { return yamlnode.Unwrap(n) }
 
-func describeNode(n ast.Node) string {
-	switch n.(type) {
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode:
-		return "an integer"
-	case *ast.FloatNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.NullNode:
-		return "null"
-	case *ast.AliasNode:
-		return "an alias"
-	}
-	return "a value"
-}
+func describeNode(n ast.Node) string { return yamlnode.Describe(n) }
 
 func (l *ruleLoader) mapping(n ast.Node, what string) (*ast.MappingNode, bool) {
 	switch x := unwrap(n).(type) {
@@ -78,20 +50,7 @@ func (l *ruleLoader) mapping(n ast.Node, what string) (*ast.MappingNode, bool) {
 	return nil, false
 }
 
-func (l *ruleLoader) key(kv *ast.MappingValueNode) string {
-	switch k := kv.Key.(type) {
-	case *ast.StringNode:
-		return k.Value
-	case *ast.MappingKeyNode:
-		if s, ok := k.Value.(*ast.StringNode); ok {
-			return s.Value
-		}
-	}
-	if t := kv.Key.GetToken(); t != nil {
-		return t.Value
-	}
-	return kv.Key.String()
-}
+func (l *ruleLoader) key(kv *ast.MappingValueNode) string { return yamlnode.Key(kv) }
 
 func (l *ruleLoader) str(n ast.Node, what string) (string, bool) {
 	switch x := n.(type) {

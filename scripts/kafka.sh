@@ -6,6 +6,15 @@
 #   scripts/kafka.sh stop     # stop the broker started by "start"
 #   scripts/kafka.sh status   # exit 0 if it is running
 #   scripts/kafka.sh addr     # print host:port
+#   scripts/kafka.sh topic NAME PARTITIONS   # create a topic (if it does not exist yet)
+#   scripts/kafka.sh topics   # list the topics
+#   scripts/kafka.sh produce TOPIC < FILE     # Kafka's console producer: one record per line of FILE
+#   scripts/kafka.sh consume TOPIC [ARGS…]   # Kafka's console consumer, from the beginning, headers shown
+#   scripts/kafka.sh tool CLASS [ARGS…]      # any other Kafka tool, e.g. org.apache.kafka.tools.GetOffsetShell
+#
+# The topic, consume and tool commands run Kafka's own command-line tools
+# (org.apache.kafka:kafka-tools, fetched on first use into its own directory
+# beside the broker's jars) against the broker on KAFKA_PORT.
 #
 # The jars come from Maven Central through Maven (org.apache.kafka:kafka_2.13
 # and its runtime dependencies) and are cached, per version, in
@@ -28,6 +37,7 @@ port=${KAFKA_PORT:-9092}
 cport=$((port + 1))
 cache=${MAPPER_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mapper-kafka}
 libs=$cache/kafka-$version/libs
+tools=$cache/kafka-$version/tools
 run=$cache/run-$port
 pidfile=$run/kafka.pid
 logfile=$run/kafka.log
@@ -64,6 +74,47 @@ POM
 	# A second SLF4J binding would only add noise.
 	rm -f "$libs"/slf4j-reload4j-*.jar "$libs"/slf4j-log4j12-*.jar
 	touch "$libs/.complete"
+}
+
+# fetch_tools fetches org.apache.kafka:kafka-tools (TopicCommand, the
+# console consumer…) into its own directory, so that a broker already
+# running from $libs is not disturbed.
+fetch_tools() {
+	fetch
+	[ -f "$tools/.complete" ] && return 0
+	command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka $version tools"
+	echo "kafka.sh: fetching Kafka $version tools with Maven into $tools" >&2
+	local work=$cache/kafka-$version/tools-pom
+	rm -rf "$tools" "$work"
+	mkdir -p "$work"
+	cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.mapper</groupId>
+  <artifactId>kafka-tools-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$version</version></dependency>
+  </dependencies>
+</project>
+POM
+	mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory="$tools" >&2 ||
+		die "Maven could not fetch org.apache.kafka:kafka-tools:$version and its dependencies"
+	ls "$tools"/kafka-tools-"$version".jar >/dev/null 2>&1 || die "kafka-tools-$version.jar missing after the fetch"
+	rm -f "$tools"/slf4j-reload4j-*.jar "$tools"/slf4j-log4j12-*.jar "$tools"/reload4j-*.jar
+	touch "$tools/.complete"
+}
+
+# tool runs a Kafka command-line tool class against the broker.
+tool() {
+	java_ok
+	fetch_tools
+	running || die "no broker running on 127.0.0.1:$port (scripts/kafka.sh start)"
+	local class=$1
+	shift
+	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$libs/*:$tools/*" "$class" "$@"
 }
 
 java_ok() {
@@ -160,5 +211,30 @@ start) start ;;
 stop) stop ;;
 status) running && echo "running on 127.0.0.1:$port" || { echo "not running"; exit 1; } ;;
 addr) echo "127.0.0.1:$port" ;;
-*) echo "usage: $0 start|stop|status|addr" >&2; exit 2 ;;
+topic)
+	[ $# -eq 3 ] && [ "$3" -gt 0 ] 2>/dev/null || { echo "usage: $0 topic NAME PARTITIONS" >&2; exit 2; }
+	tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" \
+		--create --if-not-exists --topic "$2" --partitions "$3" --replication-factor 1
+	echo "kafka.sh: topic $2 ($3 partitions) on 127.0.0.1:$port" >&2
+	;;
+topics) tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" --list ;;
+produce)
+	[ $# -ge 2 ] || { echo "usage: $0 produce TOPIC [ARGS…] < FILE" >&2; exit 2; }
+	topic=$2
+	shift 2
+	tool kafka.tools.ConsoleProducer --bootstrap-server "127.0.0.1:$port" --topic "$topic" "$@"
+	;;
+consume)
+	[ $# -ge 2 ] || { echo "usage: $0 consume TOPIC [ARGS…]" >&2; exit 2; }
+	topic=$2
+	shift 2
+	tool org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "127.0.0.1:$port" --topic "$topic" \
+		--from-beginning --property print.headers=true --property print.key=true "$@"
+	;;
+tool)
+	[ $# -ge 2 ] || { echo "usage: $0 tool CLASS [ARGS…]" >&2; exit 2; }
+	shift
+	tool "$@"
+	;;
+*) echo "usage: $0 start|stop|status|addr|topic NAME PARTITIONS|topics|produce TOPIC|consume TOPIC|tool CLASS" >&2; exit 2 ;;
 esac

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
-
-	"github.com/mapperhq/mapper/mapper"
 )
 
 func checkCommand() command {
@@ -27,16 +24,11 @@ Exit status 0 when everything loads, 1 when anything is wrong.`,
 				}
 				eng, err := dirs.load()
 				if err != nil {
-					var le *mapper.LoadError
-					if errors.As(err, &le) {
-						for _, p := range le.Problems {
-							fmt.Fprintln(e.stderr, p.String())
-						}
-						fmt.Fprintf(e.stderr, "%d problem(s)\n", len(le.Problems))
-					} else {
-						fmt.Fprintf(e.stderr, "mapper check: %v\n", err)
-					}
+					printLoadError(e.stderr, "mapper check", err)
 					return exitFailure
+				}
+				for _, w := range eng.Warnings() {
+					fmt.Fprintln(e.stderr, w.String())
 				}
 				for _, s := range eng.Sources() {
 					accept := ""

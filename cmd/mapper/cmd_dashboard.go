@@ -77,7 +77,7 @@ written, 2 on a usage error.`,
 				}
 				for _, f := range files {
 					path := filepath.Join(*out, f.Name)
-					if err := writeDashboardFile(path, f.Data); err != nil {
+					if err := writeFileAtomic(path, f.Data); err != nil {
 						fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
 						return exitFailure
 					}
@@ -89,9 +89,9 @@ written, 2 on a usage error.`,
 	}
 }
 
-// writeDashboardFile writes data to a temporary file next to path and renames
-// it into place, so a reader never sees half a file.
-func writeDashboardFile(path string, data []byte) error {
+// writeFileAtomic writes data to a temporary file next to path and renames
+// it into place (mode 0644), so a reader never sees half a file.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

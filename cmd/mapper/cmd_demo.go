@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mapperfiles "github.com/mapperhq/mapper"
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -37,7 +39,7 @@ Ctrl-C stops it cleanly.`,
 			duration := stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C")
 			refresh := stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn")
 			partitions := intFlag(fs, e, "partitions", 3, "partitions of every demo topic")
-			wf := declareWorkerFlags(fs, e, "127.0.0.1:0")
+			wf := declareWorkerFlags(fs, e, "127.0.0.1:0", "warn")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper demo: unexpected arguments %q\n", args)
@@ -65,10 +67,6 @@ Ctrl-C stops it cleanly.`,
 				if *partitions <= 0 {
 					problems = append(problems, fmt.Sprintf("--partitions %d: must be 1 or more", *partitions))
 				}
-				if len(problems) > 0 {
-					return reportProblems(e, "demo", problems)
-				}
-
 				var eng *mapper.Engine
 				if explicit["rules"] || explicit["schemas"] {
 					eng, err = dirs.load()
@@ -76,21 +74,23 @@ Ctrl-C stops it cleanly.`,
 					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
 				}
 				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
-					return exitFailure
+					problems = append(problems, loadProblems(err)...)
+				}
+				if len(problems) > 0 {
+					return reportProblems(e, "demo", problems)
 				}
 				fixFS := mapperfiles.Fixtures()
 				if *fixtures != "" {
 					fixFS = os.DirFS(*fixtures)
 				}
-				fx, unclaimed, err := loadDemoFixtures(fixFS, eng)
+				fx, unclaimed, err := demo.LoadFixtures(fixFS, eng)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
 				}
 
 				const output, dlq = "mapper.demo.output", "mapper.demo.dead-letter"
-				broker, err := startDemoBroker(eng, *partitions, output, dlq)
+				broker, err := demo.StartBroker(eng, *partitions, output, dlq)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
 					return exitFailure
@@ -102,21 +102,21 @@ Ctrl-C stops it cleanly.`,
 				cfg.GroupID = "mapper-demo"
 				cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 				cfg.Engine = eng
-				cfg.Topics = demoTopics(eng)
+				cfg.Topics = demo.Topics(eng)
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
-				logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+				logger := wf.log.logger(e.stderr)
 				sw, code := newWorker(ctx, e, "demo", wf, cfg, logger)
 				if sw == nil {
 					return code
 				}
 				statusURL := ""
 				if sw.listener != nil {
-					statusURL = "http://" + sw.listener.Addr().String() + "/status"
+					statusURL = "http://" + sw.listener.Addr().String() + "/"
 				}
 				fmt.Fprintf(e.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
 					addr, *rate, len(fx), cfg.Topics)
-				writeDemoTopics(e.stdout, eng, cfg.Topics)
+				demo.WriteTopics(e.stdout, eng, cfg.Topics)
 
 				runCtx := ctx
 				if dur > 0 {
@@ -126,11 +126,11 @@ Ctrl-C stops it cleanly.`,
 				}
 				pw := cfg.Kafka.Writer(nil, "")
 				pw.Balancer, pw.BatchTimeout, pw.BatchSize = &kafka.Hash{}, 5*time.Millisecond, 1000
-				prod := &demoProducer{w: pw, fixtures: fx, unclaimed: unclaimed, rate: float64(*rate)}
-				defer prod.w.Close()
+				prod := demo.NewProducer(pw, fx, unclaimed, float64(*rate))
+				defer pw.Close()
 
 				start := time.Now()
-				tty := isTerminal(e.stdout)
+				tty := progress.IsTerminal(e.stdout)
 				draw := func() {
 					lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 					lags, lagErr := sw.w.Lag(lctx)
@@ -144,19 +144,25 @@ Ctrl-C stops it cleanly.`,
 					} else {
 						fmt.Fprintln(e.stdout, "----")
 					}
-					writeDemoSummary(e.stdout, eng, time.Since(start), prod.produced.Load(), sw.w.Counts(8), lag, lagErr, statusURL)
+					demo.WriteSummary(e.stdout, eng, time.Since(start), prod.Produced(), sw.w.Counts(8), lag, lagErr, statusURL)
 				}
 
-				var g errgroup.Group
-				var prodErr error
-				g.Go(func() error { prodErr = prod.run(runCtx); return nil })
-				var runErr error
-				g.Go(func() error { runErr = sw.run(runCtx); return nil })
+				// Either side ending early (the producer failing, the worker
+				// stopping) stops the other and the summary.
+				g, gctx := errgroup.WithContext(runCtx)
+				var prodErr, runErr error
+				g.Go(func() error { prodErr = prod.Run(gctx); return prodErr })
+				g.Go(func() error {
+					if runErr = sw.run(gctx); runErr == nil && gctx.Err() == nil {
+						return errors.New("worker stopped")
+					}
+					return runErr
+				})
 				t := time.NewTicker(every)
 			loop:
 				for {
 					select {
-					case <-runCtx.Done():
+					case <-gctx.Done():
 						break loop
 					case <-t.C:
 						draw()

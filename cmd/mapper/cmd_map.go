@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/batch"
 )
@@ -55,6 +56,10 @@ be read, 2 on a usage error.`,
 					fmt.Fprintln(e.stderr, "mapper map: at most one FILE")
 					return exitUsage
 				}
+				if *summary && !*lines {
+					fmt.Fprintln(e.stderr, "mapper map: --summary counts the results of many payloads: add --lines (one payload per line), or drop --summary to map the file as one payload")
+					return exitUsage
+				}
 				eng, err := dirs.load()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper map: %v\n", err)
@@ -70,6 +75,7 @@ be read, 2 on a usage error.`,
 					return exitFailure
 				}
 				in := e.stdin
+				var file *os.File
 				if len(args) == 1 && args[0] != "-" {
 					f, err := os.Open(args[0])
 					if err != nil {
@@ -77,7 +83,7 @@ be read, 2 on a usage error.`,
 						return exitFailure
 					}
 					defer f.Close()
-					in = f
+					in, file = f, f
 				}
 				out := bufio.NewWriterSize(e.stdout, 1<<16)
 				defer out.Flush()
@@ -90,17 +96,20 @@ be read, 2 on a usage error.`,
 					var m mapper.Mapper
 					var res mapper.Result
 					m.MapRecord(src, headers, payload, &res)
-					if *summary {
-						var s batch.Summary
-						s.Add(&res)
-						s.Write(out, src)
-						return exitOK
-					}
 					out.Write(res.AppendJSON(nil))
 					out.WriteByte('\n')
 					return exitOK
 				}
 				opts := batch.Options{Workers: *workers, Headers: headers}
+				if progress.IsTerminal(e.stderr) {
+					total := int64(-1)
+					if file != nil {
+						total = progress.Lines(file)
+					}
+					bar := progress.New(e.stderr, total, "mapping "+src.Name())
+					defer bar.Finish()
+					opts.Progress = bar.Add
+				}
 				var sum *batch.Summary
 				if *summary {
 					sum = &batch.Summary{}

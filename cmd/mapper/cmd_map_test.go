@@ -2,12 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapperhq/mapper/mapper/demo"
 )
 
 var shipped = []string{"--rules", "../../rules", "--schemas", "../../schemas"}
@@ -20,7 +24,7 @@ func TestMapGolden(t *testing.T) {
 		if len(files) == 0 {
 			t.Fatalf("no fixtures for %s", source)
 		}
-		hdrs, err := readFixtureHeaders(os.DirFS("../../fixtures"), source)
+		hdrs, err := demo.ReadHeaders(os.DirFS("../../fixtures"), source)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,7 +32,7 @@ func TestMapGolden(t *testing.T) {
 			name := filepath.Base(f)
 			t.Run(source+"/"+name, func(t *testing.T) {
 				args := append(append([]string{"map"}, shipped...), "--source", source)
-				for _, h := range hdrs.forFile(name) {
+				for _, h := range hdrs.ForFile(name) {
 					args = append(args, "--header", h.Key+"="+string(h.Value))
 				}
 				if strings.HasSuffix(f, ".jsonl") {
@@ -106,5 +110,23 @@ func TestMapOrdersMatchesTruth(t *testing.T) {
 	}
 	if line != len(rows)-1 || defects == 0 {
 		t.Fatalf("%d results for %d truth rows (%d defects)", line, len(rows)-1, defects)
+	}
+}
+
+func TestMapLinesIsSilentOffATerminal(t *testing.T) {
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"map", "--rules", "../../rules", "--schemas", "../../schemas", "--source", "orders", "--lines", "--summary",
+		"../../fixtures/orders/generated.jsonl"}, strings.NewReader(""), &out, stderr, func(string) string { return "" })
+	if code != exitOK || !strings.Contains(out.String(), "mapped") {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
+	if st, _ := stderr.Stat(); st.Size() != 0 {
+		b, _ := os.ReadFile(stderr.Name())
+		t.Errorf("stderr is a file, not a terminal, yet got %q", b)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/replay"
@@ -130,7 +131,9 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						return reportProblems(e, "replay", problems)
 					}
 					kafka = kc
-					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b})
+					bar := progress.New(e.stderr, -1, "reading "+*fromTopic)
+					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b, Progress: bar.Add})
+					bar.Finish()
 					if err != nil {
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitFailure
@@ -171,14 +174,15 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					}
 				}
 				var redo []dlq.Record
-				if *redrive {
-					opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
-						if after.Outcome.Delivered() {
-							redo = append(redo, recs[i])
-						}
+				bar := progress.New(e.stderr, int64(len(in)), "replaying")
+				opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
+					bar.Add(1)
+					if *redrive && after.Outcome.Delivered() {
+						redo = append(redo, recs[i])
 					}
 				}
 				rep, err := replay.Run(ctx, eng, in, opts)
+				bar.Finish()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 					return exitFailure

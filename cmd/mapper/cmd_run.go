@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -30,39 +29,48 @@ flight within --shutdown-timeout; a second one exits at once.`,
 			topics := stringFlag(fs, e, "topics", "", "comma-separated input topics; empty means every topic the rules claim")
 			output := stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)")
 			dlq := stringFlag(fs, e, "dlq-topic", "", "dead-letter topic for rejected records (required)")
-			wf := declareWorkerFlags(fs, e, ":8080")
+			wf := declareWorkerFlags(fs, e, "127.0.0.1:8080", "info")
 			samplesTopic := declareSamplesTopic(fs, e, "compacted topic the group shares samples, counts and announced Sentry categories through (with --samples, this worker's own copy); empty means local samples only")
 			return func(ctx context.Context, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "mapper run: unexpected arguments %q\n", args)
 					return exitUsage
 				}
+				// Every problem of the flags, the environment and the rules
+				// is listed before anything starts.
 				kc, problems := conn.Config()
 				cfg := stream.Config{
 					Kafka: kc, GroupID: *group, Topics: splitList(*topics),
 					OutputTopic: *output, DeadLetterTopic: *dlq,
 				}
 				wf.apply(&cfg, &problems)
-				if len(problems) > 0 {
-					return reportProblems(e, "run", problems)
+				if *output == "" {
+					problems = append(problems, "no output topic given (--output-topic or MAPPER_OUTPUT_TOPIC)")
+				}
+				if *dlq == "" {
+					problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
 				}
 				if *samplesTopic != "" {
 					wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *samplesTopic}
 				}
 				eng, err := dirs.load()
 				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper run: %v\n", err)
-					return exitFailure
+					problems = append(problems, loadProblems(err)...)
 				}
 				cfg.Engine = eng
-				logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+				if len(problems) == 0 {
+					problems = configProblems(cfg)
+				}
+				if len(problems) > 0 {
+					return reportProblems(e, "run", problems)
+				}
+				logger := wf.log.logger(e.stderr)
 				sw, code := newWorker(ctx, e, "run", wf, cfg, logger)
 				if sw == nil {
 					return code
 				}
 				if err := sw.run(ctx); err != nil {
-					fmt.Fprintf(e.stderr, "mapper run: %v\n", err)
-					return exitFailure
+					return wf.failed(e, logger, "run", err)
 				}
 				return exitOK
 			}

@@ -8,14 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
@@ -141,7 +140,7 @@ func samplesShowCommand(dir string) command {
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			d := fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)")
 			source := fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)")
-			category := fs.String("category", "", "the category: reason or reason:field as `mapper samples` lists it, or clean (required)")
+			category := fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)")
 			n := fs.Int("n", 0, "show at most N samples (0: all)")
 			asJSON := fs.Bool("json", false, "print the samples as JSON lines, as stored")
 			return func(ctx context.Context, args []string) int {
@@ -181,149 +180,12 @@ func samplesShowCommand(dir string) command {
 					if i > 0 {
 						fmt.Fprintln(e.stdout)
 					}
-					printSample(e.stdout, i+1, &ss[i])
+					samples.WriteText(e.stdout, i+1, &ss[i])
 				}
 				return exitOK
 			}
 		},
 	}
-}
-
-// printSample prints one sample for a reader: where it came from, its
-// failures, and its payload with the failing fields marked.
-func printSample(w io.Writer, n int, s *samples.Sample) {
-	where := fmt.Sprintf("%s/%d@%d", s.Topic, s.Partition, s.Offset)
-	if s.Imported != "" {
-		where = "imported from " + s.Imported
-	}
-	fmt.Fprintf(w, "#%d  %s  %s  rules v%d  captured %s\n", n, s.Outcome, where, s.RulesVersion, timeText(s.CapturedAt))
-	if len(s.Key) > 0 {
-		fmt.Fprintf(w, "key: %q\n", string(s.Key))
-	}
-	for _, h := range s.Headers {
-		fmt.Fprintf(w, "header %s: %q\n", h.Key, string(h.Value))
-	}
-	for _, f := range s.Failures {
-		fmt.Fprintf(w, "failure %s: %s\n", f.Category(), f.Detail)
-	}
-	switch {
-	case len(s.Payload) > 0:
-		marks := map[string][]string{}
-		for _, f := range s.Failures {
-			if f.Field != "" {
-				marks[f.Field] = append(marks[f.Field], string(f.Reason))
-			}
-		}
-		found := map[string]bool{}
-		if err := prettyMarked(w, s.Payload, marks, found); err != nil {
-			fmt.Fprintf(w, "%s\n", s.Payload)
-		}
-		var absent []string
-		for field, reasons := range marks {
-			if !found[field] {
-				absent = append(absent, fmt.Sprintf("%s (%s)", field, strings.Join(reasons, ", ")))
-			}
-		}
-		sort.Strings(absent)
-		for _, a := range absent {
-			fmt.Fprintf(w, "not in payload: %s\n", a)
-		}
-	case s.PayloadBase64 != nil:
-		fmt.Fprintf(w, "payload (not JSON): %q\n", s.PayloadBase64)
-	default:
-		fmt.Fprintf(w, "payload not kept: %s\n", s.PayloadOmitted)
-	}
-}
-
-// prettyMarked pretty-prints a JSON document keeping its key order, and
-// ends the line of every value whose normalised path ("a.b", "items[].sku")
-// is in marks with "  <-- reason". found records the paths it marked.
-func prettyMarked(w io.Writer, doc []byte, marks map[string][]string, found map[string]bool) error {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var out bytes.Buffer
-	type frame struct {
-		array bool
-		path  string
-		n     int
-	}
-	var stack []frame
-	var pending string // the mark of the current line, written at its end
-	endLine := func(comma bool) {
-		if comma {
-			out.WriteByte(',')
-		}
-		out.WriteString(pending)
-		pending = ""
-		out.WriteByte('\n')
-		out.WriteString(strings.Repeat("  ", len(stack)))
-	}
-	mark := func(path string) {
-		if r, ok := marks[path]; ok {
-			found[path] = true
-			pending = "  <-- " + strings.Join(r, ", ")
-		}
-	}
-	var key string
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if top.n > 0 {
-				endLine(false)
-			}
-			out.WriteRune(rune(d))
-			continue
-		}
-		path := ""
-		if len(stack) > 0 {
-			top := &stack[len(stack)-1]
-			if !top.array {
-				if s, ok := tok.(string); ok && top.n%2 == 0 {
-					// A key.
-					endLine(top.n > 0)
-					b, _ := json.Marshal(s)
-					out.Write(b)
-					out.WriteString(": ")
-					key = s
-					top.n++
-					continue
-				}
-				top.n++
-				path = key
-				if top.path != "" {
-					path = top.path + "." + key
-				}
-			} else {
-				endLine(top.n > 0)
-				top.n++
-				path = top.path + "[]"
-			}
-		}
-		if d, ok := tok.(json.Delim); ok {
-			out.WriteRune(rune(d))
-			mark(path)
-			stack = append(stack, frame{array: d == '[', path: path})
-			continue
-		}
-		b, err := json.Marshal(tok)
-		if err != nil {
-			return err
-		}
-		out.Write(b)
-		mark(path)
-	}
-	out.WriteString(pending)
-	out.WriteByte('\n')
-	_, err := w.Write(out.Bytes())
-	return err
 }
 
 func samplesAddCommand(dir string) command {
@@ -338,11 +200,13 @@ malformed_payload sample, not dropped. Each category keeps at most
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			rd := declareRuleDirs(fs, e)
 			sf := declareSampleFlags(fs, e)
-			if dir != "samples" {
-				*sf.dir = dir
-			}
 			source := fs.String("source", "", "the source whose rules map the payloads (required)")
 			return func(ctx context.Context, files []string) int {
+				if !flagGiven(fs, "samples") {
+					// The directory given to `mapper samples` (flag or
+					// MAPPER_SAMPLES) unless add names its own.
+					*sf.dir = dir
+				}
 				if *source == "" || len(files) == 0 {
 					fmt.Fprintln(e.stderr, "mapper samples add: --source and at least one FILE are required")
 					fs.Usage()
@@ -367,7 +231,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					}
 					payloads = append(payloads, ps...)
 				}
-				st, err := newSampleStore(e, *sf.dir, sf.options())
+				st, err := newSampleStore(e, *sf.dir, sf.options(), nil)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
@@ -381,7 +245,9 @@ malformed_payload sample, not dropped. Each category keeps at most
 				counts := map[string]uint64{}
 				var m mapper.Mapper
 				var res mapper.Result
+				bar := progress.New(e.stderr, int64(len(payloads)), "keeping samples of "+src.Name())
 				for _, p := range payloads {
+					bar.Add(1)
 					m.Map(src, p.data, &res)
 					st.Add(src, p.data, &res, p.ref)
 					vals.Observe(nil, src, p.data, &res, 0)
@@ -392,6 +258,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 						counts[f.Category().String()]++
 					}
 				}
+				bar.Finish()
 				if err := errors.Join(st.Close(), vals.Close()); err != nil {
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure

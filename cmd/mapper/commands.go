@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mapperhq/mapper/mapper"
 )
@@ -27,6 +27,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// envFlags are, per flag set, the flags that also read their MAPPER_*
+	// variable (declared with stringFlag, intFlag, boolFlag…).
+	envFlags map[*flag.FlagSet]map[string]bool
 }
 
 // command is one subcommand. Its flags are declared by flags, which binds
@@ -47,17 +50,23 @@ func commands() []command {
 		demoCommand(),
 		mapCommand(),
 		checkCommand(),
+		ruleTestCommand(),
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
 		inferCommand(),
 		dashboardCommand(),
+		tapCommand(),
+		versionCommand(),
 	}
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	cmds := commands()
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
 			for _, c := range cmds {
@@ -101,7 +110,72 @@ func runCommandArgs(ctx context.Context, c command, e *env, args []string) int {
 		}
 		return exitUsage
 	}
+	if problems := applyEnv(fs, e); len(problems) > 0 {
+		return reportProblems(e, c.name, problems)
+	}
 	return runFn(ctx, fs.Args())
+}
+
+// applyEnv sets every flag of fs that reads its MAPPER_* variable and was
+// not given on the command line from that variable, with the flag's own
+// parser. It returns one problem per variable that does not parse.
+func applyEnv(fs *flag.FlagSet, e *env) []string {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var problems []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || !e.envFlags[fs][f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		v := e.getenv(name)
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s=%q: %s", name, v, expected(f)))
+		}
+	})
+	return problems
+}
+
+// expected says what a flag's value must look like.
+func expected(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return "not a valid value"
+	}
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		return "not a whole number"
+	case bool:
+		return "not a boolean (true or false)"
+	case time.Duration:
+		return "not a duration (like 30s or 1h)"
+	case float64:
+		return "not a number"
+	}
+	return "not a valid value"
+}
+
+// envFlag records that the flag name of fs reads its MAPPER_* variable
+// and returns the usage text that says so.
+func envFlag(fs *flag.FlagSet, e *env, name, usage string) string {
+	if e.envFlags == nil {
+		e.envFlags = map[*flag.FlagSet]map[string]bool{}
+	}
+	if e.envFlags[fs] == nil {
+		e.envFlags[fs] = map[string]bool{}
+	}
+	e.envFlags[fs][name] = true
+	return usage + " (env " + envName(name) + ")"
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	var given bool
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func printUsage(w io.Writer, cmds []command) {
@@ -120,38 +194,26 @@ func envName(flagName string) string {
 	return "MAPPER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// stringFlag declares a string flag whose default comes from its MAPPER_*
-// variable when set.
+// stringFlag declares a string flag that also reads its MAPPER_* variable
+// when not given on the command line.
 func stringFlag(fs *flag.FlagSet, e *env, name, def, usage string) *string {
-	if v := e.getenv(envName(name)); v != "" {
-		def = v
-	}
-	return fs.String(name, def, usage+" (env "+envName(name)+")")
+	return fs.String(name, def, envFlag(fs, e, name, usage))
 }
 
-// intFlag is stringFlag for integers; a malformed variable is reported when
-// the flags are checked (see envErrors).
+// intFlag is stringFlag for integers; a variable that is not a whole
+// number is a configuration error (exit 2) before the command runs.
 func intFlag(fs *flag.FlagSet, e *env, name string, def int, usage string) *int {
-	if v := e.getenv(envName(name)); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			def = n
-		} else {
-			fmt.Fprintf(e.stderr, "mapper: %s=%q is not a whole number; using %d\n", envName(name), v, def)
-		}
-	}
-	return fs.Int(name, def, usage+" (env "+envName(name)+")")
+	return fs.Int(name, def, envFlag(fs, e, name, usage))
 }
 
 // boolFlag is stringFlag for booleans.
 func boolFlag(fs *flag.FlagSet, e *env, name string, def bool, usage string) *bool {
-	if v := e.getenv(envName(name)); v != "" {
-		if b, err := strconv.ParseBool(v); err == nil {
-			def = b
-		} else {
-			fmt.Fprintf(e.stderr, "mapper: %s=%q is not a boolean; using %t\n", envName(name), v, def)
-		}
-	}
-	return fs.Bool(name, def, usage+" (env "+envName(name)+")")
+	return fs.Bool(name, def, envFlag(fs, e, name, usage))
+}
+
+// durationFlag is stringFlag for durations ("90s", "1h").
+func durationFlag(fs *flag.FlagSet, e *env, name string, def time.Duration, usage string) *time.Duration {
+	return fs.Duration(name, def, envFlag(fs, e, name, usage))
 }
 
 // ruleDirs declares the common --rules and --schemas flags, and the

@@ -60,6 +60,7 @@ func TestUsage(t *testing.T) {
 		{"unknown command", []string{"mapp"}, exitUsage, `unknown command "mapp"`},
 		{"help on a command", []string{"map", "--help"}, exitOK, "usage: mapper map --source NAME"},
 		{"map without a source", []string{"map", "x.json"}, exitUsage, "--source is required"},
+		{"map --summary without --lines", []string{"map", "--source", "orders", "--summary", "x.jsonl"}, exitUsage, "--summary counts the results of many payloads: add --lines"},
 		{"map with an unknown source", []string{"map", "--rules", "../../rules", "--schemas", "../../schemas", "--source", "nope"}, exitFailure, `no source "nope"`},
 		{"map with a missing file", []string{"map", "--rules", "../../rules", "--schemas", "../../schemas", "--source", "orders", "missing.json"}, exitFailure, "missing.json"},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -55,8 +56,9 @@ type sampleOptions struct {
 // newSampleStore opens the sample store in dir for a command that maps
 // records (run, demo, samples add). The store is an observer of the
 // worker: pass it in the worker's Observers and Close it after the worker
-// stopped. Write errors are reported on e.stderr, each kind once.
-func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, error) {
+// stopped. Write errors are reported to logger (on e.stderr when nil), each
+// kind once.
+func newSampleStore(e *env, dir string, opts sampleOptions, logger *slog.Logger) (*samples.Store, error) {
 	if opts.PerCategory < 0 {
 		return nil, fmt.Errorf("samples: --samples-per-category must be at least 1, not %d", opts.PerCategory)
 	}
@@ -70,7 +72,7 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 		MaxBytes:    opts.MaxBytes,
 		OnKept:      opts.OnKept,
 		Sink:        opts.Sink,
-		OnError:     reportOnce(e),
+		OnError:     reportOnce(e, logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open samples %s: %w", dir, err)
@@ -79,9 +81,9 @@ func newSampleStore(e *env, dir string, opts sampleOptions) (*samples.Store, err
 }
 
 // reportOnce returns an error handler for the sample files' writers: it
-// prints each distinct error on e.stderr once. It is safe for concurrent
-// use.
-func reportOnce(e *env) func(error) {
+// reports each distinct error once, to logger (on e.stderr when nil). It
+// is safe for concurrent use.
+func reportOnce(e *env, logger *slog.Logger) func(error) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	return func(err error) {
@@ -89,7 +91,11 @@ func reportOnce(e *env) func(error) {
 		defer mu.Unlock()
 		if msg := err.Error(); !seen[msg] {
 			seen[msg] = true
-			fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+			if logger != nil {
+				logger.Warn("samples", "error", msg)
+			} else {
+				fmt.Fprintf(e.stderr, "mapper: %v\n", err)
+			}
 		}
 	}
 }

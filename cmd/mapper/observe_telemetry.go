@@ -28,21 +28,9 @@ func declareTelemetryFlags(fs *flag.FlagSet, e *env) *telemetryFlags {
 			"send DogStatsD metrics (to DD_DOGSTATSD_URL, else DD_AGENT_HOST:DD_DOGSTATSD_PORT, else localhost:8125)"),
 		maxFields: intFlag(fs, e, "metrics-max-fields", metrics.DefaultMaxFieldsPerSource,
 			"distinct field tag values per source; beyond them failures are tagged field:other"),
-		sentryInterval: telemetryDurationFlag(fs, e, "sentry-interval", alerts.DefaultInterval,
+		sentryInterval: durationFlag(fs, e, "sentry-interval", alerts.DefaultInterval,
 			"least time between two Sentry events of one failure category (Sentry is on when SENTRY_DSN is set)"),
 	}
-}
-
-// telemetryDurationFlag is stringFlag for durations ("90s", "1h").
-func telemetryDurationFlag(fs *flag.FlagSet, e *env, name string, def time.Duration, usage string) *time.Duration {
-	if v := e.getenv(envName(name)); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			def = d
-		} else {
-			fmt.Fprintf(e.stderr, "mapper: %s=%q is not a duration such as 90s or 1h; using %v\n", envName(name), v, def)
-		}
-	}
-	return fs.Duration(name, def, usage+" (env "+envName(name)+")")
 }
 
 // newMetrics starts the DogStatsD client, or returns nil (metrics off) when

@@ -26,6 +26,9 @@ func parseTelemetryFlags(t testing.TB, e *env, args ...string) *telemetryFlags {
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
+	if p := applyEnv(fs, e); len(p) > 0 {
+		t.Fatal(p)
+	}
 	return tf
 }
 

@@ -12,7 +12,7 @@ import (
 // it stopped. Write errors are reported on e.stderr, each kind once. sink,
 // when not nil, is told of the profiles too (the samples topic's writer).
 func newValueProfiler(e *env, dir string, sink samples.ValuesSink) (*samples.Values, error) {
-	v, err := samples.OpenValues(samples.ValuesConfig{Dir: dir, OnError: reportOnce(e), Sink: sink})
+	v, err := samples.OpenValues(samples.ValuesConfig{Dir: dir, OnError: reportOnce(e, nil), Sink: sink})
 	if err != nil {
 		return nil, fmt.Errorf("open value profiles %s: %w", dir, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,6 +22,7 @@ type observerFlags struct {
 	telemetry *telemetryFlags
 	samples   *sampleFlags
 	noSamples *bool
+	getenv    func(string) string
 	// shared, when set (mapper run --samples-topic), also writes the
 	// samples and counts to a samples topic and asks it before a
 	// category's first Sentry event.
@@ -32,6 +34,38 @@ func declareObserverFlags(fs *flag.FlagSet, e *env) *observerFlags {
 		telemetry: declareTelemetryFlags(fs, e),
 		samples:   declareSampleFlags(fs, e),
 		noSamples: boolFlag(fs, e, "no-samples", false, "keep no samples"),
+		getenv:    e.getenv,
+	}
+}
+
+// check appends a problem for every observer setting that cannot work:
+// the Datadog agent address (DD_DOGSTATSD_URL, DD_DOGSTATSD_PORT), the
+// metrics' field cap, the Sentry interval and the sample store's limits.
+func (of *observerFlags) check(problems *[]string) {
+	add := func(format string, args ...any) { *problems = append(*problems, fmt.Sprintf(format, args...)) }
+	if tf := of.telemetry; *tf.metrics {
+		if _, err := metrics.AddrFromEnv(of.getenv); err != nil {
+			add("metrics: %v", err)
+		}
+		if *tf.maxFields <= 0 {
+			add("--metrics-max-fields %d: must be 1 or more", *tf.maxFields)
+		}
+	}
+	if dsn := of.getenv("SENTRY_DSN"); dsn != "" {
+		if err := alerts.CheckDSN(dsn); err != nil {
+			add("alerts: %v", err)
+		}
+	}
+	if *of.telemetry.sentryInterval <= 0 {
+		add("--sentry-interval %v: must be positive", *of.telemetry.sentryInterval)
+	}
+	if !*of.noSamples {
+		if n := *of.samples.perCategory; n < 0 {
+			add("--samples-per-category %d: must be 0 (default) or more", n)
+		}
+		if n := *of.samples.maxMB; n < 0 {
+			add("--samples-max-mb %d: must be 0 (default) or more", n)
+		}
 	}
 }
 
@@ -90,7 +124,7 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 		if shared != nil {
 			opts.Sink = shared.writer
 		}
-		st, err := newSampleStore(e, *of.samples.dir, opts)
+		st, err := newSampleStore(e, *of.samples.dir, opts, logger)
 		if err != nil {
 			closeShared(shared)
 			_ = al.Close()
@@ -142,30 +176,4 @@ func (d deadLetterCounter) Observe(_ *mapper.Origin, src *mapper.Source, _ []byt
 		name = src.Name()
 	}
 	d.mc.DLQRecord(name)
-}
-
-// reportLag sends the consumer lag of every input partition, measured from
-// the broker, to the metrics client every interval until ctx ends.
-func reportLag(ctx context.Context, w *stream.Worker, mc *metrics.Client, interval time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		lctx, cancel := context.WithTimeout(ctx, interval)
-		lags, err := w.Lag(lctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Debug("consumer lag", "error", err)
-			}
-			continue
-		}
-		for _, l := range lags {
-			mc.ConsumerLag(l.Topic, l.Partition, l.Lag)
-		}
-	}
 }

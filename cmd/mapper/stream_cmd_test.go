@@ -61,6 +61,12 @@ func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
 		{"bad numbers from the environment", map[string]string{"MAPPER_BATCH_SIZE": "0", "MAPPER_CONCURRENCY": "-2"},
 			[]string{"run", "--output-topic", "o", "--dlq-topic", "d"},
 			[]string{"--concurrency -2: must be 0 or more", "--batch-size 0: must be 1 or more"}},
+		{"a variable that is not a number", map[string]string{"MAPPER_BATCH_SIZE": "abc", "MAPPER_METRICS": "maybe", "MAPPER_SENTRY_INTERVAL": "hourly"},
+			[]string{"run", "--output-topic", "o", "--dlq-topic", "d"},
+			[]string{`MAPPER_BATCH_SIZE="abc": not a whole number`, `MAPPER_METRICS="maybe": not a boolean`, `MAPPER_SENTRY_INTERVAL="hourly": not a duration`}},
+		{"the Datadog and Sentry variables and the rules, listed together", map[string]string{"DD_DOGSTATSD_URL": "http://agent:8125", "SENTRY_DSN": "not a dsn", "MAPPER_RULES": "testdata/broken-rules"},
+			[]string{"run", "--output-topic", "o", "--dlq-topic", "d", "--schemas", "../../schemas"},
+			[]string{`DD_DOGSTATSD_URL="http://agent:8125": scheme "http"`, "alerts: SENTRY_DSN:", `testdata/broken-rules/orders.yaml:12:58: unknown transform "lowercse"`}},
 		{"unknown SASL mechanism", nil, []string{"run", "--output-topic", "o", "--dlq-topic", "d", "--sasl-mechanism", "GSSAPI", "--sasl-user", "u"},
 			[]string{`unknown SASL mechanism "GSSAPI"`}},
 		{"TLS key without certificate", nil, []string{"run", "--output-topic", "o", "--dlq-topic", "d", "--tls-key", "k.pem"},
@@ -175,7 +181,7 @@ func TestDemoRunsForItsDuration(t *testing.T) {
 	}
 	var mapped int
 	for _, line := range strings.Split(stdout, "\n") {
-		if _, err := fmt.Sscanf(line, "mapper demo %s produced %d mapped %d", new(string), new(int), &mapped); err == nil && mapped > 0 {
+		if _, err := fmt.Sscanf(line, "mapper demo %s produced %d processed %d", new(string), new(int), &mapped); err == nil && mapped > 0 {
 			break
 		}
 	}

@@ -10,6 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -20,10 +24,14 @@ type workerFlags struct {
 	shutdownTimeout *string
 	statusAddr      *string
 	observers       *observerFlags
+	log             *logFlags
 }
 
-func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlags {
+// declareWorkerFlags declares the shared flags with the given defaults of
+// --status-addr and --log-level.
+func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *workerFlags {
 	return &workerFlags{
+		log:             declareLogFlags(fs, e, logLevel),
 		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
 		batchSize:       intFlag(fs, e, "batch-size", 500, "records fetched, mapped, written and committed together"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
@@ -34,6 +42,8 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr string) *workerFlag
 
 // apply sets the shared fields of cfg, appending flag problems to problems.
 func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
+	f.log.check(problems)
+	f.observers.check(problems)
 	cfg.Concurrency = *f.concurrency
 	cfg.BatchSize = *f.batchSize
 	if *f.concurrency < 0 {
@@ -62,15 +72,53 @@ func reportProblems(e *env, cmd string, problems []string) int {
 	return exitUsage
 }
 
+// loadProblems turns a rules load error into problems, one per position.
+func loadProblems(err error) []string {
+	var le *mapper.LoadError
+	if errors.As(err, &le) {
+		ps := make([]string, 0, len(le.Problems))
+		for _, p := range le.Problems {
+			ps = append(ps, p.String())
+		}
+		return ps
+	}
+	return []string{err.Error()}
+}
+
+// configProblems returns what stream.New would refuse in cfg; it starts
+// nothing.
+func configProblems(cfg stream.Config) []string {
+	_, err := stream.New(cfg)
+	var ce *stream.ConfigError
+	if errors.As(err, &ce) {
+		return ce.Problems
+	}
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+// failed reports err, the reason a long-running command stops, through
+// logger when it writes JSON (so that every line stays one JSON object),
+// else as a plain line, and returns exitFailure.
+func (f *workerFlags) failed(e *env, logger *slog.Logger, cmd string, err error) int {
+	if *f.log.format == "json" {
+		logger.Error("mapper "+cmd+" failed", "error", err.Error())
+	} else {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+	}
+	return exitFailure
+}
+
 // startedWorker is a worker with its observers and status listener, ready
 // to Run.
 type startedWorker struct {
-	w         *stream.Worker
-	obs       *observers
-	listener  net.Listener
-	server    *http.Server
-	serveDone chan struct{}
-	logger    *slog.Logger
+	w        *stream.Worker
+	obs      *observers
+	listener net.Listener
+	status   http.Handler // served on listener by run
+	logger   *slog.Logger
 }
 
 // newWorker builds the observers, the worker and the status listener. On
@@ -78,6 +126,8 @@ type startedWorker struct {
 func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
+		// What check could not tell before start: a sample directory or
+		// samples topic that cannot be used.
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
@@ -103,41 +153,74 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 			return nil, exitFailure
 		}
 		sw.listener = l
-		sw.server = &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		sw.serveDone = make(chan struct{})
-		go func() {
-			defer close(sw.serveDone)
-			if err := sw.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("status listener", "error", err)
-			}
-		}()
-		logger.Info("status page", "url", "http://"+l.Addr().String()+"/status")
+		page, err := statuspage.Handler(statuspage.Config{
+			Status:     func(ctx context.Context) any { return w.Status(ctx, 20) },
+			Objectives: objectives(cfg.Engine),
+			SamplesDir: *f.observers.samples.dir,
+			Title:      "mapper " + cmd,
+			Logger:     logger,
+		})
+		if err != nil {
+			_ = closeObs()
+			_ = l.Close()
+			fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+			return nil, exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
+		mux.Handle("/", w.Handler())
+		sw.status = mux
+		logger.Info("status page", "url", "http://"+l.Addr().String()+"/", "json", "http://"+l.Addr().String()+"/status")
 	}
 	return sw, exitOK
 }
 
-// run runs the worker until ctx ends, then stops the listener and closes
-// the observers.
+// run runs the worker, its lag reports and its status listener until ctx
+// ends or the worker stops; whichever comes first stops the others. Then it
+// closes the observers. A status listener that fails is logged and does not
+// stop the worker.
 func (sw *startedWorker) run(ctx context.Context) error {
-	lagDone := make(chan struct{})
-	lagCtx, stopLag := context.WithCancel(ctx)
-	go func() {
-		defer close(lagDone)
-		if sw.obs.metrics != nil {
-			reportLag(lagCtx, sw.w, sw.obs.metrics, 5*time.Second, sw.logger)
-		}
-	}()
-	err := sw.w.Run(ctx)
-	stopLag()
-	<-lagDone
-	if sw.server != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		_ = sw.server.Shutdown(sctx)
-		cancel()
-		<-sw.serveDone
+	g, gctx := errgroup.WithContext(ctx)
+	var runErr error
+	g.Go(func() error {
+		// The worker drains on ctx, not gctx: the others stop with it.
+		runErr = sw.w.Run(ctx)
+		return errWorkerStopped
+	})
+	if sw.obs.metrics != nil {
+		g.Go(func() error {
+			sw.w.ReportLag(gctx, stream.DefaultLagInterval, sw.obs.metrics)
+			return nil
+		})
 	}
+	if sw.listener != nil {
+		g.Go(func() error {
+			if err := statuspage.Serve(gctx, sw.listener, sw.status); err != nil {
+				sw.logger.Error("status listener", "error", err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	if cerr := sw.obs.close(); cerr != nil {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
-	return err
+	return runErr
+}
+
+// errWorkerStopped ends the worker's errgroup when Run returns.
+var errWorkerStopped = errors.New("worker stopped")
+
+// objectives are the sources' mapped-ratio objectives, for the status page.
+func objectives(eng *mapper.Engine) map[string]float64 {
+	out := map[string]float64{}
+	if eng == nil {
+		return out
+	}
+	for _, s := range eng.Sources() {
+		if r := s.Objective().MappedRatio; r > 0 {
+			out[s.Name()] = r
+		}
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/mapperhq/mapper/internal/loopback"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
@@ -82,16 +83,7 @@ func NewKfake(opts ...kfake.Opt) (*kfake.Cluster, error) {
 	base := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.DefaultNumPartitions(1),
-		kfake.ListenFn(func(network, address string) (net.Listener, error) {
-			host, port, err := net.SplitHostPort(address)
-			if err != nil {
-				return nil, err
-			}
-			if host == "" {
-				host = "127.0.0.1"
-			}
-			return net.Listen("tcp", net.JoinHostPort(host, port))
-		}),
+		kfake.ListenFn(loopback.Listen),
 	}
 	return kfake.NewCluster(append(base, opts...)...)
 }

@@ -25,6 +25,9 @@ type Options struct {
 	Out io.Writer
 	// Summary, when set, has every result added to it.
 	Summary *Summary
+	// Progress, when set, is told how many more lines were mapped, in
+	// order, from the goroutine that called Run (for a progress bar).
+	Progress func(lines int)
 	// Each, when set, is called for every line after it is mapped, from
 	// the mapping goroutine numbered worker (0 to Workers-1; one goroutine
 	// per number, so per-worker state needs no lock). line and res are
@@ -125,6 +128,9 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 			if opts.Summary != nil {
 				opts.Summary.Merge(&c.sum)
 				c.sum.Reset()
+			}
+			if opts.Progress != nil {
+				opts.Progress(len(c.lines))
 			}
 			select {
 			case free <- c:

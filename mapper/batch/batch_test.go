@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -132,4 +133,20 @@ func BenchmarkOrdersWorkload(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+func TestProgressCountsEveryLine(t *testing.T) {
+	eng, err := mapper.Load("../../rules", "../../schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&in, `{"order_id":"ORD-%d"}`+"\n", i)
+	}
+	var got int
+	err = batch.Run(context.Background(), eng.Source("orders"), strings.NewReader(in.String()), batch.Options{ChunkLines: 64, Progress: func(n int) { got += n }})
+	if err != nil || got != 2000 {
+		t.Errorf("progress told of %d lines (err %v), want 2000", got, err)
+	}
 }

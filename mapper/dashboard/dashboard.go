@@ -445,12 +445,13 @@ func newCategoryMonitor(opts Options) Monitor {
 			monitorFilter(opts), crit),
 		Message: message(opts,
 			"{{#is_alert}}Source `{{source.name}}` showed {{value}} new failure categories (reason, field, rules version) in the last hour.{{/is_alert}}",
-			"{{#is_warning}}Source `{{source.name}}` showed a new failure category.{{/is_warning}}",
 			"Each new category is one Sentry issue (tag source:{{source.name}}) with a redacted sample attached.",
 			"A restart or a new rules version counts the categories it sees again; expect a burst after a deploy."),
 		Tags: monitorTags(opts),
 		Options: MonitorOptions{
-			Thresholds:        Thresholds{Critical: float64(crit), Warning: ptr(0.0)},
+			// No warning threshold: every deploy and restart sees its
+			// categories anew, so a warning above 0 would fire on each.
+			Thresholds:        Thresholds{Critical: float64(crit)},
 			NotifyNoData:      false,
 			RequireFullWindow: false,
 			IncludeTags:       true,

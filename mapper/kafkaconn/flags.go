@@ -60,7 +60,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string, defaultBrokers strin
 	f.saslMech = str("sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty means no SASL")
 	f.saslUser = str("sasl-user", "", "SASL user")
 	f.saslPass = str("sasl-password", "", "SASL password (prefer the env variable to the flag)")
-	f.connectTimeout = str("connect-timeout", DefaultConnectTimeout.String(), "bound on each connection attempt to a broker, TLS and SASL included")
+	f.connectTimeout = str("connect-timeout", DefaultConnectTimeout.String(), "how long start-up keeps trying brokers that do not answer before it gives up (exit 1)")
 	return f
 }
 

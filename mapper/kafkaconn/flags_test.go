@@ -33,7 +33,7 @@ func TestFlags(t *testing.T) {
 		if len(p) > 0 {
 			t.Fatal(p)
 		}
-		if !slices.Equal(c.Brokers, []string{"localhost:9092"}) || c.ClientID != "mapper" || c.TLS != nil || c.SASL != nil || c.ConnectTimeout != 10*time.Second {
+		if !slices.Equal(c.Brokers, []string{"localhost:9092"}) || c.ClientID != "mapper" || c.TLS != nil || c.SASL != nil || c.ConnectTimeout != time.Minute {
 			t.Errorf("got %+v", c)
 		}
 	})

@@ -29,7 +29,8 @@ import (
 // Defaults of a Config's zero fields.
 const (
 	DefaultClientID       = "mapper"
-	DefaultConnectTimeout = 10 * time.Second
+	DefaultConnectTimeout = time.Minute
+	DefaultDialTimeout    = 10 * time.Second
 )
 
 // Config is how to reach one Kafka cluster. Brokers is required; every other
@@ -45,9 +46,12 @@ type Config struct {
 	// SASL, when non-nil, authenticates with it (see SASLMechanism). Nil
 	// means no authentication.
 	SASL sasl.Mechanism
-	// ConnectTimeout bounds each connection attempt, TLS handshake and SASL
-	// login included. Zero means 10s.
+	// ConnectTimeout is how long start-up keeps trying brokers that do not
+	// answer before it gives up. Zero means one minute.
 	ConnectTimeout time.Duration
+	// DialTimeout bounds each connection attempt, TLS handshake and SASL
+	// login included. Zero means 10s, or ConnectTimeout if that is shorter.
+	DialTimeout time.Duration
 }
 
 // WithDefaults returns c with its zero fields set to their defaults.
@@ -57,6 +61,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = min(DefaultDialTimeout, c.ConnectTimeout)
 	}
 	return c
 }
@@ -74,6 +81,9 @@ func (c Config) Problems() []string {
 	}
 	if c.ConnectTimeout < 0 {
 		p = append(p, fmt.Sprintf("connect timeout %v is negative", c.ConnectTimeout))
+	}
+	if c.DialTimeout < 0 {
+		p = append(p, fmt.Sprintf("dial timeout %v is negative", c.DialTimeout))
 	}
 	return p
 }
@@ -108,7 +118,7 @@ func (c Config) Dialer() *kafka.Dialer {
 	c = c.WithDefaults()
 	return &kafka.Dialer{
 		ClientID:      c.ClientID,
-		Timeout:       c.ConnectTimeout,
+		Timeout:       c.DialTimeout,
 		DualStack:     true,
 		TLS:           c.TLS,
 		SASLMechanism: c.SASL,
@@ -123,7 +133,7 @@ func (c Config) Transport() *kafka.Transport {
 		ClientID:    c.ClientID,
 		TLS:         c.TLS,
 		SASL:        c.SASL,
-		DialTimeout: c.ConnectTimeout,
+		DialTimeout: c.DialTimeout,
 		MetadataTTL: 10 * time.Second,
 	}
 }

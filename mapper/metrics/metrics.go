@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -108,6 +110,7 @@ type Client struct {
 	writeErrors  atomic.Uint64
 	fieldsCapped atomic.Uint64
 	errLog       *ratelog.Logger
+	noAgentOnce  sync.Once
 }
 
 type recordKey struct {
@@ -172,6 +175,15 @@ func New(cfg Config) (*Client, error) {
 		statsd.WithMaxSamplesPerContext(cfg.MaxSamplesPerContext),
 		statsd.WithErrorHandler(func(err error) {
 			n := c.writeErrors.Add(1)
+			if noAgent(err) {
+				// A laptop without an agent: say so once, not every minute.
+				c.noAgentOnce.Do(func() {
+					logger.Info("no DogStatsD agent is listening; metrics are dropped until one does",
+						"addr", cfg.Addr, "error", err,
+						"hint", "point DD_AGENT_HOST or DD_DOGSTATSD_URL at an agent, or set --metrics=false (MAPPER_METRICS=false) to send none")
+				})
+				return
+			}
 			c.errLog.Warn("dogstatsd write failed; datagrams dropped", "err", err, "write_errors", n)
 		}),
 	}
@@ -184,6 +196,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.sd = sd
 	return c, nil
+}
+
+// noAgent reports whether err means that nothing listens at the agent's
+// address: a refused UDP datagram or a missing Unix socket.
+func noAgent(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
 }
 
 // constantTags returns tags without the env/service/version tags that the

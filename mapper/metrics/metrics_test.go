@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"os"
+	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -228,33 +228,51 @@ func TestUnreachableAgentCostsOnlyTelemetry(t *testing.T) {
 	}
 }
 
-func TestWriteErrorsAreCountedAndLoggedRateLimited(t *testing.T) {
-	// A Unix socket nobody listens on: every write fails.
-	dir, err := os.MkdirTemp("", "dsd")
+func TestMissingAgentIsSaidOnceAtInfo(t *testing.T) {
+	// Nothing listens at either address: every write fails.
+	dir := t.TempDir()
+	free, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
-	c := newClient(t, metrics.Config{Addr: "unixgram://" + filepath.Join(dir, "absent.socket"), Logger: logger})
-	res := mapper.UnknownSource("t")
-	for range 3 {
-		for range 100 {
-			c.Observe(&mapper.Origin{}, nil, nil, &res, 0)
-		}
-		if err := c.Flush(); err != nil {
-			t.Fatalf("Flush: %v", err)
-		}
+	udpAddr := free.LocalAddr().String()
+	free.Close()
+	tests := []struct {
+		name, addr string
+	}{
+		{"no process on the agent's UDP port", udpAddr},
+		{"no agent's Unix socket", "unixgram://" + filepath.Join(dir, "absent.socket")},
 	}
-	if err := c.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if got := c.Stats().WriteErrors; got < 2 {
-		t.Errorf("WriteErrors = %d, want every failed write counted (several flushes)", got)
-	}
-	if got := strings.Count(logs.String(), "dogstatsd write failed"); got != 1 {
-		t.Errorf("logged %d times, want once (rate-limited):\n%s", got, logs.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c := newClient(t, metrics.Config{Addr: tt.addr, Logger: logger, ErrorLogInterval: time.Nanosecond})
+			res := mapper.UnknownSource("t")
+			deadline := time.Now().Add(30 * time.Second)
+			for c.Stats().WriteErrors < 3 && time.Now().Before(deadline) {
+				for range 100 {
+					c.Observe(&mapper.Origin{}, nil, nil, &res, 0)
+				}
+				if err := c.Flush(); err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := c.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if got := c.Stats().WriteErrors; got < 2 {
+				t.Errorf("WriteErrors = %d, want every failed write counted (several flushes)", got)
+			}
+			out := logs.String()
+			if got := strings.Count(out, "no DogStatsD agent is listening"); got != 1 || !strings.Contains(out, "level=INFO") || !strings.Contains(out, "MAPPER_METRICS=false") {
+				t.Errorf("said %d times, want once at info with how to silence it:\n%s", got, out)
+			}
+			if strings.Contains(out, "level=WARN") {
+				t.Errorf("a missing agent was logged as a warning:\n%s", out)
+			}
+		})
 	}
 }
 

@@ -68,6 +68,7 @@ type stats struct {
 	mu         sync.Mutex
 	outcomes   map[sourceKey]*[3]int64
 	categories map[categoryKey]int64
+	history    history // per-minute outcomes, for the status page
 
 	outputRecords, deadLetterRecords, committedRecords atomic.Int64
 	fetchErrors, writeErrors, commitErrors             atomic.Int64
@@ -77,19 +78,25 @@ func newStats() *stats {
 	return &stats{outcomes: map[sourceKey]*[3]int64{}, categories: map[categoryKey]int64{}}
 }
 
-// merge adds t to the totals and empties t.
-func (s *stats) merge(t *tally) {
-	s.mu.Lock()
-	for k, c := range t.outcomes {
-		d := s.outcomes[k]
+// addOutcomes adds the outcome counts of src to dst.
+func addOutcomes(dst, src map[sourceKey]*[3]int64) {
+	for k, c := range src {
+		d := dst[k]
 		if d == nil {
 			d = new([3]int64)
-			s.outcomes[k] = d
+			dst[k] = d
 		}
 		for i := range c {
 			d[i] += c[i]
 		}
 	}
+}
+
+// merge adds t to the totals and empties t.
+func (s *stats) merge(t *tally) {
+	s.mu.Lock()
+	s.history.add(time.Now(), t.outcomes)
+	addOutcomes(s.outcomes, t.outcomes)
 	for k, n := range t.categories {
 		s.categories[k] += n
 	}
@@ -174,6 +181,15 @@ func (w *Worker) Counts(topN int) Counts {
 	return c
 }
 
+// History returns the outcomes of the last n minutes (at most
+// HistoryMinutes), oldest first, the current minute last; a minute without
+// records has no sources. Safe to call at any time.
+func (w *Worker) History(n int) []MinuteCounts {
+	w.stats.mu.Lock()
+	defer w.stats.mu.Unlock()
+	return w.stats.history.snapshot(time.Now(), n)
+}
+
 // PartitionLag is how far the group is behind on one input partition,
 // measured from the broker: the high watermark minus the committed offset
 // (or minus the log start offset when nothing is committed yet).
@@ -207,7 +223,9 @@ func (w *Worker) Lag(ctx context.Context) ([]PartitionLag, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, err)
 	}
-	if committed.Error != nil {
+	if committed.Error != nil && !errors.Is(committed.Error, kafka.GroupIdNotFound) {
+		// A group that has not joined yet has committed nothing (some
+		// brokers say so with GroupIdNotFound).
 		return nil, fmt.Errorf("lag: committed offsets of group %s: %w", w.cfg.GroupID, committed.Error)
 	}
 	offs, err := w.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: reqs})
@@ -256,6 +274,9 @@ type Status struct {
 	Lag             []PartitionLag `json:"lag"`
 	LagTotal        int64          `json:"lag_total"`
 	LagError        string         `json:"lag_error,omitempty"`
+	// History is the outcomes of the last minutes (HistoryMinutes at most),
+	// oldest first, per source: what the status page draws.
+	History []MinuteCounts `json:"history"`
 }
 
 // ready reports whether the worker is consuming and delivering.
@@ -288,6 +309,7 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 	st := Status{
 		State: w.State(), Ready: ok, NotReadyReason: why, Group: w.cfg.GroupID, Topics: w.Topics(),
 		OutputTopic: w.cfg.OutputTopic, DeadLetterTopic: w.cfg.DeadLetterTopic, Counts: w.Counts(topN), Lag: []PartitionLag{},
+		History: w.History(15),
 	}
 	lags, err := w.Lag(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -53,6 +55,9 @@ var (
 	// ErrMissingTopic is wrapped by the error Run returns when an input,
 	// output or dead-letter topic does not exist.
 	ErrMissingTopic = errors.New("topic does not exist")
+	// ErrUnreachable is wrapped by the error Run returns when no broker
+	// answered within Kafka.ConnectTimeout at start.
+	ErrUnreachable = errors.New("brokers unreachable")
 	// ErrShutdownTimeout is returned by Run when records were still in
 	// flight when the shutdown deadline passed. They were not committed and
 	// will be consumed again.
@@ -159,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		ReadBackoffMin:    w.cfg.RetryBackoffMin,
 		ReadBackoffMax:    w.cfg.RetryBackoffMax,
 		MaxAttempts:       3,
-		ErrorLogger:       kafka.LoggerFunc(func(f string, a ...any) { log.Warn("kafka reader: " + fmt.Sprintf(f, a...)) }),
+		ErrorLogger:       readerErrorLogger(log),
 	})
 	newWriter := func(topic string) *kafka.Writer {
 		return &kafka.Writer{
@@ -182,6 +187,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		out:    newWriter(w.cfg.OutputTopic),
 		dlq:    newWriter(w.cfg.DeadLetterTopic),
 		log:    log,
+		retry:  &ratelog.Logger{Logger: log, Every: retryLogEvery},
 	}
 	w.state.Store(StateRunning)
 	log.Info("worker running", "group", w.cfg.GroupID, "topics", w.cfg.Topics,
@@ -190,13 +196,22 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 }
 
 // preflight checks that the brokers answer, accept our credentials and have
-// every topic. Connection failures are retried until ctx ends; TLS and SASL
-// refusals and missing topics are returned at once.
+// every topic. Connection failures are retried until ctx ends or
+// Kafka.ConnectTimeout has passed (then an error wrapping ErrUnreachable
+// says what was tried); TLS and SASL refusals and missing topics are
+// returned at once.
 func (w *Worker) preflight(ctx context.Context) error {
 	topics := append(slices.Clone(w.cfg.Topics), w.cfg.OutputTopic, w.cfg.DeadLetterTopic)
 	b := backoff{min: w.cfg.RetryBackoffMin, max: w.cfg.RetryBackoffMax}
-	for {
-		mctx, cancel := context.WithTimeout(ctx, w.cfg.Kafka.ConnectTimeout+5*time.Second)
+	start := time.Now()
+	giveUp := start.Add(w.cfg.Kafka.ConnectTimeout)
+	warn := &ratelog.Logger{Logger: w.cfg.Logger, Every: 15 * time.Second}
+	for attempt := 1; ; attempt++ {
+		deadline := time.Now().Add(w.cfg.Kafka.DialTimeout + 5*time.Second)
+		if giveUp.Before(deadline) {
+			deadline = giveUp
+		}
+		mctx, cancel := context.WithDeadline(ctx, deadline)
 		err := w.probeAuth(mctx)
 		var resp *kafka.MetadataResponse
 		if err == nil {
@@ -228,13 +243,31 @@ func (w *Worker) preflight(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		w.cfg.Logger.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+		if !time.Now().Before(giveUp) {
+			return fmt.Errorf("%w: no answer from %s within %v (%d attempts of a metadata request over %s; last error: %w); check --brokers, and --tls/--sasl-* if the cluster requires them",
+				ErrUnreachable, strings.Join(w.cfg.Kafka.Brokers, ", "), w.cfg.Kafka.ConnectTimeout, attempt, w.protocol(), err)
+		}
+		warn.Warn("brokers not reachable yet; retrying", "brokers", w.cfg.Kafka.Brokers, "error", err,
+			"gives_up_in", time.Until(giveUp).Round(time.Second).String(),
 			"hint", "check --brokers, and --tls/--sasl-* if the cluster requires them")
 		w.failing.Store("connecting to brokers: " + err.Error())
-		if !b.wait(ctx) {
-			return nil
-		}
+		wctx, cancel := context.WithDeadline(ctx, giveUp)
+		b.wait(wctx)
+		cancel()
 	}
+}
+
+// protocol describes how the worker talks to the brokers: "TCP", "TLS",
+// "TLS with SASL PLAIN"…
+func (w *Worker) protocol() string {
+	p := "TCP"
+	if w.cfg.Kafka.TLS != nil {
+		p = "TLS"
+	}
+	if m := w.cfg.Kafka.SASL; m != nil {
+		p += " with SASL " + m.Name()
+	}
+	return p
 }
 
 // probeAuth tells a refused login from an unreachable broker. Some brokers
@@ -338,7 +371,15 @@ type pipeline struct {
 	out    messageWriter
 	dlq    messageWriter
 	log    *slog.Logger
+	// retry logs the warnings of retried fetches, writes and commits, at
+	// most one every retryLogEvery (with the number skipped).
+	retry *ratelog.Logger
 }
+
+// retryLogEvery is the least time between two logged retries: a broker
+// outage retried every few seconds says so a few times a minute, not a
+// hundred.
+const retryLogEvery = 20 * time.Second
 
 // batch is one unit of work.
 type batch struct {
@@ -428,7 +469,7 @@ func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
 			if ctx.Err() != nil || errors.Is(err, io.EOF) {
 				return
 			}
-			p.log.Warn("fetch failed; retrying", "error", err)
+			p.retry.Warn("fetch failed; retrying", "error", err)
 			p.w.stats.fetchErrors.Add(1)
 			b.wait(ctx)
 			continue
@@ -440,7 +481,7 @@ func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
 			m, err := p.reader.FetchMessage(lctx)
 			if err != nil {
 				if lctx.Err() == nil && !errors.Is(err, io.EOF) {
-					p.log.Warn("fetch failed", "error", err)
+					p.retry.Warn("fetch failed", "error", err)
 					p.w.stats.fetchErrors.Add(1)
 				}
 				break
@@ -577,7 +618,7 @@ func (p *pipeline) deliver(ctx context.Context, b *batch) bool {
 			p.log.Warn("commit failed; the records will be consumed again", "records", len(b.msgs), "error", err)
 			return true
 		}
-		p.log.Warn("commit failed; retrying", "attempt", attempt, "error", err)
+		p.retry.Warn("commit failed; retrying", "attempt", attempt, "error", err)
 		if !bo.wait(ctx) {
 			return false
 		}
@@ -612,7 +653,7 @@ func (p *pipeline) write(ctx context.Context, wr messageWriter, topic string, ms
 		}
 		p.w.stats.writeErrors.Add(1)
 		p.w.failing.Store(fmt.Sprintf("writing to %s: %v", topic, err))
-		p.log.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
+		p.retry.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
 		if !bo.wait(ctx) {
 			return ctx.Err()
 		}

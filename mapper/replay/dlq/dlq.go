@@ -84,6 +84,9 @@ type Config struct {
 	Kafka  kafkaconn.Config
 	Topic  string
 	Bounds Bounds
+	// Progress, when set, is told of every record read (for a progress
+	// bar), from the goroutine that called Read.
+	Progress func(records int)
 }
 
 // Record is one dead-letter record.
@@ -265,6 +268,9 @@ func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]
 		}
 		if cfg.Bounds.Since.IsZero() || !m.Time.Before(cfg.Bounds.Since) {
 			out = append(out, Parse(m))
+			if cfg.Progress != nil {
+				cfg.Progress(1)
+			}
 		}
 		if m.Offset+1 >= end {
 			return out, nil

@@ -100,12 +100,17 @@ func testReadIsBounded(t *testing.T, addr string) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			recs, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: topic, Bounds: tt.bounds})
+			var told int
+			recs, err := Read(ctx, Config{Kafka: kafkaconn.Config{Brokers: []string{addr}}, Topic: topic, Bounds: tt.bounds,
+				Progress: func(n int) { told += n }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(recs) != tt.want {
 				t.Fatalf("read %d records, want %d: %s", len(recs), tt.want, Summary(recs))
+			}
+			if told != len(recs) {
+				t.Errorf("Progress told of %d records, %d were read", told, len(recs))
 			}
 			for _, r := range recs {
 				if r.Source != "shop-orders" || len(r.Failures) != 1 {

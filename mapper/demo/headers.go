@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -13,20 +13,20 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 )
 
-// fixtureHeaders are the record headers of a source's fixtures, read from
+// Headers are the record headers of a source's fixtures, read from
 // fixtures/<source>/headers.txt: one line per file-name pattern (path.Match
 // syntax), then one or more NAME=VALUE; blank lines and # comments are
 // skipped. The first pattern that matches a file name wins.
-type fixtureHeaders []fixtureHeaderRule
+type Headers []headerRule
 
-type fixtureHeaderRule struct {
+type headerRule struct {
 	pattern string
 	headers []mapper.Header
 }
 
-// readFixtureHeaders reads <source>/headers.txt of fsys; no file means no
+// ReadHeaders reads <source>/headers.txt of fsys; no file means no
 // headers.
-func readFixtureHeaders(fsys fs.FS, source string) (fixtureHeaders, error) {
+func ReadHeaders(fsys fs.FS, source string) (Headers, error) {
 	name := path.Join(source, "headers.txt")
 	data, err := fs.ReadFile(fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -35,7 +35,7 @@ func readFixtureHeaders(fsys fs.FS, source string) (fixtureHeaders, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fixture headers: %w", err)
 	}
-	var out fixtureHeaders
+	var out Headers
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		text, _, _ := strings.Cut(sc.Text(), "#")
@@ -46,7 +46,7 @@ func readFixtureHeaders(fsys fs.FS, source string) (fixtureHeaders, error) {
 		if _, err := path.Match(fields[0], ""); err != nil || len(fields) < 2 {
 			return nil, fmt.Errorf("%s:%d: want a file-name pattern and NAME=VALUE…", name, line)
 		}
-		r := fixtureHeaderRule{pattern: fields[0]}
+		r := headerRule{pattern: fields[0]}
 		for _, f := range fields[1:] {
 			k, v, ok := strings.Cut(f, "=")
 			if !ok || k == "" {
@@ -59,8 +59,8 @@ func readFixtureHeaders(fsys fs.FS, source string) (fixtureHeaders, error) {
 	return out, sc.Err()
 }
 
-// forFile returns the headers of the fixture file base (a file name).
-func (h fixtureHeaders) forFile(base string) []mapper.Header {
+// ForFile returns the headers of the fixture file base (a file name).
+func (h Headers) ForFile(base string) []mapper.Header {
 	for _, r := range h {
 		if ok, _ := path.Match(r.pattern, base); ok {
 			return r.headers
@@ -69,10 +69,10 @@ func (h fixtureHeaders) forFile(base string) []mapper.Header {
 	return nil
 }
 
-// writeDemoTopics lists the demo's input topics with the sources that map
+// WriteTopics lists the demo's input topics with the sources that map
 // their records and what each accepts, so that a topic several record
 // types share shows which of them no source takes (unknown_source).
-func writeDemoTopics(w io.Writer, eng *mapper.Engine, topics []string) {
+func WriteTopics(w io.Writer, eng *mapper.Engine, topics []string) {
 	for _, t := range topics {
 		srcs := eng.SourcesForTopic(t)
 		if len(srcs) == 0 {

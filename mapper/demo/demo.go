@@ -1,4 +1,9 @@
-package main
+// Package demo is what mapper demo runs besides the worker: the fixtures it
+// produces (fixtures/<source>/*.json and *.jsonl, and records for a topic no
+// rule claims), an in-process Kafka-protocol broker with the demo's topics,
+// a producer that writes the fixtures at a steady rate, and the live
+// summary.
+package demo
 
 import (
 	"bufio"
@@ -7,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -19,35 +22,36 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/mapperhq/mapper/internal/loopback"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
-// demoFixture is one payload and the topic it is produced to.
-type demoFixture struct {
-	topic   string
-	payload []byte
-	headers []kafka.Header // from fixtures/<source>/headers.txt
+// Fixture is one payload, the headers it is produced with and its topic.
+type Fixture struct {
+	Topic   string
+	Payload []byte
+	Headers []kafka.Header // from fixtures/<source>/headers.txt
 }
 
-// loadDemoFixtures reads fixtures/<source>/*.json (one payload each) and
+// LoadFixtures reads fixtures/<source>/*.json (one payload each) and
 // *.jsonl (one payload a line) for every source of eng. A payload goes to
 // the source's topic whose last dot-separated part starts the file name
 // (pull_request.opened.json → github.pull_request), else to the source's
 // first topic. It returns one list per source that has fixtures.
-func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture, unclaimed []demoFixture, err error) {
-	var all [][]demoFixture
+func LoadFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]Fixture, unclaimed []Fixture, err error) {
+	var all [][]Fixture
 	for _, src := range eng.Sources() {
 		names, err := fs.Glob(fsys, src.Name()+"/*.json*")
 		if err != nil {
 			return nil, nil, fmt.Errorf("fixtures of %s: %w", src.Name(), err)
 		}
 		sort.Strings(names)
-		hdrs, err := readFixtureHeaders(fsys, src.Name())
+		hdrs, err := ReadHeaders(fsys, src.Name())
 		if err != nil {
 			return nil, nil, err
 		}
-		var fx []demoFixture
+		var fx []Fixture
 		for _, name := range names {
 			ext := path.Ext(name)
 			if ext != ".json" && ext != ".jsonl" {
@@ -65,18 +69,18 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture,
 				return nil, nil, fmt.Errorf("fixture %s: %w", name, err)
 			}
 			var kh []kafka.Header
-			for _, h := range hdrs.forFile(base) {
+			for _, h := range hdrs.ForFile(base) {
 				kh = append(kh, kafka.Header{Key: h.Key, Value: h.Value})
 			}
 			if ext == ".json" {
-				fx = append(fx, demoFixture{topic, data, kh})
+				fx = append(fx, Fixture{Topic: topic, Payload: data, Headers: kh})
 				continue
 			}
 			sc := bufio.NewScanner(bytes.NewReader(data))
 			sc.Buffer(nil, 16<<20)
 			for sc.Scan() {
 				if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-					fx = append(fx, demoFixture{topic, append([]byte(nil), line...), kh})
+					fx = append(fx, Fixture{Topic: topic, Payload: append([]byte(nil), line...), Headers: kh})
 				}
 			}
 			if err := sc.Err(); err != nil {
@@ -92,39 +96,39 @@ func loadDemoFixtures(fsys fs.FS, eng *mapper.Engine) (bySource [][]demoFixture,
 	}
 	// fixtures/unclaimed/invoices.jsonl go, now and then, to a topic no rule
 	// claims, so that the demo shows unknown_source too.
-	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && len(eng.SourcesForTopic(demoUnclaimedTopic)) == 0 {
+	if data, err := fs.ReadFile(fsys, "unclaimed/invoices.jsonl"); err == nil && len(eng.SourcesForTopic(UnclaimedTopic)) == 0 {
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			if line = bytes.TrimSpace(line); len(line) > 0 {
-				unclaimed = append(unclaimed, demoFixture{demoUnclaimedTopic, line, nil})
+				unclaimed = append(unclaimed, Fixture{Topic: UnclaimedTopic, Payload: line})
 			}
 		}
 	}
 	return all, unclaimed, nil
 }
 
-// unclaimedEvery: one record in this many goes to the unclaimed topic.
-const unclaimedEvery = 50
+// UnclaimedEvery: one record in this many goes to the unclaimed topic.
+const UnclaimedEvery = 50
 
-// demoUnclaimedTopic is the demo's topic that no rule claims.
-const demoUnclaimedTopic = "partner.unclaimed.raw"
+// UnclaimedTopic is the demo's topic that no rule claims.
+const UnclaimedTopic = "partner.unclaimed.raw"
 
-// demoTopics are the input topics of the demo: every claimed topic and the
+// Topics are the input topics of the demo: every claimed topic and the
 // unclaimed one.
-func demoTopics(eng *mapper.Engine) []string {
+func Topics(eng *mapper.Engine) []string {
 	ts := eng.Topics()
-	if len(eng.SourcesForTopic(demoUnclaimedTopic)) == 0 {
-		ts = append(ts, demoUnclaimedTopic)
+	if len(eng.SourcesForTopic(UnclaimedTopic)) == 0 {
+		ts = append(ts, UnclaimedTopic)
 	}
 	return ts
 }
 
-// startDemoBroker starts an in-process Kafka-protocol broker on a loopback
+// StartBroker starts an in-process Kafka-protocol broker on a loopback
 // port with the input, output and dead-letter topics.
-func startDemoBroker(eng *mapper.Engine, partitions int, output, dlq string) (*kfake.Cluster, error) {
+func StartBroker(eng *mapper.Engine, partitions int, output, dlq string) (*kfake.Cluster, error) {
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
-		kfake.ListenFn(func(network, address string) (net.Listener, error) { return listenLoopback(address) }),
-		kfake.SeedTopics(int32(partitions), demoTopics(eng)...),
+		kfake.ListenFn(loopback.Listen),
+		kfake.SeedTopics(int32(partitions), Topics(eng)...),
 		kfake.SeedTopics(int32(partitions), output, dlq),
 	)
 	if err != nil {
@@ -133,18 +137,30 @@ func startDemoBroker(eng *mapper.Engine, partitions int, output, dlq string) (*k
 	return c, nil
 }
 
-// demoProducer produces the fixtures at a steady rate, round-robin over the
+// Producer produces the fixtures at a steady rate, round-robin over the
 // sources, until ctx ends.
-type demoProducer struct {
+type Producer struct {
 	w        *kafka.Writer
-	fixtures [][]demoFixture
-	// unclaimed are produced as one record in unclaimedEvery.
-	unclaimed []demoFixture
+	fixtures [][]Fixture
+	// unclaimed are produced as one record in UnclaimedEvery.
+	unclaimed []Fixture
 	rate      float64
-	produced  atomic.Int64 // read by the summary while run writes it
+	produced  atomic.Int64 // read by the summary while Run writes it
 }
 
-func (p *demoProducer) run(ctx context.Context) error {
+// NewProducer returns a producer that writes fixtures (one list per
+// source, taking turns) and now and then one of unclaimed, rate records a
+// second, with w. The caller closes w after Run returns.
+func NewProducer(w *kafka.Writer, fixtures [][]Fixture, unclaimed []Fixture, rate float64) *Producer {
+	return &Producer{w: w, fixtures: fixtures, unclaimed: unclaimed, rate: rate}
+}
+
+// Produced is how many records were written so far. Safe to call while Run
+// runs.
+func (p *Producer) Produced() int64 { return p.produced.Load() }
+
+// Run produces until ctx ends (then it returns nil) or a write fails.
+func (p *Producer) Run(ctx context.Context) error {
 	const tick = 50 * time.Millisecond
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -169,14 +185,14 @@ func (p *demoProducer) run(ctx context.Context) error {
 			fx := p.fixtures[src]
 			f := fx[next[src]%len(fx)]
 			next[src]++
-			if len(p.unclaimed) > 0 && (produced+int64(len(msgs)))%unclaimedEvery == unclaimedEvery-1 {
-				f = p.unclaimed[int(produced/unclaimedEvery)%len(p.unclaimed)]
+			if len(p.unclaimed) > 0 && (produced+int64(len(msgs)))%UnclaimedEvery == UnclaimedEvery-1 {
+				f = p.unclaimed[int(produced/UnclaimedEvery)%len(p.unclaimed)]
 			}
 			msgs = append(msgs, kafka.Message{
-				Topic:   f.topic,
+				Topic:   f.Topic,
 				Key:     fmt.Appendf(nil, "demo-%d", produced+int64(len(msgs))),
-				Value:   f.payload,
-				Headers: f.headers,
+				Value:   f.Payload,
+				Headers: f.Headers,
 			})
 			src = (src + 1) % len(p.fixtures)
 		}
@@ -190,19 +206,9 @@ func (p *demoProducer) run(ctx context.Context) error {
 	}
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// writeDemoSummary writes the live summary: outcomes, per source, top
+// WriteSummary writes the live summary: outcomes, per source, top
 // failure categories and lag.
-func writeDemoSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, produced int64, c stream.Counts, lag int64, lagErr error, statusURL string) {
+func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, produced int64, c stream.Counts, lag int64, lagErr error, statusURL string) {
 	total := c.Mapped + c.Degraded + c.Rejected
 	pct := func(n, of int64) string {
 		if of == 0 {
@@ -210,7 +216,7 @@ func writeDemoSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, 
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
 	}
-	fmt.Fprintf(out, "mapper demo  %s  produced %d  mapped %d  lag %d", elapsed.Round(time.Second), produced, total, lag)
+	fmt.Fprintf(out, "mapper demo  %s  produced %d  processed %d  lag %d", elapsed.Round(time.Second), produced, total, lag)
 	if lagErr != nil {
 		fmt.Fprintf(out, " (lag unknown: %v)", lagErr)
 	}
@@ -250,17 +256,4 @@ func writeDemoSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, 
 		fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Count, name, f.Category)
 	}
 	tw.Flush()
-}
-
-// listenLoopback listens on address, on the loopback interface when address
-// has no host.
-func listenLoopback(address string) (net.Listener, error) {
-	host, port, err := net.SplitHostPort(address)
-	if err != nil {
-		return nil, err
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	return net.Listen("tcp", net.JoinHostPort(host, port))
 }

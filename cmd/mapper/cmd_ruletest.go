@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/ruletest"
+)
+
+func ruleTestCommand() command {
+	return command{
+		name:  "test",
+		usage: "test [--rules DIR] [--schemas DIR] [--run REGEXP] [--update] [FILE.test.yaml…]",
+		short: "run the rule tests beside the rules (rules/NAME.test.yaml); --update records the results",
+		long: `Run rule tests: YAML files beside the rules (rules/NAME.test.yaml) whose cases
+say what a payload must map to: the outcome, the failures (reason and field) and
+the output, exact or a subset. Every failing case is printed with a diff from the
+expectation to what the rules give now. Without FILE arguments every
+*.test.yaml of --rules runs.
+
+--update rewrites the expectations of the failing cases with the current
+results (as golden files are regenerated), leaving payloads, comments and
+passing cases as they are; read the change with git diff before committing it.
+
+Exit status 0 when every case passes (or --update rewrote them), 1 when a
+case fails or a rule or test file has a mistake.`,
+		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
+			dirs := declareRuleDirs(fs, e)
+			update := boolFlag(fs, e, "update", false, "rewrite the expectations of failing cases with the current results")
+			runPat := stringFlag(fs, e, "run", "", "run only the cases whose name matches this regular expression")
+			verbose := boolFlag(fs, e, "v", false, "list every case, passing ones too")
+			return func(ctx context.Context, args []string) int {
+				var sel *regexp.Regexp
+				if *runPat != "" {
+					re, err := regexp.Compile(*runPat)
+					if err != nil {
+						fmt.Fprintf(e.stderr, "mapper test: --run: %v\n", err)
+						return exitUsage
+					}
+					sel = re
+				}
+				eng, err := dirs.load()
+				if err != nil {
+					printLoadError(e.stderr, "mapper test", err)
+					return exitFailure
+				}
+				files := args
+				if len(files) == 0 {
+					if files, err = ruletest.Find(*dirs.rules); err != nil {
+						fmt.Fprintf(e.stderr, "mapper test: %v\n", err)
+						return exitFailure
+					}
+					if len(files) == 0 {
+						fmt.Fprintf(e.stdout, "no rule tests in %s (write NAME.test.yaml beside NAME.yaml)\n", *dirs.rules)
+						return exitOK
+					}
+				}
+				t := ruleTests{e: e, eng: eng, sel: sel, update: *update, verbose: *verbose}
+				code := exitOK
+				for _, f := range files {
+					if !t.file(ctx, f) {
+						code = exitFailure
+					}
+					if ctx.Err() != nil {
+						return exitFailure
+					}
+				}
+				fmt.Fprintln(e.stdout, t.summary())
+				return code
+			}
+		},
+	}
+}
+
+// ruleTests runs test files and counts.
+type ruleTests struct {
+	e       *env
+	eng     *mapper.Engine
+	sel     *regexp.Regexp
+	update  bool
+	verbose bool
+
+	files, cases, failed, rewritten int
+}
+
+func (t *ruleTests) summary() string {
+	s := fmt.Sprintf("%d file(s), %d case(s), %d failed", t.files, t.cases, t.failed)
+	if t.update {
+		s += fmt.Sprintf(", %d rewritten", t.rewritten)
+	}
+	return s
+}
+
+// file runs one test file; false means it failed.
+func (t *ruleTests) file(ctx context.Context, path string) bool {
+	e := t.e
+	t.files++
+	suite, err := ruletest.ParseFile(path)
+	if err != nil {
+		printLoadError(e.stderr, "mapper test", err)
+		return false
+	}
+	if t.sel != nil {
+		kept := suite.Cases[:0:0]
+		for _, c := range suite.Cases {
+			if t.sel.MatchString(c.Name) {
+				kept = append(kept, c)
+			}
+		}
+		suite.Cases = kept
+	}
+	rep, err := ruletest.Run(ctx, t.eng, suite)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mapper test: %v\n", err)
+		return false
+	}
+	t.cases += len(rep.Results)
+	failed := rep.Failed()
+	for _, r := range rep.Results {
+		c := r.Case
+		switch {
+		case !r.Pass && !t.update:
+			fmt.Fprintf(e.stdout, "--- FAIL: %s:%d:%d: %s\n%s\n", path, c.Line, c.Col, c.Name, indent(r.Diff))
+		case t.verbose:
+			status := "ok"
+			if !r.Pass {
+				status = "rewritten"
+			}
+			fmt.Fprintf(e.stdout, "--- %s: %s:%d:%d: %s\n", status, path, c.Line, c.Col, c.Name)
+		}
+	}
+	if failed == 0 {
+		fmt.Fprintf(e.stdout, "ok    %s  %d case(s) of source %s\n", path, len(rep.Results), rep.Source)
+		return true
+	}
+	if !t.update {
+		t.failed += failed
+		fmt.Fprintf(e.stdout, "FAIL  %s  %d of %d case(s) failed\n", path, failed, len(rep.Results))
+		return false
+	}
+	if t.sel != nil {
+		fmt.Fprintf(e.stderr, "mapper test: --update rewrites whole files; run it without --run\n")
+		return false
+	}
+	data, names, err := ruletest.Update(rep)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mapper test: %v\n", err)
+		return false
+	}
+	if err := writeFileAtomic(path, data); err != nil {
+		fmt.Fprintf(e.stderr, "mapper test: %v\n", err)
+		return false
+	}
+	t.rewritten += len(names)
+	fmt.Fprintf(e.stdout, "updated %s: rewrote %d case(s): %s\n", path, len(names), quoteList(names))
+	return true
+}
+
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// printLoadError prints a *mapper.LoadError one problem a line, with a count;
+// any other error on one line.
+func printLoadError(w io.Writer, cmd string, err error) {
+	var le *mapper.LoadError
+	if errors.As(err, &le) {
+		for _, p := range le.Problems {
+			fmt.Fprintln(w, p.String())
+		}
+		for _, p := range le.Warnings {
+			fmt.Fprintln(w, p.String())
+		}
+		fmt.Fprintf(w, "%d problem(s)\n", len(le.Problems))
+		return
+	}
+	fmt.Fprintf(w, "%s: %v\n", cmd, err)
+}

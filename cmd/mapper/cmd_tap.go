@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/tap"
+)
+
+func tapCommand() command {
+	return command{
+		name:  "tap",
+		usage: "tap --topic T [--from-beginning] [--outcome O[,O]] [--category REASON[:FIELD]] [--json] [--max N] [flags]",
+		short: "follow an output or dead-letter topic and print its records with the mapper.* headers decoded",
+		long: `Tap follows a topic the worker writes and prints each record with its mapper.*
+headers decoded: source and rules version, outcome, failures with their details,
+and where the input record was read. It starts at the end of every partition
+(--from-beginning: at the start), joins no consumer group and commits nothing.
+
+Values are masked with the redact paths of the record's source (--rules): a
+dead letter's value is the original payload, an output value the domain record
+(its fields read from redacted paths are masked). The values of records no
+source claimed are withheld.
+
+--outcome keeps records with these outcomes; --category keeps records with a
+failure of this category (reason:field, or a reason for every field). --json
+prints one JSON object a line. Ctrl-C stops it.`,
+		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
+			dirs := declareRuleDirs(fs, e)
+			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
+			topic := stringFlag(fs, e, "topic", "", "the topic to follow (required): the output or dead-letter topic")
+			fromStart := boolFlag(fs, e, "from-beginning", false, "start at the first record of every partition instead of the end")
+			outcome := stringFlag(fs, e, "outcome", "", "comma-separated outcomes to show: mapped, degraded, rejected (default all)")
+			category := stringFlag(fs, e, "category", "", "show only records with a failure of this category: reason:field, or a reason")
+			asJSON := boolFlag(fs, e, "json", false, "print one JSON object a line")
+			maxN := intFlag(fs, e, "max", 0, "stop after this many records (0: follow until Ctrl-C)")
+			maxValue := intFlag(fs, e, "max-value-bytes", tap.DefaultMaxValueBytes, "longest value printed in text form")
+			lf := declareLogFlags(fs, e, "warn")
+			return func(ctx context.Context, args []string) int {
+				if len(args) > 0 {
+					fmt.Fprintf(e.stderr, "mapper tap: unexpected argument %q\n", args[0])
+					return exitUsage
+				}
+				kc, problems := conn.Config()
+				if *topic == "" {
+					problems = append(problems, "--topic is required")
+				}
+				filter := tap.Filter{Outcomes: splitList(*outcome), Category: *category}
+				problems = append(problems, filter.Problems()...)
+				if *maxN < 0 {
+					problems = append(problems, fmt.Sprintf("--max %d: must be 0 or more", *maxN))
+				}
+				lf.check(&problems)
+				eng, err := dirs.load()
+				if err != nil {
+					problems = append(problems, loadProblems(err)...)
+				}
+				if len(problems) > 0 {
+					return reportProblems(e, "tap", problems)
+				}
+				lf.logger(e.stderr).Info("following", "topic", *topic, "brokers", kc.Brokers, "from_beginning", *fromStart)
+				out := bufio.NewWriter(e.stdout)
+				defer out.Flush()
+				err = tap.Follow(ctx, tap.Config{Kafka: kc, Topic: *topic, Engine: eng, FromBeginning: *fromStart, Filter: filter, Max: *maxN},
+					func(r *tap.Record) error {
+						var err error
+						if *asJSON {
+							err = tap.WriteJSON(out, r)
+						} else {
+							err = tap.WriteText(out, r, *maxValue)
+						}
+						if err == nil {
+							// A person watches: show each record as it comes.
+							err = out.Flush()
+						}
+						return err
+					})
+				if err != nil {
+					if errors.Is(err, tap.ErrNoTopic) {
+						fmt.Fprintf(e.stderr, "mapper tap: %v (scripts/kafka.sh topic NAME PARTITIONS creates one on a local Kafka)\n", err)
+						return exitFailure
+					}
+					fmt.Fprintf(e.stderr, "mapper tap: %v\n", err)
+					return exitFailure
+				}
+				return exitOK
+			}
+		},
+	}
+}
