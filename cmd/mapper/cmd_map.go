@@ -100,7 +100,7 @@ be read, 2 on a usage error.`,
 					out.WriteByte('\n')
 					return exitOK
 				}
-				opts := batch.Options{Workers: *workers, Headers: headers}
+				opts := batch.Options{Workers: *workers, Headers: headers, MaxLineBytes: *dirs.maxBytes}
 				if progress.IsTerminal(e.stderr) {
 					total := int64(-1)
 					if file != nil {

@@ -63,6 +63,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
 			endOffset := intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end")
 			redrive := boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic")
+			redriveGroup := stringFlag(fs, e, "redrive-group", "mapper-redrive", "with --redrive: consumer group whose offsets on the dead-letter topic mark what was redriven, so a second redrive publishes nothing again; a new name starts afresh")
 			sortBy := declareSortFlag(fs, e)
 			var inputs []string
 			fs.Func("input", "replay every payload of this file exactly (repeatable; files after it are inputs too)", func(v string) error {
@@ -197,11 +198,13 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 					return exitFailure
 				}
 				if *redrive {
-					if err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka}, redo); err != nil {
+					res, err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka, Group: *redriveGroup}, redo)
+					if err != nil {
 						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 						return exitFailure
 					}
-					fmt.Fprintf(e.stderr, "mapper replay: redrove %d of %d records to their origin topics\n", len(redo), len(recs))
+					fmt.Fprintf(e.stderr, "mapper replay: redrove %d of %d records to their origin topics (%d skipped: redriven before, per group %s)\n",
+						res.Published, len(recs), res.Skipped, *redriveGroup)
 				}
 				if rep.Regressed() {
 					return exitFailure

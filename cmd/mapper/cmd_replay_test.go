@@ -134,6 +134,14 @@ func testRedrive(t *testing.T, addr string) {
 	if !strings.Contains(errOut, "redrove 2 of 3 records") {
 		t.Errorf("stderr lacks the redrive count:\n%s", errOut)
 	}
+	// A second redrive of the same range publishes nothing.
+	code, out, errOut = runMapperCLI(t, map[string]string{"MAPPER_BROKERS": addr}, args...)
+	if code != exitOK {
+		t.Fatalf("second replay --redrive: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "redrove 0 of 3 records to their origin topics (2 skipped") {
+		t.Errorf("second redrive: stderr lacks the skipped count:\n%s", errOut)
+	}
 
 	got := map[string]kafka.Message{}
 	for _, p := range []int{0, 1} {
@@ -157,7 +165,7 @@ func testRedrive(t *testing.T, addr string) {
 		r.Close()
 	}
 	if len(got) != 2 {
-		t.Fatalf("input topic holds %d records, want the 2 that map now: %v", len(got), got)
+		t.Fatalf("input topic holds %d records, want the 2 that map now, each once: %v", len(got), got)
 	}
 	for _, i := range []int{0, 2} {
 		m, ok := got[fmt.Sprint("k", i)]

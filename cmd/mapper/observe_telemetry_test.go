@@ -48,16 +48,7 @@ func TestNewMetricsReadsTheDatadogVariables(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var got []byte
-	buf := make([]byte, 1<<16)
-	for {
-		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		n, _, err := conn.ReadFrom(buf)
-		if err != nil {
-			break
-		}
-		got = append(got, buf[:n]...)
-	}
+	got := readDatagrams(conn)
 	for _, want := range []string{"mapper.records:1|c|#", "env:test", "version:9.9.9", "service:mapper", "outcome:rejected"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("datagrams lack %q:\n%s", want, got)

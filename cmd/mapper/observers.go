@@ -163,17 +163,25 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 	return o, nil
 }
 
-// deadLetterCounter counts every rejected record, which the worker writes
-// to the dead-letter topic, as mapper.dlq.records.
+// deadLetterCounter counts, as mapper.dlq.records, the dead-letter writes
+// the brokers acknowledged: told by the worker's delivery hook, so a record
+// is counted once it is written, not when it is mapped nor when its write is
+// abandoned. (A record redelivered after a crash is written, and counted,
+// again.)
 type deadLetterCounter struct{ mc *metrics.Client }
 
-func (d deadLetterCounter) Observe(_ *mapper.Origin, src *mapper.Source, _ []byte, res *mapper.Result, _ time.Duration) {
-	if res.Outcome != mapper.OutcomeRejected {
+// Observe does nothing: records are counted when delivered.
+func (deadLetterCounter) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+}
+
+// Delivered counts acknowledged dead-letter writes.
+func (d deadLetterCounter) Delivered(dl stream.Delivery) {
+	if !dl.DeadLetter {
 		return
 	}
-	name := metrics.UnknownSource
-	if src != nil {
-		name = src.Name()
+	name := dl.Source
+	if name == "" {
+		name = metrics.UnknownSource
 	}
-	d.mc.DLQRecord(name)
+	d.mc.DLQRecords(name, dl.Records)
 }

@@ -21,6 +21,7 @@ import (
 type workerFlags struct {
 	concurrency     *int
 	batchSize       *int
+	maxInflight     *int
 	shutdownTimeout *string
 	statusAddr      *string
 	observers       *observerFlags
@@ -33,7 +34,8 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 	return &workerFlags{
 		log:             declareLogFlags(fs, e, logLevel),
 		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
-		batchSize:       intFlag(fs, e, "batch-size", 500, "records fetched, mapped, written and committed together"),
+		batchSize:       intFlag(fs, e, "batch-size", 500, "most records of one partition mapped and handed to the writers together (produce requests are sized by the topics' max.message.bytes)"),
+		maxInflight:     intFlag(fs, e, "max-inflight-bytes", 32<<20, "bytes of input records in flight (fetched, not yet committed) past which fetching waits"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
@@ -51,6 +53,10 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 	}
 	if *f.batchSize <= 0 {
 		*problems = append(*problems, fmt.Sprintf("--batch-size %d: must be 1 or more", *f.batchSize))
+	}
+	cfg.MaxInflightBytes = int64(*f.maxInflight)
+	if *f.maxInflight <= 0 {
+		*problems = append(*problems, fmt.Sprintf("--max-inflight-bytes %d: must be 1 or more", *f.maxInflight))
 	}
 	d, err := time.ParseDuration(*f.shutdownTimeout)
 	switch {

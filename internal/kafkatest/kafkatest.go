@@ -143,12 +143,40 @@ func (b *Broker) Topic(t testing.TB, prefix string, partitions int) string {
 // TopicWithPolicy is Topic for a topic with the given cleanup.policy
 // ("compact", "delete", "compact,delete").
 func (b *Broker) TopicWithPolicy(t testing.TB, prefix string, partitions int, policy string) string {
+	return b.TopicWithConfig(t, prefix, partitions, map[string]string{"cleanup.policy": policy})
+}
+
+// TopicWithConfig is Topic with topic configuration (name → value), like
+// max.message.bytes.
+func (b *Broker) TopicWithConfig(t testing.TB, prefix string, partitions int, config map[string]string) string {
 	t.Helper()
 	name := UniqueName(prefix)
-	if err := b.CreateTopic(context.Background(), name, partitions, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: policy}); err != nil {
+	var entries []kafka.ConfigEntry
+	for k, v := range config {
+		entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+	}
+	if err := b.CreateTopic(context.Background(), name, partitions, entries...); err != nil {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// SetTopicConfig changes a topic's configuration (name → value).
+func (b *Broker) SetTopicConfig(ctx context.Context, topic string, config map[string]string) error {
+	res := kafka.AlterConfigRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}
+	for k, v := range config {
+		res.Configs = append(res.Configs, kafka.AlterConfigRequestConfig{Name: k, Value: v})
+	}
+	resp, err := b.client().AlterConfigs(ctx, &kafka.AlterConfigsRequest{Resources: []kafka.AlterConfigRequestResource{res}})
+	if err != nil {
+		return fmt.Errorf("alter config of %s: %w", topic, err)
+	}
+	for _, err := range resp.Errors {
+		if err != nil {
+			return fmt.Errorf("alter config of %s: %w", topic, err)
+		}
+	}
+	return nil
 }
 
 // CreateTopic creates a topic with the given configuration and waits until
@@ -273,7 +301,8 @@ func (b *Broker) WaitEnd(ctx context.Context, topic string, n int64) error {
 }
 
 // ReadAll reads every record of every partition of topic, up to the high
-// watermarks as they are when it starts, in partition then offset order.
+// watermarks as they are when it starts, in partition then offset order,
+// null and empty keys, values and header values told apart (nil is null).
 func (b *Broker) ReadAll(t testing.TB, topic string) []kafka.Message {
 	t.Helper()
 	msgs, err := b.ReadAllCtx(context.Background(), topic)
@@ -301,26 +330,19 @@ func (b *Broker) ReadAllCtx(ctx context.Context, topic string) ([]kafka.Message,
 		if last[p] <= first[p] {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{
-			Brokers: []string{b.Addr}, Topic: topic, Partition: p, Dialer: b.Dialer,
-			MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond,
-		})
-		if err := r.SetOffset(first[p]); err != nil {
-			r.Close()
-			return nil, err
-		}
-		for {
-			m, err := r.ReadMessage(ctx)
+		cl := b.Conn().Client(b.Transport, 0)
+		for off := first[p]; off < last[p]; {
+			msgs, next, err := kafkaconn.Fetch(ctx, cl, topic, p, off, 16<<20, 100*time.Millisecond)
 			if err != nil {
-				r.Close()
-				return nil, fmt.Errorf("read %s/%d at %d of %d: %w", topic, p, len(all), last[p], err)
+				return nil, fmt.Errorf("read %s/%d at %d of %d: %w", topic, p, off, last[p], err)
 			}
-			all = append(all, m)
-			if m.Offset >= last[p]-1 {
-				break
+			for _, m := range msgs {
+				if m.Offset < last[p] {
+					all = append(all, m)
+				}
 			}
+			off = next
 		}
-		r.Close()
 	}
 	return all, nil
 }

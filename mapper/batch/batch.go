@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -37,6 +38,20 @@ type Options struct {
 	// accept predicates (a line the source does not accept is
 	// unknown_source); nil means none.
 	Headers []mapper.Header
+	// MaxLineBytes bounds a line: a longer one is not held in memory but
+	// read past, and its result is malformed_payload. Zero means 1 MiB
+	// (the engine's default payload limit).
+	MaxLineBytes int
+}
+
+// tooLarge is the result of a line past the limit, read past unheld.
+func tooLarge(size, limit int) mapper.Result {
+	return mapper.Result{
+		Outcome: mapper.OutcomeRejected,
+		Output:  []byte("null"),
+		Failures: []mapper.Failure{{Reason: mapper.ReasonMalformedPayload,
+			Detail: "line of " + strconv.Itoa(size) + " bytes is over the limit of " + strconv.Itoa(limit) + "; skipped without being kept"}},
+	}
 }
 
 type chunk struct {
@@ -58,6 +73,14 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	if chunkLines <= 0 {
 		chunkLines = 512
 	}
+	maxLine := opts.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = 1 << 20
+	}
+	maxCats := 0
+	if opts.Summary != nil {
+		maxCats = opts.Summary.MaxCategories
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -73,8 +96,13 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 			var res mapper.Result
 			for c := range todo {
 				c.out = c.out[:0]
+				c.sum.MaxCategories = maxCats
 				for _, ln := range c.lines {
-					m.MapRecord(src, opts.Headers, c.data[ln[0]:ln[1]], &res)
+					if ln[1] < 0 { // a line past the limit: its size, not its bytes
+						res = tooLarge(-ln[1], maxLine)
+					} else {
+						m.MapRecord(src, opts.Headers, c.data[ln[0]:ln[1]], &res)
+					}
 					if opts.Out != nil {
 						c.out = res.AppendJSON(c.out)
 						c.out = append(c.out, '\n')
@@ -99,7 +127,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(todo)
-		readErr <- readChunks(ctx, in, chunkLines, todo, free)
+		readErr <- readChunks(ctx, in, chunkLines, maxLine, todo, free)
 	}()
 	go func() {
 		wg.Wait()
@@ -147,7 +175,9 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	return ctx.Err()
 }
 
-func readChunks(ctx context.Context, in io.Reader, chunkLines int, todo chan<- *chunk, free chan *chunk) error {
+// readChunks splits in into chunks of lines. A line longer than maxLine is
+// read past without being held: its entry is {0, -size}.
+func readChunks(ctx context.Context, in io.Reader, chunkLines, maxLine int, todo chan<- *chunk, free chan *chunk) error {
 	r := bufio.NewReaderSize(in, 1<<20)
 	seq := 0
 	get := func() *chunk {
@@ -173,14 +203,30 @@ func readChunks(ctx context.Context, in io.Reader, chunkLines int, todo chan<- *
 	}
 	for {
 		line, err := r.ReadSlice('\n')
+		size := len(line)
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it whole.
+			// A line longer than the buffer: gather it whole while it is
+			// within the limit, then only count what is left of it.
 			long := append([]byte(nil), line...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				line, err = r.ReadSlice('\n')
-				long = append(long, line...)
+				size += len(line)
+				if size <= maxLine+2 {
+					long = append(long, line...)
+				} else {
+					long = nil
+				}
 			}
 			line = long
+		}
+		if trimmed := bytes.TrimRight(line, "\r\n"); size > maxLine+2 || len(trimmed) > maxLine {
+			c.lines = append(c.lines, [2]int{0, -max(len(trimmed), size-1)})
+			if len(c.lines) >= chunkLines {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			line = nil
 		}
 		if len(line) > 0 {
 			trimmed := bytes.TrimRight(line, "\r\n")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -148,5 +149,83 @@ func TestProgressCountsEveryLine(t *testing.T) {
 	err = batch.Run(context.Background(), eng.Source("orders"), strings.NewReader(in.String()), batch.Options{ChunkLines: 64, Progress: func(n int) { got += n }})
 	if err != nil || got != 2000 {
 		t.Errorf("progress told of %d lines (err %v), want 2000", got, err)
+	}
+}
+
+// repeatReader yields n copies of b, then EOF, holding nothing more.
+type repeatReader struct {
+	b []byte
+	n int
+	i int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p, r.b[r.i:])
+	r.i += k
+	if r.i == len(r.b) {
+		r.i = 0
+		r.n--
+	}
+	return k, nil
+}
+
+// TestLineOverTheLimitIsSkippedUnheld feeds a 64 MiB line between two
+// small ones: it becomes malformed_payload, the others are mapped in order,
+// and the run allocates far less than the line's size.
+func TestLineOverTheLimitIsSkippedUnheld(t *testing.T) {
+	src := orders(t)
+	const big = 64 << 20
+	in := io.MultiReader(
+		strings.NewReader("not json\n{\"order_id\":\""),
+		&repeatReader{b: bytes.Repeat([]byte("x"), 1<<16), n: big >> 16},
+		strings.NewReader("\"}\n{}\n"),
+	)
+	var out bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := batch.Run(context.Background(), src, in, batch.Options{Out: &out, MaxLineBytes: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d results, want 3:\n%.500s", len(lines), out.String())
+	}
+	var res struct {
+		Outcome  string
+		Failures []struct{ Reason, Detail string }
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != "rejected" || len(res.Failures) != 1 || res.Failures[0].Reason != "malformed_payload" ||
+		!strings.Contains(res.Failures[0].Detail, "line of 67108879 bytes is over the limit of 1048576") {
+		t.Errorf("the long line's result is %s, want malformed_payload over the limit", lines[1])
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("mapping allocated %d MiB for a %d MiB line: it was held", alloc>>20, big>>20)
+	}
+}
+
+// TestSummaryCapsCategories counts failures of more distinct fields than
+// the cap: the first ones keep their category, the rest are other.
+func TestSummaryCapsCategories(t *testing.T) {
+	s := batch.Summary{MaxCategories: 10}
+	for i := range 50 {
+		r := mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{{Reason: mapper.ReasonMissingField, Field: "f" + itoa(i)}}}
+		s.Add(&r)
+	}
+	if len(s.Categories) != 11 || s.Categories[batch.OtherCategory] != 40 || s.Total != 50 {
+		t.Errorf("%d categories, %d other, total %d; want 10 kept + other with 40", len(s.Categories), s.Categories[batch.OtherCategory], s.Total)
+	}
+	var merged batch.Summary
+	merged.MaxCategories = 5
+	merged.Merge(&s)
+	if len(merged.Categories) != 6 || merged.Categories[batch.OtherCategory] != 45 {
+		t.Errorf("merged: %d categories, %d other; want 5 kept + other with 45", len(merged.Categories), merged.Categories[batch.OtherCategory])
 	}
 }

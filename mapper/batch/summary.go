@@ -8,12 +8,41 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 )
 
+// DefaultMaxCategories is a Summary's cap on distinct failure categories
+// when MaxCategories is zero.
+const DefaultMaxCategories = 1000
+
+// OtherCategory counts the failures of categories past the cap.
+var OtherCategory = mapper.Category{Reason: "other"}
+
 // Summary counts results per outcome and per failure category. The zero
 // value is empty and ready; it is not safe for concurrent use.
 type Summary struct {
 	Total      int
 	Outcomes   map[mapper.Outcome]int
 	Categories map[mapper.Category]int
+	// MaxCategories caps the distinct categories counted (input-driven:
+	// fields come from the payloads); failures of further categories are
+	// counted under OtherCategory. Zero means DefaultMaxCategories.
+	MaxCategories int
+}
+
+// count adds n to category c, or to OtherCategory past the cap.
+func (s *Summary) count(c mapper.Category, n int) {
+	if _, ok := s.Categories[c]; !ok && c != OtherCategory {
+		max := s.MaxCategories
+		if max <= 0 {
+			max = DefaultMaxCategories
+		}
+		kept := len(s.Categories)
+		if _, ok := s.Categories[OtherCategory]; ok {
+			kept--
+		}
+		if kept >= max {
+			c = OtherCategory
+		}
+	}
+	s.Categories[c] += n
 }
 
 // Add counts one result.
@@ -25,7 +54,7 @@ func (s *Summary) Add(r *mapper.Result) {
 	s.Total++
 	s.Outcomes[r.Outcome]++
 	for i := range r.Failures {
-		s.Categories[r.Failures[i].Category()]++
+		s.count(r.Failures[i].Category(), 1)
 	}
 }
 
@@ -43,7 +72,7 @@ func (s *Summary) Merge(o *Summary) {
 		s.Outcomes[k] += v
 	}
 	for k, v := range o.Categories {
-		s.Categories[k] += v
+		s.count(k, v)
 	}
 }
 

@@ -253,11 +253,15 @@ func (c *Client) ConsumerLag(topic string, partition int, lag int64) {
 }
 
 // DLQRecord counts one record written to the dead-letter topic.
-func (c *Client) DLQRecord(source string) {
-	if c == nil {
+func (c *Client) DLQRecord(source string) { c.DLQRecords(source, 1) }
+
+// DLQRecords counts n records of source whose write to the dead-letter
+// topic the brokers acknowledged.
+func (c *Client) DLQRecords(source string, n int) {
+	if c == nil || n <= 0 {
 		return
 	}
-	_ = c.sd.Count(MetricDLQRecords, 1, c.simpleTags(MetricDLQRecords, "source:"+sourceTag(source), ""), 1)
+	_ = c.sd.Count(MetricDLQRecords, int64(n), c.simpleTags(MetricDLQRecords, "source:"+sourceTag(source), ""), 1)
 }
 
 // SampleKept counts one sample kept; reason is empty for a clean record.

@@ -29,18 +29,35 @@ type Config struct {
 	// Engine maps the records. Required.
 	Engine *mapper.Engine
 	// Observers are told of every mapped record, from the mapping
-	// goroutines. Nil entries are not allowed.
+	// goroutines; those that also implement DeliveryObserver are told of
+	// every acknowledged write. Nil entries are not allowed.
 	Observers []Observer
 
 	// Concurrency is how many goroutines map records. Zero means
 	// runtime.GOMAXPROCS(0).
 	Concurrency int
-	// BatchSize is the most records fetched, mapped, written and committed
-	// as one unit. Zero means 500.
+	// BatchSize is the most records of one partition mapped and handed to
+	// the writers as one unit (a fetch returns up to FetchMaxBytes of
+	// records, cut into batches of at most BatchSize). It does not size
+	// produce requests: those stay under each topic's max.message.bytes,
+	// read from the brokers at start. Zero means 500.
 	BatchSize int
-	// BatchLinger is how long a batch waits for more records after its first
-	// before it is mapped. Zero means 20ms.
-	BatchLinger time.Duration
+	// MaxInflightBytes bounds the bytes of input records fetched and not
+	// yet committed, over all partitions: past it, fetching waits. (Each
+	// partition may go over by one fetch's records.) Zero means 32 MiB.
+	MaxInflightBytes int64
+	// FetchMaxBytes is the most bytes one fetch of one partition asks for
+	// (a record larger than that still comes, alone). Zero means 4 MiB.
+	FetchMaxBytes int64
+	// FetchMaxWait is how long a fetch waits for records when the
+	// partition has none. Zero means 250ms.
+	FetchMaxWait time.Duration
+	// PartitionBatches is how many batches of one partition may be in
+	// flight (written, not yet acknowledged) at once. Zero means 4.
+	PartitionBatches int
+	// LogInterval is how often a repeating problem (a fetch or write
+	// failing, a record too large for its topic) is logged. Zero means 1m.
+	LogInterval time.Duration
 	// WriteBatchTimeout is the writers' BatchTimeout: how long a partly
 	// filled produce batch waits. Zero means 5ms.
 	WriteBatchTimeout time.Duration
@@ -80,7 +97,17 @@ func (c Config) withDefaults() Config {
 	if c.BatchSize == 0 {
 		c.BatchSize = 500
 	}
-	def(&c.BatchLinger, 20*time.Millisecond)
+	if c.MaxInflightBytes == 0 {
+		c.MaxInflightBytes = 32 << 20
+	}
+	if c.FetchMaxBytes == 0 {
+		c.FetchMaxBytes = 4 << 20
+	}
+	if c.PartitionBatches == 0 {
+		c.PartitionBatches = 4
+	}
+	def(&c.FetchMaxWait, 250*time.Millisecond)
+	def(&c.LogInterval, time.Minute)
 	def(&c.WriteBatchTimeout, 5*time.Millisecond)
 	def(&c.ShutdownTimeout, 30*time.Second)
 	def(&c.RetryBackoffMin, 100*time.Millisecond)
@@ -146,11 +173,20 @@ func (c Config) validate() error {
 	if c.BatchSize < 0 {
 		add("batch size %d is negative", c.BatchSize)
 	}
+	if c.MaxInflightBytes < 0 {
+		add("max in-flight bytes %d is negative", c.MaxInflightBytes)
+	}
+	if c.FetchMaxBytes < 0 {
+		add("fetch max bytes %d is negative", c.FetchMaxBytes)
+	}
+	if c.PartitionBatches < 0 {
+		add("partition batches %d is negative", c.PartitionBatches)
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{
-		{"batch linger", c.BatchLinger}, {"write batch timeout", c.WriteBatchTimeout},
+		{"fetch max wait", c.FetchMaxWait}, {"log interval", c.LogInterval}, {"write batch timeout", c.WriteBatchTimeout},
 		{"retry backoff min", c.RetryBackoffMin}, {"retry backoff max", c.RetryBackoffMax},
 		{"session timeout", c.SessionTimeout}, {"heartbeat interval", c.HeartbeatInterval},
 		{"rebalance timeout", c.RebalanceTimeout}, {"join group backoff", c.JoinGroupBackoff},

@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -69,20 +71,120 @@ func deadLetterMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result
 	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
 }
 
+// appendCommonHeaders appends the headers output and dead-letter records
+// share. Their values live in one buffer allocated per record.
 func appendCommonHeaders(h []kafka.Header, in *kafka.Message, src *mapper.Source, res *mapper.Result) []kafka.Header {
+	n := len(in.Topic) + len(res.Outcome) + 48
 	if src != nil {
-		h = append(h,
-			kafka.Header{Key: HeaderSource, Value: []byte(src.Name())},
-			kafka.Header{Key: HeaderRulesVersion, Value: strconv.AppendInt(nil, int64(src.Version()), 10)},
-		)
+		n += len(src.Name()) + 20
 	}
-	h = append(h, kafka.Header{Key: HeaderOutcome, Value: []byte(res.Outcome)})
-	for _, f := range res.Failures {
-		h = append(h, kafka.Header{Key: HeaderFailure, Value: []byte(f.Category().String())})
+	for i := range res.Failures {
+		n += len(res.Failures[i].Reason) + len(res.Failures[i].Field) + 1
 	}
-	return append(h,
-		kafka.Header{Key: HeaderOriginTopic, Value: []byte(in.Topic)},
-		kafka.Header{Key: HeaderOriginPartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kafka.Header{Key: HeaderOriginOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
-	)
+	buf := make([]byte, 0, n)
+	// value is what was appended to buf since start. buf is sized not to
+	// move; were it to, the values taken before stay valid.
+	value := func(start int) []byte { return buf[start:len(buf):len(buf)] }
+	if src != nil {
+		start := len(buf)
+		buf = append(buf, src.Name()...)
+		h = append(h, kafka.Header{Key: HeaderSource, Value: value(start)})
+		start = len(buf)
+		buf = strconv.AppendInt(buf, int64(src.Version()), 10)
+		h = append(h, kafka.Header{Key: HeaderRulesVersion, Value: value(start)})
+	}
+	start := len(buf)
+	buf = append(buf, res.Outcome...)
+	h = append(h, kafka.Header{Key: HeaderOutcome, Value: value(start)})
+	for i := range res.Failures {
+		f := &res.Failures[i]
+		start = len(buf)
+		buf = append(buf, f.Reason...)
+		if f.Field != "" {
+			buf = append(append(buf, ':'), f.Field...)
+		}
+		h = append(h, kafka.Header{Key: HeaderFailure, Value: value(start)})
+	}
+	start = len(buf)
+	buf = append(buf, in.Topic...)
+	h = append(h, kafka.Header{Key: HeaderOriginTopic, Value: value(start)})
+	start = len(buf)
+	buf = strconv.AppendInt(buf, int64(in.Partition), 10)
+	h = append(h, kafka.Header{Key: HeaderOriginPartition, Value: value(start)})
+	start = len(buf)
+	buf = strconv.AppendInt(buf, in.Offset, 10)
+	return append(h, kafka.Header{Key: HeaderOriginOffset, Value: value(start)})
+}
+
+// workerHeaders are the headers the worker adds; every other header of a
+// dead-letter record is one of the original record's.
+var workerHeaders = []string{
+	HeaderSource, HeaderRulesVersion, HeaderOutcome, HeaderFailure, HeaderFailureDetail,
+	HeaderOriginTopic, HeaderOriginPartition, HeaderOriginOffset, HeaderOriginTime, HeaderDeadLetteredAt,
+}
+
+// IsWorkerHeader reports whether a header name is one the worker adds.
+func IsWorkerHeader(k string) bool { return slices.Contains(workerHeaders, k) }
+
+// DeadLetter is a dead-letter record read back: the original record and
+// what the worker's headers say about it.
+type DeadLetter struct {
+	// Key, Value and Headers are the original record's, byte for byte
+	// (nil where it had null); Headers excludes the worker's.
+	Key, Value []byte
+	Headers    []kafka.Header
+	// Source and RulesVersion say which rules rejected it; Source is empty
+	// when no source claimed its topic.
+	Source       string
+	RulesVersion int
+	// Failures are the result's failures, in order, with their details.
+	Failures []mapper.Failure
+	// OriginTopic, OriginPartition, OriginOffset and OriginTime say where
+	// and when the original record was read.
+	OriginTopic     string
+	OriginPartition int
+	OriginOffset    int64
+	OriginTime      time.Time
+	// DeadLetteredAt is when it was dead-lettered.
+	DeadLetteredAt time.Time
+}
+
+// ParseDeadLetter reads a dead-letter record as deadLetterMessage wrote it.
+// A header that is missing or malformed leaves its field zero.
+func ParseDeadLetter(m kafka.Message) DeadLetter {
+	d := DeadLetter{Key: m.Key, Value: m.Value}
+	var details []string
+	for _, h := range m.Headers {
+		v := string(h.Value)
+		switch h.Key {
+		case HeaderSource:
+			d.Source = v
+		case HeaderRulesVersion:
+			d.RulesVersion, _ = strconv.Atoi(v)
+		case HeaderFailure:
+			reason, field, _ := strings.Cut(v, ":")
+			d.Failures = append(d.Failures, mapper.Failure{Reason: mapper.Reason(reason), Field: field})
+		case HeaderFailureDetail:
+			details = append(details, v)
+		case HeaderOriginTopic:
+			d.OriginTopic = v
+		case HeaderOriginPartition:
+			d.OriginPartition, _ = strconv.Atoi(v)
+		case HeaderOriginOffset:
+			d.OriginOffset, _ = strconv.ParseInt(v, 10, 64)
+		case HeaderOriginTime:
+			d.OriginTime, _ = time.Parse(time.RFC3339Nano, v)
+		case HeaderDeadLetteredAt:
+			d.DeadLetteredAt, _ = time.Parse(time.RFC3339Nano, v)
+		case HeaderOutcome:
+		default:
+			d.Headers = append(d.Headers, h)
+		}
+	}
+	for i := range d.Failures {
+		if i < len(details) {
+			d.Failures[i].Detail = details[i]
+		}
+	}
+	return d
 }

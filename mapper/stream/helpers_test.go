@@ -103,7 +103,6 @@ func testConfig(b *kafkatest.Broker, e *mapper.Engine, group string, topics []st
 		Engine:            e,
 		Concurrency:       2,
 		BatchSize:         200,
-		BatchLinger:       5 * time.Millisecond,
 		ShutdownTimeout:   20 * time.Second,
 		RetryBackoffMin:   20 * time.Millisecond,
 		RetryBackoffMax:   500 * time.Millisecond,

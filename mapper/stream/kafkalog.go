@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,14 +14,18 @@ import (
 	"github.com/mapperhq/mapper/internal/ratelog"
 )
 
-// readerErrorLogger is the consumer's ErrorLogger. kafka-go logs every
-// fetch that times out on an idle partition ("… i/o timeout") and retries
-// it itself: those go to debug. Everything else is a warning, at most one a
-// minute (the rest are counted in the next one).
-func readerErrorLogger(log *slog.Logger) kafka.Logger {
+// groupErrorLogger is the consumer group's ErrorLogger. kafka-go logs
+// network timeouts that it retries itself: those go to debug. Everything
+// else is a warning, at most one a minute (the rest are counted in the next
+// one). Nothing is logged once ctx has ended: errors of a group being left
+// at shutdown are expected.
+func groupErrorLogger(ctx context.Context, log *slog.Logger) kafka.Logger {
 	warn := &ratelog.Logger{Logger: log, Every: time.Minute}
 	return kafka.LoggerFunc(func(format string, args ...any) {
-		msg := "kafka reader: " + fmt.Sprintf(format, args...)
+		if ctx.Err() != nil {
+			return
+		}
+		msg := "consumer group: " + fmt.Sprintf(format, args...)
 		if isTimeout(args) {
 			log.Debug(msg)
 			return

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,7 @@ func TestReaderErrorLogger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			l := readerErrorLogger(slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			l := groupErrorLogger(context.Background(), slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			l.Printf("the kafka reader got an unknown error reading partition %d of %s at offset %d: %s", tt.args...)
 			if got := b.String(); !strings.HasPrefix(got, "time=") || !strings.Contains(got, tt.wantLevel) || !strings.Contains(got, "partition 0 of orders") {
 				t.Errorf("logged %q, want %s", got, tt.wantLevel)
@@ -34,7 +35,7 @@ func TestReaderErrorLogger(t *testing.T) {
 	}
 	t.Run("repeated warnings are rate-limited", func(t *testing.T) {
 		var b bytes.Buffer
-		l := readerErrorLogger(slog.New(slog.NewTextHandler(&b, nil)))
+		l := groupErrorLogger(context.Background(), slog.New(slog.NewTextHandler(&b, nil)))
 		for range 50 {
 			l.Printf("error initializing the kafka reader for partition %d of %s: %s", 1, "orders", errors.New("broken pipe"))
 		}

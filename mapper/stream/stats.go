@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -286,6 +287,9 @@ func (w *Worker) ready() (bool, string) {
 		if f := w.failing.Load().(string); f != "" {
 			return false, "retrying: " + f
 		}
+		if b := w.blockedReasons(); b != "" {
+			return false, b
+		}
 		return true, ""
 	case StateStopped:
 		if e := w.runErr.Load().(string); e != "" {
@@ -300,6 +304,22 @@ func (w *Worker) ready() (bool, string) {
 	default:
 		return false, string(st)
 	}
+}
+
+// blockedReasons says which partitions wait on a record their topic
+// refuses, "" if none.
+func (w *Worker) blockedReasons() string {
+	p := w.pipe.Load()
+	if p == nil {
+		return ""
+	}
+	var r []string
+	p.blocked.Range(func(k, v any) bool {
+		r = append(r, "partition "+k.(topicPartition).String()+" blocked: "+v.(string))
+		return true
+	})
+	slices.Sort(r)
+	return strings.Join(r, "; ")
 }
 
 // Status returns the status page, with the lag measured now (bounded by

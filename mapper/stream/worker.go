@@ -7,16 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
@@ -26,25 +23,6 @@ import (
 // It must not block and must not keep origin, payload or res past the call (copy what it keeps).
 type Observer interface {
 	Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration)
-}
-
-// messageReader is what the worker needs of a consumer-group reader.
-// *kafka.Reader satisfies it. FetchMessage blocks until a record is
-// available or ctx ends (returning ctx's error and consuming nothing);
-// CommitMessages commits, synchronously, the offset after the highest
-// message of each partition.
-type messageReader interface {
-	FetchMessage(ctx context.Context) (kafka.Message, error)
-	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
-	Close() error
-}
-
-// messageWriter is what the worker needs of a producer. *kafka.Writer
-// satisfies it. WriteMessages returns once every message is acknowledged or
-// with an error; a kafka.WriteErrors tells which messages failed.
-type messageWriter interface {
-	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
-	Close() error
 }
 
 // Errors Run returns.
@@ -91,6 +69,7 @@ type Worker struct {
 	failing atomic.Value // string: what is being retried now, "" if nothing
 	runErr  atomic.Value // string: why Run failed
 	started atomic.Bool
+	pipe    atomic.Pointer[pipeline]
 }
 
 // New validates cfg, fills its defaults and returns a Worker. It touches no
@@ -136,7 +115,6 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.runErr.Store(err.Error())
 		}
 	}()
-	log := w.cfg.Logger
 	w.state.Store(StateStarting)
 	if err := w.preflight(ctx); err != nil {
 		return err
@@ -145,54 +123,14 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		return nil
 	}
 
-	dialer := w.cfg.Kafka.Dialer()
-	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           w.cfg.Kafka.Brokers,
-		GroupID:           w.cfg.GroupID,
-		GroupTopics:       w.cfg.Topics,
-		Dialer:            dialer,
-		QueueCapacity:     w.cfg.BatchSize,
-		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           250 * time.Millisecond,
-		CommitInterval:    0, // synchronous commits: CommitMessages returns once committed
-		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: w.cfg.HeartbeatInterval,
-		SessionTimeout:    w.cfg.SessionTimeout,
-		RebalanceTimeout:  w.cfg.RebalanceTimeout,
-		JoinGroupBackoff:  w.cfg.JoinGroupBackoff,
-		ReadBackoffMin:    w.cfg.RetryBackoffMin,
-		ReadBackoffMax:    w.cfg.RetryBackoffMax,
-		MaxAttempts:       3,
-		ErrorLogger:       readerErrorLogger(log),
-	})
-	newWriter := func(topic string) *kafka.Writer {
-		return &kafka.Writer{
-			Addr:            kafka.TCP(w.cfg.Kafka.Brokers...),
-			Topic:           topic,
-			Balancer:        &kafka.Murmur2Balancer{},
-			MaxAttempts:     3,
-			WriteBackoffMin: w.cfg.RetryBackoffMin,
-			WriteBackoffMax: w.cfg.RetryBackoffMax,
-			BatchSize:       w.cfg.BatchSize,
-			BatchBytes:      16 << 20,
-			BatchTimeout:    w.cfg.WriteBatchTimeout,
-			RequiredAcks:    kafka.RequireAll,
-			Transport:       w.transport,
+	limits, err := w.topicLimits(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
 		}
+		return err
 	}
-	p := &pipeline{
-		w:      w,
-		reader: reader,
-		out:    newWriter(w.cfg.OutputTopic),
-		dlq:    newWriter(w.cfg.DeadLetterTopic),
-		log:    log,
-		retry:  &ratelog.Logger{Logger: log, Every: retryLogEvery},
-	}
-	w.state.Store(StateRunning)
-	log.Info("worker running", "group", w.cfg.GroupID, "topics", w.cfg.Topics,
-		"output", w.cfg.OutputTopic, "dead_letter", w.cfg.DeadLetterTopic, "concurrency", w.cfg.Concurrency)
-	return p.run(ctx)
+	return w.run(ctx, limits)
 }
 
 // preflight checks that the brokers answer, accept our credentials and have
@@ -359,304 +297,4 @@ func (b *backoff) wait(ctx context.Context) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// pipeline is one Run: fetch → map → write and commit, three stages joined
-// by channels so that each works on its own batch while the others work on
-// theirs. Batches pass the stages in fetch order, so records of one
-// partition are written in order and commits advance in partition order.
-type pipeline struct {
-	w      *Worker
-	reader messageReader
-	out    messageWriter
-	dlq    messageWriter
-	log    *slog.Logger
-	// retry logs the warnings of retried fetches, writes and commits, at
-	// most one every retryLogEvery (with the number skipped).
-	retry *ratelog.Logger
-}
-
-// retryLogEvery is the least time between two logged retries: a broker
-// outage retried every few seconds says so a few times a minute, not a
-// hundred.
-const retryLogEvery = 20 * time.Second
-
-// batch is one unit of work.
-type batch struct {
-	msgs []kafka.Message
-	// filled by the map stage
-	out []kafka.Message
-	dlq []kafka.Message
-}
-
-func (p *pipeline) run(ctx context.Context) error {
-	cfg := &p.w.cfg
-	// hard ends deliveries: it outlives ctx by the shutdown timeout.
-	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hardCancel()
-	var timer *time.Timer
-	var timerMu sync.Mutex
-	stopAfter := context.AfterFunc(ctx, func() {
-		p.w.state.Store(StateDraining)
-		p.log.Info("stopping: delivering and committing records in flight", "deadline", cfg.ShutdownTimeout)
-		if cfg.ShutdownTimeout < 0 {
-			hardCancel()
-			return
-		}
-		timerMu.Lock()
-		timer = time.AfterFunc(cfg.ShutdownTimeout, hardCancel)
-		timerMu.Unlock()
-	})
-	defer func() {
-		stopAfter()
-		timerMu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		timerMu.Unlock()
-	}()
-
-	toMap := make(chan *batch, 1)
-	toWrite := make(chan *batch, 1)
-	var g errgroup.Group
-	g.Go(func() error {
-		defer close(toMap)
-		p.fetch(ctx, toMap)
-		return nil
-	})
-	g.Go(func() error {
-		defer close(toWrite)
-		p.mapBatches(hard, toMap, toWrite)
-		return nil
-	})
-	var left atomic.Int64
-	g.Go(func() error {
-		for b := range toWrite {
-			if !p.deliver(hard, b) {
-				left.Add(int64(len(b.msgs)))
-			}
-		}
-		return nil
-	})
-	_ = g.Wait()
-
-	err := p.reader.Close()
-	if err != nil {
-		p.log.Warn("close consumer", "error", err)
-	}
-	for _, wr := range []messageWriter{p.out, p.dlq} {
-		if err := wr.Close(); err != nil {
-			p.log.Warn("close producer", "error", err)
-		}
-	}
-	if n := left.Load(); n > 0 {
-		p.log.Warn("records left uncommitted at shutdown; they will be consumed again", "records", n)
-		return fmt.Errorf("%w: %d records uncommitted", ErrShutdownTimeout, n)
-	}
-	p.log.Info("stopped cleanly")
-	return nil
-}
-
-// fetch reads batches of up to BatchSize records: it blocks for the first,
-// then takes what arrives within BatchLinger.
-func (p *pipeline) fetch(ctx context.Context, toMap chan<- *batch) {
-	cfg := &p.w.cfg
-	b := backoff{min: cfg.RetryBackoffMin, max: cfg.RetryBackoffMax}
-	for ctx.Err() == nil {
-		msgs := make([]kafka.Message, 0, cfg.BatchSize)
-		m, err := p.reader.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, io.EOF) {
-				return
-			}
-			p.retry.Warn("fetch failed; retrying", "error", err)
-			p.w.stats.fetchErrors.Add(1)
-			b.wait(ctx)
-			continue
-		}
-		b.reset()
-		msgs = append(msgs, m)
-		lctx, cancel := context.WithTimeout(ctx, cfg.BatchLinger)
-		for len(msgs) < cfg.BatchSize {
-			m, err := p.reader.FetchMessage(lctx)
-			if err != nil {
-				if lctx.Err() == nil && !errors.Is(err, io.EOF) {
-					p.retry.Warn("fetch failed", "error", err)
-					p.w.stats.fetchErrors.Add(1)
-				}
-				break
-			}
-			msgs = append(msgs, m)
-		}
-		cancel()
-		// Once fetched, a batch is always handed on: dropping it here would
-		// let a later batch's commit pass over it.
-		toMap <- &batch{msgs: msgs}
-	}
-}
-
-// mapBatches maps each batch with Concurrency goroutines, each with its own
-// mapper.Mapper, and builds the output and dead-letter records in order.
-func (p *pipeline) mapBatches(ctx context.Context, in <-chan *batch, out chan<- *batch) {
-	cfg := &p.w.cfg
-	type job struct {
-		b      *batch
-		lo, hi int
-		done   *sync.WaitGroup
-		recs   []mapped
-	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	for range cfg.Concurrency {
-		wg.Go(func() {
-			var m mapper.Mapper
-			var res mapper.Result
-			var origin mapper.Origin
-			t := newTally()
-			for j := range jobs {
-				for i := j.lo; i < j.hi; i++ {
-					p.mapOne(&m, &res, &origin, &j.b.msgs[i], &j.recs[i], t)
-				}
-				p.w.stats.merge(t)
-				j.done.Done()
-			}
-		})
-	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
-	for b := range in {
-		n := len(b.msgs)
-		recs := make([]mapped, n)
-		chunk := max(16, (n+cfg.Concurrency-1)/cfg.Concurrency)
-		var done sync.WaitGroup
-		for lo := 0; lo < n; lo += chunk {
-			done.Add(1)
-			jobs <- job{b: b, lo: lo, hi: min(lo+chunk, n), done: &done, recs: recs}
-		}
-		done.Wait()
-		for i := range recs {
-			if recs[i].dead {
-				b.dlq = append(b.dlq, recs[i].msg)
-			} else {
-				b.out = append(b.out, recs[i].msg)
-			}
-		}
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			// Deliveries are abandoned; drain so that fetch is not blocked.
-			for range in {
-			}
-			return
-		}
-	}
-}
-
-// mapped is the record one input record becomes.
-type mapped struct {
-	msg  kafka.Message
-	dead bool
-}
-
-func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
-	origin.Headers = origin.Headers[:0]
-	for _, h := range in.Headers {
-		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
-	}
-	start := time.Now()
-	src, unknown := p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value)
-	if src == nil {
-		*res = unknown
-	} else {
-		m.Map(src, in.Value, res)
-	}
-	took := time.Since(start)
-	if obs := p.w.cfg.Observers; len(obs) > 0 {
-		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
-		origin.Key, origin.Time = in.Key, in.Time
-		for _, o := range obs {
-			o.Observe(origin, src, in.Value, res, took)
-		}
-	}
-	t.add(src, in.Topic, res)
-	if res.Outcome.Delivered() {
-		rec.msg = outputMessage(in, src, res)
-	} else {
-		rec.msg = deadLetterMessage(in, src, res, time.Now())
-		rec.dead = true
-	}
-}
-
-// deliver writes a batch's output and dead-letter records, retrying until
-// every one is acknowledged, then commits the batch. It returns false if ctx
-// ended first: then nothing of the batch is committed.
-func (p *pipeline) deliver(ctx context.Context, b *batch) bool {
-	var g errgroup.Group
-	g.Go(func() error { return p.write(ctx, p.out, p.w.cfg.OutputTopic, b.out) })
-	g.Go(func() error { return p.write(ctx, p.dlq, p.w.cfg.DeadLetterTopic, b.dlq) })
-	if g.Wait() != nil {
-		return false
-	}
-	p.w.stats.delivered(len(b.out), len(b.dlq))
-	bo := backoff{min: p.w.cfg.RetryBackoffMin, max: p.w.cfg.RetryBackoffMax}
-	for attempt := 1; ; attempt++ {
-		err := p.reader.CommitMessages(ctx, b.msgs...)
-		if err == nil {
-			p.w.stats.committed(b.msgs)
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		p.w.stats.commitErrors.Add(1)
-		// A commit refused after a rebalance cannot succeed later; the
-		// partitions' new owner consumes these records again. A later
-		// commit supersedes an earlier one, so giving up loses nothing.
-		if attempt == 3 {
-			p.log.Warn("commit failed; the records will be consumed again", "records", len(b.msgs), "error", err)
-			return true
-		}
-		p.retry.Warn("commit failed; retrying", "attempt", attempt, "error", err)
-		if !bo.wait(ctx) {
-			return false
-		}
-	}
-}
-
-// write writes msgs to topic, retrying the failed ones with backoff until
-// every one is acknowledged or ctx ends.
-func (p *pipeline) write(ctx context.Context, wr messageWriter, topic string, msgs []kafka.Message) error {
-	bo := backoff{min: p.w.cfg.RetryBackoffMin, max: p.w.cfg.RetryBackoffMax}
-	for attempt := 1; len(msgs) > 0; attempt++ {
-		err := wr.WriteMessages(ctx, msgs...)
-		if err == nil {
-			if attempt > 1 {
-				p.log.Info("write recovered", "topic", topic, "attempts", attempt)
-				p.w.failing.Store("")
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var werrs kafka.WriteErrors
-		if errors.As(err, &werrs) && len(werrs) == len(msgs) {
-			var failed []kafka.Message
-			for i, e := range werrs {
-				if e != nil {
-					failed = append(failed, msgs[i])
-				}
-			}
-			msgs = failed
-		}
-		p.w.stats.writeErrors.Add(1)
-		p.w.failing.Store(fmt.Sprintf("writing to %s: %v", topic, err))
-		p.retry.Warn("write failed; retrying", "topic", topic, "records", len(msgs), "attempt", attempt, "error", err)
-		if !bo.wait(ctx) {
-			return ctx.Err()
-		}
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,7 +206,7 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 			b.Produce(t, unclaimed, mixed(3)...)
 
 			group := kafkatest.UniqueName("g")
-			obs := &countingObserver{}
+			obs := &deliveryObserver{}
 			cfg := testConfig(b, e, group, []string{in, unclaimed}, out, dlq)
 			cfg.Observers = []stream.Observer{obs}
 			r := start(t, cfg)
@@ -274,6 +275,16 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 			}
 			if nOut+nDLQ != 93 {
 				t.Errorf("%d output + %d dead-letter records for 93 inputs in one clean run, want exactly one each", nOut, nDLQ)
+			}
+			// The delivery hook was told of every acknowledged write, by source.
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			var dead int
+			for _, n := range obs.dead {
+				dead += n
+			}
+			if obs.out != nOut || dead != nDLQ || obs.dead[""] != 3 || obs.dead["test-orders"] != nDLQ-3 {
+				t.Errorf("delivery hook: %d output, dead letters by source %v; want %d output, %d dead letters (3 of no source)", obs.out, obs.dead, nOut, nDLQ)
 			}
 		})
 	}
@@ -469,4 +480,25 @@ func (o *countingObserver) Observe(origin *mapper.Origin, src *mapper.Source, pa
 	if origin.Topic == "" || origin.Offset < 0 || len(origin.Key) == 0 || len(origin.Headers) != 2 || res.Outcome != want.Outcome || took < 0 {
 		o.bad.Add(1)
 	}
+}
+
+// deliveryObserver counts acknowledged writes per topic kind and source.
+type deliveryObserver struct {
+	countingObserver
+	mu   sync.Mutex
+	dead map[string]int
+	out  int
+}
+
+func (o *deliveryObserver) Delivered(d stream.Delivery) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if d.DeadLetter {
+		if o.dead == nil {
+			o.dead = map[string]int{}
+		}
+		o.dead[d.Source] += d.Records
+		return
+	}
+	o.out += d.Records
 }

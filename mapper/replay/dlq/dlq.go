@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,22 +45,6 @@ const (
 	HeaderRedrivenFrom = "mapper.redriven_from"
 )
 
-// workerHeaders are the headers the worker adds; every other header of a
-// dead-letter record is one of the original record's.
-var workerHeaders = []string{
-	HeaderSource, HeaderRulesVersion, HeaderOutcome, HeaderFailure, HeaderFailureDetail,
-	HeaderOriginTopic, HeaderOriginPartition, HeaderOriginOffset, HeaderOriginTime, HeaderDeadLetteredAt,
-}
-
-func isWorkerHeader(k string) bool {
-	for _, h := range workerHeaders {
-		if k == h {
-			return true
-		}
-	}
-	return false
-}
-
 // Bounds limits what Read reads of each partition. The zero value reads
 // everything up to the end offsets at the start of the read.
 type Bounds struct {
@@ -89,67 +72,24 @@ type Config struct {
 	Progress func(records int)
 }
 
-// Record is one dead-letter record.
+// Record is one dead-letter record: where it is in the dead-letter topic,
+// and the original record with what the worker's headers say about it
+// (parsed by stream.ParseDeadLetter, the owner of the format).
 type Record struct {
 	// Topic, Partition, Offset and Time say where it is in the dead-letter topic.
 	Topic     string
 	Partition int
 	Offset    int64
 	Time      time.Time
-	// Key, Value and Headers are the original record's, byte for byte.
-	Key     []byte
-	Value   []byte
-	Headers []kafka.Header
-	// Source, RulesVersion, Failures and the Origin* fields are what the
-	// worker's headers say; Source is empty when no source claimed it.
-	Source          string
-	RulesVersion    int
-	Failures        []mapper.Failure
-	OriginTopic     string
-	OriginPartition int
-	OriginOffset    int64
-	OriginTime      time.Time
+	stream.DeadLetter
 }
 
 // Ref is "topic/partition@offset" of the record in the dead-letter topic.
 func (r *Record) Ref() string { return fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset) }
 
-// Parse reads a dead-letter message's headers into a Record.
+// Parse reads a dead-letter message into a Record.
 func Parse(m kafka.Message) Record {
-	r := Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time, Key: m.Key, Value: m.Value}
-	var details []string
-	for _, h := range m.Headers {
-		v := string(h.Value)
-		switch h.Key {
-		case HeaderSource:
-			r.Source = v
-		case HeaderRulesVersion:
-			r.RulesVersion, _ = strconv.Atoi(v)
-		case HeaderFailure:
-			reason, field := samples.SplitCategory(v)
-			r.Failures = append(r.Failures, mapper.Failure{Reason: reason, Field: field})
-		case HeaderFailureDetail:
-			details = append(details, v)
-		case HeaderOriginTopic:
-			r.OriginTopic = v
-		case HeaderOriginPartition:
-			r.OriginPartition, _ = strconv.Atoi(v)
-		case HeaderOriginOffset:
-			r.OriginOffset, _ = strconv.ParseInt(v, 10, 64)
-		case HeaderOriginTime:
-			r.OriginTime, _ = time.Parse(time.RFC3339Nano, v)
-		default:
-			if !isWorkerHeader(h.Key) {
-				r.Headers = append(r.Headers, h)
-			}
-		}
-	}
-	for i := range r.Failures {
-		if i < len(details) {
-			r.Failures[i].Detail = details[i]
-		}
-	}
-	return r
+	return Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time, DeadLetter: stream.ParseDeadLetter(m)}
 }
 
 // Sample turns a record into a sample for replay, kept for its first
@@ -248,55 +188,82 @@ func partitionRange(ctx context.Context, d *kafka.Dialer, cfg Config, p int) (in
 }
 
 func readPartition(ctx context.Context, cfg Config, p int, start, end int64) ([]Record, error) {
-	rc := kafka.ReaderConfig{
-		Brokers: cfg.Kafka.Brokers, Topic: cfg.Topic, Partition: p,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond, Dialer: cfg.Kafka.Dialer(),
-	}
-	r := kafka.NewReader(rc)
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
-		return nil, fmt.Errorf("read dead letters %s/%d: %w", cfg.Topic, p, err)
-	}
+	cl := cfg.Kafka.Client(nil, 0)
 	var out []Record
-	for {
-		m, err := r.FetchMessage(ctx)
+	for off := start; off < end; {
+		msgs, next, err := kafkaconn.Fetch(ctx, cl, cfg.Topic, p, off, 16<<20, 250*time.Millisecond)
 		if err != nil {
-			return out, fmt.Errorf("read dead letters %s/%d at offset %d: %w", cfg.Topic, p, start, err)
+			return out, fmt.Errorf("read dead letters %s/%d at offset %d: %w", cfg.Topic, p, off, err)
 		}
-		if !cfg.Bounds.Until.IsZero() && m.Time.After(cfg.Bounds.Until) {
-			return out, nil
-		}
-		if cfg.Bounds.Since.IsZero() || !m.Time.Before(cfg.Bounds.Since) {
-			out = append(out, Parse(m))
-			if cfg.Progress != nil {
-				cfg.Progress(1)
+		for _, m := range msgs {
+			if m.Offset >= end {
+				return out, nil
+			}
+			if !cfg.Bounds.Until.IsZero() && m.Time.After(cfg.Bounds.Until) {
+				return out, nil
+			}
+			if cfg.Bounds.Since.IsZero() || !m.Time.Before(cfg.Bounds.Since) {
+				out = append(out, Parse(m))
+				if cfg.Progress != nil {
+					cfg.Progress(1)
+				}
 			}
 		}
-		if m.Offset+1 >= end {
-			return out, nil
-		}
+		off = next
 	}
+	return out, nil
 }
 
 // RedriveConfig says where to publish.
 type RedriveConfig struct {
 	// Kafka is how to reach the cluster. Kafka.Brokers is required.
 	Kafka kafkaconn.Config
+	// Group, when set, makes redrive idempotent: it is a consumer group
+	// whose committed offsets on the dead-letter topic mark what was
+	// redriven. Records below its offset are skipped, and once the
+	// records are acknowledged the offset moves past the last one
+	// redriven in each partition. Empty means no tracking: every record
+	// given is published. A new group name starts afresh.
+	Group string
+}
+
+// RedriveResult says what a redrive did.
+type RedriveResult struct {
+	// Published is how many records were re-published (acknowledged).
+	Published int
+	// Skipped is how many were left out: redriven before, per Group.
+	Skipped int
 }
 
 // Redrive publishes records to the input topics they came from: original
 // key, value and headers, plus HeaderRedrivenFrom. Each goes to its origin
 // partition when the topic still has it (so per-key order is kept), else
 // where the key hashes (murmur2, as Java clients do). It waits for every
-// in-sync replica. A record without an origin topic is an error, and
-// nothing is written.
-func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
+// in-sync replica. With cfg.Group, records redriven before are skipped and
+// the group's offsets are committed once the new ones are acknowledged, so
+// a second redrive of the same range publishes nothing. A record without
+// an origin topic is an error, and nothing is written.
+func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) (RedriveResult, error) {
+	var res RedriveResult
+	done, err := redriven(ctx, cfg, recs)
+	if err != nil {
+		return res, err
+	}
 	msgs := make([]kafka.Message, 0, len(recs))
+	next := map[string]map[int]int64{}
 	for i := range recs {
 		r := &recs[i]
 		if r.OriginTopic == "" {
-			return fmt.Errorf("redrive %s: the record has no %s header", r.Ref(), HeaderOriginTopic)
+			return res, fmt.Errorf("redrive %s: the record has no %s header", r.Ref(), HeaderOriginTopic)
 		}
+		if off, ok := done[r.Topic][r.Partition]; ok && r.Offset < off {
+			res.Skipped++
+			continue
+		}
+		if next[r.Topic] == nil {
+			next[r.Topic] = map[int]int64{}
+		}
+		next[r.Topic][r.Partition] = max(next[r.Topic][r.Partition], r.Offset+1)
 		h := make([]kafka.Header, 0, len(r.Headers)+1)
 		for _, x := range r.Headers {
 			if x.Key != HeaderRedrivenFrom {
@@ -307,7 +274,7 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 		msgs = append(msgs, kafka.Message{Topic: r.OriginTopic, Partition: r.OriginPartition, Key: r.Key, Value: r.Value, Headers: h})
 	}
 	if len(msgs) == 0 {
-		return nil
+		return res, nil
 	}
 	var hash kafka.Murmur2Balancer
 	w := cfg.Kafka.Writer(nil, "")
@@ -321,12 +288,87 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 	})
 	w.BatchTimeout = 10 * time.Millisecond
 	n := len(msgs)
-	err := writeRetrying(ctx, w, msgs)
+	err = stream.WriteAcked(ctx, w, msgs, stream.Retry{Max: 2 * time.Second, Attempts: redriveAttempts, Retryable: transient})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("redrive %d records: %w", n, err)
+		return res, fmt.Errorf("redrive %d records: %w", n, err)
+	}
+	res.Published = n
+	if cfg.Group == "" {
+		return res, nil
+	}
+	if err := commitRedriven(ctx, cfg, next); err != nil {
+		return res, fmt.Errorf("redrove %d records, but recording it in group %s failed (a second redrive would publish them again): %w", n, cfg.Group, err)
+	}
+	return res, nil
+}
+
+// redriven is, per dead-letter topic and partition, the group's committed
+// offset: the records below it were redriven before.
+func redriven(ctx context.Context, cfg RedriveConfig, recs []Record) (map[string]map[int]int64, error) {
+	if cfg.Group == "" || len(recs) == 0 {
+		return nil, nil
+	}
+	parts := map[string][]int{}
+	seen := map[string]map[int]bool{}
+	for _, r := range recs {
+		if seen[r.Topic] == nil {
+			seen[r.Topic] = map[int]bool{}
+		}
+		if !seen[r.Topic][r.Partition] {
+			seen[r.Topic][r.Partition] = true
+			parts[r.Topic] = append(parts[r.Topic], r.Partition)
+		}
+	}
+	resp, err := cfg.Kafka.Client(nil, 15*time.Second).OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: cfg.Group, Topics: parts})
+	if err == nil {
+		err = resp.Error
+	}
+	if errors.Is(err, kafka.GroupIdNotFound) {
+		return nil, nil // a group never used: nothing redriven yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redrive: offsets of group %s: %w", cfg.Group, err)
+	}
+	done := map[string]map[int]int64{}
+	for topic, ps := range resp.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return nil, fmt.Errorf("redrive: offset of group %s on %s/%d: %w", cfg.Group, topic, p.Partition, p.Error)
+			}
+			if p.CommittedOffset >= 0 {
+				if done[topic] == nil {
+					done[topic] = map[int]int64{}
+				}
+				done[topic][p.Partition] = p.CommittedOffset
+			}
+		}
+	}
+	return done, nil
+}
+
+// commitRedriven moves the group's offsets to next.
+func commitRedriven(ctx context.Context, cfg RedriveConfig, next map[string]map[int]int64) error {
+	topics := map[string][]kafka.OffsetCommit{}
+	for topic, ps := range next {
+		for p, off := range ps {
+			topics[topic] = append(topics[topic], kafka.OffsetCommit{Partition: p, Offset: off})
+		}
+	}
+	resp, err := cfg.Kafka.Client(nil, 15*time.Second).OffsetCommit(ctx, &kafka.OffsetCommitRequest{
+		GroupID: cfg.Group, GenerationID: -1, Topics: topics,
+	})
+	if err != nil {
+		return err
+	}
+	for topic, ps := range resp.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return fmt.Errorf("%s/%d: %w", topic, p.Partition, p.Error)
+			}
+		}
 	}
 	return nil
 }
@@ -334,37 +376,6 @@ func Redrive(ctx context.Context, cfg RedriveConfig, recs []Record) error {
 // redriveAttempts bounds the tries of a redrive write that fails with a
 // transient error (a leader moving, a topic the broker does not know yet).
 const redriveAttempts = 8
-
-// writeRetrying writes msgs, retrying those not acknowledged while the
-// errors are transient. A record may be written twice; none is lost silently.
-func writeRetrying(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		var werrs kafka.WriteErrors
-		if errors.As(err, &werrs) && len(werrs) == len(msgs) {
-			var failed []kafka.Message
-			for i, e := range werrs {
-				if e != nil {
-					failed = append(failed, msgs[i])
-				}
-			}
-			msgs = failed
-		}
-		if attempt == redriveAttempts || !transient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 2*time.Second)
-	}
-}
 
 // transient reports whether err, or every error of a partial write, is
 // one a retry can cure.

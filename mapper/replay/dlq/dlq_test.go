@@ -12,6 +12,7 @@ import (
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 // createTopic creates a topic of two partitions with a unique name, so
@@ -54,8 +55,8 @@ func TestParseSplitsOriginalAndWorkerHeaders(t *testing.T) {
 	m := deadLetter(3, "unknown_enum:state", `"REFUNDED" is not one of "OPEN", "PAID"`)
 	m.Topic, m.Partition, m.Offset = "dlq", 1, 9
 	r := Parse(m)
-	want := Record{Topic: "dlq", Partition: 1, Offset: 9, Source: "shop-orders", RulesVersion: 1,
-		OriginTopic: "shop.orders", OriginPartition: 1, OriginOffset: 103, OriginTime: base}
+	want := Record{Topic: "dlq", Partition: 1, Offset: 9, DeadLetter: stream.DeadLetter{Source: "shop-orders", RulesVersion: 1,
+		OriginTopic: "shop.orders", OriginPartition: 1, OriginOffset: 103, OriginTime: base}}
 	if r.Source != want.Source || r.RulesVersion != 1 || r.OriginTopic != want.OriginTopic || r.OriginPartition != 1 || r.OriginOffset != 103 || !r.OriginTime.Equal(base) {
 		t.Errorf("Parse = %+v", r)
 	}

@@ -1,0 +1,724 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// defaultMaxMessageBytes is Kafka's default max.message.bytes, used when a
+// topic's cannot be read.
+const defaultMaxMessageBytes = 1048588
+
+// topicPartition names one partition.
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+func (tp topicPartition) String() string { return tp.topic + "/" + strconv.Itoa(tp.partition) }
+
+// generation is what the pipeline needs of one consumer-group generation.
+// *kafka.Generation satisfies it.
+type generation interface {
+	// CommitOffsets commits, per topic and partition, the offset of the
+	// next record to consume.
+	CommitOffsets(offsets map[string]map[int]int64) error
+}
+
+// pipeline is one Run's delivery machinery: for every assigned partition a
+// fetch loop (fetch in bulk → map → enqueue writes in order) and an
+// acknowledgement loop (wait for each batch's writes in fetch order →
+// offer its offset to the committer), a shared pool of mapping goroutines,
+// a byte budget for records in flight, and one committer per generation.
+type pipeline struct {
+	w     *Worker
+	cfg   *Config
+	log   *slog.Logger
+	fetch partitionFetcher
+	out   *topicSink
+	dlq   *topicSink
+	// hard ends deliveries: it outlives Run's context by the shutdown
+	// timeout.
+	hard   context.Context
+	budget *byteBudget
+	jobs   chan mapJob
+	pool   sync.WaitGroup
+	// left counts records abandoned uncommitted at the shutdown deadline.
+	left atomic.Int64
+	// blocked holds, per partition, why its delivery is stuck (a record
+	// larger than its topic accepts); ready() reports it.
+	blocked sync.Map // topicPartition → string
+	every   *logEvery
+	// rebalanceDrain bounds how long a partition that a rebalance takes
+	// away keeps delivering what it has in flight.
+	rebalanceDrain time.Duration
+}
+
+// sink is where a batch's records go: the output or the dead-letter topic.
+type topicSink struct {
+	topic string
+	// enqueue writes asynchronously, in call order.
+	enqueue asyncWriter
+	// retry writes synchronously, for records whose first write failed.
+	retry MessageWriter
+	// limit is the topic's max.message.bytes read at start: enqueue and
+	// retry size their requests by it.
+	limit atomic.Int64
+	// refresh re-reads the topic's max.message.bytes (nil: never).
+	refresh func(ctx context.Context) (int64, error)
+	// writerFor returns a new writer whose requests may be up to limit
+	// bytes, for a record larger than the limit read at start once the
+	// topic accepts it; the caller closes it.
+	writerFor func(limit int64) closingWriter
+}
+
+// fits reports whether a lone m fits the topic.
+func (s *topicSink) fits(m *kafka.Message) bool {
+	return recordSize(m)+recordBatchOverhead <= s.limit.Load()
+}
+
+func newPipeline(w *Worker, hard context.Context, fetch partitionFetcher, out, dlq *topicSink) *pipeline {
+	cfg := &w.cfg
+	p := &pipeline{
+		w: w, cfg: cfg, log: cfg.Logger, fetch: fetch, out: out, dlq: dlq, hard: hard,
+		budget: newByteBudget(cfg.MaxInflightBytes), jobs: make(chan mapJob),
+		every: newLogEvery(cfg.LogInterval), rebalanceDrain: min(cfg.RebalanceTimeout/2, max(cfg.ShutdownTimeout, 0)),
+	}
+	for range cfg.Concurrency {
+		p.pool.Go(p.mapWorker)
+	}
+	return p
+}
+
+// close stops the mapping goroutines.
+func (p *pipeline) close() {
+	close(p.jobs)
+	p.pool.Wait()
+}
+
+// runGeneration delivers the partitions of one generation until ctx ends
+// (shutdown) or the generation does (a rebalance), then drains what is in
+// flight (until the shutdown deadline, or rebalanceDrain after the
+// generation ended) and commits what was acknowledged.
+func (p *pipeline) runGeneration(ctx, gctx context.Context, gen generation, assigned map[string][]kafka.PartitionAssignment) {
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	defer context.AfterFunc(gctx, stopFetch)()
+	drain, stopDrain := context.WithCancel(p.hard)
+	defer stopDrain()
+	var timer *time.Timer
+	var timerMu sync.Mutex
+	defer context.AfterFunc(gctx, func() {
+		timerMu.Lock()
+		timer = time.AfterFunc(p.rebalanceDrain, stopDrain)
+		timerMu.Unlock()
+	})()
+	defer func() {
+		timerMu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		timerMu.Unlock()
+	}()
+
+	c := newCommitter(p, gen)
+	var cw sync.WaitGroup
+	cw.Go(func() { c.loop(drain) })
+	var parts sync.WaitGroup
+	var n int
+	for topic, ps := range assigned {
+		for _, pa := range ps {
+			n++
+			parts.Go(func() {
+				p.runPartition(fetchCtx, drain, topicPartition{topic, pa.ID}, pa.Offset, c)
+			})
+		}
+	}
+	p.log.Info("partitions assigned", "partitions", n)
+	parts.Wait()
+	c.stop()
+	cw.Wait()
+}
+
+// batch is one unit of work: records of one partition, in offset order.
+type batch struct {
+	tp    topicPartition
+	msgs  []kafka.Message
+	bytes int64
+	next  int64 // the offset after the last record
+	// filled by mapping
+	recs []mapped
+	out  []kafka.Message
+	dlq  []kafka.Message
+	// delivery
+	outW, dlqW *pendingWrite
+	done       chan struct{}
+	ok         bool
+}
+
+// runPartition is one partition's fetch loop; its acknowledgement loop
+// runs beside it. It returns when fetchCtx has ended and every batch
+// fetched is acknowledged or abandoned (drain ended).
+func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartition, offset int64, c *committer) {
+	inflight := make(chan *batch, p.cfg.PartitionBatches)
+	var acker sync.WaitGroup
+	acker.Go(func() {
+		failed := false
+		for b := range inflight {
+			<-b.done
+			p.budget.release(b.bytes)
+			if failed || !b.ok {
+				// Nothing after an unacknowledged record may be committed.
+				failed = true
+				p.left.Add(int64(len(b.msgs)))
+				continue
+			}
+			p.acknowledged(b)
+			c.ack(tp, b.next, len(b.msgs))
+		}
+	})
+	defer func() {
+		close(inflight)
+		acker.Wait()
+	}()
+	// The next fetch runs while this one's records are mapped and handed
+	// to the writers: one fetch result waits at most.
+	fetched := make(chan []kafka.Message, 1)
+	go func() {
+		defer close(fetched)
+		p.fetchLoop(fetchCtx, tp, offset, fetched)
+	}()
+	for msgs := range fetched {
+		for len(msgs) > 0 {
+			k := min(len(msgs), p.cfg.BatchSize)
+			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, done: make(chan struct{})}
+			msgs = msgs[k:]
+			for i := range b.msgs {
+				b.bytes += recordSize(&b.msgs[i])
+			}
+			p.mapBatch(b)
+			p.enqueue(b)
+			go p.deliver(drain, b)
+			inflight <- b
+		}
+	}
+}
+
+// fetchLoop fetches tp from offset on and sends each fetch's records to
+// out, counting them against the byte budget, until ctx ends.
+func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- []kafka.Message) {
+	bo := backoff{min: p.cfg.RetryBackoffMin, max: p.cfg.RetryBackoffMax}
+	for ctx.Err() == nil {
+		room, ok := p.budget.wait(ctx)
+		if !ok {
+			return
+		}
+		msgs, next, err := p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, min(p.cfg.FetchMaxBytes, room))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, kafka.OffsetOutOfRange) {
+				p.log.Warn("offset out of range; starting from the partition's first record", "partition", tp.String(), "offset", offset)
+				offset = kafka.FirstOffset
+				continue
+			}
+			p.w.stats.fetchErrors.Add(1)
+			switch {
+			case isTimeout([]any{err}):
+				// A fetch that outlived its deadline on a slow or idle
+				// broker: routine, retried at once.
+				p.log.Debug("fetch timed out; retrying", "partition", tp.String(), "offset", offset, "error", err)
+			case p.every.ok("fetch " + tp.String()):
+				p.log.Warn("fetch failed; retrying", "partition", tp.String(), "offset", offset, "error", err)
+			}
+			bo.wait(ctx)
+			continue
+		}
+		bo.reset()
+		offset = next
+		if len(msgs) == 0 {
+			continue
+		}
+		var n int64
+		for i := range msgs {
+			n += recordSize(&msgs[i])
+		}
+		// Counted now, released batch by batch once acknowledged or
+		// abandoned: a fetched record is always handed on, never dropped
+		// (a later commit would pass over it).
+		p.budget.add(n)
+		out <- msgs
+	}
+}
+
+// mapJob is a slice of a batch for one mapping goroutine.
+type mapJob struct {
+	b      *batch
+	lo, hi int
+	done   *sync.WaitGroup
+}
+
+func (p *pipeline) mapWorker() {
+	var m mapper.Mapper
+	var res mapper.Result
+	var origin mapper.Origin
+	t := newTally()
+	for j := range p.jobs {
+		for i := j.lo; i < j.hi; i++ {
+			p.mapOne(&m, &res, &origin, &j.b.msgs[i], &j.b.recs[i], t)
+		}
+		p.w.stats.merge(t)
+		j.done.Done()
+	}
+}
+
+// mapBatch maps b with the mapping goroutines and sorts its records into
+// output and dead-letter records, in offset order.
+func (p *pipeline) mapBatch(b *batch) {
+	n := len(b.msgs)
+	b.recs = make([]mapped, n)
+	chunk := max(16, (n+p.cfg.Concurrency-1)/p.cfg.Concurrency)
+	var done sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		done.Add(1)
+		p.jobs <- mapJob{b: b, lo: lo, hi: min(lo+chunk, n), done: &done}
+	}
+	done.Wait()
+	for i := range b.recs {
+		r := &b.recs[i]
+		if r.dead {
+			b.dlq = append(b.dlq, r.msg)
+		} else {
+			b.out = append(b.out, r.msg)
+		}
+	}
+}
+
+// mapped is the record one input record becomes.
+type mapped struct {
+	msg    kafka.Message
+	dead   bool
+	source string
+}
+
+// mapOne is the one per-record step: find the source, map, tell the
+// observers, count, and build the output or dead-letter record.
+func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+	origin.Headers = origin.Headers[:0]
+	for _, h := range in.Headers {
+		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
+	}
+	start := time.Now()
+	src, unknown := p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value)
+	if src == nil {
+		*res = unknown
+	} else {
+		m.Map(src, in.Value, res)
+	}
+	took := time.Since(start)
+	if obs := p.w.cfg.Observers; len(obs) > 0 {
+		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
+		origin.Key, origin.Time = in.Key, in.Time
+		for _, o := range obs {
+			o.Observe(origin, src, in.Value, res, took)
+		}
+	}
+	t.add(src, in.Topic, res)
+	rec.source = ""
+	if src != nil {
+		rec.source = src.Name()
+	}
+	if res.Outcome.Delivered() {
+		rec.msg = outputMessage(in, src, res)
+	} else {
+		rec.msg = deadLetterMessage(in, src, res, time.Now())
+		rec.dead = true
+	}
+}
+
+// pendingWrite tracks one batch's records in one topic: how many the
+// asynchronous writer has not answered for yet, and those it failed or
+// that were never enqueued (too large for the topic, or refused at once).
+type pendingWrite struct {
+	mu      sync.Mutex
+	left    int
+	failed  []kafka.Message
+	lastErr error
+	big     []kafka.Message
+	done    chan struct{}
+}
+
+func newPendingWrite(n int) *pendingWrite {
+	pw := &pendingWrite{left: n, done: make(chan struct{})}
+	if n == 0 {
+		close(pw.done)
+	}
+	return pw
+}
+
+// settle records the outcome of msgs (err nil: acknowledged).
+func (pw *pendingWrite) settle(msgs []kafka.Message, err error) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if err != nil {
+		for _, m := range msgs {
+			m.WriterData = nil
+			pw.failed = append(pw.failed, m)
+		}
+		pw.lastErr = err
+	}
+	pw.left -= len(msgs)
+	if pw.left == 0 {
+		close(pw.done)
+	}
+}
+
+// enqueue hands b's records to the asynchronous writers, in order, keeping
+// back the ones too large for their topic.
+func (p *pipeline) enqueue(b *batch) {
+	b.outW = p.enqueueTo(p.out, b.out)
+	b.dlqW = p.enqueueTo(p.dlq, b.dlq)
+}
+
+func (p *pipeline) enqueueTo(s *topicSink, msgs []kafka.Message) *pendingWrite {
+	var fit []kafka.Message
+	pw := newPendingWrite(0)
+	for i := range msgs {
+		if !s.fits(&msgs[i]) {
+			pw.big = append(pw.big, msgs[i])
+			continue
+		}
+		fit = append(fit, msgs[i])
+	}
+	if len(fit) == 0 {
+		return pw
+	}
+	pw = &pendingWrite{left: len(fit), big: pw.big, done: make(chan struct{})}
+	for i := range fit {
+		fit[i].WriterData = pw
+	}
+	if err := s.enqueue.WriteAsync(fit); err != nil {
+		pw.settle(fit, err)
+	}
+	return pw
+}
+
+// deliver waits for b's writes, rewrites what failed until acknowledged,
+// waits out records too large for their topic, and closes b.done: b.ok
+// tells whether every record is acknowledged. It gives up when ctx ends.
+func (p *pipeline) deliver(ctx context.Context, b *batch) {
+	defer close(b.done)
+	var wg sync.WaitGroup
+	var okOut, okDLQ bool
+	wg.Go(func() { okOut = p.settle(ctx, b.tp, p.out, b.outW) })
+	wg.Go(func() { okDLQ = p.settle(ctx, b.tp, p.dlq, b.dlqW) })
+	wg.Wait()
+	b.ok = okOut && okDLQ
+}
+
+func (p *pipeline) settle(ctx context.Context, tp topicPartition, s *topicSink, pw *pendingWrite) bool {
+	select {
+	case <-pw.done:
+	case <-ctx.Done():
+		return false
+	}
+	if len(pw.failed) > 0 {
+		p.writeFailed(s.topic, 0, len(pw.failed), pw.lastErr)
+		err := WriteAcked(ctx, s.retry, pw.failed, Retry{
+			Min: p.cfg.RetryBackoffMin, Max: p.cfg.RetryBackoffMax,
+			OnRetry: func(attempt, failed int, err error) { p.writeFailed(s.topic, attempt, failed, err) },
+		})
+		if err != nil {
+			return false
+		}
+		p.writeRecovered(s.topic)
+	}
+	for _, m := range pw.big {
+		if !p.waitTooLarge(ctx, tp, s, m) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *pipeline) writeFailed(topic string, attempt, failed int, err error) {
+	p.w.stats.writeErrors.Add(1)
+	p.w.failing.Store(fmt.Sprintf("writing to %s: %v", topic, err))
+	if p.every.ok("write " + topic) {
+		p.log.Warn("write failed; retrying", "topic", topic, "records", failed, "attempt", attempt, "error", err)
+	}
+}
+
+func (p *pipeline) writeRecovered(topic string) {
+	p.w.failing.Store("")
+	p.log.Info("write recovered", "topic", topic)
+}
+
+// waitTooLarge holds a record larger than its topic accepts: its partition
+// is reported not ready, the log says so once per LogInterval, and the
+// topic's limit is read again every RetryBackoffMax; once the record fits
+// it is written. It returns false when ctx ends first.
+func (p *pipeline) waitTooLarge(ctx context.Context, tp topicPartition, s *topicSink, m kafka.Message) bool {
+	m.WriterData = nil
+	size := recordSize(&m) + recordBatchOverhead
+	origin := tp.String() + "@" + strconv.FormatInt(originOffset(&m), 10)
+	reason := fmt.Sprintf("record %s of %d bytes is larger than %s accepts (max.message.bytes %d); raise it, or move the record aside", origin, size, s.topic, s.limit.Load())
+	p.blocked.Store(tp, reason)
+	defer p.blocked.Delete(tp)
+	t := time.NewTicker(p.cfg.RetryBackoffMax)
+	defer t.Stop()
+	for {
+		if p.every.ok("too large " + tp.String()) {
+			p.log.Error("partition blocked: record too large for its topic", "partition", tp.String(), "record", origin,
+				"bytes", size, "topic", s.topic, "max_message_bytes", s.limit.Load())
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		if s.refresh == nil {
+			continue
+		}
+		lim, err := s.refresh(ctx)
+		if err != nil || lim < size || s.writerFor == nil {
+			continue
+		}
+		wr := s.writerFor(lim)
+		err = WriteAcked(ctx, wr, []kafka.Message{m}, Retry{Min: p.cfg.RetryBackoffMin, Max: p.cfg.RetryBackoffMax})
+		_ = wr.Close()
+		if err != nil {
+			return false
+		}
+		p.log.Info("partition unblocked", "partition", tp.String(), "record", origin, "topic", s.topic)
+		return true
+	}
+}
+
+// originOffset is the input offset a built record came from.
+func originOffset(m *kafka.Message) int64 {
+	for _, h := range m.Headers {
+		if h.Key == HeaderOriginOffset {
+			n, _ := strconv.ParseInt(string(h.Value), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// acknowledged counts a batch whose every record is acknowledged and tells
+// the delivery observers.
+func (p *pipeline) acknowledged(b *batch) {
+	p.w.stats.delivered(len(b.out), len(b.dlq))
+	var dos []DeliveryObserver
+	for _, o := range p.cfg.Observers {
+		if do, ok := o.(DeliveryObserver); ok {
+			dos = append(dos, do)
+		}
+	}
+	if len(dos) == 0 {
+		return
+	}
+	type key struct {
+		source string
+		dead   bool
+	}
+	counts := map[key]int{}
+	for i := range b.recs {
+		counts[key{b.recs[i].source, b.recs[i].dead}]++
+	}
+	for k, n := range counts {
+		d := Delivery{Topic: p.cfg.OutputTopic, DeadLetter: k.dead, Source: k.source, Records: n}
+		if k.dead {
+			d.Topic = p.cfg.DeadLetterTopic
+		}
+		for _, do := range dos {
+			do.Delivered(d)
+		}
+	}
+}
+
+// committer commits, for one generation, the offsets that the partitions'
+// acknowledgement loops offer, asynchronously and coalesced: each commit
+// carries the latest acknowledged offset of every partition that moved.
+type committer struct {
+	p    *pipeline
+	gen  generation
+	mu   sync.Mutex
+	next map[topicPartition]int64 // acknowledged: offset after the last record
+	recs map[topicPartition]int64 // records acknowledged, not yet committed
+	kick chan struct{}
+	quit chan struct{}
+}
+
+func newCommitter(p *pipeline, gen generation) *committer {
+	return &committer{p: p, gen: gen, next: map[topicPartition]int64{}, recs: map[topicPartition]int64{},
+		kick: make(chan struct{}, 1), quit: make(chan struct{})}
+}
+
+// ack offers next as tp's commit point, covering n more records.
+func (c *committer) ack(tp topicPartition, next int64, n int) {
+	c.mu.Lock()
+	c.next[tp] = next
+	c.recs[tp] += int64(n)
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *committer) stop() { close(c.quit) }
+
+// loop commits whenever offsets move, until stop; then it commits once
+// more (unless ctx, the drain, has ended).
+func (c *committer) loop(ctx context.Context) {
+	bo := backoff{min: c.p.cfg.RetryBackoffMin, max: c.p.cfg.RetryBackoffMax}
+	for {
+		select {
+		case <-c.kick:
+			if c.flush() {
+				bo.reset()
+			} else if !bo.wait(ctx) {
+				return
+			}
+		case <-c.quit:
+			if ctx.Err() == nil {
+				c.flush()
+			}
+			return
+		}
+	}
+}
+
+// flush commits what moved; false if the commit failed (then it is tried
+// again with the next one).
+func (c *committer) flush() bool {
+	c.mu.Lock()
+	offsets := map[string]map[int]int64{}
+	counted := map[topicPartition]int64{}
+	for tp, n := range c.recs {
+		if n == 0 {
+			continue
+		}
+		if offsets[tp.topic] == nil {
+			offsets[tp.topic] = map[int]int64{}
+		}
+		offsets[tp.topic][tp.partition] = c.next[tp]
+		counted[tp] = n
+	}
+	c.mu.Unlock()
+	if len(counted) == 0 {
+		return true
+	}
+	if err := c.gen.CommitOffsets(offsets); err != nil {
+		c.p.w.stats.commitErrors.Add(1)
+		if c.p.every.ok("commit") {
+			c.p.log.Warn("commit failed; the next commit covers these records, or they are consumed again", "error", err)
+		}
+		select { // try again soon
+		case c.kick <- struct{}{}:
+		default:
+		}
+		return false
+	}
+	var total int64
+	c.mu.Lock()
+	for tp, n := range counted {
+		c.recs[tp] -= n
+		total += n
+	}
+	c.mu.Unlock()
+	c.p.w.stats.committedRecords.Add(total)
+	return true
+}
+
+// byteBudget bounds the bytes of records in flight. Safe for concurrent use.
+type byteBudget struct {
+	mu      sync.Mutex
+	used    int64
+	max     int64
+	changed chan struct{}
+}
+
+func newByteBudget(max int64) *byteBudget {
+	return &byteBudget{max: max, changed: make(chan struct{})}
+}
+
+// wait blocks until less than the budget is in use and returns the room
+// left; false if ctx ended first.
+func (b *byteBudget) wait(ctx context.Context) (int64, bool) {
+	for {
+		b.mu.Lock()
+		if b.used < b.max {
+			room := b.max - b.used
+			b.mu.Unlock()
+			return room, true
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, false
+		}
+	}
+}
+
+func (b *byteBudget) add(n int64) {
+	b.mu.Lock()
+	b.used += n
+	b.mu.Unlock()
+}
+
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// inUse is the bytes in flight now.
+func (b *byteBudget) inUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// logEvery lets a log line through once per interval per key. Safe for
+// concurrent use.
+type logEvery struct {
+	mu       sync.Mutex
+	interval time.Duration
+	last     map[string]time.Time
+}
+
+func newLogEvery(interval time.Duration) *logEvery {
+	return &logEvery{interval: interval, last: map[string]time.Time{}}
+}
+
+func (l *logEvery) ok(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, seen := l.last[key]; seen && now.Sub(t) < l.interval {
+		return false
+	}
+	if len(l.last) > 1024 {
+		clear(l.last)
+	}
+	l.last[key] = now
+	return true
+}

@@ -1,0 +1,383 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+)
+
+// These tests drive the pipeline through its small interfaces, with fakes
+// that fail on purpose, and no broker.
+
+var errInjected = errors.New("injected failure")
+
+// fakeLog is one partition's records; Fetch fails on the calls listed.
+type fakeLog struct {
+	mu      sync.Mutex
+	msgs    []kafka.Message
+	calls   int
+	failOn  map[int]bool
+	fetched int
+}
+
+func (f *fakeLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	f.mu.Lock()
+	f.calls++
+	fail := f.failOn[f.calls]
+	f.mu.Unlock()
+	if fail {
+		return nil, offset, errInjected
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	if offset >= int64(len(f.msgs)) {
+		select {
+		case <-ctx.Done():
+			return nil, offset, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+			return nil, offset, nil
+		}
+	}
+	end := min(int64(len(f.msgs)), offset+7) // small fetches: several per run
+	out := append([]kafka.Message(nil), f.msgs[offset:end]...)
+	f.mu.Lock()
+	f.fetched += len(out)
+	f.mu.Unlock()
+	return out, end, nil
+}
+
+// fakeTopic acknowledges writes; the async side fails every failEvery-th
+// record, the retry side fails its first call partially.
+type fakeTopic struct {
+	mu        sync.Mutex
+	acked     map[string]int // origin "topic/partition@offset" → times written
+	failEvery int
+	n         int
+	retries   int
+}
+
+func origin(m *kafka.Message) string {
+	var t, p, o string
+	for _, h := range m.Headers {
+		switch h.Key {
+		case HeaderOriginTopic:
+			t = string(h.Value)
+		case HeaderOriginPartition:
+			p = string(h.Value)
+		case HeaderOriginOffset:
+			o = string(h.Value)
+		}
+	}
+	return t + "/" + p + "@" + o
+}
+
+func (f *fakeTopic) WriteAsync(msgs []kafka.Message) error {
+	msgs = append([]kafka.Message(nil), msgs...)
+	go func() {
+		for i := range msgs {
+			f.mu.Lock()
+			f.n++
+			fail := f.failEvery > 0 && f.n%f.failEvery == 0
+			if !fail {
+				f.acked[origin(&msgs[i])]++
+			}
+			f.mu.Unlock()
+			var err error
+			if fail {
+				err = errInjected
+			}
+			msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], err)
+		}
+	}()
+	return nil
+}
+
+func (f *fakeTopic) Close() error { return nil }
+
+// WriteMessages is the retry path: its first call fails every other
+// message (a partial write), later calls succeed.
+func (f *fakeTopic) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retries++
+	var werrs kafka.WriteErrors
+	if f.retries == 1 && len(msgs) > 1 {
+		werrs = make(kafka.WriteErrors, len(msgs))
+	}
+	for i := range msgs {
+		if werrs != nil && i%2 == 0 {
+			werrs[i] = errInjected
+			continue
+		}
+		f.acked[origin(&msgs[i])]++
+	}
+	if werrs != nil {
+		return werrs
+	}
+	return nil
+}
+
+func (f *fakeTopic) written(k string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.acked[k]
+}
+
+// fakeGen refuses its first refuse commits and checks that no commit
+// passes a record not yet written.
+type fakeGen struct {
+	mu        sync.Mutex
+	refuse    int
+	calls     int
+	committed map[string]map[int]int64
+	check     func(topic string, partition int, offset int64) error
+	bad       []error
+}
+
+func (g *fakeGen) CommitOffsets(offsets map[string]map[int]int64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.calls++
+	if g.calls <= g.refuse {
+		return errInjected
+	}
+	for t, ps := range offsets {
+		for p, off := range ps {
+			if err := g.check(t, p, off); err != nil {
+				g.bad = append(g.bad, err)
+			}
+			if g.committed[t] == nil {
+				g.committed[t] = map[int]int64{}
+			}
+			if off < g.committed[t][p] {
+				g.bad = append(g.bad, fmt.Errorf("%s/%d committed %d after %d", t, p, off, g.committed[t][p]))
+			}
+			g.committed[t][p] = off
+		}
+	}
+	return nil
+}
+
+func (g *fakeGen) at(topic string, p int) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.committed[topic][p]
+}
+
+func testEngine(t *testing.T, topic string) *mapper.Engine {
+	t.Helper()
+	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(strings.ReplaceAll(string(tmpl), "{{TOPIC}}", topic)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := mapper.Load(dir, "testdata/schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestPipelineSurvivesInjectedFailures(t *testing.T) {
+	const topic, n = "in", 300
+	logs := map[int]*fakeLog{}
+	for p := range 2 {
+		l := &fakeLog{failOn: map[int]bool{2: true, 5: true}}
+		for i := range n {
+			v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID"}`, i)
+			if i%4 == 0 {
+				v = []byte("not json") // dead-lettered
+			}
+			l.msgs = append(l.msgs, kafka.Message{Topic: topic, Partition: p, Offset: int64(i), Key: []byte("k"), Value: v})
+		}
+		logs[p] = l
+	}
+	w, err := New(Config{
+		Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+		OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), Concurrency: 2, BatchSize: 5,
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 10 * time.Millisecond, MaxInflightBytes: 4096,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, dlq := &fakeTopic{acked: map[string]int{}, failEvery: 13}, &fakeTopic{acked: map[string]int{}, failEvery: 7}
+	sink := func(f *fakeTopic, name string) *topicSink {
+		s := &topicSink{topic: name, enqueue: f, retry: f}
+		s.limit.Store(1 << 20)
+		return s
+	}
+	fetch := fetcherFunc(func(ctx context.Context, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
+		return logs[p].Fetch(ctx, topic, p, off, max)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newPipeline(w, ctx, fetch, sink(out, "out"), sink(dlq, "dlq"))
+	defer p.close()
+	gen := &fakeGen{refuse: 3, committed: map[string]map[int]int64{}}
+	gen.check = func(topic string, part int, off int64) error {
+		for i := int64(0); i < off; i++ {
+			k := fmt.Sprintf("%s/%d@%d", topic, part, i)
+			if out.written(k)+dlq.written(k) == 0 {
+				return fmt.Errorf("committed %s/%d at %d before record %d was written", topic, part, off, i)
+			}
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.runGeneration(ctx, context.Background(), gen, map[string][]kafka.PartitionAssignment{topic: {{ID: 0, Offset: kafka.FirstOffset}, {ID: 1, Offset: 0}}})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for gen.at(topic, 0) < n || gen.at(topic, 1) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %d and %d of %d", gen.at(topic, 0), gen.at(topic, 1), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(gen.bad) > 0 {
+		t.Errorf("commits out of order or past unwritten records: %v", gen.bad)
+	}
+	for part := range 2 {
+		for i := range n {
+			k := fmt.Sprintf("%s/%d@%d", topic, part, i)
+			if out.written(k)+dlq.written(k) == 0 {
+				t.Errorf("record %s was never written", k)
+			}
+		}
+	}
+	c := w.Counts(0)
+	if c.FetchErrors != 4 || c.WriteErrors == 0 || c.CommitErrors != 3 || c.Committed != 2*n || c.Rejected != 2*n/4 {
+		t.Errorf("counts %+v: want 4 fetch errors, some write errors, 3 commit errors, %d committed, %d rejected", c, 2*n, 2*n/4)
+	}
+	if used := p.budget.inUse(); used != 0 {
+		t.Errorf("%d bytes still counted in flight", used)
+	}
+}
+
+type fetcherFunc func(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+
+func (f fetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, topic, partition, offset, maxBytes)
+}
+
+// stuckTopic never answers a write.
+type stuckTopic struct{}
+
+func (stuckTopic) WriteAsync([]kafka.Message) error { return nil }
+func (stuckTopic) Close() error                     { return nil }
+func (stuckTopic) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestUnacknowledgedWritesAreNeverCommitted stops a generation whose writes
+// never come back: nothing is committed, and every fetched record is
+// counted as left for the next consumer at the deadline.
+func TestUnacknowledgedWritesAreNeverCommitted(t *testing.T) {
+	const topic = "in"
+	l := &fakeLog{}
+	for i := range 40 {
+		l.msgs = append(l.msgs, kafka.Message{Topic: topic, Offset: int64(i), Value: []byte("{}")})
+	}
+	w, err := New(Config{
+		Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+		OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), BatchSize: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := func(name string) *topicSink {
+		s := &topicSink{topic: name, enqueue: stuckTopic{}, retry: stuckTopic{}}
+		s.limit.Store(1 << 20)
+		return s
+	}
+	hard, stopHard := context.WithCancel(context.Background())
+	p := newPipeline(w, hard, l, s("out"), s("dlq"))
+	defer p.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	gen := &fakeGen{committed: map[string]map[int]int64{}, check: func(string, int, int64) error { return nil }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.runGeneration(ctx, context.Background(), gen, map[string][]kafka.PartitionAssignment{topic: {{ID: 0}}})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		l.mu.Lock()
+		fetched := l.fetched
+		l.mu.Unlock()
+		if fetched > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	cancel()
+	stopHard() // the shutdown deadline passes
+	<-done
+	l.mu.Lock()
+	fetched := l.fetched
+	l.mu.Unlock()
+	if gen.calls != 0 || len(gen.committed) != 0 {
+		t.Errorf("%d commits %v of records never acknowledged", gen.calls, gen.committed)
+	}
+	if left := p.left.Load(); left == 0 || left != int64(fetched) {
+		t.Errorf("%d records counted as left, want the %d fetched", left, fetched)
+	}
+}
+
+// BenchmarkMapOne measures the per-record step (route, map, observers,
+// output or dead-letter record with its headers) on a clean and a
+// rejected record.
+func BenchmarkMapOne(b *testing.B) {
+	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(strings.ReplaceAll(string(tmpl), "{{TOPIC}}", "in")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	e, err := mapper.Load(dir, "testdata/schemas", mapper.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := New(Config{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", OutputTopic: "out", DeadLetterTopic: "dlq", Engine: e})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &pipeline{w: w, cfg: &w.cfg}
+	for _, tt := range []struct{ name, value string }{
+		{"clean", `{"order_id":"o-1","customer":{"email":" Buyer@Example.com "},"amount":"12.50","currency":"EUR","state":"PAID","created":"2024-05-01T10:00:00Z"}`},
+		{"rejected", `{"order_id":"o-1","customer":{"email":"a@b.co"},"amount":"1.00","state":"LOST"}`},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			in := kafka.Message{Topic: "in", Partition: 3, Offset: 123456, Key: []byte("k"), Value: []byte(tt.value),
+				Headers: []kafka.Header{{Key: "trace", Value: []byte("t")}}}
+			var m mapper.Mapper
+			var res mapper.Result
+			var origin mapper.Origin
+			var rec mapped
+			t := newTally()
+			b.ReportAllocs()
+			for range b.N {
+				p.mapOne(&m, &res, &origin, &in, &rec, t)
+			}
+		})
+	}
+}
