@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/metrics"
@@ -144,6 +145,10 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			return nil, err
 		}
 		o.list = append(o.list, st, vals)
+		if shared != nil {
+			o.list = append(o.list, durableCounts{store: st, writer: shared.writer,
+				log: &ratelog.Logger{Logger: logger, Every: time.Minute}})
+		}
 		// The store and the value profiles hand their last counts to the
 		// topic's writer as they close.
 		closers = append(closers, st.Close, vals.Close)

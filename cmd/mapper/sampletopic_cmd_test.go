@@ -430,22 +430,30 @@ func TestAWorkerKilledMidRunLosesNoCount(t *testing.T) {
 			// worker may have written everything by then; more records
 			// after the stop give the second one work either way.)
 			first := startSharedWorker(t, env, run(t.TempDir(), "--shutdown-timeout", "1ms")...)
-			waitDelivered(t, b, out, dlq, orders/4, first)
+			// At every moment the topic's counts cover the records the group
+			// committed: what a kill at that moment would leave. More orders
+			// come in waves while it runs.
+			const waves, wave = 10, 1000
+			checks := countsCoverCommits(t, b, group, input, 4, topic, waves, func(i int) {
+				b.Produce(t, input, orderStream(t, wave, orders+i*wave)...)
+			}, first)
+			t.Logf("%d moments with records committed: the topic counted them all each time", checks)
 			r := first.stop(t, -1) // 1 when records were in flight, 0 if none
 			const later = 2000
-			b.Produce(t, input, orderStream(t, later, orders)...)
+			b.Produce(t, input, orderStream(t, later, orders+waves*wave)...)
 			second := startSharedWorker(t, env, run(t.TempDir())...)
-			mapped := waitDelivered(t, b, out, dlq, orders+later, second)
+			mapped := waitDelivered(t, b, out, dlq, orders+waves*wave+later, second)
 			second.stop(t, exitOK)
 			snap, err := sampletopic.Read(context.Background(), sampletopic.Config{Kafka: b.Conn(), Topic: topic}, sampletopic.ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := snap.Counts()["orders"].Records
-			if got < orders+later || snap.Workers() != 2 {
-				t.Fatalf("records counted %d by %d workers; want at least %d by 2 (first worker's exit %d:\n%s)", got, snap.Workers(), orders+later, r.code, r.stderr)
+			all := uint64(orders + waves*wave + later)
+			if got < all || snap.Workers() != 2 {
+				t.Fatalf("records counted %d by %d workers; want at least %d by 2 (first worker's exit %d:\n%s)", got, snap.Workers(), all, r.code, r.stderr)
 			}
-			t.Logf("%d orders: %d records written, %d counted (%d over-counted: redelivered after the kill)", orders+later, mapped, got, got-orders-later)
+			t.Logf("%d orders: %d records written, %d counted (%d over-counted: redelivered after the kill)", all, mapped, got, got-all)
 		})
 	}
 }
@@ -564,4 +572,52 @@ func checkPulledStatuses(t *testing.T, dir string, want map[string]uint64, redel
 			t.Errorf("samples values does not list %s:\n%s", v, text)
 		}
 	}
+}
+
+// countsCoverCommits feeds waves of records (wave(i) for i < waves) and
+// checks, after each, several times, that the records counted in the
+// samples topic are never fewer than the records the group has committed
+// on the input topic (its committed offsets, the topic written from offset
+// 0): the offsets are read first, then the counts, so that a count written
+// after its commit shows. It returns how many checks saw records committed.
+func countsCoverCommits(t *testing.T, b *kafkatest.Broker, group, input string, partitions int, samplesTopic string, waves int, wave func(i int), workers ...*sharedWorker) int {
+	t.Helper()
+	ctx := context.Background()
+	cl := b.Conn().Client(nil, 10*time.Second)
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	checks := 0
+	for i := range waves {
+		wave(i)
+		for range 10 {
+			resp, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{input: parts}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var committed int64
+			for _, p := range resp.Topics[input] {
+				if p.CommittedOffset > 0 {
+					committed += p.CommittedOffset
+				}
+			}
+			snap, err := sampletopic.Read(ctx, sampletopic.Config{Kafka: b.Conn(), Topic: samplesTopic}, sampletopic.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counted := snap.Counts()["orders"].Records; counted < uint64(committed) {
+				t.Fatalf("the group committed %d records and the samples topic counts %d: a kill now would lose %d", committed, counted, uint64(committed)-counted)
+			}
+			if committed > 0 {
+				checks++
+			}
+			failIfEnded(t, workers)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if checks == 0 {
+		t.Fatal("no check saw records committed")
+	}
+	return checks
 }
