@@ -33,9 +33,12 @@
 //
 // Counts are at least once: a record that is mapped, counted and then
 // consumed again after a kill or a rebalance is counted twice. A worker
-// stopped cleanly writes its last counts before it exits; a worker killed
-// outright loses the counts of its last flush interval (default 1s) whose
-// offsets it had committed.
+// stopped cleanly writes its last counts before it exits. Before each
+// offset commit a worker hands its store's counts over
+// (samples.Store.ShareCounts) and waits for them to be written
+// (Writer.Sync), so a worker killed outright keeps in the topic the counts
+// of every record it committed, unless that write failed within its bound
+// (then the commit went ahead and the counts follow at the next flush).
 //
 // # Bounds
 //
