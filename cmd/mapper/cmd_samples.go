@@ -243,7 +243,7 @@ source's, and replay maps them so too.`,
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
 				}
-				vals, err := newValueProfiler(e, *sf.dir)
+				vals, err := newValueProfiler(e, *sf.dir, nil)
 				if err != nil {
 					_ = st.Close()
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)

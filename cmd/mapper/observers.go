@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/metrics"
@@ -133,7 +134,11 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			_ = mc.Close()
 			return nil, err
 		}
-		vals, err := newValueProfiler(e, *of.samples.dir)
+		var valuesSink samples.ValuesSink
+		if shared != nil {
+			valuesSink = shared.writer
+		}
+		vals, err := newValueProfiler(e, *of.samples.dir, valuesSink)
 		if err != nil {
 			_ = st.Close()
 			closeShared(shared)
@@ -143,12 +148,16 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 		}
 		o.list = append(o.list, st, vals)
 		o.samples = st
-		// The store hands its last counts to the topic's writer as it closes.
-		closers = append(closers, st.Close)
+		if shared != nil {
+			o.list = append(o.list, durableCounts{store: st, writer: shared.writer,
+				log: &ratelog.Logger{Logger: logger, Every: time.Minute}})
+		}
+		// The store and the value profiles hand their last counts to the
+		// topic's writer as they close.
+		closers = append(closers, st.Close, vals.Close)
 		if shared != nil {
 			closers = append(closers, shared.writer.Close)
 		}
-		closers = append(closers, vals.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)

@@ -222,6 +222,7 @@ type Store struct {
 	changed bool
 	closed  bool
 	ch      chan item
+	share   chan chan struct{} // ShareCounts asks the writer
 
 	records, kept, dropped, tooLarge, uncategorised, full, writes atomic.Uint64
 
@@ -252,6 +253,7 @@ func Open(cfg Config) (*Store, error) {
 		ch:      make(chan item, cfg.QueueSize),
 		files:   map[string]*fileState{},
 		done:    make(chan struct{}),
+		share:   make(chan chan struct{}),
 	}
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -631,6 +633,9 @@ func (s *Store) writer() {
 			s.apply(it)
 		case <-tick.C:
 			s.flush()
+		case done := <-s.share:
+			s.shareCounts()
+			close(done)
 		}
 	}
 }
@@ -775,6 +780,22 @@ func (s *Store) writeIndex() {
 		return
 	}
 	s.changed = false
+	idx := s.indexLocked()
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.Index(idx)
+	}
+	b, err := marshalIndex(idx)
+	if err == nil {
+		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("samples: write index: %w", err))
+	}
+}
+
+// indexLocked is the index of the counts the store holds. It is called
+// with mu held and unlocks it.
+func (s *Store) indexLocked() index {
 	idx := index{UpdatedAt: s.cfg.Now().UTC()}
 	bySource := map[string]*indexSource{}
 	for _, ss := range s.sources {
@@ -790,14 +811,5 @@ func (s *Store) writeIndex() {
 		idx.Sources = append(idx.Sources, *is)
 	}
 	sort.Slice(idx.Sources, func(i, j int) bool { return idx.Sources[i].Source < idx.Sources[j].Source })
-	if s.cfg.Sink != nil {
-		s.cfg.Sink.Index(idx)
-	}
-	b, err := marshalIndex(idx)
-	if err == nil {
-		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
-	}
-	if err != nil {
-		s.fail(fmt.Errorf("samples: write index: %w", err))
-	}
+	return idx
 }

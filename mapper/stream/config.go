@@ -36,7 +36,8 @@ type Config struct {
 	Release *release.Controller
 	// Observers are told of every mapped record, from the mapping
 	// goroutines; those that also implement DeliveryObserver are told of
-	// every acknowledged write. Nil entries are not allowed.
+	// every acknowledged write, and those that implement CommitObserver are
+	// asked before every offset commit. Nil entries are not allowed.
 	Observers []Observer
 
 	// Concurrency is how many goroutines map records. Zero means

@@ -601,11 +601,18 @@ type committer struct {
 	recs map[topicPartition]int64 // records acknowledged, not yet committed
 	kick chan struct{}
 	quit chan struct{}
+	pre  []CommitObserver // asked before each commit
 }
 
 func newCommitter(p *pipeline, gen generation) *committer {
-	return &committer{p: p, gen: gen, next: map[topicPartition]int64{}, recs: map[topicPartition]int64{},
+	c := &committer{p: p, gen: gen, next: map[topicPartition]int64{}, recs: map[topicPartition]int64{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{})}
+	for _, o := range p.cfg.Observers {
+		if co, ok := o.(CommitObserver); ok {
+			c.pre = append(c.pre, co)
+		}
+	}
+	return c
 }
 
 // ack offers next as tp's commit point, covering n more records.
@@ -629,23 +636,23 @@ func (c *committer) loop(ctx context.Context) {
 	for {
 		select {
 		case <-c.kick:
-			if c.flush() {
+			if c.flush(ctx) {
 				bo.reset()
 			} else if !bo.wait(ctx) {
 				return
 			}
 		case <-c.quit:
 			if ctx.Err() == nil {
-				c.flush()
+				c.flush(ctx)
 			}
 			return
 		}
 	}
 }
 
-// flush commits what moved; false if the commit failed (then it is tried
-// again with the next one).
-func (c *committer) flush() bool {
+// flush commits what moved, after asking the commit observers; false if
+// the commit failed (then it is tried again with the next one).
+func (c *committer) flush(ctx context.Context) bool {
 	c.mu.Lock()
 	offsets := map[string]map[int]int64{}
 	counted := map[topicPartition]int64{}
@@ -662,6 +669,9 @@ func (c *committer) flush() bool {
 	c.mu.Unlock()
 	if len(counted) == 0 {
 		return true
+	}
+	for _, co := range c.pre {
+		co.BeforeCommit(ctx)
 	}
 	if err := c.gen.CommitOffsets(offsets); err != nil {
 		c.p.w.stats.commitErrors.Add(1)
