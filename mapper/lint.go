@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -141,11 +142,17 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 		p := c.idx[at+posSep+"cases"+posSep+strconv.Itoa(i)+posSep+"when"]
 		c.path(p, "cases.when", r.cases[i].when, base, basePath, hasSchema)
 	}
+	// enumFroms are the from paths an enum table reads, with the values
+	// the schema allows at each; open is set when one of them may give
+	// any value.
+	var enumFroms []enumFrom
+	open := false
 	for i := range r.from {
 		f := &r.from[i]
 		p := c.idx.item(at+posSep+"from", i)
 		v, ok := c.path(p, "from", *f, base, basePath, hasSchema)
 		if !ok {
+			open = open || v.impossible == ""
 			continue
 		}
 		_, bp := c.anchored(f, base, basePath)
@@ -184,10 +191,21 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 				t &= step.in
 			}
 		}
-		if r.enum != nil && len(r.transforms) == 0 {
-			c.enumKeys(r, at, f.raw, v)
+		if allowed, ok := v.enumTexts(); ok {
+			enumFroms = append(enumFroms, enumFrom{path: f.raw, allowed: allowed})
+		} else {
+			open = true
 		}
 	}
+	if r.enum != nil && len(r.transforms) == 0 && !open && len(enumFroms) > 0 {
+		c.enumKeys(r, at, enumFroms)
+	}
+}
+
+// enumFrom is a from path whose values the input schema's enum lists.
+type enumFrom struct {
+	path    string
+	allowed []string
 }
 
 // path checks one source path against the schema and returns the view at
@@ -213,27 +231,24 @@ func (c *linter) path(p [2]int, key string, sp srcPath, base []*checkNode, baseP
 	return v, len(v.nodes) > 0
 }
 
-// enumKeys warns of enum table keys that the schema's own enum never gives.
-func (c *linter) enumKeys(r *fieldRule, at, from string, v schemaView) {
-	allowed, ok := v.enumTexts()
-	if !ok {
-		return
-	}
+// enumKeys reports enum table keys that the schema's own enum never gives
+// at any of the field's from paths: the rules and the contract disagree,
+// and the key is dead (mapper suggest adds a new value to both).
+func (c *linter) enumKeys(r *fieldRule, at string, froms []enumFrom) {
 	for key := range r.enum {
 		found := false
-		for _, a := range allowed {
-			if a == key {
-				found = true
-				break
-			}
+		for _, f := range froms {
+			found = found || slices.Contains(f.allowed, key)
 		}
-		if !found {
-			// A dead enum key rejects no record: the rules and the contract
-			// disagree (a value added to the rules before the schema, as
-			// mapper suggest proposes), which a warning says.
-			p := c.idx[at+posSep+"enum"+posSep+key+posSep+":"]
-			c.l.warnAt(p, "enum key %q can never match: the input schema allows %s only %s", key, from, quoteAll(allowed))
+		if found {
+			continue
 		}
+		says := make([]string, len(froms))
+		for i, f := range froms {
+			says[i] = f.path + " only " + quoteAll(f.allowed)
+		}
+		p := c.idx[at+posSep+"enum"+posSep+key+posSep+":"]
+		c.problem(p, "enum key %q can never match: the input schema allows %s", key, strings.Join(says, "; "))
 	}
 }
 

@@ -30,6 +30,8 @@ type schema struct {
 	// byLocation finds a compiled schema by its absolute location, to read
 	// the keyword that a full-pass error points at.
 	byLocation map[string]*jsonschema.Schema
+	// locs is where each node of check is written (see deriveChecks).
+	locs map[*checkNode]string
 }
 
 type jsonType uint8
@@ -122,10 +124,18 @@ func (n *checkNode) prop(name string) *checkNode {
 
 // deriveChecks builds the check tree of s and reports whether it covers
 // every keyword s uses.
-func deriveChecks(s *jsonschema.Schema) (*checkNode, bool) {
+// deriveChecks derives the check tree of s, whether it covers every
+// keyword s uses, and the location of each node (the file within the
+// schemas directory, "#", and the JSON pointer of the schema object),
+// kept beside the tree so that its nodes stay small for the record path.
+func deriveChecks(s *jsonschema.Schema) (*checkNode, bool, map[*checkNode]string) {
 	d := deriver{seen: map[*jsonschema.Schema]*checkNode{}, covered: true}
 	n := d.node(s)
-	return n, d.covered
+	locs := make(map[*checkNode]string, len(d.seen))
+	for js, cn := range d.seen {
+		locs[cn] = strings.TrimPrefix(js.Location, schemaURL(""))
+	}
+	return n, d.covered, locs
 }
 
 type deriver struct {

@@ -41,50 +41,120 @@ func allowedTypes(nodes []*checkNode) jsonType {
 	return t
 }
 
+// schemaCursor is the one walk of a path through an input schema's check
+// tree, shared by the static checks (viewAt) and the redaction's path
+// check (fitSchema): the schema nodes that all apply where the path has
+// got to (allOf and $ref followed; none once the schema is silent), and the
+// normalised path walked so far (it stops at the first segment the schema
+// says nothing about).
+type schemaCursor struct {
+	nodes []*checkNode
+	at    string
+	// openKeys leaves additionalProperties: false unread, for a schema
+	// the check tree does not fully cover (patternProperties may allow
+	// the key).
+	openKeys bool
+}
+
+func newSchemaCursor(base []*checkNode, basePath string) schemaCursor {
+	return schemaCursor{nodes: expandAllOf(base), at: basePath}
+}
+
+// step moves the cursor into seg, an object key or "[]" for the elements
+// of an array. It returns "" when a value can be there (or the schema is
+// silent); otherwise why no payload valid under the schema can have one,
+// with the cursor left where it was.
+func (c *schemaCursor) step(seg string) string {
+	if len(c.nodes) == 0 {
+		return ""
+	}
+	for _, n := range c.nodes {
+		if n.alwaysFalse {
+			return "the input schema allows no value at " + orRoot(c.at)
+		}
+	}
+	t := allowedTypes(c.nodes)
+	if seg == "[]" {
+		if t != 0 && t&tArray == 0 {
+			return "the input schema says " + orRoot(c.at) + " is " + typeArticle(t) + ", not an array"
+		}
+		c.nodes, c.at = expandAllOf(schemaView{nodes: c.nodes}.elements()), c.at+"[]"
+		return ""
+	}
+	if t != 0 && t&tObject == 0 {
+		return "the input schema says " + orRoot(c.at) + " is " + typeArticle(t) + ", which has no field " + quote(seg)
+	}
+	var next []*checkNode
+	for _, n := range c.nodes {
+		switch k := n.prop(seg); {
+		case k != nil:
+			next = append(next, k)
+		case n.additional != nil:
+			next = append(next, n.additional)
+		case n.noAdditonal && !c.openKeys:
+			names := make([]string, len(n.props))
+			for i, p := range n.props {
+				names[i] = p.name
+			}
+			return "the input schema allows no key " + quote(seg) + " in " + orRoot(c.at) + ": additionalProperties is false" + didYouMean(seg, names)
+		}
+	}
+	// Once nodes is empty, at is the first path the schema is silent about.
+	c.nodes, c.at = expandAllOf(next), fieldPath(c.at, seg)
+	return ""
+}
+
 // viewAt reads the schema at rel, a path of keys ("[]" for the elements of
 // an array) below base, whose own normalised path is basePath.
 func viewAt(base []*checkNode, basePath string, rel []string) schemaView {
-	nodes := expandAllOf(base)
-	at := basePath
+	c := newSchemaCursor(base, basePath)
 	for _, seg := range rel {
-		if len(nodes) == 0 {
-			return schemaView{silentFrom: at}
+		if msg := c.step(seg); msg != "" {
+			return schemaView{impossible: msg}
 		}
-		for _, n := range nodes {
-			if n.alwaysFalse {
-				return schemaView{impossible: "the input schema allows no value at " + orRoot(at)}
-			}
+		if len(c.nodes) == 0 {
+			return schemaView{silentFrom: c.at}
 		}
-		if seg == "[]" {
-			if t := allowedTypes(nodes); t != 0 && t&tArray == 0 {
-				return schemaView{impossible: "the input schema says " + orRoot(at) + " is " + typeArticle(t) + ", not an array"}
-			}
-			v := schemaView{nodes: nodes}
-			at, nodes = at+"[]", expandAllOf(v.elements())
+	}
+	if len(c.nodes) == 0 {
+		return schemaView{silentFrom: c.at}
+	}
+	return schemaView{nodes: c.nodes, types: allowedTypes(c.nodes)}
+}
+
+// fitSchema checks a redact path's steps against the input schema. It
+// returns "" when they fit (or the schema is silent); otherwise the first
+// problem and, when the path only lacks [] where the schema has arrays,
+// the path that fits. With closed false (the check tree does not cover the
+// whole schema), additionalProperties: false is not read.
+func fitSchema(root *checkNode, steps []pathStep, closed bool) (msg, fix string) {
+	c := newSchemaCursor([]*checkNode{root}, "")
+	c.openKeys = !closed
+	var fixed []pathStep
+	for _, st := range steps {
+		seg := st.key
+		if st.elem {
+			seg = "[]"
+		}
+		p := c.step(seg)
+		if p == "" {
+			fixed = append(fixed, st)
 			continue
 		}
-		if t := allowedTypes(nodes); t != 0 && t&tObject == 0 {
-			return schemaView{impossible: "the input schema says " + orRoot(at) + " is " + typeArticle(t) + ", which has no field " + quote(seg)}
+		if msg == "" {
+			msg = p
 		}
-		var next []*checkNode
-		for _, n := range nodes {
-			switch c := n.prop(seg); {
-			case c != nil:
-				next = append(next, c)
-			case n.additional != nil:
-				next = append(next, n.additional)
-			case n.noAdditonal:
-				return schemaView{impossible: "the input schema does not allow " + quote(seg) + " in " + orRoot(at) +
-					" (additionalProperties is false; its properties are " + propList(n) + ")"}
-			}
+		// A key where the schema has an array: try the key in its elements.
+		try := c
+		if st.elem || try.step("[]") != "" || try.step(seg) != "" {
+			return msg, ""
 		}
-		at = fieldPath(at, seg)
-		nodes = expandAllOf(next)
+		c, fixed = try, append(fixed, pathStep{elem: true}, st)
 	}
-	if len(nodes) == 0 {
-		return schemaView{silentFrom: at}
+	if msg == "" {
+		return "", ""
 	}
-	return schemaView{nodes: nodes, types: allowedTypes(nodes)}
+	return msg, formatFieldPath(fixed)
 }
 
 // elements is the view of the elements of an array at v.
@@ -150,20 +220,6 @@ func (e enumValue) text() string {
 		return strconv.FormatFloat(e.f, 'f', -1, 64)
 	}
 	return e.s
-}
-
-func propList(n *checkNode) string {
-	names := make([]string, 0, len(n.props))
-	for _, p := range n.props {
-		names = append(names, p.name)
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	if len(names) > 8 {
-		return strings.Join(names[:8], ", ") + ", …"
-	}
-	return strings.Join(names, ", ")
 }
 
 func orRoot(p string) string {

@@ -78,8 +78,8 @@ func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet
 			ps.add(path.Join(dirName, name), 0, 0, "invalid schema: %s", schemaCompileError(err))
 			continue
 		}
-		check, covered := deriveChecks(full)
-		set.byName[name] = &schema{name: name, full: full, check: check, covered: covered, byLocation: indexLocations(full)}
+		check, covered, locs := deriveChecks(full)
+		set.byName[name] = &schema{name: name, full: full, check: check, covered: covered, byLocation: indexLocations(full), locs: locs}
 		set.names = append(set.names, name)
 	}
 	return set

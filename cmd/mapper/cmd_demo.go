@@ -13,7 +13,6 @@ import (
 
 	mapperfiles "github.com/mapperhq/mapper"
 	"github.com/mapperhq/mapper/internal/progress"
-	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -67,12 +66,8 @@ Ctrl-C stops it cleanly.`,
 				if *partitions <= 0 {
 					problems = append(problems, fmt.Sprintf("--partitions %d: must be 1 or more", *partitions))
 				}
-				var eng *mapper.Engine
-				if explicit["rules"] || explicit["schemas"] {
-					eng, err = dirs.load()
-				} else {
-					eng, err = mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
-				}
+				rs := demoRuleSources(dirs, explicit["rules"] || explicit["schemas"])
+				eng, err := rs.live()
 				if err != nil {
 					problems = append(problems, loadProblems(err)...)
 				}
@@ -106,7 +101,7 @@ Ctrl-C stops it cleanly.`,
 				cfg.HeartbeatInterval = time.Second
 				cfg.JoinGroupBackoff = 200 * time.Millisecond
 				logger := wf.log.logger(e.stderr)
-				sw, code := newWorker(ctx, e, "demo", wf, cfg, logger)
+				sw, code := newWorker(ctx, e, "demo", wf, cfg, rs, logger)
 				if sw == nil {
 					return code
 				}
@@ -145,6 +140,7 @@ Ctrl-C stops it cleanly.`,
 						fmt.Fprintln(e.stdout, "----")
 					}
 					demo.WriteSummary(e.stdout, eng, time.Since(start), prod.Produced(), sw.w.Counts(8), lag, lagErr, statusURL)
+					writeReleaseSummary(e.stdout, sw.release.Status())
 				}
 
 				// Either side ending early (the producer failing, the worker

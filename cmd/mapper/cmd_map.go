@@ -38,15 +38,7 @@ be read, 2 on a usage error.`,
 			lines := boolFlag(fs, e, "lines", false, "input is JSON lines: one payload per line")
 			summary := boolFlag(fs, e, "summary", false, "print counts per outcome and category instead of results (with --lines)")
 			workers := intFlag(fs, e, "workers", 0, "mapping goroutines for --lines (0: one per core)")
-			var headers []mapper.Header
-			fs.Func("header", "a record header K=V for the source's accept predicates; repeatable", func(s string) error {
-				k, v, ok := strings.Cut(s, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("want K=V, got %q", s)
-				}
-				headers = append(headers, mapper.Header{Key: k, Value: []byte(v)})
-				return nil
-			})
+			hf := declareHeaderFlag(fs)
 			return func(ctx context.Context, args []string) int {
 				if *source == "" {
 					fmt.Fprintln(e.stderr, "mapper map: --source is required")
@@ -95,12 +87,12 @@ be read, 2 on a usage error.`,
 					}
 					var m mapper.Mapper
 					var res mapper.Result
-					m.MapRecord(src, headers, payload, &res)
+					m.MapRecord(src, *hf, payload, &res)
 					out.Write(res.AppendJSON(nil))
 					out.WriteByte('\n')
 					return exitOK
 				}
-				opts := batch.Options{Workers: *workers, Headers: headers, MaxLineBytes: *dirs.maxBytes}
+				opts := batch.Options{Workers: *workers, Headers: *hf, MaxLineBytes: *dirs.maxBytes}
 				if progress.IsTerminal(e.stderr) {
 					total := int64(-1)
 					if file != nil {
@@ -131,4 +123,19 @@ be read, 2 on a usage error.`,
 			}
 		},
 	}
+}
+
+// declareHeaderFlag declares --header K=V (repeatable): the record headers
+// that a source's accept predicates read, in the order given.
+func declareHeaderFlag(fs *flag.FlagSet) *[]mapper.Header {
+	var headers []mapper.Header
+	fs.Func("header", "a record header K=V for the source's accept predicates; repeatable", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want K=V, got %q", s)
+		}
+		headers = append(headers, mapper.Header{Key: k, Value: []byte(v)})
+		return nil
+	})
+	return &headers
 }

@@ -157,6 +157,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 						return exitFailure
 					}
 					opts.Counts = snap.Counts()
+					opts.Profiles = snap.Profile
 					fmt.Fprintf(e.stderr, "mapper replay: read %d samples of %s\n", len(in), *samplesTopic)
 				} else {
 					in, err = samples.ReadDir(*dir)

@@ -21,7 +21,12 @@ those writes are acknowledged (at-least-once: nothing is lost, a record may come
 twice after a crash or rebalance).
 
 The first SIGINT/SIGTERM stops fetching and delivers and commits what is in
-flight within --shutdown-timeout; a second one exits at once.`,
+flight within --shutdown-timeout; a second one exits at once.
+
+SIGHUP (or a change seen by --watch-rules) reloads the rules between two
+batches of records; rules with problems are refused and the running ones stay.
+--candidate-rules tries other rules beside them, in shadow or as a canary,
+and --max-reject-ratio pauses a source whose records are suddenly rejected.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			dirs := declareRuleDirs(fs, e)
 			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
@@ -65,7 +70,7 @@ flight within --shutdown-timeout; a second one exits at once.`,
 					return reportProblems(e, "run", problems)
 				}
 				logger := wf.log.logger(e.stderr)
-				sw, code := newWorker(ctx, e, "run", wf, cfg, logger)
+				sw, code := newWorker(ctx, e, "run", wf, cfg, dirRuleSources(dirs), logger)
 				if sw == nil {
 					return code
 				}

@@ -191,16 +191,23 @@ func samplesShowCommand(dir string) command {
 func samplesAddCommand(dir string) command {
 	return command{
 		name:  "samples add",
-		usage: "samples add --source NAME [--rules DIR] [--schemas DIR] FILE...",
+		usage: "samples add --source NAME [--header K=V]... [--rules DIR] [--schemas DIR] FILE...",
 		long: `Maps payloads captured elsewhere with today's rules and keeps them as samples of
 their categories. A file holds one JSON payload, or one payload per line (JSON
 lines, or any *.jsonl file); a line that is not JSON is kept as a
 malformed_payload sample, not dropped. Each category keeps at most
---samples-per-category samples (the first one, then a random sample).`,
+--samples-per-category samples (the first one, then a random sample).
+--header K=V (repeatable) gives every payload's record headers, as mapper map
+takes them: the source's accept predicates read them (a payload the source
+does not accept is kept as unknown_source), and they are kept with the
+samples, so replay routes the samples as it routes live ones. Without
+--header there is nothing to route by: the payloads are taken as the
+source's, and replay maps them so too.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			rd := declareRuleDirs(fs, e)
 			sf := declareSampleFlags(fs, e)
 			source := fs.String("source", "", "the source whose rules map the payloads (required)")
+			hf := declareHeaderFlag(fs)
 			return func(ctx context.Context, files []string) int {
 				if !flagGiven(fs, "samples") {
 					// The directory given to `mapper samples` (flag or
@@ -236,7 +243,7 @@ malformed_payload sample, not dropped. Each category keeps at most
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
 					return exitFailure
 				}
-				vals, err := newValueProfiler(e, *sf.dir)
+				vals, err := newValueProfiler(e, *sf.dir, nil)
 				if err != nil {
 					_ = st.Close()
 					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
@@ -248,8 +255,12 @@ malformed_payload sample, not dropped. Each category keeps at most
 				bar := progress.New(e.stderr, int64(len(payloads)), "keeping samples of "+src.Name())
 				for _, p := range payloads {
 					bar.Add(1)
-					m.Map(src, p.data, &res)
-					st.Add(src, p.data, &res, p.ref)
+					if len(*hf) > 0 {
+						m.MapRecord(src, *hf, p.data, &res)
+					} else {
+						m.Map(src, p.data, &res) // nothing to route by: the payloads are the source's
+					}
+					st.Add(src, *hf, p.data, &res, p.ref)
 					vals.Observe(nil, src, p.data, &res, 0)
 					if len(res.Failures) == 0 {
 						counts[samples.CleanCategory]++

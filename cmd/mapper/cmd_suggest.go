@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -21,7 +22,7 @@ func suggestCommand() command {
 	return command{
 		name:  "suggest",
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
-		short: "propose rule fixes from the samples and failing values, as a candidate rules directory",
+		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
 		long: `
 Reads the source's kept samples and failing-value profiles and proposes the
 mechanical rule edits, each with its evidence (records affected, the failing
@@ -36,17 +37,19 @@ values with counts) and its projected effect:
     that no rule reads, appears in the same records;
   - an int or float transform for numbers sent as strings.
 
-Writes them as a candidate rules directory in --out (a copy of --rules with
-the source's rule file edited, its version bumped and a header listing each
-edit), which mapper check and mapper replay take as it is; rules/ is never
-edited. Then replays the samples through the candidate and prints the
+Writes them as a candidate in --out: DIR/rules, a copy of --rules with the
+source's rule file edited, its version bumped and a header listing each
+edit, and DIR/schemas, a copy of --schemas with the new enum values added
+where the input schema's own enum lists the field's values too. mapper check
+and mapper replay take it as it is (--rules DIR/rules --schemas
+DIR/schemas); rules/ and schemas/ are never edited. Then replays the samples through the candidate and prints the
 verdict, with the projected mapped ratio against the objective.
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
 			rd := declareRuleDirs(fs, e)
 			dir := declareSamplesDir(fs, e)
 			source := stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)")
-			out := stringFlag(fs, e, "out", "", "directory to write the candidate rules to; must not exist or be empty (required)")
+			out := stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)")
 			return func(ctx context.Context, args []string) int {
 				if *source == "" || *out == "" || len(args) > 0 {
 					fmt.Fprintln(e.stderr, "mapper suggest: --source and --out are required and no argument is taken")
@@ -76,7 +79,7 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if src == nil {
 		return fmt.Errorf("no source %q in %s (sources: %s)", source, *rd.rules, sourceNames(eng))
 	}
-	if err := checkOutDir(out, *rd.rules); err != nil {
+	if err := checkOutDir(out, *rd.rules, *rd.schemas); err != nil {
 		return err
 	}
 	ruleText, err := os.ReadFile(src.File())
@@ -116,10 +119,14 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
-	if err := writeCandidate(*rd.rules, out, filepath.Base(src.File()), text); err != nil {
+	candRules, candSchemas := filepath.Join(out, "rules"), filepath.Join(out, "schemas")
+	if err := writeCandidate(*rd.rules, candRules, filepath.Base(src.File()), text); err != nil {
 		return err
 	}
-	cand, err := mapper.Load(out, *rd.schemas, rd.options())
+	if err := writeCandidateSchemas(*rd.schemas, candSchemas, ss); err != nil {
+		return err
+	}
+	cand, err := mapper.Load(candRules, candSchemas, rd.options())
 	if err != nil {
 		return fmt.Errorf("the candidate in %s does not load (a bug in suggest): %w", out, err)
 	}
@@ -128,8 +135,12 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 		return err
 	}
 	printSuggestions(e.stdout, ss, rep)
-	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d); check it with `mapper check --rules %s`\n\nreplay of the samples through the candidate:\n\n",
-		filepath.Join(out, filepath.Base(src.File())), src.Version(), src.Version()+1, out)
+	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
+	for _, f := range schemaFilesEdited(ss) {
+		fmt.Fprintf(e.stdout, " and %s", filepath.Join(candSchemas, filepath.FromSlash(f)))
+	}
+	fmt.Fprintf(e.stdout, "; check it with `mapper check --rules %s --schemas %s`\n\nreplay of the samples through the candidate:\n\n",
+		candRules, candSchemas)
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -159,9 +170,11 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
 				switch {
 				case row.NowMapped > 0 || row.Samples == 0:
-				case row.StillFailing > 0:
+				case row.StillFailing > 0 && len(s.SchemaEdits) == 0:
 					_, field := samples.SplitCategory(s.Category)
 					fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
+				case row.StillFailing > 0:
+					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
 				default:
 					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
 				}
@@ -182,13 +195,17 @@ func valuesText(vs []suggest.Value) string {
 	return strings.Join(parts, ", ")
 }
 
-// checkOutDir refuses an output directory that is the rules directory or
-// holds anything.
-func checkOutDir(out, rules string) error {
-	ao, err1 := filepath.Abs(out)
-	ar, err2 := filepath.Abs(rules)
-	if err1 == nil && err2 == nil && ao == ar {
-		return fmt.Errorf("--out %s is the rules directory: suggest never edits rules in place", out)
+// checkOutDir refuses an output directory that is the rules or schemas
+// directory or holds anything.
+func checkOutDir(out, rules, schemas string) error {
+	ao, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	for _, d := range []string{rules, schemas} {
+		if ad, err := filepath.Abs(d); err == nil && ad == ao {
+			return fmt.Errorf("--out %s is the %s directory: suggest never edits rules or schemas in place", out, d)
+		}
 	}
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -201,6 +218,42 @@ func checkOutDir(out, rules string) error {
 		return fmt.Errorf("--out %s is not empty; give a new directory", out)
 	}
 	return nil
+}
+
+// writeCandidateSchemas copies the schemas directory to out, with the
+// input-schema edits of ss applied.
+func writeCandidateSchemas(schemas, out string, ss []suggest.Suggestion) error {
+	if err := os.CopyFS(out, os.DirFS(schemas)); err != nil {
+		return fmt.Errorf("write candidate schemas: %w", err)
+	}
+	for _, f := range schemaFilesEdited(ss) {
+		p := filepath.Join(out, filepath.FromSlash(f))
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("write candidate schemas: %w", err)
+		}
+		if doc, err = suggest.ApplySchema(doc, f, ss); err != nil {
+			return fmt.Errorf("write candidate schemas: %w", err)
+		}
+		if err := os.WriteFile(p, doc, 0o644); err != nil {
+			return fmt.Errorf("write candidate schemas: %w", err)
+		}
+	}
+	return nil
+}
+
+// schemaFilesEdited lists the schema files the suggestions edit, once each,
+// in order.
+func schemaFilesEdited(ss []suggest.Suggestion) []string {
+	var files []string
+	for _, s := range ss {
+		for _, e := range s.SchemaEdits {
+			if !slices.Contains(files, e.File) {
+				files = append(files, e.File)
+			}
+		}
+	}
+	return files
 }
 
 // writeCandidate copies the files of the rules directory to out, with the

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -57,8 +59,11 @@ func TestSuggestOnTheOrdersWorkload(t *testing.T) {
 	if t.Failed() {
 		t.Logf("output:\n%s", stdout)
 	}
-	// mapper check takes the candidate as it is.
-	code, checkOut, checkErr := runMapperCLI(t, nil, "check", "--rules", out, "--schemas", filepath.Join(replayTestdata, "orders-schemas"))
+	// mapper check takes the candidate as it is, as suggest prints it.
+	if !strings.Contains(stdout, "check it with `mapper check --rules "+filepath.Join(out, "rules")+" --schemas "+filepath.Join(out, "schemas")+"`") {
+		t.Errorf("suggest does not print how to check the candidate:\n%s", stdout)
+	}
+	code, checkOut, checkErr := runMapperCLI(t, nil, "check", "--rules", filepath.Join(out, "rules"), "--schemas", filepath.Join(out, "schemas"))
 	if code != exitOK || !strings.Contains(checkOut, "version 2") {
 		t.Errorf("check of the candidate: exit %d\n%s%s", code, checkOut, checkErr)
 	}
@@ -78,10 +83,11 @@ func TestSuggestOnTheOrdersWorkload(t *testing.T) {
 	})
 }
 
-// TestSuggestSaysWhenTheInputSchemaAlsoConstrains: GitHub's input schema
+// TestSuggestAddsTheEnumValueToTheInputSchemaToo: GitHub's input schema
 // lists issue.state's values too, so a new enum entry in the rules alone
-// fixes nothing, and suggest says where else to change it.
-func TestSuggestSaysWhenTheInputSchemaAlsoConstrains(t *testing.T) {
+// would be a dead key (a check error) and fix nothing; the candidate carries
+// the schema edit, and loads, checks and replays as suggest prints it.
+func TestSuggestAddsTheEnumValueToTheInputSchemaToo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "samples")
 	fx := "../../fixtures/github-work-items/issues.handmade.jsonl"
 	if code, out, errOut := runMapperCLI(t, nil, "samples", "add", "--samples", dir, "--source", "github-work-items", "--rules", "../../rules", "--schemas", "../../schemas", fx); code != exitOK {
@@ -92,9 +98,64 @@ func TestSuggestSaysWhenTheInputSchemaAlsoConstrains(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{`"triaged" ×`, "(PLACEHOLDER)", "input schema also constrains issue.state"} {
+	candRules, candSchemas := filepath.Join(out, "rules"), filepath.Join(out, "schemas")
+	for _, want := range []string{`"triaged" ×`, "(PLACEHOLDER)",
+		`input schema github-work-item.input.json#/definitions/issue/properties/state enum: add ["triaged"]`,
+		"and " + filepath.Join(candSchemas, "github-work-item.input.json"),
+		"check it with `mapper check --rules " + candRules + " --schemas " + candSchemas + "`",
+	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+	if strings.Contains(stdout, "also constrains") {
+		t.Errorf("suggest still says the schema must be changed by hand:\n%s", stdout)
+	}
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[1] == "unknown_enum:issue.state" && (f[2] != "1" || f[3] != "1") {
+			t.Errorf("the triaged sample is not now mapped: %s", l)
+		}
+	}
+
+	// The schema edit adds the value to the enum and changes nothing else.
+	orig, err := os.ReadFile("../../schemas/github-work-item.input.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cand, err := os.ReadFile(filepath.Join(candSchemas, "github-work-item.input.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o, c map[string]any
+	if err := json.Unmarshal(orig, &o); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(cand, &c); err != nil {
+		t.Fatalf("the candidate schema is not JSON: %v", err)
+	}
+	st := o["definitions"].(map[string]any)["issue"].(map[string]any)["properties"].(map[string]any)["state"].(map[string]any)
+	st["enum"] = append(st["enum"].([]any), "triaged")
+	if !reflect.DeepEqual(o, c) {
+		t.Errorf("the candidate schema differs from the original by more than the new enum value:\n%s", cand)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"check takes the candidate as printed", []string{"check", "--rules", candRules, "--schemas", candSchemas}, exitOK, "github-work-items  version 3"},
+		{"the candidate rules against the old schemas have a dead enum key", []string{"check", "--rules", candRules, "--schemas", "../../schemas"}, exitFailure,
+			`enum key "triaged" can never match: the input schema allows pull_request.state only "open", "closed"; issue.state only "open", "closed"`},
+		{"replay takes the candidate as printed", []string{"replay", "--samples", dir, "--rules", candRules, "--schemas", candSchemas}, exitOK, "none newly failing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runMapperCLI(t, nil, tc.args...)
+			if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("exit %d (want %d), want %q in:\n%s%s", code, tc.code, tc.want, stdout, stderr)
+			}
+		})
 	}
 }

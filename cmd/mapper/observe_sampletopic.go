@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/sampletopic"
@@ -82,5 +85,40 @@ func pullSamples(ctx context.Context, e *env, cmd string, s sharedSamplesSetting
 func closeShared(shared *sharedSamples) {
 	if shared != nil {
 		_ = shared.writer.Close()
+	}
+}
+
+// countsSyncTimeout bounds how long an offset commit waits for the samples
+// topic to acknowledge the counts: past it the commit goes ahead (the
+// counts follow at the writer's next flush), so a samples topic that is
+// down slows commits but never stops the worker.
+const countsSyncTimeout = 5 * time.Second
+
+// durableCounts makes the samples topic's counts of the records a commit
+// covers durable before the commit: the worker asks it before every offset
+// commit (stream.CommitObserver), when the store has observed every record
+// the commit covers; the store hands its counts to the writer, which
+// writes them and waits for the acknowledgement. So a worker killed
+// outright right after a commit has its counts of the committed records in
+// the topic.
+type durableCounts struct {
+	store  *samples.Store
+	writer *sampletopic.Writer
+	log    *ratelog.Logger
+}
+
+// Observe does nothing: the store counts the records.
+func (durableCounts) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {}
+
+// BeforeCommit writes the counts, for at most countsSyncTimeout.
+func (d durableCounts) BeforeCommit(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, countsSyncTimeout)
+	defer cancel()
+	err := d.store.ShareCounts(ctx)
+	if err == nil {
+		err = d.writer.Sync(ctx)
+	}
+	if err != nil {
+		d.log.Warn("samples topic: counts not written before an offset commit; they follow at the next flush", "error", err)
 	}
 }

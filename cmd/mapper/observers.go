@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/metrics"
+	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -74,6 +76,8 @@ func (of *observerFlags) check(problems *[]string) {
 type observers struct {
 	list    []stream.Observer
 	metrics *metrics.Client
+	alerts  *alerts.Alerter // nil when Sentry is off
+	samples *samples.Store  // nil with --no-samples
 	close   func() error
 }
 
@@ -107,7 +111,7 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 		_ = mc.Close()
 		return nil, err
 	}
-	o := &observers{metrics: mc}
+	o := &observers{metrics: mc, alerts: al}
 	if mc != nil {
 		o.list = append(o.list, mc, deadLetterCounter{mc})
 	}
@@ -130,7 +134,11 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			_ = mc.Close()
 			return nil, err
 		}
-		vals, err := newValueProfiler(e, *of.samples.dir)
+		var valuesSink samples.ValuesSink
+		if shared != nil {
+			valuesSink = shared.writer
+		}
+		vals, err := newValueProfiler(e, *of.samples.dir, valuesSink)
 		if err != nil {
 			_ = st.Close()
 			closeShared(shared)
@@ -139,12 +147,17 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			return nil, err
 		}
 		o.list = append(o.list, st, vals)
-		// The store hands its last counts to the topic's writer as it closes.
-		closers = append(closers, st.Close)
+		o.samples = st
+		if shared != nil {
+			o.list = append(o.list, durableCounts{store: st, writer: shared.writer,
+				log: &ratelog.Logger{Logger: logger, Every: time.Minute}})
+		}
+		// The store and the value profiles hand their last counts to the
+		// topic's writer as they close.
+		closers = append(closers, st.Close, vals.Close)
 		if shared != nil {
 			closers = append(closers, shared.writer.Close)
 		}
-		closers = append(closers, vals.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)

@@ -345,6 +345,17 @@ func TestThreeWorkersShareOneViewThroughTheSamplesTopic(t *testing.T) {
 				t.Errorf("samples over the pulled directory: exit %d\n%s%s", code, stdout, stderr)
 			}
 
+			// The workers' value profiles are merged into the pulled
+			// directory: the unknown statuses with the counts that mapping
+			// the orders locally gives.
+			checkPulledStatuses(t, dir, wantStatuses(t, rules, msgs), redelivered)
+			// suggest, which reads the profiles, proposes them as enum entries.
+			code, stdout, stderr = runCmd(t, context.Background(), nil, "suggest", "--samples", dir, "--rules", rules,
+				"--schemas", "../../schemas", "--source", "orders", "--out", filepath.Join(t.TempDir(), "candidate"))
+			if code != exitOK || !strings.Contains(stdout, `"on-hold"`) || !strings.Contains(stdout, `"PAID_OUT"`) {
+				t.Errorf("suggest over the pulled directory: exit %d\n%s%s", code, stdout, stderr)
+			}
+
 			// Replay works over the pulled directory, and straight from the topic.
 			code, fromDir, stderr := runCmd(t, context.Background(), nil, "replay", "--samples", dir, "--rules", rules, "--schemas", "../../schemas")
 			if code != exitOK || !strings.Contains(fromDir, "orders") || !strings.Contains(fromDir, "none newly failing") {
@@ -419,22 +430,30 @@ func TestAWorkerKilledMidRunLosesNoCount(t *testing.T) {
 			// worker may have written everything by then; more records
 			// after the stop give the second one work either way.)
 			first := startSharedWorker(t, env, run(t.TempDir(), "--shutdown-timeout", "1ms")...)
-			waitDelivered(t, b, out, dlq, orders/4, first)
+			// At every moment the topic's counts cover the records the group
+			// committed: what a kill at that moment would leave. More orders
+			// come in waves while it runs.
+			const waves, wave = 10, 1000
+			checks := countsCoverCommits(t, b, group, input, 4, topic, waves, func(i int) {
+				b.Produce(t, input, orderStream(t, wave, orders+i*wave)...)
+			}, first)
+			t.Logf("%d moments with records committed: the topic counted them all each time", checks)
 			r := first.stop(t, -1) // 1 when records were in flight, 0 if none
 			const later = 2000
-			b.Produce(t, input, orderStream(t, later, orders)...)
+			b.Produce(t, input, orderStream(t, later, orders+waves*wave)...)
 			second := startSharedWorker(t, env, run(t.TempDir())...)
-			mapped := waitDelivered(t, b, out, dlq, orders+later, second)
+			mapped := waitDelivered(t, b, out, dlq, orders+waves*wave+later, second)
 			second.stop(t, exitOK)
 			snap, err := sampletopic.Read(context.Background(), sampletopic.Config{Kafka: b.Conn(), Topic: topic}, sampletopic.ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := snap.Counts()["orders"].Records
-			if got < orders+later || snap.Workers() != 2 {
-				t.Fatalf("records counted %d by %d workers; want at least %d by 2 (first worker's exit %d:\n%s)", got, snap.Workers(), orders+later, r.code, r.stderr)
+			all := uint64(orders + waves*wave + later)
+			if got < all || snap.Workers() != 2 {
+				t.Fatalf("records counted %d by %d workers; want at least %d by 2 (first worker's exit %d:\n%s)", got, snap.Workers(), all, r.code, r.stderr)
 			}
-			t.Logf("%d orders: %d records written, %d counted (%d over-counted: redelivered after the kill)", orders+later, mapped, got, got-orders-later)
+			t.Logf("%d orders: %d records written, %d counted (%d over-counted: redelivered after the kill)", all, mapped, got, got-all)
 		})
 	}
 }
@@ -487,4 +506,118 @@ func TestABadSamplesTopicStopsTheStart(t *testing.T) {
 	if n, err := b.End(context.Background(), dlq); err != nil || n != 0 {
 		t.Errorf("dead-letter topic holds %d records (%v); want none", n, err)
 	}
+}
+
+// wantStatuses maps the records with the rules and counts the status of
+// each record rejected as unknown_enum:status, as JSON text.
+func wantStatuses(t *testing.T, rules string, msgs []kafka.Message) map[string]uint64 {
+	t.Helper()
+	eng, err := mapper.Load(rules, "../../schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eng.Source("orders")
+	want := map[string]uint64{}
+	for _, m := range msgs {
+		res := src.Map(m.Value)
+		for _, f := range res.Failures {
+			if f.Category().String() != "unknown_enum:status" {
+				continue
+			}
+			var order struct{ Status json.RawMessage }
+			if err := json.Unmarshal(m.Value, &order); err != nil {
+				t.Fatal(err)
+			}
+			want[string(order.Status)]++
+		}
+	}
+	return want
+}
+
+// checkPulledStatuses runs mapper samples values over a pulled directory
+// and compares the unknown statuses with want, allowing redelivered
+// records to be counted twice.
+func checkPulledStatuses(t *testing.T, dir string, want map[string]uint64, redelivered uint64) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("the orders have no unknown status")
+	}
+	args := []string{"samples", "values", "--samples", dir, "--source", "orders", "--category", "unknown_enum:status"}
+	code, stdout, stderr := runCmd(t, context.Background(), nil, append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("samples values: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var got []samples.ValueProfile
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || len(got) != 1 {
+		t.Fatalf("samples values --json: %v (%d profiles)\n%s", err, len(got), stdout)
+	}
+	var total uint64
+	for _, v := range got[0].Values {
+		w := want[v.Value]
+		if v.Count < w || v.Count > w+redelivered || v.Error != 0 {
+			t.Errorf("status %s counted %d ±%d; want %d (+ up to %d redelivered)", v.Value, v.Count, v.Error, w, redelivered)
+		}
+		total += v.Count
+	}
+	if len(got[0].Values) != len(want) {
+		t.Errorf("statuses %v; want %v", got[0].Values, want)
+	}
+	if got[0].Total != total {
+		t.Errorf("total %d; the statuses add up to %d", got[0].Total, total)
+	}
+	_, text, _ := runCmd(t, context.Background(), nil, args...)
+	t.Logf("mapper samples values over the pulled directory:\n%s", text)
+	for v := range want {
+		if !strings.Contains(text, v) {
+			t.Errorf("samples values does not list %s:\n%s", v, text)
+		}
+	}
+}
+
+// countsCoverCommits feeds waves of records (wave(i) for i < waves) and
+// checks, after each, several times, that the records counted in the
+// samples topic are never fewer than the records the group has committed
+// on the input topic (its committed offsets, the topic written from offset
+// 0): the offsets are read first, then the counts, so that a count written
+// after its commit shows. It returns how many checks saw records committed.
+func countsCoverCommits(t *testing.T, b *kafkatest.Broker, group, input string, partitions int, samplesTopic string, waves int, wave func(i int), workers ...*sharedWorker) int {
+	t.Helper()
+	ctx := context.Background()
+	cl := b.Conn().Client(nil, 10*time.Second)
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	checks := 0
+	for i := range waves {
+		wave(i)
+		for range 10 {
+			resp, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{input: parts}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var committed int64
+			for _, p := range resp.Topics[input] {
+				if p.CommittedOffset > 0 {
+					committed += p.CommittedOffset
+				}
+			}
+			snap, err := sampletopic.Read(ctx, sampletopic.Config{Kafka: b.Conn(), Topic: samplesTopic}, sampletopic.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counted := snap.Counts()["orders"].Records; counted < uint64(committed) {
+				t.Fatalf("the group committed %d records and the samples topic counts %d: a kill now would lose %d", committed, counted, uint64(committed)-counted)
+			}
+			if committed > 0 {
+				checks++
+			}
+			failIfEnded(t, workers)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if checks == 0 {
+		t.Fatal("no check saw records committed")
+	}
+	return checks
 }

@@ -8,11 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/release"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -26,6 +30,7 @@ type workerFlags struct {
 	statusAddr      *string
 	observers       *observerFlags
 	log             *logFlags
+	release         *releaseFlags
 }
 
 // declareWorkerFlags declares the shared flags with the given defaults of
@@ -39,6 +44,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
+		release:         declareReleaseFlags(fs, e),
 	}
 }
 
@@ -125,11 +131,20 @@ type startedWorker struct {
 	listener net.Listener
 	status   http.Handler // served on listener by run
 	logger   *slog.Logger
+	release  *release.Controller
+	reloader *release.Reloader
+	watch    time.Duration
 }
 
-// newWorker builds the observers, the worker and the status listener. On
-// error nothing is left running.
-func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, logger *slog.Logger) (*startedWorker, int) {
+// newWorker builds the observers, the release controller (candidate rules,
+// hot reload, breaker) over the rules rs loads again on a reload, the worker
+// and the status listener. On error nothing is left running.
+func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stream.Config, rs ruleSources, logger *slog.Logger) (*startedWorker, int) {
+	var problems []string
+	rel := f.release.parse(&problems)
+	if len(problems) > 0 {
+		return nil, reportProblems(e, cmd, problems)
+	}
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
 		// What check could not tell before start: a sample directory or
@@ -138,6 +153,13 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		return nil, exitFailure
 	}
 	closeObs := obs.close
+	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &releaseEvents{mc: obs.metrics, al: obs.alerts, st: obs.samples}, logger)
+	if err != nil {
+		_ = closeObs()
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return nil, exitFailure
+	}
+	cfg.Release = ctrl
 	cfg.Observers = append(cfg.Observers, obs.list...)
 	cfg.Logger = logger
 	w, err := stream.New(cfg)
@@ -150,7 +172,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
-	sw := &startedWorker{w: w, obs: obs, logger: logger}
+	sw := &startedWorker{w: w, obs: obs, logger: logger, release: ctrl, reloader: reloader, watch: rel.watch}
 	if addr := *f.statusAddr; addr != "" {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -192,6 +214,14 @@ func (sw *startedWorker) run(ctx context.Context) error {
 		// The worker drains on ctx, not gctx: the others stop with it.
 		runErr = sw.w.Run(ctx)
 		return errWorkerStopped
+	})
+	// SIGHUP, or a change under the watched directories, reloads the rules.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	g.Go(func() error {
+		sw.reloader.Run(gctx, hup, sw.watch)
+		return nil
 	})
 	if sw.obs.metrics != nil {
 		g.Go(func() error {

@@ -237,6 +237,8 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 		t.Fatal(err)
 	}
 	store.Observe(origin, c.src, payload, &res, time.Millisecond)
+	// A record candidate rules judge differently, kept with their result.
+	store.Keep("candidate:newly_failing", origin, c.src, payload, &res, 2, &res)
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +263,8 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 		t.Fatal(err)
 	}
 	a.Observe(origin, c.src, payload, &res, time.Millisecond)
+	a.Notify(alerts.Notice{Kind: alerts.NoticeCandidateNewlyFailing, Source: "orders", RulesVersion: 1, CandidateVersion: 2,
+		Message: "candidate", Failures: res.Failures, Src: c.src, Topic: origin.Topic})
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -114,6 +114,7 @@ type Alerter struct {
 	rt     *recordingTransport
 
 	categories sync.Map // catKey → *category
+	notices    sync.Map // Notice key → true: notices already sent
 	capMu      sync.Mutex
 	perSource  map[string]int
 
@@ -158,6 +159,7 @@ type job struct {
 	payload    []byte // unredacted copy; redacted before it leaves the process
 	suppressed int64
 	firstSeen  bool
+	notice     *Notice // a one-off event (Notify) instead of a category's
 }
 
 // New builds the Sentry client and hub and starts the sending goroutine. It
@@ -358,7 +360,12 @@ func (a *Alerter) send(j job) {
 	if j.firstSeen && a.cfg.Ledger != nil && !a.claim(j) {
 		return
 	}
-	ev := a.event(j)
+	var ev *sentry.Event
+	if j.notice != nil {
+		ev = noticeEvent(j.notice)
+	} else {
+		ev = a.event(j)
+	}
 	a.rt.reset()
 	a.hub.CaptureEvent(ev)
 	status, detail := a.rt.result()

@@ -80,7 +80,7 @@ func TestFilesAreOnePerAPICall(t *testing.T) {
 			t.Errorf("%s is not JSON: %v", f.Name, err)
 		}
 	}
-	want := []string{"dashboard.json", "monitor-alpha-objective.json", "monitor-new-failure-categories.json", "slo-alpha.json"}
+	want := []string{"dashboard.json", "monitor-alpha-objective.json", "monitor-new-failure-categories.json", "monitor-candidate-newly-failing.json", "slo-alpha.json"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files = %q, want %q (beta has no objective, so no objective monitor nor SLO)", names, want)
 	}
@@ -99,7 +99,8 @@ var metricName = regexp.MustCompile(`mapper\.[a-z_.]+[a-z]`)
 func TestQueriesAreConsistent(t *testing.T) {
 	known := map[string]bool{}
 	for _, m := range []string{metrics.MetricRecords, metrics.MetricFailures, metrics.MetricMapDuration, metrics.MetricConsumerLag,
-		metrics.MetricDLQRecords, metrics.MetricSamplesKept, metrics.MetricSentryEvents, metrics.MetricFieldCapped, metrics.MetricNewCategory} {
+		metrics.MetricDLQRecords, metrics.MetricSamplesKept, metrics.MetricSentryEvents, metrics.MetricFieldCapped, metrics.MetricNewCategory,
+		metrics.MetricCandidateRecords, metrics.MetricCandidateRollbacks} {
 		known[metrics.Namespace+m] = true
 	}
 	for _, src := range []struct {

@@ -112,6 +112,33 @@ const UnclaimedEvery = 50
 // UnclaimedTopic is the demo's topic that no rule claims.
 const UnclaimedTopic = "partner.unclaimed.raw"
 
+// triedSources says, per demo topic where a record can find no source,
+// which sources were tried: those that route by accept predicates (a source
+// without any takes every record of its topic), or none for a topic no rule
+// claims.
+func triedSources(eng *mapper.Engine) string {
+	var parts []string
+	for _, t := range Topics(eng) {
+		srcs := eng.SourcesForTopic(t)
+		if len(srcs) == 0 {
+			parts = append(parts, "no source claims "+t)
+			continue
+		}
+		var names []string
+		for _, src := range srcs {
+			if len(src.Accept()) == 0 {
+				names = nil
+				break
+			}
+			names = append(names, src.Name())
+		}
+		if len(names) > 0 {
+			parts = append(parts, "tried "+strings.Join(names, ", ")+" on "+t)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Topics are the input topics of the demo: every claimed topic and the
 // unclaimed one.
 func Topics(eng *mapper.Engine) []string {
@@ -232,10 +259,11 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 	tw.Flush()
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\nsource\tversion\tmapped\tdegraded\trejected\tdelivered\tobjective\n")
+	unknown := false
 	for _, s := range c.Sources {
 		name, obj := s.Source, "-"
 		if name == "" {
-			name = "(no rule set)"
+			name, unknown = string(mapper.ReasonUnknownSource), true
 		} else if src := eng.Source(name); src != nil && src.Objective().MappedRatio > 0 {
 			obj = fmt.Sprintf("%.0f%%", 100*src.Objective().MappedRatio)
 		}
@@ -243,6 +271,9 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", name, s.RulesVersion, s.Mapped, s.Degraded, s.Rejected, pct(s.Mapped+s.Degraded, n), obj)
 	}
 	tw.Flush()
+	if unknown {
+		fmt.Fprintf(out, "(unknown_source: records no source accepts; %s)\n", triedSources(eng))
+	}
 	fmt.Fprintf(out, "\ntop failure categories\n")
 	if len(c.TopFailures) == 0 {
 		fmt.Fprintf(out, "  (none yet)\n")
@@ -251,7 +282,7 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 	for _, f := range c.TopFailures {
 		name := f.Source
 		if name == "" {
-			name = "(no rule set)"
+			name = "-" // the category is unknown_source
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Count, name, f.Category)
 	}

@@ -106,6 +106,7 @@ type Client struct {
 	failTags   map[failKey][]string
 	fields     map[string]map[string]struct{} // source → field tag values admitted
 	simple     map[simpleKey][]string
+	candTags   map[candKey][]string
 
 	writeErrors  atomic.Uint64
 	fieldsCapped atomic.Uint64
@@ -166,6 +167,7 @@ func New(cfg Config) (*Client, error) {
 		failTags:   map[failKey][]string{},
 		fields:     map[string]map[string]struct{}{},
 		simple:     map[simpleKey][]string{},
+		candTags:   map[candKey][]string{},
 		errLog:     &ratelog.Logger{Logger: logger, Every: cfg.ErrorLogInterval},
 	}
 	opts := []statsd.Option{

@@ -136,3 +136,112 @@ func BenchmarkSketchAdd(b *testing.B) {
 		}
 	})
 }
+
+// zipfStream returns n values drawn from a Zipf distribution over 2,000
+// distinct values, seeded.
+func zipfStream(seed uint64, n int) []string {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	z := rand.NewZipf(r, 1.3, 1, 1999)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("v%d", z.Uint64())
+	}
+	return out
+}
+
+func summaryOf(s *Sketch) Summary {
+	return Summary{Entries: s.Top(), Total: s.Total(), Capacity: s.Capacity()}
+}
+
+func TestCombine(t *testing.T) {
+	t.Run("parts that never evicted combine exactly", func(t *testing.T) {
+		a, b := New(4), New(4)
+		for _, v := range []string{"x", "y", "x"} {
+			a.Add([]byte(v))
+		}
+		for _, v := range []string{"y", "z", "y"} {
+			b.Add([]byte(v))
+		}
+		got := Combine(4, summaryOf(a), summaryOf(b))
+		want := []Entry{{Value: "y", Count: 3}, {Value: "x", Count: 2}, {Value: "z", Count: 1}}
+		if fmt.Sprint(got.Entries) != fmt.Sprint(want) || got.Total != 6 || got.Capacity != 4 {
+			t.Fatalf("got %v total %d capacity %d, want %v total 6", got.Entries, got.Total, got.Capacity, want)
+		}
+	})
+	t.Run("a full part lends its smallest count to values it does not list", func(t *testing.T) {
+		a := Summary{Capacity: 2, Total: 10, Entries: []Entry{{Value: "x", Count: 7}, {Value: "y", Count: 3, Error: 1}}}
+		b := Summary{Capacity: 2, Total: 1, Entries: []Entry{{Value: "z", Count: 1}}}
+		// z: 1 in b, and up to 3 in a (a's smallest count): 4 ± 3; y: 3
+		// in a, none in b (not full: exact).
+		got := Combine(3, a, b)
+		want := []Entry{{Value: "x", Count: 7}, {Value: "z", Count: 4, Error: 3}, {Value: "y", Count: 3, Error: 1}}
+		if fmt.Sprint(got.Entries) != fmt.Sprint(want) || got.Total != 11 {
+			t.Fatalf("got %v total %d, want %v total 11", got.Entries, got.Total, want)
+		}
+	})
+	t.Run("three workers' sketches keep the bound of one sketch", func(t *testing.T) {
+		const k = 16
+		truth := map[string]uint64{}
+		var parts []Summary
+		var n uint64
+		for w := range 3 {
+			s := New(k)
+			// Workers see the stream in different proportions.
+			for _, v := range zipfStream(uint64(10+w), 20000*(w+1)) {
+				s.Add([]byte(v))
+				truth[v]++
+				n++
+			}
+			parts = append(parts, summaryOf(s))
+		}
+		got := Combine(k, parts...)
+		if got.Total != n || len(got.Entries) != k {
+			t.Fatalf("total %d with %d values, want %d with %d", got.Total, len(got.Entries), n, k)
+		}
+		for _, e := range got.Entries {
+			tc := truth[e.Value]
+			if tc > e.Count || e.Count-e.Error > tc {
+				t.Errorf("%s: true count %d outside [%d, %d]", e.Value, tc, e.Count-e.Error, e.Count)
+			}
+			if e.Error > n/k {
+				t.Errorf("%s: error %d over Total/k = %d", e.Value, e.Error, n/k)
+			}
+		}
+		// Every value counted more than Total/k times is kept.
+		kept := map[string]bool{}
+		for _, e := range got.Entries {
+			kept[e.Value] = true
+		}
+		for v, c := range truth {
+			if c > n/k && !kept[v] {
+				t.Errorf("%s counted %d times (> %d) was dropped", v, c, n/k)
+			}
+		}
+		if got.Entries[0].Value != "v0" {
+			t.Errorf("most counted value %v, want v0", got.Entries[0])
+		}
+	})
+	t.Run("the parts are not changed", func(t *testing.T) {
+		a := Summary{Capacity: 1, Total: 5, Entries: []Entry{{Value: "x", Count: 5}}}
+		b := Summary{Capacity: 1, Total: 2, Entries: []Entry{{Value: "y", Count: 2}}}
+		Combine(1, a, b)
+		if a.Entries[0].Count != 5 || b.Entries[0].Count != 2 {
+			t.Fatalf("parts changed: %v %v", a, b)
+		}
+	})
+}
+
+func BenchmarkCombine(b *testing.B) {
+	var parts []Summary
+	for w := range 3 {
+		s := New(DefaultCapacity)
+		for _, v := range zipfStream(uint64(w), 10000) {
+			s.Add([]byte(v))
+		}
+		parts = append(parts, summaryOf(s))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Combine(DefaultCapacity, parts...)
+	}
+}

@@ -131,7 +131,7 @@ func importCapture(t testing.TB) string {
 	var res mapper.Result
 	for n := 1; sc.Scan(); n++ {
 		m.Map(src, sc.Bytes(), &res)
-		st.Add(src, sc.Bytes(), &res, ordersCapture)
+		st.Add(src, nil, sc.Bytes(), &res, ordersCapture)
 		vals.Observe(nil, src, sc.Bytes(), &res, 0)
 	}
 	if err := st.Close(); err != nil {
@@ -244,7 +244,7 @@ func TestProjectionCountsRecordsThatFailTwice(t *testing.T) {
 	}
 	for _, l := range lines {
 		res := v1.Map([]byte(l))
-		st.Add(v1, []byte(l), &res, "twice")
+		st.Add(v1, nil, []byte(l), &res, "twice")
 		vals.Observe(nil, v1, []byte(l), &res, 0)
 	}
 	if err := errors.Join(st.Close(), vals.Close()); err != nil {

@@ -278,8 +278,9 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		}
 		src := e.Source(smp.Source)
 		switch {
-		case src != nil && smp.Topic == "":
-			// Imported with `samples add`: no record, no headers to route by.
+		case src != nil && smp.Topic == "" && len(hdrs) == 0:
+			// Imported with `samples add` and no --header: nothing to route
+			// by, the payload is the source's as the import said.
 			m.Map(src, payload, &res)
 		case src != nil:
 			m.MapRecord(src, hdrs, payload, &res)

@@ -59,6 +59,18 @@ type Sample struct {
 	// Imported names the file the payload was imported from by
 	// `mapper samples add`; empty for records kept by the worker.
 	Imported string `json:"imported,omitempty"`
+	// Candidate is what candidate rules made of the record, for samples
+	// kept because the candidate's result differs (categories
+	// "candidate:<verdict>"); nil otherwise.
+	Candidate *CandidateResult `json:"candidate,omitempty"`
+}
+
+// CandidateResult is the candidate rules' result of a sampled record.
+// Failure details on redacted fields are masked.
+type CandidateResult struct {
+	RulesVersion int              `json:"rules_version"`
+	Outcome      mapper.Outcome   `json:"outcome"`
+	Failures     []mapper.Failure `json:"failures"`
 }
 
 // PayloadBytes returns the redacted payload to map, and false when the

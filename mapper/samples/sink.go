@@ -29,8 +29,8 @@ type Sink interface {
 	// file holds, already redacted; the sink may keep it but must not
 	// change it.
 	Slot(source, category string, slot int, seen uint64, line []byte)
-	// Index is told, at each flush in which anything was counted, of every
-	// count the store holds: what index.json holds, cumulative since the
+	// Index is told, at each flush in which anything was counted (and
+	// whenever Store.ShareCounts asks), of every count the store holds: what index.json holds, cumulative since the
 	// directory was first used (counts restored at Open included).
 	Index(idx Index)
 }

@@ -194,6 +194,9 @@ type item struct {
 	payload    []byte
 	res        mapper.Result
 	imported   string
+	// cand is what candidate rules made of the record (Keep only).
+	cand        *mapper.Result
+	candVersion int
 }
 
 // fileState is the writer's side of one category file.
@@ -219,6 +222,7 @@ type Store struct {
 	changed bool
 	closed  bool
 	ch      chan item
+	share   chan chan struct{} // ShareCounts asks the writer
 
 	records, kept, dropped, tooLarge, uncategorised, full, writes atomic.Uint64
 
@@ -249,6 +253,7 @@ func Open(cfg Config) (*Store, error) {
 		ch:      make(chan item, cfg.QueueSize),
 		files:   map[string]*fileState{},
 		done:    make(chan struct{}),
+		share:   make(chan chan struct{}),
 	}
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -424,12 +429,14 @@ func (s *Store) Observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	s.observe(origin, src, payload, res, "")
 }
 
-// Add offers one imported payload, mapped by src into res, to the store as
-// if the worker had read it; file names where it came from. Like Observe,
-// it goes through the reservoirs: a category that already holds K samples
-// keeps the new one at random.
-func (s *Store) Add(src *mapper.Source, payload []byte, res *mapper.Result, file string) {
-	s.observe(&mapper.Origin{}, src, payload, res, file)
+// Add offers one imported payload, read with headers (nil for none) and
+// mapped by src into res, to the store as if the worker had read it; file
+// names where it came from. The headers are kept with the sample, so that
+// replay routes it as it routes a live one. Like Observe, it goes through
+// the reservoirs: a category that already holds K samples keeps the new one
+// at random.
+func (s *Store) Add(src *mapper.Source, headers []mapper.Header, payload []byte, res *mapper.Result, file string) {
+	s.observe(&mapper.Origin{Headers: headers}, src, payload, res, file)
 }
 
 func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, imported string) {
@@ -500,14 +507,75 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	if len(ts) == 0 {
 		return
 	}
+	s.queue(item{
+		src: src, source: name, version: version,
+		targets:  append([]target(nil), ts...),
+		payload:  append([]byte(nil), payload...),
+		res:      res.Clone(),
+		imported: imported,
+	}, origin, keptReason)
+}
+
+// Keep offers one record to the reservoir of a category of its own, such
+// as "candidate:newly_failing", outside the failure taxonomy: the record is
+// counted in that category only, not among the source's records. res is
+// what src's rules made of it; cand, when not nil, is what candidate rules
+// of version candVersion made of it, kept beside it. Like Observe it never
+// blocks and keeps only copies; payload is redacted with src's paths when
+// written (pass it already redacted by other rules too when theirs differ).
+func (s *Store) Keep(category string, origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, candVersion int, cand *mapper.Result) {
+	var name string
+	var version int
+	if src != nil {
+		name, version = src.Name(), src.Version()
+	}
+	r, f := SplitCategory(category)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.changed = true
+	ss := s.sources[name]
+	if ss == nil || ss.version < version {
+		ss = s.source(name, version)
+	}
+	c := s.categoryKey(ss, catKey{source: name, reason: r, field: f})
+	if c == nil {
+		s.uncategorised.Add(1)
+		return
+	}
+	when := s.cfg.Now()
+	if origin != nil && !origin.Time.IsZero() {
+		when = origin.Time
+	}
+	c.seen++
+	if c.first.IsZero() {
+		c.first = when
+	}
+	c.last = when
+	slot := s.slot(c.seen, c.k)
+	if slot < 0 {
+		return
+	}
 	it := item{
 		src: src, source: name, version: version,
-		targets:    append([]target(nil), ts...),
-		capturedAt: s.cfg.Now(),
-		payload:    append([]byte(nil), payload...),
-		res:        res.Clone(),
-		imported:   imported,
+		targets: []target{{path: c.path, category: c.name, slot: slot, k: c.k}},
+		payload: append([]byte(nil), payload...),
+		res:     res.Clone(),
 	}
+	if cand != nil {
+		cr := cand.Clone()
+		it.cand = &cr
+		it.candVersion = candVersion
+	}
+	s.queue(it, origin, r)
+}
+
+// queue copies origin into it and hands it to the writer, or drops it when
+// the queue is full. Caller holds mu.
+func (s *Store) queue(it item, origin *mapper.Origin, keptReason mapper.Reason) {
+	it.capturedAt = s.cfg.Now()
 	if origin != nil {
 		it.topic, it.partition, it.offset = origin.Topic, origin.Partition, origin.Offset
 		it.key = append([]byte(nil), origin.Key...)
@@ -519,7 +587,7 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 	case s.ch <- it:
 		s.kept.Add(1)
 		if s.cfg.OnKept != nil {
-			s.cfg.OnKept(name, keptReason)
+			s.cfg.OnKept(it.source, keptReason)
 		}
 	default:
 		s.dropped.Add(1)
@@ -565,6 +633,9 @@ func (s *Store) writer() {
 			s.apply(it)
 		case <-tick.C:
 			s.flush()
+		case done := <-s.share:
+			s.shareCounts()
+			close(done)
 		}
 	}
 }
@@ -639,6 +710,16 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		}
 		smp.Failures = it.src.RedactFailures(smp.Failures)
 	}
+	if it.cand != nil {
+		cr := &CandidateResult{RulesVersion: it.candVersion, Outcome: it.cand.Outcome, Failures: it.cand.Failures}
+		if cr.Failures == nil {
+			cr.Failures = []mapper.Failure{}
+		}
+		if it.src != nil {
+			cr.Failures = it.src.RedactFailures(cr.Failures)
+		}
+		smp.Candidate = cr
+	}
 	return json.Marshal(&smp)
 }
 
@@ -699,6 +780,22 @@ func (s *Store) writeIndex() {
 		return
 	}
 	s.changed = false
+	idx := s.indexLocked()
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.Index(idx)
+	}
+	b, err := marshalIndex(idx)
+	if err == nil {
+		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("samples: write index: %w", err))
+	}
+}
+
+// indexLocked is the index of the counts the store holds. It is called
+// with mu held and unlocks it.
+func (s *Store) indexLocked() index {
 	idx := index{UpdatedAt: s.cfg.Now().UTC()}
 	bySource := map[string]*indexSource{}
 	for _, ss := range s.sources {
@@ -714,14 +811,5 @@ func (s *Store) writeIndex() {
 		idx.Sources = append(idx.Sources, *is)
 	}
 	sort.Slice(idx.Sources, func(i, j int) bool { return idx.Sources[i].Source < idx.Sources[j].Source })
-	if s.cfg.Sink != nil {
-		s.cfg.Sink.Index(idx)
-	}
-	b, err := marshalIndex(idx)
-	if err == nil {
-		err = writeAtomic(filepath.Join(s.cfg.Dir, indexFile), b)
-	}
-	if err != nil {
-		s.fail(fmt.Errorf("samples: write index: %w", err))
-	}
+	return idx
 }

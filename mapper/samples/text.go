@@ -12,7 +12,8 @@ import (
 )
 
 // WriteText writes sample number n for a person: where it came from, its
-// key and headers, its failures, and its payload pretty-printed in its own
+// key and headers, its failures (and the candidate rules' result, for a
+// candidate sample), and its payload pretty-printed in its own
 // key order with the failing fields marked ("<-- reason"); a failing field
 // the payload lacks is listed as "not in payload". The payload is printed
 // as stored: redacted when it was kept.
@@ -37,12 +38,25 @@ func writeText(w io.Writer, n int, s *Sample) {
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "failure %s: %s\n", f.Category(), f.Detail)
 	}
+	if c := s.Candidate; c != nil {
+		fmt.Fprintf(w, "candidate rules v%d: %s\n", c.RulesVersion, c.Outcome)
+		for _, f := range c.Failures {
+			fmt.Fprintf(w, "candidate failure %s: %s\n", f.Category(), f.Detail)
+		}
+	}
 	switch {
 	case len(s.Payload) > 0:
 		marks := map[string][]string{}
 		for _, f := range s.Failures {
 			if f.Field != "" {
 				marks[f.Field] = append(marks[f.Field], string(f.Reason))
+			}
+		}
+		if s.Candidate != nil {
+			for _, f := range s.Candidate.Failures {
+				if f.Field != "" {
+					marks[f.Field] = append(marks[f.Field], "candidate "+string(f.Reason))
+				}
 			}
 		}
 		found := map[string]bool{}

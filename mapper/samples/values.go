@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +52,9 @@ type ValuesConfig struct {
 	// OnError is told of write errors. Nil means they are only returned by
 	// Close (the first one).
 	OnError func(error)
+	// Sink, when set, is told of every profile written, at each flush
+	// (see ValuesSink). Nil: the directory only.
+	Sink ValuesSink
 }
 
 // ValueProfile is what a category's profile file holds: the most frequent
@@ -268,18 +270,15 @@ func (v *Values) flush() {
 			continue
 		}
 		c.dirty = false
-		todo = append(todo, ValueProfile{Source: c.source, Category: c.category, Total: c.sketch.Total(),
-			Capacity: c.sketch.Capacity(), UpdatedAt: now, Values: c.sketch.Top()})
+		todo = append(todo, c.profileAt(now))
 	}
 	v.mu.Unlock()
 	for i := range todo {
 		p := &todo[i]
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err == nil {
-			err = writeAtomic(filepath.Join(v.cfg.Dir, ValuesPath(p.Source, p.Category)), append(b, '\n'))
+		if v.cfg.Sink != nil {
+			v.cfg.Sink.Profile(*p)
 		}
-		if err != nil {
-			err = fmt.Errorf("samples: write values of %s %s: %w", p.Source, p.Category, err)
+		if err := WriteValues(v.cfg.Dir, *p); err != nil {
 			v.mu.Lock()
 			if v.err == nil {
 				v.err = err
@@ -351,15 +350,6 @@ func readValuesTolerant(dir string) ([]ValueProfile, []error) {
 	if err != nil {
 		bad = append(bad, fmt.Errorf("read values %s: %w", dir, err))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Source != b.Source {
-			return a.Source < b.Source
-		}
-		if a.Total != b.Total {
-			return a.Total > b.Total
-		}
-		return a.Category < b.Category
-	})
+	SortValueProfiles(out)
 	return out, bad
 }

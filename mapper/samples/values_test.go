@@ -18,15 +18,7 @@ func TestValuesKeepsFailingValuesWithCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed := func(v *Values, state string, n int) {
-		p := orderPayload("secret@example.com", "Ana Secret", "+351 999", state)
-		var m mapper.Mapper
-		var res mapper.Result
-		m.Map(src, p, &res)
-		for range n {
-			v.Observe(nil, src, p, &res, 0)
-		}
-	}
+	feed := func(v *Values, state string, n int) { feedState(v, src, state, n) }
 	feed(v, "on-hold", 5)
 	feed(v, "PAID_OUT", 2)
 	feed(v, "OPEN", 7) // clean: nothing to profile

@@ -99,3 +99,54 @@ func BenchmarkFold(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkSyncBeforeCommit is what a commit waits for when the worker
+// makes its counts durable first: the store hands its counts of 25
+// categories over (ShareCounts) and the writer writes the changed ones and
+// waits for the embedded broker's acknowledgement (Sync). Records are
+// observed between syncs, as between commits.
+func BenchmarkSyncBeforeCommit(b *testing.B) {
+	br := kafkatest.StartKfake(b)
+	src := loadEngine(b).Source("orders")
+	ps := orderPayloads(b)
+	ctx := context.Background()
+	tc := topicConfig(br, createTopic(b, br, "samples", 3, "compact"))
+	w, err := NewWriter(ctx, WriterConfig{Config: tc, Worker: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := samples.Open(samples.Config{Dir: b.TempDir(), Sink: w, Rand: rand.NewChaCha8([32]byte{1})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m mapper.Mapper
+	var res mapper.Result
+	origin := &mapper.Origin{Topic: "partner.orders.raw"}
+	observe := func(n int) {
+		for i := range n {
+			p := ps[i%len(ps)]
+			m.Map(src, p, &res)
+			st.Observe(origin, src, p, &res, 0)
+		}
+	}
+	observe(len(ps)) // every category exists
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		observe(20)
+		b.StartTimer()
+		if err := st.ShareCounts(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}

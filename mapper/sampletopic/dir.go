@@ -20,7 +20,8 @@ var ErrNotPulled = errors.New("directory is not empty and was not pulled from a 
 
 // WriteDir materialises the snapshot as a samples directory, the layout a
 // samples.Store writes (category files and index.json, counts summed over
-// the workers), so that every reader of a samples directory works on it. A
+// the workers; each category's value profile, the workers' merged, see
+// Profiles), so that every reader of a samples directory works on it. A
 // directory that WriteDir wrote before is replaced whole; any other
 // directory must be absent or empty. It returns the category files
 // written.
@@ -34,6 +35,11 @@ func (s *Snapshot) WriteDir(dir string) (int, error) {
 			return n, err
 		}
 		n++
+	}
+	for _, p := range s.Profiles() {
+		if err := samples.WriteValues(dir, p); err != nil {
+			return n, err
+		}
 	}
 	if err := samples.WriteIndex(dir, s.Index()); err != nil {
 		return n, err
@@ -63,7 +69,7 @@ func prepareDir(dir string) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && (strings.HasSuffix(d.Name(), ".jsonl") || d.Name() == "index.json") {
+		if !d.IsDir() && (strings.HasSuffix(d.Name(), ".jsonl") || strings.HasSuffix(d.Name(), ".values.json") || d.Name() == "index.json") {
 			return os.Remove(p)
 		}
 		return nil

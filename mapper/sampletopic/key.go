@@ -16,14 +16,16 @@ const (
 	KindSeen      Kind = "seen"
 	KindRecords   Kind = "records"
 	KindAnnounced Kind = "announced"
+	KindValues    Kind = "values"
 )
 
 // maxKeyBytes bounds a key; longer keys are not ours.
 const maxKeyBytes = 4 << 10
 
 // Key names one record of the topic. Which fields are set depends on Kind:
-// sample (Source, Category, Slot), seen (Source, Category, Worker), records
-// (Source, Worker), announced (Source, RulesVersion, Category).
+// sample (Source, Category, Slot), seen and values (Source, Category,
+// Worker), records (Source, Worker), announced (Source, RulesVersion,
+// Category).
 type Key struct {
 	Kind         Kind
 	Source       string
@@ -39,7 +41,7 @@ func (k Key) Bytes() []byte {
 	switch k.Kind {
 	case KindSample:
 		v = []any{k.Kind, k.Source, k.Category, k.Slot}
-	case KindSeen:
+	case KindSeen, KindValues:
 		v = []any{k.Kind, k.Source, k.Category, k.Worker}
 	case KindRecords:
 		v = []any{k.Kind, k.Source, k.Worker}
@@ -70,7 +72,7 @@ func ParseKey(b []byte) (Key, error) {
 	if err := json.Unmarshal(parts[0], &k.Kind); err != nil {
 		return Key{}, fmt.Errorf("%w: %q: first element is not a kind", ErrBadKey, truncate(b))
 	}
-	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindRecords: 3, KindAnnounced: 4}[k.Kind]
+	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindValues: 4, KindRecords: 3, KindAnnounced: 4}[k.Kind]
 	if want == 0 {
 		return Key{}, fmt.Errorf("%w: %q: unknown kind %q", ErrBadKey, truncate(b), k.Kind)
 	}
@@ -93,7 +95,7 @@ func ParseKey(b []byte) (Key, error) {
 	case KindSample:
 		str(2, &k.Category)
 		num(3, &k.Slot)
-	case KindSeen:
+	case KindSeen, KindValues:
 		str(2, &k.Category)
 		str(3, &k.Worker)
 	case KindRecords:

@@ -11,6 +11,7 @@ func TestKeysRoundTrip(t *testing.T) {
 		{Kind: KindSample, Source: "", Category: "unknown_source", Slot: 0},
 		{Kind: KindSeen, Source: "orders", Category: "clean", Worker: "a1b2"},
 		{Kind: KindRecords, Source: "orders", Worker: "a1b2"},
+		{Kind: KindValues, Source: "orders", Category: "unknown_enum:status", Worker: "a1b2"},
 		{Kind: KindAnnounced, Source: "we\"ird/😀", RulesVersion: 7, Category: "missing_field:items[].sku"},
 	} {
 		got, err := ParseKey(k.Bytes())
@@ -29,6 +30,7 @@ func TestKeysThatAreNotOursAreRefused(t *testing.T) {
 		{"slot not a number", `["sample","orders","clean","3"]`},
 		{"negative slot", `["sample","orders","clean",-1]`},
 		{"worker not a string", `["seen","orders","clean",5]`},
+		{"values without a worker", `["values","orders","unknown_enum:status"]`},
 		{"version not a number", `["announced","orders","v1","clean"]`},
 		{"too long", `["sample","` + string(make([]byte, 5000)) + `","c",0]`},
 	} {

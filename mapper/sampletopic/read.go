@@ -86,6 +86,7 @@ type Snapshot struct {
 	seen      map[seenKey]seenValue
 	records   map[recordsKey]recordsValue
 	announced map[announcedKey]announcedValue
+	values    map[seenKey]profileRecord
 	bytes     int64
 }
 
@@ -94,6 +95,7 @@ func newSnapshot(topic string) *Snapshot {
 		Topic: topic, End: map[int]int64{},
 		slots: map[slotKey][]byte{}, seen: map[seenKey]seenValue{},
 		records: map[recordsKey]recordsValue{}, announced: map[announcedKey]announcedValue{},
+		values: map[seenKey]profileRecord{},
 	}
 }
 
@@ -145,7 +147,7 @@ func Read(ctx context.Context, cfg Config, opts ReadOptions) (*Snapshot, error) 
 }
 
 func (s *Snapshot) keys() int {
-	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced)
+	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced) + len(s.values)
 }
 
 func (s *Snapshot) skip(why string) {
@@ -203,6 +205,8 @@ func (s *Snapshot) apply(key, value []byte, offset int64) string {
 			return fmt.Sprintf("%s: value is not a count: %v", k, err)
 		}
 		s.records[rk] = v
+	case KindValues:
+		return s.applyValues(k, value)
 	case KindAnnounced:
 		ak := announcedKey{k.Source, k.RulesVersion, k.Category}
 		if value == nil {
@@ -348,6 +352,9 @@ func (s *Snapshot) Workers() int {
 		w[k.worker] = true
 	}
 	for k := range s.seen {
+		w[k.worker] = true
+	}
+	for k := range s.values {
 		w[k.worker] = true
 	}
 	return len(w)

@@ -49,6 +49,7 @@ func TestCheckRefusesMissingAndUncompactedTopics(t *testing.T) {
 // worker is one sample store feeding the topic, as mapper run wires it.
 type worker struct {
 	store  *samples.Store
+	values *samples.Values
 	writer *Writer
 	dir    string
 }
@@ -73,12 +74,21 @@ func startWorker(t *testing.T, cfg Config, k int) *worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &worker{store: st, writer: w, dir: dir}
+	v, err := samples.OpenValues(samples.ValuesConfig{Dir: dir, FlushInterval: 50 * time.Millisecond, Sink: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &worker{store: st, values: v, writer: w, dir: dir}
 }
 
+// close closes the store and the profiles first: their last flush goes to
+// the writer, which writes it as it closes.
 func (w *worker) close(t *testing.T) {
 	t.Helper()
 	if err := w.store.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := w.values.Close(); err != nil {
 		t.Error(err)
 	}
 	if err := w.writer.Close(); err != nil {

@@ -78,6 +78,8 @@ type Writer struct {
 	others   map[[2]string]map[string]uint64
 	tailFrom map[int]int64
 
+	flushing chan struct{} // holds a token while a flush runs: one at a time
+
 	wake chan struct{} // counts came: write now
 	stop chan struct{}
 	done chan struct{}
@@ -119,7 +121,7 @@ func NewWriter(ctx context.Context, cfg WriterConfig) (*Writer, error) {
 		others: map[[2]string]map[string]uint64{}, tailFrom: map[int]int64{},
 		log:     &ratelog.Logger{Logger: logger, Every: time.Minute},
 		pending: map[string][]byte{}, sentRecords: map[recordsKey]recordsValue{}, sentSeen: map[seenKey]seenValue{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), flushing: make(chan struct{}, 1),
 	}
 	if cfg.Start != nil {
 		for k, v := range cfg.Start.seen {
@@ -326,8 +328,16 @@ type pendingRecord struct {
 	value []byte
 }
 
-// flush writes every pending record, partition by partition.
+// flush writes every pending record, partition by partition. Flushes are
+// serialised (flushing), so a key's values reach its partition in the
+// order they were queued; waiting for another flush ends with ctx.
 func (w *Writer) flush(ctx context.Context) error {
+	select {
+	case w.flushing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.flushing }()
 	w.mu.Lock()
 	batch := w.pending
 	w.pending = map[string][]byte{}

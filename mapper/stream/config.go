@@ -9,6 +9,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // Config configures a Worker. The zero value is not usable: Kafka.Brokers,
@@ -28,9 +29,15 @@ type Config struct {
 	DeadLetterTopic string
 	// Engine maps the records. Required.
 	Engine *mapper.Engine
+	// Release, when not nil, chooses the rules of each record instead of
+	// Engine: live and candidate rule sets, canary, hot reload and the
+	// reject-ratio breaker (see package release). Engine still gives the
+	// default Topics.
+	Release *release.Controller
 	// Observers are told of every mapped record, from the mapping
 	// goroutines; those that also implement DeliveryObserver are told of
-	// every acknowledged write. Nil entries are not allowed.
+	// every acknowledged write, and those that implement CommitObserver are
+	// asked before every offset commit. Nil entries are not allowed.
 	Observers []Observer
 
 	// Concurrency is how many goroutines map records. Zero means

@@ -56,7 +56,8 @@
 //
 // Observers (see Observer) are told of every record from the mapping
 // goroutines; those that also implement DeliveryObserver are told of every
-// acknowledged write. Handler serves /healthz, /readyz and a JSON /status page with
+// acknowledged write, and CommitObserver ones are asked before every offset
+// commit. Handler serves /healthz, /readyz and a JSON /status page with
 // counts per source and outcome, the top failure categories and the
 // consumer lag measured from the brokers (committed offset against high
 // watermark).

@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // defaultMaxMessageBytes is Kafka's default max.message.bytes, used when a
@@ -156,6 +157,9 @@ type batch struct {
 	msgs  []kafka.Message
 	bytes int64
 	next  int64 // the offset after the last record
+	// rules are the release controller's rule sets the batch is mapped
+	// with (zero without one): a reload falls between two batches.
+	rules release.Rules
 	// filled by mapping
 	recs []mapped
 	out  []kafka.Message
@@ -198,7 +202,12 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 		defer close(fetched)
 		p.fetchLoop(fetchCtx, tp, offset, fetched)
 	}()
+	held := false
 	for msgs := range fetched {
+		if held {
+			p.abandon(msgs)
+			continue
+		}
 		for len(msgs) > 0 {
 			k := min(len(msgs), p.cfg.BatchSize)
 			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, done: make(chan struct{})}
@@ -206,7 +215,16 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 			for i := range b.msgs {
 				b.bytes += recordSize(&b.msgs[i])
 			}
-			p.mapBatch(b)
+			if !p.mapBatch(fetchCtx, b) {
+				// The reject-ratio breaker held records of b until the
+				// partition stopped: neither they nor a later record of the
+				// partition may be delivered or committed.
+				p.log.Warn("records held by the reject-ratio breaker are left uncommitted; they will be consumed again", "partition", tp.String())
+				p.abandon(b.msgs)
+				p.abandon(msgs)
+				held = true
+				break
+			}
 			p.enqueue(b)
 			go p.deliver(drain, b)
 			inflight <- b
@@ -271,12 +289,13 @@ type mapJob struct {
 
 func (p *pipeline) mapWorker() {
 	var m mapper.Mapper
+	var rs release.Scratch
 	var res mapper.Result
 	var origin mapper.Origin
 	t := newTally()
 	for j := range p.jobs {
 		for i := j.lo; i < j.hi; i++ {
-			p.mapOne(&m, &res, &origin, &j.b.msgs[i], &j.b.recs[i], t)
+			p.mapOne(&j.b.rules, &m, &rs, &res, &origin, &j.b.msgs[i], &j.b.recs[i], t)
 		}
 		p.w.stats.merge(t)
 		j.done.Done()
@@ -284,10 +303,14 @@ func (p *pipeline) mapWorker() {
 }
 
 // mapBatch maps b with the mapping goroutines and sorts its records into
-// output and dead-letter records, in offset order.
-func (p *pipeline) mapBatch(b *batch) {
+// output and dead-letter records, in offset order. Records the reject-ratio
+// breaker holds are waited for here, in the partition's goroutine, so that
+// a pause holds only the partitions of the paused source; it returns false
+// if ctx ended first.
+func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 	n := len(b.msgs)
 	b.recs = make([]mapped, n)
+	b.rules = p.w.batchRules()
 	chunk := max(16, (n+p.cfg.Concurrency-1)/p.cfg.Concurrency)
 	var done sync.WaitGroup
 	for lo := 0; lo < n; lo += chunk {
@@ -295,7 +318,24 @@ func (p *pipeline) mapBatch(b *batch) {
 		p.jobs <- mapJob{b: b, lo: lo, hi: min(lo+chunk, n), done: &done}
 	}
 	done.Wait()
+	if !p.w.mapHeld(ctx, b.recs, func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
+		p.mapOne(rules, m, rs, res, origin, &b.msgs[i], &b.recs[i], t)
+	}) {
+		return false
+	}
 	b.out, b.dlq = splitMapped(b.recs)
+	return true
+}
+
+// abandon gives back the byte budget of fetched records that will not be
+// delivered, and counts them as left uncommitted.
+func (p *pipeline) abandon(msgs []kafka.Message) {
+	var n int64
+	for i := range msgs {
+		n += recordSize(&msgs[i])
+	}
+	p.budget.release(n)
+	p.left.Add(int64(len(msgs)))
 }
 
 // splitMapped sorts recs into output and dead-letter records, each in
@@ -328,26 +368,27 @@ type mapped struct {
 	msg    kafka.Message
 	dead   bool
 	source string
+	// resume is not nil while the reject-ratio breaker holds the record:
+	// it has no result yet and is mapped again once resume is closed.
+	resume <-chan struct{}
 }
 
 // mapOne is the one per-record step: find the source, map, tell the
 // observers, count, and build the output or dead-letter record.
-func (p *pipeline) mapOne(m *mapper.Mapper, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
+	origin.Key, origin.Time = in.Key, in.Time
 	origin.Headers = origin.Headers[:0]
 	for _, h := range in.Headers {
 		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 	}
 	start := time.Now()
-	src, unknown := p.w.cfg.Engine.Route(in.Topic, origin.Headers, in.Value)
-	if src == nil {
-		*res = unknown
-	} else {
-		m.Map(src, in.Value, res)
+	src, resume := p.w.mapRecord(rules, m, rs, origin, in.Value, res)
+	if rec.resume = resume; resume != nil {
+		return
 	}
 	took := time.Since(start)
 	if obs := p.w.cfg.Observers; len(obs) > 0 {
-		origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
-		origin.Key, origin.Time = in.Key, in.Time
 		for _, o := range obs {
 			o.Observe(origin, src, in.Value, res, took)
 		}
@@ -596,11 +637,18 @@ type committer struct {
 	recs map[topicPartition]int64 // records acknowledged, not yet committed
 	kick chan struct{}
 	quit chan struct{}
+	pre  []CommitObserver // asked before each commit
 }
 
 func newCommitter(p *pipeline, gen generation) *committer {
-	return &committer{p: p, gen: gen, next: map[topicPartition]int64{}, recs: map[topicPartition]int64{},
+	c := &committer{p: p, gen: gen, next: map[topicPartition]int64{}, recs: map[topicPartition]int64{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{})}
+	for _, o := range p.cfg.Observers {
+		if co, ok := o.(CommitObserver); ok {
+			c.pre = append(c.pre, co)
+		}
+	}
+	return c
 }
 
 // ack offers next as tp's commit point, covering n more records.
@@ -624,23 +672,23 @@ func (c *committer) loop(ctx context.Context) {
 	for {
 		select {
 		case <-c.kick:
-			if c.flush() {
+			if c.flush(ctx) {
 				bo.reset()
 			} else if !bo.wait(ctx) {
 				return
 			}
 		case <-c.quit:
 			if ctx.Err() == nil {
-				c.flush()
+				c.flush(ctx)
 			}
 			return
 		}
 	}
 }
 
-// flush commits what moved; false if the commit failed (then it is tried
-// again with the next one).
-func (c *committer) flush() bool {
+// flush commits what moved, after asking the commit observers; false if
+// the commit failed (then it is tried again with the next one).
+func (c *committer) flush(ctx context.Context) bool {
 	c.mu.Lock()
 	offsets := map[string]map[int]int64{}
 	counted := map[topicPartition]int64{}
@@ -657,6 +705,9 @@ func (c *committer) flush() bool {
 	c.mu.Unlock()
 	if len(counted) == 0 {
 		return true
+	}
+	for _, co := range c.pre {
+		co.BeforeCommit(ctx)
 	}
 	if err := c.gen.CommitOffsets(offsets); err != nil {
 		c.p.w.stats.commitErrors.Add(1)

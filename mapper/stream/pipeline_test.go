@@ -15,6 +15,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 // These tests drive the pipeline through its small interfaces, with fakes
@@ -370,13 +371,15 @@ func BenchmarkMapOne(b *testing.B) {
 			in := kafka.Message{Topic: "in", Partition: 3, Offset: 123456, Key: []byte("k"), Value: []byte(tt.value),
 				Headers: []kafka.Header{{Key: "trace", Value: []byte("t")}}}
 			var m mapper.Mapper
+			var rs release.Scratch
+			var rules release.Rules
 			var res mapper.Result
 			var origin mapper.Origin
 			var rec mapped
 			t := newTally()
 			b.ReportAllocs()
 			for range b.N {
-				p.mapOne(&m, &res, &origin, &in, &rec, t)
+				p.mapOne(&rules, &m, &rs, &res, &origin, &in, &rec, t)
 			}
 		})
 	}

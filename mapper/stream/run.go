@@ -19,6 +19,19 @@ type DeliveryObserver interface {
 	Delivered(d Delivery)
 }
 
+// CommitObserver is a third, optional hook of an Observer: when an
+// Observer also implements it, the worker calls BeforeCommit before each
+// offset commit, once every record the commit covers has been observed and
+// its writes acknowledged, and the commit waits for it to return. It lets
+// an observer make what it derived from those records durable before they
+// can no longer be consumed again. It is called from the committer's
+// goroutine, one call at a time; ctx ends when the worker stops draining.
+// It must bound its own time: while it runs, no offset is committed and
+// records in flight are not released.
+type CommitObserver interface {
+	BeforeCommit(ctx context.Context)
+}
+
 // Delivery is an acknowledged write of records of one source to the output
 // or the dead-letter topic.
 type Delivery struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/release"
 )
 
 type sourceKey struct {
@@ -278,6 +279,14 @@ type Status struct {
 	// History is the outcomes of the last minutes (HistoryMinutes at most),
 	// oldest first, per source: what the status page draws.
 	History []MinuteCounts `json:"history"`
+	// Rules are the live rules' versions by source.
+	Rules map[string]int `json:"rules"`
+	// Candidate is the candidate rule set's state; nil without one.
+	Candidate *release.CandidateStatus `json:"candidate,omitempty"`
+	// Reloads counts the rule swaps since start; Paused lists the sources
+	// the reject-ratio breaker paused.
+	Reloads int64          `json:"reloads"`
+	Paused  []release.Trip `json:"paused,omitempty"`
 }
 
 // ready reports whether the worker is consuming and delivering.
@@ -289,6 +298,11 @@ func (w *Worker) ready() (bool, string) {
 		}
 		if b := w.blockedReasons(); b != "" {
 			return false, b
+		}
+		if rel := w.cfg.Release; rel != nil {
+			if p := rel.Paused(); len(p) > 0 {
+				return false, "paused: " + p[0].Reason
+			}
 		}
 		return true, ""
 	case StateStopped:
@@ -330,6 +344,15 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 		State: w.State(), Ready: ok, NotReadyReason: why, Group: w.cfg.GroupID, Topics: w.Topics(),
 		OutputTopic: w.cfg.OutputTopic, DeadLetterTopic: w.cfg.DeadLetterTopic, Counts: w.Counts(topN), Lag: []PartitionLag{},
 		History: w.History(15),
+	}
+	if rel := w.cfg.Release; rel != nil {
+		rs := rel.Status()
+		st.Rules, st.Candidate, st.Reloads, st.Paused = rs.Rules, rs.Candidate, rs.Reloads, rs.Paused
+	} else {
+		st.Rules = map[string]int{}
+		for _, s := range w.cfg.Engine.Sources() {
+			st.Rules[s.Name()] = s.Version()
+		}
 	}
 	lags, err := w.Lag(ctx)
 	if err != nil {

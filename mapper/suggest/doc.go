@@ -10,7 +10,9 @@
 //   - unknown_enum: new enum entries; the output is inferred when the value
 //     equals a known value or output but for case and punctuation, and is
 //     otherwise a placeholder (the output of the nearest known value) that
-//     Review names;
+//     Review names. Where the input schema lists the field's values in an
+//     enum of its own, SchemaEdits adds the new values there too, so the
+//     rules and the contract agree;
 //   - invalid_format on a timestamp field: Go layouts that parse the
 //     failing values, day/month order read from days over 12 and named in
 //     Review when both orders read the values;
@@ -23,7 +25,9 @@
 //
 // Apply edits the rule file's YAML tree (goccy/go-yaml, comments kept),
 // bumps its version and heads it with a comment listing every edit and
-// every review item; it never touches a file on disk. Values are read with
+// every review item; ApplySchema appends the schema edits to a schema
+// file's enum arrays, keeping the rest of the file byte for byte. Neither
+// touches a file on disk. Values are read with
 // mapper.ValueScanner, which never reads a value at a redacted path.
 // Propose and Apply keep no state and are safe for concurrent use.
 package suggest

@@ -68,6 +68,10 @@ type Suggestion struct {
 	Review []string `json:"review,omitempty"`
 	// Unfixable are failing values the edit cannot take up.
 	Unfixable []Value `json:"unfixable,omitempty"`
+	// SchemaEdits are the changes to the input schema the edit needs: the
+	// new enum values added where the schema's own enum lists the field's
+	// values too. Empty when the schema does not restrict them.
+	SchemaEdits []SchemaEdit `json:"schema_edits,omitempty"`
 
 	apply func(rf *ruleFile) error
 }
@@ -109,6 +113,11 @@ func Propose(in Input) ([]Suggestion, error) {
 		switch reason {
 		case mapper.ReasonUnknownEnum:
 			s = enumSuggestion(fields, field, values)
+			if s != nil {
+				if err := schemaEnumEdits(s, in.Source, field); err != nil {
+					s.Review = append(s.Review, err.Error())
+				}
+			}
 		case mapper.ReasonInvalidFormat:
 			s = layoutSuggestion(fields, field, values)
 		case mapper.ReasonTypeMismatch:
@@ -253,6 +262,34 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion
 		return setKey(m, "enum", flowMap(entries))
 	}
 	return s
+}
+
+// schemaEnumEdits adds to s the input-schema edits its new enum keys
+// need: each enum of the input schema at field gets the keys it lacks.
+// The error says what cannot be edited (a const).
+func schemaEnumEdits(s *Suggestion, src *mapper.Source, field string) error {
+	enums, err := src.InputEnums(field)
+	if err != nil {
+		return fmt.Errorf("%v: change the input schema by hand", err)
+	}
+	for _, e := range enums {
+		have := map[string]bool{}
+		for _, v := range e.Values {
+			have[v] = true
+		}
+		edit := SchemaEdit{File: e.File, Pointer: e.Pointer}
+		for _, v := range s.Values {
+			if text, ok := stringValue(v.Text); ok && !have[text] {
+				have[text] = true
+				edit.Add = append(edit.Add, text)
+			}
+		}
+		if len(edit.Add) > 0 {
+			s.SchemaEdits = append(s.SchemaEdits, edit)
+			s.Edit += fmt.Sprintf("; input schema %s#%s enum: add %s", e.File, e.Pointer, flowList(edit.Add))
+		}
+	}
+	return nil
 }
 
 // inferOutput finds the output of a new enum value: the output of a known

@@ -34,7 +34,13 @@ var drift = [][]byte{
 // returns what Propose takes.
 func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
-	eng, err := mapper.Load(filepath.Join("testdata", "rules"), filepath.Join("testdata", "schemas"), mapper.Options{})
+	return keepWith(t, filepath.Join("testdata", "rules"), filepath.Join("testdata", "schemas"), payloads)
+}
+
+// keepWith is keep with the rules and schemas of the given directories.
+func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
+	t.Helper()
+	eng, err := mapper.Load(rules, schemas, mapper.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,7 @@ func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
 	}
 	for _, p := range payloads {
 		res := src.Map(p)
-		st.Add(src, p, &res, "test")
+		st.Add(src, nil, p, &res, "test")
 		vals.Observe(nil, src, p, &res, 0)
 	}
 	if err := st.Close(); err != nil {
@@ -195,4 +201,128 @@ func TestNothingToSuggestForCleanOrUnfixableRecords(t *testing.T) {
 	if len(ss) != 0 {
 		t.Fatalf("suggestions for nothing mechanical: %+v", ss)
 	}
+}
+
+// shopWithInputSchema writes the testdata rules with an input schema
+// whose state is restricted as stateSchema says, and returns the rules
+// and schemas directories.
+func shopWithInputSchema(t *testing.T, stateSchema string) (rules, schemas string) {
+	t.Helper()
+	dir := t.TempDir()
+	rules, schemas = filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
+	rule, err := os.ReadFile(filepath.Join("testdata", "rules", "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(filepath.Join("testdata", "schemas", "shop.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule = []byte(strings.Replace(string(rule), "output_schema:", "input_schema: shop.input.json\noutput_schema:", 1))
+	in := `{
+  "type": "object",
+  "properties": {
+    "state": {"$ref": "#/$defs/state"}
+  },
+  "$defs": {
+    "state": ` + stateSchema + `
+  }
+}
+`
+	for p, b := range map[string][]byte{filepath.Join(rules, "shop.yaml"): rule, filepath.Join(schemas, "shop.v1.json"): out, filepath.Join(schemas, "shop.input.json"): []byte(in)} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rules, schemas
+}
+
+func TestEnumSuggestionCarriesTheInputSchemaEdit(t *testing.T) {
+	states := [][]byte{drift[0], drift[1], drift[8]} // Paid, on-hold, shipped
+
+	t.Run("new values are added to the schema's enum where it lists them, and the candidate maps them", func(t *testing.T) {
+		rules, schemas := shopWithInputSchema(t, `{
+      "type": "string",
+      "enum": [
+        "open",
+        "paid",
+        "shipped"
+      ]
+    }`)
+		in, _ := keepWith(t, rules, schemas, states)
+		ss, err := Propose(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) != 1 || ss[0].Kind != KindEnumValue {
+			t.Fatalf("suggestions %+v, want one enum_value", ss)
+		}
+		want := []SchemaEdit{{File: "shop.input.json", Pointer: "/$defs/state", Add: []string{"Paid", "on-hold"}}}
+		if got := ss[0].SchemaEdits; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("schema edits %+v, want %+v", got, want)
+		}
+		if !strings.Contains(ss[0].Edit, `input schema shop.input.json#/$defs/state enum: add ["Paid", "on-hold"]`) {
+			t.Errorf("edit %q does not say the schema change", ss[0].Edit)
+		}
+
+		// Without the schema edit the candidate's new keys are dead: a
+		// check error. With it, it loads and delivers both states.
+		text, err := Apply(in.RuleFile, ss, in.Source.Version()+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rules, "shop.yaml"), text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mapper.Load(rules, schemas, mapper.Options{}); err == nil || !strings.Contains(err.Error(), `enum key "on-hold" can never match`) {
+			t.Fatalf("the candidate rules load against the old schema: %v", err)
+		}
+		p := filepath.Join(schemas, "shop.input.json")
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc, err = ApplySchema(doc, "shop.input.json", ss); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), "\"shipped\",\n        \"Paid\",\n        \"on-hold\"\n      ]") {
+			t.Errorf("the enum's layout is not kept:\n%s", doc)
+		}
+		if err := os.WriteFile(p, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cand, err := mapper.Load(rules, schemas, mapper.Options{})
+		if err != nil {
+			t.Fatalf("the candidate does not load: %v", err)
+		}
+		for _, pl := range states {
+			if res := cand.Source("shop").Map(pl); !res.Outcome.Delivered() {
+				t.Errorf("%s: %s %+v, want delivered", pl, res.Outcome, res.Failures)
+			}
+		}
+	})
+
+	t.Run("a const is not edited and the suggestion says so", func(t *testing.T) {
+		rules, schemas := shopWithInputSchema(t, `{"const": "shipped"}`)
+		rule, _ := os.ReadFile(filepath.Join(rules, "shop.yaml"))
+		// Only keys the const gives, so that the rules load.
+		rule = []byte(strings.Replace(string(rule), "{ open: OPEN, paid: PAID, shipped: SHIPPED }", "{ shipped: SHIPPED }", 1))
+		if err := os.WriteFile(filepath.Join(rules, "shop.yaml"), rule, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := keepWith(t, rules, schemas, [][]byte{drift[1], drift[8]})
+		ss, err := Propose(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) != 1 || len(ss[0].SchemaEdits) != 0 {
+			t.Fatalf("suggestions %+v, want one without schema edits", ss)
+		}
+		if r := strings.Join(ss[0].Review, "\n"); !strings.Contains(r, `const "shipped"`) || !strings.Contains(r, "change the input schema by hand") {
+			t.Errorf("review %q does not say the const must be changed by hand", r)
+		}
+	})
 }

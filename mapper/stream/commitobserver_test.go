@@ -1,0 +1,74 @@
+package stream_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/stream"
+)
+
+// gateObserver counts records and holds its first BeforeCommit until
+// released.
+type gateObserver struct {
+	observed atomic.Int64
+	calls    atomic.Int64
+	atFirst  atomic.Int64 // records observed when first asked
+	entered  chan struct{}
+	release  chan struct{}
+	once     sync.Once
+	ctxLive  atomic.Bool
+}
+
+func (g *gateObserver) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+	g.observed.Add(1)
+}
+
+func (g *gateObserver) BeforeCommit(ctx context.Context) {
+	if g.calls.Add(1) == 1 {
+		g.atFirst.Store(g.observed.Load())
+		g.ctxLive.Store(ctx.Err() == nil)
+		g.once.Do(func() { close(g.entered) })
+		<-g.release
+	}
+}
+
+var _ stream.CommitObserver = (*gateObserver)(nil)
+
+func TestNoOffsetIsCommittedWhileACommitObserverHoldsIt(t *testing.T) {
+	b := kafkatest.StartKfake(t)
+	in := b.Topic(t, "orders", 2)
+	out, dlq := b.Topic(t, "out", 2), b.Topic(t, "dlq", 1)
+	e := loadEngine(t, in)
+	b.Produce(t, in, mixed(90)...)
+	g := &gateObserver{entered: make(chan struct{}), release: make(chan struct{})}
+	cfg := testConfig(b, e, kafkatest.UniqueName("g"), []string{in}, out, dlq)
+	cfg.Observers = []stream.Observer{g}
+	r := start(t, cfg)
+	select {
+	case <-g.entered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("BeforeCommit was never called")
+	}
+	if n := g.atFirst.Load(); n < 1 || !g.ctxLive.Load() {
+		t.Errorf("first BeforeCommit saw %d records observed (ctx live %t); want at least one, and a live context", n, g.ctxLive.Load())
+	}
+	// While the observer holds the commit, nothing is committed.
+	time.Sleep(300 * time.Millisecond)
+	if c := r.w.Counts(0).Committed; c != 0 {
+		t.Errorf("%d records committed while BeforeCommit had not returned", c)
+	}
+	close(g.release)
+	waitLagZero(t, r.w, 60*time.Second)
+	waitCommitted(r.w, 90, 10*time.Second)
+	if c := r.w.Counts(0).Committed; c != 90 {
+		t.Errorf("%d records committed after the release; want 90", c)
+	}
+	if g.calls.Load() < 1 {
+		t.Error("BeforeCommit not called")
+	}
+}
