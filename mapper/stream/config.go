@@ -65,8 +65,11 @@ type Config struct {
 	// LogInterval is how often a repeating problem (a fetch or write
 	// failing, a record too large for its topic) is logged. Zero means 1m.
 	LogInterval time.Duration
-	// WriteBatchTimeout is the writers' BatchTimeout: how long a partly
-	// filled produce batch waits. Zero means 5ms.
+	// WriteBatchTimeout is the BatchTimeout of the writers that retry a
+	// failed write: how long a partly filled produce batch waits. (The
+	// first write of each record needs none: each partition's records go
+	// out as soon as the partition's previous request is answered.) Zero
+	// means 5ms.
 	WriteBatchTimeout time.Duration
 	// ShutdownTimeout bounds how long Run drains in-flight records after its
 	// context is canceled. Zero means 30s; a negative value means do not
