@@ -87,16 +87,16 @@ func (c *cmdInfer) run(ctx context.Context, files []string) int {
 	in := infer.New(infer.Options{RequiredShare: *c.share, MaxEnum: me, Closed: *c.closed})
 	skipped := 0
 	for _, f := range files {
-		ps, err := readPayloads(f)
+		ps, err := samples.ReadPayloads(f)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "mapper infer: %v\n", err)
 			return exitFailure
 		}
 		for _, p := range ps {
-			if err := in.Add(p.data); err != nil {
+			if err := in.Add(p.Data); err != nil {
 				skipped++
 				if skipped <= 5 {
-					fmt.Fprintf(c.stderr, "mapper infer: %s: skipped: %v\n", p.ref, err)
+					fmt.Fprintf(c.stderr, "mapper infer: %s: skipped: %v\n", p.Ref, err)
 				}
 			}
 		}

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -280,9 +276,9 @@ func (c *cmdSamplesAdd) run(ctx context.Context, files []string) int {
 		fmt.Fprintf(c.stderr, "mapper samples add: no source %q in %s (sources: %s)\n", *c.source, *c.rd.rules, sourceNames(eng))
 		return exitFailure
 	}
-	var payloads []importedPayload
+	var payloads []samples.Payload
 	for _, f := range files {
-		ps, err := readPayloads(f)
+		ps, err := samples.ReadPayloads(f)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
 			return exitFailure
@@ -307,12 +303,12 @@ func (c *cmdSamplesAdd) run(ctx context.Context, files []string) int {
 	for _, p := range payloads {
 		bar.Add(1)
 		if len(*c.hf) > 0 {
-			m.MapRecord(src, *c.hf, p.data, &res)
+			m.MapRecord(src, *c.hf, p.Data, &res)
 		} else {
-			m.Map(src, p.data, &res) // nothing to route by: the payloads are the source's
+			m.Map(src, p.Data, &res) // nothing to route by: the payloads are the source's
 		}
-		st.Add(src, *c.hf, p.data, &res, p.ref)
-		vals.Observe(nil, src, p.data, &res, 0)
+		st.Add(src, *c.hf, p.Data, &res, p.Ref)
+		vals.Observe(nil, src, p.Data, &res, 0)
 		if len(res.Failures) == 0 {
 			counts[samples.CleanCategory]++
 		}
@@ -346,41 +342,4 @@ func sourceNames(e *mapper.Engine) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-type importedPayload struct {
-	ref  string
-	data []byte
-}
-
-// readPayloads reads one file of payloads: the whole file when it is one
-// JSON value (and not a *.jsonl file), else one payload per non-blank line.
-func readPayloads(path string) ([]importedPayload, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read payloads: %w", err)
-	}
-	name := filepath.Base(path)
-	if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".ndjson") {
-		if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
-			return []importedPayload{{ref: name, data: t}}, nil
-		}
-	}
-	var out []importedPayload
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), len(b)+1)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		out = append(out, importedPayload{ref: fmt.Sprintf("%s:%d", name, n), data: append([]byte(nil), line...)})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read payloads %s: %w", path, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("read payloads %s: no payload in the file", path)
-	}
-	return out, nil
 }
