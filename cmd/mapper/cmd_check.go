@@ -15,31 +15,42 @@ func checkCommand() command {
 		long: `Load every rule file and schema the way the worker does at start-up, and
 report every problem found, one per line as file:line:col: what is wrong.
 Exit status 0 when everything loads, 1 when anything is wrong.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			return func(_ context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper check: unexpected argument %q\n", args[0])
-					return exitUsage
-				}
-				eng, err := dirs.load()
-				if err != nil {
-					printLoadError(e.stderr, "mapper check", err)
-					return exitFailure
-				}
-				for _, w := range eng.Warnings() {
-					fmt.Fprintln(e.stderr, w.String())
-				}
-				for _, s := range eng.Sources() {
-					accept := ""
-					if a := s.Accept(); len(a) > 0 {
-						accept = "  accept " + strings.Join(a, " and ")
-					}
-					fmt.Fprintf(e.stdout, "ok  %s  version %d  topics %s%s  (%s)\n", s.Name(), s.Version(),
-						strings.Join(s.Topics(), ","), accept, s.File())
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdCheck{
+				env:  e,
+				dirs: declareRuleDirs(fs, e),
 			}
 		},
 	}
+}
+
+// cmdCheck is one invocation of `mapper check`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdCheck struct {
+	*env
+	dirs ruleDirs
+}
+
+func (c *cmdCheck) run(_ context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper check: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	eng, err := c.dirs.load()
+	if err != nil {
+		printLoadError(c.stderr, "mapper check", err)
+		return exitFailure
+	}
+	for _, w := range eng.Warnings() {
+		fmt.Fprintln(c.stderr, w.String())
+	}
+	for _, s := range eng.Sources() {
+		accept := ""
+		if a := s.Accept(); len(a) > 0 {
+			accept = "  accept " + strings.Join(a, " and ")
+		}
+		fmt.Fprintf(c.stdout, "ok  %s  version %d  topics %s%s  (%s)\n", s.Name(), s.Version(),
+			strings.Join(s.Topics(), ","), accept, s.File())
+	}
+	return exitOK
 }

@@ -30,63 +30,79 @@ monitor and one DIR/slo-*.json per SLO are written (each the body of one API
 call) and their paths printed.
 Exit status: 0 on success, 1 when the rules cannot be loaded or a file not
 written, 2 on a usage error.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			out := stringFlag(fs, e, "out", "", "directory to write dashboard.json and monitor-*.json to (default: print to stdout)")
-			title := stringFlag(fs, e, "title", "mapper", "dashboard title")
-			monitorEnv := stringFlag(fs, e, "monitor-env", "", "restrict monitors to env:ENV (default: every env)")
-			notify := stringFlag(fs, e, "notify", "", "notification handles appended to monitor messages, e.g. \"@slack-data-alerts\"")
-			newCats := intFlag(fs, e, "new-categories-per-hour", 5, "new failure categories per source and hour that trigger the monitor")
-			return func(ctx context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper dashboard: unexpected argument %q\n", args[0])
-					return exitUsage
-				}
-				if *newCats < 1 {
-					fmt.Fprintf(e.stderr, "mapper dashboard: --new-categories-per-hour is %d; want 1 or more\n", *newCats)
-					return exitUsage
-				}
-				eng, err := dirs.load()
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
-					return exitFailure
-				}
-				set := dashboard.Build(eng.Sources(), dashboard.Options{
-					Title: *title, Env: *monitorEnv, Notify: *notify, NewCategoriesPerHour: *newCats,
-				})
-				if *out == "" {
-					b, err := set.JSON()
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
-						return exitFailure
-					}
-					if _, err := e.stdout.Write(b); err != nil {
-						fmt.Fprintf(e.stderr, "mapper dashboard: write: %v\n", err)
-						return exitFailure
-					}
-					return exitOK
-				}
-				files, err := set.Files()
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
-					return exitFailure
-				}
-				if err := os.MkdirAll(*out, 0o755); err != nil {
-					fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
-					return exitFailure
-				}
-				for _, f := range files {
-					path := filepath.Join(*out, f.Name)
-					if err := writeFileAtomic(path, f.Data); err != nil {
-						fmt.Fprintf(e.stderr, "mapper dashboard: %v\n", err)
-						return exitFailure
-					}
-					fmt.Fprintln(e.stdout, path)
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdDashboard{
+				env:        e,
+				dirs:       declareRuleDirs(fs, e),
+				out:        stringFlag(fs, e, "out", "", "directory to write dashboard.json and monitor-*.json to (default: print to stdout)"),
+				title:      stringFlag(fs, e, "title", "mapper", "dashboard title"),
+				monitorEnv: stringFlag(fs, e, "monitor-env", "", "restrict monitors to env:ENV (default: every env)"),
+				notify:     stringFlag(fs, e, "notify", "", "notification handles appended to monitor messages, e.g. \"@slack-data-alerts\""),
+				newCats:    intFlag(fs, e, "new-categories-per-hour", 5, "new failure categories per source and hour that trigger the monitor"),
 			}
 		},
 	}
+}
+
+// cmdDashboard is one invocation of `mapper dashboard`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdDashboard struct {
+	*env
+	dirs       ruleDirs
+	out        *string
+	title      *string
+	monitorEnv *string
+	notify     *string
+	newCats    *int
+}
+
+func (c *cmdDashboard) run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper dashboard: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	if *c.newCats < 1 {
+		fmt.Fprintf(c.stderr, "mapper dashboard: --new-categories-per-hour is %d; want 1 or more\n", *c.newCats)
+		return exitUsage
+	}
+	eng, err := c.dirs.load()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper dashboard: %v\n", err)
+		return exitFailure
+	}
+	set := dashboard.Build(eng.Sources(), dashboard.Options{
+		Title: *c.title, Env: *c.monitorEnv, Notify: *c.notify, NewCategoriesPerHour: *c.newCats,
+	})
+	if *c.out == "" {
+		b, err := set.JSON()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper dashboard: %v\n", err)
+			return exitFailure
+		}
+		if _, err := c.stdout.Write(b); err != nil {
+			fmt.Fprintf(c.stderr, "mapper dashboard: write: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	files, err := set.Files()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper dashboard: %v\n", err)
+		return exitFailure
+	}
+	if err := os.MkdirAll(*c.out, 0o755); err != nil {
+		fmt.Fprintf(c.stderr, "mapper dashboard: %v\n", err)
+		return exitFailure
+	}
+	for _, f := range files {
+		path := filepath.Join(*c.out, f.Name)
+		if err := writeFileAtomic(path, f.Data); err != nil {
+			fmt.Fprintf(c.stderr, "mapper dashboard: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintln(c.stdout, path)
+	}
+	return exitOK
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames

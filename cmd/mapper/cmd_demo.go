@@ -31,154 +31,173 @@ showing outcomes and the top failure categories live. Nothing to set up.
 It uses the rules, schemas and fixtures built into the binary unless --rules,
 --schemas or --fixtures (or their MAPPER_* variables) name directories.
 Ctrl-C stops it cleanly.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			fixtures := stringFlag(fs, e, "fixtures", "", "directory of fixtures/<source>/*.json|*.jsonl; empty means the built-in ones")
-			rate := intFlag(fs, e, "rate", 100, "records produced per second")
-			duration := stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C")
-			refresh := stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn")
-			partitions := intFlag(fs, e, "partitions", 3, "partitions of every demo topic")
-			wf := declareWorkerFlags(fs, e, "127.0.0.1:0", "warn")
-			return func(ctx context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper demo: unexpected arguments %q\n", args)
-					return exitUsage
-				}
-				explicit := map[string]bool{}
-				fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-				for _, n := range []string{"rules", "schemas"} {
-					explicit[n] = explicit[n] || e.getenv(envName(n)) != ""
-				}
-				var cfg stream.Config
-				var problems []string
-				wf.apply(&cfg, &problems)
-				dur, err := time.ParseDuration(*duration)
-				if err != nil || dur < 0 {
-					problems = append(problems, fmt.Sprintf("--duration %q: want a duration like 30s, or 0", *duration))
-				}
-				every, err := time.ParseDuration(*refresh)
-				if err != nil || every <= 0 {
-					problems = append(problems, fmt.Sprintf("--refresh %q: want a positive duration like 1s", *refresh))
-				}
-				if *rate <= 0 {
-					problems = append(problems, fmt.Sprintf("--rate %d: must be 1 or more", *rate))
-				}
-				if *partitions <= 0 {
-					problems = append(problems, fmt.Sprintf("--partitions %d: must be 1 or more", *partitions))
-				}
-				rs := demoRuleSources(dirs, explicit["rules"] || explicit["schemas"])
-				eng, err := rs.live()
-				if err != nil {
-					problems = append(problems, loadProblems(err)...)
-				}
-				if len(problems) > 0 {
-					return reportProblems(e, "demo", problems)
-				}
-				fixFS := mapperfiles.Fixtures()
-				if *fixtures != "" {
-					fixFS = os.DirFS(*fixtures)
-				}
-				fx, unclaimed, err := demo.LoadFixtures(fixFS, eng)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
-					return exitFailure
-				}
-
-				const output, dlq = "mapper.demo.output", "mapper.demo.dead-letter"
-				broker, err := demo.StartBroker(eng, *partitions, output, dlq)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", err)
-					return exitFailure
-				}
-				defer broker.Close()
-				addr := broker.ListenAddrs()[0]
-
-				cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}}
-				cfg.GroupID = "mapper-demo"
-				cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
-				cfg.Engine = eng
-				cfg.Topics = demo.Topics(eng)
-				cfg.HeartbeatInterval = time.Second
-				cfg.JoinGroupBackoff = 200 * time.Millisecond
-				logger := wf.log.logger(e.stderr)
-				sw, code := newWorker(ctx, e, "demo", wf, cfg, rs, logger)
-				if sw == nil {
-					return code
-				}
-				statusURL := ""
-				if sw.listener != nil {
-					statusURL = "http://" + sw.listener.Addr().String() + "/"
-				}
-				fmt.Fprintf(e.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
-					addr, *rate, len(fx), cfg.Topics)
-				demo.WriteTopics(e.stdout, eng, cfg.Topics)
-
-				runCtx := ctx
-				if dur > 0 {
-					var cancel context.CancelFunc
-					runCtx, cancel = context.WithTimeout(ctx, dur)
-					defer cancel()
-				}
-				pw := cfg.Kafka.Writer(nil, "")
-				pw.Balancer, pw.BatchTimeout, pw.BatchSize = &kafka.Hash{}, 5*time.Millisecond, 1000
-				prod := demo.NewProducer(pw, fx, unclaimed, float64(*rate))
-				defer pw.Close()
-
-				start := time.Now()
-				tty := progress.IsTerminal(e.stdout)
-				draw := func() {
-					lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-					lags, lagErr := sw.w.Lag(lctx)
-					cancel()
-					var lag int64
-					for _, l := range lags {
-						lag += l.Lag
-					}
-					if tty {
-						fmt.Fprint(e.stdout, "\033[H\033[2J")
-					} else {
-						fmt.Fprintln(e.stdout, "----")
-					}
-					demo.WriteSummary(e.stdout, eng, time.Since(start), prod.Produced(), sw.w.Counts(8), lag, lagErr, statusURL)
-					writeReleaseSummary(e.stdout, sw.release.Status())
-				}
-
-				// Either side ending early (the producer failing, the worker
-				// stopping) stops the other and the summary.
-				g, gctx := errgroup.WithContext(runCtx)
-				var prodErr, runErr error
-				g.Go(func() error { prodErr = prod.Run(gctx); return prodErr })
-				g.Go(func() error {
-					if runErr = sw.run(gctx); runErr == nil && gctx.Err() == nil {
-						return errors.New("worker stopped")
-					}
-					return runErr
-				})
-				t := time.NewTicker(every)
-			loop:
-				for {
-					select {
-					case <-gctx.Done():
-						break loop
-					case <-t.C:
-						draw()
-					}
-				}
-				t.Stop()
-				fmt.Fprintln(e.stdout, "\nstopping: delivering and committing what is in flight…")
-				_ = g.Wait()
-				draw()
-				if prodErr != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", prodErr)
-					return exitFailure
-				}
-				if runErr != nil {
-					fmt.Fprintf(e.stderr, "mapper demo: %v\n", runErr)
-					return exitFailure
-				}
-				fmt.Fprintln(e.stdout, "stopped cleanly")
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdDemo{
+				env:        e,
+				fs:         fs,
+				dirs:       declareRuleDirs(fs, e),
+				fixtures:   stringFlag(fs, e, "fixtures", "", "directory of fixtures/<source>/*.json|*.jsonl; empty means the built-in ones"),
+				rate:       intFlag(fs, e, "rate", 100, "records produced per second"),
+				duration:   stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C"),
+				refresh:    stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn"),
+				partitions: intFlag(fs, e, "partitions", 3, "partitions of every demo topic"),
+				wf:         declareWorkerFlags(fs, e, "127.0.0.1:0", "warn"),
 			}
 		},
 	}
+}
+
+// cmdDemo is one invocation of `mapper demo`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdDemo struct {
+	*env
+	fs         *flag.FlagSet
+	dirs       ruleDirs
+	fixtures   *string
+	rate       *int
+	duration   *string
+	refresh    *string
+	partitions *int
+	wf         *workerFlags
+}
+
+func (c *cmdDemo) run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper demo: unexpected arguments %q\n", args)
+		return exitUsage
+	}
+	explicit := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	for _, n := range []string{"rules", "schemas"} {
+		explicit[n] = explicit[n] || c.getenv(envName(n)) != ""
+	}
+	var cfg stream.Config
+	var problems []string
+	c.wf.apply(&cfg, &problems)
+	dur, err := time.ParseDuration(*c.duration)
+	if err != nil || dur < 0 {
+		problems = append(problems, fmt.Sprintf("--duration %q: want a duration like 30s, or 0", *c.duration))
+	}
+	every, err := time.ParseDuration(*c.refresh)
+	if err != nil || every <= 0 {
+		problems = append(problems, fmt.Sprintf("--refresh %q: want a positive duration like 1s", *c.refresh))
+	}
+	if *c.rate <= 0 {
+		problems = append(problems, fmt.Sprintf("--rate %d: must be 1 or more", *c.rate))
+	}
+	if *c.partitions <= 0 {
+		problems = append(problems, fmt.Sprintf("--partitions %d: must be 1 or more", *c.partitions))
+	}
+	rs := demoRuleSources(c.dirs, explicit["rules"] || explicit["schemas"])
+	eng, err := rs.live()
+	if err != nil {
+		problems = append(problems, loadProblems(err)...)
+	}
+	if len(problems) > 0 {
+		return reportProblems(c.env, "demo", problems)
+	}
+	fixFS := mapperfiles.Fixtures()
+	if *c.fixtures != "" {
+		fixFS = os.DirFS(*c.fixtures)
+	}
+	fx, unclaimed, err := demo.LoadFixtures(fixFS, eng)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper demo: %v\n", err)
+		return exitFailure
+	}
+
+	const output, dlq = "mapper.demo.output", "mapper.demo.dead-letter"
+	broker, err := demo.StartBroker(eng, *c.partitions, output, dlq)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper demo: %v\n", err)
+		return exitFailure
+	}
+	defer broker.Close()
+	addr := broker.ListenAddrs()[0]
+
+	cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}}
+	cfg.GroupID = "mapper-demo"
+	cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
+	cfg.Engine = eng
+	cfg.Topics = demo.Topics(eng)
+	cfg.HeartbeatInterval = time.Second
+	cfg.JoinGroupBackoff = 200 * time.Millisecond
+	logger := c.wf.log.logger(c.stderr)
+	sw, code := newWorker(ctx, c.env, "demo", c.wf, cfg, rs, logger)
+	if sw == nil {
+		return code
+	}
+	statusURL := ""
+	if sw.listener != nil {
+		statusURL = "http://" + sw.listener.Addr().String() + "/"
+	}
+	fmt.Fprintf(c.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
+		addr, *c.rate, len(fx), cfg.Topics)
+	demo.WriteTopics(c.stdout, eng, cfg.Topics)
+
+	runCtx := ctx
+	if dur > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, dur)
+		defer cancel()
+	}
+	pw := cfg.Kafka.Writer(nil, "")
+	pw.Balancer, pw.BatchTimeout, pw.BatchSize = &kafka.Hash{}, 5*time.Millisecond, 1000
+	prod := demo.NewProducer(pw, fx, unclaimed, float64(*c.rate))
+	defer pw.Close()
+
+	start := time.Now()
+	tty := progress.IsTerminal(c.stdout)
+	draw := func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		lags, lagErr := sw.w.Lag(lctx)
+		cancel()
+		var lag int64
+		for _, l := range lags {
+			lag += l.Lag
+		}
+		if tty {
+			fmt.Fprint(c.stdout, "\033[H\033[2J")
+		} else {
+			fmt.Fprintln(c.stdout, "----")
+		}
+		demo.WriteSummary(c.stdout, eng, time.Since(start), prod.Produced(), sw.w.Counts(8), lag, lagErr, statusURL)
+		writeReleaseSummary(c.stdout, sw.release.Status())
+	}
+
+	// Either side ending early (the producer failing, the worker
+	// stopping) stops the other and the summary.
+	g, gctx := errgroup.WithContext(runCtx)
+	var prodErr, runErr error
+	g.Go(func() error { prodErr = prod.Run(gctx); return prodErr })
+	g.Go(func() error {
+		if runErr = sw.run(gctx); runErr == nil && gctx.Err() == nil {
+			return errors.New("worker stopped")
+		}
+		return runErr
+	})
+	t := time.NewTicker(every)
+loop:
+	for {
+		select {
+		case <-gctx.Done():
+			break loop
+		case <-t.C:
+			draw()
+		}
+	}
+	t.Stop()
+	fmt.Fprintln(c.stdout, "\nstopping: delivering and committing what is in flight…")
+	_ = g.Wait()
+	draw()
+	if prodErr != nil {
+		fmt.Fprintf(c.stderr, "mapper demo: %v\n", prodErr)
+		return exitFailure
+	}
+	if runErr != nil {
+		fmt.Fprintf(c.stderr, "mapper demo: %v\n", runErr)
+		return exitFailure
+	}
+	fmt.Fprintln(c.stdout, "stopped cleanly")
+	return exitOK
 }

@@ -40,81 +40,100 @@ x, digits 0): types and nulls stay true, formats and enums there do not.
 
 A line or file that is not a JSON object is reported on stderr and skipped.
 Exit status 1 when no payload could be read.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			share := fs.Float64("required-share", 1, "share of its object's occurrences a property must be present in to be required (0-1]")
-			maxEnum := fs.Int("max-enum", 8, "most distinct values a string may have to get an enum (0: no enums)")
-			closed := fs.Bool("closed", false, "set additionalProperties false on every object")
-			title := fs.String("title", "", "the schema's title")
-			rulesOut := fs.String("rules-out", "", "also write a starter rules file mapping every top-level scalar here")
-			source := fs.String("source", "new-source", "the source name in the starter rules file, and whose samples --samples reads")
-			samplesDir := fs.String("samples", "", "also read the kept samples of --source in this directory")
-			return func(ctx context.Context, files []string) int {
-				if len(files) == 0 && *samplesDir == "" {
-					fmt.Fprintln(e.stderr, "mapper infer: give at least one FILE, or --samples DIR")
-					fs.Usage()
-					return exitUsage
-				}
-				if *share <= 0 || *share > 1 {
-					fmt.Fprintf(e.stderr, "mapper infer: --required-share is %v; want more than 0 and at most 1\n", *share)
-					return exitUsage
-				}
-				me := *maxEnum
-				if me == 0 {
-					me = -1
-				}
-				in := infer.New(infer.Options{RequiredShare: *share, MaxEnum: me, Closed: *closed})
-				skipped := 0
-				for _, f := range files {
-					ps, err := readPayloads(f)
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper infer: %v\n", err)
-						return exitFailure
-					}
-					for _, p := range ps {
-						if err := in.Add(p.data); err != nil {
-							skipped++
-							if skipped <= 5 {
-								fmt.Fprintf(e.stderr, "mapper infer: %s: skipped: %v\n", p.ref, err)
-							}
-						}
-					}
-				}
-				if *samplesDir != "" {
-					n, err := addSamples(in, *samplesDir, *source)
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper infer: %v\n", err)
-						return exitFailure
-					}
-					fmt.Fprintf(e.stderr, "mapper infer: %d samples of %s from %s\n", n, *source, *samplesDir)
-				}
-				if skipped > 5 {
-					fmt.Fprintf(e.stderr, "mapper infer: … %d payloads skipped in all\n", skipped)
-				}
-				if in.Records() == 0 {
-					fmt.Fprintln(e.stderr, "mapper infer: no payload to infer from")
-					return exitFailure
-				}
-				b, err := in.JSON(*title)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper infer: %v\n", err)
-					return exitFailure
-				}
-				if _, err := e.stdout.Write(b); err != nil {
-					fmt.Fprintf(e.stderr, "mapper infer: write: %v\n", err)
-					return exitFailure
-				}
-				fmt.Fprintf(e.stderr, "mapper infer: schema of %d payloads from %d files\n", in.Records(), len(files))
-				if *rulesOut != "" {
-					if err := writeStarterRules(*rulesOut, *source, in.TopScalars()); err != nil {
-						fmt.Fprintf(e.stderr, "mapper infer: %v\n", err)
-						return exitFailure
-					}
-					fmt.Fprintf(e.stderr, "mapper infer: wrote a starter rules file to %s\n", *rulesOut)
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdInfer{
+				env:        e,
+				fs:         fs,
+				share:      fs.Float64("required-share", 1, "share of its object's occurrences a property must be present in to be required (0-1]"),
+				maxEnum:    fs.Int("max-enum", 8, "most distinct values a string may have to get an enum (0: no enums)"),
+				closed:     fs.Bool("closed", false, "set additionalProperties false on every object"),
+				title:      fs.String("title", "", "the schema's title"),
+				rulesOut:   fs.String("rules-out", "", "also write a starter rules file mapping every top-level scalar here"),
+				source:     fs.String("source", "new-source", "the source name in the starter rules file, and whose samples --samples reads"),
+				samplesDir: fs.String("samples", "", "also read the kept samples of --source in this directory"),
 			}
 		},
 	}
+}
+
+// cmdInfer is one invocation of `mapper infer`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdInfer struct {
+	*env
+	fs         *flag.FlagSet
+	share      *float64
+	maxEnum    *int
+	closed     *bool
+	title      *string
+	rulesOut   *string
+	source     *string
+	samplesDir *string
+}
+
+func (c *cmdInfer) run(ctx context.Context, files []string) int {
+	if len(files) == 0 && *c.samplesDir == "" {
+		fmt.Fprintln(c.stderr, "mapper infer: give at least one FILE, or --samples DIR")
+		c.fs.Usage()
+		return exitUsage
+	}
+	if *c.share <= 0 || *c.share > 1 {
+		fmt.Fprintf(c.stderr, "mapper infer: --required-share is %v; want more than 0 and at most 1\n", *c.share)
+		return exitUsage
+	}
+	me := *c.maxEnum
+	if me == 0 {
+		me = -1
+	}
+	in := infer.New(infer.Options{RequiredShare: *c.share, MaxEnum: me, Closed: *c.closed})
+	skipped := 0
+	for _, f := range files {
+		ps, err := samples.ReadPayloads(f)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper infer: %v\n", err)
+			return exitFailure
+		}
+		for _, p := range ps {
+			if err := in.Add(p.Data); err != nil {
+				skipped++
+				if skipped <= 5 {
+					fmt.Fprintf(c.stderr, "mapper infer: %s: skipped: %v\n", p.Ref, err)
+				}
+			}
+		}
+	}
+	if *c.samplesDir != "" {
+		n, err := addSamples(in, *c.samplesDir, *c.source)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper infer: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.stderr, "mapper infer: %d samples of %s from %s\n", n, *c.source, *c.samplesDir)
+	}
+	if skipped > 5 {
+		fmt.Fprintf(c.stderr, "mapper infer: … %d payloads skipped in all\n", skipped)
+	}
+	if in.Records() == 0 {
+		fmt.Fprintln(c.stderr, "mapper infer: no payload to infer from")
+		return exitFailure
+	}
+	b, err := in.JSON(*c.title)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper infer: %v\n", err)
+		return exitFailure
+	}
+	if _, err := c.stdout.Write(b); err != nil {
+		fmt.Fprintf(c.stderr, "mapper infer: write: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(c.stderr, "mapper infer: schema of %d payloads from %d files\n", in.Records(), len(files))
+	if *c.rulesOut != "" {
+		if err := writeStarterRules(*c.rulesOut, *c.source, in.TopScalars()); err != nil {
+			fmt.Fprintf(c.stderr, "mapper infer: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.stderr, "mapper infer: wrote a starter rules file to %s\n", *c.rulesOut)
+	}
+	return exitOK
 }
 
 // writeStarterRules writes a rules file that maps every top-level scalar;

@@ -50,169 +50,196 @@ With --from-topic the records come from a dead-letter topic instead, read from
 offsets when the read starts). With --redrive, the ones that map now are
 re-published to the input topic they came from (original key, value and
 headers, plus mapper.redriven_from), for the running worker to deliver.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			rd := declareRuleDirs(fs, e)
-			dir := declareSamplesDir(fs, e)
-			source := stringFlag(fs, e, "source", "", "replay only this source's samples")
-			asJSON := boolFlag(fs, e, "json", false, "print the report as JSON")
-			show := intFlag(fs, e, "show", 0, "print N examples per changed category, with the diff of before and after")
-			fromTopic := stringFlag(fs, e, "from-topic", "", "replay the records of this dead-letter topic instead of the samples")
-			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
-			since := stringFlag(fs, e, "since", "", "with --from-topic: skip records dead-lettered before this time (RFC 3339, or a duration ago like 24h)")
-			until := stringFlag(fs, e, "until", "", "with --from-topic: stop at records dead-lettered after this time (RFC 3339, or a duration ago)")
-			startOffset := intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition")
-			endOffset := intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end")
-			redrive := boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic")
-			redriveGroup := stringFlag(fs, e, "redrive-group", "mapper-redrive", "with --redrive: consumer group whose offsets on the dead-letter topic mark what was redriven, so a second redrive publishes nothing again; a new name starts afresh")
-			sortBy := declareSortFlag(fs, e)
-			var inputs []string
+		new: func(fs *flag.FlagSet, e *env) runner {
+			c := &cmdReplay{
+				env:          e,
+				rd:           declareRuleDirs(fs, e),
+				dir:          declareSamplesDir(fs, e),
+				source:       stringFlag(fs, e, "source", "", "replay only this source's samples"),
+				asJSON:       boolFlag(fs, e, "json", false, "print the report as JSON"),
+				show:         intFlag(fs, e, "show", 0, "print N examples per changed category, with the diff of before and after"),
+				fromTopic:    stringFlag(fs, e, "from-topic", "", "replay the records of this dead-letter topic instead of the samples"),
+				conn:         kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				since:        stringFlag(fs, e, "since", "", "with --from-topic: skip records dead-lettered before this time (RFC 3339, or a duration ago like 24h)"),
+				until:        stringFlag(fs, e, "until", "", "with --from-topic: stop at records dead-lettered after this time (RFC 3339, or a duration ago)"),
+				startOffset:  intFlag(fs, e, "start-offset", 0, "with --from-topic: first offset read in each partition"),
+				endOffset:    intFlag(fs, e, "end-offset", 0, "with --from-topic: offset (exclusive) where each partition stops; 0 means its end"),
+				redrive:      boolFlag(fs, e, "redrive", false, "with --from-topic: re-publish the records that map now to their origin topic"),
+				redriveGroup: stringFlag(fs, e, "redrive-group", "mapper-redrive", "with --redrive: consumer group whose offsets on the dead-letter topic mark what was redriven, so a second redrive publishes nothing again; a new name starts afresh"),
+				sortBy:       declareSortFlag(fs, e),
+				baseline:     stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)"),
+				samplesTopic: declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples"),
+			}
 			fs.Func("input", "replay every payload of this file exactly (repeatable; files after it are inputs too)", func(v string) error {
-				inputs = append(inputs, v)
+				c.inputs = append(c.inputs, v)
 				return nil
 			})
-			baseline := stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)")
-			samplesTopic := declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples")
-			return func(ctx context.Context, args []string) int {
-				if *sortBy != sortImpact && *sortBy != sortName {
-					fmt.Fprintf(e.stderr, "mapper replay: --sort is %q; want impact or name\n", *sortBy)
-					return exitUsage
-				}
-				if len(inputs) > 0 {
-					if *fromTopic != "" {
-						fmt.Fprintln(e.stderr, "mapper replay: --input and --from-topic exclude each other")
-						return exitUsage
-					}
-					return exactReplay(ctx, e, rd, *baseline, *dir, *source, append(inputs, args...), *asJSON, *sortBy)
-				}
-				if *baseline != "" {
-					fmt.Fprintln(e.stderr, "mapper replay: --baseline-rules needs --input")
-					return exitUsage
-				}
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper replay: unexpected argument %q\n", args[0])
-					return exitUsage
-				}
-				if *show < 0 {
-					fmt.Fprintln(e.stderr, "mapper replay: --show must not be negative")
-					return exitUsage
-				}
-				if *fromTopic != "" && *samplesTopic != "" {
-					fmt.Fprintln(e.stderr, "mapper replay: --from-topic and --samples-topic are two different inputs: give one")
-					return exitUsage
-				}
-				if *fromTopic == "" && (*redrive || *since != "" || *until != "" || *startOffset != 0 || *endOffset != 0) {
-					fmt.Fprintln(e.stderr, "mapper replay: --redrive, --since, --until, --start-offset and --end-offset need --from-topic")
-					return exitUsage
-				}
-				eng, err := rd.load()
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-					return exitFailure
-				}
-				if *source != "" && eng.Source(*source) == nil {
-					fmt.Fprintf(e.stderr, "mapper replay: no source %q in %s (sources: %s)\n", *source, *rd.rules, sourceNames(eng))
-					return exitFailure
-				}
-				opts := replay.Options{Source: *source, Show: *show, Sort: *sortBy}
-				var in []samples.Sample
-				var recs []dlq.Record
-				var kafka kafkaconn.Config
-				if *fromTopic != "" {
-					now := time.Now()
-					b := dlq.Bounds{StartOffset: int64(*startOffset), EndOffset: int64(*endOffset)}
-					if b.Since, err = parseWhen(*since, now); err == nil {
-						b.Until, err = parseWhen(*until, now)
-					}
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-						return exitUsage
-					}
-					kc, problems := conn.Config()
-					if len(problems) > 0 {
-						return reportProblems(e, "replay", problems)
-					}
-					kafka = kc
-					bar := progress.New(e.stderr, -1, "reading "+*fromTopic)
-					recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *fromTopic, Bounds: b, Progress: bar.Add})
-					bar.Finish()
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-						return exitFailure
-					}
-					for i := range recs {
-						in = append(in, recs[i].Sample())
-					}
-					fmt.Fprintf(e.stderr, "mapper replay: read %d records of %s (%s)\n", len(recs), *fromTopic, dlq.Summary(recs))
-				} else if *samplesTopic != "" {
-					kc, problems := conn.Config()
-					if len(problems) > 0 {
-						return reportProblems(e, "replay", problems)
-					}
-					snap, err := pullSamples(ctx, e, "replay", sharedSamplesSettings{kafka: kc, topic: *samplesTopic})
-					if err == nil {
-						in, err = snap.Samples()
-					}
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-						return exitFailure
-					}
-					opts.Counts = snap.Counts()
-					opts.Profiles = snap.Profile
-					fmt.Fprintf(e.stderr, "mapper replay: read %d samples of %s\n", len(in), *samplesTopic)
-				} else {
-					in, err = samples.ReadDir(*dir)
-					if err == nil {
-						opts.Counts, err = samples.Counts(*dir)
-					}
-					opts.Profiles = profilesIn(*dir, e)
-					if err != nil {
-						if errors.Is(err, samples.ErrNotSamples) {
-							fmt.Fprintf(e.stderr, "mapper replay: no samples in %s: run `mapper demo` or `mapper run` to keep some, or `mapper samples add`\n", *dir)
-						} else {
-							fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-						}
-						return exitFailure
-					}
-				}
-				var redo []dlq.Record
-				bar := progress.New(e.stderr, int64(len(in)), "replaying")
-				opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
-					bar.Add(1)
-					if *redrive && after.Outcome.Delivered() {
-						redo = append(redo, recs[i])
-					}
-				}
-				rep, err := replay.Run(ctx, eng, in, opts)
-				bar.Finish()
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-					return exitFailure
-				}
-				if *asJSON {
-					err = rep.WriteJSON(e.stdout)
-				} else {
-					err = rep.WriteText(e.stdout)
-				}
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-					return exitFailure
-				}
-				if *redrive {
-					res, err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka, Group: *redriveGroup}, redo)
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
-						return exitFailure
-					}
-					fmt.Fprintf(e.stderr, "mapper replay: redrove %d of %d records to their origin topics (%d skipped: redriven before, per group %s)\n",
-						res.Published, len(recs), res.Skipped, *redriveGroup)
-				}
-				if rep.Regressed() {
-					return exitFailure
-				}
-				return exitOK
-			}
+			return c
 		},
 	}
+}
+
+// cmdReplay is one invocation of `mapper replay`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdReplay struct {
+	*env
+	rd           ruleDirs
+	dir          *string
+	source       *string
+	asJSON       *bool
+	show         *int
+	fromTopic    *string
+	conn         *kafkaconn.Flags
+	since        *string
+	until        *string
+	startOffset  *int
+	endOffset    *int
+	redrive      *bool
+	redriveGroup *string
+	sortBy       *string
+	baseline     *string
+	samplesTopic *string
+	inputs       []string // --input files, in the order given
+}
+
+func (c *cmdReplay) run(ctx context.Context, args []string) int {
+	if *c.sortBy != sortImpact && *c.sortBy != sortName {
+		fmt.Fprintf(c.stderr, "mapper replay: --sort is %q; want impact or name\n", *c.sortBy)
+		return exitUsage
+	}
+	if len(c.inputs) > 0 {
+		if *c.fromTopic != "" {
+			fmt.Fprintln(c.stderr, "mapper replay: --input and --from-topic exclude each other")
+			return exitUsage
+		}
+		return exactReplay(ctx, c.env, c.rd, *c.baseline, *c.dir, *c.source, append(c.inputs, args...), *c.asJSON, *c.sortBy)
+	}
+	if *c.baseline != "" {
+		fmt.Fprintln(c.stderr, "mapper replay: --baseline-rules needs --input")
+		return exitUsage
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper replay: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	if *c.show < 0 {
+		fmt.Fprintln(c.stderr, "mapper replay: --show must not be negative")
+		return exitUsage
+	}
+	if *c.fromTopic != "" && *c.samplesTopic != "" {
+		fmt.Fprintln(c.stderr, "mapper replay: --from-topic and --samples-topic are two different inputs: give one")
+		return exitUsage
+	}
+	if *c.fromTopic == "" && (*c.redrive || *c.since != "" || *c.until != "" || *c.startOffset != 0 || *c.endOffset != 0) {
+		fmt.Fprintln(c.stderr, "mapper replay: --redrive, --since, --until, --start-offset and --end-offset need --from-topic")
+		return exitUsage
+	}
+	eng, err := c.rd.load()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+		return exitFailure
+	}
+	if *c.source != "" && eng.Source(*c.source) == nil {
+		fmt.Fprintf(c.stderr, "mapper replay: no source %q in %s (sources: %s)\n", *c.source, *c.rd.rules, sourceNames(eng))
+		return exitFailure
+	}
+	opts := replay.Options{Source: *c.source, Show: *c.show, Sort: *c.sortBy}
+	var in []samples.Sample
+	var recs []dlq.Record
+	var kafka kafkaconn.Config
+	if *c.fromTopic != "" {
+		now := time.Now()
+		b := dlq.Bounds{StartOffset: int64(*c.startOffset), EndOffset: int64(*c.endOffset)}
+		if b.Since, err = parseWhen(*c.since, now); err == nil {
+			b.Until, err = parseWhen(*c.until, now)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+			return exitUsage
+		}
+		kc, problems := c.conn.Config()
+		if len(problems) > 0 {
+			return reportProblems(c.env, "replay", problems)
+		}
+		kafka = kc
+		bar := progress.New(c.stderr, -1, "reading "+*c.fromTopic)
+		recs, err = dlq.Read(ctx, dlq.Config{Kafka: kafka, Topic: *c.fromTopic, Bounds: b, Progress: bar.Add})
+		bar.Finish()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+			return exitFailure
+		}
+		for i := range recs {
+			in = append(in, recs[i].Sample())
+		}
+		fmt.Fprintf(c.stderr, "mapper replay: read %d records of %s (%s)\n", len(recs), *c.fromTopic, dlq.Summary(recs))
+	} else if *c.samplesTopic != "" {
+		kc, problems := c.conn.Config()
+		if len(problems) > 0 {
+			return reportProblems(c.env, "replay", problems)
+		}
+		snap, err := pullSamples(ctx, c.env, "replay", sharedSamplesSettings{kafka: kc, topic: *c.samplesTopic})
+		if err == nil {
+			in, err = snap.Samples()
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+			return exitFailure
+		}
+		opts.Counts = snap.Counts()
+		opts.Profiles = snap.Profile
+		fmt.Fprintf(c.stderr, "mapper replay: read %d samples of %s\n", len(in), *c.samplesTopic)
+	} else {
+		in, err = samples.ReadDir(*c.dir)
+		if err == nil {
+			opts.Counts, err = samples.Counts(*c.dir)
+		}
+		opts.Profiles = profilesIn(*c.dir, c.env)
+		if err != nil {
+			if errors.Is(err, samples.ErrNotSamples) {
+				fmt.Fprintf(c.stderr, "mapper replay: no samples in %s: run `mapper demo` or `mapper run` to keep some, or `mapper samples add`\n", *c.dir)
+			} else {
+				fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+			}
+			return exitFailure
+		}
+	}
+	var redo []dlq.Record
+	bar := progress.New(c.stderr, int64(len(in)), "replaying")
+	opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
+		bar.Add(1)
+		if *c.redrive && after.Outcome.Delivered() {
+			redo = append(redo, recs[i])
+		}
+	}
+	rep, err := replay.Run(ctx, eng, in, opts)
+	bar.Finish()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+		return exitFailure
+	}
+	if *c.asJSON {
+		err = rep.WriteJSON(c.stdout)
+	} else {
+		err = rep.WriteText(c.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+		return exitFailure
+	}
+	if *c.redrive {
+		res, err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka, Group: *c.redriveGroup}, redo)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.stderr, "mapper replay: redrove %d of %d records to their origin topics (%d skipped: redriven before, per group %s)\n",
+			res.Published, len(recs), res.Skipped, *c.redriveGroup)
+	}
+	if rep.Regressed() {
+		return exitFailure
+	}
+	return exitOK
 }
 
 // parseWhen reads a time flag: RFC 3339, or a duration meaning that long

@@ -30,52 +30,66 @@ passing cases as they are; read the change with git diff before committing it.
 
 Exit status 0 when every case passes (or --update rewrote them), 1 when a
 case fails or a rule or test file has a mistake.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			update := boolFlag(fs, e, "update", false, "rewrite the expectations of failing cases with the current results")
-			runPat := stringFlag(fs, e, "run", "", "run only the cases whose name matches this regular expression")
-			verbose := boolFlag(fs, e, "v", false, "list every case, passing ones too")
-			return func(ctx context.Context, args []string) int {
-				var sel *regexp.Regexp
-				if *runPat != "" {
-					re, err := regexp.Compile(*runPat)
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper test: --run: %v\n", err)
-						return exitUsage
-					}
-					sel = re
-				}
-				eng, err := dirs.load()
-				if err != nil {
-					printLoadError(e.stderr, "mapper test", err)
-					return exitFailure
-				}
-				files := args
-				if len(files) == 0 {
-					if files, err = ruletest.Find(*dirs.rules); err != nil {
-						fmt.Fprintf(e.stderr, "mapper test: %v\n", err)
-						return exitFailure
-					}
-					if len(files) == 0 {
-						fmt.Fprintf(e.stdout, "no rule tests in %s (write NAME.test.yaml beside NAME.yaml)\n", *dirs.rules)
-						return exitOK
-					}
-				}
-				t := ruleTests{e: e, eng: eng, sel: sel, update: *update, verbose: *verbose}
-				code := exitOK
-				for _, f := range files {
-					if !t.file(ctx, f) {
-						code = exitFailure
-					}
-					if ctx.Err() != nil {
-						return exitFailure
-					}
-				}
-				fmt.Fprintln(e.stdout, t.summary())
-				return code
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdRuleTest{
+				env:     e,
+				dirs:    declareRuleDirs(fs, e),
+				update:  boolFlag(fs, e, "update", false, "rewrite the expectations of failing cases with the current results"),
+				runPat:  stringFlag(fs, e, "run", "", "run only the cases whose name matches this regular expression"),
+				verbose: boolFlag(fs, e, "v", false, "list every case, passing ones too"),
 			}
 		},
 	}
+}
+
+// cmdRuleTest is one invocation of `mapper test`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdRuleTest struct {
+	*env
+	dirs    ruleDirs
+	update  *bool
+	runPat  *string
+	verbose *bool
+}
+
+func (c *cmdRuleTest) run(ctx context.Context, args []string) int {
+	var sel *regexp.Regexp
+	if *c.runPat != "" {
+		re, err := regexp.Compile(*c.runPat)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper test: --run: %v\n", err)
+			return exitUsage
+		}
+		sel = re
+	}
+	eng, err := c.dirs.load()
+	if err != nil {
+		printLoadError(c.stderr, "mapper test", err)
+		return exitFailure
+	}
+	files := args
+	if len(files) == 0 {
+		if files, err = ruletest.Find(*c.dirs.rules); err != nil {
+			fmt.Fprintf(c.stderr, "mapper test: %v\n", err)
+			return exitFailure
+		}
+		if len(files) == 0 {
+			fmt.Fprintf(c.stdout, "no rule tests in %s (write NAME.test.yaml beside NAME.yaml)\n", *c.dirs.rules)
+			return exitOK
+		}
+	}
+	t := ruleTests{e: c.env, eng: eng, sel: sel, update: *c.update, verbose: *c.verbose}
+	code := exitOK
+	for _, f := range files {
+		if !t.file(ctx, f) {
+			code = exitFailure
+		}
+		if ctx.Err() != nil {
+			return exitFailure
+		}
+	}
+	fmt.Fprintln(c.stdout, t.summary())
+	return code
 }
 
 // ruleTests runs test files and counts.

@@ -27,58 +27,76 @@ SIGHUP (or a change seen by --watch-rules) reloads the rules between two
 batches of records; rules with problems are refused and the running ones stay.
 --candidate-rules tries other rules beside them, in shadow or as a canary,
 and --max-reject-ratio pauses a source whose records are suddenly rejected.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
-			group := stringFlag(fs, e, "group", "mapper", "consumer group id")
-			topics := stringFlag(fs, e, "topics", "", "comma-separated input topics; empty means every topic the rules claim")
-			output := stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)")
-			dlq := stringFlag(fs, e, "dlq-topic", "", "dead-letter topic for rejected records (required)")
-			wf := declareWorkerFlags(fs, e, "127.0.0.1:8080", "info")
-			samplesTopic := declareSamplesTopic(fs, e, "compacted topic the group shares samples, counts and announced Sentry categories through (with --samples, this worker's own copy); empty means local samples only")
-			return func(ctx context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper run: unexpected arguments %q\n", args)
-					return exitUsage
-				}
-				// Every problem of the flags, the environment and the rules
-				// is listed before anything starts.
-				kc, problems := conn.Config()
-				cfg := stream.Config{
-					Kafka: kc, GroupID: *group, Topics: splitList(*topics),
-					OutputTopic: *output, DeadLetterTopic: *dlq,
-				}
-				wf.apply(&cfg, &problems)
-				if *output == "" {
-					problems = append(problems, "no output topic given (--output-topic or MAPPER_OUTPUT_TOPIC)")
-				}
-				if *dlq == "" {
-					problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
-				}
-				if *samplesTopic != "" {
-					wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *samplesTopic}
-				}
-				eng, err := dirs.load()
-				if err != nil {
-					problems = append(problems, loadProblems(err)...)
-				}
-				cfg.Engine = eng
-				if len(problems) == 0 {
-					problems = configProblems(cfg)
-				}
-				if len(problems) > 0 {
-					return reportProblems(e, "run", problems)
-				}
-				logger := wf.log.logger(e.stderr)
-				sw, code := newWorker(ctx, e, "run", wf, cfg, dirRuleSources(dirs), logger)
-				if sw == nil {
-					return code
-				}
-				if err := sw.run(ctx); err != nil {
-					return wf.failed(e, logger, "run", err)
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdRunWorker{
+				env:          e,
+				dirs:         declareRuleDirs(fs, e),
+				conn:         kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				group:        stringFlag(fs, e, "group", "mapper", "consumer group id"),
+				topics:       stringFlag(fs, e, "topics", "", "comma-separated input topics; empty means every topic the rules claim"),
+				output:       stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)"),
+				dlq:          stringFlag(fs, e, "dlq-topic", "", "dead-letter topic for rejected records (required)"),
+				wf:           declareWorkerFlags(fs, e, "127.0.0.1:8080", "info"),
+				samplesTopic: declareSamplesTopic(fs, e, "compacted topic the group shares samples, counts and announced Sentry categories through (with --samples, this worker's own copy); empty means local samples only"),
 			}
 		},
 	}
+}
+
+// cmdRunWorker is one invocation of `mapper run`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdRunWorker struct {
+	*env
+	dirs         ruleDirs
+	conn         *kafkaconn.Flags
+	group        *string
+	topics       *string
+	output       *string
+	dlq          *string
+	wf           *workerFlags
+	samplesTopic *string
+}
+
+func (c *cmdRunWorker) run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper run: unexpected arguments %q\n", args)
+		return exitUsage
+	}
+	// Every problem of the flags, the environment and the rules
+	// is listed before anything starts.
+	kc, problems := c.conn.Config()
+	cfg := stream.Config{
+		Kafka: kc, GroupID: *c.group, Topics: splitList(*c.topics),
+		OutputTopic: *c.output, DeadLetterTopic: *c.dlq,
+	}
+	c.wf.apply(&cfg, &problems)
+	if *c.output == "" {
+		problems = append(problems, "no output topic given (--output-topic or MAPPER_OUTPUT_TOPIC)")
+	}
+	if *c.dlq == "" {
+		problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
+	}
+	if *c.samplesTopic != "" {
+		c.wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *c.samplesTopic}
+	}
+	eng, err := c.dirs.load()
+	if err != nil {
+		problems = append(problems, loadProblems(err)...)
+	}
+	cfg.Engine = eng
+	if len(problems) == 0 {
+		problems = configProblems(cfg)
+	}
+	if len(problems) > 0 {
+		return reportProblems(c.env, "run", problems)
+	}
+	logger := c.wf.log.logger(c.stderr)
+	sw, code := newWorker(ctx, c.env, "run", c.wf, cfg, dirRuleSources(c.dirs), logger)
+	if sw == nil {
+		return code
+	}
+	if err := sw.run(ctx); err != nil {
+		return c.wf.failed(c.env, logger, "run", err)
+	}
+	return exitOK
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,33 +40,46 @@ with most records come first (--sort name for alphabetical order).
   mapper samples pull --brokers kafka-1:9092 --samples-topic mapper.samples
       writes the samples and counts a group of workers shares through a
       samples topic (mapper run --samples-topic) as a samples directory.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dir := declareSamplesDir(fs, e)
-			asJSON := boolFlag(fs, e, "json", false, "print JSON instead of a table")
-			sortBy := declareSortFlag(fs, e)
-			return func(ctx context.Context, args []string) int {
-				if len(args) > 0 {
-					switch args[0] {
-					case "values":
-						return runCommandArgs(ctx, samplesValuesCommand(*dir), e, args[1:])
-					case "show":
-						return runCommandArgs(ctx, samplesShowCommand(*dir), e, args[1:])
-					case "add":
-						return runCommandArgs(ctx, samplesAddCommand(*dir), e, args[1:])
-					case "pull":
-						return runCommandArgs(ctx, samplesPullCommand(*dir), e, args[1:])
-					}
-					fmt.Fprintf(e.stderr, "mapper samples: unknown subcommand %q (want show, add, values or pull)\n", args[0])
-					return exitUsage
-				}
-				if *sortBy != sortImpact && *sortBy != sortName {
-					fmt.Fprintf(e.stderr, "mapper samples: --sort is %q; want impact or name\n", *sortBy)
-					return exitUsage
-				}
-				return listSamples(e, *dir, *asJSON, *sortBy)
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdSamples{
+				env:    e,
+				dir:    declareSamplesDir(fs, e),
+				asJSON: boolFlag(fs, e, "json", false, "print JSON instead of a table"),
+				sortBy: declareSortFlag(fs, e),
 			}
 		},
 	}
+}
+
+// cmdSamples is one invocation of `mapper samples`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdSamples struct {
+	*env
+	dir    *string
+	asJSON *bool
+	sortBy *string
+}
+
+func (c *cmdSamples) run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "values":
+			return runCommandArgs(ctx, samplesValuesCommand(*c.dir), c.env, args[1:])
+		case "show":
+			return runCommandArgs(ctx, samplesShowCommand(*c.dir), c.env, args[1:])
+		case "add":
+			return runCommandArgs(ctx, samplesAddCommand(*c.dir), c.env, args[1:])
+		case "pull":
+			return runCommandArgs(ctx, samplesPullCommand(*c.dir), c.env, args[1:])
+		}
+		fmt.Fprintf(c.stderr, "mapper samples: unknown subcommand %q (want show, add, values or pull)\n", args[0])
+		return exitUsage
+	}
+	if *c.sortBy != sortImpact && *c.sortBy != sortName {
+		fmt.Fprintf(c.stderr, "mapper samples: --sort is %q; want impact or name\n", *c.sortBy)
+		return exitUsage
+	}
+	return listSamples(c.env, *c.dir, *c.asJSON, *c.sortBy)
 }
 
 func listSamples(e *env, dir string, asJSON bool, sortBy string) int {
@@ -137,55 +146,72 @@ func samplesShowCommand(dir string) command {
 		name:  "samples show",
 		usage: "samples show --source NAME --category REASON[:FIELD] [-n N] [--json]",
 		long:  "Prints the samples of one source and category, payload pretty-printed with the failing fields marked.",
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			d := fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)")
-			source := fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)")
-			category := fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)")
-			n := fs.Int("n", 0, "show at most N samples (0: all)")
-			asJSON := fs.Bool("json", false, "print the samples as JSON lines, as stored")
-			return func(ctx context.Context, args []string) int {
-				if *category == "" || len(args) > 0 {
-					fmt.Fprintln(e.stderr, "mapper samples show: --category is required and no argument is taken")
-					fs.Usage()
-					return exitUsage
-				}
-				ss, err := samples.Read(*d, *source, *category)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
-					return exitFailure
-				}
-				if reason, _, _ := strings.Cut(*category, ":"); len(ss) == 0 && *category != samples.CleanCategory {
-					if _, err := mapper.ParseReason(reason); err != nil {
-						fmt.Fprintf(e.stderr, "mapper samples show: --category %q: %v\n", *category, err)
-						return exitUsage
-					}
-				}
-				if len(ss) == 0 {
-					fmt.Fprintf(e.stderr, "mapper samples show: no samples of source %q category %q in %s; `mapper samples --samples %s` lists what there is\n", *source, *category, *d, *d)
-					return exitFailure
-				}
-				if *n > 0 && len(ss) > *n {
-					ss = ss[:*n]
-				}
-				for i := range ss {
-					if *asJSON {
-						b, err := json.Marshal(&ss[i])
-						if err != nil {
-							fmt.Fprintf(e.stderr, "mapper samples show: %v\n", err)
-							return exitFailure
-						}
-						fmt.Fprintf(e.stdout, "%s\n", b)
-						continue
-					}
-					if i > 0 {
-						fmt.Fprintln(e.stdout)
-					}
-					samples.WriteText(e.stdout, i+1, &ss[i])
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdSamplesShow{
+				env:      e,
+				fs:       fs,
+				d:        fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)"),
+				source:   fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)"),
+				category: fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)"),
+				n:        fs.Int("n", 0, "show at most N samples (0: all)"),
+				asJSON:   fs.Bool("json", false, "print the samples as JSON lines, as stored"),
 			}
 		},
 	}
+}
+
+// cmdSamplesShow is one invocation of `mapper samples show`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdSamplesShow struct {
+	*env
+	fs       *flag.FlagSet
+	d        *string
+	source   *string
+	category *string
+	n        *int
+	asJSON   *bool
+}
+
+func (c *cmdSamplesShow) run(ctx context.Context, args []string) int {
+	if *c.category == "" || len(args) > 0 {
+		fmt.Fprintln(c.stderr, "mapper samples show: --category is required and no argument is taken")
+		c.fs.Usage()
+		return exitUsage
+	}
+	ss, err := samples.Read(*c.d, *c.source, *c.category)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper samples show: %v\n", err)
+		return exitFailure
+	}
+	if reason, _, _ := strings.Cut(*c.category, ":"); len(ss) == 0 && *c.category != samples.CleanCategory {
+		if _, err := mapper.ParseReason(reason); err != nil {
+			fmt.Fprintf(c.stderr, "mapper samples show: --category %q: %v\n", *c.category, err)
+			return exitUsage
+		}
+	}
+	if len(ss) == 0 {
+		fmt.Fprintf(c.stderr, "mapper samples show: no samples of source %q category %q in %s; `mapper samples --samples %s` lists what there is\n", *c.source, *c.category, *c.d, *c.d)
+		return exitFailure
+	}
+	if *c.n > 0 && len(ss) > *c.n {
+		ss = ss[:*c.n]
+	}
+	for i := range ss {
+		if *c.asJSON {
+			b, err := json.Marshal(&ss[i])
+			if err != nil {
+				fmt.Fprintf(c.stderr, "mapper samples show: %v\n", err)
+				return exitFailure
+			}
+			fmt.Fprintf(c.stdout, "%s\n", b)
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(c.stdout)
+		}
+		samples.WriteText(c.stdout, i+1, &ss[i])
+	}
+	return exitOK
 }
 
 func samplesAddCommand(dir string) command {
@@ -203,90 +229,108 @@ does not accept is kept as unknown_source), and they are kept with the
 samples, so replay routes the samples as it routes live ones. Without
 --header there is nothing to route by: the payloads are taken as the
 source's, and replay maps them so too.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			rd := declareRuleDirs(fs, e)
-			sf := declareSampleFlags(fs, e)
-			source := fs.String("source", "", "the source whose rules map the payloads (required)")
-			hf := declareHeaderFlag(fs)
-			return func(ctx context.Context, files []string) int {
-				if !flagGiven(fs, "samples") {
-					// The directory given to `mapper samples` (flag or
-					// MAPPER_SAMPLES) unless add names its own.
-					*sf.dir = dir
-				}
-				if *source == "" || len(files) == 0 {
-					fmt.Fprintln(e.stderr, "mapper samples add: --source and at least one FILE are required")
-					fs.Usage()
-					return exitUsage
-				}
-				eng, err := rd.load()
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-					return exitFailure
-				}
-				src := eng.Source(*source)
-				if src == nil {
-					fmt.Fprintf(e.stderr, "mapper samples add: no source %q in %s (sources: %s)\n", *source, *rd.rules, sourceNames(eng))
-					return exitFailure
-				}
-				var payloads []importedPayload
-				for _, f := range files {
-					ps, err := readPayloads(f)
-					if err != nil {
-						fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-						return exitFailure
-					}
-					payloads = append(payloads, ps...)
-				}
-				st, err := newSampleStore(e, *sf.dir, sf.options(), nil)
-				if err != nil {
-					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-					return exitFailure
-				}
-				vals, err := newValueProfiler(e, *sf.dir, nil)
-				if err != nil {
-					_ = st.Close()
-					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-					return exitFailure
-				}
-				counts := map[string]uint64{}
-				var m mapper.Mapper
-				var res mapper.Result
-				bar := progress.New(e.stderr, int64(len(payloads)), "keeping samples of "+src.Name())
-				for _, p := range payloads {
-					bar.Add(1)
-					if len(*hf) > 0 {
-						m.MapRecord(src, *hf, p.data, &res)
-					} else {
-						m.Map(src, p.data, &res) // nothing to route by: the payloads are the source's
-					}
-					st.Add(src, *hf, p.data, &res, p.ref)
-					vals.Observe(nil, src, p.data, &res, 0)
-					if len(res.Failures) == 0 {
-						counts[samples.CleanCategory]++
-					}
-					for _, f := range res.Failures {
-						counts[f.Category().String()]++
-					}
-				}
-				bar.Finish()
-				if err := errors.Join(st.Close(), vals.Close()); err != nil {
-					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-					return exitFailure
-				}
-				stats := st.Stats()
-				if err := printAdded(e.stdout, *sf.dir, src, len(payloads), len(files), counts); err != nil {
-					fmt.Fprintf(e.stderr, "mapper samples add: %v\n", err)
-					return exitFailure
-				}
-				if stats.Dropped > 0 || stats.TooLarge > 0 {
-					fmt.Fprintf(e.stderr, "mapper samples add: %d payloads not kept (%d too large)\n", stats.Dropped+stats.TooLarge, stats.TooLarge)
-					return exitFailure
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdSamplesAdd{
+				env:    e,
+				fs:     fs,
+				dir:    dir,
+				rd:     declareRuleDirs(fs, e),
+				sf:     declareSampleFlags(fs, e),
+				source: fs.String("source", "", "the source whose rules map the payloads (required)"),
+				hf:     declareHeaderFlag(fs),
 			}
 		},
 	}
+}
+
+// cmdSamplesAdd is one invocation of `mapper samples add`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdSamplesAdd struct {
+	*env
+	fs     *flag.FlagSet
+	dir    string // the samples directory `mapper samples` was given
+	rd     ruleDirs
+	sf     *sampleFlags
+	source *string
+	hf     *[]mapper.Header
+}
+
+func (c *cmdSamplesAdd) run(ctx context.Context, files []string) int {
+	if !flagGiven(c.fs, "samples") {
+		// The directory given to `mapper samples` (flag or
+		// MAPPER_SAMPLES) unless add names its own.
+		*c.sf.dir = c.dir
+	}
+	if *c.source == "" || len(files) == 0 {
+		fmt.Fprintln(c.stderr, "mapper samples add: --source and at least one FILE are required")
+		c.fs.Usage()
+		return exitUsage
+	}
+	eng, err := c.rd.load()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+		return exitFailure
+	}
+	src := eng.Source(*c.source)
+	if src == nil {
+		fmt.Fprintf(c.stderr, "mapper samples add: no source %q in %s (sources: %s)\n", *c.source, *c.rd.rules, sourceNames(eng))
+		return exitFailure
+	}
+	var payloads []samples.Payload
+	for _, f := range files {
+		ps, err := samples.ReadPayloads(f)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+			return exitFailure
+		}
+		payloads = append(payloads, ps...)
+	}
+	st, err := newSampleStore(c.env, *c.sf.dir, c.sf.options(), nil)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+		return exitFailure
+	}
+	vals, err := newValueProfiler(c.env, *c.sf.dir, nil)
+	if err != nil {
+		_ = st.Close()
+		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+		return exitFailure
+	}
+	counts := map[string]uint64{}
+	var m mapper.Mapper
+	var res mapper.Result
+	bar := progress.New(c.stderr, int64(len(payloads)), "keeping samples of "+src.Name())
+	for _, p := range payloads {
+		bar.Add(1)
+		if len(*c.hf) > 0 {
+			m.MapRecord(src, *c.hf, p.Data, &res)
+		} else {
+			m.Map(src, p.Data, &res) // nothing to route by: the payloads are the source's
+		}
+		st.Add(src, *c.hf, p.Data, &res, p.Ref)
+		vals.Observe(nil, src, p.Data, &res, 0)
+		if len(res.Failures) == 0 {
+			counts[samples.CleanCategory]++
+		}
+		for _, f := range res.Failures {
+			counts[f.Category().String()]++
+		}
+	}
+	bar.Finish()
+	if err := errors.Join(st.Close(), vals.Close()); err != nil {
+		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+		return exitFailure
+	}
+	stats := st.Stats()
+	if err := printAdded(c.stdout, *c.sf.dir, src, len(payloads), len(files), counts); err != nil {
+		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
+		return exitFailure
+	}
+	if stats.Dropped > 0 || stats.TooLarge > 0 {
+		fmt.Fprintf(c.stderr, "mapper samples add: %d payloads not kept (%d too large)\n", stats.Dropped+stats.TooLarge, stats.TooLarge)
+		return exitFailure
+	}
+	return exitOK
 }
 
 func sourceNames(e *mapper.Engine) string {
@@ -298,41 +342,4 @@ func sourceNames(e *mapper.Engine) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-type importedPayload struct {
-	ref  string
-	data []byte
-}
-
-// readPayloads reads one file of payloads: the whole file when it is one
-// JSON value (and not a *.jsonl file), else one payload per non-blank line.
-func readPayloads(path string) ([]importedPayload, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read payloads: %w", err)
-	}
-	name := filepath.Base(path)
-	if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".ndjson") {
-		if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
-			return []importedPayload{{ref: name, data: t}}, nil
-		}
-	}
-	var out []importedPayload
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), len(b)+1)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		out = append(out, importedPayload{ref: fmt.Sprintf("%s:%d", name, n), data: append([]byte(nil), line...)})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read payloads %s: %w", path, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("read payloads %s: no payload in the file", path)
-	}
-	return out, nil
 }

@@ -45,27 +45,41 @@ and mapper replay take it as it is (--rules DIR/rules --schemas
 DIR/schemas); rules/ and schemas/ are never edited. Then replays the samples through the candidate and prints the
 verdict, with the projected mapped ratio against the objective.
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			rd := declareRuleDirs(fs, e)
-			dir := declareSamplesDir(fs, e)
-			source := stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)")
-			out := stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)")
-			return func(ctx context.Context, args []string) int {
-				if *source == "" || *out == "" || len(args) > 0 {
-					fmt.Fprintln(e.stderr, "mapper suggest: --source and --out are required and no argument is taken")
-					return exitUsage
-				}
-				if err := runSuggest(ctx, e, rd, *dir, *source, *out); err != nil {
-					if errors.Is(err, errRegressed) {
-						return exitFailure
-					}
-					fmt.Fprintf(e.stderr, "mapper suggest: %v\n", err)
-					return exitFailure
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdSuggest{
+				env:    e,
+				rd:     declareRuleDirs(fs, e),
+				dir:    declareSamplesDir(fs, e),
+				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)"),
+				out:    stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)"),
 			}
 		},
 	}
+}
+
+// cmdSuggest is one invocation of `mapper suggest`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdSuggest struct {
+	*env
+	rd     ruleDirs
+	dir    *string
+	source *string
+	out    *string
+}
+
+func (c *cmdSuggest) run(ctx context.Context, args []string) int {
+	if *c.source == "" || *c.out == "" || len(args) > 0 {
+		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken")
+		return exitUsage
+	}
+	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out); err != nil {
+		if errors.Is(err, errRegressed) {
+			return exitFailure
+		}
+		fmt.Fprintf(c.stderr, "mapper suggest: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }
 
 var errRegressed = errors.New("the candidate makes samples newly failing")

@@ -29,66 +29,86 @@ source claimed are withheld.
 --outcome keeps records with these outcomes; --category keeps records with a
 failure of this category (reason:field, or a reason for every field). --json
 prints one JSON object a line. Ctrl-C stops it.`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			dirs := declareRuleDirs(fs, e)
-			conn := kafkaconn.Register(fs, e.getenv, "localhost:9092")
-			topic := stringFlag(fs, e, "topic", "", "the topic to follow (required): the output or dead-letter topic")
-			fromStart := boolFlag(fs, e, "from-beginning", false, "start at the first record of every partition instead of the end")
-			outcome := stringFlag(fs, e, "outcome", "", "comma-separated outcomes to show: mapped, degraded, rejected (default all)")
-			category := stringFlag(fs, e, "category", "", "show only records with a failure of this category: reason:field, or a reason")
-			asJSON := boolFlag(fs, e, "json", false, "print one JSON object a line")
-			maxN := intFlag(fs, e, "max", 0, "stop after this many records (0: follow until Ctrl-C)")
-			maxValue := intFlag(fs, e, "max-value-bytes", tap.DefaultMaxValueBytes, "longest value printed in text form")
-			lf := declareLogFlags(fs, e, "warn")
-			return func(ctx context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper tap: unexpected argument %q\n", args[0])
-					return exitUsage
-				}
-				kc, problems := conn.Config()
-				if *topic == "" {
-					problems = append(problems, "--topic is required")
-				}
-				filter := tap.Filter{Outcomes: splitList(*outcome), Category: *category}
-				problems = append(problems, filter.Problems()...)
-				if *maxN < 0 {
-					problems = append(problems, fmt.Sprintf("--max %d: must be 0 or more", *maxN))
-				}
-				lf.check(&problems)
-				eng, err := dirs.load()
-				if err != nil {
-					problems = append(problems, loadProblems(err)...)
-				}
-				if len(problems) > 0 {
-					return reportProblems(e, "tap", problems)
-				}
-				lf.logger(e.stderr).Info("following", "topic", *topic, "brokers", kc.Brokers, "from_beginning", *fromStart)
-				out := bufio.NewWriter(e.stdout)
-				defer out.Flush()
-				err = tap.Follow(ctx, tap.Config{Kafka: kc, Topic: *topic, Engine: eng, FromBeginning: *fromStart, Filter: filter, Max: *maxN},
-					func(r *tap.Record) error {
-						var err error
-						if *asJSON {
-							err = tap.WriteJSON(out, r)
-						} else {
-							err = tap.WriteText(out, r, *maxValue)
-						}
-						if err == nil {
-							// A person watches: show each record as it comes.
-							err = out.Flush()
-						}
-						return err
-					})
-				if err != nil {
-					if errors.Is(err, tap.ErrNoTopic) {
-						fmt.Fprintf(e.stderr, "mapper tap: %v (scripts/kafka.sh topic NAME PARTITIONS creates one on a local Kafka)\n", err)
-						return exitFailure
-					}
-					fmt.Fprintf(e.stderr, "mapper tap: %v\n", err)
-					return exitFailure
-				}
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdTap{
+				env:       e,
+				dirs:      declareRuleDirs(fs, e),
+				conn:      kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				topic:     stringFlag(fs, e, "topic", "", "the topic to follow (required): the output or dead-letter topic"),
+				fromStart: boolFlag(fs, e, "from-beginning", false, "start at the first record of every partition instead of the end"),
+				outcome:   stringFlag(fs, e, "outcome", "", "comma-separated outcomes to show: mapped, degraded, rejected (default all)"),
+				category:  stringFlag(fs, e, "category", "", "show only records with a failure of this category: reason:field, or a reason"),
+				asJSON:    boolFlag(fs, e, "json", false, "print one JSON object a line"),
+				maxN:      intFlag(fs, e, "max", 0, "stop after this many records (0: follow until Ctrl-C)"),
+				maxValue:  intFlag(fs, e, "max-value-bytes", tap.DefaultMaxValueBytes, "longest value printed in text form"),
+				lf:        declareLogFlags(fs, e, "warn"),
 			}
 		},
 	}
+}
+
+// cmdTap is one invocation of `mapper tap`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdTap struct {
+	*env
+	dirs      ruleDirs
+	conn      *kafkaconn.Flags
+	topic     *string
+	fromStart *bool
+	outcome   *string
+	category  *string
+	asJSON    *bool
+	maxN      *int
+	maxValue  *int
+	lf        *logFlags
+}
+
+func (c *cmdTap) run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper tap: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	kc, problems := c.conn.Config()
+	if *c.topic == "" {
+		problems = append(problems, "--topic is required")
+	}
+	filter := tap.Filter{Outcomes: splitList(*c.outcome), Category: *c.category}
+	problems = append(problems, filter.Problems()...)
+	if *c.maxN < 0 {
+		problems = append(problems, fmt.Sprintf("--max %d: must be 0 or more", *c.maxN))
+	}
+	c.lf.check(&problems)
+	eng, err := c.dirs.load()
+	if err != nil {
+		problems = append(problems, loadProblems(err)...)
+	}
+	if len(problems) > 0 {
+		return reportProblems(c.env, "tap", problems)
+	}
+	c.lf.logger(c.stderr).Info("following", "topic", *c.topic, "brokers", kc.Brokers, "from_beginning", *c.fromStart)
+	out := bufio.NewWriter(c.stdout)
+	defer out.Flush()
+	err = tap.Follow(ctx, tap.Config{Kafka: kc, Topic: *c.topic, Engine: eng, FromBeginning: *c.fromStart, Filter: filter, Max: *c.maxN},
+		func(r *tap.Record) error {
+			var err error
+			if *c.asJSON {
+				err = tap.WriteJSON(out, r)
+			} else {
+				err = tap.WriteText(out, r, *c.maxValue)
+			}
+			if err == nil {
+				// A person watches: show each record as it comes.
+				err = out.Flush()
+			}
+			return err
+		})
+	if err != nil {
+		if errors.Is(err, tap.ErrNoTopic) {
+			fmt.Fprintf(c.stderr, "mapper tap: %v (scripts/kafka.sh topic NAME PARTITIONS creates one on a local Kafka)\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.stderr, "mapper tap: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -17,17 +17,27 @@ func versionCommand() command {
 its time (with "+dirty" when the tree had uncommitted changes) and the Go
 version. go build stamps the commit when it builds inside a git checkout;
 go run and builds outside a checkout show "unknown".`,
-		setup: func(fs *flag.FlagSet, e *env) func(context.Context, []string) int {
-			return func(_ context.Context, args []string) int {
-				if len(args) > 0 {
-					fmt.Fprintf(e.stderr, "mapper version: unexpected argument %q\n", args[0])
-					return exitUsage
-				}
-				writeVersion(e.stdout, readBuildInfo())
-				return exitOK
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdVersion{
+				env: e,
 			}
 		},
 	}
+}
+
+// cmdVersion is one invocation of `mapper version`: where it writes and its flags,
+// which hold their values once the flag set has parsed the arguments.
+type cmdVersion struct {
+	*env
+}
+
+func (c *cmdVersion) run(_ context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(c.stderr, "mapper version: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	writeVersion(c.stdout, readBuildInfo())
+	return exitOK
 }
 
 // buildInfo is what the binary knows about how it was built.

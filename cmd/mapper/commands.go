@@ -32,16 +32,24 @@ type env struct {
 	envFlags map[*flag.FlagSet]map[string]bool
 }
 
-// command is one subcommand. Its flags are declared by flags, which binds
-// them to a fresh value the run function receives.
+// command is one entry of the command table: its name and help text, and
+// new, which makes the command's value for one invocation.
 type command struct {
 	name  string
 	usage string // e.g. "map --source NAME [FILE]"
 	short string
 	long  string
-	// setup declares the flags and returns the function that runs the
-	// command once they are parsed.
-	setup func(fs *flag.FlagSet, e *env) func(ctx context.Context, args []string) int
+	// new declares the command's flags on fs and returns the command bound
+	// to them (one struct per command: its *env and its flags), which
+	// runs once fs has parsed the arguments and the MAPPER_* variables.
+	new func(fs *flag.FlagSet, e *env) runner
+}
+
+// runner is one invocation of a command, its flags parsed.
+type runner interface {
+	// run runs the command on the arguments left after the flags and
+	// returns the exit code: exitOK, exitFailure or exitUsage.
+	run(ctx context.Context, args []string) int
 }
 
 func commands() []command {
@@ -103,7 +111,7 @@ func runCommandArgs(ctx context.Context, c command, e *env, args []string) int {
 			fs.PrintDefaults()
 		}
 	}
-	runFn := c.setup(fs, e)
+	r := c.new(fs, e)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -113,7 +121,7 @@ func runCommandArgs(ctx context.Context, c command, e *env, args []string) int {
 	if problems := applyEnv(fs, e); len(problems) > 0 {
 		return reportProblems(e, c.name, problems)
 	}
-	return runFn(ctx, fs.Args())
+	return r.run(ctx, fs.Args())
 }
 
 // applyEnv sets every flag of fs that reads its MAPPER_* variable and was

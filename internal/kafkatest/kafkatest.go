@@ -259,30 +259,7 @@ func (b *Broker) End(ctx context.Context, topic string) (int64, error) {
 }
 
 func (b *Broker) offsets(ctx context.Context, topic string) (first, last map[int]int64, err error) {
-	cl := b.client()
-	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("metadata of %s: %w", topic, err)
-	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		return nil, nil, fmt.Errorf("metadata of %s: %+v", topic, meta.Topics)
-	}
-	var reqs []kafka.OffsetRequest
-	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
-	}
-	resp, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("offsets of %s: %w", topic, err)
-	}
-	first, last = map[int]int64{}, map[int]int64{}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			return nil, nil, fmt.Errorf("offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		first[p.Partition], last[p.Partition] = p.FirstOffset, p.LastOffset
-	}
-	return first, last, nil
+	return kafkaconn.Offsets(ctx, b.client(), topic)
 }
 
 // WaitEnd waits until topic holds at least n records in all.

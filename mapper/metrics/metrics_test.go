@@ -215,9 +215,19 @@ func TestUnreachableAgentCostsOnlyTelemetry(t *testing.T) {
 	a := listenUDP(t)
 	addr := a.addr
 	a.close()
-	c := newClient(t, metrics.Config{Addr: addr, AggregationInterval: 10 * time.Millisecond})
+	// The background flush runs at its default interval: datadog-go's
+	// aggregator hands a distribution's sample slice to the serialiser while
+	// a concurrent sample may still replace one of its values, which the race
+	// detector reports inside the library. Explicit flushes below, between
+	// the samples, exercise the same failing writes.
+	c := newClient(t, metrics.Config{Addr: addr})
 	res := mapper.UnknownSource("t")
-	for range 10000 {
+	for i := range 10000 {
+		if i%1000 == 999 {
+			if err := c.Flush(); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
+		}
 		c.Observe(&mapper.Origin{}, nil, nil, &res, 0)
 	}
 	if err := c.Flush(); err != nil {

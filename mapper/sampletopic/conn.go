@@ -119,32 +119,11 @@ func offsets(ctx context.Context, cl *kafka.Client, topic string) (first, end ma
 }
 
 func offsetsOnce(ctx context.Context, cl *kafka.Client, topic string) (first, end map[int]int64, err error) {
-	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("metadata of %s: %w", topic, err)
+	first, end, err = kafkaconn.Offsets(ctx, cl, topic)
+	if errors.Is(err, kafkaconn.ErrUnknownTopic) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNoTopic, topic)
 	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		if len(meta.Topics) == 1 && errors.Is(meta.Topics[0].Error, kafka.UnknownTopicOrPartition) {
-			return nil, nil, fmt.Errorf("%w: %s", ErrNoTopic, topic)
-		}
-		return nil, nil, fmt.Errorf("metadata of %s: %v", topic, meta.Topics)
-	}
-	var reqs []kafka.OffsetRequest
-	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
-	}
-	resp, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("offsets of %s: %w", topic, err)
-	}
-	first, end = map[int]int64{}, map[int]int64{}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			return nil, nil, fmt.Errorf("offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		first[p.Partition], end[p.Partition] = p.FirstOffset, p.LastOffset
-	}
-	return first, end, nil
+	return first, end, err
 }
 
 // fetchMaxBytes bounds one fetch response.

@@ -311,6 +311,17 @@ func redriven(ctx context.Context, cfg RedriveConfig, recs []Record) (map[string
 	if cfg.Group == "" || len(recs) == 0 {
 		return nil, nil
 	}
+	var done map[string]map[int]int64
+	err := retryGroupCall(ctx, func() error {
+		var err error
+		done, err = redrivenOnce(ctx, cfg, recs)
+		return err
+	})
+	return done, err
+}
+
+// redrivenOnce asks the group coordinator once: see redriven.
+func redrivenOnce(ctx context.Context, cfg RedriveConfig, recs []Record) (map[string]map[int]int64, error) {
 	parts := map[string][]int{}
 	seen := map[string]map[int]bool{}
 	for _, r := range recs {
@@ -351,6 +362,32 @@ func redriven(ctx context.Context, cfg RedriveConfig, recs []Record) (map[string
 
 // commitRedriven moves the group's offsets to next.
 func commitRedriven(ctx context.Context, cfg RedriveConfig, next map[string]map[int]int64) error {
+	return retryGroupCall(ctx, func() error { return commitRedrivenOnce(ctx, cfg, next) })
+}
+
+// retryGroupCall runs call until it succeeds, fails with an error a retry
+// cannot cure, redriveAttempts have failed or ctx ends. A broker that has
+// just started, or whose group coordinator moves, answers offset requests
+// with retriable errors (coordinator not available, loading, not the
+// coordinator) for a moment.
+func retryGroupCall(ctx context.Context, call func() error) error {
+	bo := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := call()
+		if err == nil || attempt == redriveAttempts || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(bo):
+		}
+		bo = min(2*bo, 2*time.Second)
+	}
+}
+
+// commitRedrivenOnce commits once: see commitRedriven.
+func commitRedrivenOnce(ctx context.Context, cfg RedriveConfig, next map[string]map[int]int64) error {
 	topics := map[string][]kafka.OffsetCommit{}
 	for topic, ps := range next {
 		for p, off := range ps {
