@@ -93,3 +93,21 @@ func TestReadPayloadsMissingFileIsNotExist(t *testing.T) {
 		t.Fatalf("ReadPayloads error = %v, want one wrapping fs.ErrNotExist", err)
 	}
 }
+
+// TestReadPayloadsRefusesAFileOverTheLimit gives a (sparse) file one byte
+// over the limit: it is refused by its size, before any of it is read.
+func TestReadPayloadsRefusesAFileOverTheLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(samples.MaxPayloadFileBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = samples.ReadPayloads(path)
+	if err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("ReadPayloads error = %v, want the file refused over the limit", err)
+	}
+}
