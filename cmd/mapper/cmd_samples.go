@@ -147,7 +147,7 @@ func samplesShowCommand(dir string) command {
 		usage: "samples show --source NAME --category REASON[:FIELD] [-n N] [--json]",
 		long:  "Prints the samples of one source and category, payload pretty-printed with the failing fields marked.",
 		new: func(fs *flag.FlagSet, e *env) runner {
-			return &cmdSamplesShow{
+			return &cmdSamplesShow{categoryView{
 				env:      e,
 				fs:       fs,
 				d:        fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)"),
@@ -155,14 +155,16 @@ func samplesShowCommand(dir string) command {
 				category: fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)"),
 				n:        fs.Int("n", 0, "show at most N samples (0: all)"),
 				asJSON:   fs.Bool("json", false, "print the samples as JSON lines, as stored"),
-			}
+			}}
 		},
 	}
 }
 
-// cmdSamplesShow is one invocation of `mapper samples show`: where it writes and its flags,
-// which hold their values once the flag set has parsed the arguments.
-type cmdSamplesShow struct {
+// categoryView holds the flags of the commands that print one source's
+// categories (samples show, samples values), bound to their values once the
+// flag set has parsed the arguments. Each command declares them with its
+// own help text.
+type categoryView struct {
 	*env
 	fs       *flag.FlagSet
 	d        *string
@@ -171,6 +173,9 @@ type cmdSamplesShow struct {
 	n        *int
 	asJSON   *bool
 }
+
+// cmdSamplesShow is one invocation of `mapper samples show`.
+type cmdSamplesShow struct{ categoryView }
 
 func (c *cmdSamplesShow) run(ctx context.Context, args []string) int {
 	if *c.category == "" || len(args) > 0 {

@@ -22,7 +22,7 @@ past that a count may overstate by at most the "±" shown. Values at redacted
 paths are never profiled. Without --category, every profiled category of the
 source is listed, most values first.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
-			return &cmdSamplesValues{
+			return &cmdSamplesValues{categoryView{
 				env:      e,
 				fs:       fs,
 				d:        fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)"),
@@ -30,22 +30,13 @@ source is listed, most values first.`,
 				category: fs.String("category", "", "the category, reason:field as `mapper samples` lists it (default: every profiled category)"),
 				n:        fs.Int("n", 0, "show at most N values per category (0: all kept)"),
 				asJSON:   fs.Bool("json", false, "print the profiles as JSON"),
-			}
+			}}
 		},
 	}
 }
 
-// cmdSamplesValues is one invocation of `mapper samples values`: where it writes and its flags,
-// which hold their values once the flag set has parsed the arguments.
-type cmdSamplesValues struct {
-	*env
-	fs       *flag.FlagSet
-	d        *string
-	source   *string
-	category *string
-	n        *int
-	asJSON   *bool
-}
+// cmdSamplesValues is one invocation of `mapper samples values`.
+type cmdSamplesValues struct{ categoryView }
 
 func (c *cmdSamplesValues) run(ctx context.Context, args []string) int {
 	if *c.source == "" || len(args) > 0 {
