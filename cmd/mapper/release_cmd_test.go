@@ -23,6 +23,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/internal/syncbuf"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -163,7 +164,7 @@ func (s *statsdSink) get(val string) float64 {
 // runningCmd is a command line running in the background.
 type runningCmd struct {
 	done      chan int
-	stderr    *syncBuffer
+	stderr    *syncbuf.Buffer
 	statusURL string
 }
 
@@ -173,7 +174,7 @@ type runningCmd struct {
 func startRun(t *testing.T, ctx context.Context, env map[string]string, args ...string) *runningCmd {
 	t.Helper()
 	port := kafkatest.FreePort(t)
-	r := &runningCmd{done: make(chan int, 1), stderr: &syncBuffer{}, statusURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	r := &runningCmd{done: make(chan int, 1), stderr: &syncbuf.Buffer{}, statusURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	samples := t.TempDir()
 	args = append(args, "--status-addr", fmt.Sprintf("127.0.0.1:%d", port))
 	go func() {

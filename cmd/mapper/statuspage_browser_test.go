@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/mapperhq/mapper/internal/syncbuf"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -53,7 +55,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	bin := browser(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--rate", "300", "--refresh", "200ms", "--status-addr", "127.0.0.1:0", "--no-samples", "--metrics=false"},

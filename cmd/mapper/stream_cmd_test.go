@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,25 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a command.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runCmd runs the command line with env as the environment. Samples go to
 // a temporary directory unless env names one, so that no test writes into
@@ -39,7 +20,7 @@ func (s *syncBuffer) String() string {
 func runCmd(t testing.TB, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	samples := t.TempDir()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, args, strings.NewReader(""), &stdout, &stderr, func(k string) string {
 		if v, ok := env[k]; ok || k != "MAPPER_SAMPLES" {
 			return v

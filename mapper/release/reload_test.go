@@ -9,33 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/syncbuf"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/release"
 )
 
 func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // rulesDir copies testdata/<from>/orders.yaml into a fresh directory.
 func rulesDir(t *testing.T, from string) string {
@@ -119,7 +101,7 @@ func TestReloadRefusesBrokenRulesAndKeepsTheRunningOnes(t *testing.T) {
 func TestRunReloadsOnSignalAndOnChangedFiles(t *testing.T) {
 	dir := rulesDir(t, "live")
 	c, _ := controllerOn(t, dir)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	r := release.NewReloader(c, loaderOf(dir), dir)
 	r.Out = out
 	sig := make(chan os.Signal, 1)

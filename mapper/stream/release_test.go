@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/internal/syncbuf"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/release"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -171,7 +172,7 @@ func TestCanaryThatRejectsEverythingIsRolledBackWithNothingLost(t *testing.T) {
 			in, out, dlq := b.Topic(t, "orders", 3), b.Topic(t, "out", 3), b.Topic(t, "dlq", 1)
 			live, bad := releaseSet(t, "live", in), releaseSet(t, "reject-all", in)
 			const window = time.Minute
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			rel, err := release.New(release.Config{
 				Live: live, Candidate: bad, Mode: release.ModeCanary, CanaryShare: 0.2,
 				CanaryMaxDrop: 0.1, CanaryWindow: window, CanaryMinRecords: 20, Logger: newTextLogger(&logs),

@@ -9,32 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/internal/syncbuf"
 )
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func readyz(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -66,7 +48,7 @@ func TestRecordTooLargeHoldsOnlyItsPartition(t *testing.T) {
 			b.Produce(t, in, msgs...)
 			b.Produce(t, other, mixed(20)...)
 
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			cfg := testConfig(b, e, kafkatest.UniqueName("g"), []string{in, other}, out, dlq)
 			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			cfg.BatchSize = 5
