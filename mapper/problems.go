@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mapperhq/mapper/internal/didyoumean"
 )
 
 // Problem is one mistake found while loading rules or schemas, with its
@@ -92,32 +94,10 @@ func sortProblems(list []Problem) {
 	})
 }
 
-// suggest returns the candidate closest to s when it is a likely typo: at
-// most two edits away, or a prefix of it ("upper" for "uppercase"), ignoring
-// case.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	ls := strings.ToLower(s)
-	for _, c := range candidates {
-		if len(s) > len(c)+len(c)+2 {
-			continue // far longer than c: neither a typo nor a prefix of it
-		}
-		lc := strings.ToLower(c)
-		d := editDistance(ls, lc)
-		if d >= bestD && len(ls) >= 3 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {
-			d = 2
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
 // didYouMean returns " (did you mean "x"?)" for a likely typo of one of
 // the candidates, else the list of valid names (the first 12 of them).
 func didYouMean(s string, candidates []string) string {
-	if c := suggest(s, candidates); c != "" {
+	if c := didyoumean.Closest(s, candidates); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	if len(candidates) == 0 {
@@ -129,24 +109,4 @@ func didYouMean(s string, candidates []string) string {
 		list, more = list[:12], fmt.Sprintf(", … (%d in all)", len(candidates))
 	}
 	return " (valid: " + strings.Join(list, ", ") + more + ")"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -67,10 +67,8 @@ func (c *cmdDemo) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	explicit := map[string]bool{}
+	// Set on the command line, by MAPPER_* or by --config.
 	c.fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	for _, n := range []string{"rules", "schemas"} {
-		explicit[n] = explicit[n] || c.getenv(envName(n)) != ""
-	}
 	var cfg stream.Config
 	var problems []string
 	c.wf.apply(&cfg, &problems)

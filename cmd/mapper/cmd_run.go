@@ -31,7 +31,7 @@ and --max-reject-ratio pauses a source whose records are suddenly rejected.`,
 			return &cmdRunWorker{
 				env:          e,
 				dirs:         declareRuleDirs(fs, e),
-				conn:         kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				conn:         kafkaconn.Register(fs, "localhost:9092"),
 				group:        stringFlag(fs, e, "group", "mapper", "consumer group id"),
 				topics:       stringFlag(fs, e, "topics", "", "comma-separated input topics; empty means every topic the rules claim"),
 				output:       stringFlag(fs, e, "output-topic", "", "topic for mapped and degraded records (required)"),

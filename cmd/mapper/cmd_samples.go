@@ -62,15 +62,10 @@ type cmdSamples struct {
 
 func (c *cmdSamples) run(ctx context.Context, args []string) int {
 	if len(args) > 0 {
-		switch args[0] {
-		case "values":
-			return runCommandArgs(ctx, samplesValuesCommand(*c.dir), c.env, args[1:])
-		case "show":
-			return runCommandArgs(ctx, samplesShowCommand(*c.dir), c.env, args[1:])
-		case "add":
-			return runCommandArgs(ctx, samplesAddCommand(*c.dir), c.env, args[1:])
-		case "pull":
-			return runCommandArgs(ctx, samplesPullCommand(*c.dir), c.env, args[1:])
+		for _, sub := range samplesSubcommands(*c.dir) {
+			if sub.name == "samples "+args[0] {
+				return runCommandArgs(ctx, sub, c.env, args[1:])
+			}
 		}
 		fmt.Fprintf(c.stderr, "mapper samples: unknown subcommand %q (want show, add, values or pull)\n", args[0])
 		return exitUsage
@@ -80,6 +75,12 @@ func (c *cmdSamples) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return listSamples(c.env, *c.dir, *c.asJSON, *c.sortBy)
+}
+
+// samplesSubcommands are the subcommands of mapper samples; dir is the
+// samples directory mapper samples was given, their --samples default.
+func samplesSubcommands(dir string) []command {
+	return []command{samplesValuesCommand(dir), samplesShowCommand(dir), samplesAddCommand(dir), samplesPullCommand(dir)}
 }
 
 func listSamples(e *env, dir string, asJSON bool, sortBy string) int {
@@ -150,7 +151,7 @@ func samplesShowCommand(dir string) command {
 			return &cmdSamplesShow{categoryView{
 				env:      e,
 				fs:       fs,
-				d:        fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)"),
+				d:        fs.String("samples", dir, "directory of kept samples"),
 				source:   fs.String("source", "", "the source (required; \"\" for records no source claimed, with --category unknown_source)"),
 				category: fs.String("category", "", "the category: reason or reason:field as mapper samples lists it, or clean (required)"),
 				n:        fs.Int("n", 0, "show at most N samples (0: all)"),

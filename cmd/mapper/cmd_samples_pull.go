@@ -21,9 +21,9 @@ replaced).`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			return &cmdSamplesPull{
 				env:   e,
-				d:     fs.String("samples", dir, "directory to write the samples into (env MAPPER_SAMPLES)"),
+				d:     fs.String("samples", dir, "directory to write the samples into"),
 				topic: declareSamplesTopic(fs, e, "the samples topic to pull (required)"),
-				conn:  kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				conn:  kafkaconn.Register(fs, "localhost:9092"),
 			}
 		},
 	}

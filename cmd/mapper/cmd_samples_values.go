@@ -25,7 +25,7 @@ source is listed, most values first.`,
 			return &cmdSamplesValues{categoryView{
 				env:      e,
 				fs:       fs,
-				d:        fs.String("samples", dir, "directory of kept samples (env MAPPER_SAMPLES)"),
+				d:        fs.String("samples", dir, "directory of kept samples"),
 				source:   fs.String("source", "", "the source (required)"),
 				category: fs.String("category", "", "the category, reason:field as `mapper samples` lists it (default: every profiled category)"),
 				n:        fs.Int("n", 0, "show at most N values per category (0: all kept)"),

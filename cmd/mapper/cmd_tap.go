@@ -33,7 +33,7 @@ prints one JSON object a line. Ctrl-C stops it.`,
 			return &cmdTap{
 				env:       e,
 				dirs:      declareRuleDirs(fs, e),
-				conn:      kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				conn:      kafkaconn.Register(fs, "localhost:9092"),
 				topic:     stringFlag(fs, e, "topic", "", "the topic to follow (required): the output or dead-letter topic"),
 				fromStart: boolFlag(fs, e, "from-beginning", false, "start at the first record of every partition instead of the end"),
 				outcome:   stringFlag(fs, e, "outcome", "", "comma-separated outcomes to show: mapped, degraded, rejected (default all)"),

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/cli"
+	"github.com/mapperhq/mapper/internal/didyoumean"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -27,9 +29,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// envFlags are, per flag set, the flags that also read their MAPPER_*
-	// variable (declared with stringFlag, intFlag, boolFlag…).
-	envFlags map[*flag.FlagSet]map[string]bool
+	// logJSON is set once a command's flags ask for --log-format json:
+	// its configuration problems are then JSON log lines too.
+	logJSON bool
 }
 
 // command is one entry of the command table: its name and help text, and
@@ -41,7 +43,8 @@ type command struct {
 	long  string
 	// new declares the command's flags on fs and returns the command bound
 	// to them (one struct per command: its *env and its flags), which
-	// runs once fs has parsed the arguments and the MAPPER_* variables.
+	// runs once fs holds the command line, the MAPPER_* variables and the
+	// --config file (see internal/cli).
 	new func(fs *flag.FlagSet, e *env) runner
 }
 
@@ -94,96 +97,100 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runCommandArgs(ctx, c, e, args[1:])
 		}
 	}
-	fmt.Fprintf(stderr, "mapper: unknown command %q\n\n", args[0])
-	printUsage(stderr, cmds)
-	return exitUsage
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if c := didyoumean.Closest(args[0], names); c != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	e.logJSON = cli.Lookahead(args, getenv, "log-format") == "json"
+	return usageError(e, "", msg)
 }
 
+// runCommandArgs fills the command's flag set from args, the environment
+// and the --config file, then runs it. Mistakes are one line and a pointer
+// to --help; --help prints the command's usage and flags.
 func runCommandArgs(ctx context.Context, c command, e *env, args []string) int {
+	fs := newFlagSet(c, e)
+	r := c.new(fs, e)
+	rest, err := cli.Parse(fs, args, e.getenv, knownFlag)
+	e.logJSON = logFormat(fs, args, e.getenv) == "json"
+	var ue *cli.UsageError
+	var pe *cli.ProblemsError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return exitOK
+	case errors.As(err, &ue):
+		return usageError(e, c.name, ue.Msg)
+	case errors.As(err, &pe):
+		return reportProblems(e, c.name, pe.Problems)
+	case err != nil:
+		return reportProblems(e, c.name, []string{err.Error()})
+	}
+	return r.run(ctx, rest)
+}
+
+// newFlagSet is the command's flag set, with --config and the usage that
+// --help prints.
+func newFlagSet(c command, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet("mapper "+c.name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.String(cli.ConfigFlag, "", "YAML file of flag values by flag name; the environment and the command line override it")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: mapper %s\n\n%s\n", c.usage, strings.TrimSpace(c.long))
-		var n int
-		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n > 0 {
-			fmt.Fprintf(e.stderr, "\nflags:\n")
-			fs.PrintDefaults()
+		fmt.Fprintf(e.stderr, "usage: mapper %s\n\n%s\n\nflags:\n", c.usage, strings.TrimSpace(c.long))
+		cli.PrintFlags(e.stderr, fs)
+	}
+	return fs
+}
+
+// logFormat is the --log-format the command was given, when it has one:
+// parsed, or looked for in args and the environment when parsing failed.
+func logFormat(fs *flag.FlagSet, args []string, getenv func(string) string) string {
+	f := fs.Lookup("log-format")
+	if f == nil {
+		return ""
+	}
+	if v := cli.Lookahead(args, getenv, "log-format"); v != "" {
+		return v
+	}
+	return f.Value.String()
+}
+
+// knownFlag reports whether name is a flag of any command: a --config file
+// serves them all.
+func knownFlag(name string) bool {
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	for _, c := range allCommands() {
+		fs := newFlagSet(c, e)
+		c.new(fs, e)
+		if fs.Lookup(name) != nil {
+			return true
 		}
 	}
-	r := c.new(fs, e)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+	return false
+}
+
+// allCommands are the commands of the table and their subcommands.
+func allCommands() []command {
+	return append(commands(), samplesSubcommands("samples")...)
+}
+
+// usageError prints a command-line mistake as one line and the pointer to
+// --help, and returns the usage exit code.
+func usageError(e *env, cmd, msg string) int {
+	prog, help := "mapper", "mapper --help"
+	if cmd != "" {
+		prog, help = "mapper "+cmd, "mapper "+cmd+" --help"
+	}
+	if e.logJSON {
+		errorLogger(e).Error(msg, "command", prog, "help", help)
 		return exitUsage
 	}
-	if problems := applyEnv(fs, e); len(problems) > 0 {
-		return reportProblems(e, c.name, problems)
-	}
-	return r.run(ctx, fs.Args())
-}
-
-// applyEnv sets every flag of fs that reads its MAPPER_* variable and was
-// not given on the command line from that variable, with the flag's own
-// parser. It returns one problem per variable that does not parse.
-func applyEnv(fs *flag.FlagSet, e *env) []string {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var problems []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || !e.envFlags[fs][f.Name] {
-			return
-		}
-		name := envName(f.Name)
-		v := e.getenv(name)
-		if v == "" {
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			problems = append(problems, fmt.Sprintf("%s=%q: %s", name, v, expected(f)))
-		}
-	})
-	return problems
-}
-
-// expected says what a flag's value must look like.
-func expected(f *flag.Flag) string {
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return "not a valid value"
-	}
-	switch g.Get().(type) {
-	case int, int64, uint, uint64:
-		return "not a whole number"
-	case bool:
-		return "not a boolean (true or false)"
-	case time.Duration:
-		return "not a duration (like 30s or 1h)"
-	case float64:
-		return "not a number"
-	}
-	return "not a valid value"
-}
-
-// envFlag records that the flag name of fs reads its MAPPER_* variable
-// and returns the usage text that says so.
-func envFlag(fs *flag.FlagSet, e *env, name, usage string) string {
-	if e.envFlags == nil {
-		e.envFlags = map[*flag.FlagSet]map[string]bool{}
-	}
-	if e.envFlags[fs] == nil {
-		e.envFlags[fs] = map[string]bool{}
-	}
-	e.envFlags[fs][name] = true
-	return usage + " (env " + envName(name) + ")"
-}
-
-// flagGiven reports whether the flag name was set on the command line.
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	var given bool
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
+	fmt.Fprintf(e.stderr, "%s: %s\nRun '%s' for usage.\n", prog, msg, help)
+	return exitUsage
 }
 
 func printUsage(w io.Writer, cmds []command) {
@@ -193,35 +200,32 @@ func printUsage(w io.Writer, cmds []command) {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.short)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nRun 'mapper <command> --help' for a command's flags. Every flag also reads MAPPER_<FLAG> from the environment.\n")
+	fmt.Fprintf(w, "\nRun 'mapper <command> --help' for a command's flags. Every flag also reads MAPPER_<FLAG> from the\nenvironment and its name from a YAML --config file; the command line wins, then the environment.\n")
 }
 
-// envName is the environment variable behind a flag: rules → MAPPER_RULES,
-// output-topic → MAPPER_OUTPUT_TOPIC.
-func envName(flagName string) string {
-	return "MAPPER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// The flag helpers below declare a flag on fs; like every flag it also
+// reads its MAPPER_* variable and its key of the --config file (see
+// internal/cli).
+
+// stringFlag declares a string flag.
+func stringFlag(fs *flag.FlagSet, _ *env, name, def, usage string) *string {
+	return fs.String(name, def, usage)
 }
 
-// stringFlag declares a string flag that also reads its MAPPER_* variable
-// when not given on the command line.
-func stringFlag(fs *flag.FlagSet, e *env, name, def, usage string) *string {
-	return fs.String(name, def, envFlag(fs, e, name, usage))
+// intFlag declares an integer flag; a value that is not a whole number is
+// a configuration error (exit 2) before the command runs.
+func intFlag(fs *flag.FlagSet, _ *env, name string, def int, usage string) *int {
+	return fs.Int(name, def, usage)
 }
 
-// intFlag is stringFlag for integers; a variable that is not a whole
-// number is a configuration error (exit 2) before the command runs.
-func intFlag(fs *flag.FlagSet, e *env, name string, def int, usage string) *int {
-	return fs.Int(name, def, envFlag(fs, e, name, usage))
+// boolFlag declares a boolean flag.
+func boolFlag(fs *flag.FlagSet, _ *env, name string, def bool, usage string) *bool {
+	return fs.Bool(name, def, usage)
 }
 
-// boolFlag is stringFlag for booleans.
-func boolFlag(fs *flag.FlagSet, e *env, name string, def bool, usage string) *bool {
-	return fs.Bool(name, def, envFlag(fs, e, name, usage))
-}
-
-// durationFlag is stringFlag for durations ("90s", "1h").
-func durationFlag(fs *flag.FlagSet, e *env, name string, def time.Duration, usage string) *time.Duration {
-	return fs.Duration(name, def, envFlag(fs, e, name, usage))
+// durationFlag declares a duration flag ("90s", "1h").
+func durationFlag(fs *flag.FlagSet, _ *env, name string, def time.Duration, usage string) *time.Duration {
+	return fs.Duration(name, def, usage)
 }
 
 // ruleDirs declares the common --rules and --schemas flags, and the
@@ -262,4 +266,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// flagGiven reports whether the flag name was set: on the command line, by
+// its MAPPER_* variable or by the --config file.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	var given bool
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -59,3 +59,9 @@ func parseLevel(s string) (slog.Level, error) {
 	}
 	return slog.LevelInfo, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
 }
+
+// errorLogger writes JSON log lines to stderr: the configuration problems
+// of a command run with --log-format json.
+func errorLogger(e *env) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.stderr, nil))
+}

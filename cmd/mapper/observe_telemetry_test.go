@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/cli"
 	"github.com/mapperhq/mapper/mapper"
 )
 
@@ -23,11 +24,8 @@ func parseTelemetryFlags(t testing.TB, e *env, args ...string) *telemetryFlags {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	tf := declareTelemetryFlags(fs, e)
-	if err := fs.Parse(args); err != nil {
+	if _, err := cli.Parse(fs, args, e.getenv, nil); err != nil {
 		t.Fatal(err)
-	}
-	if p := applyEnv(fs, e); len(p) > 0 {
-		t.Fatal(p)
 	}
 	return tf
 }

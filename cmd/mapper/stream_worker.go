@@ -75,9 +75,16 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 	}
 }
 
-// reportProblems prints configuration problems, one a line, and returns the
-// usage exit code.
+// reportProblems prints configuration problems, one a line (one JSON log
+// line each with --log-format json), and returns the usage exit code.
 func reportProblems(e *env, cmd string, problems []string) int {
+	if e.logJSON {
+		l := errorLogger(e)
+		for _, p := range problems {
+			l.Error("configuration problem", "command", "mapper "+cmd, "problem", p)
+		}
+		return exitUsage
+	}
 	for _, p := range problems {
 		fmt.Fprintf(e.stderr, "mapper %s: %s\n", cmd, p)
 	}

@@ -3,7 +3,6 @@ package kafkaconn
 import (
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -11,65 +10,42 @@ import (
 // Flags are the command-line connection flags: --brokers, --client-id,
 // --tls, --tls-ca, --tls-cert, --tls-key, --tls-skip-verify,
 // --sasl-mechanism, --sasl-user, --sasl-password and --connect-timeout.
-// Each takes its default from its MAPPER_* environment variable
-// (--tls-ca → MAPPER_TLS_CA) when set. Declare them with Register, parse
-// the FlagSet, then call Config.
+// Declare them with Register, fill the FlagSet (the command line, the
+// environment and the configuration file: see internal/cli), then call
+// Config. Their defaults are the declared ones: a value from the
+// environment never becomes a default that help would print.
 type Flags struct {
 	brokers, clientID            *string
 	useTLS, tlsSkip              *bool
 	tlsCA, tlsCert, tlsKey       *string
 	saslMech, saslUser, saslPass *string
 	connectTimeout               *string
-	envProblems                  []string
 }
 
-// EnvName is the environment variable behind a flag: tls-ca → MAPPER_TLS_CA.
-func EnvName(flagName string) string {
-	return "MAPPER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// Register declares the connection flags on fs. defaultBrokers is
-// --brokers' default when MAPPER_BROKERS is not set; getenv reads the
-// environment (os.Getenv, or a map in tests).
-func Register(fs *flag.FlagSet, getenv func(string) string, defaultBrokers string) *Flags {
-	f := &Flags{}
-	str := func(name, def, usage string) *string {
-		if v := getenv(EnvName(name)); v != "" {
-			def = v
-		}
-		return fs.String(name, def, usage+" (env "+EnvName(name)+")")
+// Register declares the connection flags on fs; defaultBrokers is
+// --brokers' default.
+func Register(fs *flag.FlagSet, defaultBrokers string) *Flags {
+	return &Flags{
+		brokers:        fs.String("brokers", defaultBrokers, "comma-separated bootstrap brokers, host:port"),
+		clientID:       fs.String("client-id", DefaultClientID, "client id sent to the brokers"),
+		useTLS:         fs.Bool("tls", false, "connect with TLS (implied by the other --tls-* flags)"),
+		tlsCA:          fs.String("tls-ca", "", "PEM file of the CA that signs the brokers' certificates (default: system roots)"),
+		tlsCert:        fs.String("tls-cert", "", "PEM client certificate (with --tls-key)"),
+		tlsKey:         fs.String("tls-key", "", "PEM client key (with --tls-cert)"),
+		tlsSkip:        fs.Bool("tls-skip-verify", false, "do not verify the brokers' certificates (tests only)"),
+		saslMech:       fs.String("sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty means no SASL"),
+		saslUser:       fs.String("sasl-user", "", "SASL user"),
+		saslPass:       fs.String("sasl-password", "", "SASL password (prefer the environment variable to the flag, which other users of the host can see)"),
+		connectTimeout: fs.String("connect-timeout", DefaultConnectTimeout.String(), "how long start-up keeps trying brokers that do not answer before it gives up (exit 1)"),
 	}
-	boolean := func(name, usage string) *bool {
-		def := false
-		if v := getenv(EnvName(name)); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				f.envProblems = append(f.envProblems, fmt.Sprintf("%s=%q is not a boolean", EnvName(name), v))
-			}
-			def = b
-		}
-		return fs.Bool(name, def, usage+" (env "+EnvName(name)+")")
-	}
-	f.brokers = str("brokers", defaultBrokers, "comma-separated bootstrap brokers, host:port")
-	f.clientID = str("client-id", DefaultClientID, "client id sent to the brokers")
-	f.useTLS = boolean("tls", "connect with TLS (implied by the other --tls-* flags)")
-	f.tlsCA = str("tls-ca", "", "PEM file of the CA that signs the brokers' certificates (default: system roots)")
-	f.tlsCert = str("tls-cert", "", "PEM client certificate (with --tls-key)")
-	f.tlsKey = str("tls-key", "", "PEM client key (with --tls-cert)")
-	f.tlsSkip = boolean("tls-skip-verify", "do not verify the brokers' certificates (tests only)")
-	f.saslMech = str("sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty means no SASL")
-	f.saslUser = str("sasl-user", "", "SASL user")
-	f.saslPass = str("sasl-password", "", "SASL password (prefer the env variable to the flag)")
-	f.connectTimeout = str("connect-timeout", DefaultConnectTimeout.String(), "how long start-up keeps trying brokers that do not answer before it gives up (exit 1)")
-	return f
 }
 
 // Config builds the Config the parsed flags give. It returns every problem
-// (bad environment values, unreadable TLS files, incomplete SASL settings,
+// (unreadable TLS files, incomplete SASL settings,
 // malformed brokers), one sentence each naming the flag, and a zero Config
 // when there is any.
 func (f *Flags) Config() (Config, []string) {
-	problems := append([]string(nil), f.envProblems...)
+	var problems []string
 	c := Config{ClientID: *f.clientID}
 	for _, b := range strings.Split(*f.brokers, ",") {
 		if b = strings.TrimSpace(b); b != "" {

@@ -2,6 +2,7 @@ package kafkaconn_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/mapperhq/mapper/internal/cli"
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
@@ -20,11 +22,18 @@ func parse(t *testing.T, env map[string]string, args ...string) (kafkaconn.Confi
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	f := kafkaconn.Register(fs, func(k string) string { return env[k] }, "localhost:9092")
-	if err := fs.Parse(args); err != nil {
+	f := kafkaconn.Register(fs, "localhost:9092")
+	_, err := cli.Parse(fs, args, func(k string) string { return env[k] }, nil)
+	var pe *cli.ProblemsError
+	var problems []string
+	switch {
+	case errors.As(err, &pe):
+		problems = pe.Problems
+	case err != nil:
 		t.Fatal(err)
 	}
-	return f.Config()
+	c, p := f.Config()
+	return c, append(problems, p...)
 }
 
 func TestFlags(t *testing.T) {
@@ -37,7 +46,7 @@ func TestFlags(t *testing.T) {
 			t.Errorf("got %+v", c)
 		}
 	})
-	t.Run("environment gives defaults and flags override them", func(t *testing.T) {
+	t.Run("the environment sets the flags and the command line overrides it", func(t *testing.T) {
 		env := map[string]string{"MAPPER_BROKERS": "a:1, b:2", "MAPPER_CLIENT_ID": "env-id", "MAPPER_SASL_MECHANISM": "PLAIN",
 			"MAPPER_SASL_USER": "u", "MAPPER_SASL_PASSWORD": "p", "MAPPER_TLS_SKIP_VERIFY": "true", "MAPPER_CONNECT_TIMEOUT": "3s"}
 		c, p := parse(t, env, "--client-id", "flag-id")
