@@ -69,6 +69,7 @@ func commands() []command {
 		dashboardCommand(),
 		tapCommand(),
 		versionCommand(),
+		completionCommand(),
 	}
 }
 
@@ -162,7 +163,7 @@ func logFormat(fs *flag.FlagSet, args []string, getenv func(string) string) stri
 // knownFlag reports whether name is a flag of any command: a --config file
 // serves them all.
 func knownFlag(name string) bool {
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	e := quietEnv()
 	for _, c := range allCommands() {
 		fs := newFlagSet(c, e)
 		c.new(fs, e)
@@ -171,6 +172,12 @@ func knownFlag(name string) bool {
 		}
 	}
 	return false
+}
+
+// quietEnv is an environment that reads and writes nothing: the one the
+// flag sets are declared with to learn their flags.
+func quietEnv() *env {
+	return &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
 }
 
 // allCommands are the commands of the table and their subcommands.
