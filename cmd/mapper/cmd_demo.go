@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -15,6 +17,7 @@ import (
 	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -197,5 +200,27 @@ loop:
 		return exitFailure
 	}
 	fmt.Fprintln(c.stdout, "stopped cleanly")
+	writeNextSteps(c.stdout, *c.wf.observers.samples.dir, *c.wf.observers.noSamples)
 	return exitOK
+}
+
+// writeNextSteps ends the demo's last screen with where the samples are
+// and the commands to run next.
+func writeNextSteps(out io.Writer, dir string, noSamples bool) {
+	if noSamples {
+		fmt.Fprintln(out, "\nno samples kept (--no-samples); run the demo without it to keep samples for `mapper samples` and `mapper replay`")
+		return
+	}
+	flagText := ""
+	if dir != "samples" {
+		flagText = " --samples " + dir
+	}
+	list, err := samples.List(dir)
+	if err != nil || len(list) == 0 {
+		fmt.Fprintf(out, "\nno samples written to %s yet\n", dir)
+		return
+	}
+	fmt.Fprintf(out, "\nsamples of %d categories kept in %s/\nnext:\n", len(list), strings.TrimSuffix(dir, "/"))
+	fmt.Fprintf(out, "  mapper samples%s                  # what failed, by source and category\n", flagText)
+	fmt.Fprintf(out, "  mapper replay%s --rules rules     # after editing rules/: what the change fixes and breaks\n", flagText)
 }

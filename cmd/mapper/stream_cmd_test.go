@@ -151,7 +151,8 @@ func TestRunWrongPasswordFailsAtStart(t *testing.T) {
 }
 
 func TestDemoRunsForItsDuration(t *testing.T) {
-	code, stdout, stderr := runCmd(t, context.Background(), nil, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "")
+	dir := t.TempDir()
+	code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_SAMPLES": dir}, "demo", "--duration", "3s", "--rate", "300", "--refresh", "1s", "--status-addr", "")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
@@ -168,5 +169,15 @@ func TestDemoRunsForItsDuration(t *testing.T) {
 	}
 	if mapped == 0 {
 		t.Errorf("the summary never showed a mapped record:\n%s", stdout)
+	}
+	// The last screen says where the samples are and what to run next.
+	_, tail, _ := strings.Cut(stdout, "stopped cleanly\n")
+	for _, w := range []string{"categories kept in " + dir + "/", "next:", "mapper samples --samples " + dir, "mapper replay --samples " + dir} {
+		if !strings.Contains(tail, w) {
+			t.Errorf("the last screen lacks %q:\n%s", w, tail)
+		}
+	}
+	if code, out, _ := runCmd(t, context.Background(), nil, "samples", "--samples", dir); code != exitOK || !strings.Contains(out, "orders") {
+		t.Errorf("the command the demo suggests fails: exit %d\n%s", code, out)
 	}
 }
