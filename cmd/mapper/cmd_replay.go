@@ -10,6 +10,7 @@ import (
 	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/replay/dlq"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -178,7 +179,7 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 		if len(problems) > 0 {
 			return reportProblems(c.env, "replay", problems)
 		}
-		snap, err := pullSamples(ctx, c.env, "replay", sharedSamplesSettings{kafka: kc, topic: *c.samplesTopic})
+		snap, err := pullSamples(ctx, c.env, "replay", observe.Shared{Kafka: kc, Topic: *c.samplesTopic})
 		if err == nil {
 			in, err = snap.Samples()
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -77,7 +78,7 @@ func (c *cmdRunWorker) run(ctx context.Context, args []string) int {
 		problems = append(problems, "no dead-letter topic given (--dlq-topic or MAPPER_DLQ_TOPIC)")
 	}
 	if *c.samplesTopic != "" {
-		c.wf.observers.shared = &sharedSamplesSettings{kafka: kc, topic: *c.samplesTopic}
+		c.wf.observers.shared = &observe.Shared{Kafka: kc, Topic: *c.samplesTopic}
 	}
 	eng, err := c.dirs.load()
 	if err != nil {

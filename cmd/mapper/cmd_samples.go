@@ -12,6 +12,7 @@ import (
 
 	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
@@ -291,12 +292,14 @@ func (c *cmdSamplesAdd) run(ctx context.Context, files []string) int {
 		}
 		payloads = append(payloads, ps...)
 	}
-	st, err := newSampleStore(c.env, *c.sf.dir, c.sf.options(), nil)
+	opts := c.sf.options()
+	opts.OnError = observe.ReportOnce(nil, c.stderr)
+	st, err := observe.NewSampleStore(*c.sf.dir, opts)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)
 		return exitFailure
 	}
-	vals, err := newValueProfiler(c.env, *c.sf.dir, nil)
+	vals, err := observe.NewValueProfiler(*c.sf.dir, nil, observe.ReportOnce(nil, c.stderr))
 	if err != nil {
 		_ = st.Close()
 		fmt.Fprintf(c.stderr, "mapper samples add: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/observe"
 )
 
 func samplesPullCommand(dir string) command {
@@ -50,7 +51,7 @@ func (c *cmdSamplesPull) run(ctx context.Context, args []string) int {
 	if len(problems) > 0 {
 		return reportProblems(c.env, "samples pull", problems)
 	}
-	snap, err := pullSamples(ctx, c.env, "samples pull", sharedSamplesSettings{kafka: kc, topic: *c.topic})
+	snap, err := pullSamples(ctx, c.env, "samples pull", observe.Shared{Kafka: kc, Topic: *c.topic})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "mapper samples pull: %v\n", err)
 		return exitFailure

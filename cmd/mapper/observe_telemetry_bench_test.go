@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 )
 
 // observer is the worker's Observer contract, declared here for the benchmark.
@@ -121,11 +122,11 @@ func BenchmarkObserveTelemetry(b *testing.B) {
 				}
 				e := telemetryEnv(vars)
 				tf := parseTelemetryFlags(b, e)
-				mc, err := newMetrics(e, tf, nil)
+				mc, err := observe.NewMetrics(tf.settings(e, nil))
 				if err != nil {
 					b.Fatal(err)
 				}
-				al, err := newAlerts(e, tf, nil, mc)
+				al, err := observe.NewAlerts(tf.settings(e, nil), mc, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

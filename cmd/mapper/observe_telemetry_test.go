@@ -14,6 +14,7 @@ import (
 
 	"github.com/mapperhq/mapper/internal/cli"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 )
 
 func telemetryEnv(m map[string]string) *env {
@@ -37,7 +38,7 @@ func TestNewMetricsReadsTheDatadogVariables(t *testing.T) {
 	}
 	defer conn.Close()
 	e := telemetryEnv(map[string]string{"DD_DOGSTATSD_URL": "udp://" + conn.LocalAddr().String(), "DD_ENV": "test", "DD_VERSION": "9.9.9"})
-	c, err := newMetrics(e, parseTelemetryFlags(t, e), nil)
+	c, err := observe.NewMetrics(parseTelemetryFlags(t, e).settings(e, nil))
 	if err != nil || c == nil {
 		t.Fatalf("newMetrics = %v, %v", c, err)
 	}
@@ -70,7 +71,7 @@ func TestNewMetricsConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := telemetryEnv(tt.env)
-			c, err := newMetrics(e, parseTelemetryFlags(t, e, tt.args...), nil)
+			c, err := observe.NewMetrics(parseTelemetryFlags(t, e, tt.args...).settings(e, nil))
 			if c != nil {
 				c.Close()
 			}
@@ -91,14 +92,14 @@ func TestNewMetricsConfig(t *testing.T) {
 func TestNewAlertsReadsTheSentryVariables(t *testing.T) {
 	t.Run("no SENTRY_DSN means no alerter", func(t *testing.T) {
 		e := telemetryEnv(nil)
-		a, err := newAlerts(e, parseTelemetryFlags(t, e), nil, nil)
+		a, err := observe.NewAlerts(parseTelemetryFlags(t, e).settings(e, nil), nil, nil)
 		if a != nil || err != nil {
 			t.Errorf("got %v, %v; want nil, nil", a, err)
 		}
 	})
 	t.Run("a malformed SENTRY_DSN is refused", func(t *testing.T) {
 		e := telemetryEnv(map[string]string{"SENTRY_DSN": "nope"})
-		if _, err := newAlerts(e, parseTelemetryFlags(t, e), nil, nil); err == nil || !strings.Contains(err.Error(), "SENTRY_DSN") {
+		if _, err := observe.NewAlerts(parseTelemetryFlags(t, e).settings(e, nil), nil, nil); err == nil || !strings.Contains(err.Error(), "SENTRY_DSN") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -116,7 +117,7 @@ func TestNewAlertsReadsTheSentryVariables(t *testing.T) {
 			"SENTRY_DSN":         "http://key@" + strings.TrimPrefix(srv.URL, "http://") + "/7",
 			"SENTRY_ENVIRONMENT": "staging", "SENTRY_RELEASE": "mapper@2.0.0",
 		})
-		a, err := newAlerts(e, parseTelemetryFlags(t, e, "--sentry-interval=1m"), nil, nil)
+		a, err := observe.NewAlerts(parseTelemetryFlags(t, e, "--sentry-interval=1m").settings(e, nil), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -20,11 +21,11 @@ func TestDeadLetterCountCountsAcknowledgedWrites(t *testing.T) {
 	}
 	defer conn.Close()
 	e := telemetryEnv(map[string]string{"DD_DOGSTATSD_URL": "udp://" + conn.LocalAddr().String()})
-	c, err := newMetrics(e, parseTelemetryFlags(t, e), nil)
+	c, err := observe.NewMetrics(parseTelemetryFlags(t, e).settings(e, nil))
 	if err != nil || c == nil {
 		t.Fatalf("newMetrics = %v, %v", c, err)
 	}
-	d := deadLetterCounter{c}
+	d := observe.DeadLetterCounter{Metrics: c}
 	res := mapper.UnknownSource("t")
 	d.Observe(&mapper.Origin{Topic: "t"}, nil, nil, &res, time.Millisecond) // mapped, not yet written
 	d.Delivered(stream.Delivery{Topic: "out", Source: "orders", Records: 7})

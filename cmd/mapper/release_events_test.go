@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
@@ -62,7 +63,7 @@ func TestCandidateSamplesAreRedactedWithBothRuleSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &releaseEvents{st: st}
+	ev := &observe.ReleaseEvents{Samples: st}
 	ev.Compared(&mapper.Origin{Topic: "partner.orders.raw"}, payload, live, &lr, cand, &cr, mapper.VerdictNewlyFailing)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)

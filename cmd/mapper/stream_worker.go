@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/observe"
 	"github.com/mapperhq/mapper/mapper/release"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -134,7 +135,7 @@ func (f *workerFlags) failed(e *env, logger *slog.Logger, cmd string, err error)
 // to Run.
 type startedWorker struct {
 	w        *stream.Worker
-	obs      *observers
+	obs      *observe.Set
 	listener net.Listener
 	status   http.Handler // served on listener by run
 	logger   *slog.Logger
@@ -159,15 +160,15 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
-	closeObs := obs.close
-	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &releaseEvents{mc: obs.metrics, al: obs.alerts, st: obs.samples}, logger)
+	closeObs := obs.Close
+	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &observe.ReleaseEvents{Metrics: obs.Metrics, Alerts: obs.Alerts, Samples: obs.Samples}, logger)
 	if err != nil {
 		_ = closeObs()
 		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
 		return nil, exitFailure
 	}
 	cfg.Release = ctrl
-	cfg.Observers = append(cfg.Observers, obs.list...)
+	cfg.Observers = append(cfg.Observers, obs.List...)
 	cfg.Logger = logger
 	w, err := stream.New(cfg)
 	if err != nil {
@@ -230,9 +231,9 @@ func (sw *startedWorker) run(ctx context.Context) error {
 		sw.reloader.Run(gctx, hup, sw.watch)
 		return nil
 	})
-	if sw.obs.metrics != nil {
+	if sw.obs.Metrics != nil {
 		g.Go(func() error {
-			sw.w.ReportLag(gctx, stream.DefaultLagInterval, sw.obs.metrics)
+			sw.w.ReportLag(gctx, stream.DefaultLagInterval, sw.obs.Metrics)
 			return nil
 		})
 	}
@@ -245,7 +246,7 @@ func (sw *startedWorker) run(ctx context.Context) error {
 		})
 	}
 	_ = g.Wait()
-	if cerr := sw.obs.close(); cerr != nil {
+	if cerr := sw.obs.Close(); cerr != nil {
 		sw.logger.Warn("close observers", "error", cerr)
 	}
 	return runErr

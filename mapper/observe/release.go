@@ -1,4 +1,4 @@
-package main
+package observe
 
 import (
 	"fmt"
@@ -11,12 +11,12 @@ import (
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
-// releaseEvents sends what the release controller does to metrics, Sentry
-// and the sample store; any of them may be nil.
-type releaseEvents struct {
-	mc *metrics.Client
-	al *alerts.Alerter
-	st *samples.Store
+// ReleaseEvents sends what the release controller does (release.Events)
+// to metrics, Sentry and the sample store; any of them may be nil.
+type ReleaseEvents struct {
+	Metrics *metrics.Client
+	Alerts  *alerts.Alerter
+	Samples *samples.Store
 }
 
 func sourceName(a, b *mapper.Source) string {
@@ -40,9 +40,9 @@ func sourceVersion(s *mapper.Source) int {
 // as samples in the category "candidate:<verdict>" (redacted with both rule
 // sets' paths), and sends one Sentry notice for a candidate's first newly
 // failing record.
-func (r *releaseEvents) Compared(origin *mapper.Origin, payload []byte, live *mapper.Source, liveRes *mapper.Result, cand *mapper.Source, candRes *mapper.Result, v mapper.Verdict) {
+func (r *ReleaseEvents) Compared(origin *mapper.Origin, payload []byte, live *mapper.Source, liveRes *mapper.Result, cand *mapper.Source, candRes *mapper.Result, v mapper.Verdict) {
 	name := sourceName(live, cand)
-	r.mc.CandidateRecord(name, sourceVersion(live), sourceVersion(cand), v)
+	r.Metrics.CandidateRecord(name, sourceVersion(live), sourceVersion(cand), v)
 	if v == mapper.VerdictSame {
 		return
 	}
@@ -53,21 +53,21 @@ func (r *releaseEvents) Compared(origin *mapper.Origin, payload []byte, live *ma
 	if keep == nil {
 		keep = cand
 	}
-	if r.st != nil {
+	if r.Samples != nil {
 		p := payload
 		if cand != nil && keep != cand && !slices.Equal(cand.RedactPaths(), keep.RedactPaths()) {
 			p = cand.Redact(payload)
 		}
-		r.st.Keep("candidate:"+string(v), origin, keep, p, liveRes, sourceVersion(cand), candRes)
+		r.Samples.Keep("candidate:"+string(v), origin, keep, p, liveRes, sourceVersion(cand), candRes)
 	}
-	if v == mapper.VerdictNewlyFailing && r.al != nil {
+	if v == mapper.VerdictNewlyFailing && r.Alerts != nil {
 		// The candidate's results are masked with its paths already;
 		// mask them with the live rules' paths too.
 		fs := candRes.Failures
 		if live != nil {
 			fs = live.RedactFailures(fs)
 		}
-		r.al.Notify(alerts.Notice{
+		r.Alerts.Notify(alerts.Notice{
 			Kind: alerts.NoticeCandidateNewlyFailing, Source: name,
 			RulesVersion: sourceVersion(live), CandidateVersion: sourceVersion(cand),
 			Message: fmt.Sprintf("%s: candidate rules v%d reject records the live rules v%d deliver",
@@ -79,9 +79,9 @@ func (r *releaseEvents) Compared(origin *mapper.Origin, payload []byte, live *ma
 }
 
 // RolledBack counts the rollback and sends one Sentry notice.
-func (r *releaseEvents) RolledBack(rb release.Rollback) {
-	r.mc.CandidateRollback(rb.Source, rb.CandidateVersion)
-	r.al.Notify(alerts.Notice{
+func (r *ReleaseEvents) RolledBack(rb release.Rollback) {
+	r.Metrics.CandidateRollback(rb.Source, rb.CandidateVersion)
+	r.Alerts.Notify(alerts.Notice{
 		Kind: alerts.NoticeCanaryRollback, Source: rb.Source, RulesVersion: rb.RulesVersion, CandidateVersion: rb.CandidateVersion,
 		Message: fmt.Sprintf("%s: canary of rules v%d rolled back; the live rules v%d map every record", rb.Source, rb.CandidateVersion, rb.RulesVersion),
 		Warning: true,
@@ -90,9 +90,9 @@ func (r *releaseEvents) RolledBack(rb release.Rollback) {
 }
 
 // Tripped counts the trip and sends one Sentry notice.
-func (r *releaseEvents) Tripped(t release.Trip) {
-	r.mc.BreakerTrip(t.Source, t.RulesVersion)
-	r.al.Notify(alerts.Notice{
+func (r *ReleaseEvents) Tripped(t release.Trip) {
+	r.Metrics.BreakerTrip(t.Source, t.RulesVersion)
+	r.Alerts.Notify(alerts.Notice{
 		Kind: alerts.NoticeBreakerTrip, Source: t.Source, RulesVersion: t.RulesVersion,
 		Message: fmt.Sprintf("%s: paused by the reject-ratio breaker (rules v%d)", t.Source, t.RulesVersion),
 		Detail:  map[string]any{"reason": t.Reason, "records": t.Records, "rejected": t.Rejected},
