@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,4 +234,29 @@ func TestConfigFileIsOverriddenByTheEnvironmentAndTheCommandLine(t *testing.T) {
 			t.Errorf("got:\n%s\nwant:\nmapper check: %s", stderr, want)
 		}
 	})
+}
+
+func TestStartFailuresFollowLogFormatJSON(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, stderr := runCmd(t, context.Background(), nil, "demo", "--duration", "1s", "--metrics=false",
+		"--log-format", "json", "--status-addr", l.Addr().String())
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON line: %q (%v)", line, err)
+		}
+		errText, _ := rec["error"].(string)
+		found = found || strings.Contains(errText, "status listener")
+	}
+	if !found {
+		t.Errorf("no JSON line names the status listener:\n%s", stderr)
+	}
 }

@@ -157,15 +157,13 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 	if err != nil {
 		// What check could not tell before start: a sample directory or
 		// samples topic that cannot be used.
-		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
-		return nil, exitFailure
+		return nil, f.failed(e, logger, cmd, err)
 	}
 	closeObs := obs.Close
 	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &observe.ReleaseEvents{Metrics: obs.Metrics, Alerts: obs.Alerts, Samples: obs.Samples}, logger)
 	if err != nil {
 		_ = closeObs()
-		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
-		return nil, exitFailure
+		return nil, f.failed(e, logger, cmd, err)
 	}
 	cfg.Release = ctrl
 	cfg.Observers = append(cfg.Observers, obs.List...)
@@ -177,16 +175,14 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		if errors.As(err, &ce) {
 			return nil, reportProblems(e, cmd, ce.Problems)
 		}
-		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
-		return nil, exitFailure
+		return nil, f.failed(e, logger, cmd, err)
 	}
 	sw := &startedWorker{w: w, obs: obs, logger: logger, release: ctrl, reloader: reloader, watch: rel.watch}
 	if addr := *f.statusAddr; addr != "" {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			_ = closeObs()
-			fmt.Fprintf(e.stderr, "mapper %s: status listener: %v (choose another --status-addr, or \"\" for none)\n", cmd, err)
-			return nil, exitFailure
+			return nil, f.failed(e, logger, cmd, fmt.Errorf("status listener: %w (choose another --status-addr, or \"\" for none)", err))
 		}
 		sw.listener = l
 		page, err := statuspage.Handler(statuspage.Config{
@@ -199,8 +195,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		if err != nil {
 			_ = closeObs()
 			_ = l.Close()
-			fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
-			return nil, exitFailure
+			return nil, f.failed(e, logger, cmd, err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
