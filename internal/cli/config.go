@@ -87,13 +87,10 @@ func parseConfig(set *flag.FlagSet, path string, r io.Reader, known func(string)
 		at(body, "expected a mapping of flag names to values, got %s", yamlnode.Describe(body))
 		return problems
 	}
-	seen := map[string]bool{}
+	// The parser refuses duplicate keys.
 	for _, kv := range entries {
 		key := yamlnode.Key(kv)
 		switch {
-		case seen[key]:
-			at(kv.Key, "duplicate key %q", key)
-			continue
 		case key == ConfigFlag:
 			at(kv.Key, "%s: a configuration file cannot name another", key)
 			continue
@@ -105,7 +102,6 @@ func parseConfig(set *flag.FlagSet, path string, r io.Reader, known func(string)
 			at(kv.Key, "unknown key %q: not a flag of any command%s", key, hint)
 			continue
 		}
-		seen[key] = true
 		value, ok := configValue(kv.Value)
 		if !ok {
 			at(kv.Value, "%s: expected a value or a list of values, got %s", key, yamlnode.Describe(yamlnode.Unwrap(kv.Value)))
