@@ -87,12 +87,7 @@ func readPathsIn(n *outNode, prefix, parent string, dst []readPath) []readPath {
 			dst = readPathsIn(k, prefix, parent, dst)
 			continue
 		}
-		for i := range r.cases {
-			dst = append(dst, readPath{path: at(&r.cases[i].when), deep: true})
-		}
-		for i := range r.when {
-			dst = append(dst, readPath{path: at(&r.when[i].path), deep: true})
-		}
+		r.condPaths(func(p *srcPath) { dst = append(dst, readPath{path: at(p), deep: true}) })
 		if r.template != nil {
 			for i := range r.template.parts {
 				dst = append(dst, readPath{path: at(&r.template.parts[i].path), deep: true})

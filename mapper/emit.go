@@ -81,8 +81,8 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 	if r.when != nil && !m.holds(r.when, ctx) {
 		return false
 	}
-	if m.emitCase(r, ctx) {
-		return true
+	if handled, ok := m.emitCase(r, ctx, prefix); handled {
+		return ok
 	}
 	if r.template != nil {
 		return m.emitTemplate(r, ctx, prefix)
@@ -100,7 +100,7 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 				case len(r.from) > 0:
 					at = &r.from[miss.defaultedAt()]
 				case len(r.cases) > 0:
-					at = &r.cases[0].when
+					at = r.cases[0].when.firstPath()
 				}
 				m.fail(ReasonDefaulted, m.fieldOf(prefix, at), "absent or null; taken from "+p.text())
 			}
@@ -115,28 +115,25 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 		m.frames = m.frames[:len(m.frames)-1]
 		return ok
 	}
-	return m.emitScalar(r, found, prefix, p)
+	return m.emitScalar(r, found, ctx, prefix, p)
 }
 
-// emitCase writes the value of the first case whose when path holds a
-// (matching) value; false when none does.
-func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value) bool {
+// emitCase writes the field by the first case whose when holds: its value,
+// or what its own from, transform and enum give (ok false when that wrote
+// nothing). handled is false when no case holds.
+func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value, prefix string) (handled, ok bool) {
 	for i := range r.cases {
 		c := &r.cases[i]
-		v, _, _ := lookup(m.base(&c.when, ctx), c.when)
-		if v == nil || v.Type() == fastjson.TypeNull {
+		if !m.holds(&c.when, ctx) {
 			continue
 		}
-		if c.is != nil && !literalEquals(m, v, c.is) {
-			continue
-		}
-		if c.tests != nil && !m.passes(v, c.tests) {
-			continue
+		if c.rule != nil {
+			return true, m.emitField(c.rule, ctx, prefix)
 		}
 		m.out = append(m.out, c.value...)
-		return true
+		return true, true
 	}
-	return false
+	return false, false
 }
 
 // fromMiss says why none of a field's from paths gave a value: the
@@ -205,11 +202,11 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 		}
 		if r.def != nil {
 			m.out = append(m.out, r.def...)
-			m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.cases[0].when), "no case matched; default used")
+			m.fail(ReasonDefaulted, m.fieldOf(prefix, r.cases[0].when.firstPath()), "no case matched; default used")
 			return true
 		}
 		if r.required {
-			m.fail(ReasonMissingField, m.fieldOf(prefix, &r.cases[0].when), "none of the cases matched")
+			m.fail(ReasonMissingField, m.fieldOf(prefix, r.cases[0].when.firstPath()), "none of the cases matched")
 		}
 		return false
 	}
@@ -267,15 +264,18 @@ func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) boo
 }
 
 // emitScalar writes found through r's transforms and enum table.
-func (m *Mapper) emitScalar(r *fieldRule, found *fastjson.Value, prefix string, p *srcPath) bool {
-	return m.emitValue(r, m.fromValue(found), prefix, p)
+func (m *Mapper) emitScalar(r *fieldRule, found, ctx *fastjson.Value, prefix string, p *srcPath) bool {
+	return m.emitValue(r, m.fromValue(found), ctx, prefix, p)
 }
 
 // emitValue writes val through r's transforms and enum table; failures are
-// at p.
-func (m *Mapper) emitValue(r *fieldRule, val tv, prefix string, p *srcPath) bool {
+// at p, except those of a path a transform reads itself (currency_from).
+func (m *Mapper) emitValue(r *fieldRule, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
 	for i := range r.transforms {
 		t := &r.transforms[i]
+		if t.arg != nil && t.arg.currency != nil && !m.currencyPlaces(t.arg.currency, ctx, prefix) {
+			return false
+		}
 		out, reason, detail := t.fn(m, val, t.arg)
 		if reason != "" {
 			m.fail(reason, m.fieldOf(prefix, p), t.name+": "+detail)

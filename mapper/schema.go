@@ -76,7 +76,7 @@ type checkProp struct {
 
 type enumValue struct {
 	t jsonType // tNull, tBool, tNumber, tString
-	s string
+	s string   // tString: the string; tNumber: the number as written
 	f float64
 	b bool
 }
@@ -102,12 +102,10 @@ type checkNode struct {
 	maxItems    int
 	minProps    int
 	maxProps    int
-	min, max    float64
-	exact       [4]*big.Rat // minimum, maximum, exclusiveMinimum, exclusiveMaximum
+	exact       [4]string // minimum, maximum, exclusiveMinimum, exclusiveMaximum as decimal text
+	multipleOf  *big.Rat
 	hasMin      bool
 	hasMax      bool
-	exclMin     float64
-	exclMax     float64
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
@@ -141,11 +139,6 @@ func deriveChecks(s *jsonschema.Schema) (*checkNode, bool, map[*checkNode]string
 type deriver struct {
 	seen    map[*jsonschema.Schema]*checkNode
 	covered bool
-}
-
-func ratFloat(r *big.Rat) float64 {
-	f, _ := r.Float64()
-	return f
 }
 
 func (d *deriver) node(s *jsonschema.Schema) *checkNode {
@@ -224,23 +217,23 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	n.minLen, n.maxLen = s.MinLength, s.MaxLength
 	n.minItems, n.maxItems = s.MinItems, s.MaxItems
 	n.minProps, n.maxProps = s.MinProperties, s.MaxProperties
-	n.exact = [4]*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum}
-	if s.Minimum != nil {
-		n.min, n.hasMin = ratFloat(s.Minimum), true
+	for i, r := range [4]*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum} {
+		if r == nil {
+			continue
+		}
+		text, ok := ratDecimal(r)
+		if !ok {
+			d.covered = false
+		}
+		n.exact[i] = text
 	}
-	if s.Maximum != nil {
-		n.max, n.hasMax = ratFloat(s.Maximum), true
-	}
-	if s.ExclusiveMinimum != nil {
-		n.exclMin, n.hasExclMin = ratFloat(s.ExclusiveMinimum), true
-	}
-	if s.ExclusiveMaximum != nil {
-		n.exclMax, n.hasExclMax = ratFloat(s.ExclusiveMaximum), true
-	}
+	n.multipleOf = s.MultipleOf
+	n.hasMin, n.hasMax = s.Minimum != nil, s.Maximum != nil
+	n.hasExclMin, n.hasExclMax = s.ExclusiveMinimum != nil, s.ExclusiveMaximum != nil
 	if s.Not != nil || len(s.AnyOf) > 0 || len(s.OneOf) > 0 || s.If != nil || s.PropertyNames != nil ||
 		len(s.PatternProperties) > 0 || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
 		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
-		s.UniqueItems || s.AdditionalItems != nil || s.Contains != nil || s.MultipleOf != nil ||
+		s.UniqueItems || s.AdditionalItems != nil || s.Contains != nil ||
 		s.ContentEncoding != "" || s.ContentMediaType != "" || s.RecursiveRef != nil || s.DynamicRef != nil ||
 		len(s.Extensions) > 0 {
 		d.covered = false
@@ -258,9 +251,10 @@ func toEnumValue(v any) (enumValue, bool) {
 		return enumValue{t: tString, s: x}, true
 	case json.Number:
 		f, err := x.Float64()
-		return enumValue{t: tNumber, f: f}, err == nil
+		_, ok := cmpDecimal(string(x), "0")
+		return enumValue{t: tNumber, f: f, s: string(x)}, err == nil && ok
 	case float64:
-		return enumValue{t: tNumber, f: x}, true
+		return enumValue{t: tNumber, f: x, s: strconv.FormatFloat(x, 'g', -1, 64)}, true
 	}
 	return enumValue{}, false
 }
@@ -287,32 +281,18 @@ func valueType(v *fastjson.Value) jsonType {
 	}
 	// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
 	// 1.0000000000000001 is not.
-	if r, ok := new(big.Rat).SetString(v.String()); ok && r.IsInt() {
+	var buf [64]byte
+	if isInt, _ := decimalIsInt(b2s(v.MarshalTo(buf[:0]))); isInt {
 		return tNumber | tInteger
 	}
 	return tNumber
 }
 
-// cmpBound compares a number with a schema bound: exactly when the float
-// comparison cannot tell them apart.
-func cmpBound(v *fastjson.Value, f, bound float64, exact *big.Rat) int {
-	switch {
-	case f < bound:
-		return -1
-	case f > bound:
-		return 1
-	}
-	if exact == nil {
-		return 0
-	}
-	if n, err := v.Int64(); err == nil && exact.IsInt() && exact.Num().IsInt64() && n < 1<<53 && n > -1<<53 {
-		return big.NewInt(n).Cmp(exact.Num())
-	}
-	r, ok := new(big.Rat).SetString(v.String())
-	if !ok {
-		return 0
-	}
-	return r.Cmp(exact)
+// cmpBound compares a number with a schema bound (decimal text), exactly.
+func cmpBound(v *fastjson.Value, bound string) int {
+	var buf [64]byte
+	c, _ := cmpDecimal(b2s(v.MarshalTo(buf[:0])), bound)
+	return c
 }
 
 func typeName(t jsonType) string {
@@ -358,8 +338,9 @@ func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
 		if vt&tNumber == 0 {
 			return false
 		}
-		f, _ := v.Float64()
-		return f == e.f
+		var buf [64]byte
+		c, ok := cmpDecimal(b2s(v.MarshalTo(buf[:0])), e.s)
+		return ok && c == 0
 	case tString:
 		if vt != tString {
 			return false
@@ -513,13 +494,15 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 		}
 	case tNumber, tNumber | tInteger:
 		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
-			f, _ := v.Float64()
-			if (n.hasMin && cmpBound(v, f, n.min, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(v, f, n.exclMin, n.exact[2]) <= 0) {
+			if (n.hasMin && cmpBound(v, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(v, n.exact[2]) <= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
 			}
-			if (n.hasMax && cmpBound(v, f, n.max, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(v, f, n.exclMax, n.exact[3]) >= 0) {
+			if (n.hasMax && cmpBound(v, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(v, n.exact[3]) >= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
 			}
+		}
+		if n.multipleOf != nil && !decimalMultipleOf(numberText(v), n.multipleOf) {
+			sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is not a multiple of "+n.multipleOf.RatString())
 		}
 		if n.format != nil && !n.format(json.Number(numberText(v))) {
 			sink.fail(reason(ReasonInvalidFormat), p.String(), numberText(v)+" is not a valid "+n.formatName)
@@ -574,7 +557,7 @@ func enumList(es []enumValue) string {
 		case tBool:
 			b.WriteString(strconv.FormatBool(e.b))
 		case tNumber:
-			b.WriteString(strconv.FormatFloat(e.f, 'g', -1, 64))
+			b.WriteString(e.s)
 		case tString:
 			b.WriteString(strconv.Quote(e.s))
 		}

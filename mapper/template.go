@@ -117,7 +117,7 @@ func (m *Mapper) buildTemplate(t *template, ctx *fastjson.Value, prefix string) 
 func (m *Mapper) emitTemplate(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
 	s, reason, field, detail := m.buildTemplate(r.template, ctx, prefix)
 	if reason == "" {
-		return m.emitValue(r, tv{k: kString, s: s}, prefix, &r.template.parts[0].path)
+		return m.emitValue(r, tv{k: kString, s: s}, ctx, prefix, &r.template.parts[0].path)
 	}
 	switch {
 	case r.def != nil && reason != ReasonTypeMismatch:
