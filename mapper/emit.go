@@ -98,7 +98,7 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 				at := p
 				switch {
 				case len(r.from) > 0:
-					at = &r.from[miss.defaultedAt()]
+					at = &r.from[miss.best]
 				case len(r.cases) > 0:
 					at = r.cases[0].when.firstPath()
 				}
@@ -136,31 +136,28 @@ func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value, prefix string) (han
 	return false, false
 }
 
-// fromMiss says why none of a field's from paths gave a value: the
-// candidate that got furthest, the first that met a null and the first
-// that met a value of another type on the way.
+// fromMiss says why none of a field's from paths gave a value, at one
+// path: the one that got furthest into the payload (the first of those
+// that tie), which is the shape the payload uses. One failure per cause:
+// never a second one at a fallback path the payload simply does not use.
 type fromMiss struct {
-	best, bestReached     int
-	nullAt, nullIdx       int
-	blockedAt, blockedIdx int
-	blockedVal            *fastjson.Value
+	// best is the index of that path, reached how many of its segments
+	// were found.
+	best, reached int
+	// nullIdx is the segment of the best path that is null (-1: none).
+	nullIdx int
+	// blockedIdx is the segment of the best path that holds a value of
+	// another type than object (-1: none), and blockedVal that value.
+	blockedIdx int
+	blockedVal *fastjson.Value
 	// writeNull: the field is nullable and a path held a present null.
 	writeNull bool
-}
-
-// defaultedAt is the from path a default stands in for: the first that
-// met a null, else the one that got furthest.
-func (miss *fromMiss) defaultedAt() int {
-	if miss.nullAt >= 0 {
-		return miss.nullAt
-	}
-	return miss.best
 }
 
 // pickFrom returns the first non-null value of the paths and its path, or
 // nil and why none was found.
 func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*fastjson.Value, *srcPath, fromMiss) {
-	miss := fromMiss{best: -1, bestReached: -1, nullAt: -1, blockedAt: -1}
+	miss := fromMiss{reached: -1, nullIdx: -1, blockedIdx: -1}
 	for i := range from {
 		p := &from[i]
 		v, reached, blocked := lookup(m.base(p, ctx), *p)
@@ -171,22 +168,17 @@ func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*
 			miss.writeNull = true
 			return nil, nil, miss
 		}
+		if reached <= miss.reached {
+			continue
+		}
+		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedVal = i, reached, -1, -1, nil
 		switch {
 		case v != nil: // null at the end
-			if miss.nullAt < 0 {
-				miss.nullAt, miss.nullIdx = i, len(p.segs)-1
-			}
+			miss.nullIdx = len(p.segs) - 1
 		case blocked != nil && blocked.Type() == fastjson.TypeNull:
-			if miss.nullAt < 0 {
-				miss.nullAt, miss.nullIdx = i, reached-1
-			}
+			miss.nullIdx = reached - 1
 		case blocked != nil:
-			if miss.blockedAt < 0 {
-				miss.blockedAt, miss.blockedIdx, miss.blockedVal = i, reached-1, blocked
-			}
-		}
-		if reached > miss.bestReached {
-			miss.best, miss.bestReached = i, reached
+			miss.blockedIdx, miss.blockedVal = reached-1, blocked
 		}
 	}
 	return nil, nil, miss
@@ -213,14 +205,14 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 	switch {
 	case r.def != nil:
 		m.out = append(m.out, r.def...)
-		m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.from[miss.defaultedAt()]), "absent or null; default used")
+		m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.from[miss.best]), "absent or null; default used")
 		return true
-	case miss.blockedAt >= 0 && miss.blockedIdx >= 0:
-		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.blockedAt], miss.blockedIdx),
+	case miss.blockedIdx >= 0:
+		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.best], miss.blockedIdx),
 			kindName(miss.blockedVal)+", expected object")
 	case !r.required:
-	case miss.nullAt >= 0:
-		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.nullAt], miss.nullIdx), "null where a value is required")
+	case miss.nullIdx >= 0:
+		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.best], miss.nullIdx), "null where a value is required")
 	default:
 		m.fail(ReasonMissingField, m.fieldOf(prefix, &r.from[miss.best]), "required field is absent")
 	}

@@ -217,7 +217,9 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 			return
 		}
 	}
-	if m.schemaEnd > 0 && reason != ReasonDefaulted {
+	// The input schema's failure wins over a rule's at or under the same
+	// field, defaulted included: one failure per cause.
+	if m.schemaEnd > 0 {
 		for i := 0; i < m.schemaEnd; i++ {
 			if fs[i].severity() == OutcomeRejected && under(field, fs[i].Field) {
 				return

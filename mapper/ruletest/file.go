@@ -56,6 +56,10 @@ type Case struct {
 	// gives unknown_source); otherwise the suite's source maps it, when its
 	// accept predicates hold for the record (as mapper map --source does).
 	Topic string
+	// Source, with Topic, is the source the record must be routed to: by
+	// default the suite's source, or none for a record expected to be
+	// unknown_source or malformed_payload.
+	Source string
 	// Headers are the record's headers, for accept predicates.
 	Headers []mapper.Header
 	Expect  Expect
@@ -93,7 +97,7 @@ type keyPos struct {
 
 var suiteKeys = []string{"source", "cases", "description"}
 
-var caseKeys = []string{"name", "description", "payload", "payload_file", "payload_line", "delete", "set", "topic", "headers",
+var caseKeys = []string{"name", "description", "payload", "payload_file", "payload_line", "delete", "set", "topic", "source", "headers",
 	"outcome", "failures", "output", "output_subset"}
 
 // expectKeys are the keys Update rewrites.
@@ -273,6 +277,8 @@ func (p *fileParser) testCase(n ast.Node) *Case {
 			}
 		case "topic":
 			c.Topic, _ = p.str(v, "topic")
+		case "source":
+			c.Source, _ = p.str(v, "source")
 		case "headers":
 			c.Headers = p.headers(v)
 		case "outcome":
