@@ -59,6 +59,7 @@ func commands() []command {
 		mapCommand(),
 		checkCommand(),
 		ruleTestCommand(),
+		schemaCommand(),
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
