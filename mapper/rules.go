@@ -9,6 +9,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/mapperhq/mapper/internal/yamlnode"
 )
 
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
@@ -29,7 +30,11 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	if err != nil {
 		var se *yaml.SyntaxError
 		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-			l.ps.add(l.file, se.Token.Position.Line, se.Token.Position.Column, "invalid YAML: %s", se.Message)
+			line, col, what := yamlnode.SyntaxPos(data, se.Message, se.Token.Position.Line, se.Token.Position.Column)
+			if what == "" {
+				what = se.Message
+			}
+			l.ps.add(l.file, line, col, "invalid YAML: %s", what)
 		} else {
 			l.ps.add(l.file, 0, 0, "invalid YAML: %v", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/mapperhq/mapper/mapper/ruletest"
 )
 
 func checkCommand() command {
@@ -44,6 +46,24 @@ func (c *cmdCheck) run(_ context.Context, args []string) int {
 	for _, w := range eng.Warnings() {
 		fmt.Fprintln(c.stderr, w.String())
 	}
+	// Rule tests are part of the rules: a test file that cannot be read
+	// fails the check as a rule file would.
+	tests, err := ruletest.Find(*c.dirs.rules)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
+		return exitFailure
+	}
+	broken := 0
+	for _, f := range tests {
+		if _, err := ruletest.ParseFile(f); err != nil {
+			printLoadError(c.stderr, "mapper check", err)
+			broken++
+		}
+	}
+	if broken > 0 {
+		fmt.Fprintf(c.stderr, "mapper check: %d of %d rule test file(s) cannot be read\n", broken, len(tests))
+		return exitFailure
+	}
 	for _, s := range eng.Sources() {
 		accept := ""
 		if a := s.Accept(); len(a) > 0 {
@@ -51,6 +71,9 @@ func (c *cmdCheck) run(_ context.Context, args []string) int {
 		}
 		fmt.Fprintf(c.stdout, "ok  %s  version %d  topics %s%s  (%s)\n", s.Name(), s.Version(),
 			strings.Join(s.Topics(), ","), accept, s.File())
+	}
+	for _, f := range tests {
+		fmt.Fprintf(c.stdout, "ok  rule tests  (%s)\n", f)
 	}
 	return exitOK
 }

@@ -149,8 +149,11 @@ func (p *fileParser) parse(data []byte) *Suite {
 	if err != nil {
 		var se *yaml.SyntaxError
 		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-			p.problems = append(p.problems, mapper.Problem{File: p.file, Line: se.Token.Position.Line,
-				Col: se.Token.Position.Column, What: "invalid YAML: " + se.Message})
+			line, col, what := yamlnode.SyntaxPos(data, se.Message, se.Token.Position.Line, se.Token.Position.Column)
+			if what == "" {
+				what = se.Message
+			}
+			p.problems = append(p.problems, mapper.Problem{File: p.file, Line: line, Col: col, What: "invalid YAML: " + what})
 		} else {
 			p.problems = append(p.problems, mapper.Problem{File: p.file, What: fmt.Sprintf("invalid YAML: %v", err)})
 		}
