@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -371,6 +372,16 @@ func (p *fileParser) inlinePayload(n ast.Node) []byte {
 	return lit
 }
 
+const noPayloadFile = "no such file (paths are relative to the test file's directory)"
+
+// MissingPayloadFile reports whether a problem of ParseFile is only that a
+// payload_file does not exist where the test file is: the test file is
+// well formed, but its cases cannot run from there (a copy of the rules
+// directory without the payloads beside it).
+func MissingPayloadFile(p mapper.Problem) bool {
+	return strings.HasPrefix(p.What, "payload_file ") && strings.HasSuffix(p.What, noPayloadFile)
+}
+
 func (p *fileParser) filePayload(n, lineNode ast.Node) []byte {
 	name, ok := p.str(n, "payload_file")
 	if !ok {
@@ -381,6 +392,10 @@ func (p *fileParser) filePayload(n, lineNode ast.Node) []byte {
 		path = filepath.Join(p.dir, name)
 	}
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p.errAt(n, "payload_file %q: %s", name, noPayloadFile)
+		return nil
+	}
 	if err != nil {
 		p.errAt(n, "payload_file %q: %v", name, errors.Unwrap(err))
 		return nil
