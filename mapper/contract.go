@@ -20,8 +20,12 @@ const (
 var unreadPolicies = []string{"degrade", "reject", "ignore"}
 
 // unreadDetail ends the detail of a failure that only degrades because no
-// rule reads its field.
-const unreadDetail = " (no rule reads this field)"
+// rule reads its field; unreadAbsent is the whole detail of such a
+// missing_field, which says what happened rather than "required".
+const (
+	unreadDetail = "; no rule reads this field, so the record is delivered"
+	unreadAbsent = "absent; the input schema requires it, but no rule reads it, so the record is delivered"
+)
 
 // readPath is a source path that some rule reads. A deep read (a from
 // path that gives a value, a case's when path) reads the whole value there;
@@ -134,7 +138,11 @@ func (m *Mapper) applyContract(p *plan) {
 				continue
 			}
 			f.soft = true
-			f.Detail += unreadDetail
+			if f.Reason == ReasonMissingField {
+				f.Detail = unreadAbsent
+			} else {
+				f.Detail += unreadDetail
+			}
 		}
 		fs[n] = f
 		n++

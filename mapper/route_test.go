@@ -98,7 +98,7 @@ func TestRoute(t *testing.T) {
 		{"an unknown discriminator is unknown_source without quoting it", "events", nil, `{"id":"1","object":"secret-value"}`, "",
 			[]string{"charges: path object holds a value that is not one of \"charge\""}},
 		{"a topic with one source and no predicates takes everything", "solo", nil, `{}`, "solo", nil},
-		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no rule set claims topic "nobody"`}},
+		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no source claims topic "nobody"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

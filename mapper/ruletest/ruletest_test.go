@@ -150,7 +150,7 @@ func TestCaseVerdicts(t *testing.T) {
     topic: elsewhere
     payload: { id: A, amount: "1", currency: EUR }
     outcome: mapped
-`, false, []string{"-source: shop", "+source: (none)", "+failure: unknown_source"}, nil},
+`, false, []string{"-source: shop", "+source: unrouted", "+failure: unknown_source"}, nil},
 		{"a redacted value stays out of the diff", `cases:
   - name: c
     payload: { id: A, amount: "1", currency: EUR, email: secret@example.org }

@@ -248,7 +248,7 @@ func outputs(r *CaseResult) (want, got string) {
 
 func sourceOrNone(name string) string {
 	if name == "" {
-		return "(none)"
+		return mapper.Unrouted
 	}
 	return name
 }
