@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // This file is the engine's one owner of exact decimal numbers: conditions
@@ -20,6 +22,16 @@ type decimal struct {
 	neg           bool
 	intPart, frac string // the digits before and after the point
 	exp           int
+}
+
+// numText holds the text of the number being read, reused from one
+// number to the next so that reading it allocates nothing once warm.
+type numText []byte
+
+// of is the text of the number v as written; it lives until the next call.
+func (b *numText) of(v *fastjson.Value) string {
+	*b = v.MarshalTo((*b)[:0])
+	return b2s(*b)
 }
 
 // compareMaxExp is the largest exponent cmpDecimal and decimalIsInt read;
@@ -130,6 +142,9 @@ func cmpDecimal(a, b string) (int, bool) {
 // number (1.0 and 1e3 are, 1.0000000000000001 is not), exactly and with
 // no allocation; ok is false when the text is not a number.
 func decimalIsInt(text string) (isInt, ok bool) {
+	if strings.IndexAny(text, ".eE") < 0 { // digits alone: the common case
+		return text != "" && text != "-", true
+	}
 	d, ok, _ := parseDecimal(text, true, 1<<40)
 	if !ok {
 		return false, false

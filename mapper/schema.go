@@ -261,7 +261,7 @@ func toEnumValue(v any) (enumValue, bool) {
 
 // valueType is the JSON type of a parsed value; numbers without fraction or
 // exponent, or whose value is whole, are tInteger|tNumber.
-func valueType(v *fastjson.Value) jsonType {
+func valueType(v *fastjson.Value, num *numText) jsonType {
 	// The same switch as kindOf, written out: this runs for every value of
 	// every record the compiled checks walk, and integers are told apart.
 	switch v.Type() {
@@ -276,22 +276,18 @@ func valueType(v *fastjson.Value) jsonType {
 	case fastjson.TypeObject:
 		return tObject
 	}
-	if _, err := v.Int64(); err == nil {
-		return tNumber | tInteger
-	}
 	// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
 	// 1.0000000000000001 is not.
-	var buf [64]byte
-	if isInt, _ := decimalIsInt(b2s(v.MarshalTo(buf[:0]))); isInt {
+	if isInt, _ := decimalIsInt(num.of(v)); isInt {
 		return tNumber | tInteger
 	}
 	return tNumber
 }
 
-// cmpBound compares a number with a schema bound (decimal text), exactly.
-func cmpBound(v *fastjson.Value, bound string) int {
-	var buf [64]byte
-	c, _ := cmpDecimal(b2s(v.MarshalTo(buf[:0])), bound)
+// cmpBound compares a number (its text) with a schema bound (decimal
+// text), exactly.
+func cmpBound(text, bound string) int {
+	c, _ := cmpDecimal(text, bound)
 	return c
 }
 
@@ -328,7 +324,7 @@ func typeList(t jsonType) string {
 	return strings.Join(parts, " or ")
 }
 
-func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
+func (e enumValue) matches(v *fastjson.Value, vt jsonType, num *numText) bool {
 	switch e.t {
 	case tNull:
 		return vt == tNull
@@ -338,8 +334,7 @@ func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
 		if vt&tNumber == 0 {
 			return false
 		}
-		var buf [64]byte
-		c, ok := cmpDecimal(b2s(v.MarshalTo(buf[:0])), e.s)
+		c, ok := cmpDecimal(num.of(v), e.s)
 		return ok && c == 0
 	case tString:
 		if vt != tString {
@@ -396,6 +391,7 @@ type walker struct {
 	output bool
 	stack  []*checkNode
 	visit  func(key []byte, v *fastjson.Value)
+	num    numText
 }
 
 func (w *walker) start(sink failureSink, output bool) {
@@ -451,7 +447,7 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 	for _, sub := range n.allOf {
 		sub.run(v, w)
 	}
-	vt := valueType(v)
+	vt := valueType(v, &w.num)
 	if n.types != 0 && n.types&vt == 0 {
 		if vt == tNull {
 			sink.fail(reason(ReasonNullField), p.String(), "null, expected "+typeList(n.types))
@@ -459,13 +455,13 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 			sink.fail(reason(ReasonTypeMismatch), p.String(), typeName(vt)+", expected "+typeList(n.types))
 		}
 	}
-	if n.constVal != nil && !n.constVal.matches(v, vt) {
+	if n.constVal != nil && !n.constVal.matches(v, vt, &w.num) {
 		sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not the expected constant")
 	}
 	if n.hasEnum {
 		ok := false
 		for _, e := range n.enum {
-			if e.matches(v, vt) {
+			if e.matches(v, vt, &w.num) {
 				ok = true
 				break
 			}
@@ -494,10 +490,11 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 		}
 	case tNumber, tNumber | tInteger:
 		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
-			if (n.hasMin && cmpBound(v, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(v, n.exact[2]) <= 0) {
+			text := w.num.of(v)
+			if (n.hasMin && cmpBound(text, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(text, n.exact[2]) <= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
 			}
-			if (n.hasMax && cmpBound(v, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(v, n.exact[3]) >= 0) {
+			if (n.hasMax && cmpBound(text, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(text, n.exact[3]) >= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
 			}
 		}
