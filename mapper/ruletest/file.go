@@ -324,6 +324,10 @@ func (p *fileParser) testCase(n ast.Node) *Case {
 		p.errAt(seen["output_subset"], "case %q: give output or output_subset, not both", c.Name)
 		bad = true
 	}
+	if seen["source"] != nil && seen["topic"] == nil {
+		p.errAt(seen["source"], "case %q: source names where topic routes the record; give topic too", c.Name)
+		bad = true
+	}
 	inline, file := seen["payload"], seen["payload_file"]
 	switch {
 	case inline != nil && file != nil:

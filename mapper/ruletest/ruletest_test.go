@@ -209,6 +209,7 @@ func TestParseProblems(t *testing.T) {
 		{"no payload", "cases:\n  - name: c\n    outcome: mapped\n", nil, `:2:5: case "c": needs payload or payload_file`},
 		{"two payloads", "cases:\n  - name: c\n    payload: {}\n    payload_file: p.json\n", map[string]string{"p.json": "{}"},
 			`:4:19: case "c": give payload or payload_file, not both`},
+		{"a source without a topic", "cases:\n  - name: c\n    payload: {}\n    source: x\n", nil, `:4:13: case "c": source names where topic routes the record; give topic too`},
 		{"a missing payload file", "cases:\n  - name: c\n    payload_file: nope.json\n", nil, `:3:19: payload_file "nope.json": no such file (paths are relative to the test file's directory)`},
 		{"a payload line past the end", "cases:\n  - name: c\n    payload_file: p.jsonl\n    payload_line: 3\n",
 			map[string]string{"p.jsonl": "{}\n{}\n"}, `:4:19: payload_line 3: "p.jsonl" has 2 lines`},
