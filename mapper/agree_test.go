@@ -138,7 +138,9 @@ func FuzzMap(f *testing.F) {
 				t.Fatalf("outcome %q", res.Outcome)
 			}
 			for _, fl := range res.Failures {
-				if !fl.Reason.Valid() || strings.Contains(fl.Field, "[0") {
+				// A field names no index ("items[].sku"), unless the payload
+				// has a key that looks like one ({"[0": 1}).
+				if !fl.Reason.Valid() || strings.Contains(fl.Field, "[0") && !strings.Contains(string(payload), `"[0`) {
 					t.Fatalf("bad failure %+v", fl)
 				}
 			}
