@@ -427,14 +427,24 @@ func decimalOutputs(n *outNode, out []*checkNode, outPath []string) {
 		if r.each != nil {
 			decimalOutputs(r.each, out, append(path[:len(path):len(path)], "[]"))
 		}
-		if len(r.transforms) == 0 || r.enum != nil {
-			continue
-		}
-		last := &r.transforms[len(r.transforms)-1]
-		if last.name != "minor_to_decimal" || last.arg == nil {
-			continue
-		}
 		t := viewAt(out, "", path).types
+		markDecimalOutput(r, t)
+		for i := range r.cases {
+			if r.cases[i].rule != nil {
+				markDecimalOutput(r.cases[i].rule, t)
+			}
+		}
+	}
+}
+
+// markDecimalOutput sets asString on r's last transform when it is
+// minor_to_decimal and the output types t want a string and not a number.
+func markDecimalOutput(r *fieldRule, t jsonType) {
+	if len(r.transforms) == 0 || r.enum != nil {
+		return
+	}
+	last := &r.transforms[len(r.transforms)-1]
+	if last.name == "minor_to_decimal" && last.arg != nil {
 		last.arg.asString = t&tString != 0 && t&tNumber == 0
 	}
 }
