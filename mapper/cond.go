@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/mapperhq/mapper/internal/yamlnode"
 	"github.com/valyala/fastjson"
 )
 
@@ -53,11 +54,87 @@ func condOpOf(key string) (condOp, bool) {
 	return 0, false
 }
 
-// condition is a field's when: the value at path is present, not null, and
-// passes every test.
+// condKind is what a condition tests.
+type condKind uint8
+
+const (
+	condPath   condKind = iota // the value at path (present, not null) passes tests
+	condAbsent                 // the path is absent or null
+	condAll                    // every kid holds
+	condAny                    // some kid holds
+	condNot                    // the one kid does not hold
+)
+
+// condition is a condition of the rules language, accepted by a field's
+// when and a case's when: a path (present and not null), {path, tests…},
+// {path, absent: true}, {path, present: true}, {all: [...]}, {any:
+// [...]}, {not: C}, or a list (all of it). Null counts as absent
+// everywhere: {path: P, is: x} is false for an absent or null P, so
+// {not: {path: P, is: x}} is true for it, and {path: P, absent: true}
+// holds for both.
 type condition struct {
+	kind  condKind
 	path  srcPath
 	tests []condTest
+	kids  []condition
+	pos   [2]int // line and column in the rule file, for the static checks
+}
+
+// leaves calls fn for every leaf (path or absent) of c, left to right.
+func (c *condition) leaves(fn func(*condition)) {
+	switch c.kind {
+	case condPath, condAbsent:
+		fn(c)
+	default:
+		for i := range c.kids {
+			c.kids[i].leaves(fn)
+		}
+	}
+}
+
+// paths calls fn for the path of every leaf of c, left to right.
+func (c *condition) paths(fn func(*srcPath)) {
+	c.leaves(func(leaf *condition) { fn(&leaf.path) })
+}
+
+// firstPath is the leftmost leaf's path: where a failure about the
+// condition as a whole is placed.
+func (c *condition) firstPath() *srcPath {
+	for c.kind != condPath && c.kind != condAbsent {
+		if len(c.kids) == 0 {
+			return &srcPath{}
+		}
+		c = &c.kids[0]
+	}
+	return &c.path
+}
+
+// holds reports whether c holds in ctx.
+func (m *Mapper) holds(c *condition, ctx *fastjson.Value) bool {
+	switch c.kind {
+	case condAll:
+		for i := range c.kids {
+			if !m.holds(&c.kids[i], ctx) {
+				return false
+			}
+		}
+		return true
+	case condAny:
+		for i := range c.kids {
+			if m.holds(&c.kids[i], ctx) {
+				return true
+			}
+		}
+		return false
+	case condNot:
+		return !m.holds(&c.kids[0], ctx)
+	}
+	v, _, _ := lookup(m.base(&c.path, ctx), c.path)
+	present := v != nil && v.Type() != fastjson.TypeNull
+	if c.kind == condAbsent {
+		return !present
+	}
+	return present && m.passes(v, c.tests)
 }
 
 // passes reports whether v (present, not null) passes every test.
@@ -120,99 +197,6 @@ func (m *Mapper) sameAsLiteral(v *fastjson.Value, lit []byte) bool {
 		return ok && c == 0
 	}
 	return literalEquals(m, v, lit)
-}
-
-// cmpDecimal compares two numbers written as text ("-12.30", "1.5e3")
-// exactly, digit by digit, with no allocation; ok is false when either is
-// not a number (or has an exponent beyond ±10000).
-func cmpDecimal(a, b string) (int, bool) {
-	da, ok, _ := parseDecimal(a, true, 10000)
-	if !ok {
-		return 0, false
-	}
-	db, ok, _ := parseDecimal(b, true, 10000)
-	if !ok {
-		return 0, false
-	}
-	na, nb := normDigits(da), normDigits(db)
-	sa, sb := na.sign(da.neg), nb.sign(db.neg)
-	switch {
-	case sa != sb:
-		if sa < sb {
-			return -1, true
-		}
-		return 1, true
-	case sa == 0:
-		return 0, true
-	}
-	c := na.cmpAbs(nb)
-	if sa < 0 {
-		c = -c
-	}
-	return c, true
-}
-
-// digits is a decimal's significant digits: d.intPart+d.frac from lo to
-// hi (no leading or trailing zeros), with point digits before the point.
-type digits struct {
-	d      decimalText
-	lo, hi int
-	point  int
-}
-
-func normDigits(d decimalText) digits {
-	n := digits{d: d, hi: len(d.intPart) + len(d.frac), point: len(d.intPart) + d.exp}
-	for n.lo < n.hi && n.at(n.lo) == '0' {
-		n.lo++
-		n.point--
-	}
-	for n.hi > n.lo && n.at(n.hi-1) == '0' {
-		n.hi--
-	}
-	return n
-}
-
-func (n digits) at(i int) byte {
-	if i < len(n.d.intPart) {
-		return n.d.intPart[i]
-	}
-	return n.d.frac[i-len(n.d.intPart)]
-}
-
-func (n digits) sign(neg bool) int {
-	switch {
-	case n.lo == n.hi:
-		return 0
-	case neg:
-		return -1
-	}
-	return 1
-}
-
-// cmpAbs compares two non-zero magnitudes.
-func (n digits) cmpAbs(o digits) int {
-	if n.point != o.point {
-		if n.point < o.point {
-			return -1
-		}
-		return 1
-	}
-	i, j := n.lo, o.lo
-	for ; i < n.hi && j < o.hi; i, j = i+1, j+1 {
-		if a, b := n.at(i), o.at(j); a != b {
-			if a < b {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case i < n.hi:
-		return 1
-	case j < o.hi:
-		return -1
-	}
-	return 0
 }
 
 // conditionTests reads the tests of a condition or a case from the keys of
@@ -283,65 +267,169 @@ func numberLiteral(n ast.Node) (string, bool) {
 	return text, true
 }
 
-// when reads a field's when: a path (present and not null), a mapping
-// {path, is/in/not/gt/gte/lt/lte}, or a list of them, all of which must hold.
-func (l *ruleLoader) when(n ast.Node, out string) []condition {
-	items := []ast.Node{n}
-	if seq, ok := n.(*ast.SequenceNode); ok {
-		items = seq.Values
+var conditionKeys = []string{"path", "all", "any", "not", "present", "absent", "is", "in", "gt", "gte", "lt", "lte"}
+
+// condition reads a condition (see condition) at n; what names the place
+// for problems. ok is false when it has problems (they are reported).
+func (l *ruleLoader) condition(n ast.Node, what string, depth int) (condition, bool) {
+	n = unwrap(n)
+	if depth > l.opts.MaxRuleNesting {
+		l.errAt(n, "%s: conditions nested deeper than %d levels", what, l.opts.MaxRuleNesting)
+		return condition{}, false
 	}
-	var conds []condition
-	for _, it := range items {
-		it = unwrap(it)
-		what := out + ".when"
-		if s, ok := it.(*ast.StringNode); ok {
-			p, err := l.path(s.Value)
-			if err != nil {
-				l.errAt(it, "%s: %v", what, err)
-				continue
-			}
-			conds = append(conds, condition{path: p})
-			continue
+	switch x := n.(type) {
+	case *ast.StringNode:
+		p, err := l.path(x.Value)
+		if err == nil && len(p.segs) == 0 {
+			err = errEmptyPath
 		}
-		m, ok := l.mapping(it, what)
-		if !ok {
-			continue
+		if err != nil {
+			l.errAt(n, "%s: %v", what, err)
+			return condition{}, false
 		}
-		var c condition
-		hasPath := false
-		for _, kv := range m.Values {
-			if l.key(kv) != "path" {
-				continue
+		return condition{kind: condPath, path: p, pos: nodePos(n)}, true
+	case *ast.SequenceNode:
+		return l.conditionList(x, condAll, what, depth)
+	}
+	m, ok := l.mapping(n, what)
+	if !ok {
+		return condition{}, false
+	}
+	var hasPath bool
+	var combo ast.Node
+	var comboKey string
+	for _, kv := range m.Values {
+		switch k := l.key(kv); k {
+		case "path":
+			hasPath = true
+		case "all", "any":
+			combo, comboKey = kv.Value, k
+		case "not":
+			if combo == nil {
+				combo, comboKey = kv.Value, k
 			}
-			s, ok := l.str(unwrap(kv.Value), what+".path")
+		}
+	}
+	if !hasPath {
+		if combo == nil || len(m.Values) != 1 {
+			l.errAt(n, "%s: a condition needs a path ({path: P, ...}) or combines others ({all: [...]}, {any: [...]}, {not: C})", what)
+			return condition{}, false
+		}
+		switch comboKey {
+		case "all", "any":
+			seq, ok := unwrap(combo).(*ast.SequenceNode)
+			if !ok || len(seq.Values) == 0 {
+				l.errAt(combo, "%s.%s: expected a non-empty list of conditions, got %s", what, comboKey, describeNode(unwrap(combo)))
+				return condition{}, false
+			}
+			kind := condAll
+			if comboKey == "any" {
+				kind = condAny
+			}
+			return l.conditionList(seq, kind, what+"."+comboKey, depth)
+		}
+		kid, ok := l.condition(combo, what+".not", depth+1)
+		return condition{kind: condNot, kids: []condition{kid}}, ok
+	}
+	c := condition{kind: condPath, pos: nodePos(n)}
+	good := true
+	presence := 0 // 1: present: true / absent: false; -1: absent
+	for _, kv := range m.Values {
+		v := unwrap(kv.Value)
+		switch k := l.key(kv); k {
+		case "path":
+			s, ok := l.str(v, what+".path")
 			if !ok {
+				good = false
 				continue
 			}
 			p, err := l.path(s)
+			if err == nil && len(p.segs) == 0 {
+				err = errEmptyPath
+			}
 			if err != nil {
 				l.errAt(kv.Value, "%s.path: %v", what, err)
+				good = false
 				continue
 			}
-			c.path, hasPath = p, true
+			c.path = p
+		case "present", "absent":
+			bn, ok := v.(*ast.BoolNode)
+			if !ok {
+				l.errAt(v, "%s.%s: expected true or false, got %s", what, k, describeNode(v))
+				good = false
+				continue
+			}
+			if bn.Value == (k == "present") {
+				presence = 1
+			} else {
+				presence = -1
+			}
+		case "all", "any":
+			l.errAt(kv.Key, "%s: %s combines conditions; it cannot stand beside path (write {%s: [{path: ...}, ...]})", what, k, k)
+			good = false
 		}
-		c.tests = l.conditionTests(m, what, "path")
-		if !hasPath {
-			l.errAt(it, "%s: a condition needs a path", what)
-			continue
-		}
-		conds = append(conds, c)
 	}
-	return conds
+	c.tests = l.conditionTests(m, what, "path", "present", "absent", "all", "any")
+	if presence == -1 {
+		if len(c.tests) > 0 {
+			l.errAt(n, "%s: an absent path has no value to test", what)
+			good = false
+		}
+		c.kind = condAbsent
+	}
+	return c, good
 }
 
-// holds reports whether every condition holds in ctx.
-func (m *Mapper) holds(conds []condition, ctx *fastjson.Value) bool {
-	for i := range conds {
-		c := &conds[i]
-		v, _, _ := lookup(m.base(&c.path, ctx), c.path)
-		if v == nil || v.Type() == fastjson.TypeNull || !m.passes(v, c.tests) {
-			return false
+func (l *ruleLoader) conditionList(seq *ast.SequenceNode, kind condKind, what string, depth int) (condition, bool) {
+	c := condition{kind: kind}
+	good := true
+	for _, it := range seq.Values {
+		kid, ok := l.condition(it, what, depth+1)
+		good = good && ok
+		c.kids = append(c.kids, kid)
+	}
+	if len(c.kids) == 1 && kind == condAll {
+		return c.kids[0], good
+	}
+	return c, good
+}
+
+// when reads a field's when: a condition.
+func (l *ruleLoader) when(n ast.Node, out string) *condition {
+	c, ok := l.condition(n, out+".when", 0)
+	if !ok {
+		l.bad = true
+		return nil
+	}
+	return &c
+}
+
+// condPaths calls fn for every path r reads besides from, default_from and
+// template: its when and cases conditions, its cases' own from paths, and
+// the paths its transforms read (currency_from).
+func (r *fieldRule) condPaths(fn func(*srcPath)) {
+	if r.when != nil {
+		r.when.paths(fn)
+	}
+	for i := range r.cases {
+		c := &r.cases[i]
+		c.when.paths(fn)
+		if c.rule != nil {
+			for j := range c.rule.from {
+				fn(&c.rule.from[j])
+			}
+			c.rule.condPaths(fn)
 		}
 	}
-	return true
+	for i := range r.transforms {
+		if a := r.transforms[i].arg; a != nil && a.currency != nil {
+			fn(a.currency)
+		}
+	}
+}
+
+func nodePos(n ast.Node) [2]int {
+	line, col := yamlnode.Pos(n)
+	return [2]int{line, col}
 }

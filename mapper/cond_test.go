@@ -85,6 +85,9 @@ func TestParseTemplate(t *testing.T) {
 		{"{a} {b.c}", []string{"", " ", ""}, []string{"a", "b.c"}},
 		{"{{x}} {a?}!", []string{"{x} ", "!"}, []string{"a?"}},
 		{"{$root.a}-{$parent.b}", []string{"", "-", ""}, []string{"$root.a", "$parent.b"}},
+		{"{id}{': ' description?}", []string{"", "", ""}, []string{"id", "': 'description?"}},
+		{"{ 'it''s ' a ' !' }", []string{"", ""}, []string{"'it's 'a' !'"}},
+		{"{a?', '}{b}", []string{"", "", ""}, []string{"a?', '", "b"}},
 	}
 	for _, tt := range tests {
 		tpl, err := parseTemplate(tt.in, parseSrcPath)
@@ -94,8 +97,14 @@ func TestParseTemplate(t *testing.T) {
 		var parts []string
 		for _, p := range tpl.parts {
 			s := p.path.text()
+			if p.before != "" {
+				s = "'" + p.before + "'" + s
+			}
 			if p.optional {
 				s += "?"
+			}
+			if p.after != "" {
+				s += "'" + p.after + "'"
 			}
 			parts = append(parts, s)
 		}

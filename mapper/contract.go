@@ -20,8 +20,12 @@ const (
 var unreadPolicies = []string{"degrade", "reject", "ignore"}
 
 // unreadDetail ends the detail of a failure that only degrades because no
-// rule reads its field.
-const unreadDetail = " (no rule reads this field)"
+// rule reads its field; unreadAbsent is the whole detail of such a
+// missing_field, which says what happened rather than "required".
+const (
+	unreadDetail = "; no rule reads this field, so the record is delivered"
+	unreadAbsent = "absent; the input schema requires it, but no rule reads it, so the record is delivered"
+)
 
 // readPath is a source path that some rule reads. A deep read (a from
 // path that gives a value, a case's when path) reads the whole value there;
@@ -87,12 +91,7 @@ func readPathsIn(n *outNode, prefix, parent string, dst []readPath) []readPath {
 			dst = readPathsIn(k, prefix, parent, dst)
 			continue
 		}
-		for i := range r.cases {
-			dst = append(dst, readPath{path: at(&r.cases[i].when), deep: true})
-		}
-		for i := range r.when {
-			dst = append(dst, readPath{path: at(&r.when[i].path), deep: true})
-		}
+		r.condPaths(func(p *srcPath) { dst = append(dst, readPath{path: at(p), deep: true}) })
 		if r.template != nil {
 			for i := range r.template.parts {
 				dst = append(dst, readPath{path: at(&r.template.parts[i].path), deep: true})
@@ -139,7 +138,11 @@ func (m *Mapper) applyContract(p *plan) {
 				continue
 			}
 			f.soft = true
-			f.Detail += unreadDetail
+			if f.Reason == ReasonMissingField {
+				f.Detail = unreadAbsent
+			} else {
+				f.Detail += unreadDetail
+			}
 		}
 		fs[n] = f
 		n++

@@ -81,8 +81,8 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 	if r.when != nil && !m.holds(r.when, ctx) {
 		return false
 	}
-	if m.emitCase(r, ctx) {
-		return true
+	if handled, ok := m.emitCase(r, ctx, prefix); handled {
+		return ok
 	}
 	if r.template != nil {
 		return m.emitTemplate(r, ctx, prefix)
@@ -98,9 +98,9 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 				at := p
 				switch {
 				case len(r.from) > 0:
-					at = &r.from[miss.defaultedAt()]
+					at = &r.from[miss.best]
 				case len(r.cases) > 0:
-					at = &r.cases[0].when
+					at = r.cases[0].when.firstPath()
 				}
 				m.fail(ReasonDefaulted, m.fieldOf(prefix, at), "absent or null; taken from "+p.text())
 			}
@@ -115,55 +115,49 @@ func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) boo
 		m.frames = m.frames[:len(m.frames)-1]
 		return ok
 	}
-	return m.emitScalar(r, found, prefix, p)
+	return m.emitScalar(r, found, ctx, prefix, p)
 }
 
-// emitCase writes the value of the first case whose when path holds a
-// (matching) value; false when none does.
-func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value) bool {
+// emitCase writes the field by the first case whose when holds: its value,
+// or what its own from, transform and enum give (ok false when that wrote
+// nothing). handled is false when no case holds.
+func (m *Mapper) emitCase(r *fieldRule, ctx *fastjson.Value, prefix string) (handled, ok bool) {
 	for i := range r.cases {
 		c := &r.cases[i]
-		v, _, _ := lookup(m.base(&c.when, ctx), c.when)
-		if v == nil || v.Type() == fastjson.TypeNull {
+		if !m.holds(&c.when, ctx) {
 			continue
 		}
-		if c.is != nil && !literalEquals(m, v, c.is) {
-			continue
-		}
-		if c.tests != nil && !m.passes(v, c.tests) {
-			continue
+		if c.rule != nil {
+			return true, m.emitField(c.rule, ctx, prefix)
 		}
 		m.out = append(m.out, c.value...)
-		return true
+		return true, true
 	}
-	return false
+	return false, false
 }
 
-// fromMiss says why none of a field's from paths gave a value: the
-// candidate that got furthest, the first that met a null and the first
-// that met a value of another type on the way.
+// fromMiss says why none of a field's from paths gave a value, at one
+// path: the one that got furthest into the payload (the first of those
+// that tie), which is the shape the payload uses. One failure per cause:
+// never a second one at a fallback path the payload simply does not use.
 type fromMiss struct {
-	best, bestReached     int
-	nullAt, nullIdx       int
-	blockedAt, blockedIdx int
-	blockedVal            *fastjson.Value
+	// best is the index of that path, reached how many of its segments
+	// were found.
+	best, reached int
+	// nullIdx is the segment of the best path that is null (-1: none).
+	nullIdx int
+	// blockedIdx is the segment of the best path that holds a value of
+	// another type than object (-1: none), and blockedVal that value.
+	blockedIdx int
+	blockedVal *fastjson.Value
 	// writeNull: the field is nullable and a path held a present null.
 	writeNull bool
-}
-
-// defaultedAt is the from path a default stands in for: the first that
-// met a null, else the one that got furthest.
-func (miss *fromMiss) defaultedAt() int {
-	if miss.nullAt >= 0 {
-		return miss.nullAt
-	}
-	return miss.best
 }
 
 // pickFrom returns the first non-null value of the paths and its path, or
 // nil and why none was found.
 func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*fastjson.Value, *srcPath, fromMiss) {
-	miss := fromMiss{best: -1, bestReached: -1, nullAt: -1, blockedAt: -1}
+	miss := fromMiss{reached: -1, nullIdx: -1, blockedIdx: -1}
 	for i := range from {
 		p := &from[i]
 		v, reached, blocked := lookup(m.base(p, ctx), *p)
@@ -174,22 +168,17 @@ func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*
 			miss.writeNull = true
 			return nil, nil, miss
 		}
+		if reached <= miss.reached {
+			continue
+		}
+		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedVal = i, reached, -1, -1, nil
 		switch {
 		case v != nil: // null at the end
-			if miss.nullAt < 0 {
-				miss.nullAt, miss.nullIdx = i, len(p.segs)-1
-			}
+			miss.nullIdx = len(p.segs) - 1
 		case blocked != nil && blocked.Type() == fastjson.TypeNull:
-			if miss.nullAt < 0 {
-				miss.nullAt, miss.nullIdx = i, reached-1
-			}
+			miss.nullIdx = reached - 1
 		case blocked != nil:
-			if miss.blockedAt < 0 {
-				miss.blockedAt, miss.blockedIdx, miss.blockedVal = i, reached-1, blocked
-			}
-		}
-		if reached > miss.bestReached {
-			miss.best, miss.bestReached = i, reached
+			miss.blockedIdx, miss.blockedVal = reached-1, blocked
 		}
 	}
 	return nil, nil, miss
@@ -205,25 +194,25 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 		}
 		if r.def != nil {
 			m.out = append(m.out, r.def...)
-			m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.cases[0].when), "no case matched; default used")
+			m.fail(ReasonDefaulted, m.fieldOf(prefix, r.cases[0].when.firstPath()), "no case matched; default used")
 			return true
 		}
 		if r.required {
-			m.fail(ReasonMissingField, m.fieldOf(prefix, &r.cases[0].when), "none of the cases matched")
+			m.fail(ReasonMissingField, m.fieldOf(prefix, r.cases[0].when.firstPath()), "none of the cases matched")
 		}
 		return false
 	}
 	switch {
 	case r.def != nil:
 		m.out = append(m.out, r.def...)
-		m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.from[miss.defaultedAt()]), "absent or null; default used")
+		m.fail(ReasonDefaulted, m.fieldOf(prefix, &r.from[miss.best]), "absent or null; default used")
 		return true
-	case miss.blockedAt >= 0 && miss.blockedIdx >= 0:
-		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.blockedAt], miss.blockedIdx),
+	case miss.blockedIdx >= 0:
+		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.best], miss.blockedIdx),
 			kindName(miss.blockedVal)+", expected object")
 	case !r.required:
-	case miss.nullAt >= 0:
-		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.nullAt], miss.nullIdx), "null where a value is required")
+	case miss.nullIdx >= 0:
+		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.best], miss.nullIdx), "null where a value is required")
 	default:
 		m.fail(ReasonMissingField, m.fieldOf(prefix, &r.from[miss.best]), "required field is absent")
 	}
@@ -267,15 +256,18 @@ func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) boo
 }
 
 // emitScalar writes found through r's transforms and enum table.
-func (m *Mapper) emitScalar(r *fieldRule, found *fastjson.Value, prefix string, p *srcPath) bool {
-	return m.emitValue(r, m.fromValue(found), prefix, p)
+func (m *Mapper) emitScalar(r *fieldRule, found, ctx *fastjson.Value, prefix string, p *srcPath) bool {
+	return m.emitValue(r, m.fromValue(found), ctx, prefix, p)
 }
 
 // emitValue writes val through r's transforms and enum table; failures are
-// at p.
-func (m *Mapper) emitValue(r *fieldRule, val tv, prefix string, p *srcPath) bool {
+// at p, except those of a path a transform reads itself (currency_from).
+func (m *Mapper) emitValue(r *fieldRule, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
 	for i := range r.transforms {
 		t := &r.transforms[i]
+		if t.arg != nil && t.arg.currency != nil && !m.currencyPlaces(t.arg.currency, ctx, prefix) {
+			return false
+		}
 		out, reason, detail := t.fn(m, val, t.arg)
 		if reason != "" {
 			m.fail(reason, m.fieldOf(prefix, p), t.name+": "+detail)

@@ -92,6 +92,6 @@ func UnknownSource(topic string) Result {
 	return Result{
 		Outcome:  OutcomeRejected,
 		Output:   []byte("null"),
-		Failures: []Failure{{Reason: ReasonUnknownSource, Detail: "no rule set claims topic " + quote(topic)}},
+		Failures: []Failure{{Reason: ReasonUnknownSource, Detail: "no source claims topic " + quote(topic)}},
 	}
 }

@@ -10,14 +10,18 @@ const invoicePayload = `{"id":"in_1","object":"invoice","amount":150000,"currenc
 
 const chargePayload = `{"id":"ch_1","object":"charge","amount":9999.99,"currency":"eur","captured":true,"customer":{"first_name":"Ana","last_name":"Silva"},"account":{"country":"DE"}}`
 
+const providerCharge = `{"id":"ch_1","object":"charge","amount":123456789012345678901234567890,"currency":"kwd","status":"succeeded","description":"Tea","created":1700000000,"captured":true,"livemode":true,"risk":{"level":"normal"},"payment_method_details":{"type":"card","card":{"last4":"4242"}}}`
+
 // The language forms on the record path: templates, exact comparisons,
 // default_from, $root/$parent inside nested each, when.
-func benchPayments(b *testing.B, payload string) {
+func benchPayments(b *testing.B, payload string) { benchSource(b, "payments", payload) }
+
+func benchSource(b *testing.B, source, payload string) {
 	eng, err := mapper.Load("testdata/payments/rules", "testdata/payments/schemas", mapper.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := eng.Source("payments")
+	src := eng.Source(source)
 	var m mapper.Mapper
 	var res mapper.Result
 	b.SetBytes(int64(len(payload)))
@@ -32,3 +36,7 @@ func benchPayments(b *testing.B, payload string) {
 
 func BenchmarkMapPaymentsInvoice(b *testing.B) { benchPayments(b, invoicePayload) }
 func BenchmarkMapPaymentsCharge(b *testing.B)  { benchPayments(b, chargePayload) }
+
+// minor_to_decimal with currency_from, cases with from, all/any/not and a
+// template separator, on a 30-digit amount.
+func BenchmarkMapPaymentsProviderCharge(b *testing.B) { benchSource(b, "provider", providerCharge) }

@@ -26,20 +26,22 @@ func TestLanguageFormsOnPayments(t *testing.T) {
 	if w := eng.Warnings(); len(w) > 0 {
 		t.Errorf("static check warnings: %v", w)
 	}
-	s, err := ruletest.ParseFile("testdata/payments/rules/payments.test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := ruletest.Run(context.Background(), eng, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Results) < 15 {
-		t.Errorf("only %d cases", len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		if !r.Pass {
-			t.Errorf("%s:\n%s", r.Case.Name, r.Diff)
+	for _, file := range []string{"payments.test.yaml", "provider.test.yaml"} {
+		s, err := ruletest.ParseFile(filepath.Join("testdata/payments/rules", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ruletest.Run(context.Background(), eng, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Results) < 15 {
+			t.Errorf("%s: only %d cases", file, len(rep.Results))
+		}
+		for _, r := range rep.Results {
+			if !r.Pass {
+				t.Errorf("%s: %s:\n%s", file, r.Case.Name, r.Diff)
+			}
 		}
 	}
 }
@@ -143,6 +145,15 @@ func TestLanguageLoadProblems(t *testing.T) {
 		{"in needs a list", "  x:\n    cases:\n      - { when: a, in: b, value: 1 }", `x.cases.in: expected a list of values`},
 		{"an unknown case key", "  x:\n    cases:\n      - { when: a, gtee: 1, value: 1 }", `unknown key "gtee" in x.cases (did you mean "gte"?)`},
 		{"a condition without a path", `  x: { from: a, when: { is: b } }`, `x.when: a condition needs a path`},
+		{"an unclosed brace is placed where it opens", "  x: { from: a\n  y: { from: b }", `a.yaml:7:6: invalid YAML: this { is never closed`},
+		{"a case with both value and from", "  x:\n    cases:\n      - { when: a, value: 1, from: b }", `x.cases: each case needs either value or from`},
+		{"a combinator that is not a list", `  x: { from: a, when: { any: b } }`, `x.when.any: expected a non-empty list of conditions`},
+		{"tests beside a condition when", "  x:\n    cases:\n      - { when: { path: a }, is: 1, value: 1 }", `write the tests inside it`},
+		{"absent with a test", `  x: { from: a, when: { path: a, absent: true, is: 1 } }`, `an absent path has no value to test`},
+		{"minor_to_decimal without its places", `  x: { from: a, transform: minor_to_decimal }`, `minor_to_decimal needs its decimal places`},
+		{"minor_to_decimal with an unknown key", `  x: { from: a, transform: { minor_to_decimal: { currency: c } } }`, `unknown key "currency" in x.transform.minor_to_decimal (did you mean "currency_from"?)`},
+		{"minor_to_decimal with too many places", `  x: { from: a, transform: { minor_to_decimal: 19 } }`, `expected a number of decimal places (0-18)`},
+		{"an unclosed template quote", `  x: { template: "{'a b}" }`, `has no closing '`},
 		{"an unknown anchor", `  x: { from: $record.a }`, `only $root. and $parent. may start a path`},
 		{"an anchor alone", `  x: { from: $root }`, `name a field after it`},
 	}
@@ -231,4 +242,47 @@ fields:
 			t.Errorf("redacted output %s lost %s", masked, kept)
 		}
 	}
+}
+
+// One failure per cause, at the path the payload uses: the input schema's
+// failure wins over the rule's defaulted, and a fallback list reports at
+// the path that got furthest, not at a legacy path that is null.
+func TestOneFailurePerCause(t *testing.T) {
+	eng, err := mapper.Load("../rules", "../schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := os.ReadFile("../fixtures/github-work-items/issues.opened.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["issue"].(map[string]any)["labels"] = nil
+	nullLabels, _ := json.Marshal(doc)
+	res := eng.Source("github-work-items").Map(nullLabels)
+	if got := categories(res.Failures); got != "null_field:issue.labels" {
+		t.Errorf("labels: null gives %s, want null_field:issue.labels alone", got)
+	}
+
+	pay, err := mapper.Load("testdata/payments/rules", "testdata/payments/schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sepa := `{"id":"ch_2","object":"charge","amount":100,"currency":"eur","status":"succeeded",` +
+		`"payment_method_details":{"type":"sepa_debit","sepa_debit":{"last4":"3000"}},"source":null}`
+	res = pay.Source("provider").Map([]byte(sepa))
+	if got := categories(res.Failures); got != "missing_field:payment_method_details.card.last4" {
+		t.Errorf("a SEPA charge gives %s, want missing_field at the preferred path alone", got)
+	}
+}
+
+func categories(fs []mapper.Failure) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Category().String())
+	}
+	return strings.Join(out, " ")
 }

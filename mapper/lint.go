@@ -96,9 +96,15 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 	c.frames = []lintFrame{{base: base}}
 	c.fields(src.plan.root, posSep+"fields", base, "", src.plan.input != nil)
 	for i := range src.accept {
-		if a := &src.accept[i]; a.header == "" {
-			c.path(c.idx[posSep+"accept"+posSep+strconv.Itoa(i)+posSep+"path"], "accept path", a.path, base, "", src.plan.input != nil)
+		at := c.idx[posSep+"accept"+posSep+strconv.Itoa(i)]
+		if p, ok := c.idx[posSep+"accept"+posSep+strconv.Itoa(i)+posSep+"path"]; ok {
+			at = p
 		}
+		src.accept[i].leaves(func(a *predicate) {
+			if a.header == "" {
+				c.path(at, "accept path", a.path, base, "", src.plan.input != nil)
+			}
+		})
 	}
 }
 
@@ -126,9 +132,13 @@ func (c *linter) fields(node *outNode, at string, base []*checkNode, basePath st
 }
 
 func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath string, hasSchema bool) {
-	for i := range r.when {
-		p := c.idx.item(at+posSep+"when", i)
-		c.path(p, "when", r.when[i].path, base, basePath, hasSchema)
+	if r.when != nil {
+		r.when.leaves(func(leaf *condition) { c.path(leaf.pos, "when", leaf.path, base, basePath, hasSchema) })
+	}
+	for i := range r.transforms {
+		if a := r.transforms[i].arg; a != nil && a.currency != nil {
+			c.path(c.transformPos(at, i, r.transforms[i].name), "currency_from", *a.currency, base, basePath, hasSchema)
+		}
 	}
 	for i := range r.defaultFrom {
 		c.path(c.idx.item(at+posSep+"default_from", i), "default_from", r.defaultFrom[i], base, basePath, hasSchema)
@@ -139,8 +149,10 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 		}
 	}
 	for i := range r.cases {
-		p := c.idx[at+posSep+"cases"+posSep+strconv.Itoa(i)+posSep+"when"]
-		c.path(p, "cases.when", r.cases[i].when, base, basePath, hasSchema)
+		r.cases[i].when.leaves(func(leaf *condition) { c.path(leaf.pos, "cases.when", leaf.path, base, basePath, hasSchema) })
+		if sub := r.cases[i].rule; sub != nil {
+			c.field(sub, at+posSep+"cases"+posSep+strconv.Itoa(i), base, basePath, hasSchema)
+		}
 	}
 	// enumFroms are the from paths an enum table reads, with the values
 	// the schema allows at each; open is set when one of them may give

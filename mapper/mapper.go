@@ -38,11 +38,12 @@ func (p srcPath) at(i int) string {
 	return p.prefixes[i]
 }
 
+// caseRule is one entry of a field's cases: when it holds, the field is
+// value, or (rule non-nil) what rule's from, transform and enum give.
 type caseRule struct {
-	when  srcPath
-	is    []byte // JSON literal the value must equal; nil: any non-null value
-	tests []condTest
+	when  condition
 	value []byte // JSON literal written to the output
+	rule  *fieldRule
 }
 
 type transformStep struct {
@@ -68,8 +69,8 @@ type fieldRule struct {
 	// is degraded with defaulted) when from gives none, before def.
 	defaultFrom []srcPath
 	// when must hold for the field to be mapped at all; when it does not,
-	// the field is left out with no failure.
-	when []condition
+	// the field is left out with no failure. nil: always.
+	when *condition
 }
 
 // outNode is a node of the output document: an object with ordered
@@ -100,6 +101,9 @@ type Mapper struct {
 	schemaEnd int
 	// checkingInput is set while the input schema is checked.
 	checkingInput bool
+	// minorPlaces is the decimal places of the record's currency, for
+	// minor_to_decimal with currency_from.
+	minorPlaces int
 	// pos, order and sorted are sortByDocument's buffers.
 	pos    []docPos
 	order  []int
@@ -213,7 +217,9 @@ func (m *Mapper) fail(reason Reason, field, detail string) {
 			return
 		}
 	}
-	if m.schemaEnd > 0 && reason != ReasonDefaulted {
+	// The input schema's failure wins over a rule's at or under the same
+	// field, defaulted included: one failure per cause.
+	if m.schemaEnd > 0 {
 		for i := 0; i < m.schemaEnd; i++ {
 			if fs[i].severity() == OutcomeRejected && under(field, fs[i].Field) {
 				return

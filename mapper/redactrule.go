@@ -164,16 +164,7 @@ func redactedOutputs(n *outNode, outPrefix string, srcPrefixes, parentPrefixes [
 				}
 			}
 		}
-		for i := range k.rule.cases {
-			if touches(&k.rule.cases[i].when, true) {
-				hit = true
-			}
-		}
-		for i := range k.rule.when {
-			if touches(&k.rule.when[i].path, true) {
-				hit = true
-			}
-		}
+		k.rule.condPaths(func(p *srcPath) { hit = touches(p, true) || hit })
 		if t := k.rule.template; t != nil {
 			for i := range t.parts {
 				if touches(&t.parts[i].path, true) {
@@ -203,11 +194,11 @@ func ruleNames(n *outNode, names map[string]struct{}) {
 				names[s] = struct{}{}
 			}
 		}
-		for _, c := range k.rule.cases {
-			for _, s := range c.when.segs {
+		k.rule.condPaths(func(p *srcPath) {
+			for _, s := range p.segs {
 				names[s] = struct{}{}
 			}
-		}
+		})
 		if k.rule.each != nil {
 			ruleNames(k.rule.each, names)
 		}

@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -12,8 +13,12 @@ import (
 // ({header: NAME, in: [...]}) or on a payload path ({path: P, present:
 // true|false} or {path: P, in: [...]}).
 type predicate struct {
-	header string  // header name, matched without regard to case; "" for a path predicate
-	path   srcPath // the payload path of a path predicate
+	// combine, when not predLeaf, makes this predicate all, any or not of
+	// kids; the other fields are then unused but text.
+	combine predCombine
+	kids    []predicate
+	header  string  // header name, matched without regard to case; "" for a path predicate
+	path    srcPath // the payload path of a path predicate
 	// present: the path must hold a non-null value (or, when false, must
 	// not); only when hasPresent.
 	present, hasPresent bool
@@ -24,9 +29,19 @@ type predicate struct {
 	text  string // the predicate as written, for details and listings
 }
 
+// predCombine says how a predicate combines its kids.
+type predCombine uint8
+
+const (
+	predLeaf predCombine = iota
+	predAll
+	predAny
+	predNot
+)
+
 var errEmptyPath = errors.New("the path is empty")
 
-var acceptKeys = []string{"header", "path", "in", "present"}
+var acceptKeys = []string{"header", "path", "in", "present", "absent", "all", "any", "not"}
 
 // accept reads the accept list of a rule file.
 func (l *ruleLoader) accept(n ast.Node) []predicate {
@@ -48,10 +63,56 @@ func (l *ruleLoader) accept(n ast.Node) []predicate {
 }
 
 func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
+	return l.predicateAt(n, 0)
+}
+
+// combined reads {all: [...]}, {any: [...]} or {not: P} of accept.
+func (l *ruleLoader) combined(m *ast.MappingNode, depth int) (predicate, bool) {
+	kv := m.Values[0]
+	k, v := l.key(kv), unwrap(kv.Value)
+	p := predicate{combine: predNot}
+	if k == "not" {
+		kid, ok := l.predicateAt(v, depth+1)
+		p.kids = []predicate{kid}
+		p.text = "not (" + kid.text + ")"
+		return p, ok
+	}
+	p.combine = predAll
+	if k == "any" {
+		p.combine = predAny
+	}
+	seq, ok := v.(*ast.SequenceNode)
+	if !ok || len(seq.Values) == 0 {
+		l.errAt(v, "accept.%s: expected a non-empty list of predicates, got %s", k, describeNode(v))
+		return p, false
+	}
+	good := true
+	texts := make([]string, 0, len(seq.Values))
+	for _, it := range seq.Values {
+		kid, ok := l.predicateAt(unwrap(it), depth+1)
+		good = good && ok
+		p.kids = append(p.kids, kid)
+		texts = append(texts, kid.text)
+	}
+	p.text = k + " of (" + strings.Join(texts, "; ") + ")"
+	return p, good
+}
+
+func (l *ruleLoader) predicateAt(n ast.Node, depth int) (predicate, bool) {
 	var p predicate
 	m, ok := l.mapping(n, "accept")
 	if !ok {
 		return p, false
+	}
+	if depth > l.opts.MaxRuleNesting {
+		l.errAt(n, "accept: predicates nested deeper than %d levels", l.opts.MaxRuleNesting)
+		return p, false
+	}
+	if len(m.Values) == 1 {
+		switch l.key(m.Values[0]) {
+		case "all", "any", "not":
+			return l.combined(m, depth)
+		}
 	}
 	good := true
 	var hasHeader, hasPath, hasIn bool
@@ -86,9 +147,19 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 			p.path = sp
 		case "in":
 			hasIn, inNode = true, v
-		case "present":
+		case "present", "absent":
+			if p.hasPresent {
+				l.errAt(kv.Key, "accept: give present or absent, not both")
+				good = false
+			}
 			p.hasPresent = true
-			l.boolean(v, "accept.present", &p.present)
+			l.boolean(v, "accept."+k, &p.present)
+			if k == "absent" {
+				p.present = !p.present
+			}
+		case "all", "any", "not":
+			l.errAt(kv.Key, "accept: %s combines predicates and stands alone ({%s: ...})", k, k)
+			good = false
 		default:
 			l.errAt(kv.Key, "unknown key %q in accept%s", k, didYouMean(k, acceptKeys))
 			good = false
@@ -105,7 +176,7 @@ func (l *ruleLoader) predicate(n ast.Node) (predicate, bool) {
 		l.errAt(n, "accept: a header predicate is {header: NAME, in: [values]}")
 		return p, false
 	case hasPath && hasIn == p.hasPresent:
-		l.errAt(n, "accept: a path predicate has either in: [values] or present: true|false")
+		l.errAt(n, "accept: a path predicate has either in: [values] or present: true|false (absent: true)")
 		return p, false
 	}
 	if hasIn {
@@ -169,6 +240,30 @@ func headerValue(headers []Header, key string) ([]byte, bool) {
 // holds checks one predicate; doc is the parsed payload (nil when it is
 // not a JSON object). When it fails, it says why, quoting no payload value.
 func (p *predicate) holds(headers []Header, doc *fastjson.Value) (bool, string) {
+	switch p.combine {
+	case predAll:
+		for i := range p.kids {
+			if ok, why := p.kids[i].holds(headers, doc); !ok {
+				return false, why
+			}
+		}
+		return true, ""
+	case predAny:
+		whys := make([]string, 0, len(p.kids))
+		for i := range p.kids {
+			ok, why := p.kids[i].holds(headers, doc)
+			if ok {
+				return true, ""
+			}
+			whys = append(whys, why)
+		}
+		return false, "none of " + p.text + " holds: " + strings.Join(whys, "; ")
+	case predNot:
+		if ok, _ := p.kids[0].holds(headers, doc); ok {
+			return false, p.kids[0].text + " holds, want " + p.text
+		}
+		return true, ""
+	}
 	if p.header != "" {
 		v, ok := headerValue(headers, p.header)
 		if !ok {
@@ -211,11 +306,34 @@ func (p *predicate) holds(headers []Header, doc *fastjson.Value) (bool, string) 
 // needsPayload reports whether some accept predicate reads the payload.
 func (s *Source) needsPayload() bool {
 	for i := range s.accept {
-		if s.accept[i].header == "" {
+		if s.accept[i].readsPayload() {
 			return true
 		}
 	}
 	return false
+}
+
+func (p *predicate) readsPayload() bool {
+	if p.combine == predLeaf {
+		return p.header == ""
+	}
+	for i := range p.kids {
+		if p.kids[i].readsPayload() {
+			return true
+		}
+	}
+	return false
+}
+
+// leaves calls fn for every header or path predicate under p.
+func (p *predicate) leaves(fn func(*predicate)) {
+	if p.combine == predLeaf {
+		fn(p)
+		return
+	}
+	for i := range p.kids {
+		p.kids[i].leaves(fn)
+	}
 }
 
 // Accept is the source's accept list as written ("header X-GitHub-Event in
@@ -238,32 +356,68 @@ func (s *Source) Accepts(headers []Header, payload []byte) (ok bool, why string)
 		return true, ""
 	}
 	var p fastjson.Parser
-	return s.accepts(headers, payload, &p)
+	ok, why, _ = s.accepts(headers, payload, &p)
+	return ok, why
 }
 
-func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Parser) (bool, string) {
+// accepts checks the accept list; malformed (with why its detail) says
+// the predicates read the payload and it is not a JSON object within the
+// size limit.
+func (s *Source) accepts(headers []Header, payload []byte, parser *fastjson.Parser) (ok bool, why string, malformed bool) {
 	var doc *fastjson.Value
-	if s.needsPayload() && len(payload) <= s.opts.MaxPayloadBytes {
-		// fastjson bounds the nesting depth itself; a payload over the size
-		// limit is not parsed at all.
-		if v, err := parser.ParseBytes(payload); err == nil && v.Type() == fastjson.TypeObject {
-			doc = v
+	if s.needsPayload() {
+		var detail string
+		if doc, detail = parseForRoute(payload, s.opts.MaxPayloadBytes, parser); doc == nil {
+			return false, detail, true
 		}
 	}
 	for i := range s.accept {
 		if ok, why := s.accept[i].holds(headers, doc); !ok {
-			return false, why
+			return false, why, false
 		}
 	}
-	return true, ""
+	return true, "", false
+}
+
+// parseForRoute parses a payload that accept predicates read; when it is
+// not a JSON object within max bytes, it returns nil and the detail of
+// the malformed_payload failure. fastjson bounds the nesting depth itself;
+// a payload over the size limit is not parsed at all.
+func parseForRoute(payload []byte, max int, parser *fastjson.Parser) (*fastjson.Value, string) {
+	if len(payload) > max {
+		return nil, "payload is " + strconv.Itoa(len(payload)) + " bytes, over the limit of " + strconv.Itoa(max)
+	}
+	if len(strings.TrimSpace(b2s(payload))) == 0 {
+		return nil, "empty payload"
+	}
+	v, err := parser.ParseBytes(payload)
+	if err != nil {
+		return nil, jsonErrorDetail(err, len(payload))
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, "payload is " + typeArticle(kindOf(v)) + ", expected a JSON object"
+	}
+	return v, ""
+}
+
+// Malformed is the malformed_payload result with detail: a record the
+// engine cannot read, before any source maps it.
+func Malformed(detail string) Result {
+	return Result{
+		Outcome:  OutcomeRejected,
+		Output:   []byte("null"),
+		Failures: []Failure{{Reason: ReasonMalformedPayload, Detail: detail}},
+	}
 }
 
 // Route picks the one source that maps a record of topic: the source that
 // claims the topic and whose accept predicates all hold (at most one can,
 // as Load refuses sources on one topic whose predicates can both hold).
 // When none does, the source is nil and the result is unknown_source, its
-// detail naming every source tried and the predicate that failed. It is
-// safe for concurrent use; a source without predicates costs no parse.
+// detail naming every source tried and the predicate that failed; when a
+// predicate needs the payload and it is not a JSON object (within the size
+// limit), the source is nil and the result malformed_payload. It is safe
+// for concurrent use; a source without predicates costs no parse.
 func (e *Engine) Route(topic string, headers []Header, payload []byte) (*Source, Result) {
 	cands := e.byTopic[topic]
 	if len(cands) == 1 && len(cands[0].accept) == 0 {
@@ -279,9 +433,12 @@ func (e *Engine) Route(topic string, headers []Header, payload []byte) (*Source,
 			parser = e.parsers.Get()
 			defer e.parsers.Put(parser)
 		}
-		ok, why := s.accepts(headers, payload, parser)
+		ok, why, malformed := s.accepts(headers, payload, parser)
 		if ok {
 			return s, Result{}
+		}
+		if malformed {
+			return nil, Malformed(why)
 		}
 		whys = append(whys, s.name+": "+why)
 	}
@@ -314,7 +471,7 @@ func NotAccepted(s *Source, why string) Result {
 // and gives unknown_source otherwise. Like Map, it reuses res.
 func (m *Mapper) MapRecord(s *Source, headers []Header, payload []byte, res *Result) {
 	if len(s.accept) > 0 {
-		if ok, why := s.accepts(headers, payload, &m.parser); !ok {
+		if ok, why, malformed := s.accepts(headers, payload, &m.parser); !ok && !malformed {
 			*res = NotAccepted(s, why)
 			return
 		}
@@ -337,6 +494,20 @@ func exclusive(a, b []predicate) bool {
 }
 
 func (p *predicate) excludes(q *predicate) bool {
+	if n, ok := p.negatedPresence(); ok {
+		return n.excludes(q)
+	}
+	if n, ok := q.negatedPresence(); ok {
+		return p.excludes(&n)
+	}
+	switch {
+	case p.combine == predAll:
+		return exclusive(p.kids, []predicate{*q})
+	case q.combine == predAll:
+		return exclusive([]predicate{*p}, q.kids)
+	case p.combine != predLeaf || q.combine != predLeaf:
+		return false // not proved
+	}
 	if p.header != "" || q.header != "" {
 		return p.header != "" && q.header != "" && strings.EqualFold(p.header, q.header) && !overlap(p.in, q.in)
 	}
@@ -352,6 +523,16 @@ func (p *predicate) excludes(q *predicate) bool {
 		return !q.present
 	}
 	return !overlap(p.in, q.in)
+}
+
+// negatedPresence is {not: {path: P, present: X}} as {path: P, present: !X}.
+func (p *predicate) negatedPresence() (predicate, bool) {
+	if p.combine != predNot || p.kids[0].combine != predLeaf || !p.kids[0].hasPresent {
+		return predicate{}, false
+	}
+	n := p.kids[0]
+	n.present = !n.present
+	return n, true
 }
 
 func overlap(a, b []string) bool {

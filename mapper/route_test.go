@@ -27,6 +27,48 @@ func hdr(kv ...string) []mapper.Header {
 	return hs
 }
 
+// A record whose payload a path predicate must read, and cannot, is
+// malformed_payload before any source is chosen: the reason table's
+// meaning, not unknown_source.
+func TestRouteMalformedPayload(t *testing.T) {
+	rules, schemas := writeRules(t, map[string]string{
+		"rules/charges.yaml": rule("charges", "events", "  - { path: object, in: [charge] }\n"),
+		"rules/legacy.yaml":  rule("legacy", "events", "  - { not: { path: object, present: true } }\n"),
+	})
+	eng, err := mapper.Load(rules, schemas, mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, payload, detail string
+	}{
+		{"a payload that is not JSON is malformed", `not json`, "invalid JSON"},
+		{"a JSON array is malformed", `[1,2]`, "payload is an array, expected a JSON object"},
+		{"an empty payload is malformed", ``, "empty payload"},
+		{"a payload over the size limit is not parsed", `{"object":"charge","pad":"` + strings.Repeat("x", 2<<20) + `"}`, "over the limit of 1048576"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, res := eng.Route("events", nil, []byte(tt.payload))
+			if src != nil {
+				t.Fatalf("routed to %s", src.Name())
+			}
+			if len(res.Failures) != 1 || res.Failures[0].Reason != mapper.ReasonMalformedPayload || res.Outcome != mapper.OutcomeRejected {
+				t.Fatalf("result %+v, want one malformed_payload", res)
+			}
+			if !strings.Contains(res.Failures[0].Detail, tt.detail) {
+				t.Errorf("detail %q lacks %q", res.Failures[0].Detail, tt.detail)
+			}
+			var m mapper.Mapper
+			var got mapper.Result
+			m.MapRecord(eng.Source("charges"), nil, []byte(tt.payload), &got)
+			if len(got.Failures) != 1 || got.Failures[0].Reason != mapper.ReasonMalformedPayload {
+				t.Errorf("MapRecord with the source named: %+v, want malformed_payload", got.Failures)
+			}
+		})
+	}
+}
+
 func TestRoute(t *testing.T) {
 	rules, schemas := writeRules(t, map[string]string{
 		"rules/charges.yaml": rule("charges", "events", "  - { path: object, in: [charge] }\n  - { header: X-Env, in: [live] }\n"),
@@ -55,12 +97,8 @@ func TestRoute(t *testing.T) {
 				"refunds: path object holds a value that is not one of \"refund\"", "legacy: path object is present, want absent"}},
 		{"an unknown discriminator is unknown_source without quoting it", "events", nil, `{"id":"1","object":"secret-value"}`, "",
 			[]string{"charges: path object holds a value that is not one of \"charge\""}},
-		{"a payload that is not JSON cannot satisfy a path predicate", "events", nil, `not json`, "",
-			[]string{"the payload is not a JSON object within the size limit, so path object cannot be read"}},
-		{"a payload over the size limit is not parsed", "events", nil, `{"id":"1","object":"refund","pad":"` + strings.Repeat("x", 2<<20) + `"}`, "",
-			[]string{"refunds: the payload is not a JSON object within the size limit"}},
 		{"a topic with one source and no predicates takes everything", "solo", nil, `{}`, "solo", nil},
-		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no rule set claims topic "nobody"`}},
+		{"a topic no source claims", "nobody", nil, `{}`, "", []string{`no source claims topic "nobody"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/mapperhq/mapper/internal/yamlnode"
 )
 
 var topKeys = []string{"source", "version", "topics", "input_schema", "output_schema", "fields", "redact",
@@ -29,7 +30,11 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	if err != nil {
 		var se *yaml.SyntaxError
 		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-			l.ps.add(l.file, se.Token.Position.Line, se.Token.Position.Column, "invalid YAML: %s", se.Message)
+			line, col, what := yamlnode.SyntaxPos(data, se.Message, se.Token.Position.Line, se.Token.Position.Column)
+			if what == "" {
+				what = se.Message
+			}
+			l.ps.add(l.file, line, col, "invalid YAML: %s", what)
 		} else {
 			l.ps.add(l.file, 0, 0, "invalid YAML: %v", err)
 		}
@@ -115,6 +120,9 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if fieldsNode != nil {
 		src.plan.root = l.fields(fieldsNode, "fields")
+	}
+	if src.plan.root != nil && src.plan.output != nil {
+		decimalOutputs(src.plan.root, []*checkNode{src.plan.output.check}, nil)
 	}
 	if src.plan.root != nil {
 		src.plan.read = readPaths(src.plan.root, "", nil)
@@ -300,64 +308,98 @@ func (l *ruleLoader) field(n ast.Node, out, where string) *fieldRule {
 	if r.each != nil && (len(r.transforms) > 0 || r.enum != nil) {
 		l.errAt(n, "field %q: each cannot be combined with transform or enum", out)
 	}
+	// A case's from is the field's from for that case: it keeps the
+	// field's required, nullable and defaults.
+	for i := range r.cases {
+		if sub := r.cases[i].rule; sub != nil {
+			sub.required, sub.nullable, sub.def, sub.defaultFrom = r.required, r.nullable, r.def, r.defaultFrom
+		}
+	}
 	return r
 }
 
+// caseValueKeys are the keys of a case that give its value.
+var caseValueKeys = []string{"value", "from", "transform", "enum"}
+
+// cases reads a field's cases. Each case is {when: C, value: V} or {when:
+// C, from: P, transform: ..., enum: ...}; when it is a path, the case's
+// other keys may test its value (is, in, not, gt, gte, lt, lte).
 func (l *ruleLoader) cases(n ast.Node, out string) []caseRule {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		l.errAt(n, "%s.cases: expected a list of {when, is, value}, got %s", out, describeNode(n))
+		l.errAt(n, "%s.cases: expected a list of {when, value} or {when, from}, got %s", out, describeNode(n))
 		return nil
 	}
 	if len(seq.Values) == 0 {
 		l.errAt(n, "%s.cases: the list is empty", out)
 	}
+	what := out + ".cases"
 	var cs []caseRule
 	for _, it := range seq.Values {
-		m, ok := l.mapping(it, out+".cases")
+		m, ok := l.mapping(it, what)
 		if !ok {
 			continue
 		}
 		var c caseRule
-		hasWhen, hasValue, bad := false, false, false
+		var whenNode ast.Node
+		hasValue, bad := false, false
+		var fromKeys []*ast.MappingValueNode
 		for _, kv := range m.Values {
 			v := unwrap(kv.Value)
 			switch k := l.key(kv); k {
 			case "when":
-				hasWhen = true
-				s, ok := l.str(v, out+".cases.when")
-				if !ok {
-					bad = true
-					continue
-				}
-				p, err := l.path(s)
-				if err != nil {
-					l.errAt(v, "%s.cases.when: %v", out, err)
-					bad = true
-					continue
-				}
-				c.when = p
-			case "is", "value":
-				if k == "value" {
-					hasValue = true
-				}
+				whenNode = v
+			case "value":
+				hasValue = true
 				lit, err := yamlToJSON(v)
 				if err != nil {
-					l.errAt(v, "%s.cases.%s: %v", out, k, err)
+					l.errAt(v, "%s.value: %v", what, err)
 					bad = true
 					continue
 				}
-				if k == "is" {
-					c.is = lit
-				} else {
-					c.value = lit
-				}
+				c.value = lit
+			case "from", "transform", "enum":
+				fromKeys = append(fromKeys, kv)
 			}
 		}
-		c.tests = l.conditionTests(m, out+".cases", "when", "is", "value")
-		if !hasWhen || !hasValue {
-			l.errAt(it, "%s.cases: each case needs when and value", out)
+		hasFrom := false
+		for _, kv := range fromKeys {
+			hasFrom = hasFrom || l.key(kv) == "from"
+		}
+		tests := l.conditionTests(m, what, append([]string{"when"}, caseValueKeys...)...)
+		switch {
+		case whenNode == nil:
+			l.errAt(it, "%s: each case needs when", what)
 			continue
+		case hasValue == hasFrom:
+			l.errAt(it, "%s: each case needs either value or from (with its own transform and enum)", what)
+			continue
+		case hasValue && len(fromKeys) > 0:
+			l.errAt(it, "%s: transform and enum go with from, not value", what)
+			continue
+		}
+		if sn, isPath := whenNode.(*ast.StringNode); isPath {
+			p, err := l.path(sn.Value)
+			if err != nil {
+				l.errAt(whenNode, "%s.when: %v", what, err)
+				continue
+			}
+			c.when = condition{kind: condPath, path: p, tests: tests, pos: nodePos(whenNode)}
+		} else {
+			if len(tests) > 0 {
+				l.errAt(it, "%s: with a condition as when, write the tests inside it ({path: P, is: x})", what)
+				continue
+			}
+			var ok bool
+			if c.when, ok = l.condition(whenNode, what+".when", 0); !ok {
+				continue
+			}
+		}
+		if hasFrom {
+			sub := &ast.MappingNode{BaseNode: m.BaseNode, Values: fromKeys}
+			if c.rule = l.field(sub, out, what); c.rule == nil {
+				continue
+			}
 		}
 		if !bad {
 			cs = append(cs, c)

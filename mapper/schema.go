@@ -76,7 +76,7 @@ type checkProp struct {
 
 type enumValue struct {
 	t jsonType // tNull, tBool, tNumber, tString
-	s string
+	s string   // tString: the string; tNumber: the number as written
 	f float64
 	b bool
 }
@@ -102,12 +102,10 @@ type checkNode struct {
 	maxItems    int
 	minProps    int
 	maxProps    int
-	min, max    float64
-	exact       [4]*big.Rat // minimum, maximum, exclusiveMinimum, exclusiveMaximum
+	exact       [4]string // minimum, maximum, exclusiveMinimum, exclusiveMaximum as decimal text
+	multipleOf  *big.Rat
 	hasMin      bool
 	hasMax      bool
-	exclMin     float64
-	exclMax     float64
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
@@ -141,11 +139,6 @@ func deriveChecks(s *jsonschema.Schema) (*checkNode, bool, map[*checkNode]string
 type deriver struct {
 	seen    map[*jsonschema.Schema]*checkNode
 	covered bool
-}
-
-func ratFloat(r *big.Rat) float64 {
-	f, _ := r.Float64()
-	return f
 }
 
 func (d *deriver) node(s *jsonschema.Schema) *checkNode {
@@ -224,23 +217,23 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	n.minLen, n.maxLen = s.MinLength, s.MaxLength
 	n.minItems, n.maxItems = s.MinItems, s.MaxItems
 	n.minProps, n.maxProps = s.MinProperties, s.MaxProperties
-	n.exact = [4]*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum}
-	if s.Minimum != nil {
-		n.min, n.hasMin = ratFloat(s.Minimum), true
+	for i, r := range [4]*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum} {
+		if r == nil {
+			continue
+		}
+		text, ok := ratDecimal(r)
+		if !ok {
+			d.covered = false
+		}
+		n.exact[i] = text
 	}
-	if s.Maximum != nil {
-		n.max, n.hasMax = ratFloat(s.Maximum), true
-	}
-	if s.ExclusiveMinimum != nil {
-		n.exclMin, n.hasExclMin = ratFloat(s.ExclusiveMinimum), true
-	}
-	if s.ExclusiveMaximum != nil {
-		n.exclMax, n.hasExclMax = ratFloat(s.ExclusiveMaximum), true
-	}
+	n.multipleOf = s.MultipleOf
+	n.hasMin, n.hasMax = s.Minimum != nil, s.Maximum != nil
+	n.hasExclMin, n.hasExclMax = s.ExclusiveMinimum != nil, s.ExclusiveMaximum != nil
 	if s.Not != nil || len(s.AnyOf) > 0 || len(s.OneOf) > 0 || s.If != nil || s.PropertyNames != nil ||
 		len(s.PatternProperties) > 0 || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
 		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
-		s.UniqueItems || s.AdditionalItems != nil || s.Contains != nil || s.MultipleOf != nil ||
+		s.UniqueItems || s.AdditionalItems != nil || s.Contains != nil ||
 		s.ContentEncoding != "" || s.ContentMediaType != "" || s.RecursiveRef != nil || s.DynamicRef != nil ||
 		len(s.Extensions) > 0 {
 		d.covered = false
@@ -258,16 +251,17 @@ func toEnumValue(v any) (enumValue, bool) {
 		return enumValue{t: tString, s: x}, true
 	case json.Number:
 		f, err := x.Float64()
-		return enumValue{t: tNumber, f: f}, err == nil
+		_, ok := cmpDecimal(string(x), "0")
+		return enumValue{t: tNumber, f: f, s: string(x)}, err == nil && ok
 	case float64:
-		return enumValue{t: tNumber, f: x}, true
+		return enumValue{t: tNumber, f: x, s: strconv.FormatFloat(x, 'g', -1, 64)}, true
 	}
 	return enumValue{}, false
 }
 
 // valueType is the JSON type of a parsed value; numbers without fraction or
 // exponent, or whose value is whole, are tInteger|tNumber.
-func valueType(v *fastjson.Value) jsonType {
+func valueType(v *fastjson.Value, num *numText) jsonType {
 	// The same switch as kindOf, written out: this runs for every value of
 	// every record the compiled checks walk, and integers are told apart.
 	switch v.Type() {
@@ -282,37 +276,19 @@ func valueType(v *fastjson.Value) jsonType {
 	case fastjson.TypeObject:
 		return tObject
 	}
-	if _, err := v.Int64(); err == nil {
-		return tNumber | tInteger
-	}
 	// Decide exactly, as jsonschema/v5 does: 1.0 and 1e3 are integers,
 	// 1.0000000000000001 is not.
-	if r, ok := new(big.Rat).SetString(v.String()); ok && r.IsInt() {
+	if isInt, _ := decimalIsInt(num.of(v)); isInt {
 		return tNumber | tInteger
 	}
 	return tNumber
 }
 
-// cmpBound compares a number with a schema bound: exactly when the float
-// comparison cannot tell them apart.
-func cmpBound(v *fastjson.Value, f, bound float64, exact *big.Rat) int {
-	switch {
-	case f < bound:
-		return -1
-	case f > bound:
-		return 1
-	}
-	if exact == nil {
-		return 0
-	}
-	if n, err := v.Int64(); err == nil && exact.IsInt() && exact.Num().IsInt64() && n < 1<<53 && n > -1<<53 {
-		return big.NewInt(n).Cmp(exact.Num())
-	}
-	r, ok := new(big.Rat).SetString(v.String())
-	if !ok {
-		return 0
-	}
-	return r.Cmp(exact)
+// cmpBound compares a number (its text) with a schema bound (decimal
+// text), exactly.
+func cmpBound(text, bound string) int {
+	c, _ := cmpDecimal(text, bound)
+	return c
 }
 
 func typeName(t jsonType) string {
@@ -348,7 +324,7 @@ func typeList(t jsonType) string {
 	return strings.Join(parts, " or ")
 }
 
-func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
+func (e enumValue) matches(v *fastjson.Value, vt jsonType, num *numText) bool {
 	switch e.t {
 	case tNull:
 		return vt == tNull
@@ -358,8 +334,8 @@ func (e enumValue) matches(v *fastjson.Value, vt jsonType) bool {
 		if vt&tNumber == 0 {
 			return false
 		}
-		f, _ := v.Float64()
-		return f == e.f
+		c, ok := cmpDecimal(num.of(v), e.s)
+		return ok && c == 0
 	case tString:
 		if vt != tString {
 			return false
@@ -415,6 +391,7 @@ type walker struct {
 	output bool
 	stack  []*checkNode
 	visit  func(key []byte, v *fastjson.Value)
+	num    numText
 }
 
 func (w *walker) start(sink failureSink, output bool) {
@@ -470,7 +447,7 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 	for _, sub := range n.allOf {
 		sub.run(v, w)
 	}
-	vt := valueType(v)
+	vt := valueType(v, &w.num)
 	if n.types != 0 && n.types&vt == 0 {
 		if vt == tNull {
 			sink.fail(reason(ReasonNullField), p.String(), "null, expected "+typeList(n.types))
@@ -478,13 +455,13 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 			sink.fail(reason(ReasonTypeMismatch), p.String(), typeName(vt)+", expected "+typeList(n.types))
 		}
 	}
-	if n.constVal != nil && !n.constVal.matches(v, vt) {
+	if n.constVal != nil && !n.constVal.matches(v, vt, &w.num) {
 		sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not the expected constant")
 	}
 	if n.hasEnum {
 		ok := false
 		for _, e := range n.enum {
-			if e.matches(v, vt) {
+			if e.matches(v, vt, &w.num) {
 				ok = true
 				break
 			}
@@ -513,13 +490,16 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 		}
 	case tNumber, tNumber | tInteger:
 		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
-			f, _ := v.Float64()
-			if (n.hasMin && cmpBound(v, f, n.min, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(v, f, n.exclMin, n.exact[2]) <= 0) {
+			text := w.num.of(v)
+			if (n.hasMin && cmpBound(text, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(text, n.exact[2]) <= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
 			}
-			if (n.hasMax && cmpBound(v, f, n.max, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(v, f, n.exclMax, n.exact[3]) >= 0) {
+			if (n.hasMax && cmpBound(text, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(text, n.exact[3]) >= 0) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
 			}
+		}
+		if n.multipleOf != nil && !decimalMultipleOf(numberText(v), n.multipleOf) {
+			sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is not a multiple of "+n.multipleOf.RatString())
 		}
 		if n.format != nil && !n.format(json.Number(numberText(v))) {
 			sink.fail(reason(ReasonInvalidFormat), p.String(), numberText(v)+" is not a valid "+n.formatName)
@@ -574,7 +554,7 @@ func enumList(es []enumValue) string {
 		case tBool:
 			b.WriteString(strconv.FormatBool(e.b))
 		case tNumber:
-			b.WriteString(strconv.FormatFloat(e.f, 'g', -1, 64))
+			b.WriteString(e.s)
 		case tString:
 			b.WriteString(strconv.Quote(e.s))
 		}

@@ -10,12 +10,16 @@ import (
 
 // template builds a string from literal text and source paths:
 // "{first_name} {last_name}". Every part must be present; "{middle?}"
-// marks one that may be absent or null (it then reads as ""). "{{" and
-// "}}" are literal braces. Parts follow from's failure rules: a required
-// part that is absent is missing_field at that part, null is null_field,
-// an object or array is type_mismatch; then the field's default (if any)
-// is used, else the field is left out (and the record rejected when the
-// field is required).
+// marks one that may be absent or null (it then reads as ""). A part may
+// carry text in single quotes before and after its path that is written
+// only with the part's value, so that an optional part takes its
+// separator with it: "{id}{': ' description?}" gives "ch_1: Tea" or
+// "ch_1" (” is a quote inside the quotes). "{{" and "}}" are literal
+// braces. Parts follow from's failure rules: a required part that is
+// absent is missing_field at that part, null is null_field, an object or
+// array is type_mismatch; then the field's default (if any) is used, else
+// the field is left out (and the record rejected when the field is
+// required).
 type template struct {
 	lits  []string // lits[i] precedes parts[i]; the last one follows the last part
 	parts []templatePart
@@ -24,6 +28,8 @@ type template struct {
 type templatePart struct {
 	path     srcPath
 	optional bool
+	// before and after are written around the value, only when there is one.
+	before, after string
 }
 
 // parseTemplate reads a template's text.
@@ -40,27 +46,14 @@ func parseTemplate(s string, parsePath func(string) (srcPath, error)) (*template
 			lit.WriteByte('}')
 			i++
 		case c == '{':
-			end := strings.IndexByte(s[i:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("template %q: a { at byte %d has no }", s, i)
-			}
-			name := strings.TrimSpace(s[i+1 : i+end])
-			part := templatePart{}
-			if strings.HasSuffix(name, "?") {
-				part.optional, name = true, strings.TrimSuffix(name, "?")
-			}
-			if name == "" {
-				return nil, fmt.Errorf("template %q: an empty {} at byte %d", s, i)
-			}
-			p, err := parsePath(name)
+			part, end, err := parsePart(s, i, parsePath)
 			if err != nil {
 				return nil, fmt.Errorf("template %q: %w", s, err)
 			}
-			part.path = p
 			t.lits = append(t.lits, lit.String())
 			lit.Reset()
 			t.parts = append(t.parts, part)
-			i += end
+			i = end
 		case c == '}':
 			return nil, fmt.Errorf("template %q: a } at byte %d has no { (write }} for a brace)", s, i)
 		default:
@@ -72,6 +65,69 @@ func parseTemplate(s string, parsePath func(string) (srcPath, error)) (*template
 	}
 	t.lits = append(t.lits, lit.String())
 	return t, nil
+}
+
+// parsePart reads the part "{['before'] path[?] ['after']}" that starts at
+// s[start]; end is the index of its closing brace.
+func parsePart(s string, start int, parsePath func(string) (srcPath, error)) (part templatePart, end int, err error) {
+	i := start + 1
+	skipSpace := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	quoted := func() (string, error) {
+		var b strings.Builder
+		for i++; i < len(s); i++ {
+			if s[i] != '\'' {
+				b.WriteByte(s[i])
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '\'' {
+				b.WriteByte('\'')
+				i++
+				continue
+			}
+			i++
+			return b.String(), nil
+		}
+		return "", fmt.Errorf("a ' at byte %d has no closing '", start)
+	}
+	skipSpace()
+	if i < len(s) && s[i] == '\'' {
+		if part.before, err = quoted(); err != nil {
+			return part, 0, err
+		}
+		skipSpace()
+	}
+	from := i
+	for i < len(s) && s[i] != '}' && s[i] != ' ' && s[i] != '\'' && s[i] != '?' && s[i] != '{' {
+		i++
+	}
+	name := s[from:i]
+	if i < len(s) && s[i] == '?' {
+		part.optional = true
+		i++
+	}
+	skipSpace()
+	if i < len(s) && s[i] == '\'' {
+		if part.after, err = quoted(); err != nil {
+			return part, 0, err
+		}
+		skipSpace()
+	}
+	switch {
+	case i >= len(s):
+		return part, 0, fmt.Errorf("a { at byte %d has no }", start)
+	case s[i] != '}':
+		return part, 0, fmt.Errorf("the part at byte %d: expected {'text' path? 'text'}, got %q", start, s[i])
+	case name == "":
+		return part, 0, fmt.Errorf("an empty {} at byte %d", start)
+	}
+	if part.path, err = parsePath(name); err != nil {
+		return part, 0, err
+	}
+	return part, i, nil
 }
 
 // buildTemplate writes r's template from ctx into scratch and returns the
@@ -86,9 +142,13 @@ func (m *Mapper) buildTemplate(t *template, ctx *fastjson.Value, prefix string) 
 		switch {
 		case v != nil && v.Type() == fastjson.TypeString:
 			b, _ := v.StringBytes()
+			m.scratch = append(m.scratch, part.before...)
 			m.scratch = append(m.scratch, b...)
+			m.scratch = append(m.scratch, part.after...)
 		case v != nil && (v.Type() == fastjson.TypeNumber || v.Type() == fastjson.TypeTrue || v.Type() == fastjson.TypeFalse):
+			m.scratch = append(m.scratch, part.before...)
 			m.scratch = v.MarshalTo(m.scratch)
+			m.scratch = append(m.scratch, part.after...)
 		case part.optional && (v == nil || v.Type() == fastjson.TypeNull) && (blocked == nil || blocked.Type() == fastjson.TypeNull):
 		case v != nil && v.Type() == fastjson.TypeNull:
 			m.scratch = m.scratch[:start]
@@ -117,7 +177,7 @@ func (m *Mapper) buildTemplate(t *template, ctx *fastjson.Value, prefix string) 
 func (m *Mapper) emitTemplate(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
 	s, reason, field, detail := m.buildTemplate(r.template, ctx, prefix)
 	if reason == "" {
-		return m.emitValue(r, tv{k: kString, s: s}, prefix, &r.template.parts[0].path)
+		return m.emitValue(r, tv{k: kString, s: s}, ctx, prefix, &r.template.parts[0].path)
 	}
 	switch {
 	case r.def != nil && reason != ReasonTypeMismatch:

@@ -57,7 +57,7 @@ func tfTimestamp(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 		t, err = time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			ok := false
-			if isNumeric(s) {
+			if isDecimalText(s) {
 				var reason Reason
 				var detail string
 				if t, reason, detail = unixTime(s, arg); reason != "" {
@@ -87,25 +87,6 @@ func tfTimestamp(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 	start := len(m.scratch)
 	m.scratch = t.AppendFormat(m.scratch, time.RFC3339Nano)
 	return tv{k: kString, s: b2s(m.scratch[start:])}, "", ""
-}
-
-func isNumeric(s string) bool {
-	if s == "" {
-		return false
-	}
-	dot := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c == '.' && !dot && i > 0:
-			dot = true
-		case c == '-' && i == 0 && len(s) > 1:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // unixTime reads a Unix time exactly, in arg's unit or by the magnitude
@@ -149,17 +130,10 @@ func decimalTime(text string, unit int) (sec, nsec int64, reason Reason, detail 
 	case !ok:
 		return 0, 0, ReasonInvalidFormat, quoteShort(text) + " is not a Unix time"
 	}
-	neg, intPart, frac, exp := d.neg, d.intPart, d.frac, d.exp
-	digit := func(i int) byte { // the i-th digit of intPart+frac
-		if i < len(intPart) {
-			return intPart[i]
-		}
-		return frac[i-len(intPart)]
-	}
-	n := len(intPart) + len(frac)
+	neg, digit, n := d.neg, d.digit, d.n()
 	// The value in nanoseconds is the digits with the decimal point after
 	// `point` of them.
-	point := len(intPart) + exp + 9 - unit
+	point := len(d.intPart) + d.exp + 9 - unit
 	for i := max(point, 0); i < n; i++ {
 		if digit(i) != '0' {
 			return 0, 0, ReasonInvalidFormat, quoteShort(text) + " is finer than a nanosecond"

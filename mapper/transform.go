@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/valyala/fastjson"
+	"golang.org/x/text/currency"
 )
 
 // tv is a value moving through a transform chain. Strings point into the
@@ -85,6 +86,13 @@ type transformArg struct {
 	// unit is the timestamp's unit for Unix times, as the power of ten of
 	// units per second (0 s, 3 ms, 6 µs, 9 ns); -1 when it is not given.
 	unit int
+	// minor_to_decimal: places is the number of decimal places, unless
+	// currency names the path of an ISO 4217 code that gives them per
+	// record; asString writes the amount as a string (the output schema
+	// wants one there).
+	places   int
+	currency *srcPath
+	asString bool
 }
 
 type transformFn func(m *Mapper, in tv, arg *transformArg) (tv, Reason, string)
@@ -98,6 +106,7 @@ const (
 	argSeparator                // a non-empty string (split, join)
 	argDigits                   // a number of decimal places, 0-18 (decimal_to_minor)
 	argTimestamp                // Go time layouts, or {unit, layouts} (timestamp)
+	argMinor                    // decimal places 0-18, or {currency_from: PATH} (minor_to_decimal); required
 )
 
 // transformDef is one transform of the rules language.
@@ -125,6 +134,7 @@ func transformTable() []transformDef {
 		{name: "string", fn: tfString, in: tString | num | tBool, out: tString},
 		{name: "count", fn: tfCount, in: tArray, out: tInteger},
 		{name: "decimal_to_minor", fn: tfDecimalToMinor, arg: argDigits, in: num | tString, out: tInteger},
+		{name: "minor_to_decimal", fn: tfMinorToDecimal, arg: argMinor, in: num | tString, out: num | tString},
 		{name: "timestamp", fn: tfTimestamp, arg: argTimestamp, in: tString | num, out: tString},
 		{name: "split", fn: tfSplit, arg: argSeparator, in: tString, out: tArray},
 		{name: "join", fn: tfJoin, arg: argSeparator, in: tArray, out: tString},
@@ -219,14 +229,21 @@ func (m *Mapper) keepFloat(f float64) string {
 	return b2s(m.scratch[start:])
 }
 
-func tfInt(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
-	var text string
+// numericText is the text of a number, or of a string trimmed of spaces;
+// false for any other kind.
+func numericText(in tv) (string, bool) {
 	switch in.k {
 	case kNumber:
-		text = in.s
+		return in.s, true
 	case kString:
-		text = strings.TrimSpace(in.s)
-	default:
+		return strings.TrimSpace(in.s), true
+	}
+	return "", false
+}
+
+func tfInt(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
+	text, ok := numericText(in)
+	if !ok {
 		return mismatch("number or numeric string", in)
 	}
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
@@ -319,13 +336,8 @@ func tfDecimalToMinor(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) 
 	if arg != nil && arg.n > 0 {
 		digits = arg.n
 	}
-	var text string
-	switch in.k {
-	case kNumber:
-		text = in.s
-	case kString:
-		text = strings.TrimSpace(in.s)
-	default:
+	text, ok := numericText(in)
+	if !ok {
 		return mismatch("decimal string or number", in)
 	}
 	n, reason, detail := decimalToMinor(text, digits, in.k == kNumber)
@@ -335,83 +347,106 @@ func tfDecimalToMinor(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) 
 	return tv{k: kNumber, s: m.keepInt(n)}, "", ""
 }
 
-func decimalToMinor(text string, digits int, allowExp bool) (int64, Reason, string) {
-	d, ok, _ := parseDecimal(text, allowExp, 30)
+// tfMinorToDecimal turns a whole number of minor units (1099) into the
+// decimal amount (10.99) exactly, by placing the decimal point in the
+// text: any size, no float. The places come from the rule or, with
+// currency_from, from the record's currency (m.minorPlaces, set by
+// emitValue).
+func tfMinorToDecimal(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
+	text, ok := numericText(in)
 	if !ok {
-		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a decimal amount"
+		return mismatch("whole number of minor units", in)
 	}
-	neg, intPart, frac, exp := d.neg, d.intPart, d.frac, d.exp
-	// value = 0.intPart frac × 10^(len(intPart)+exp); minor = value × 10^digits.
-	all := intPart + frac
-	point := len(intPart) + exp + digits // digits of all that are whole minor units
-	var n int64
-	for i := 0; i < len(all); i++ {
-		d := int64(all[i] - '0')
-		if i >= point {
-			if d != 0 {
-				return 0, ReasonInvalidFormat, quoteShort(text) + " has more than " + strconv.Itoa(digits) + " decimal places"
-			}
+	places := arg.places
+	if arg.currency != nil {
+		places = m.minorPlaces
+	}
+	start := len(m.scratch)
+	var reason Reason
+	var detail string
+	if m.scratch, reason, detail = appendMinorToDecimal(m.scratch, text, places); reason != "" {
+		return tv{}, reason, detail
+	}
+	k := kNumber
+	if arg.asString {
+		k = kString
+	}
+	return tv{k: k, s: b2s(m.scratch[start:])}, "", ""
+}
+
+// currencyPlaces reads the ISO 4217 code at p for minor_to_decimal and
+// sets m.minorPlaces to its minor-unit exponent (JPY 0, USD 2, KWD 3), from
+// the currency table golang.org/x/text/currency keeps (CLDR's standard
+// digits). An absent, null or non-string code is a failure at p, as is a
+// code the table does not know (invalid_format, naming it).
+func (m *Mapper) currencyPlaces(p *srcPath, ctx *fastjson.Value, prefix string) bool {
+	v, reached, blocked := lookup(m.base(p, ctx), *p)
+	switch {
+	case v != nil && v.Type() == fastjson.TypeString:
+	case v != nil && v.Type() == fastjson.TypeNull:
+		m.fail(ReasonNullField, m.fieldOf(prefix, p), "null where minor_to_decimal needs the currency")
+		return false
+	case v != nil:
+		m.fail(ReasonTypeMismatch, m.fieldOf(prefix, p), kindName(v)+", expected an ISO 4217 currency code")
+		return false
+	case blocked != nil && blocked.Type() == fastjson.TypeNull:
+		m.fail(ReasonNullField, m.fieldOfAt(prefix, p, reached-1), "null where minor_to_decimal needs the currency")
+		return false
+	case blocked != nil:
+		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, p, reached-1), kindName(blocked)+", expected object")
+		return false
+	default:
+		m.fail(ReasonMissingField, m.fieldOf(prefix, p), "absent; minor_to_decimal needs the currency")
+		return false
+	}
+	b, _ := v.StringBytes()
+	code := strings.TrimSpace(b2s(b))
+	u, err := currency.ParseISO(code)
+	if err != nil || u == (currency.Unit{}) {
+		m.fail(ReasonInvalidFormat, m.fieldOf(prefix, p), "unknown currency "+quoteShort(code)+": not an ISO 4217 code with minor units")
+		return false
+	}
+	m.minorPlaces, _ = currency.Standard.Rounding(u)
+	return true
+}
+
+// decimalOutputs marks each minor_to_decimal that gives its field's value
+// to write a string where the output schema wants a string and not a
+// number there; elsewhere the amount is a JSON number, exactly as written.
+func decimalOutputs(n *outNode, out []*checkNode, outPath []string) {
+	for _, k := range n.kids {
+		path := outPath
+		if k.key != "." {
+			path = append(path[:len(path):len(path)], k.key)
+		}
+		if k.rule == nil {
+			decimalOutputs(k, out, path)
 			continue
 		}
-		if n > (math.MaxInt64-d)/10 {
-			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+		r := k.rule
+		if r.each != nil {
+			decimalOutputs(r.each, out, append(path[:len(path):len(path)], "[]"))
 		}
-		n = n*10 + d
-	}
-	for i := len(all); i < point; i++ {
-		if n > math.MaxInt64/10 {
-			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
-		}
-		n *= 10
-	}
-	if neg {
-		n = -n
-	}
-	return n, "", ""
-}
-
-// decimalText is a decimal number's text taken apart.
-type decimalText struct {
-	neg           bool
-	intPart, frac string // the digits before and after the point
-	exp           int
-}
-
-// parseDecimal takes a decimal number ("-12.30", "1.5e3") apart. It is not
-// ok when the text is not a decimal number, has an exponent and !allowExp,
-// or has one beyond ±maxExp (tooFar then says so).
-func parseDecimal(text string, allowExp bool, maxExp int) (d decimalText, ok, tooFar bool) {
-	s := text
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		d.neg = s[0] == '-'
-		s = s[1:]
-	}
-	mant := s
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if !allowExp || err != nil {
-			return d, false, false
-		}
-		if e > maxExp || e < -maxExp {
-			return d, false, true
-		}
-		mant, d.exp = s[:i], e
-	}
-	d.intPart = mant
-	if i := strings.IndexByte(mant, '.'); i >= 0 {
-		d.intPart, d.frac = mant[:i], mant[i+1:]
-	}
-	if d.intPart == "" && d.frac == "" {
-		return d, false, false
-	}
-	for _, part := range []string{d.intPart, d.frac} {
-		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				return d, false, false
+		t := viewAt(out, "", path).types
+		markDecimalOutput(r, t)
+		for i := range r.cases {
+			if r.cases[i].rule != nil {
+				markDecimalOutput(r.cases[i].rule, t)
 			}
 		}
 	}
-	return d, true, false
+}
+
+// markDecimalOutput sets asString on r's last transform when it is
+// minor_to_decimal and the output types t want a string and not a number.
+func markDecimalOutput(r *fieldRule, t jsonType) {
+	if len(r.transforms) == 0 || r.enum != nil {
+		return
+	}
+	last := &r.transforms[len(r.transforms)-1]
+	if last.name == "minor_to_decimal" && last.arg != nil {
+		last.arg.asString = t&tString != 0 && t&tNumber == 0
+	}
 }
 
 func tfSplit(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {

@@ -70,15 +70,70 @@ func (l *ruleLoader) transforms(n ast.Node, out string) []transformStep {
 				if !l.timestampArg(argNode, out, arg) {
 					continue
 				}
+			case argMinor:
+				if !l.minorArg(argNode, out, arg) {
+					continue
+				}
 			default:
 				l.errAt(argNode, "%s.transform: %s takes no argument", out, name)
 				continue
 			}
 			step.arg = arg
 		}
+		if step.arg == nil && def.arg == argMinor {
+			l.errAt(it, "%s.transform: %s needs its decimal places: {%s: 2}, or {%s: {currency_from: PATH}} to take them from the record's ISO 4217 currency code", out, name, name, name)
+			continue
+		}
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+// minorArg reads the argument of minor_to_decimal: a number of decimal
+// places (0-18), or {currency_from: PATH}.
+func (l *ruleLoader) minorArg(n ast.Node, out string, arg *transformArg) bool {
+	what := out + ".transform.minor_to_decimal"
+	if in, ok := n.(*ast.IntegerNode); ok {
+		d, err := strconv.Atoi(in.GetToken().Value)
+		if err != nil || d < 0 || d > 18 {
+			l.errAt(n, "%s: expected a number of decimal places (0-18)", what)
+			return false
+		}
+		arg.places = d
+		return true
+	}
+	m, ok := n.(*ast.MappingNode)
+	if mv, isMV := n.(*ast.MappingValueNode); isMV {
+		m, ok = &ast.MappingNode{BaseNode: mv.BaseNode, Values: []*ast.MappingValueNode{mv}}, true
+	}
+	if !ok {
+		l.errAt(n, "%s: expected a number of decimal places (0-18) or {currency_from: PATH}, got %s", what, describeNode(n))
+		return false
+	}
+	good := false
+	for _, kv := range m.Values {
+		if k := l.key(kv); k != "currency_from" {
+			l.errAt(kv.Key, "unknown key %q in %s%s", k, what, didYouMean(k, []string{"currency_from"}))
+			return false
+		}
+		s, ok := l.str(unwrap(kv.Value), what+".currency_from")
+		if !ok {
+			return false
+		}
+		p, err := l.path(s)
+		if err == nil && len(p.segs) == 0 {
+			err = errEmptyPath
+		}
+		if err != nil {
+			l.errAt(kv.Value, "%s.currency_from: %v", what, err)
+			return false
+		}
+		arg.currency, good = &p, true
+	}
+	if !good {
+		l.errAt(n, "%s: expected {currency_from: PATH}", what)
+	}
+	return good
 }
 
 var timestampArgKeys = []string{"unit", "layouts"}

@@ -26,6 +26,11 @@ const (
 	ReasonUnknownSource    Reason = "unknown_source"
 )
 
+// Unrouted is the one name every output gives the records that no source
+// accepts (their failure is unknown_source): where a source name would
+// stand, they are "unrouted".
+const Unrouted = "unrouted"
+
 // Reasons returns every reason code in the order of the taxonomy.
 func Reasons() []Reason {
 	return []Reason{
@@ -121,7 +126,7 @@ type Result struct {
 	// Outcome is mapped, degraded or rejected: rejected when a failure's
 	// reason rejects, except an input-schema failure at a field that no rule
 	// reads, which only degrades under the source's default input contract
-	// (its detail then ends with "(no rule reads this field)").
+	// (its detail then ends with "so the record is delivered").
 	Outcome Outcome
 	// Output is the domain record as compact JSON: complete for mapped and
 	// degraded records, partial (what could be mapped) for rejected ones,

@@ -2,10 +2,29 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/ruletest"
 )
+
+// onlyMissingPayloads reports whether every problem of a test file's load
+// error is a payload file that is not where the test file is.
+func onlyMissingPayloads(err error) bool {
+	var le *mapper.LoadError
+	if !errors.As(err, &le) || len(le.Problems) == 0 {
+		return false
+	}
+	for _, p := range le.Problems {
+		if !ruletest.MissingPayloadFile(p) {
+			return false
+		}
+	}
+	return true
+}
 
 func checkCommand() command {
 	return command{
@@ -44,6 +63,30 @@ func (c *cmdCheck) run(_ context.Context, args []string) int {
 	for _, w := range eng.Warnings() {
 		fmt.Fprintln(c.stderr, w.String())
 	}
+	// Rule tests are part of the rules: a test file that cannot be read
+	// fails the check as a rule file would.
+	tests, err := ruletest.Find(*c.dirs.rules)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
+		return exitFailure
+	}
+	broken := 0
+	for _, f := range tests {
+		if _, err := ruletest.ParseFile(f); err != nil {
+			if !onlyMissingPayloads(err) {
+				printLoadError(c.stderr, "mapper check", err)
+				broken++
+				continue
+			}
+			// The file is well formed; its payloads live elsewhere (a
+			// copy of the rules directory): mapper test says which.
+			fmt.Fprintf(c.stderr, "%s: warning: payload files not found beside the test file; mapper test cannot run its cases from here\n", f)
+		}
+	}
+	if broken > 0 {
+		fmt.Fprintf(c.stderr, "mapper check: %d of %d rule test file(s) cannot be read\n", broken, len(tests))
+		return exitFailure
+	}
 	for _, s := range eng.Sources() {
 		accept := ""
 		if a := s.Accept(); len(a) > 0 {
@@ -51,6 +94,9 @@ func (c *cmdCheck) run(_ context.Context, args []string) int {
 		}
 		fmt.Fprintf(c.stdout, "ok  %s  version %d  topics %s%s  (%s)\n", s.Name(), s.Version(),
 			strings.Join(s.Topics(), ","), accept, s.File())
+	}
+	for _, f := range tests {
+		fmt.Fprintf(c.stdout, "ok  rule tests  (%s)\n", f)
 	}
 	return exitOK
 }

@@ -11,6 +11,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{"shipped rules load", "../../rules", exitOK, "testdata/check/shipped.golden"},
 		{"a broken copy lists every problem with its position", "testdata/broken-rules", exitFailure, "testdata/check/broken.golden"},
+		{"a rule test file with mistakes fails the check", "testdata/broken-tests", exitFailure, "testdata/check/broken-tests.golden"},
 		{"rule bugs the input schema rules out are problems, silence a warning", "testdata/static-rules", exitFailure, "testdata/check/static.golden"},
 	}
 	for _, tt := range tests {

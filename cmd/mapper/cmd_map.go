@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -109,6 +111,11 @@ func (c *cmdMap) run(ctx context.Context, args []string) int {
 		m.MapRecord(src, *c.hf, payload, &res)
 		out.Write(res.AppendJSON(nil))
 		out.WriteByte('\n')
+		if n := jsonLines(payload); n > 1 && len(res.Failures) == 1 && res.Failures[0].Reason == mapper.ReasonMalformedPayload {
+			out.Flush()
+			fmt.Fprintf(c.stderr, "mapper map: the input has %d lines and was mapped as one payload: add --lines to map one payload per line\n", n)
+			return exitFailure
+		}
 		return exitOK
 	}
 	opts := batch.Options{Workers: *c.workers, Headers: *c.hf, MaxLineBytes: *c.dirs.maxBytes}
@@ -150,8 +157,31 @@ func declareHeaderFlag(fs *flag.FlagSet) *[]mapper.Header {
 		if !ok || k == "" {
 			return fmt.Errorf("want K=V, got %q", s)
 		}
+		for _, h := range headers {
+			if strings.EqualFold(h.Key, k) {
+				return fmt.Errorf("header %s given twice: a record has one value per header", k)
+			}
+		}
 		headers = append(headers, mapper.Header{Key: k, Value: []byte(v)})
 		return nil
 	})
 	return &headers
+}
+
+// jsonLines counts the non-blank lines of data when there are several
+// and the first is a JSON value on its own (a JSON-lines file); 0
+// otherwise.
+func jsonLines(data []byte) int {
+	n := 0
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if n == 0 && !json.Valid(line) {
+			return 0
+		}
+		n++
+	}
+	return n
 }

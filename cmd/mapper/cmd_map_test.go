@@ -64,6 +64,38 @@ func TestMapSummaryGolden(t *testing.T) {
 	golden(t, "testdata/map/orders-summary.golden", stdout)
 }
 
+// The summary of a source sharing its topic: mapped, degraded and
+// rejected records against the objective, and the records the source does
+// not accept on their own row, outside it; a line that is not JSON is
+// malformed_payload, not unrouted.
+func TestMapSummaryWithUnroutedRecords(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "", "map", "--rules", "../../mapper/testdata/payments/rules", "--schemas", "../../mapper/testdata/payments/schemas",
+		"--source", "provider", "--lines", "--summary", "testdata/map/provider.jsonl")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden(t, "testdata/map/provider-summary.golden", stdout)
+}
+
+// A JSON-lines file mapped without --lines is one malformed payload, and
+// the command says to add --lines.
+func TestMapManyLinesWithoutLinesSaysSo(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "", "map", "--rules", "../../mapper/testdata/payments/rules", "--schemas", "../../mapper/testdata/payments/schemas",
+		"--source", "provider", "testdata/map/provider.jsonl")
+	if code != exitFailure || !strings.Contains(stdout, `"malformed_payload"`) ||
+		!strings.Contains(stderr, "the input has 9 lines and was mapped as one payload: add --lines") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// A header given twice is refused, not silently dropped.
+func TestMapRefusesARepeatedHeader(t *testing.T) {
+	code, _, stderr := runCLI(t, `{"id":"1"}`, "map", "--source", "orders", "--header", "X-Env=live", "--header", "x-env=test")
+	if code != exitUsage || !strings.Contains(stderr, "header x-env given twice") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
 // TestMapOrdersMatchesTruth checks every generated order line against the
 // generator's truth file: each defect gets exactly its reason code.
 func TestMapOrdersMatchesTruth(t *testing.T) {

@@ -101,12 +101,18 @@ type ruleTests struct {
 	verbose bool
 
 	files, cases, failed, rewritten int
+	// unreadable counts the files that could not be read, problems
+	// their problems.
+	unreadable, problems int
 }
 
 func (t *ruleTests) summary() string {
 	s := fmt.Sprintf("%d file(s), %d case(s), %d failed", t.files, t.cases, t.failed)
 	if t.update {
 		s += fmt.Sprintf(", %d rewritten", t.rewritten)
+	}
+	if t.unreadable > 0 {
+		s += fmt.Sprintf("; %d file(s) could not be read (%d problem(s)), so their cases did not run", t.unreadable, t.problems)
 	}
 	return s
 }
@@ -118,6 +124,13 @@ func (t *ruleTests) file(ctx context.Context, path string) bool {
 	suite, err := ruletest.ParseFile(path)
 	if err != nil {
 		printLoadError(e.stderr, "mapper test", err)
+		t.unreadable++
+		t.problems++
+		var le *mapper.LoadError
+		if errors.As(err, &le) {
+			t.problems += len(le.Problems) - 1
+		}
+		fmt.Fprintf(e.stdout, "FAIL  %s  could not be read\n", path)
 		return false
 	}
 	if t.sel != nil {

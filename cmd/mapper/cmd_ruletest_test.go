@@ -86,3 +86,21 @@ func TestRuleTestProblems(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant %q (stdout %s)", code, stderr, want, stdout)
 	}
 }
+
+// A test file that cannot be read fails the run, and the summary says how
+// many files and problems kept their cases from running.
+func TestRuleTestCountsUnreadableFiles(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "", "test", "--rules", "testdata/broken-tests", "--schemas", "../../schemas")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	}
+	for _, want := range []string{"FAIL  testdata/broken-tests/orders.test.yaml  could not be read",
+		"1 file(s), 0 case(s), 0 failed; 1 file(s) could not be read (2 problem(s)), so their cases did not run"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, `orders.test.yaml:5:5: unknown key "outcom" in a case (did you mean "outcome"?)`) {
+		t.Errorf("stderr lacks the problem with its position:\n%s", stderr)
+	}
+}

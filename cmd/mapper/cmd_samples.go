@@ -124,7 +124,7 @@ func listSamples(e *env, dir string, asJSON bool, sortBy string) int {
 
 func displaySource(s string) string {
 	if s == "" {
-		return "(none)"
+		return mapper.Unrouted
 	}
 	return s
 }

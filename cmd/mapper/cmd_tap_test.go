@@ -84,7 +84,7 @@ func testTap(t *testing.T, b *kafkatest.Broker) {
 				`failure unknown_enum:status: "on-hold" is not one of`,
 				`"email":"Xxx.Xxxxx.Xxxxxx@Xxxxxxx.XXX"`,
 				"failure malformed_payload",
-				"rejected  (no source)  from " + unclaimed + "/0@0",
+				"rejected  unrouted  from " + unclaimed + "/0@0",
 				"failure unknown_source",
 				"value withheld: no source claimed it",
 			},

@@ -62,6 +62,7 @@ func commands() []command {
 		mapCommand(),
 		checkCommand(),
 		ruleTestCommand(),
+		schemaCommand(),
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),

@@ -429,7 +429,7 @@ func TestRunReloadsRulesAndPausesASourceThatRejectsEverything(t *testing.T) {
 			r.waitStatus(t, "the first records committed", func(st stream.Status) bool { return st.Counts.Committed >= 60 })
 
 			writeOrdersRules(t, rules, in, "broken")
-			want := `orders.yaml:12:58: unknown transform "lowercse" (did you mean "lowercase"?)`
+			want := `orders.yaml:13:58: unknown transform "lowercse" (did you mean "lowercase"?)`
 			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), want); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("the refused reload did not print %q:\n%s", want, r.stderr.String())
@@ -527,7 +527,7 @@ func TestRunRefusesBadReleaseSettingsBeforeStarting(t *testing.T) {
 		{"bad durations", []string{"--watch-rules", "soon", "--canary-window", "0"}, exitUsage,
 			[]string{`--watch-rules "soon": want a positive duration`, `--canary-window "0": want a positive duration`}},
 		{"broken candidate rules stop start-up with their positions", []string{"--candidate-rules", broken}, exitFailure,
-			[]string{"candidate rules " + broken, `orders.yaml:12:58: unknown transform "lowercse" (did you mean "lowercase"?)`}},
+			[]string{"candidate rules " + broken, `orders.yaml:13:58: unknown transform "lowercse" (did you mean "lowercase"?)`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

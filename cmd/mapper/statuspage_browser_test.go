@@ -117,7 +117,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for _, want := range []string{
 		"<title>mapper demo · running</title>",
 		"running · ready",
-		`data-source="orders"`, `data-source="github-work-items"`, "<i>no rule set</i>",
+		`data-source="orders"`, `data-source="github-work-items"`, "<i>unrouted</i>",
 		"95.0% not met", // the orders fixtures are defective on purpose
 		`<polyline class="ratio"`, `<line class="objective"`,
 		"mapper samples show --source orders --category",

@@ -3,7 +3,12 @@
 // can say file:line:col. It keeps no state.
 package yamlnode
 
-import "github.com/goccy/go-yaml/ast"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
 
 // Unwrap returns the value under anchors (&name) and tags.
 func Unwrap(n ast.Node) ast.Node {
@@ -77,4 +82,58 @@ func Pos(n ast.Node) (line, col int) {
 		}
 	}
 	return 0, 0
+}
+
+// SyntaxPos places a YAML syntax error at its cause where the parser
+// reports it late: for an unclosed flow collection ("',' or '}' must be
+// specified", reported where the parser gave up, often lines later) it is
+// the { or [ that was never closed, and what says so; otherwise it is
+// line:col unchanged and what is "".
+func SyntaxPos(data []byte, msg string, line, col int) (int, int, string) {
+	if !strings.Contains(msg, "must be specified") {
+		return line, col, ""
+	}
+	type open struct{ line, col, off int }
+	var stack []open
+	l, c := 1, 1
+	var quote byte
+	for i := 0; i < len(data); i++ {
+		if l > line || l == line && c >= col {
+			break
+		}
+		b := data[i]
+		switch {
+		case quote != 0:
+			switch {
+			case b == '\\' && quote == '"':
+				i++
+				c++
+			case b == quote && quote == '\'' && i+1 < len(data) && data[i+1] == '\'':
+				i++
+				c++
+			case b == quote:
+				quote = 0
+			}
+		case b == '"' || b == '\'':
+			quote = b
+		case b == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n'):
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case b == '{' || b == '[':
+			stack = append(stack, open{l, c, i})
+		case (b == '}' || b == ']') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+		if data[i] == '\n' {
+			l, c = l+1, 1
+			continue
+		}
+		c++
+	}
+	if len(stack) == 0 {
+		return line, col, ""
+	}
+	o := stack[len(stack)-1]
+	return o.line, o.col, fmt.Sprintf("this %c is never closed (the parser stopped at %d:%d: %s)", data[o.off], line, col, msg)
 }

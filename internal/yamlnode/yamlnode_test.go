@@ -42,3 +42,27 @@ func TestReadsNodesWithPositions(t *testing.T) {
 		t.Errorf("Key = %q, want %q", got, "d e")
 	}
 }
+
+func TestSyntaxPosFindsTheUnclosedBrace(t *testing.T) {
+	const data = "a: 1\nb: { c: 1, d: '}' # }\n\ne: 2\n"
+	tests := []struct {
+		name      string
+		msg       string
+		line, col int
+		wantLine  int
+		wantCol   int
+		wantWhat  bool
+	}{
+		{"an unclosed brace is placed where it opens", "',' or '}' must be specified", 4, 1, 2, 4, true},
+		{"another error keeps its place", "unexpected key", 4, 1, 4, 1, false},
+		{"a closed brace before the error is not blamed", "',' or '}' must be specified", 1, 3, 1, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, c, what := yamlnode.SyntaxPos([]byte(data), tt.msg, tt.line, tt.col)
+			if l != tt.wantLine || c != tt.wantCol || (what != "") != tt.wantWhat {
+				t.Errorf("SyntaxPos = %d:%d %q, want %d:%d", l, c, what, tt.wantLine, tt.wantCol)
+			}
+		})
+	}
+}

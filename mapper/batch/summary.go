@@ -18,7 +18,11 @@ var OtherCategory = mapper.Category{Reason: "other"}
 // Summary counts results per outcome and per failure category. The zero
 // value is empty and ready; it is not safe for concurrent use.
 type Summary struct {
+	// Total counts the records the source accepted; Unrouted those it did
+	// not (unknown_source), which are outside its outcomes, categories and
+	// objective.
 	Total      int
+	Unrouted   int
 	Outcomes   map[mapper.Outcome]int
 	Categories map[mapper.Category]int
 	// MaxCategories caps the distinct categories counted (input-driven:
@@ -51,6 +55,10 @@ func (s *Summary) Add(r *mapper.Result) {
 		s.Outcomes = map[mapper.Outcome]int{}
 		s.Categories = map[mapper.Category]int{}
 	}
+	if len(r.Failures) == 1 && r.Failures[0].Reason == mapper.ReasonUnknownSource {
+		s.Unrouted++
+		return
+	}
 	s.Total++
 	s.Outcomes[r.Outcome]++
 	for i := range r.Failures {
@@ -60,6 +68,7 @@ func (s *Summary) Add(r *mapper.Result) {
 
 // Merge adds o's counts to s.
 func (s *Summary) Merge(o *Summary) {
+	s.Unrouted += o.Unrouted
 	if o.Total == 0 {
 		return
 	}
@@ -78,12 +87,13 @@ func (s *Summary) Merge(o *Summary) {
 
 // Reset empties s, keeping its maps.
 func (s *Summary) Reset() {
-	s.Total = 0
+	s.Total, s.Unrouted = 0, 0
 	clear(s.Outcomes)
 	clear(s.Categories)
 }
 
-// MappedRatio is the share of records delivered (mapped or degraded).
+// MappedRatio is the share of the accepted records delivered (mapped or
+// degraded): the objective's measure.
 func (s *Summary) MappedRatio() float64 {
 	if s.Total == 0 {
 		return 0
@@ -114,7 +124,7 @@ func (s *Summary) TopCategories() []CategoryCount {
 
 // Write prints the summary as a table.
 func (s *Summary) Write(w io.Writer, src *mapper.Source) {
-	fmt.Fprintf(w, "source %s (rules version %d): %d records\n", src.Name(), src.Version(), s.Total)
+	fmt.Fprintf(w, "source %s (rules version %d): %d records\n", src.Name(), src.Version(), s.Total+s.Unrouted)
 	for _, o := range mapper.Outcomes() {
 		n := s.Outcomes[o]
 		fmt.Fprintf(w, "  %-9s %9d  %6.2f%%\n", o, n, pct(n, s.Total))
@@ -125,9 +135,12 @@ func (s *Summary) Write(w io.Writer, src *mapper.Source) {
 		if ratio < obj {
 			verdict = "BELOW objective"
 		}
-		fmt.Fprintf(w, "mapped ratio %.2f%% (objective %.2f%%): %s\n", ratio*100, obj*100, verdict)
+		fmt.Fprintf(w, "delivered (mapped + degraded) %.2f%% (objective %.2f%%): %s\n", ratio*100, obj*100, verdict)
 	} else {
-		fmt.Fprintf(w, "mapped ratio %.2f%%\n", ratio*100)
+		fmt.Fprintf(w, "delivered (mapped + degraded) %.2f%%\n", ratio*100)
+	}
+	if s.Unrouted > 0 {
+		fmt.Fprintf(w, "  %-9s %9d  not accepted by %s: outside its outcomes and objective\n", mapper.Unrouted, s.Unrouted, src.Name())
 	}
 	top := s.TopCategories()
 	if len(top) == 0 {

@@ -263,7 +263,7 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 	for _, s := range c.Sources {
 		name, obj := s.Source, "-"
 		if name == "" {
-			name, unknown = string(mapper.ReasonUnknownSource), true
+			name, unknown = mapper.Unrouted, true
 		} else if src := eng.Source(name); src != nil && src.Objective().MappedRatio > 0 {
 			obj = fmt.Sprintf("%.0f%%", 100*src.Objective().MappedRatio)
 		}
@@ -272,7 +272,7 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 	}
 	tw.Flush()
 	if unknown {
-		fmt.Fprintf(out, "(unknown_source: records no source accepts; %s)\n", triedSources(eng))
+		fmt.Fprintf(out, "(%s: records no source accepts, failure unknown_source; %s)\n", mapper.Unrouted, triedSources(eng))
 	}
 	fmt.Fprintf(out, "\ntop failure categories\n")
 	if len(c.TopFailures) == 0 {
@@ -282,7 +282,7 @@ func WriteSummary(out io.Writer, eng *mapper.Engine, elapsed time.Duration, prod
 	for _, f := range c.TopFailures {
 		name := f.Source
 		if name == "" {
-			name = "-" // the category is unknown_source
+			name = mapper.Unrouted // the category is unknown_source
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\n", f.Count, name, f.Category)
 	}

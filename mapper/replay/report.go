@@ -91,7 +91,7 @@ func (r *Report) WriteText(w io.Writer) error {
 
 func sourceName(s string) string {
 	if s == "" {
-		return "(none)"
+		return mapper.Unrouted
 	}
 	return s
 }

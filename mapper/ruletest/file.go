@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,6 +57,10 @@ type Case struct {
 	// gives unknown_source); otherwise the suite's source maps it, when its
 	// accept predicates hold for the record (as mapper map --source does).
 	Topic string
+	// Source, with Topic, is the source the record must be routed to: by
+	// default the suite's source, or none for a record expected to be
+	// unknown_source or malformed_payload.
+	Source string
 	// Headers are the record's headers, for accept predicates.
 	Headers []mapper.Header
 	Expect  Expect
@@ -93,7 +98,7 @@ type keyPos struct {
 
 var suiteKeys = []string{"source", "cases", "description"}
 
-var caseKeys = []string{"name", "description", "payload", "payload_file", "payload_line", "delete", "set", "topic", "headers",
+var caseKeys = []string{"name", "description", "payload", "payload_file", "payload_line", "delete", "set", "topic", "source", "headers",
 	"outcome", "failures", "output", "output_subset"}
 
 // expectKeys are the keys Update rewrites.
@@ -145,8 +150,11 @@ func (p *fileParser) parse(data []byte) *Suite {
 	if err != nil {
 		var se *yaml.SyntaxError
 		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-			p.problems = append(p.problems, mapper.Problem{File: p.file, Line: se.Token.Position.Line,
-				Col: se.Token.Position.Column, What: "invalid YAML: " + se.Message})
+			line, col, what := yamlnode.SyntaxPos(data, se.Message, se.Token.Position.Line, se.Token.Position.Column)
+			if what == "" {
+				what = se.Message
+			}
+			p.problems = append(p.problems, mapper.Problem{File: p.file, Line: line, Col: col, What: "invalid YAML: " + what})
 		} else {
 			p.problems = append(p.problems, mapper.Problem{File: p.file, What: fmt.Sprintf("invalid YAML: %v", err)})
 		}
@@ -273,6 +281,8 @@ func (p *fileParser) testCase(n ast.Node) *Case {
 			}
 		case "topic":
 			c.Topic, _ = p.str(v, "topic")
+		case "source":
+			c.Source, _ = p.str(v, "source")
 		case "headers":
 			c.Headers = p.headers(v)
 		case "outcome":
@@ -312,6 +322,10 @@ func (p *fileParser) testCase(n ast.Node) *Case {
 	}
 	if seen["output"] != nil && seen["output_subset"] != nil {
 		p.errAt(seen["output_subset"], "case %q: give output or output_subset, not both", c.Name)
+		bad = true
+	}
+	if seen["source"] != nil && seen["topic"] == nil {
+		p.errAt(seen["source"], "case %q: source names where topic routes the record; give topic too", c.Name)
 		bad = true
 	}
 	inline, file := seen["payload"], seen["payload_file"]
@@ -362,6 +376,16 @@ func (p *fileParser) inlinePayload(n ast.Node) []byte {
 	return lit
 }
 
+const noPayloadFile = "no such file (paths are relative to the test file's directory)"
+
+// MissingPayloadFile reports whether a problem of ParseFile is only that a
+// payload_file does not exist where the test file is: the test file is
+// well formed, but its cases cannot run from there (a copy of the rules
+// directory without the payloads beside it).
+func MissingPayloadFile(p mapper.Problem) bool {
+	return strings.HasPrefix(p.What, "payload_file ") && strings.HasSuffix(p.What, noPayloadFile)
+}
+
 func (p *fileParser) filePayload(n, lineNode ast.Node) []byte {
 	name, ok := p.str(n, "payload_file")
 	if !ok {
@@ -372,6 +396,10 @@ func (p *fileParser) filePayload(n, lineNode ast.Node) []byte {
 		path = filepath.Join(p.dir, name)
 	}
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p.errAt(n, "payload_file %q: %s", name, noPayloadFile)
+		return nil
+	}
 	if err != nil {
 		p.errAt(n, "payload_file %q: %v", name, errors.Unwrap(err))
 		return nil

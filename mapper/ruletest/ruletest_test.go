@@ -150,7 +150,7 @@ func TestCaseVerdicts(t *testing.T) {
     topic: elsewhere
     payload: { id: A, amount: "1", currency: EUR }
     outcome: mapped
-`, false, []string{"-source: shop", "+source: (none)", "+failure: unknown_source"}, nil},
+`, false, []string{"-source: shop", "+source: unrouted", "+failure: unknown_source"}, nil},
 		{"a redacted value stays out of the diff", `cases:
   - name: c
     payload: { id: A, amount: "1", currency: EUR, email: secret@example.org }
@@ -209,7 +209,8 @@ func TestParseProblems(t *testing.T) {
 		{"no payload", "cases:\n  - name: c\n    outcome: mapped\n", nil, `:2:5: case "c": needs payload or payload_file`},
 		{"two payloads", "cases:\n  - name: c\n    payload: {}\n    payload_file: p.json\n", map[string]string{"p.json": "{}"},
 			`:4:19: case "c": give payload or payload_file, not both`},
-		{"a missing payload file", "cases:\n  - name: c\n    payload_file: nope.json\n", nil, `:3:19: payload_file "nope.json": no such file or directory`},
+		{"a source without a topic", "cases:\n  - name: c\n    payload: {}\n    source: x\n", nil, `:4:13: case "c": source names where topic routes the record; give topic too`},
+		{"a missing payload file", "cases:\n  - name: c\n    payload_file: nope.json\n", nil, `:3:19: payload_file "nope.json": no such file (paths are relative to the test file's directory)`},
 		{"a payload line past the end", "cases:\n  - name: c\n    payload_file: p.jsonl\n    payload_line: 3\n",
 			map[string]string{"p.jsonl": "{}\n{}\n"}, `:4:19: payload_line 3: "p.jsonl" has 2 lines`},
 		{"a duplicate case name", "cases:\n  - name: c\n    payload: {}\n  - name: c\n    payload: {}\n", nil, `:4:5: case "c" is already defined at line 2`},

@@ -164,11 +164,15 @@ func heads(source string, r *CaseResult) (want, got string) {
 	c := r.Case
 	var w, g strings.Builder
 	if c.Topic != "" {
-		// A record expected to be unknown_source is expected to reach no source.
+		// A record expected to be unrouted (unknown_source), or unreadable
+		// before routing (malformed_payload), is expected to reach no source.
 		for _, f := range c.Expect.Failures {
-			if f.Reason == mapper.ReasonUnknownSource {
+			if f.Reason == mapper.ReasonUnknownSource || f.Reason == mapper.ReasonMalformedPayload {
 				source = ""
 			}
+		}
+		if c.Source != "" {
+			source = c.Source
 		}
 		fmt.Fprintf(&w, "source: %s\n", sourceOrNone(source))
 		fmt.Fprintf(&g, "source: %s\n", sourceOrNone(r.Routed))
@@ -244,7 +248,7 @@ func outputs(r *CaseResult) (want, got string) {
 
 func sourceOrNone(name string) string {
 	if name == "" {
-		return "(none)"
+		return mapper.Unrouted
 	}
 	return name
 }

@@ -87,7 +87,7 @@ func TestPage(t *testing.T) {
 				`data-source="orders"`, "v3", "84.0%", "95.0% not met",
 				`data-source="github-work-items"`, "50.0% met",
 				`data-source="quiet"`, // an objective but no records yet
-				"<i>no rule set</i>",
+				"<i>unrouted</i>",
 				"mapper samples show --source orders --category unknown_enum:status",
 				"mapper samples show --source orders --category &#39;type_mismatch:items[].qty&#39;",
 				"mapper samples show --source &#39;&#39; --category unknown_source",

@@ -115,7 +115,7 @@ func (s *stats) delivered(out, dlq int) {
 func (s *stats) committed(msgs []kafka.Message) { s.committedRecords.Add(int64(len(msgs))) }
 
 // SourceCounts are the records of one source and rules version by outcome.
-// Source is empty for records of topics that no rule set claims.
+// Source is empty for unrouted records (no source accepts them).
 type SourceCounts struct {
 	Source       string `json:"source"`
 	RulesVersion int    `json:"rules_version"`

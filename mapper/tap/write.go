@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mapperhq/mapper/mapper"
 )
 
 // DefaultMaxValueBytes is how much of a value WriteText prints.
@@ -21,7 +23,7 @@ func WriteText(w io.Writer, r *Record, maxValue int) error {
 	}
 	src := r.Source
 	if src == "" {
-		src = "(no source)"
+		src = mapper.Unrouted
 	} else {
 		src += " v" + strconv.Itoa(r.RulesVersion)
 	}
