@@ -1,0 +1,302 @@
+package mapper
+
+import (
+	"bytes"
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// strictScan reads a payload once, front to back, and decides whether it
+// is clean in every way the payload guards ask about: a JSON object that
+// the validator accepts (strict strings, escapes and numbers), valid UTF-8,
+// nested at most maxDepth levels, and no object with the same key twice.
+// It needs no recursion and, once its stacks have grown, no allocation.
+//
+// It answers only yes or no. No means "not known to be clean": the careful
+// path then runs every guard in turn and says why, so that the details of
+// bad payloads stay exactly what they are. The scan is never more lenient
+// than those guards, only sometimes stricter (an escaped key, say, sends
+// the payload down the careful path even when it is fine).
+type strictScan struct {
+	open  []byte   // the containers open: '{' or '['
+	keys  []keyRef // the keys of the objects open
+	bases []int    // where each open object's keys start in keys
+}
+
+// keyRef is one key of an open object: a signature to compare first and
+// where its bytes are.
+type keyRef struct {
+	sig      uint64
+	off, end int
+}
+
+// clean reports whether b passes every payload guard (see strictScan).
+func (s *strictScan) clean(b []byte, maxDepth int) bool {
+	s.open, s.keys, s.bases = s.open[:0], s.keys[:0], s.bases[:0]
+	n := len(b)
+	i := skipSpace(b, 0)
+	if i >= n || b[i] != '{' {
+		return false
+	}
+	var ok bool
+value:
+	i = skipSpace(b, i)
+	if i >= n {
+		return false
+	}
+	switch b[i] {
+	case '{':
+		if len(s.open) >= maxDepth {
+			return false
+		}
+		s.open = append(s.open, '{')
+		s.bases = append(s.bases, len(s.keys))
+		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
+			i++
+			s.closeObject()
+			goto after
+		}
+		goto key
+	case '[':
+		if len(s.open) >= maxDepth {
+			return false
+		}
+		s.open = append(s.open, '[')
+		if i = skipSpace(b, i+1); i < n && b[i] == ']' {
+			i++
+			s.open = s.open[:len(s.open)-1]
+			goto after
+		}
+		goto value
+	case '"':
+		if i, _, ok = scanString(b, i+1); !ok {
+			return false
+		}
+		goto after
+	case 't', 'f', 'n':
+		lit := literalAt(b[i])
+		if !bytes.HasPrefix(b[i:], lit) {
+			return false
+		}
+		i += len(lit)
+		goto after
+	default:
+		if i, ok = scanNumber(b, i); !ok {
+			return false
+		}
+		goto after
+	}
+key:
+	i = skipSpace(b, i)
+	if i >= n || b[i] != '"' {
+		return false
+	}
+	{
+		start := i + 1
+		var esc bool
+		if i, esc, ok = scanString(b, start); !ok || esc {
+			// An escaped key may equal another written plainly: the
+			// careful path compares keys unescaped.
+			return false
+		}
+		if !s.addKey(b, start, i-1) {
+			return false
+		}
+	}
+	if i = skipSpace(b, i); i >= n || b[i] != ':' {
+		return false
+	}
+	i++
+	goto value
+after:
+	if len(s.open) == 0 {
+		return skipSpace(b, i) == n
+	}
+	if i = skipSpace(b, i); i >= n {
+		return false
+	}
+	switch top := s.open[len(s.open)-1]; {
+	case b[i] == ',':
+		i++
+		if top == '{' {
+			goto key
+		}
+		goto value
+	case top == '{' && b[i] == '}':
+		i++
+		s.closeObject()
+		goto after
+	case top == '[' && b[i] == ']':
+		i++
+		s.open = s.open[:len(s.open)-1]
+		goto after
+	}
+	return false
+}
+
+func (s *strictScan) closeObject() {
+	s.open = s.open[:len(s.open)-1]
+	s.keys = s.keys[:s.bases[len(s.bases)-1]]
+	s.bases = s.bases[:len(s.bases)-1]
+}
+
+// addKey records the key b[off:end] of the innermost open object and
+// reports false if that object already has it.
+func (s *strictScan) addKey(b []byte, off, end int) bool {
+	k := b[off:end]
+	sig := keySig(k)
+	for _, r := range s.keys[s.bases[len(s.bases)-1]:] {
+		if r.sig == sig && bytes.Equal(b[r.off:r.end], k) {
+			return false
+		}
+	}
+	s.keys = append(s.keys, keyRef{sig: sig, off: off, end: end})
+	return true
+}
+
+// keySig is a cheap signature of a key: its length and its first and last
+// eight bytes (all of it for keys up to 16 bytes).
+func keySig(k []byte) uint64 {
+	n := len(k)
+	if n >= 8 {
+		return uint64(n) ^ binary.LittleEndian.Uint64(k)*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(k[n-8:])*0xC2B2AE3D27D4EB4F
+	}
+	var x uint64
+	for _, c := range k {
+		x = x<<8 | uint64(c)
+	}
+	return uint64(n)<<59 ^ x*0x9E3779B97F4A7C15
+}
+
+var (
+	litTrue  = []byte("true")
+	litFalse = []byte("false")
+	litNull  = []byte("null")
+)
+
+// literalAt is the literal a value starting with c must be.
+func literalAt(c byte) []byte {
+	switch c {
+	case 't':
+		return litTrue
+	case 'f':
+		return litFalse
+	}
+	return litNull
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// scanString reads a JSON string whose opening quote is before b[i]: it
+// returns the index after the closing quote, whether there was an escape,
+// and false if the string is not valid (unterminated, a control character,
+// an unknown escape, invalid UTF-8).
+func scanString(b []byte, i int) (int, bool, bool) {
+	esc := false
+	n := len(b)
+	for {
+		// Eight bytes at a time while none is a quote, a backslash, a
+		// control character or part of a multi-byte character.
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			e := x ^ (lsb * '\\')
+			if ((q-lsb)&^q|(e-lsb)&^e|(x-lsb*0x20)&^x|x)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= n {
+			return i, esc, false
+		}
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, esc, true
+		case c == '\\':
+			esc = true
+			if i+1 >= n {
+				return i, esc, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > n || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, esc, false
+				}
+				i += 6
+			default:
+				return i, esc, false
+			}
+		case c < 0x20:
+			return i, esc, false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, esc, false
+			}
+			i += size
+		default:
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanNumber reads a JSON number starting at b[i] (the grammar of RFC 8259:
+// no leading zeros, no bare dot, no leading plus) and returns the index
+// after it.
+func scanNumber(b []byte, i int) (int, bool) {
+	n := len(b)
+	if i < n && b[i] == '-' {
+		i++
+	}
+	start := i
+	if i = digitsEnd(b, i); i == start || (b[start] == '0' && i-start > 1) {
+		return i, false
+	}
+	if i < n && b[i] == '.' {
+		if d := i + 1; digitsEnd(b, d) == d {
+			return d, false
+		}
+		i = digitsEnd(b, i+1)
+	}
+	if i < n && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < n && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		if i = digitsEnd(b, i); i == d {
+			return i, false
+		}
+	}
+	return i, true
+}
+
+// digitsEnd returns the index after the decimal digits starting at b[i].
+func digitsEnd(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
