@@ -3,6 +3,7 @@ package mapper
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -216,7 +217,10 @@ func scanString(b []byte, i int) (int, bool, bool) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (lsb * '"')
 			e := x ^ (lsb * '\\')
-			if ((q-lsb)&^q|(e-lsb)&^e|(x-lsb*0x20)&^x|x)&msb != 0 {
+			if m := ((q-lsb)&^q | (e-lsb)&^e | (x-lsb*0x20)&^x | x) & msb; m != 0 {
+				// The lowest flagged byte is a real one (a borrow only
+				// flags bytes above it): go straight to it.
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8

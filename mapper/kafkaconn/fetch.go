@@ -51,6 +51,8 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 			return nil, offset, fmt.Errorf("decode records of %s/%d at %d: %w", topic, partition, offset, err)
 		}
 		if offset >= 0 && r.Offset < offset {
+			closeBytes(r.Key)
+			closeBytes(r.Value)
 			continue
 		}
 		m := kafka.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: resp.HighWatermark}
