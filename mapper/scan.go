@@ -186,10 +186,18 @@ func literalAt(c byte) []byte {
 	return litNull
 }
 
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space; runs of eight spaces (indentation) are skipped a word
+// at a time.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && b[i] <= ' ' {
+	for i < len(b) {
 		switch b[i] {
-		case ' ', '\t', '\n', '\r':
+		case ' ':
+			i++
+			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == lsb*' ' {
+				i += 8
+			}
+		case '\t', '\n', '\r':
 			i++
 		default:
 			return i
