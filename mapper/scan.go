@@ -22,6 +22,25 @@ type strictScan struct {
 	open  []byte   // the containers open: '{' or '['
 	keys  []keyRef // the keys of the objects open
 	bases []int    // where each open object's keys start in keys
+	// Objects with more than linearKeys keys are looked up in table, an
+	// open-addressing set keyed by object serial and key signature. An
+	// entry whose serial is below first (the first object of this
+	// payload) is empty, so the table is never cleared.
+	table   []keyEntry
+	used    int
+	serial  uint64
+	first   uint64
+	serials []uint64 // serial of each open object
+}
+
+// linearKeys is the number of keys of one object compared one by one
+// before the object's keys go into the table.
+const linearKeys = 8
+
+type keyEntry struct {
+	serial uint64
+	sig    uint64
+	key    int // index in keys
 }
 
 // keyRef is one key of an open object: a signature to compare first and
@@ -33,7 +52,8 @@ type keyRef struct {
 
 // clean reports whether b passes every payload guard (see strictScan).
 func (s *strictScan) clean(b []byte, maxDepth int) bool {
-	s.open, s.keys, s.bases = s.open[:0], s.keys[:0], s.bases[:0]
+	s.open, s.keys, s.bases, s.serials = s.open[:0], s.keys[:0], s.bases[:0], s.serials[:0]
+	s.first, s.used = s.serial+1, 0
 	n := len(b)
 	i := skipSpace(b, 0)
 	if i >= n || b[i] != '{' {
@@ -52,6 +72,8 @@ value:
 		}
 		s.open = append(s.open, '{')
 		s.bases = append(s.bases, len(s.keys))
+		s.serial++
+		s.serials = append(s.serials, s.serial)
 		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
 			i++
 			s.closeObject()
@@ -139,6 +161,7 @@ func (s *strictScan) closeObject() {
 	s.open = s.open[:len(s.open)-1]
 	s.keys = s.keys[:s.bases[len(s.bases)-1]]
 	s.bases = s.bases[:len(s.bases)-1]
+	s.serials = s.serials[:len(s.serials)-1]
 }
 
 // addKey records the key b[off:end] of the innermost open object and
@@ -146,13 +169,97 @@ func (s *strictScan) closeObject() {
 func (s *strictScan) addKey(b []byte, off, end int) bool {
 	k := b[off:end]
 	sig := keySig(k)
-	for _, r := range s.keys[s.bases[len(s.bases)-1]:] {
-		if r.sig == sig && bytes.Equal(b[r.off:r.end], k) {
+	base := s.bases[len(s.bases)-1]
+	serial := s.serials[len(s.serials)-1]
+	switch n := len(s.keys) - base; {
+	case n < linearKeys:
+		for _, r := range s.keys[base:] {
+			if r.sig == sig && bytes.Equal(b[r.off:r.end], k) {
+				return false
+			}
+		}
+	case n == linearKeys:
+		for i := base; i < len(s.keys); i++ {
+			s.insert(serial, s.keys[i].sig, i)
+		}
+		fallthrough
+	default:
+		if !s.insertNew(b, serial, sig, k) {
 			return false
 		}
 	}
 	s.keys = append(s.keys, keyRef{sig: sig, off: off, end: end})
 	return true
+}
+
+func slot(serial, sig uint64, mask int) int {
+	return int((sig^serial*0x9E3779B97F4A7C15)>>17) & mask
+}
+
+// insertNew adds the key k (about to be keys[len(keys)]) of the object
+// serial to the table, or reports false if the object has it already.
+func (s *strictScan) insertNew(b []byte, serial, sig uint64, k []byte) bool {
+	if 2*(s.used+1) > len(s.table) {
+		s.grow()
+	}
+	mask := len(s.table) - 1
+	for i := slot(serial, sig, mask); ; i = (i + 1) & mask {
+		e := &s.table[i]
+		if e.serial < s.first {
+			*e = keyEntry{serial: serial, sig: sig, key: len(s.keys)}
+			s.used++
+			return true
+		}
+		if e.serial == serial && e.sig == sig {
+			if r := s.keys[e.key]; bytes.Equal(b[r.off:r.end], k) {
+				return false
+			}
+		}
+	}
+}
+
+// insert adds a key known to be new to the table.
+func (s *strictScan) insert(serial, sig uint64, key int) {
+	if 2*(s.used+1) > len(s.table) {
+		s.grow()
+	}
+	mask := len(s.table) - 1
+	i := slot(serial, sig, mask)
+	for s.table[i].serial >= s.first {
+		i = (i + 1) & mask
+	}
+	s.table[i] = keyEntry{serial: serial, sig: sig, key: key}
+	s.used++
+}
+
+// grow doubles the table and puts back the keys of the open objects that
+// are in it.
+func (s *strictScan) grow() {
+	old := s.table
+	s.table = make([]keyEntry, max(256, 2*len(old)))
+	s.used = 0
+	mask := len(s.table) - 1
+	for _, e := range old {
+		if e.serial < s.first || !s.isOpen(e.serial) {
+			continue
+		}
+		i := slot(e.serial, e.sig, mask)
+		for s.table[i].serial != 0 {
+			i = (i + 1) & mask
+		}
+		s.table[i] = e
+		s.used++
+	}
+}
+
+// isOpen reports whether the object serial is still open.
+func (s *strictScan) isOpen(serial uint64) bool {
+	for _, o := range s.serials {
+		if o == serial {
+			return true
+		}
+	}
+	return false
 }
 
 // keySig is a cheap signature of a key: its length and its first and last
@@ -187,16 +294,23 @@ func literalAt(c byte) []byte {
 }
 
 // skipSpace returns the index of the first byte at or after i that is not
-// JSON white space; runs of eight spaces (indentation) are skipped a word
-// at a time.
+// JSON white space; runs of spaces (indentation) are skipped a word at a
+// time.
 func skipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ':
-			i++
-			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == lsb*' ' {
-				i += 8
+			if i+8 > len(b) {
+				i++
+				continue
 			}
+			// Skip the run of spaces (up to eight) in one step.
+			x := binary.LittleEndian.Uint64(b[i:]) ^ lsb*' '
+			if x == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(x) >> 3
 		case '\t', '\n', '\r':
 			i++
 		default:

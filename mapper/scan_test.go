@@ -1,8 +1,10 @@
 package mapper
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,6 +55,13 @@ func TestStrictScanAgreesWithTheCarefulPath(t *testing.T) {
 		{"an encoded surrogate is not", "{\"a\":\"\xed\xa0\x80\"}", false},
 		{"a misspelt literal is not", `{"a":tru}`, false},
 		{"NaN is not", `{"a":NaN}`, false},
+		{"many keys are clean", manyKeys(40, "", ""), true},
+		{"a duplicate among many keys is not", manyKeys(40, "", `,"k3":0`), false},
+		{"a late duplicate among many keys is not", manyKeys(40, "", `,"k39":0`), false},
+		{"the same many keys in a nested object are clean", manyKeys(40, `"in":`+manyKeys(40, "", "")+`,`, ""), true},
+		{"a duplicate in a nested object of many keys is not", manyKeys(40, `"in":`+manyKeys(40, "", `,"k20":1`)+`,`, ""), false},
+		{"hundreds of keys across objects are clean", `{"a":` + manyKeys(300, "", "") + `,"b":` + manyKeys(300, "", "") + `}`, true},
+		{"a duplicate after the key set has grown is not", `{"a":` + manyKeys(300, "", "") + `,"b":` + manyKeys(300, "", `,"k299":1`) + `}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s strictScan
@@ -65,6 +74,21 @@ func TestStrictScanAgreesWithTheCarefulPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyKeys is an object with n keys k0…k(n-1), prefix written before them
+// and suffix after them.
+func manyKeys(n int, prefix, suffix string) string {
+	var b strings.Builder
+	b.WriteString("{" + prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%d", "k"+strconv.Itoa(i), i)
+	}
+	b.WriteString(suffix + "}")
+	return b.String()
 }
 
 func TestStrictScanFindsEveryFixtureClean(t *testing.T) {
