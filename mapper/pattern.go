@@ -19,9 +19,25 @@ type bytePattern struct {
 }
 
 type patItem struct {
-	ranges   []rune // pairs lo, hi (as syntax.Regexp.Rune of a class)
-	min, max int    // max -1: no limit
+	ranges   []rune    // pairs lo, hi (as syntax.Regexp.Rune of a class)
+	ascii    [2]uint64 // the class's members below 128, one bit each
+	min, max int       // max -1: no limit
 	group    []patItem
+}
+
+// hasByte reports whether the ASCII byte c is in the class.
+func (it *patItem) hasByte(c byte) bool { return it.ascii[c>>6]&(1<<(c&63)) != 0 }
+
+// fillASCII sets the bitmap of the class's ASCII members.
+func (it *patItem) fillASCII() {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if it.has(rune(c)) {
+			it.ascii[c>>6] |= 1 << (c & 63)
+		}
+	}
+	for i := range it.group {
+		it.group[i].fillASCII()
+	}
 }
 
 func (it *patItem) has(r rune) bool {
@@ -54,6 +70,9 @@ func compilePattern(re *regexp.Regexp) *bytePattern {
 	items, ok := patItems(t.Sub[1 : len(t.Sub)-1])
 	if !ok || !deterministic(items, nil) {
 		return nil
+	}
+	for i := range items {
+		items[i].fillASCII()
 	}
 	return &bytePattern{items: items}
 }
@@ -208,11 +227,18 @@ func matchItems(items []patItem, b []byte, i int) (int, bool) {
 		}
 		n := 0
 		for (it.max < 0 || n < it.max) && i < len(b) {
-			r, size := runeAt(b, i)
-			if !it.has(r) {
-				break
+			if c := b[i]; c < utf8.RuneSelf {
+				if !it.hasByte(c) {
+					break
+				}
+				i++
+			} else {
+				r, size := utf8.DecodeRune(b[i:])
+				if !it.has(r) {
+					break
+				}
+				i += size
 			}
-			i += size
 			n++
 		}
 		if n < it.min {
