@@ -93,6 +93,7 @@ type Mapper struct {
 	strs      []string
 	walk      walker
 	shape     shapeWalker
+	scan      strictScan
 	res       *Result
 	src       *Source
 	frames    []frame // the record, then the values holding each's arrays
@@ -242,8 +243,20 @@ func (m *Mapper) rejects(reason Reason, field string) bool {
 }
 
 // parse applies the payload guards and parses; on failure it returns nil
-// and a detail.
+// and a detail. A payload the strict scan finds clean is parsed at once;
+// any other takes the careful path, which runs each guard in turn.
 func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
+	if len(payload) <= s.opts.MaxPayloadBytes && m.scan.clean(payload, s.opts.MaxDepth) {
+		if doc, err := m.parser.ParseBytes(payload); err == nil {
+			return doc, ""
+		}
+	}
+	return m.parseCareful(s, payload)
+}
+
+// parseCareful runs the payload guards one after another, each with its own
+// detail.
+func (m *Mapper) parseCareful(s *Source, payload []byte) (*fastjson.Value, string) {
 	if len(payload) > s.opts.MaxPayloadBytes {
 		return nil, "payload is " + strconv.Itoa(len(payload)) + " bytes, over the limit of " + strconv.Itoa(s.opts.MaxPayloadBytes)
 	}

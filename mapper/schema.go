@@ -94,6 +94,7 @@ type checkNode struct {
 	hasEnum     bool
 	constVal    *enumValue
 	pattern     *regexp.Regexp
+	patternLoop *bytePattern // pattern as a byte loop, when it is that simple
 	format      func(any) bool
 	formatName  string
 	minLen      int
@@ -206,7 +207,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 			n.items = d.node(s.Items2020)
 		}
 	}
-	n.pattern = s.Pattern
+	n.pattern, n.patternLoop = s.Pattern, compilePattern(s.Pattern)
 	if s.Format != "" {
 		if f, ok := jsonschema.Formats[s.Format]; ok {
 			n.format, n.formatName = f, s.Format
@@ -482,7 +483,7 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 				sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("length %d, maximum %d", l, n.maxLen))
 			}
 		}
-		if n.pattern != nil && !n.pattern.Match(b) {
+		if n.pattern != nil && !n.matchPattern(b) {
 			sink.fail(reason(ReasonInvalidFormat), p.String(), describeValue(v)+" does not match "+n.pattern.String())
 		}
 		if n.format != nil && !n.format(string(b)) {
@@ -536,6 +537,13 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 		o.Visit(w.visit)
 		w.stack = w.stack[:len(w.stack)-1]
 	}
+}
+
+func (n *checkNode) matchPattern(b []byte) bool {
+	if n.patternLoop != nil {
+		return n.patternLoop.match(b)
+	}
+	return n.pattern.Match(b)
 }
 
 func enumList(es []enumValue) string {

@@ -51,12 +51,18 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 			return nil, offset, fmt.Errorf("decode records of %s/%d at %d: %w", topic, partition, offset, err)
 		}
 		if offset >= 0 && r.Offset < offset {
+			closeBytes(r.Key)
+			closeBytes(r.Value)
 			continue
 		}
 		m := kafka.Message{Topic: topic, Partition: partition, Offset: r.Offset, Time: r.Time, HighWaterMark: resp.HighWatermark}
 		if m.Key, err = a.read(r.Key); err == nil {
 			m.Value, err = a.read(r.Value)
 		}
+		// Copied: give the fetch's pages back to kafka-go's pool, or every
+		// fetch allocates (and zeroes) new 64 KiB pages.
+		closeBytes(r.Key)
+		closeBytes(r.Value)
 		if err != nil {
 			return nil, offset, fmt.Errorf("read record %s/%d@%d: %w", topic, partition, r.Offset, err)
 		}
@@ -70,6 +76,12 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 		next = r.Offset + 1
 	}
 	return msgs, next, nil
+}
+
+func closeBytes(b kafka.Bytes) {
+	if b != nil {
+		b.Close()
+	}
 }
 
 // minRecordGuess is the record size Fetch sizes its result for.

@@ -382,13 +382,17 @@ func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Sc
 	for _, h := range in.Headers {
 		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 	}
-	start := time.Now()
+	obs := p.w.cfg.Observers
+	var start time.Time
+	if len(obs) > 0 {
+		start = time.Now() // the clock is read only for observers
+	}
 	src, resume := p.w.mapRecord(rules, m, rs, origin, in.Value, res)
 	if rec.resume = resume; resume != nil {
 		return
 	}
-	took := time.Since(start)
-	if obs := p.w.cfg.Observers; len(obs) > 0 {
+	if len(obs) > 0 {
+		took := time.Since(start)
 		for _, o := range obs {
 			o.Observe(origin, src, in.Value, res, took)
 		}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Measure the engine on the orders workload, alone and through a real Kafka,
+# and print one table.
+#
+#   scripts/bench.sh [WORKLOAD.jsonl]
+#
+# The workload is JSON lines of partner orders (the orders source): the path
+# is the first argument, else $MAPPER_BENCH_WORKLOAD. When the file does not
+# exist and $MAPPER_BENCH_GEN names the orders generator (gen_orders.py, the
+# script that writes N order lines, ~70% clean, and a truth file beside
+# them), it is made with
+#
+#   python3 "$MAPPER_BENCH_GEN" 200000 WORKLOAD.jsonl 42
+#
+# Two measurements, each $BENCH_RUNS times (default 3), the median printed:
+#
+#   batch   mapper map --source orders --lines --summary < WORKLOAD
+#           (the whole process, from /usr/bin/time)
+#   kafka   the workload produced to partner.orders.raw (4 partitions) on a
+#           single real Kafka broker (scripts/kafka.sh on $KAFKA_PORT,
+#           started and stopped here unless it already runs), then
+#           mapper run --no-samples --metrics=false, from start (group join
+#           included) until /status shows every record committed. Its CPU
+#           is the worker process's own (utime+stime from /proc), not the
+#           broker's, which shares the machine.
+#
+# Columns: records/s (wall clock), CPU-seconds per 100,000 records of the
+# mapper process, the ratio of the worker's CPU per record to the batch
+# path's, and peak RSS (VmHWM / max resident set size).
+#
+# Environment: KAFKA_PORT (default 9092), BENCH_RUNS (default 3),
+# BENCH_SKIP_KAFKA=1 (batch only), BENCH_STATUS_PORT (default KAFKA_PORT+5).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
+[ -n "$workload" ] || { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+if [ ! -f "$workload" ]; then
+	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
+		echo "bench.sh: generating 200,000 orders into $workload" >&2
+		python3 "$MAPPER_BENCH_GEN" 200000 "$workload" 42 >&2
+	else
+		echo "bench.sh: $workload does not exist; make it with: python3 gen_orders.py 200000 $workload 42" >&2
+		echo "          (or set MAPPER_BENCH_GEN to gen_orders.py and run again)" >&2
+		exit 2
+	fi
+fi
+runs=${BENCH_RUNS:-3}
+port=${KAFKA_PORT:-9092}
+status_port=${BENCH_STATUS_PORT:-$((port + 5))}
+records=$(wc -l <"$workload")
+tmp=$(mktemp -d)
+started_kafka=
+cleanup() {
+	if [ -n "$started_kafka" ]; then KAFKA_PORT=$port scripts/kafka.sh stop >/dev/null 2>&1 || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/mapper" ./cmd/mapper
+tick=$(getconf CLK_TCK)
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# batch: wall seconds, CPU seconds, peak RSS in KiB, one line per run.
+for _ in $(seq "$runs"); do
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
+		"$tmp/mapper" map --rules rules --schemas schemas --source orders --lines --summary <"$workload" >"$tmp/summary"
+	read -r wall user sys rss <"$tmp/time"
+	echo "$wall $(echo "$user + $sys" | bc -l) $rss" >>"$tmp/batch"
+done
+
+# kafka: the same figures for mapper run.
+if [ -z "${BENCH_SKIP_KAFKA:-}" ]; then
+	if ! KAFKA_PORT=$port scripts/kafka.sh status >/dev/null 2>&1; then
+		KAFKA_PORT=$port scripts/kafka.sh start >&2
+		started_kafka=1
+	fi
+	brokers=127.0.0.1:$port
+	topic=partner.orders.raw
+	KAFKA_PORT=$port scripts/kafka.sh topic "$topic" 4 >&2
+	KAFKA_PORT=$port scripts/kafka.sh topic bench.orders.out 4 >&2
+	KAFKA_PORT=$port scripts/kafka.sh topic bench.orders.dlq 4 >&2
+	# Produce the workload once (appended to whatever the topic holds) and
+	# count from the topic's end offsets what each run must commit.
+	KAFKA_PORT=$port scripts/kafka.sh produce "$topic" --batch-size 1000 <"$workload" >&2
+	total=$(KAFKA_PORT=$port scripts/kafka.sh tool org.apache.kafka.tools.GetOffsetShell \
+		--bootstrap-server "$brokers" --topic "$topic" --time -1 2>/dev/null | awk -F: '{s += $3} END {print s}')
+	for i in $(seq "$runs"); do
+		"$tmp/mapper" run --brokers "$brokers" --rules rules --schemas schemas --topics "$topic" \
+			--output-topic bench.orders.out --dlq-topic bench.orders.dlq --group "bench-$$-$i" \
+			--no-samples --metrics=false --status-addr "127.0.0.1:$status_port" --log-level warn \
+			>"$tmp/run.log" 2>&1 &
+		pid=$!
+		t0=$(date +%s.%N)
+		committed=0
+		while [ "$committed" -lt "$total" ]; do
+			kill -0 "$pid" 2>/dev/null || { cat "$tmp/run.log" >&2; echo "bench.sh: mapper run exited" >&2; exit 1; }
+			sleep 0.05
+			committed=$(curl -fsS "http://127.0.0.1:$status_port/status" 2>/dev/null |
+				grep -o '"committed_records": *[0-9]*' | head -1 | grep -o '[0-9]*$' || echo 0)
+			committed=${committed:-0}
+		done
+		t1=$(date +%s.%N)
+		read -r -a stat <"/proc/$pid/stat"
+		# utime and stime are fields 14 and 15 (the command name has no spaces here).
+		cpu=$(echo "(${stat[13]} + ${stat[14]}) / $tick" | bc -l)
+		rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+		kill -TERM "$pid"
+		wait "$pid" || true
+		echo "$(echo "$t1 - $t0" | bc -l) $cpu $rss" >>"$tmp/kafka"
+	done
+fi
+
+row() { # name file records
+	local wall cpu rss
+	wall=$(awk '{print $1}' "$2" | median)
+	cpu=$(awk '{print $2}' "$2" | median)
+	rss=$(awk '{print $3}' "$2" | median)
+	printf '%s %s %s %s\n' "$wall" "$cpu" "$rss" "$3"
+}
+
+batch_cpu100k=
+printf '| %-36s | %12s | %22s | %18s | %13s |\n' "run (median of $runs)" "records/s" "CPU-s per 100,000 rec" "CPU vs batch path" "peak RSS MiB"
+printf '| %-36s | %12s | %22s | %18s | %13s |\n' "---" "---:" "---:" "---:" "---:"
+read -r wall cpu rss n < <(row batch "$tmp/batch" "$records")
+batch_cpu100k=$(echo "$cpu * 100000 / $n" | bc -l)
+printf '| %-36s | %12.0f | %22.3f | %18s | %13.1f |\n' "map --lines --summary ($n orders)" \
+	"$(echo "$n / $wall" | bc -l)" "$batch_cpu100k" "1.00" "$(echo "$rss / 1024" | bc -l)"
+if [ -f "$tmp/kafka" ]; then
+	read -r wall cpu rss n < <(row kafka "$tmp/kafka" "$total")
+	k100k=$(echo "$cpu * 100000 / $n" | bc -l)
+	printf '| %-36s | %12.0f | %22.3f | %18.2f | %13.1f |\n' "run through Kafka ($n records)" \
+		"$(echo "$n / $wall" | bc -l)" "$k100k" "$(echo "$k100k / $batch_cpu100k" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+fi
+printf 'orders per CPU-second, batch path: %.0f\n' "$(echo "100000 / $batch_cpu100k" | bc -l)"
