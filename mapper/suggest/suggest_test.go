@@ -108,9 +108,10 @@ func TestProposeFixesTheMechanicalFailures(t *testing.T) {
 			[]string{"Paid → PAID,", "on-hold → ", "(PLACEHOLDER)"}, []string{`"on-hold"`, "choose one of OPEN, PAID, SHIPPED"}},
 		{"layouts for the forms a layout reads, day/month said", KindTimestampLayout,
 			[]string{`"2006-01-02 15:04:05"`, `"02/01/2006 15:04"`, "day/month"}, nil},
-		{"numbers sent as strings get an int transform", KindTypeTransform, []string{"quantity: transform int"}, nil},
+		{"numbers sent as strings get an int transform", KindNumberTransform, []string{"quantity: transform int"}, nil},
 		{"a renamed field is read under both names and stays redacted", KindRenamedField,
-			[]string{`["customer.email", "customer.email_address"]`, "redact customer.email_address too"}, nil},
+			[]string{`[customer.email, customer.email_address]`, "redact customer.email_address too"},
+			[]string{"no kept record carries both customer.email and customer.email_address"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,8 +199,13 @@ func TestNothingToSuggestForCleanOrUnfixableRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ss) != 0 {
-		t.Fatalf("suggestions for nothing mechanical: %+v", ss)
+	for _, s := range ss {
+		if s.Fixes() || s.NoFix == "" {
+			t.Errorf("%s: %s %q, want no_fix with a reason", s.Category, s.Kind, s.Edit)
+		}
+	}
+	if len(ss) == 0 {
+		t.Fatal("no line for the unfixable categories")
 	}
 }
 
