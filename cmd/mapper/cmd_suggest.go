@@ -46,13 +46,18 @@ DIR/schemas); rules/ and schemas/ are never edited. Then replays the samples thr
 verdict, with the projected mapped ratio against the objective.
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
-			return &cmdSuggest{
+			c := &cmdSuggest{
 				env:    e,
 				rd:     declareRuleDirs(fs, e),
 				dir:    declareSamplesDir(fs, e),
 				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)"),
 				out:    stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)"),
 			}
+			fs.Func("input", "a capture of the source's payloads to replay exactly with the old rules and the candidate (repeatable; files after it are inputs too)", func(v string) error {
+				c.inputs = append(c.inputs, v)
+				return nil
+			})
+			return c
 		},
 	}
 }
@@ -65,14 +70,15 @@ type cmdSuggest struct {
 	dir    *string
 	source *string
 	out    *string
+	inputs []string
 }
 
 func (c *cmdSuggest) run(ctx context.Context, args []string) int {
-	if *c.source == "" || *c.out == "" || len(args) > 0 {
-		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken")
+	if *c.source == "" || *c.out == "" || len(args) > 0 && len(c.inputs) == 0 {
+		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken (but input files after --input)")
 		return exitUsage
 	}
-	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out); err != nil {
+	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out, append(c.inputs, args...)); err != nil {
 		if errors.Is(err, errRegressed) {
 			return exitFailure
 		}
@@ -84,7 +90,7 @@ func (c *cmdSuggest) run(ctx context.Context, args []string) int {
 
 var errRegressed = errors.New("the candidate makes samples newly failing")
 
-func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string) error {
+func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string, inputs []string) error {
 	eng, err := rd.load()
 	if err != nil {
 		return err
@@ -121,12 +127,13 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 			profiles[p.Category] = p
 		}
 	}
-	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen})
+	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen, Schemas: os.DirFS(*rd.schemas)})
 	if err != nil {
 		return err
 	}
-	if len(ss) == 0 {
-		fmt.Fprintf(e.stdout, "no mechanical fix found for %s in %s (%d samples); nothing written\n", source, dir, len(in))
+	if !slices.ContainsFunc(ss, func(s suggest.Suggestion) bool { return s.Fixes() }) {
+		printSuggestions(e.stdout, ss, nil)
+		fmt.Fprintf(e.stdout, "\nno rule edit found for %s in %s (%d samples); nothing written\n", source, dir, len(in))
 		return nil
 	}
 	text, err := suggest.Apply(ruleText, ss, src.Version()+1)
@@ -148,6 +155,11 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
+	cases, untested := suggest.TestCases(src, cand.Source(source), ss, in)
+	testFile, err := writeCandidateTests(candRules, src.File(), cases)
+	if err != nil {
+		return err
+	}
 	printSuggestions(e.stdout, ss, rep)
 	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
 	for _, f := range schemaFilesEdited(ss) {
@@ -158,17 +170,88 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if rep.Regressed() {
+	regressed := rep.Regressed()
+	if len(inputs) > 0 {
+		exact, err := suggestExactReplay(ctx, e, src, cand.Source(source), inputs)
+		if err != nil {
+			return err
+		}
+		regressed = regressed || exact
+	}
+	if len(cases) > 0 {
+		fmt.Fprintf(e.stdout, "\nwrote %d rule tests to %s, one per fixed category, from kept samples:\n", len(cases), testFile)
+		for _, c := range cases {
+			fmt.Fprintf(e.stdout, "  %s → %s\n", c.Name, c.Outcome)
+		}
+	}
+	for _, c := range untested {
+		fmt.Fprintf(e.stdout, "  no test for %s: no kept sample of it maps otherwise with the candidate\n", c)
+	}
+	fmt.Fprintf(e.stdout, "\nnext: mapper test --rules %s --schemas %s, then mapper demo --candidate-rules %s (or mapper run) to try it on live traffic\n",
+		candRules, candSchemas, candRules)
+	if regressed {
 		return errRegressed
 	}
 	return nil
 }
 
+// suggestExactReplay replays the capture files exactly with the old rules
+// and the candidate and prints the report; it reports a regression.
+func suggestExactReplay(ctx context.Context, e *env, before, after *mapper.Source, files []string) (bool, error) {
+	r, closeAll, err := openInputs(files)
+	if err != nil {
+		return false, err
+	}
+	defer closeAll()
+	rep, err := replay.Exact(ctx, before, after, r, replay.ExactOptions{})
+	if err != nil {
+		return false, err
+	}
+	rep.SortRows("impact")
+	fmt.Fprintf(e.stdout, "\nexact replay of %s through the candidate:\n\n", strings.Join(files, ", "))
+	if err := rep.WriteText(e.stdout); err != nil {
+		return false, err
+	}
+	return rep.Regressed(), nil
+}
+
+// writeCandidateTests adds the generated cases to the candidate's rule
+// test file of the source (made when there is none) and returns its path.
+func writeCandidateTests(candRules, ruleFile string, cases []suggest.TestCase) (string, error) {
+	name := strings.TrimSuffix(filepath.Base(ruleFile), filepath.Ext(ruleFile)) + ".test.yaml"
+	p := filepath.Join(candRules, name)
+	if len(cases) == 0 {
+		return p, nil
+	}
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("write candidate tests: %w", err)
+	}
+	text, err := suggest.AppendTestCases(old, cases)
+	if err != nil {
+		return "", fmt.Errorf("write candidate tests %s: %w", p, err)
+	}
+	if err := os.WriteFile(p, text, 0o644); err != nil {
+		return "", fmt.Errorf("write candidate tests: %w", err)
+	}
+	return p, nil
+}
+
 // printSuggestions lists each suggestion with its evidence and the
 // projected effect replay found for its category.
 func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) {
-	fmt.Fprintf(w, "%d suggestions:\n", len(ss))
+	fixes := 0
+	for _, s := range ss {
+		if s.Fixes() {
+			fixes++
+		}
+	}
+	fmt.Fprintf(w, "%d suggestions, %d categories no rule edit fixes:\n", fixes, len(ss)-fixes)
 	for i, s := range ss {
+		if !s.Fixes() {
+			fmt.Fprintf(w, "\n%d. no_fix  %s  (%d records)\n   %s\n", i+1, s.Category, s.Records, s.NoFix)
+			continue
+		}
 		fmt.Fprintf(w, "\n%d. %s  %s  (%d records)\n   %s\n", i+1, s.Kind, s.Category, s.Records, s.Edit)
 		if len(s.Values) > 0 {
 			fmt.Fprintf(w, "   values: %s\n", valuesText(s.Values))
@@ -178,6 +261,9 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 		}
 		for _, r := range s.Review {
 			fmt.Fprintf(w, "   REVIEW: %s\n", r)
+		}
+		if rep == nil {
+			continue
 		}
 		for _, row := range rep.Rows {
 			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
@@ -287,6 +373,12 @@ func writeCandidate(rules, out, name string, text []byte) error {
 		b, err := os.ReadFile(filepath.Join(rules, en.Name()))
 		if err != nil {
 			return fmt.Errorf("write candidate: %w", err)
+		}
+		if mapper.IsRuleTestFile(en.Name()) {
+			// Its payload_file paths are relative to the rules directory.
+			if b, err = suggest.RebaseTestFile(b, rules, out); err != nil {
+				return fmt.Errorf("write candidate: %s: %w", en.Name(), err)
+			}
 		}
 		if err := os.WriteFile(filepath.Join(out, en.Name()), b, 0o644); err != nil {
 			return fmt.Errorf("write candidate: %w", err)
