@@ -14,6 +14,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/replay"
+	"github.com/mapperhq/mapper/mapper/ruletest"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/suggest"
 )
@@ -53,6 +54,7 @@ Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)"),
 				out:    stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)"),
 			}
+			c.headers = declareHeaderFlag(fs)
 			fs.Func("input", "a capture of the source's payloads to replay exactly with the old rules and the candidate (repeatable; files after it are inputs too)", func(v string) error {
 				c.inputs = append(c.inputs, v)
 				return nil
@@ -66,11 +68,12 @@ Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 // which hold their values once the flag set has parsed the arguments.
 type cmdSuggest struct {
 	*env
-	rd     ruleDirs
-	dir    *string
-	source *string
-	out    *string
-	inputs []string
+	rd      ruleDirs
+	dir     *string
+	source  *string
+	out     *string
+	inputs  []string
+	headers *[]mapper.Header
 }
 
 func (c *cmdSuggest) run(ctx context.Context, args []string) int {
@@ -78,7 +81,7 @@ func (c *cmdSuggest) run(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken (but input files after --input)")
 		return exitUsage
 	}
-	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out, append(c.inputs, args...)); err != nil {
+	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out, append(c.inputs, args...), *c.headers); err != nil {
 		if errors.Is(err, errRegressed) {
 			return exitFailure
 		}
@@ -90,7 +93,7 @@ func (c *cmdSuggest) run(ctx context.Context, args []string) int {
 
 var errRegressed = errors.New("the candidate makes samples newly failing")
 
-func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string, inputs []string) error {
+func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string, inputs []string, headers []mapper.Header) error {
 	eng, err := rd.load()
 	if err != nil {
 		return err
@@ -160,6 +163,10 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
+	changed, err := updateCandidateTests(ctx, cand, candRules)
+	if err != nil {
+		return err
+	}
 	printSuggestions(e.stdout, ss, rep)
 	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
 	for _, f := range schemaFilesEdited(ss) {
@@ -172,7 +179,7 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	}
 	regressed := rep.Regressed()
 	if len(inputs) > 0 {
-		exact, err := suggestExactReplay(ctx, e, src, cand.Source(source), inputs)
+		exact, err := suggestExactReplay(ctx, e, src, cand.Source(source), inputs, headers)
 		if err != nil {
 			return err
 		}
@@ -183,6 +190,9 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 		for _, c := range cases {
 			fmt.Fprintf(e.stdout, "  %s → %s\n", c.Name, c.Outcome)
 		}
+	}
+	for _, c := range changed {
+		fmt.Fprintf(e.stdout, "  updated: %s (the candidate changes what it expected; review it)\n", c)
 	}
 	for _, c := range untested {
 		fmt.Fprintf(e.stdout, "  no test for %s: no kept sample of it maps otherwise with the candidate\n", c)
@@ -197,13 +207,13 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 
 // suggestExactReplay replays the capture files exactly with the old rules
 // and the candidate and prints the report; it reports a regression.
-func suggestExactReplay(ctx context.Context, e *env, before, after *mapper.Source, files []string) (bool, error) {
+func suggestExactReplay(ctx context.Context, e *env, before, after *mapper.Source, files []string, headers []mapper.Header) (bool, error) {
 	r, closeAll, err := openInputs(files)
 	if err != nil {
 		return false, err
 	}
 	defer closeAll()
-	rep, err := replay.Exact(ctx, before, after, r, replay.ExactOptions{})
+	rep, err := replay.Exact(ctx, before, after, r, replay.ExactOptions{Headers: headers})
 	if err != nil {
 		return false, err
 	}
@@ -388,4 +398,36 @@ func writeCandidate(rules, out, name string, text []byte) error {
 		return fmt.Errorf("write candidate: %w", err)
 	}
 	return nil
+}
+
+// updateCandidateTests runs the candidate's rule tests with the candidate
+// and records the current result in the cases it changes (the shipped
+// expectations of what the edits fix), returning their names.
+func updateCandidateTests(ctx context.Context, cand *mapper.Engine, candRules string) ([]string, error) {
+	files, err := ruletest.Find(candRules)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, f := range files {
+		suite, err := ruletest.ParseFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("the candidate's rule tests: %w", err)
+		}
+		rep, err := ruletest.Run(ctx, cand, suite)
+		if err != nil || rep.Failed() == 0 {
+			continue
+		}
+		text, names, err := ruletest.Update(rep)
+		if err != nil {
+			return nil, fmt.Errorf("update the candidate's rule tests %s: %w", f, err)
+		}
+		if err := os.WriteFile(f, text, 0o644); err != nil {
+			return nil, fmt.Errorf("update the candidate's rule tests: %w", err)
+		}
+		for _, n := range names {
+			changed = append(changed, filepath.Base(f)+": "+n)
+		}
+	}
+	return changed, nil
 }

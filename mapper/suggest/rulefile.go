@@ -202,11 +202,11 @@ type ruleEdits struct {
 
 // fieldEdit is the change to one output field's rule.
 type fieldEdit struct {
-	from      []string // the new from list; nil: unchanged
-	enumAdd   []enumEntry
-	layouts   []string // the timestamp transform's layouts; nil: unchanged
-	prepend   string   // a transform run before the others; "": none
-	keys      [][2]string
+	from    []string // the new from list; nil: unchanged
+	enumAdd []enumEntry
+	layouts []string // the timestamp transform's layouts; nil: unchanged
+	prepend string   // a transform run before the others; "": none
+	keys    [][2]string
 }
 
 func newRuleEdits(rf *ruleFile) *ruleEdits {

@@ -1,12 +1,12 @@
 package suggest
 
 import (
-	"io/fs"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strconv"
 	"strings"
 )

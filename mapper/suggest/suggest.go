@@ -1,9 +1,9 @@
 package suggest
 
 import (
-	"io/fs"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
