@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/aymanbagabas/go-udiff"
 )
 
 // driftGitHubFeed writes a drifted copy of the shipped GitHub fixtures as
@@ -154,6 +156,10 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 	}
 
 	candRules, candSchemas := filepath.Join(cand, "rules"), filepath.Join(cand, "schemas")
+	// Only the edited lines, the version line and the header differ.
+	golden(t, filepath.Join("testdata", "suggest", "github-drift.diff"), candidateDiff(t,
+		[3]string{"rules/github-work-items.yaml", filepath.Join(rules, "github-work-items.yaml"), filepath.Join(candRules, "github-work-items.yaml")},
+		[3]string{"schemas/github-work-item.input.json", filepath.Join(schemas, "github-work-item.input.json"), filepath.Join(candSchemas, "github-work-item.input.json")}))
 	if code, o, e := runMapperCLI(t, nil, "check", "--rules", candRules, "--schemas", candSchemas); code != exitOK {
 		t.Errorf("check of the candidate: exit %d\n%s%s", code, o, e)
 	}
@@ -185,5 +191,52 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 		if !strings.Contains(o, "FAIL: ") || !strings.Contains(o, g[1]) {
 			t.Errorf("generated case %q does not fail with the old rules", g[1])
 		}
+	}
+}
+
+// candidateDiff is the unified diff of the candidate's files against the
+// ones it was made from, named as in the project (rules/…, schemas/…).
+func candidateDiff(t *testing.T, pairs ...[3]string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, p := range pairs {
+		was, err := os.ReadFile(p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := os.ReadFile(p[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(udiff.Unified("a/"+p[0], "b/"+p[0], string(was), string(now)))
+	}
+	return b.String()
+}
+
+// TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes: the candidate of the
+// orders fixtures differs from the shipped rules by the edited lines, the
+// version line and the header only (alignment, flow style, comments and
+// key order kept).
+func TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes(t *testing.T) {
+	rules, schemas := shippedCopy(t)
+	dirs := []string{"--rules", rules, "--schemas", schemas}
+	samplesDir := filepath.Join(t.TempDir(), "samples")
+	fx := filepath.Join("..", "..", "fixtures", "orders")
+	code, out, errOut := runMapperCLI(t, nil, append(append([]string{"samples", "add", "--samples", samplesDir, "--source", "orders"}, dirs...),
+		filepath.Join(fx, "defects.jsonl"), filepath.Join(fx, "generated.jsonl"))...)
+	if code != exitOK {
+		t.Fatalf("samples add: exit %d\n%s%s", code, out, errOut)
+	}
+	cand := filepath.Join(t.TempDir(), "candidate")
+	code, out, errOut = runMapperCLI(t, nil, append([]string{"suggest", "--samples", samplesDir, "--source", "orders", "--out", cand}, dirs...)...)
+	if code != exitOK {
+		t.Fatalf("suggest: exit %d\n%s%s", code, out, errOut)
+	}
+	golden(t, filepath.Join("testdata", "suggest", "orders.diff"), candidateDiff(t,
+		[3]string{"rules/orders.yaml", filepath.Join(rules, "orders.yaml"), filepath.Join(cand, "rules", "orders.yaml")},
+		[3]string{"schemas/orders.input.json", filepath.Join(schemas, "orders.input.json"), filepath.Join(cand, "schemas", "orders.input.json")}))
+	code, o, e := runMapperCLI(t, nil, "test", "--rules", filepath.Join(cand, "rules"), "--schemas", filepath.Join(cand, "schemas"))
+	if code != exitOK {
+		t.Errorf("the candidate's tests: exit %d\n%s%s", code, o, e)
 	}
 }

@@ -18,6 +18,9 @@ import (
 // the output schema, or a when naming the records that never carry it.
 func absentSuggestion(in Input, rf *ruleFile, fields []fieldInfo, ev *evidence, reason mapper.Reason, field string, ss []*samples.Sample) (*Suggestion, string) {
 	fi := readsFrom(fields, field)
+	if fi == nil && readsUnder(fields, field) {
+		return nil, fmt.Sprintf("%s is %s, and the rules read under it (%s); no other path carries it", field, absentWord(reason), strings.Join(readPathsUnder(fields, field), ", "))
+	}
 	if fi == nil {
 		if reason == mapper.ReasonMissingField {
 			return optionalSuggestion(in.Source, field)
@@ -226,6 +229,9 @@ func insertBefore(list []string, at, item string) []string {
 // already converts it), or the contract widened at a field no rule reads.
 func typeSuggestion(in Input, fields []fieldInfo, ev *evidence, field string, values []Value, ss []*samples.Sample) (*Suggestion, string) {
 	fi := readsFrom(fields, field)
+	if fi == nil && readsUnder(fields, field) {
+		return nil, fmt.Sprintf("%s has the wrong type, and the rules read it (%s): no transform of a top-level field converts it", field, strings.Join(readPathsUnder(fields, field), ", "))
+	}
 	types := map[string]int{}
 	var objs []map[string]any
 	for _, s := range ss {
@@ -381,4 +387,28 @@ func outputDefault(in Input, out string) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// readsUnder reports whether a rule reads field, a field under it or one
+// of its ancestors (the input contract's "read" fields), including the
+// rules of array elements (each).
+func readsUnder(fields []fieldInfo, field string) bool { return len(readPathsUnder(fields, field)) > 0 }
+
+func readPathsUnder(fields []fieldInfo, field string) []string {
+	var out []string
+	for _, f := range fields {
+		for _, p := range f.from {
+			if p == field || strings.HasPrefix(p, field+".") || strings.HasPrefix(field, p+".") || strings.HasPrefix(field, p+"[]") {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func absentWord(r mapper.Reason) string {
+	if r == mapper.ReasonNullField {
+		return "null"
+	}
+	return "absent"
 }

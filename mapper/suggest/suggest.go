@@ -171,7 +171,7 @@ func propose(in Input, rf *ruleFile, ev *evidence, cat string) *Suggestion {
 		}
 	case mapper.ReasonInvalidFormat:
 		if s = layoutSuggestion(fields, field, values); s == nil {
-			why = "no Go layout reads the failing values of " + field + ", or it is not read with a timestamp transform: the partner sends values no rule can repair"
+			why = "the values of " + field + " lack the format the input schema or a transform requires, and no timestamp layout reads them: the partner sends values no rule can repair"
 		}
 	case mapper.ReasonTypeMismatch:
 		s, why = typeSuggestion(in, fields, ev, field, values, ss)
