@@ -7,6 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/mapperhq/mapper/mapper"
 )
 
 // ruleFile is a rule file's YAML tree, edited in place and printed back,
@@ -38,7 +39,7 @@ type enumEntry struct {
 }
 
 func parseRuleFile(data []byte) (*ruleFile, error) {
-	f, err := parser.ParseBytes(data, parser.ParseComments)
+	f, err := parser.ParseBytes(mapper.ParsableRuleText(data), 0)
 	if err != nil {
 		return nil, fmt.Errorf("parse rule file: %w", err)
 	}
@@ -185,7 +186,11 @@ func (rf *ruleFile) field(out string) *ast.MappingNode {
 // redact lists the rule file's redact paths as written.
 func (rf *ruleFile) redact() []string {
 	if kv := keyOf(rf.top, "redact"); kv != nil {
-		return stringsOf(kv.Value)
+		paths := stringsOf(kv.Value)
+		for i, p := range paths {
+			paths[i] = strings.ReplaceAll(p, "()", "[]")
+		}
+		return paths
 	}
 	return nil
 }
