@@ -25,26 +25,34 @@ func suggestCommand() command {
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
 		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
 		long: `
-Reads the source's kept samples and failing-value profiles and proposes the
-mechanical rule edits, each with its evidence (records affected, the failing
-values with counts) and its projected effect:
+Reads the source's kept samples and failing-value profiles and proposes, for
+every failing category, an edit with its evidence and projected effect, or one
+no_fix line saying why no rule edit fixes it. The edit kinds:
 
-  - new enum entries for unknown values (the output value is inferred when the
-    value matches a known one but for case and punctuation; otherwise it is a
-    PLACEHOLDER, the output of the nearest known value, marked REVIEW);
-  - timestamp layouts that parse the failing values (day/month order said,
-    and marked REVIEW when both orders read them);
-  - a renamed field: a required field missing while a field of a similar name,
-    that no rule reads, appears in the same records;
-  - an int or float transform for numbers sent as strings.
+  enum_value         new enum entries (an output not inferred is a PLACEHOLDER, marked REVIEW)
+  timestamp_layout   Go layouts that parse the failing values
+  renamed_field      a missing field read under its new name in the same parent
+  moved_field        a missing or null field read from where its values now live,
+                     checked equal in every kept record that carries both
+  id_or_object       an id that now arrives as its expanded object: read its key
+  number_transform   int or float for numbers sent as strings (or the contract
+                     widened when the rule converts them already)
+  nullable, default  a null let through, or the output schema's default
+  contract_property  a property the input schema lacks, typed as the traffic shows
+  contract_optional  required dropped for an unread field that arrives absent
 
-Writes them as a candidate in --out: DIR/rules, a copy of --rules with the
-source's rule file edited, its version bumped and a header listing each
-edit, and DIR/schemas, a copy of --schemas with the new enum values added
-where the input schema's own enum lists the field's values too. mapper check
-and mapper replay take it as it is (--rules DIR/rules --schemas
-DIR/schemas); rules/ and schemas/ are never edited. Then replays the samples through the candidate and prints the
-verdict, with the projected mapped ratio against the objective.
+Writes the candidate in --out: DIR/rules, a copy of --rules with the source's
+rule file edited in place (only the edited lines and the version change, and a
+header lists every edit and no_fix), DIR/schemas, a copy of --schemas with the
+contract edits, and DIR/rules/NAME.test.yaml with one case per fixed category,
+built from a kept (redacted) sample, expecting the candidate's result (shipped
+cases whose result the candidate changes are updated and listed). Copied rule
+tests keep working payload_file paths. rules/ and schemas/ are never edited.
+
+Then replays the samples through the candidate and, with --input FILE…, the
+capture exactly (old rules against the candidate; --header gives the records'
+headers). mapper test --rules DIR/rules and mapper run|demo --candidate-rules
+DIR/rules take DIR/schemas with the rules.
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			c := &cmdSuggest{
@@ -197,8 +205,8 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	for _, c := range untested {
 		fmt.Fprintf(e.stdout, "  no test for %s: no kept sample of it maps otherwise with the candidate\n", c)
 	}
-	fmt.Fprintf(e.stdout, "\nnext: mapper test --rules %s --schemas %s, then mapper demo --candidate-rules %s (or mapper run) to try it on live traffic\n",
-		candRules, candSchemas, candRules)
+	fmt.Fprintf(e.stdout, "\nnext: mapper test --rules %s, then mapper demo --candidate-rules %s (or mapper run) to try it on live traffic\n",
+		candRules, candRules)
 	if regressed {
 		return errRegressed
 	}

@@ -160,10 +160,18 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 	golden(t, filepath.Join("testdata", "suggest", "github-drift.diff"), candidateDiff(t,
 		[3]string{"rules/github-work-items.yaml", filepath.Join(rules, "github-work-items.yaml"), filepath.Join(candRules, "github-work-items.yaml")},
 		[3]string{"schemas/github-work-item.input.json", filepath.Join(schemas, "github-work-item.input.json"), filepath.Join(candSchemas, "github-work-item.input.json")}))
+	// run and demo try the candidate's rules with its own schemas.
+	if sch, ok := candidateSchemas(candRules); !ok || sch != candSchemas {
+		t.Errorf("candidateSchemas(%s) = %s, %v; want %s", candRules, sch, ok, candSchemas)
+	}
+	if _, ok := candidateSchemas(filepath.Join(cand, "other")); ok {
+		t.Error("a directory not named rules takes schemas beside it")
+	}
 	if code, o, e := runMapperCLI(t, nil, "check", "--rules", candRules, "--schemas", candSchemas); code != exitOK {
 		t.Errorf("check of the candidate: exit %d\n%s%s", code, o, e)
 	}
-	code, o, e := runMapperCLI(t, nil, "test", "--rules", candRules, "--schemas", candSchemas)
+	// mapper test takes the candidate's schemas from beside its rules.
+	code, o, e := runMapperCLI(t, nil, "test", "--rules", candRules)
 	if code != exitOK || !strings.Contains(o, " 0 failed") {
 		t.Errorf("the candidate's tests with the candidate: exit %d\n%s%s", code, o, e)
 	}
