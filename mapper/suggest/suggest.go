@@ -414,6 +414,7 @@ var layouts = []string{
 	"02/01/2006 15:04:05", "01/02/2006 15:04:05", "02/01/2006 15:04", "01/02/2006 15:04", "02/01/2006", "01/02/2006",
 	"02.01.2006 15:04:05", "02.01.2006 15:04", "02.01.2006", "02-01-2006 15:04:05", "02-01-2006 15:04",
 	time.RFC1123Z, time.RFC1123, time.RFC850, time.RFC822Z, time.RFC822, time.ANSIC, time.UnixDate, "2006-01-02",
+	"2 Jan 2006 15:04", "2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006",
 }
 
 // swapDayMonth returns the layout with day and month swapped ("02/01" ↔
