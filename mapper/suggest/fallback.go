@@ -59,7 +59,14 @@ func absentSuggestion(in Input, rf *ruleFile, fields []fieldInfo, ev *evidence, 
 		s.apply = func(e *ruleEdits) error { e.field(out).set("default", def); return nil }
 		return s, ""
 	}
-	if d, vals := discriminator(ev, field, ss); d != "" {
+	if d, vals := discriminator(ev, field, ss); d != "" && !outputRequires(in.Source, fi.out) && !strings.Contains(fi.out, ".") {
+		s := &Suggestion{Kind: KindWhen, Field: fi.out,
+			Edit: fmt.Sprintf("%s: when %s is not %s (%s is absent exactly when %s is %s; the output schema does not require %s)",
+				fi.out, d, strings.Join(vals, " or "), field, d, strings.Join(vals, " or "), fi.out)}
+		out, cond := fi.out, "{path: "+yamlScalar(d)+", not: "+flowList(vals)+"}"
+		s.apply = func(e *ruleEdits) error { e.field(out).set("when", cond); return nil }
+		return s, ""
+	} else if d != "" {
 		return nil, fmt.Sprintf("%s is absent exactly when %s is %s; a when would leave %s out, which the output schema requires: no rule edit maps these records (stop accepting them, or widen the domain)",
 			field, d, strings.Join(vals, " or "), fi.out)
 	}
@@ -411,4 +418,16 @@ func absentWord(r mapper.Reason) string {
 		return "null"
 	}
 	return "absent"
+}
+
+// outputRequires reports whether the output schema requires the top-level
+// output field.
+func outputRequires(src *mapper.Source, out string) bool {
+	nodes, _ := src.OutputNodes("")
+	for _, n := range nodes {
+		if slices.Contains(n.Required, out) {
+			return true
+		}
+	}
+	return false
 }

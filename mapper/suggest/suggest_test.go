@@ -40,11 +40,17 @@ func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
 // keepWith is keep with the rules and schemas of the given directories.
 func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
+	return keepWithSource(t, rules, schemas, "shop", payloads)
+}
+
+// keepWithSource is keepWith for the named source.
+func keepWithSource(t *testing.T, rules, schemas, source string, payloads [][]byte) (Input, *mapper.Engine) {
+	t.Helper()
 	eng, err := mapper.Load(rules, schemas, mapper.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := eng.Source("shop")
+	src := eng.Source(source)
 	dir := t.TempDir()
 	st, err := samples.Open(samples.Config{Dir: dir})
 	if err != nil {
@@ -85,7 +91,7 @@ func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *m
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Input{Source: src, RuleFile: text, Samples: in, Profiles: profiles, Seen: counts["shop"].Seen}, eng
+	return Input{Source: src, RuleFile: text, Samples: in, Profiles: profiles, Seen: counts[source].Seen}, eng
 }
 
 func TestProposeFixesTheMechanicalFailures(t *testing.T) {

@@ -1,0 +1,137 @@
+package suggest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aymanbagabas/go-udiff"
+	"github.com/mapperhq/mapper/mapper"
+)
+
+// salesRules is a block-style rule file with comments and alignment that
+// edits must keep.
+const salesRules = `# Sales, block style: edits keep this comment,
+# the alignment below and the block enum.
+source: sales
+version: 1
+topics: [sales]
+output_schema: sales.v1.json
+fields:
+  id:
+    from: id          # the partner's id
+    required: true
+  note:
+    from: note
+    required: true
+  channel:
+    from: channel
+    required: true
+  region:
+    from: region
+    required: true
+  state:
+    from: state
+    required: true
+    enum:
+      open:  OPEN
+      paid:  PAID
+objective: { mapped_ratio: 0.9 }
+`
+
+const salesSchema = `{
+  "type": "object",
+  "required": ["id", "state"],
+  "properties": {
+    "id": {"type": "string"},
+    "note": {"type": "string"},
+    "channel": {"type": ["string", "null"]},
+    "region": {"type": "string", "default": "EU"},
+    "state": {"enum": ["OPEN", "PAID", "SHIPPED"]}
+  }
+}
+`
+
+func TestEditsForAbsentFieldsAndBlockStyleKeepTheFile(t *testing.T) {
+	dir := t.TempDir()
+	rules, schemas := filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
+	for p, body := range map[string]string{filepath.Join(rules, "sales.yaml"): salesRules, filepath.Join(schemas, "sales.v1.json"): salesSchema} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clean := func(i int) string {
+		return fmt.Sprintf(`{"id":"S%d","type":"sale","note":"n%d","channel":"web","region":"US","state":"open"}`, i, i)
+	}
+	var payloads [][]byte
+	for i := range 6 {
+		payloads = append(payloads, []byte(clean(i)))
+	}
+	failing := [][]byte{
+		[]byte(`{"id":"R1","type":"refund","channel":"web","region":"US","state":"open"}`),          // no note: refunds never carry one
+		[]byte(`{"id":"R2","type":"refund","channel":"shop","region":"US","state":"paid"}`),         // no note
+		[]byte(`{"id":"S7","type":"sale","note":"x","channel":null,"region":"US","state":"open"}`),  // a null channel
+		[]byte(`{"id":"S8","type":"sale","note":"x","channel":"web","state":"open"}`),               // no region
+		[]byte(`{"id":"S9","type":"sale","note":"x","channel":"web","region":"US","state":"Paid"}`), // a state in other case
+	}
+	in, _ := keepWithSource(t, rules, schemas, "sales", append(payloads, failing...))
+	in.Schemas = os.DirFS(schemas)
+	ss, err := Propose(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]Kind{}
+	for _, s := range ss {
+		kinds[s.Category] = s.Kind
+	}
+	want := map[string]Kind{
+		"missing_field:note":   KindWhen,
+		"null_field:channel":   KindNullable,
+		"missing_field:region": KindDefault,
+		"unknown_enum:state":   KindEnumValue,
+	}
+	for cat, k := range want {
+		if kinds[cat] != k {
+			t.Errorf("%s: %s, want %s (all: %v)", cat, kinds[cat], k, kinds)
+		}
+	}
+	text, err := Apply([]byte(salesRules), ss, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the edited lines, the version line and the header differ.
+	var diff []string
+	for _, l := range strings.Split(udiff.Unified("a", "b", salesRules, string(text)), "\n") {
+		if (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) && !strings.HasPrefix(l, "+++") && !strings.HasPrefix(l, "---") && !strings.HasPrefix(l, "+# ") {
+			diff = append(diff, l)
+		}
+	}
+	wantDiff := []string{
+		"-version: 1",
+		"+version: 2",
+		"+    when: {path: type, not: [refund]}",
+		"+    nullable: true",
+		"+    default: \"EU\"",
+		"+      Paid: PAID",
+	}
+	if strings.Join(diff, "\n") != strings.Join(wantDiff, "\n") {
+		t.Errorf("changed lines:\n%s\nwant:\n%s\nfile:\n%s", strings.Join(diff, "\n"), strings.Join(wantDiff, "\n"), text)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "sales.yaml"), text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := mapper.Load(rules, schemas, mapper.Options{})
+	if err != nil {
+		t.Fatalf("the candidate does not load: %v\n%s", err, text)
+	}
+	for _, p := range failing {
+		if res := eng.Source("sales").Map(p); !res.Outcome.Delivered() {
+			t.Errorf("%s: %s %v with the candidate", p, res.Outcome, res.Failures)
+		}
+	}
+}
