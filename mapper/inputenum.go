@@ -71,6 +71,8 @@ type InputNode struct {
 	// describes; Closed says additionalProperties is false.
 	Required, Properties []string
 	Closed               bool
+	// Format is its format keyword ("" when none).
+	Format string
 }
 
 // InputNodes lists the schema objects of the source's input schema that
@@ -111,7 +113,7 @@ func schemaNodes(in *schema, field string) ([]InputNode, error) {
 	var out []InputNode
 	for _, n := range v.nodes {
 		file, ptr, _ := strings.Cut(in.locs[n], "#")
-		node := InputNode{File: file, Pointer: ptr, Required: append([]string(nil), n.required...), Closed: n.noAdditonal}
+		node := InputNode{File: file, Pointer: ptr, Required: append([]string(nil), n.required...), Closed: n.noAdditonal, Format: n.formatName}
 		if n.types != 0 {
 			node.Types = strings.Split(typeList(n.types), " or ")
 		}

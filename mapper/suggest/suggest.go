@@ -170,7 +170,9 @@ func propose(in Input, rf *ruleFile, ev *evidence, cat string) *Suggestion {
 			why = "no rule reads " + field + " through an enum table, or no failing value is a string: the input schema's own enum refuses it (widen it by hand)"
 		}
 	case mapper.ReasonInvalidFormat:
-		if s = layoutSuggestion(fields, field, values); s == nil {
+		if f := inputFormat(in.Source, field); f != "" {
+			why = "the input schema requires format " + f + " at " + field + ": a timestamp layout cannot take these values until the contract allows them (a change for a person)"
+		} else if s = layoutSuggestion(fields, field, values); s == nil {
 			why = "the values of " + field + " lack the format the input schema or a transform requires, and no timestamp layout reads them: the partner sends values no rule can repair"
 		}
 	case mapper.ReasonTypeMismatch:
@@ -646,3 +648,14 @@ func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 
 // oneLine keeps a header comment on one line.
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
+
+// inputFormat is the format keyword the input schema gives the field, or "".
+func inputFormat(src *mapper.Source, field string) string {
+	nodes, _ := src.InputNodes(field)
+	for _, n := range nodes {
+		if n.Format != "" {
+			return n.Format
+		}
+	}
+	return ""
+}
