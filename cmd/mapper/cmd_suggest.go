@@ -284,6 +284,11 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 			continue
 		}
 		for _, row := range rep.Rows {
+			if row.Category == s.Category && row.Samples > 0 && row.NowMapped > 0 && (row.Projection == nil || row.Projection.NowMapped == nil || row.Projection.NowMapped.Text() == "0") {
+				// Delivered degraded before: they map clean now.
+				fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
+				continue
+			}
 			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
 				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
 				switch {
