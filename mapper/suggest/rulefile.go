@@ -322,10 +322,13 @@ func flowList(items []string) string {
 func yamlScalar(s string) string {
 	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' || r == '/')
-	}) < 0 && !strings.ContainsAny(s[:1], "-.0123456789/")
-	switch strings.ToLower(s) {
-	case "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~":
+	}) < 0 && !strings.ContainsAny(s[:1], "-0123456789/")
+	switch l := strings.ToLower(s); {
+	case l == "true", l == "false", l == "null", l == "yes", l == "no", l == "on", l == "off", l == "y", l == "n", l == "~":
 		plain = false
+	case strings.HasPrefix(l, "."):
+		// ../path is a string; .5, .inf and .nan are numbers.
+		plain = plain && len(l) > 1 && !strings.ContainsAny(l[1:2], "0123456789") && l != ".inf" && l != ".nan"
 	}
 	if plain {
 		return s
