@@ -264,6 +264,9 @@ func typeSuggestion(in Input, fields []fieldInfo, ev *evidence, field string, va
 				fmt.Sprintf("the rule of %s already converts it (transform %s)", fi.out, t))
 		}
 	}
+	if s := decimalAsNumber(in.Source, fi, field, types); s != nil {
+		return s, ""
+	}
 	return nil, fmt.Sprintf("%s arrives as %s, which no transform of the rule converts", field, strings.Join(sortedKeys(types), " or "))
 }
 
@@ -430,4 +433,30 @@ func outputRequires(src *mapper.Source, out string) bool {
 		}
 	}
 	return false
+}
+
+// decimalAsNumber: a decimal amount (read with decimal_to_minor) sent as a
+// JSON number instead of a string is read as text first (transform
+// string), and the input schema allows the number.
+func decimalAsNumber(src *mapper.Source, fi *fieldInfo, field string, types map[string]int) *Suggestion {
+	if len(fi.transforms) == 0 || fi.transforms[0] != "decimal_to_minor" || len(types) == 0 {
+		return nil
+	}
+	for t := range types {
+		if t != "integer" && t != "number" {
+			return nil
+		}
+	}
+	s := &Suggestion{Kind: KindNumberTransform, Field: fi.out,
+		Edit: fmt.Sprintf("%s: transform string first (the decimal %s arrives as a JSON number)", fi.out, field)}
+	if w, _ := widenContract(src, field, types, KindNumberTransform, ""); w != nil {
+		s.SchemaEdits = w.SchemaEdits
+		s.Edit += "; " + w.Edit
+	}
+	out := fi.out
+	s.apply = func(e *ruleEdits) error {
+		e.field(out).prepend = "string"
+		return nil
+	}
+	return s
 }
