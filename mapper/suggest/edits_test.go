@@ -135,3 +135,56 @@ func TestEditsForAbsentFieldsAndBlockStyleKeepTheFile(t *testing.T) {
 		}
 	}
 }
+
+// TestAFallbackThatDisagreesIsNeverProposed: a path present in every
+// failing record is refused when any kept record carries both it and the
+// old path with different values; with one agreeing record it is a move.
+func TestAFallbackThatDisagreesIsNeverProposed(t *testing.T) {
+	dir := t.TempDir()
+	rules, schemas := filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
+	for p, body := range map[string]string{filepath.Join(rules, "sales.yaml"): salesRules, filepath.Join(schemas, "sales.v1.json"): salesSchema} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := func(id, region, shipRegion string) []byte {
+		doc := fmt.Sprintf(`{"id":%q,"type":"sale","note":"n","channel":"web","state":"open","shipping":{"region":%q}`, id, shipRegion)
+		if region != "" {
+			doc += fmt.Sprintf(`,"region":%q`, region)
+		}
+		return []byte(doc + "}")
+	}
+	for _, tc := range []struct {
+		name string
+		both [][]byte
+		want Kind
+	}{
+		{"equal where both are present: moved", [][]byte{rec("A", "US", "US"), rec("B", "EU", "EU")}, KindMovedField},
+		{"one record disagrees: refused", [][]byte{rec("A", "US", "US"), rec("B", "EU", "US")}, KindNoFix},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failing := [][]byte{rec("F1", "", "US"), rec("F2", "", "EU")}
+			in, _ := keepWithSource(t, rules, schemas, "sales", append(tc.both, failing...))
+			ss, err := Propose(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range ss {
+				if s.Category != "missing_field:region" {
+					continue
+				}
+				if s.Kind != tc.want {
+					t.Errorf("%s: %s", s.Kind, s.Edit)
+				}
+				if s.Kind == KindMovedField && !strings.Contains(s.Edit, "[region, shipping.region]") {
+					t.Errorf("edit %q does not read shipping.region after region", s.Edit)
+				}
+				return
+			}
+			t.Fatalf("no line for missing_field:region in %+v", ss)
+		})
+	}
+}
