@@ -55,16 +55,7 @@ const salesSchema = `{
 `
 
 func TestEditsForAbsentFieldsAndBlockStyleKeepTheFile(t *testing.T) {
-	dir := t.TempDir()
-	rules, schemas := filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
-	for p, body := range map[string]string{filepath.Join(rules, "sales.yaml"): salesRules, filepath.Join(schemas, "sales.v1.json"): salesSchema} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rules, schemas := writeSales(t)
 	clean := func(i int) string {
 		return fmt.Sprintf(`{"id":"S%d","type":"sale","note":"n%d","channel":"web","region":"US","state":"open"}`, i, i)
 	}
@@ -140,16 +131,7 @@ func TestEditsForAbsentFieldsAndBlockStyleKeepTheFile(t *testing.T) {
 // failing record is refused when any kept record carries both it and the
 // old path with different values; with one agreeing record it is a move.
 func TestAFallbackThatDisagreesIsNeverProposed(t *testing.T) {
-	dir := t.TempDir()
-	rules, schemas := filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
-	for p, body := range map[string]string{filepath.Join(rules, "sales.yaml"): salesRules, filepath.Join(schemas, "sales.v1.json"): salesSchema} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rules, schemas := writeSales(t)
 	rec := func(id, region, shipRegion string) []byte {
 		doc := fmt.Sprintf(`{"id":%q,"type":"sale","note":"n","channel":"web","state":"open","shipping":{"region":%q}`, id, shipRegion)
 		if region != "" {
@@ -187,4 +169,21 @@ func TestAFallbackThatDisagreesIsNeverProposed(t *testing.T) {
 			t.Fatalf("no line for missing_field:region in %+v", ss)
 		})
 	}
+}
+
+// writeSales writes the sales rules and schema and returns their
+// directories.
+func writeSales(t *testing.T) (rules, schemas string) {
+	t.Helper()
+	dir := t.TempDir()
+	rules, schemas = filepath.Join(dir, "rules"), filepath.Join(dir, "schemas")
+	for p, body := range map[string]string{filepath.Join(rules, "sales.yaml"): salesRules, filepath.Join(schemas, "sales.v1.json"): salesSchema} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rules, schemas
 }
