@@ -114,7 +114,7 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 	samplesDir := filepath.Join(t.TempDir(), "samples")
 	dirs := []string{"--rules", rules, "--schemas", schemas}
 	code, out, errOut := runMapperCLI(t, nil, append([]string{"samples", "add", "--samples", samplesDir, "--source", "github-work-items",
-		"--header", "X-GitHub-Event=issues"}, append(dirs, capture)...)...)
+		"--header", "X-GitHub-Event=issues", "--samples-per-category", "1000", "--samples-clean", "1000"}, append(dirs, capture)...)...)
 	if code != exitOK {
 		t.Fatalf("samples add: exit %d\n%s%s", code, out, errOut)
 	}
@@ -230,7 +230,9 @@ func TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes(t *testing.T) {
 	dirs := []string{"--rules", rules, "--schemas", schemas}
 	samplesDir := filepath.Join(t.TempDir(), "samples")
 	fx := filepath.Join("..", "..", "fixtures", "orders")
-	code, out, errOut := runMapperCLI(t, nil, append(append([]string{"samples", "add", "--samples", samplesDir, "--source", "orders"}, dirs...),
+	code, out, errOut := runMapperCLI(t, nil, append(append([]string{"samples", "add", "--samples", samplesDir, "--source", "orders",
+		// Every record kept: the reservoirs' random picks would change the evidence.
+		"--samples-per-category", "1000", "--samples-clean", "1000"}, dirs...),
 		filepath.Join(fx, "defects.jsonl"), filepath.Join(fx, "generated.jsonl"))...)
 	if code != exitOK {
 		t.Fatalf("samples add: exit %d\n%s%s", code, out, errOut)

@@ -187,3 +187,40 @@ func writeSales(t *testing.T) (rules, schemas string) {
 	}
 	return rules, schemas
 }
+
+// TestPlaceholderFollowsWhatCoOccurs: a new state whose records look like
+// the paid ones (same channel and region) gets PAID as its placeholder,
+// one whose records look like the open ones OPEN, ranked in the review.
+func TestPlaceholderFollowsWhatCoOccurs(t *testing.T) {
+	rules, schemas := writeSales(t)
+	rec := func(id, state, channel, region string) []byte {
+		return fmt.Appendf(nil, `{"id":%q,"type":"sale","note":"n","channel":%q,"region":%q,"state":%q}`, id, channel, region, state)
+	}
+	for _, tc := range []struct{ channel, region, want string }{{"shop", "EU", "PAID"}, {"web", "US", "OPEN"}} {
+		t.Run(tc.want, func(t *testing.T) {
+			var ps [][]byte
+			for i := range 4 {
+				ps = append(ps, rec(fmt.Sprint("o", i), "open", "web", "US"), rec(fmt.Sprint("p", i), "paid", "shop", "EU"))
+			}
+			ps = append(ps, rec("s1", "settled", tc.channel, tc.region), rec("s2", "settled", tc.channel, tc.region))
+			in, _ := keepWithSource(t, rules, schemas, "sales", ps)
+			ss, err := Propose(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range ss {
+				if s.Kind != KindEnumValue {
+					continue
+				}
+				if !strings.Contains(s.Edit, "settled → "+tc.want+" (PLACEHOLDER)") {
+					t.Errorf("edit %q: want settled → %s", s.Edit, tc.want)
+				}
+				if r := strings.Join(s.Review, "\n"); !strings.Contains(r, "by what co-occurs in its records: "+tc.want) || !strings.Contains(r, "stands out") {
+					t.Errorf("review %q does not rank %s first", r, tc.want)
+				}
+				return
+			}
+			t.Fatalf("no enum_value suggestion: %+v", ss)
+		})
+	}
+}

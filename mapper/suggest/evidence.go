@@ -119,3 +119,97 @@ func rootOf(path string) string {
 	r, _, _ := strings.Cut(path, ".")
 	return r
 }
+
+// ranked is an enum output with how alike its records are to the records
+// carrying a new value (0 to 1).
+type ranked struct {
+	out   string
+	score float64
+}
+
+// cooccurrence ranks, for a new value at field, the enum table's outputs
+// by what co-occurs: the share of the other fields of the records carrying
+// the value (strings, numbers and booleans outside redacted paths) that
+// have the same value in the kept records mapped to the output, averaged
+// over those records. Outputs no kept record shows are left out.
+func cooccurrence(ev *evidence, field string) func(v string, enum []enumEntry) []ranked {
+	return func(v string, enum []enumEntry) []ranked {
+		outOf := map[string]string{}
+		for _, e := range enum {
+			outOf[e.key] = e.value
+		}
+		type acc struct {
+			n     int
+			feats map[string]int
+		}
+		byOut := map[string]*acc{}
+		var carrying []map[string]bool
+		for _, s := range ev.all {
+			d := ev.docs[s]
+			val, ok := lookup(d, field)
+			str, isStr := val.(string)
+			if !ok || !isStr {
+				continue
+			}
+			feats := ev.features(d, field)
+			if str == v {
+				carrying = append(carrying, feats)
+				continue
+			}
+			out, known := outOf[str]
+			if !known || s.Outcome == "rejected" {
+				continue
+			}
+			a := byOut[out]
+			if a == nil {
+				a = &acc{feats: map[string]int{}}
+				byOut[out] = a
+			}
+			a.n++
+			for f := range feats {
+				a.feats[f]++
+			}
+		}
+		if len(carrying) == 0 {
+			return nil
+		}
+		var out []ranked
+		for o, a := range byOut {
+			total, n := 0.0, 0
+			for _, feats := range carrying {
+				for f := range feats {
+					total += float64(a.feats[f]) / float64(a.n)
+					n++
+				}
+			}
+			if n > 0 {
+				out = append(out, ranked{out: o, score: total / float64(n)})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].score != out[j].score {
+				return out[i].score > out[j].score
+			}
+			return out[i].out < out[j].out
+		})
+		return out
+	}
+}
+
+// features are a record's "path=value" pairs of scalar values outside the
+// field and redacted paths.
+func (ev *evidence) features(doc any, field string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range leaves(doc) {
+		if p == field || ev.src.IsRedacted(p) {
+			continue
+		}
+		v, _ := lookup(doc, p)
+		switch v.(type) {
+		case string, float64, bool:
+			b, _ := json.Marshal(v)
+			out[p+"="+string(b)] = true
+		}
+	}
+	return out
+}

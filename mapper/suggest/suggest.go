@@ -162,7 +162,7 @@ func propose(in Input, rf *ruleFile, ev *evidence, cat string) *Suggestion {
 	var why string
 	switch reason {
 	case mapper.ReasonUnknownEnum:
-		if s = enumSuggestion(fields, field, values); s != nil {
+		if s = enumSuggestion(fields, field, values, cooccurrence(ev, field)); s != nil {
 			if err := schemaEnumEdits(s, in.Source, field); err != nil {
 				s.Review = append(s.Review, err.Error())
 			}
@@ -288,7 +288,7 @@ func norm(s string) string {
 	return b.String()
 }
 
-func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion {
+func enumSuggestion(fields []fieldInfo, path string, values []Value, rank func(v string, enum []enumEntry) []ranked) *Suggestion {
 	fi := readsFrom(fields, path)
 	if fi == nil || len(fi.enum) == 0 {
 		return nil
@@ -316,14 +316,37 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion
 		}
 		known[text] = true
 		out, raw, inferred := inferOutput(text, fi.enum)
+		var why string
+		if !inferred && rank != nil {
+			// The outputs ranked by how alike their records are to the
+			// records carrying the value; the first is the placeholder
+			// when it stands out (a quarter above the second), else the
+			// nearest spelling stays.
+			if r := rank(text, fi.enum); len(r) > 0 {
+				var parts []string
+				for _, x := range r {
+					parts = append(parts, fmt.Sprintf("%s %.0f%%", x.out, 100*x.score))
+				}
+				why = "; outputs by what co-occurs in its records: " + strings.Join(parts, ", ")
+				if len(r) == 1 || r[0].score >= 1.25*r[1].score {
+					why += " (the first stands out: it is the placeholder)"
+					for _, e := range fi.enum {
+						if e.value == r[0].out {
+							out, raw = e.value, e.raw
+							break
+						}
+					}
+				}
+			}
+		}
 		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw})
 		s.Values = append(s.Values, v)
 		if inferred {
 			added = append(added, fmt.Sprintf("%s → %s", text, out))
 		} else {
 			added = append(added, fmt.Sprintf("%s → %s (PLACEHOLDER)", text, out))
-			s.Review = append(s.Review, fmt.Sprintf("%s.enum %q → %s is a placeholder: no output value could be inferred; choose one of %s",
-				fi.out, text, out, strings.Join(outList, ", ")))
+			s.Review = append(s.Review, fmt.Sprintf("%s.enum %q → %s is a placeholder: no output value could be inferred; choose one of %s%s",
+				fi.out, text, out, strings.Join(outList, ", "), why))
 		}
 	}
 	if len(s.Values) == 0 {
