@@ -32,19 +32,19 @@ var drift = [][]byte{
 // keep maps payloads with the testdata rules into a sample store and
 // value profiles in a temporary directory, as the worker does, and
 // returns what Propose takes.
-func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
+func keep(t testing.TB, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
 	return keepWith(t, filepath.Join("testdata", "rules"), filepath.Join("testdata", "schemas"), payloads)
 }
 
 // keepWith is keep with the rules and schemas of the given directories.
-func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
+func keepWith(t testing.TB, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
 	return keepWithSource(t, rules, schemas, "shop", payloads)
 }
 
 // keepWithSource is keepWith for the named source.
-func keepWithSource(t *testing.T, rules, schemas, source string, payloads [][]byte) (Input, *mapper.Engine) {
+func keepWithSource(t testing.TB, rules, schemas, source string, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
 	eng, err := mapper.Load(rules, schemas, mapper.Options{})
 	if err != nil {
