@@ -177,7 +177,7 @@ func fallbackSuggestion(in Input, rf *ruleFile, fields []fieldInfo, ev *evidence
 	out, path := fi.out, best.path
 	s.apply = func(e *ruleEdits) error {
 		fe := e.field(out)
-		fe.from = insertAfter(e.fromOf(fieldByName(e.rf.fieldsInfo(), out)), field, path)
+		fe.from = insertAfter(e.fromOf(out), field, path)
 		if newRedact != nil {
 			e.redact = newRedact
 		}
@@ -315,7 +315,7 @@ func idOrObject(in Input, ev *evidence, fi *fieldInfo, field string, objs []map[
 	}
 	out := fi.out
 	s.apply = func(e *ruleEdits) error {
-		e.field(out).from = insertBefore(e.fromOf(fieldByName(e.rf.fieldsInfo(), out)), field, path)
+		e.field(out).from = insertBefore(e.fromOf(out), field, path)
 		return nil
 	}
 	return s, ""

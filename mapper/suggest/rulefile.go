@@ -229,11 +229,14 @@ func (e *ruleEdits) field(out string) *fieldEdit {
 }
 
 // fromOf is the field's from list as edited so far.
-func (e *ruleEdits) fromOf(fi *fieldInfo) []string {
-	if fe := e.fields[fi.out]; fe != nil && fe.from != nil {
+func (e *ruleEdits) fromOf(out string) []string {
+	if fe := e.fields[out]; fe != nil && fe.from != nil {
 		return fe.from
 	}
-	return fi.from
+	if fi := fieldByName(e.rf.fieldsInfo(), out); fi != nil {
+		return fi.from
+	}
+	return nil
 }
 
 // set sets key of the field's rule to the flow text.
@@ -378,9 +381,8 @@ func (e *ruleEdits) renderTransform(m *ast.MappingNode, fe *fieldEdit) error {
 		at := d.start(seq.Values[0])
 		return d.add(at, at, fe.prepend+", ")
 	}
-	if _, scalar := scalarText(v); scalar {
-		return d.replace(v, "["+fe.prepend+", "+string(d.src[d.start(v):d.end(v)])+"]")
-	}
+	// One transform (a name or a mapping with its arguments) becomes a
+	// list with the new one first.
 	return d.replace(v, "["+fe.prepend+", "+string(d.src[d.start(v):d.end(v)])+"]")
 }
 
