@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -103,6 +105,7 @@ func AppendTestCases(file []byte, cases []TestCase) ([]byte, error) {
 	var b strings.Builder
 	indent := "  "
 	at := len(file)
+	names := map[string]bool{}
 	if len(file) == 0 {
 		b.WriteString("# Rule tests written by `mapper suggest` from kept (redacted) samples: one case per fixed category.\ncases:\n")
 	} else {
@@ -122,6 +125,15 @@ func AppendTestCases(file []byte, cases []TestCase) ([]byte, error) {
 		if !isSeq || seq.IsFlowStyle || len(seq.Values) == 0 {
 			return nil, fmt.Errorf("read the rule tests: no block list of cases to add to")
 		}
+		for _, c := range seq.Values {
+			if m, ok := mappingOf(c); ok {
+				if kv := keyOf(m, "name"); kv != nil {
+					if n, ok := scalarText(kv.Value); ok {
+						names[n] = true
+					}
+				}
+			}
+		}
 		d := newTextDoc(file)
 		indent = d.indentOf(d.offset(seq.Start.Position))
 		at = d.lineEnd(d.end(seq.Values[len(seq.Values)-1]))
@@ -133,7 +145,12 @@ func AppendTestCases(file []byte, cases []TestCase) ([]byte, error) {
 		}
 	}
 	for _, c := range cases {
-		fmt.Fprintf(&b, "\n%s- name: %s\n", indent, quote(c.Name))
+		name := c.Name
+		for i := 2; names[name]; i++ {
+			name = fmt.Sprintf("%s (%d)", c.Name, i)
+		}
+		names[name] = true
+		fmt.Fprintf(&b, "\n%s- name: %s\n", indent, quote(name))
 		if len(c.Headers) > 0 {
 			var hs []string
 			for _, h := range c.Headers {
@@ -154,10 +171,17 @@ func AppendTestCases(file []byte, cases []TestCase) ([]byte, error) {
 	return append(out, file[at:]...), nil
 }
 
-// singleQuoted writes the payload as a YAML single-quoted string: its
-// bytes exactly, the raw payload text for the rule test.
+// singleQuoted writes the payload as a YAML string holding its bytes
+// exactly, the raw payload text for the rule test: single-quoted when it
+// is printable on one line, else double-quoted with escapes.
 func singleQuoted(p []byte) string {
-	return "'" + strings.ReplaceAll(string(p), "'", "''") + "'"
+	s := string(p)
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\ufeff' || r >= 0x80 && !unicode.IsPrint(r)
+	}) {
+		return quote(s)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // RebaseTestFile rewrites the payload_file paths of a rule test file copied

@@ -47,3 +47,37 @@ cases:
 		t.Errorf("payload %s", s.Cases[0].Payload)
 	}
 }
+
+func TestGeneratedCasesHoldThePayloadBytesExactly(t *testing.T) {
+	payloads := []string{
+		`{"note":"it's \"quoted\""}`,
+		"{\"note\":\"line\u2028sep\u2029para\ufefftail\"}",
+		`{"note":"tab\tand\\back","n":1e3}`,
+		"{\"note\":\"\u00e9\u20ac\U0001F600\"}",
+	}
+	var cases []TestCase
+	for i, p := range payloads {
+		cases = append(cases, TestCase{Name: "case " + string(rune('a'+i)), Payload: []byte(p), Outcome: "mapped"})
+	}
+	text, err := AppendTestCases(nil, cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ruletest.Parse("x.test.yaml", text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	for i, c := range s.Cases {
+		if string(c.Payload) != payloads[i] {
+			t.Errorf("case %d: payload %q, want %q", i, c.Payload, payloads[i])
+		}
+	}
+	// Appended to an existing file, after its last case.
+	more, err := AppendTestCases(text, cases[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = ruletest.Parse("x.test.yaml", more); err != nil || len(s.Cases) != len(payloads)+1 {
+		t.Fatalf("appended file: %v\n%s", err, more)
+	}
+}
