@@ -57,3 +57,70 @@ func (s *Source) InputEnums(field string) ([]InputEnum, error) {
 	}
 	return out, nil
 }
+
+// InputNode is a schema object of a source's input schema that applies at
+// a field: where it is written and what it says of the value there.
+type InputNode struct {
+	// File is the schema file holding the object, relative to the schemas
+	// directory (slash-separated); Pointer its JSON pointer within File.
+	File, Pointer string
+	// Types are the JSON type names its type keyword allows (none when it
+	// has no type keyword).
+	Types []string
+	// Required lists the properties it requires; Properties those it
+	// describes; Closed says additionalProperties is false.
+	Required, Properties []string
+	Closed               bool
+	// Format is its format keyword ("" when none).
+	Format string
+}
+
+// InputNodes lists the schema objects of the source's input schema that
+// apply to the value at field (a normalised path, "" for the payload),
+// following allOf and $ref, in the order the schema applies them. None
+// when the source has no input schema or the schema is silent about the
+// field. Safe for concurrent use.
+func (s *Source) InputNodes(field string) ([]InputNode, error) {
+	return schemaNodes(s.plan.input, field)
+}
+
+// OutputNodes is InputNodes for the source's output (domain) schema: the
+// schema objects that apply to the output field (a normalised output
+// path, "" for the record).
+func (s *Source) OutputNodes(field string) ([]InputNode, error) {
+	return schemaNodes(s.plan.output, field)
+}
+
+func schemaNodes(in *schema, field string) ([]InputNode, error) {
+	if in == nil || in.check == nil {
+		return nil, nil
+	}
+	var segs []string
+	if field != "" {
+		steps, err := parseFieldPath(field)
+		if err != nil {
+			return nil, fmt.Errorf("schema at %s: %w", field, err)
+		}
+		segs = make([]string, len(steps))
+		for i, st := range steps {
+			segs[i] = st.key
+			if st.elem {
+				segs[i] = "[]"
+			}
+		}
+	}
+	v := viewAt([]*checkNode{in.check}, "", segs)
+	var out []InputNode
+	for _, n := range v.nodes {
+		file, ptr, _ := strings.Cut(in.locs[n], "#")
+		node := InputNode{File: file, Pointer: ptr, Required: append([]string(nil), n.required...), Closed: n.noAdditonal, Format: n.formatName}
+		if n.types != 0 {
+			node.Types = strings.Split(typeList(n.types), " or ")
+		}
+		for _, p := range n.props {
+			node.Properties = append(node.Properties, p.name)
+		}
+		out = append(out, node)
+	}
+	return out, nil
+}

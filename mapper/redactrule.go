@@ -14,6 +14,16 @@ import (
 // list becomes "()", which keeps every position, and the redact list reads
 // it back. It returns data unchanged (and 0) when there is no such line,
 // else a copy and the line number.
+// ParsableRuleText is a rule file's text as the loader parses it: a flow
+// redact list's array paths ("lines[].sku") written as YAML can read them,
+// byte for byte the same length, so node positions hold for the original
+// text. Tools that edit rule files in place parse this and edit the
+// original.
+func ParsableRuleText(data []byte) []byte {
+	out, _ := flowRedactList(data)
+	return out
+}
+
 func flowRedactList(data []byte) ([]byte, int) {
 	start, line := 0, 1
 	for start < len(data) {

@@ -28,6 +28,10 @@ expectation to what the rules give now. Without FILE arguments every
 results (as golden files are regenerated), leaving payloads, comments and
 passing cases as they are; read the change with git diff before committing it.
 
+Rules in DIR/rules are tested with the schemas in DIR/schemas when there is
+such a directory (a candidate written by mapper suggest) and --schemas is not
+given.
+
 Exit status 0 when every case passes (or --update rewrote them), 1 when a
 case fails or a rule or test file has a mistake.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
@@ -61,6 +65,13 @@ func (c *cmdRuleTest) run(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 		sel = re
+	}
+	if *c.dirs.schemas == "schemas" {
+		// DIR/rules is tested with DIR/schemas, as mapper suggest writes a
+		// candidate, unless --schemas names other schemas.
+		if sch, ok := candidateSchemas(*c.dirs.rules); ok {
+			*c.dirs.schemas = sch
+		}
 	}
 	eng, err := c.dirs.load()
 	if err != nil {

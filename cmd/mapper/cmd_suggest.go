@@ -14,6 +14,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/replay"
+	"github.com/mapperhq/mapper/mapper/ruletest"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/suggest"
 )
@@ -24,35 +25,49 @@ func suggestCommand() command {
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
 		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
 		long: `
-Reads the source's kept samples and failing-value profiles and proposes the
-mechanical rule edits, each with its evidence (records affected, the failing
-values with counts) and its projected effect:
+Reads the source's kept samples and failing-value profiles and proposes, for
+every failing category, an edit with its evidence and projected effect, or one
+no_fix line saying why no rule edit fixes it. The edit kinds:
 
-  - new enum entries for unknown values (the output value is inferred when the
-    value matches a known one but for case and punctuation; otherwise it is a
-    PLACEHOLDER, the output of the nearest known value, marked REVIEW);
-  - timestamp layouts that parse the failing values (day/month order said,
-    and marked REVIEW when both orders read them);
-  - a renamed field: a required field missing while a field of a similar name,
-    that no rule reads, appears in the same records;
-  - an int or float transform for numbers sent as strings.
+  enum_value         new enum entries (an output not inferred is a PLACEHOLDER, marked REVIEW)
+  timestamp_layout   Go layouts that parse the failing values
+  renamed_field      a missing field read under its new name in the same parent
+  moved_field        a missing or null field read from where its values now live,
+                     checked equal in every kept record that carries both
+  id_or_object       an id that now arrives as its expanded object: read its key
+  number_transform   int or float for numbers sent as strings (or the contract
+                     widened when the rule converts them already)
+  nullable, default  a null let through, or the output schema's default
+  contract_property  a property the input schema lacks, typed as the traffic shows
+  contract_optional  required dropped for an unread field that arrives absent
 
-Writes them as a candidate in --out: DIR/rules, a copy of --rules with the
-source's rule file edited, its version bumped and a header listing each
-edit, and DIR/schemas, a copy of --schemas with the new enum values added
-where the input schema's own enum lists the field's values too. mapper check
-and mapper replay take it as it is (--rules DIR/rules --schemas
-DIR/schemas); rules/ and schemas/ are never edited. Then replays the samples through the candidate and prints the
-verdict, with the projected mapped ratio against the objective.
+Writes the candidate in --out: DIR/rules, a copy of --rules with the source's
+rule file edited in place (only the edited lines and the version change, and a
+header lists every edit and no_fix), DIR/schemas, a copy of --schemas with the
+contract edits, and DIR/rules/NAME.test.yaml with one case per fixed category,
+built from a kept (redacted) sample, expecting the candidate's result (shipped
+cases whose result the candidate changes are updated and listed). Copied rule
+tests keep working payload_file paths. rules/ and schemas/ are never edited.
+
+Then replays the samples through the candidate and, with --input FILE…, the
+capture exactly (old rules against the candidate; --header gives the records'
+headers). mapper test --rules DIR/rules and mapper run|demo --candidate-rules
+DIR/rules take DIR/schemas with the rules.
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
-			return &cmdSuggest{
+			c := &cmdSuggest{
 				env:    e,
 				rd:     declareRuleDirs(fs, e),
 				dir:    declareSamplesDir(fs, e),
 				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)"),
 				out:    stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)"),
 			}
+			c.headers = declareHeaderFlag(fs)
+			fs.Func("input", "a capture of the source's payloads to replay exactly with the old rules and the candidate (repeatable; files after it are inputs too)", func(v string) error {
+				c.inputs = append(c.inputs, v)
+				return nil
+			})
+			return c
 		},
 	}
 }
@@ -61,18 +76,20 @@ Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 // which hold their values once the flag set has parsed the arguments.
 type cmdSuggest struct {
 	*env
-	rd     ruleDirs
-	dir    *string
-	source *string
-	out    *string
+	rd      ruleDirs
+	dir     *string
+	source  *string
+	out     *string
+	inputs  []string
+	headers *[]mapper.Header
 }
 
 func (c *cmdSuggest) run(ctx context.Context, args []string) int {
-	if *c.source == "" || *c.out == "" || len(args) > 0 {
-		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken")
+	if *c.source == "" || *c.out == "" || len(args) > 0 && len(c.inputs) == 0 {
+		fmt.Fprintln(c.stderr, "mapper suggest: --source and --out are required and no argument is taken (but input files after --input)")
 		return exitUsage
 	}
-	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out); err != nil {
+	if err := runSuggest(ctx, c.env, c.rd, *c.dir, *c.source, *c.out, append(c.inputs, args...), *c.headers); err != nil {
 		if errors.Is(err, errRegressed) {
 			return exitFailure
 		}
@@ -84,7 +101,7 @@ func (c *cmdSuggest) run(ctx context.Context, args []string) int {
 
 var errRegressed = errors.New("the candidate makes samples newly failing")
 
-func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string) error {
+func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out string, inputs []string, headers []mapper.Header) error {
 	eng, err := rd.load()
 	if err != nil {
 		return err
@@ -121,12 +138,13 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 			profiles[p.Category] = p
 		}
 	}
-	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen})
+	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen, Schemas: os.DirFS(*rd.schemas)})
 	if err != nil {
 		return err
 	}
-	if len(ss) == 0 {
-		fmt.Fprintf(e.stdout, "no mechanical fix found for %s in %s (%d samples); nothing written\n", source, dir, len(in))
+	if !slices.ContainsFunc(ss, func(s suggest.Suggestion) bool { return s.Fixes() }) {
+		printSuggestions(e.stdout, ss, nil)
+		fmt.Fprintf(e.stdout, "\nno rule edit found for %s in %s (%d samples); nothing written\n", source, dir, len(in))
 		return nil
 	}
 	text, err := suggest.Apply(ruleText, ss, src.Version()+1)
@@ -148,6 +166,15 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
+	cases, untested := suggest.TestCases(src, cand.Source(source), ss, in)
+	testFile, err := writeCandidateTests(candRules, src.File(), cases)
+	if err != nil {
+		return err
+	}
+	changed, err := updateCandidateTests(ctx, cand, candRules)
+	if err != nil {
+		return err
+	}
 	printSuggestions(e.stdout, ss, rep)
 	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
 	for _, f := range schemaFilesEdited(ss) {
@@ -158,17 +185,91 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if rep.Regressed() {
+	regressed := rep.Regressed()
+	if len(inputs) > 0 {
+		exact, err := suggestExactReplay(ctx, e, src, cand.Source(source), inputs, headers)
+		if err != nil {
+			return err
+		}
+		regressed = regressed || exact
+	}
+	if len(cases) > 0 {
+		fmt.Fprintf(e.stdout, "\nwrote %d rule tests to %s, one per fixed category, from kept samples:\n", len(cases), testFile)
+		for _, c := range cases {
+			fmt.Fprintf(e.stdout, "  %s → %s\n", c.Name, c.Outcome)
+		}
+	}
+	for _, c := range changed {
+		fmt.Fprintf(e.stdout, "  updated: %s (the candidate changes what it expected; review it)\n", c)
+	}
+	for _, c := range untested {
+		fmt.Fprintf(e.stdout, "  no test for %s: no kept sample of it maps otherwise with the candidate\n", c)
+	}
+	fmt.Fprintf(e.stdout, "\nnext: mapper test --rules %s, then mapper demo --candidate-rules %s (or mapper run) to try it on live traffic\n",
+		candRules, candRules)
+	if regressed {
 		return errRegressed
 	}
 	return nil
 }
 
+// suggestExactReplay replays the capture files exactly with the old rules
+// and the candidate and prints the report; it reports a regression.
+func suggestExactReplay(ctx context.Context, e *env, before, after *mapper.Source, files []string, headers []mapper.Header) (bool, error) {
+	r, closeAll, err := openInputs(files)
+	if err != nil {
+		return false, err
+	}
+	defer closeAll()
+	rep, err := replay.Exact(ctx, before, after, r, replay.ExactOptions{Headers: headers})
+	if err != nil {
+		return false, err
+	}
+	rep.SortRows("impact")
+	fmt.Fprintf(e.stdout, "\nexact replay of %s through the candidate:\n\n", strings.Join(files, ", "))
+	if err := rep.WriteText(e.stdout); err != nil {
+		return false, err
+	}
+	return rep.Regressed(), nil
+}
+
+// writeCandidateTests adds the generated cases to the candidate's rule
+// test file of the source (made when there is none) and returns its path.
+func writeCandidateTests(candRules, ruleFile string, cases []suggest.TestCase) (string, error) {
+	name := strings.TrimSuffix(filepath.Base(ruleFile), filepath.Ext(ruleFile)) + ".test.yaml"
+	p := filepath.Join(candRules, name)
+	if len(cases) == 0 {
+		return p, nil
+	}
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("write candidate tests: %w", err)
+	}
+	text, err := suggest.AppendTestCases(old, cases)
+	if err != nil {
+		return "", fmt.Errorf("write candidate tests %s: %w", p, err)
+	}
+	if err := os.WriteFile(p, text, 0o644); err != nil {
+		return "", fmt.Errorf("write candidate tests: %w", err)
+	}
+	return p, nil
+}
+
 // printSuggestions lists each suggestion with its evidence and the
 // projected effect replay found for its category.
 func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) {
-	fmt.Fprintf(w, "%d suggestions:\n", len(ss))
+	fixes := 0
+	for _, s := range ss {
+		if s.Fixes() {
+			fixes++
+		}
+	}
+	fmt.Fprintf(w, "%d suggestions, %d categories no rule edit fixes:\n", fixes, len(ss)-fixes)
 	for i, s := range ss {
+		if !s.Fixes() {
+			fmt.Fprintf(w, "\n%d. no_fix  %s  (%d records)\n   %s\n", i+1, s.Category, s.Records, s.NoFix)
+			continue
+		}
 		fmt.Fprintf(w, "\n%d. %s  %s  (%d records)\n   %s\n", i+1, s.Kind, s.Category, s.Records, s.Edit)
 		if len(s.Values) > 0 {
 			fmt.Fprintf(w, "   values: %s\n", valuesText(s.Values))
@@ -179,7 +280,15 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 		for _, r := range s.Review {
 			fmt.Fprintf(w, "   REVIEW: %s\n", r)
 		}
+		if rep == nil {
+			continue
+		}
 		for _, row := range rep.Rows {
+			if row.Category == s.Category && row.Samples > 0 && row.NowMapped > 0 && (row.Projection == nil || row.Projection.NowMapped == nil || row.Projection.NowMapped.Text() == "0") {
+				// Delivered degraded before: they map clean now.
+				fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
+				continue
+			}
 			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
 				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
 				switch {
@@ -288,6 +397,12 @@ func writeCandidate(rules, out, name string, text []byte) error {
 		if err != nil {
 			return fmt.Errorf("write candidate: %w", err)
 		}
+		if mapper.IsRuleTestFile(en.Name()) {
+			// Its payload_file paths are relative to the rules directory.
+			if b, err = suggest.RebaseTestFile(b, rules, out); err != nil {
+				return fmt.Errorf("write candidate: %s: %w", en.Name(), err)
+			}
+		}
 		if err := os.WriteFile(filepath.Join(out, en.Name()), b, 0o644); err != nil {
 			return fmt.Errorf("write candidate: %w", err)
 		}
@@ -296,4 +411,36 @@ func writeCandidate(rules, out, name string, text []byte) error {
 		return fmt.Errorf("write candidate: %w", err)
 	}
 	return nil
+}
+
+// updateCandidateTests runs the candidate's rule tests with the candidate
+// and records the current result in the cases it changes (the shipped
+// expectations of what the edits fix), returning their names.
+func updateCandidateTests(ctx context.Context, cand *mapper.Engine, candRules string) ([]string, error) {
+	files, err := ruletest.Find(candRules)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, f := range files {
+		suite, err := ruletest.ParseFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("the candidate's rule tests: %w", err)
+		}
+		rep, err := ruletest.Run(ctx, cand, suite)
+		if err != nil || rep.Failed() == 0 {
+			continue
+		}
+		text, names, err := ruletest.Update(rep)
+		if err != nil {
+			return nil, fmt.Errorf("update the candidate's rule tests %s: %w", f, err)
+		}
+		if err := os.WriteFile(f, text, 0o644); err != nil {
+			return nil, fmt.Errorf("update the candidate's rule tests: %w", err)
+		}
+		for _, n := range names {
+			changed = append(changed, filepath.Base(f)+": "+n)
+		}
+	}
+	return changed, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ type releaseFlags struct {
 
 func declareReleaseFlags(fs *flag.FlagSet, e *env) *releaseFlags {
 	return &releaseFlags{
-		candidate:     stringFlag(fs, e, "candidate-rules", "", "directory of candidate rules to try beside the live ones (schemas from --schemas)"),
+		candidate:     stringFlag(fs, e, "candidate-rules", "", "directory of candidate rules to try beside the live ones (schemas from DIR/schemas when the rules are DIR/rules, as mapper suggest writes them; else --schemas)"),
 		mode:          stringFlag(fs, e, "candidate-mode", "shadow", "shadow: map with both, deliver the live result; canary: deliver the candidate's result for --canary-share of the keys"),
 		share:         stringFlag(fs, e, "canary-share", "0.05", "share of record keys (0 to 1) delivered with the candidate in canary mode"),
 		maxDrop:       stringFlag(fs, e, "canary-max-drop", "0.05", "roll the canary back when its delivered ratio is this much (0 to 1) below the live rules' on the same records"),
@@ -232,10 +233,29 @@ func writeReleaseSummary(out io.Writer, st release.Status) {
 // candidate rules use the same schemas.
 func dirRuleSources(dirs ruleDirs) ruleSources {
 	return ruleSources{
-		live:      dirs.load,
-		candidate: func(dir string) (*mapper.Engine, error) { return mapper.Load(dir, *dirs.schemas, dirs.options()) },
-		dirs:      []string{*dirs.rules, *dirs.schemas},
+		live: dirs.load,
+		candidate: func(dir string) (*mapper.Engine, error) {
+			if sch, ok := candidateSchemas(dir); ok {
+				return mapper.Load(dir, sch, dirs.options())
+			}
+			return mapper.Load(dir, *dirs.schemas, dirs.options())
+		},
+		dirs: []string{*dirs.rules, *dirs.schemas},
 	}
+}
+
+// candidateSchemas is the schemas directory a candidate carries: DIR/schemas
+// beside candidate rules in DIR/rules, as mapper suggest writes them, so
+// that the candidate's contract edits are tried with its rules.
+func candidateSchemas(rules string) (string, bool) {
+	if filepath.Base(filepath.Clean(rules)) != "rules" {
+		return "", false
+	}
+	sch := filepath.Join(filepath.Dir(filepath.Clean(rules)), "schemas")
+	if st, err := os.Stat(sch); err == nil && st.IsDir() {
+		return sch, true
+	}
+	return "", false
 }
 
 // demoRuleSources are the demo's rules: the directories the flags name when
@@ -250,6 +270,9 @@ func demoRuleSources(dirs ruleDirs, fromDirs bool) ruleSources {
 			return mapper.LoadFS(mapperfiles.Rules(), "rules", mapperfiles.Schemas(), "schemas", dirs.options())
 		},
 		candidate: func(dir string) (*mapper.Engine, error) {
+			if sch, ok := candidateSchemas(dir); ok {
+				return mapper.Load(dir, sch, dirs.options())
+			}
 			return mapper.LoadFS(os.DirFS(dir), dir, mapperfiles.Schemas(), "schemas", dirs.options())
 		},
 	}

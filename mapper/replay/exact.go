@@ -19,6 +19,10 @@ type ExactOptions struct {
 	// of unexpected fields); the records of categories past it are counted
 	// under OtherCategories. Zero means 1000.
 	MaxCategories int
+	// Headers are the record headers every payload carries, for the
+	// sources' accept predicates (both rule sets read the same); nil
+	// checks no header predicate.
+	Headers []mapper.Header
 }
 
 // OtherCategories is the row of the categories past ExactOptions.MaxCategories.
@@ -147,7 +151,11 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 	}
 	each := func(w int, line []byte, before *mapper.Result) {
 		a := &accs[w]
-		a.m.Map(candidate, line, &a.after)
+		if opts.Headers != nil {
+			a.m.MapRecord(candidate, opts.Headers, line, &a.after)
+		} else {
+			a.m.Map(candidate, line, &a.after)
+		}
 		v := mapper.Compare(before, &a.after)
 		vi := verdictIndex(v)
 		a.records++
@@ -182,7 +190,7 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 			}
 		}
 	}
-	if err := batch.Run(ctx, baseline, in, batch.Options{Workers: workers, Each: each}); err != nil {
+	if err := batch.Run(ctx, baseline, in, batch.Options{Workers: workers, Each: each, Headers: opts.Headers}); err != nil {
 		return nil, err
 	}
 	rep := &ExactReport{Source: candidate.Name(), RulesBefore: baseline.Version(), RulesAfter: candidate.Version(),

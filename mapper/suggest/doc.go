@@ -1,33 +1,42 @@
-// Package suggest proposes rule edits for the failures that have a
-// mechanical fix, from a source's kept samples and failing-value profiles,
-// and writes them into the source's rule file.
+// Package suggest proposes, for every failing category of a source, an
+// edit of its rules or input schema with its evidence, or says why no edit
+// fixes it (KindNoFix), from the source's kept samples and failing-value
+// profiles, and writes the edits into the files in place.
 //
-// Propose reads the categories of one source and returns one Suggestion per
-// category it can fix, each with its evidence (records seen, the failing
-// values with counts, the values no rule edit takes up) and what a person
-// must review:
+// Propose returns one Suggestion per category. The kinds (the names
+// mapper suggest prints and the candidate's header lists):
 //
-//   - unknown_enum: new enum entries; the output is inferred when the value
+//   - enum_value: new enum entries; the output is inferred when the value
 //     equals a known value or output but for case and punctuation, and is
-//     otherwise a placeholder (the output of the nearest known value) that
-//     Review names. Where the input schema lists the field's values in an
-//     enum of its own, SchemaEdits adds the new values there too, so the
-//     rules and the contract agree;
-//   - invalid_format on a timestamp field: Go layouts that parse the
-//     failing values, day/month order read from days over 12 and named in
-//     Review when both orders read the values;
-//   - missing_field: a field of the same parent with a similar name, that no
-//     rule reads, present in most of the category's samples (from
-//     unexpected_field failures and the payloads): read from both; a
-//     redacted old name makes the new one redacted too;
-//   - type_mismatch and output_invalid: an int or float transform for
-//     numbers sent as strings.
+//     otherwise a placeholder that Review names; the input schema's own
+//     enum gets the values too (SchemaEdits);
+//   - timestamp_layout: Go layouts that parse the failing values, unless
+//     the input schema's format refuses them;
+//   - renamed_field, moved_field: a missing or null field read from the
+//     path that carries its values now — present in every failing sample
+//     and equal to the old value in every kept record that has both (a
+//     move needs at least one such record; a rename in the same parent
+//     needs none to disagree); a redacted old path makes the new one
+//     redacted;
+//   - id_or_object: an id string that arrives as its expanded object: the
+//     object's key whose values the id carried is read first;
+//   - number_transform: int or float for numbers sent as strings, string
+//     before decimal_to_minor for decimals sent as numbers, or the contract
+//     widened where the rule converts already;
+//   - nullable, default, when: a null let through, the output schema's
+//     default, or a field mapped only for the records that carry it;
+//   - contract_property, contract_optional: the input schema as the kept
+//     payloads show it (a property added with its types and format, a type
+//     widened, required dropped for an unread field that arrives absent).
 //
-// Apply edits the rule file's YAML tree (goccy/go-yaml, comments kept),
-// bumps its version and heads it with a comment listing every edit and
-// every review item; ApplySchema appends the schema edits to a schema
-// file's enum arrays, keeping the rest of the file byte for byte. Neither
-// touches a file on disk. Values are read with
-// mapper.ValueScanner, which never reads a value at a redacted path.
-// Propose and Apply keep no state and are safe for concurrent use.
+// Apply edits the rule file's text at the parsed nodes' positions: only
+// the edited lines and the version line change (comments, alignment,
+// block or flow style and key order are kept), under a header comment
+// listing each edit, review item and no_fix. ApplySchema does the same for
+// JSON schema files. TestCases and AppendTestCases write one rule test per
+// fixed category from a kept (redacted) sample; RebaseTestFile keeps a
+// copied test file's payload_file paths working. None touches a file on
+// disk. Values at redacted paths are never read (mapper.ValueScanner);
+// test payloads are masked again with the candidate's redact paths.
+// Nothing here keeps state; every function is safe for concurrent use.
 package suggest

@@ -3,6 +3,7 @@ package suggest
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -22,8 +23,34 @@ const (
 	KindTimestampLayout Kind = "timestamp_layout"
 	// KindRenamedField reads a renamed field as well as the old one.
 	KindRenamedField Kind = "renamed_field"
-	// KindTypeTransform converts numbers sent as strings.
-	KindTypeTransform Kind = "type_transform"
+	// KindMovedField reads a value that moved to another parent as well as
+	// the old path.
+	KindMovedField Kind = "moved_field"
+	// KindIDOrObject reads a key of an expanded object where an id string
+	// used to be, as well as the id.
+	KindIDOrObject Kind = "id_or_object"
+	// KindNumberTransform converts numbers sent as strings.
+	KindNumberTransform Kind = "number_transform"
+	// KindNullable lets a null through: nullable on the rule, or null in
+	// the input schema where the rule already copes with it.
+	KindNullable Kind = "nullable"
+	// KindDefault fills a missing or null field with the output schema's
+	// default.
+	KindDefault Kind = "default"
+	// KindWhen maps a field only for the records that carry it.
+	KindWhen Kind = "when"
+	// KindContractProperty adds a property to the input schema (or widens
+	// its type) as the traffic shows it.
+	KindContractProperty Kind = "contract_property"
+	// KindContractOptional drops required of an unread field that arrives
+	// absent.
+	KindContractOptional Kind = "contract_optional"
+	// KindAcceptPredicate changes a source's accept list.
+	KindAcceptPredicate Kind = "accept_predicate"
+	// KindNewSource is a starter source for records no source accepts.
+	KindNewSource Kind = "new_source"
+	// KindNoFix is a category no rule edit can fix; NoFix says why.
+	KindNoFix Kind = "no_fix"
 )
 
 // Input is what Propose works from: one source's rules, samples, value
@@ -41,6 +68,9 @@ type Input struct {
 	// Seen counts the source's records per category (samples.Counts); nil
 	// counts the samples.
 	Seen map[string]uint64
+	// Schemas is the schemas directory, read for the output schema's
+	// defaults; nil proposes no default.
+	Schemas fs.FS
 }
 
 // Value is one failing value with how many records carried it.
@@ -72,72 +102,119 @@ type Suggestion struct {
 	// new enum values added where the schema's own enum lists the field's
 	// values too. Empty when the schema does not restrict them.
 	SchemaEdits []SchemaEdit `json:"schema_edits,omitempty"`
+	// NoFix says why no rule edit fixes the category (Kind is KindNoFix).
+	NoFix string `json:"no_fix,omitempty"`
 
-	apply func(rf *ruleFile) error
+	apply func(e *ruleEdits) error
 }
 
-// Propose reads the failures of in's source and proposes rule edits for
-// the mechanical ones, ordered by records affected (most first).
+// Fixes reports whether the suggestion edits the rules or the schemas.
+func (s *Suggestion) Fixes() bool { return s.Kind != KindNoFix }
+
+// Propose reads the failures of in's source and proposes an edit for each
+// failing category, or says why no rule edit fixes it (KindNoFix), ordered
+// by records affected (most first).
 func Propose(in Input) ([]Suggestion, error) {
 	rf, err := parseRuleFile(in.RuleFile)
 	if err != nil {
 		return nil, err
 	}
-	fields := rf.fieldsInfo()
-	byCat := map[string][]*samples.Sample{}
-	for i := range in.Samples {
-		s := &in.Samples[i]
-		if s.Source == in.Source.Name() {
-			byCat[s.Category] = append(byCat[s.Category], s)
-		}
-	}
-	cats := make([]string, 0, len(byCat))
-	for c := range byCat {
+	ev := newEvidence(in)
+	cats := make([]string, 0, len(ev.byCat))
+	for c := range ev.byCat {
 		cats = append(cats, c)
 	}
 	for c := range in.Profiles {
-		if _, ok := byCat[c]; !ok {
+		if _, ok := ev.byCat[c]; !ok {
 			cats = append(cats, c)
 		}
 	}
 	sort.Strings(cats)
 	var out []Suggestion
 	for _, cat := range cats {
-		reason, field := samples.SplitCategory(cat)
+		if cat == samples.CleanCategory || strings.HasPrefix(cat, "candidate:") {
+			continue
+		}
 		seen := in.Seen[cat]
 		if seen == 0 {
-			seen = uint64(len(byCat[cat]))
+			seen = uint64(len(ev.byCat[cat]))
 		}
-		values := failingValues(in, cat, byCat[cat])
-		var s *Suggestion
-		switch reason {
-		case mapper.ReasonUnknownEnum:
-			s = enumSuggestion(fields, field, values)
-			if s != nil {
-				if err := schemaEnumEdits(s, in.Source, field); err != nil {
-					s.Review = append(s.Review, err.Error())
-				}
-			}
-		case mapper.ReasonInvalidFormat:
-			s = layoutSuggestion(fields, field, values)
-		case mapper.ReasonTypeMismatch:
-			s = transformSuggestion(fields, field, values)
-		case mapper.ReasonOutputInvalid:
-			// A field mapped as it came: numbers sent as strings show here
-			// when the domain schema wants a number.
-			if fi := fieldByName(fields, field); fi != nil && len(fi.from) > 0 {
-				s = transformSuggestion(fields, fi.from[0], failingValues(in, string(mapper.ReasonOutputInvalid)+":"+fi.from[0], byCat[cat]))
-			}
-		case mapper.ReasonMissingField:
-			s = renameSuggestion(fields, field, byCat[cat], rf.redact(), in.Source.IsRedacted(field))
-		}
-		if s != nil {
-			s.Category, s.Records = cat, seen
-			out = append(out, *s)
-		}
+		s := propose(in, rf, ev, cat)
+		s.Category, s.Records = cat, seen
+		out = append(out, *s)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Records > out[j].Records })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Fixes() != out[j].Fixes() {
+			return out[i].Fixes()
+		}
+		return out[i].Records > out[j].Records
+	})
 	return out, nil
+}
+
+// propose is the suggestion for one category: an edit, or why none.
+func propose(in Input, rf *ruleFile, ev *evidence, cat string) *Suggestion {
+	fields := rf.fieldsInfo()
+	reason, field := samples.SplitCategory(cat)
+	ss := ev.byCat[cat]
+	values := failingValues(in, cat, ss)
+	var s *Suggestion
+	var why string
+	switch reason {
+	case mapper.ReasonUnknownEnum:
+		if s = enumSuggestion(fields, field, values, cooccurrence(ev, field)); s != nil {
+			if err := schemaEnumEdits(s, in.Source, field); err != nil {
+				s.Review = append(s.Review, err.Error())
+			}
+		} else {
+			why = "no rule reads " + field + " through an enum table, or no failing value is a string: the input schema's own enum refuses it (widen it by hand)"
+		}
+	case mapper.ReasonInvalidFormat:
+		if f := inputFormat(in.Source, field); f != "" {
+			why = "the input schema requires format " + f + " at " + field + ": a timestamp layout cannot take these values until the contract allows them (a change for a person)"
+		} else if s = layoutSuggestion(fields, field, values); s == nil {
+			why = "the values of " + field + " lack the format the input schema or a transform requires, and no timestamp layout reads them: the partner sends values no rule can repair"
+		}
+	case mapper.ReasonTypeMismatch:
+		s, why = typeSuggestion(in, fields, ev, field, values, ss)
+	case mapper.ReasonOutputInvalid:
+		// A field mapped as it came: numbers sent as strings show here
+		// when the domain schema wants a number.
+		if fi := fieldByName(fields, field); fi != nil && len(fi.from) > 0 {
+			s = transformSuggestion(fields, fi.from[0], failingValues(in, string(mapper.ReasonOutputInvalid)+":"+fi.from[0], ss))
+		}
+		if s == nil {
+			why = "the mapped record fails the domain schema at " + orPayload(field) + ": the rules make a value the domain refuses (a bug in the rules or the domain schema, for a person)"
+		}
+	case mapper.ReasonMissingField, mapper.ReasonNullField:
+		s, why = absentSuggestion(in, rf, fields, ev, reason, field, ss)
+	case mapper.ReasonUnexpectedField:
+		s, why = propertySuggestion(in, ev, field, ss)
+	case mapper.ReasonDefaulted:
+		why = "a default filled " + field + ": the rule already copes, and the record is degraded by design (drop the default to reject such records)"
+	case mapper.ReasonMalformedPayload:
+		why = "the bytes are not a JSON object within the limits: no rule reads them; the producer must fix them"
+	case mapper.ReasonOutOfRange:
+		why = "values of " + field + " fall outside the input schema's bounds: a change of the partner's contract for a person to confirm"
+	case mapper.ReasonUnknownSource:
+		why = "no source accepts these records and their payloads are not kept: look at them with mapper tap, then mapper infer a starter source"
+	default:
+		why = "no edit is known for " + string(reason)
+	}
+	if s == nil {
+		if why == "" {
+			why = "no edit found"
+		}
+		return &Suggestion{Kind: KindNoFix, NoFix: why, Field: field, Edit: "no_fix: " + why}
+	}
+	return s
+}
+
+func orPayload(field string) string {
+	if field == "" {
+		return "the record"
+	}
+	return field
 }
 
 // failingValues are a category's failing values with counts: from its
@@ -211,13 +288,12 @@ func norm(s string) string {
 	return b.String()
 }
 
-func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion {
+func enumSuggestion(fields []fieldInfo, path string, values []Value, rank func(v string, enum []enumEntry) []ranked) *Suggestion {
 	fi := readsFrom(fields, path)
 	if fi == nil || len(fi.enum) == 0 {
 		return nil
 	}
 	s := &Suggestion{Kind: KindEnumValue, Field: fi.out}
-	entries := append([]enumEntry(nil), fi.enum...)
 	known := map[string]bool{}
 	outputs := map[string]bool{}
 	var outList []string
@@ -229,6 +305,7 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion
 		}
 	}
 	var added []string
+	var newEntries []enumEntry
 	for _, v := range values {
 		text, ok := stringValue(v.Text)
 		if !ok || text == "" || known[text] {
@@ -239,14 +316,37 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion
 		}
 		known[text] = true
 		out, raw, inferred := inferOutput(text, fi.enum)
-		entries = append(entries, enumEntry{key: text, value: out, raw: raw})
+		var why string
+		if !inferred && rank != nil {
+			// The outputs ranked by how alike their records are to the
+			// records carrying the value; the first is the placeholder
+			// when it stands out (a quarter above the second), else the
+			// nearest spelling stays.
+			if r := rank(text, fi.enum); len(r) > 0 {
+				var parts []string
+				for _, x := range r {
+					parts = append(parts, fmt.Sprintf("%s %.0f%%", x.out, 100*x.score))
+				}
+				why = "; outputs by what co-occurs in its records: " + strings.Join(parts, ", ")
+				if len(r) == 1 || r[0].score >= 1.25*r[1].score {
+					why += " (the first stands out: it is the placeholder)"
+					for _, e := range fi.enum {
+						if e.value == r[0].out {
+							out, raw = e.value, e.raw
+							break
+						}
+					}
+				}
+			}
+		}
+		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw})
 		s.Values = append(s.Values, v)
 		if inferred {
 			added = append(added, fmt.Sprintf("%s → %s", text, out))
 		} else {
 			added = append(added, fmt.Sprintf("%s → %s (PLACEHOLDER)", text, out))
-			s.Review = append(s.Review, fmt.Sprintf("%s.enum %q → %s is a placeholder: no output value could be inferred; choose one of %s",
-				fi.out, text, out, strings.Join(outList, ", ")))
+			s.Review = append(s.Review, fmt.Sprintf("%s.enum %q → %s is a placeholder: no output value could be inferred; choose one of %s%s",
+				fi.out, text, out, strings.Join(outList, ", "), why))
 		}
 	}
 	if len(s.Values) == 0 {
@@ -254,12 +354,10 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value) *Suggestion
 	}
 	s.Edit = fmt.Sprintf("%s.enum: add %s", fi.out, strings.Join(added, ", "))
 	out := fi.out
-	s.apply = func(rf *ruleFile) error {
-		m := rf.field(out)
-		if m == nil {
-			return fmt.Errorf("field %s is gone", out)
-		}
-		return setKey(m, "enum", flowMap(entries))
+	s.apply = func(e *ruleEdits) error {
+		fe := e.field(out)
+		fe.enumAdd = append(fe.enumAdd, newEntries...)
+		return nil
 	}
 	return s
 }
@@ -286,7 +384,7 @@ func schemaEnumEdits(s *Suggestion, src *mapper.Source, field string) error {
 		}
 		if len(edit.Add) > 0 {
 			s.SchemaEdits = append(s.SchemaEdits, edit)
-			s.Edit += fmt.Sprintf("; input schema %s#%s enum: add %s", e.File, e.Pointer, flowList(edit.Add))
+			s.Edit += fmt.Sprintf("; input schema %s#%s enum: add %s", e.File, e.Pointer, quotedList(edit.Add))
 		}
 	}
 	return nil
@@ -341,6 +439,7 @@ var layouts = []string{
 	"02/01/2006 15:04:05", "01/02/2006 15:04:05", "02/01/2006 15:04", "01/02/2006 15:04", "02/01/2006", "01/02/2006",
 	"02.01.2006 15:04:05", "02.01.2006 15:04", "02.01.2006", "02-01-2006 15:04:05", "02-01-2006 15:04",
 	time.RFC1123Z, time.RFC1123, time.RFC850, time.RFC822Z, time.RFC822, time.ANSIC, time.UnixDate, "2006-01-02",
+	"2 Jan 2006 15:04", "2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006",
 }
 
 // swapDayMonth returns the layout with day and month swapped ("02/01" ↔
@@ -433,32 +532,11 @@ func layoutSuggestion(fields []fieldInfo, path string, values []Value) *Suggesti
 		s.Edit += " (day/month order read from values whose day is over 12)"
 	}
 	out := fi.out
-	s.apply = func(rf *ruleFile) error {
-		m := rf.field(out)
-		if m == nil {
-			return fmt.Errorf("field %s is gone", out)
-		}
-		var items []string
-		fi := fieldByOut(rf, out)
-		for _, t := range fi.transforms {
-			if t == "timestamp" {
-				items = append(items, "{timestamp: "+flowList(chosen)+"}")
-			} else {
-				items = append(items, t)
-			}
-		}
-		return setKey(m, "transform", "["+strings.Join(items, ", ")+"]")
+	s.apply = func(e *ruleEdits) error {
+		e.field(out).layouts = chosen
+		return nil
 	}
 	return s
-}
-
-func fieldByOut(rf *ruleFile, out string) fieldInfo {
-	for _, fi := range rf.fieldsInfo() {
-		if fi.out == out {
-			return fi
-		}
-	}
-	return fieldInfo{}
 }
 
 // transformSuggestion converts numbers sent as strings for a field the
@@ -473,7 +551,7 @@ func transformSuggestion(fields []fieldInfo, path string, values []Value) *Sugge
 			return nil
 		}
 	}
-	s := &Suggestion{Kind: KindTypeTransform, Field: fi.out}
+	s := &Suggestion{Kind: KindNumberTransform, Field: fi.out}
 	whole := true
 	for _, v := range values {
 		text, ok := stringValue(v.Text)
@@ -496,96 +574,9 @@ func transformSuggestion(fields []fieldInfo, path string, values []Value) *Sugge
 	}
 	s.Edit = fmt.Sprintf("%s: transform %s first (numbers sent as strings, e.g. %s)", fi.out, tf, s.Values[0].Text)
 	out := fi.out
-	s.apply = func(rf *ruleFile) error {
-		m := rf.field(out)
-		if m == nil {
-			return fmt.Errorf("field %s is gone", out)
-		}
-		items := append([]string{tf}, fieldByOut(rf, out).transforms...)
-		return setKey(m, "transform", "["+strings.Join(items, ", ")+"]")
-	}
-	return s
-}
-
-// renameSuggestion looks, in the samples of a missing required field, for
-// a field of the same parent that the rules do not read, whose name is
-// close to the missing one and whose values have the same shape; it
-// proposes reading both (the old name first).
-//
-// When the old name is redacted (the engine's redaction says so), the new
-// one is added to the file's redact list as well, so that its values are
-// masked from the first record the candidate maps.
-func renameSuggestion(fields []fieldInfo, path string, ss []*samples.Sample, redact []string, redacted bool) *Suggestion {
-	fi := readsFrom(fields, path)
-	if fi == nil || strings.Contains(path, "[]") {
+	s.apply = func(e *ruleEdits) error {
+		e.field(out).prepend = tf
 		return nil
-	}
-	read := map[string]bool{}
-	for _, f := range fields {
-		for _, p := range f.from {
-			read[p] = true
-		}
-	}
-	parent, name := "", path
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		parent, name = path[:i], path[i+1:]
-	}
-	counts := map[string]uint64{}
-	for _, s := range ss {
-		seen := map[string]bool{}
-		for _, f := range s.Failures {
-			if f.Reason == mapper.ReasonUnexpectedField {
-				seen[f.Field] = true
-			}
-		}
-		if p, ok := s.PayloadBytes(); ok {
-			for _, k := range keysAt(p, parent) {
-				seen[joinPath(parent, k)] = true
-			}
-		}
-		for g := range seen {
-			gp, gn := "", g
-			if i := strings.LastIndexByte(g, '.'); i >= 0 {
-				gp, gn = g[:i], g[i+1:]
-			}
-			if gp != parent || read[g] || g == path || !similarName(name, gn) {
-				continue
-			}
-			counts[g]++
-		}
-	}
-	best, bestN := "", uint64(0)
-	for g, n := range counts {
-		if n > bestN || n == bestN && g < best {
-			best, bestN = g, n
-		}
-	}
-	// The new name must carry the value in most of the records.
-	if best == "" || bestN*2 < uint64(len(ss)) {
-		return nil
-	}
-	from := append(append([]string(nil), fi.from...), best)
-	s := &Suggestion{Kind: KindRenamedField, Field: fi.out,
-		Values: []Value{{Text: best, Count: bestN}},
-		Edit:   fmt.Sprintf("%s: read from %s (%s missing while %s appears in %d of %d samples)", fi.out, flowList(from), path, best, bestN, len(ss)),
-	}
-	var newRedact []string
-	if redacted {
-		newRedact = append(append([]string(nil), redact...), best)
-		s.Edit += fmt.Sprintf("; redact %s too, as %s is", best, path)
-	}
-	out := fi.out
-	s.apply = func(rf *ruleFile) error {
-		m := rf.field(out)
-		if m == nil {
-			return fmt.Errorf("field %s is gone", out)
-		}
-		if newRedact != nil {
-			if err := setKey(rf.top, "redact", flowList(newRedact)); err != nil {
-				return err
-			}
-		}
-		return setKey(m, "from", flowList(from))
 	}
 	return s
 }
@@ -637,35 +628,57 @@ func similarName(a, b string) bool {
 }
 
 // Apply writes the suggestions into the rule file's text with the version
-// bumped to version, a header comment listing each edit and what a person
-// must review; the file is otherwise kept as written.
+// bumped to version and a header comment listing each edit (by kind), each
+// category no edit fixes (no_fix) and what a person must review. Only the
+// edited lines and the version line change: the rest of the file is kept
+// byte for byte.
 func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 	rf, err := parseRuleFile(ruleFile)
 	if err != nil {
 		return nil, err
 	}
+	edits := newRuleEdits(rf)
 	for _, s := range ss {
 		if s.apply == nil {
 			continue
 		}
-		if err := s.apply(rf); err != nil {
+		if err := s.apply(edits); err != nil {
 			return nil, fmt.Errorf("apply %s for %s: %w", s.Kind, s.Category, err)
 		}
 	}
-	if err := rf.setVersion(version); err != nil {
+	body, err := edits.render(version)
+	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
 	b.WriteString("# Candidate rules written by `mapper suggest`: review before shipping.\n")
 	for _, s := range ss {
-		fmt.Fprintf(&b, "# - %s (%s, %d records): %s\n", s.Kind, s.Category, s.Records, s.Edit)
+		if !s.Fixes() {
+			fmt.Fprintf(&b, "# - no_fix (%s, %d records): %s\n", s.Category, s.Records, oneLine(s.NoFix))
+			continue
+		}
+		fmt.Fprintf(&b, "# - %s (%s, %d records): %s\n", s.Kind, s.Category, s.Records, oneLine(s.Edit))
 		for _, r := range s.Review {
-			fmt.Fprintf(&b, "#   REVIEW: %s\n", r)
+			fmt.Fprintf(&b, "#   REVIEW: %s\n", oneLine(r))
 		}
 	}
-	b.WriteString(rf.String())
+	b.Write(body)
 	if !strings.HasSuffix(b.String(), "\n") {
 		b.WriteByte('\n')
 	}
 	return []byte(b.String()), nil
+}
+
+// oneLine keeps a header comment on one line.
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
+
+// inputFormat is the format keyword the input schema gives the field, or "".
+func inputFormat(src *mapper.Source, field string) string {
+	nodes, _ := src.InputNodes(field)
+	for _, n := range nodes {
+		if n.Format != "" {
+			return n.Format
+		}
+	}
+	return ""
 }

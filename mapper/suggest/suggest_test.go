@@ -32,19 +32,25 @@ var drift = [][]byte{
 // keep maps payloads with the testdata rules into a sample store and
 // value profiles in a temporary directory, as the worker does, and
 // returns what Propose takes.
-func keep(t *testing.T, payloads [][]byte) (Input, *mapper.Engine) {
+func keep(t testing.TB, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
 	return keepWith(t, filepath.Join("testdata", "rules"), filepath.Join("testdata", "schemas"), payloads)
 }
 
 // keepWith is keep with the rules and schemas of the given directories.
-func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
+func keepWith(t testing.TB, rules, schemas string, payloads [][]byte) (Input, *mapper.Engine) {
+	t.Helper()
+	return keepWithSource(t, rules, schemas, "shop", payloads)
+}
+
+// keepWithSource is keepWith for the named source.
+func keepWithSource(t testing.TB, rules, schemas, source string, payloads [][]byte) (Input, *mapper.Engine) {
 	t.Helper()
 	eng, err := mapper.Load(rules, schemas, mapper.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := eng.Source("shop")
+	src := eng.Source(source)
 	dir := t.TempDir()
 	st, err := samples.Open(samples.Config{Dir: dir})
 	if err != nil {
@@ -85,7 +91,7 @@ func keepWith(t *testing.T, rules, schemas string, payloads [][]byte) (Input, *m
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Input{Source: src, RuleFile: text, Samples: in, Profiles: profiles, Seen: counts["shop"].Seen}, eng
+	return Input{Source: src, RuleFile: text, Samples: in, Profiles: profiles, Seen: counts[source].Seen}, eng
 }
 
 func TestProposeFixesTheMechanicalFailures(t *testing.T) {
@@ -108,9 +114,10 @@ func TestProposeFixesTheMechanicalFailures(t *testing.T) {
 			[]string{"Paid → PAID,", "on-hold → ", "(PLACEHOLDER)"}, []string{`"on-hold"`, "choose one of OPEN, PAID, SHIPPED"}},
 		{"layouts for the forms a layout reads, day/month said", KindTimestampLayout,
 			[]string{`"2006-01-02 15:04:05"`, `"02/01/2006 15:04"`, "day/month"}, nil},
-		{"numbers sent as strings get an int transform", KindTypeTransform, []string{"quantity: transform int"}, nil},
+		{"numbers sent as strings get an int transform", KindNumberTransform, []string{"quantity: transform int"}, nil},
 		{"a renamed field is read under both names and stays redacted", KindRenamedField,
-			[]string{`["customer.email", "customer.email_address"]`, "redact customer.email_address too"}, nil},
+			[]string{`[customer.email, customer.email_address]`, "redact customer.email_address too"},
+			[]string{"no kept record carries both customer.email and customer.email_address"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,8 +205,13 @@ func TestNothingToSuggestForCleanOrUnfixableRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ss) != 0 {
-		t.Fatalf("suggestions for nothing mechanical: %+v", ss)
+	for _, s := range ss {
+		if s.Fixes() || s.NoFix == "" {
+			t.Errorf("%s: %s %q, want no_fix with a reason", s.Category, s.Kind, s.Edit)
+		}
+	}
+	if len(ss) == 0 {
+		t.Fatal("no line for the unfixable categories")
 	}
 }
 
