@@ -32,7 +32,8 @@ func (c Change) String() string {
 // property's type; an enum gains the values seen outside it (or is
 // removed when they are too many to list); a format some value fails is
 // removed; a required property absent from some occurrences of its object
-// is no longer required. Nothing the payloads did not contradict changes,
+// is no longer required (present in fewer than Options.RequiredShare of
+// them). Nothing the payloads did not contradict changes,
 // and the document is edited in place: every line without a change stays
 // byte for byte. Subschemas behind $ref, allOf, anyOf, oneOf or not are
 // left as they are (notes says which).
@@ -226,7 +227,7 @@ func (m *merger) mergeObject(s *jval, n *node, path string, widened []string) {
 			if c != nil {
 				present = c.total()
 			}
-			if present < n.objects {
+			if float64(present) < m.in.opts.RequiredShare*float64(n.objects)-1e-9 {
 				dropped = append(dropped, k)
 				m.change(child(k), "no longer required: absent from %d of %d objects", n.objects-present, n.objects)
 				continue

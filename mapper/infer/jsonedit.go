@@ -160,14 +160,48 @@ type edit struct {
 type editor struct {
 	doc   []byte
 	unit  string // one level of indentation
+	style layout // how the document lays out its objects
 	edits []edit
 	// removed are the members to remove, per object (see removals).
 	removed      map[*jval]map[string]bool
 	removedOrder []*jval
 }
 
+// layout is how a value is written.
+type layout int
+
+const (
+	// oneLine writes everything on one line.
+	oneLine layout = iota
+	// mixed writes an object on one line when it fits, else a member per
+	// line (hand-written schemas).
+	mixed
+	// expanded writes every non-empty object a member per line (as
+	// json.MarshalIndent does).
+	expanded
+)
+
+// styleOf is mixed when the document has a non-empty object on one line,
+// expanded otherwise.
+func styleOf(doc []byte, v *jval) layout {
+	if v.kind == '{' && len(v.members) > 0 && bytes.IndexByte(doc[v.start:v.end], '\n') < 0 {
+		return mixed
+	}
+	for _, m := range v.members {
+		if styleOf(doc, m.val) == mixed {
+			return mixed
+		}
+	}
+	for _, el := range v.elems {
+		if styleOf(doc, el) == mixed {
+			return mixed
+		}
+	}
+	return expanded
+}
+
 func newEditor(doc []byte, root *jval) *editor {
-	e := &editor{doc: doc, unit: "  "}
+	e := &editor{doc: doc, unit: "  ", style: styleOf(doc, root)}
 	if root.kind == '{' && len(root.members) > 0 {
 		if ind := e.lineIndent(root.members[0].keyStart); ind != "" && e.lineIndent(root.start) == "" {
 			e.unit = ind
@@ -218,7 +252,7 @@ func (e *editor) multiline(v *jval) bool {
 
 // replace sets a value.
 func (e *editor) replace(v *jval, x any) {
-	e.edits = append(e.edits, edit{v.start, v.end, e.render(x, e.indentAt(v.start), false)})
+	e.edits = append(e.edits, edit{v.start, v.end, e.render(x, e.indentAt(v.start), oneLine)})
 }
 
 // indentAt is the indentation of the line holding pos, whatever precedes
@@ -263,7 +297,7 @@ func (e *editor) addMember(obj *jval, key string, x any) {
 	if len(obj.members) == 0 {
 		ind := e.indentAt(obj.start)
 		e.edits = append(e.edits, edit{obj.start, obj.end,
-			"{\n" + ind + e.unit + string(k) + ": " + e.render(x, ind+e.unit, true) + "\n" + ind + "}"})
+			"{\n" + ind + e.unit + string(k) + ": " + e.render(x, ind+e.unit, e.style) + "\n" + ind + "}"})
 		return
 	}
 	last := obj.members[len(obj.members)-1]
@@ -271,15 +305,15 @@ func (e *editor) addMember(obj *jval, key string, x any) {
 		if ind == "" {
 			ind = e.lineIndent(obj.members[0].keyStart)
 		}
-		val := e.render(x, ind, true)
-		// Beside one-line siblings, a value that fits on a line takes one.
-		if one := e.render(x, "", false); !e.multiline(last.val) && len(ind)+len(k)+2+len(one) <= maxLine {
+		val := e.render(x, ind, e.style)
+		// Beside a one-line sibling, a value that fits on a line takes one.
+		if one := e.render(x, "", oneLine); !e.multiline(last.val) && len(ind)+len(k)+2+len(one) <= maxLine {
 			val = one
 		}
 		e.edits = append(e.edits, edit{last.val.end, last.val.end, ",\n" + ind + string(k) + ": " + val})
 		return
 	}
-	e.edits = append(e.edits, edit{last.val.end, last.val.end, ", " + string(k) + ": " + e.render(x, "", false)})
+	e.edits = append(e.edits, edit{last.val.end, last.val.end, ", " + string(k) + ": " + e.render(x, "", oneLine)})
 }
 
 // maxLine is the longest line a value added beside one-line siblings may
@@ -332,13 +366,18 @@ func (e *editor) removals() {
 // keyOrder puts the keys of a schema object in the order a reader expects.
 var keyOrder = map[string]int{"type": 0, "format": 1, "enum": 2, "description": 3, "required": 4, "properties": 5, "items": 6}
 
-// render writes x as JSON at indentation ind: objects one member per line
-// when multi, arrays on one line.
-func (e *editor) render(x any, ind string, multi bool) string {
+// render writes x as JSON at indentation ind in layout lay; arrays go on
+// one line.
+func (e *editor) render(x any, ind string, lay layout) string {
 	switch v := x.(type) {
 	case map[string]any:
 		if len(v) == 0 {
 			return "{}"
+		}
+		if lay == mixed {
+			if one := e.render(x, "", oneLine); len(ind)+len(one) <= maxLine*2/3 {
+				return one
+			}
 		}
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -358,26 +397,26 @@ func (e *editor) render(x any, ind string, multi bool) string {
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			q, _ := json.Marshal(k)
-			if multi {
-				parts[i] = ind + e.unit + string(q) + ": " + e.render(v[k], ind+e.unit, true)
+			if lay == oneLine {
+				parts[i] = string(q) + ": " + e.render(v[k], "", oneLine)
 			} else {
-				parts[i] = string(q) + ": " + e.render(v[k], "", false)
+				parts[i] = ind + e.unit + string(q) + ": " + e.render(v[k], ind+e.unit, lay)
 			}
 		}
-		if multi {
-			return "{\n" + strings.Join(parts, ",\n") + "\n" + ind + "}"
+		if lay == oneLine {
+			return "{" + strings.Join(parts, ", ") + "}"
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		return "{\n" + strings.Join(parts, ",\n") + "\n" + ind + "}"
 	case []any:
 		parts := make([]string, len(v))
 		for i, el := range v {
-			parts[i] = e.render(el, ind, false)
+			parts[i] = e.render(el, ind, oneLine)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case []string:
 		parts := make([]string, len(v))
 		for i, el := range v {
-			parts[i] = e.render(el, ind, false)
+			parts[i] = e.render(el, ind, oneLine)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
