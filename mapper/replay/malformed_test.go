@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -62,6 +63,10 @@ func TestMalformedOriginalReplaysAsMalformedUnderBothRuleSets(t *testing.T) {
 		}
 		if len(s.Payload) > 0 && json.Valid(s.Payload) {
 			validMasked++
+		}
+		var text bytes.Buffer
+		if err := samples.WriteText(&text, 1, &s); err != nil || !strings.Contains(text.String(), "the original payload was malformed") {
+			t.Errorf("samples show does not say the original was malformed (%v):\n%s", err, text.String())
 		}
 	}
 	if validMasked < 2 {
