@@ -186,3 +186,30 @@ func TestEditorKeepsLayout(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAgainst: whatever JSON document stands for the schema, Against
+// returns an error or valid JSON, and never panics.
+func FuzzAgainst(f *testing.F) {
+	orig, err := os.ReadFile(filepath.Join("testdata", "against", "orders.input.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(orig)
+	f.Add([]byte(`{"properties": {"a": {"type": "null", "enum": [null]}}, "required": ["a", 1, null]}`))
+	f.Add([]byte(`{"properties": {}, "required": [], "type": []}`))
+	f.Add([]byte(`{"items": {"properties": {"x": {"format": "email", "type": "string"}}}}`))
+	in := New(Options{})
+	for _, p := range driftedOrders() {
+		in.Add(p)
+	}
+	in.Add([]byte(`{"a": {"b": [1, "x", null]}, "x": "not-an-email", "items": {"x": 1}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out, _, _, err := in.Against(doc)
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON out of\n%s\n---\n%s", doc, out)
+		}
+	})
+}

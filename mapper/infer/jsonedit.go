@@ -162,6 +162,10 @@ type editor struct {
 	unit  string // one level of indentation
 	style layout // how the document lays out its objects
 	edits []edit
+	// fill are the members added to empty objects, per object (see
+	// fills).
+	fill      map[*jval][]string
+	fillOrder []*jval
 	// removed are the members to remove, per object (see removals).
 	removed      map[*jval]map[string]bool
 	removedOrder []*jval
@@ -213,6 +217,7 @@ func newEditor(doc []byte, root *jval) *editor {
 // apply returns the document with every edit made.
 func (e *editor) apply() []byte {
 	e.removals()
+	e.fills()
 	order := make([]int, len(e.edits))
 	for i := range order {
 		order[i] = i
@@ -295,9 +300,15 @@ func (e *editor) rawElems(arr *jval) []string {
 func (e *editor) addMember(obj *jval, key string, x any) {
 	k, _ := json.Marshal(key)
 	if len(obj.members) == 0 {
+		// Written whole once every member is known (see fills).
+		if e.fill == nil {
+			e.fill = map[*jval][]string{}
+		}
+		if e.fill[obj] == nil {
+			e.fillOrder = append(e.fillOrder, obj)
+		}
 		ind := e.indentAt(obj.start)
-		e.edits = append(e.edits, edit{obj.start, obj.end,
-			"{\n" + ind + e.unit + string(k) + ": " + e.render(x, ind+e.unit, e.style) + "\n" + ind + "}"})
+		e.fill[obj] = append(e.fill[obj], ind+e.unit+string(k)+": "+e.render(x, ind+e.unit, e.style))
 		return
 	}
 	last := obj.members[len(obj.members)-1]
@@ -331,6 +342,15 @@ func (e *editor) removeMember(obj *jval, key string) {
 		e.removedOrder = append(e.removedOrder, obj)
 	}
 	e.removed[obj][key] = true
+}
+
+// fills writes each empty object that gained members, a member per line.
+func (e *editor) fills() {
+	for _, obj := range e.fillOrder {
+		ind := e.indentAt(obj.start)
+		e.edits = append(e.edits, edit{obj.start, obj.end, "{\n" + strings.Join(e.fill[obj], ",\n") + "\n" + ind + "}"})
+	}
+	e.fill, e.fillOrder = nil, nil
 }
 
 // removals turns the members removed into edits that do not overlap: the
