@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,4 +177,25 @@ func TestReplayInputShowGolden(t *testing.T) {
 		}
 	}
 	golden(t, filepath.Join("testdata", "replay", "exact-show.golden"), out)
+
+	t.Run("--json carries the same examples, located", func(t *testing.T) {
+		code, js, errOut := runMapperCLI(t, nil, append([]string{"replay", "--json"}, args[1:]...)...)
+		if code != exitFailure {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var rep struct {
+			Examples []struct{ Verdict, Ref, Diff string } `json:"examples"`
+		}
+		if err := json.Unmarshal([]byte(js), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Examples) != 6 {
+			t.Fatalf("%d examples, want 6", len(rep.Examples))
+		}
+		for _, ex := range rep.Examples {
+			if !strings.HasPrefix(ex.Ref, capture+":") || !strings.Contains(out, "("+ex.Ref+")\n"+ex.Diff) {
+				t.Errorf("JSON example %s at %q is not the text's", ex.Verdict, ex.Ref)
+			}
+		}
+	})
 }
