@@ -198,7 +198,9 @@ func (r *redaction) appendPayload(dst, doc []byte, output bool) []byte {
 	if output {
 		root = r.out
 	}
-	if root == nil {
+	if root == nil || !root.masked && len(root.keys) == 0 && root.elem == nil {
+		// No path to mask (rules that read no redacted path leave an
+		// empty output tree): the document as it is.
 		return append(dst, doc...)
 	}
 	// No fastjson.ValidateBytes: it has no depth limit, while the parser

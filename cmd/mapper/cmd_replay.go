@@ -19,7 +19,7 @@ import (
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--rules DIR] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--baseline-schemas DIR] [--rules DIR] [--show N] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
 		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
 		long: `
 Runs every kept sample through the rules in --rules and reports, per source and
@@ -41,10 +41,13 @@ With --input, replay is exact instead: every payload of the files (one JSON
 payload per *.json file, one per line in JSON-lines files) is mapped with the
 rules in --baseline-rules (default: the version of the source's rule file that
 the samples in --samples were captured with, found in the rule file's git
-history) and with those in --rules, on every core, and each
-category shows the records before and after and the verdict of each record
-(now_mapped, newly_failing, failing_differently, output_changed, same). Put
---input last: every argument after it is an input file too.
+history) on the schemas in --baseline-schemas (default: --schemas), and with
+those in --rules on --schemas, on every core, and each category shows the
+records before and after and the verdict of each record (now_mapped,
+newly_failing, failing_differently, output_changed, same). --show N prints up
+to N records per changed verdict, where they are in the files, with the
+failures and output of both and their diff, masked with the redact paths of
+both rule sets. Put --input last: every argument after it is an input file too.
 
 With --from-topic the records come from a dead-letter topic instead, read from
 --start-offset/--since up to --end-offset/--until (and never past the end
@@ -58,7 +61,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				dir:          declareSamplesDir(fs, e),
 				source:       stringFlag(fs, e, "source", "", "replay only this source's samples"),
 				asJSON:       boolFlag(fs, e, "json", false, "print the report as JSON"),
-				show:         intFlag(fs, e, "show", 0, "print N examples per changed category, with the diff of before and after"),
+				show:         intFlag(fs, e, "show", 0, "print N examples per changed category (with --input: per changed verdict), with the diff of before and after"),
 				fromTopic:    stringFlag(fs, e, "from-topic", "", "replay the records of this dead-letter topic instead of the samples"),
 				conn:         kafkaconn.Register(fs, "localhost:9092"),
 				since:        stringFlag(fs, e, "since", "", "with --from-topic: skip records dead-lettered before this time (RFC 3339, or a duration ago like 24h)"),
@@ -69,6 +72,7 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				redriveGroup: stringFlag(fs, e, "redrive-group", "mapper-redrive", "with --redrive: consumer group whose offsets on the dead-letter topic mark what was redriven, so a second redrive publishes nothing again; a new name starts afresh"),
 				sortBy:       declareSortFlag(fs, e),
 				baseline:     stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)"),
+				baseSchemas:  stringFlag(fs, e, "baseline-schemas", "", "with --input: the schemas directory the baseline rules run on (default: --schemas), so that a schema change shows in BEFORE"),
 				samplesTopic: declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples"),
 			}
 			fs.Func("input", "replay every payload of this file exactly (repeatable; files after it are inputs too)", func(v string) error {
@@ -99,6 +103,7 @@ type cmdReplay struct {
 	redriveGroup *string
 	sortBy       *string
 	baseline     *string
+	baseSchemas  *string
 	samplesTopic *string
 	inputs       []string // --input files, in the order given
 }
@@ -108,23 +113,24 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "mapper replay: --sort is %q; want impact or name\n", *c.sortBy)
 		return exitUsage
 	}
+	if *c.show < 0 {
+		fmt.Fprintln(c.stderr, "mapper replay: --show must not be negative")
+		return exitUsage
+	}
 	if len(c.inputs) > 0 {
 		if *c.fromTopic != "" {
 			fmt.Fprintln(c.stderr, "mapper replay: --input and --from-topic exclude each other")
 			return exitUsage
 		}
-		return exactReplay(ctx, c.env, c.rd, *c.baseline, *c.dir, *c.source, append(c.inputs, args...), *c.asJSON, *c.sortBy)
+		return exactReplay(ctx, c.env, exactArgs{rd: c.rd, baselineDir: *c.baseline, baselineSchemas: *c.baseSchemas,
+			samplesDir: *c.dir, source: *c.source, files: append(c.inputs, args...), asJSON: *c.asJSON, sortBy: *c.sortBy, show: *c.show})
 	}
-	if *c.baseline != "" {
-		fmt.Fprintln(c.stderr, "mapper replay: --baseline-rules needs --input")
+	if *c.baseline != "" || *c.baseSchemas != "" {
+		fmt.Fprintln(c.stderr, "mapper replay: --baseline-rules and --baseline-schemas need --input")
 		return exitUsage
 	}
 	if len(args) > 0 {
 		fmt.Fprintf(c.stderr, "mapper replay: unexpected argument %q\n", args[0])
-		return exitUsage
-	}
-	if *c.show < 0 {
-		fmt.Fprintln(c.stderr, "mapper replay: --show must not be negative")
 		return exitUsage
 	}
 	if *c.fromTopic != "" && *c.samplesTopic != "" {

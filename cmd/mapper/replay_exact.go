@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +16,22 @@ import (
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
+// exactArgs are the flags of mapper replay --input.
+type exactArgs struct {
+	rd                           ruleDirs
+	baselineDir, baselineSchemas string
+	samplesDir, source           string
+	files                        []string
+	asJSON                       bool
+	sortBy                       string
+	show                         int
+}
+
 // exactReplay runs mapper replay --input: every payload of files mapped
-// with the baseline rules and with the candidate (--rules).
-func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesDir, source string, files []string, asJSON bool, sortBy string) int {
+// with the baseline rules (on the baseline schemas) and with the candidate
+// (--rules on --schemas).
+func exactReplay(ctx context.Context, e *env, a exactArgs) int {
+	rd, source := a.rd, a.source
 	if source == "" {
 		fmt.Fprintln(e.stderr, "mapper replay: --input needs --source NAME (and --baseline-rules DIR unless the samples tell the version)")
 		return exitUsage
@@ -26,11 +41,12 @@ func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesD
 		fmt.Fprintf(e.stderr, "mapper replay: candidate rules: %v\n", err)
 		return exitFailure
 	}
+	baselineDir := a.baselineDir
 	if baselineDir == "" {
 		src := cand.Source(source)
-		v := capturedVersion(samplesDir, source)
+		v := capturedVersion(a.samplesDir, source)
 		if src == nil || v == 0 {
-			fmt.Fprintf(e.stderr, "mapper replay: give --baseline-rules DIR: no samples of %q in %s tell which rules version to compare with\n", source, samplesDir)
+			fmt.Fprintf(e.stderr, "mapper replay: give --baseline-rules DIR: no samples of %q in %s tell which rules version to compare with\n", source, a.samplesDir)
 			return exitUsage
 		}
 		dir, cleanup, err := baselineFromGit(ctx, src, v)
@@ -42,7 +58,11 @@ func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesD
 		fmt.Fprintf(e.stderr, "mapper replay: baseline: %s rules v%d (the samples' version) from git history\n", source, v)
 		baselineDir = dir
 	}
-	base, err := loadRulesDir(rd, baselineDir)
+	schemas := *rd.schemas
+	if a.baselineSchemas != "" {
+		schemas = a.baselineSchemas
+	}
+	base, err := loadRulesDir(rd, baselineDir, schemas)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: baseline rules: %v\n", err)
 		return exitFailure
@@ -53,19 +73,22 @@ func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesD
 			source, *rd.rules, sourceNames(cand), baselineDir, sourceNames(base))
 		return exitFailure
 	}
-	in, closeAll, err := openInputs(files)
+	in, closeAll, err := openInputs(a.files)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 		return exitFailure
 	}
 	defer closeAll()
-	rep, err := replay.Exact(ctx, before, after, in, replay.ExactOptions{})
+	rep, err := replay.Exact(ctx, before, after, in, replay.ExactOptions{Show: a.show})
+	if err == nil && len(rep.Examples) > 0 {
+		err = locateExamples(rep, a.files)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 		return exitFailure
 	}
-	rep.SortRows(sortBy)
-	if asJSON {
+	rep.SortRows(a.sortBy)
+	if a.asJSON {
 		err = rep.WriteJSON(e.stdout)
 	} else {
 		err = rep.WriteText(e.stdout)
@@ -80,51 +103,92 @@ func exactReplay(ctx context.Context, e *env, rd ruleDirs, baselineDir, samplesD
 	return exitOK
 }
 
-// loadRulesDir loads another rules directory with the schemas and payload
+// locateExamples reads the input files again to name the file and line of
+// each example (the file alone for a *.json file read as one payload).
+func locateExamples(rep *replay.ExactReport, files []string) error {
+	for _, name := range files {
+		in, whole, closeIn, err := openInput(name)
+		if err != nil {
+			return err
+		}
+		r := bufio.NewReaderSize(in, 64<<10)
+		for n := 1; ; n++ {
+			line, err := r.ReadSlice('\n')
+			for errors.Is(err, bufio.ErrBufferFull) {
+				// Past the buffer: too long to be worth naming; skip it.
+				line = nil
+				_, err = r.ReadSlice('\n')
+			}
+			if t := bytes.TrimRight(line, "\r\n"); len(bytes.TrimSpace(t)) > 0 {
+				ref := fmt.Sprintf("%s:%d", name, n)
+				if whole {
+					ref = name
+				}
+				rep.Locate(ref, t)
+			}
+			if err != nil {
+				closeIn()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return fmt.Errorf("read input: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// loadRulesDir loads another rules and schemas directory with the payload
 // guards the flags give.
-func loadRulesDir(rd ruleDirs, rules string) (*mapper.Engine, error) {
+func loadRulesDir(rd ruleDirs, rules, schemas string) (*mapper.Engine, error) {
 	other := rd
-	other.rules = &rules
+	other.rules, other.schemas = &rules, &schemas
 	return other.load()
 }
 
-// openInputs makes one stream of payload lines of files: a *.json file that
-// holds one JSON document becomes one line (compacted); any other file is
-// read as JSON lines. Every file is opened before any is read, so a missing
-// file fails before any mapping.
+// openInputs makes one stream of payload lines of files (see openInput).
+// Every file is opened before any is read, so a missing file fails before
+// any mapping.
 func openInputs(files []string) (io.Reader, func(), error) {
 	var readers []io.Reader
-	var opened []*os.File
+	var closers []func()
 	closeAll := func() {
-		for _, f := range opened {
-			f.Close()
+		for _, c := range closers {
+			c()
 		}
 	}
 	for _, name := range files {
-		if strings.HasSuffix(name, ".json") {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				closeAll()
-				return nil, nil, fmt.Errorf("read input: %w", err)
-			}
-			var buf bytes.Buffer
-			if json.Compact(&buf, b) == nil {
-				buf.WriteByte('\n')
-				readers = append(readers, &buf)
-				continue
-			}
-			readers = append(readers, bytes.NewReader(b), strings.NewReader("\n"))
-			continue
-		}
-		f, err := os.Open(name)
+		r, _, closeIn, err := openInput(name)
 		if err != nil {
 			closeAll()
-			return nil, nil, fmt.Errorf("read input: %w", err)
+			return nil, nil, err
 		}
-		opened = append(opened, f)
-		readers = append(readers, f, strings.NewReader("\n"))
+		closers = append(closers, closeIn)
+		readers = append(readers, r, strings.NewReader("\n"))
 	}
 	return io.MultiReader(readers...), closeAll, nil
+}
+
+// openInput reads one input file as payload lines: a *.json file that
+// holds one JSON document becomes one line (compacted; whole is true); any
+// other file is read as JSON lines.
+func openInput(name string) (r io.Reader, whole bool, closeIn func(), err error) {
+	if strings.HasSuffix(name, ".json") {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, false, nil, fmt.Errorf("read input: %w", err)
+		}
+		var buf bytes.Buffer
+		if json.Compact(&buf, b) == nil {
+			return &buf, true, func() {}, nil
+		}
+		return bytes.NewReader(b), false, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("read input: %w", err)
+	}
+	return f, false, func() { f.Close() }, nil
 }
 
 // profilesIn returns a lookup of the value profiles of a samples directory

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +120,82 @@ func TestReplayInputBaselineFromGit(t *testing.T) {
 		code, _, errOut := runMapperCLI(t, nil, "replay", "--samples", other, "--source", "orders", "--rules", rules, "--schemas", schemas, "--input", capture)
 		if code != exitFailure || !strings.Contains(errOut, "no commit of rules/orders.yaml has version 2") {
 			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+}
+
+// TestReplayInputBaselineSchemas: a schema fix shows in BEFORE only when
+// the baseline runs on its own schemas.
+func TestReplayInputBaselineSchemas(t *testing.T) {
+	capture := filepath.Join(replayTestdata, "orders-2000.jsonl")
+	base := []string{"replay", "--source", "orders", "--baseline-rules", filepath.Join(replayTestdata, "orders-v1"),
+		"--rules", filepath.Join(replayTestdata, "orders-v1"), "--schemas", filepath.Join(replayTestdata, "orders-schemas-v2")}
+	tests := []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"without it the baseline runs on the candidate's schemas: the fix is invisible", nil,
+			"ok: 2000 records, 0 now mapped"},
+		{"with it the baseline runs on its own: the numeric amounts are now mapped",
+			[]string{"--baseline-schemas", filepath.Join(replayTestdata, "orders-schemas")},
+			"ok: 2000 records, 32 now mapped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append(append([]string{}, base...), tc.extra...), "--input", capture)
+			code, out, errOut := runMapperCLI(t, nil, args...)
+			if code != exitOK || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, want a line %q\n%s%s", code, tc.want, out, errOut)
+			}
+		})
+	}
+	t.Run("it needs --input", func(t *testing.T) {
+		if code, _, errOut := runMapperCLI(t, nil, "replay", "--baseline-schemas", "x"); code != exitUsage || !strings.Contains(errOut, "need --input") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+}
+
+// TestReplayInputShowGolden holds the exact replay report with examples:
+// a candidate that accepts on-hold and numeric amounts (a rule and a
+// schema fix), drops refunded, and no longer redacts customer.email,
+// which the examples must still mask.
+func TestReplayInputShowGolden(t *testing.T) {
+	capture := filepath.Join(replayTestdata, "orders-2000.jsonl")
+	args := []string{"replay", "--source", "orders",
+		"--baseline-rules", filepath.Join(replayTestdata, "orders-v1"), "--baseline-schemas", filepath.Join(replayTestdata, "orders-schemas"),
+		"--rules", filepath.Join(replayTestdata, "orders-v3-mixed"), "--schemas", filepath.Join(replayTestdata, "orders-schemas-v2"),
+		"--show", "2", "--input", capture}
+	code, out, errOut := runMapperCLI(t, nil, args...)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want 1 (refunded orders regress)\n%s%s", code, out, errOut)
+	}
+	for _, w := range []string{"== now mapped (" + capture + ":", "== newly failing (" + capture + ":", "== failing differently (" + capture + ":"} {
+		if strings.Count(out, w) != 2 {
+			t.Errorf("want 2 examples located as %q:\n%s", w, out)
+		}
+	}
+	golden(t, filepath.Join("testdata", "replay", "exact-show.golden"), out)
+
+	t.Run("--json carries the same examples, located", func(t *testing.T) {
+		code, js, errOut := runMapperCLI(t, nil, append([]string{"replay", "--json"}, args[1:]...)...)
+		if code != exitFailure {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var rep struct {
+			Examples []struct{ Verdict, Ref, Diff string } `json:"examples"`
+		}
+		if err := json.Unmarshal([]byte(js), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Examples) != 6 {
+			t.Fatalf("%d examples, want 6", len(rep.Examples))
+		}
+		for _, ex := range rep.Examples {
+			if !strings.HasPrefix(ex.Ref, capture+":") || !strings.Contains(out, "("+ex.Ref+")\n"+ex.Diff) {
+				t.Errorf("JSON example %s at %q is not the text's", ex.Verdict, ex.Ref)
+			}
 		}
 	})
 }

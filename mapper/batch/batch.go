@@ -32,7 +32,8 @@ type Options struct {
 	// Each, when set, is called for every line after it is mapped, from
 	// the mapping goroutine numbered worker (0 to Workers-1; one goroutine
 	// per number, so per-worker state needs no lock). line and res are
-	// valid only during the call.
+	// valid only during the call; line is nil for a line past
+	// MaxLineBytes, which is not held (res says malformed_payload).
 	Each func(worker int, line []byte, res *mapper.Result)
 	// Headers are the record headers every line carries, for the source's
 	// accept predicates (a line the source does not accept is
@@ -98,10 +99,12 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 				c.out = c.out[:0]
 				c.sum.MaxCategories = maxCats
 				for _, ln := range c.lines {
-					if ln[1] < 0 { // a line past the limit: its size, not its bytes
+					var line []byte // nil for a line past the limit
+					if ln[1] < 0 {  // a line past the limit: its size, not its bytes
 						res = tooLarge(-ln[1], maxLine)
 					} else {
-						m.MapRecord(src, opts.Headers, c.data[ln[0]:ln[1]], &res)
+						line = c.data[ln[0]:ln[1]]
+						m.MapRecord(src, opts.Headers, line, &res)
 					}
 					if opts.Out != nil {
 						c.out = res.AppendJSON(c.out)
@@ -111,7 +114,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 						c.sum.Add(&res)
 					}
 					if opts.Each != nil {
-						opts.Each(w, c.data[ln[0]:ln[1]], &res)
+						opts.Each(w, line, &res)
 					}
 				}
 				select {

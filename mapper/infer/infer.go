@@ -18,12 +18,16 @@ type Options struct {
 	// one); 0.95 requires those present in nearly all.
 	RequiredShare float64
 	// MaxEnum is the most distinct values a string field may have to get
-	// an enum. Zero means 8; negative means no enums.
+	// an enum, whatever the evidence; it also bounds the distinct values
+	// tracked per field. Zero means 16; negative means no enums.
 	MaxEnum int
-	// MinEnumRecords is how many values a string field needs, at least
-	// per distinct value, before it gets an enum (few records prove
-	// nothing about cardinality). Zero means 3.
-	MinEnumRecords int
+	// MinEnumValues is how many string values a field needs before it may
+	// get an enum: a few records prove nothing about a closed set. Zero
+	// means 20.
+	MinEnumValues int
+	// MinEnumRepeats is how many times every distinct value must have been
+	// seen: a value seen once says the set is still open. Zero means 2.
+	MinEnumRepeats int
 	// Closed sets additionalProperties false on every object. The default
 	// leaves objects open: a field added later must not reject a record.
 	Closed bool
@@ -40,10 +44,13 @@ func (o Options) withDefaults() Options {
 		o.RequiredShare = 1
 	}
 	if o.MaxEnum == 0 {
-		o.MaxEnum = 8
+		o.MaxEnum = 16
 	}
-	if o.MinEnumRecords <= 0 {
-		o.MinEnumRecords = 3
+	if o.MinEnumValues <= 0 {
+		o.MinEnumValues = 20
+	}
+	if o.MinEnumRepeats <= 0 {
+		o.MinEnumRepeats = 2
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 32
@@ -201,7 +208,7 @@ func (n *node) total() int {
 // Schema returns the inferred schema as a JSON Schema (draft 07) document.
 // title names it when not empty.
 func (in *Inferrer) Schema(title string) map[string]any {
-	s := in.schema(in.root)
+	s := in.schema(in.root, "")
 	s["$schema"] = "http://json-schema.org/draft-07/schema#"
 	if title != "" {
 		s["title"] = title
@@ -210,8 +217,82 @@ func (in *Inferrer) Schema(title string) map[string]any {
 	return s
 }
 
-func (in *Inferrer) schema(n *node) map[string]any {
-	s := map[string]any{}
+// enumValues returns the enum n's strings earn, or nil: at least
+// MinEnumValues strings, at least two distinct values and no more than
+// MaxEnum nor the square root of the strings seen, every value seen at
+// least MinEnumRepeats times and shaped like a code (codeLike). A value
+// seen once, or nearly as many values as records, says the set is open: a
+// one-value "enum" from three records would reject the next currency.
+func (in *Inferrer) enumValues(n *node, key string) []string {
+	d := len(n.strs)
+	if n.strs == nil || d < 2 || identifierKey(key) || n.strN < in.opts.MinEnumValues || d*d > n.strN {
+		return nil
+	}
+	keys := make([]string, 0, d)
+	for v, c := range n.strs {
+		if c < in.opts.MinEnumRepeats || !codeLike(v) {
+			return nil
+		}
+		keys = append(keys, v)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// identifierKey reports whether a property's name says its values are
+// identifiers or references, which name an open set however few of them a
+// capture shows (one organization's login in every payload): id, login,
+// sha, uuid, email, url, and names ending in _id, Id, _url or Url.
+func identifierKey(key string) bool {
+	switch strings.ToLower(key) {
+	case "id", "login", "sha", "uuid", "email", "url":
+		return true
+	}
+	for _, suf := range []string{"_id", "Id", "_url", "Url"} {
+		if strings.HasSuffix(key, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeLike reports whether v looks like a member of a closed set (a
+// status, a currency, a kind) rather than text or a reference: at most 64
+// bytes, no link ("://"), no control character, at most two spaces.
+func codeLike(v string) bool {
+	if len(v) > 64 || strings.Contains(v, "://") || strings.Count(v, " ") > 2 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// format returns the format every string of n has ("" for none).
+func (n *node) format() string {
+	if n.kinds[kString] == 0 {
+		return ""
+	}
+	switch {
+	case !n.notDate:
+		return "date-time"
+	case !n.notUUID:
+		return "uuid"
+	case !n.notMail:
+		return "email"
+	}
+	return ""
+}
+
+// nullOnly reports whether every value of n was null.
+func (n *node) nullOnly() bool { return n.kinds[kNull] > 0 && n.kinds[kNull] == n.total() }
+
+// types lists the JSON types of n's values, integers folded into numbers
+// when both were seen.
+func (n *node) types() []string {
 	var types []string
 	for k := kind(0); k < nKinds; k++ {
 		if n.kinds[k] == 0 {
@@ -222,6 +303,31 @@ func (in *Inferrer) schema(n *node) map[string]any {
 		}
 		types = append(types, kindNames[k])
 	}
+	return types
+}
+
+// nullOnlyNote is the description of a property seen only as null.
+func nullOnlyNote(n int) string {
+	return "Only null seen (" + times(n) + "): no type inferred; give it the type its values will have."
+}
+
+// times says how often: "once", "2 times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+func (in *Inferrer) schema(n *node, key string) map[string]any {
+	s := map[string]any{}
+	if n.nullOnly() {
+		// One type seen is "null": typing it so would reject the first
+		// real value. Leave it open and say so.
+		s["description"] = nullOnlyNote(n.kinds[kNull])
+		return s
+	}
+	types := n.types()
 	switch len(types) {
 	case 0:
 	case 1:
@@ -229,38 +335,23 @@ func (in *Inferrer) schema(n *node) map[string]any {
 	default:
 		s["type"] = types
 	}
-	if n.kinds[kString] > 0 {
-		switch {
-		case !n.notDate:
-			s["format"] = "date-time"
-		case !n.notUUID:
-			s["format"] = "uuid"
-		case !n.notMail:
-			s["format"] = "email"
+	if f := n.format(); f != "" {
+		s["format"] = f
+	} else if keys := in.enumValues(n, key); keys != nil && (len(types) == 1 || len(types) == 2 && n.kinds[kNull] > 0) {
+		vals := make([]any, 0, len(keys)+1)
+		for _, k := range keys {
+			vals = append(vals, k)
 		}
-		if n.strs != nil && len(n.strs) > 0 && n.strN >= in.opts.MinEnumRecords*len(n.strs) && s["format"] == nil {
-			vals := make([]any, 0, len(n.strs)+1)
-			keys := make([]string, 0, len(n.strs))
-			for v := range n.strs {
-				keys = append(keys, v)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				vals = append(vals, k)
-			}
-			if n.kinds[kNull] > 0 {
-				vals = append(vals, nil)
-			}
-			if len(types) == 1 || (len(types) == 2 && n.kinds[kNull] > 0) {
-				s["enum"] = vals
-			}
+		if n.kinds[kNull] > 0 {
+			vals = append(vals, nil)
 		}
+		s["enum"] = vals
 	}
 	if n.kinds[kObject] > 0 {
 		props := map[string]any{}
 		var required []string
 		for k, c := range n.props {
-			props[k] = in.schema(c)
+			props[k] = in.schema(c, k)
 			if float64(c.total()) >= in.opts.RequiredShare*float64(n.objects)-1e-9 {
 				required = append(required, k)
 			}
@@ -275,9 +366,35 @@ func (in *Inferrer) schema(n *node) map[string]any {
 		}
 	}
 	if n.kinds[kArray] > 0 && n.items != nil && n.items.total() > 0 {
-		s["items"] = in.schema(n.items)
+		s["items"] = in.schema(n.items, key)
 	}
 	return s
+}
+
+// NullOnly lists the paths ("a.b", "items[].c") whose every value was
+// null, sorted: the schema leaves them without a type.
+func (in *Inferrer) NullOnly() []string {
+	var out []string
+	var walk func(n *node, path string)
+	walk = func(n *node, path string) {
+		if n.nullOnly() {
+			out = append(out, path)
+			return
+		}
+		for k, c := range n.props {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			walk(c, p)
+		}
+		if n.items != nil {
+			walk(n.items, path+"[]")
+		}
+	}
+	walk(in.root, "")
+	sort.Strings(out)
+	return out
 }
 
 // JSON returns the schema as indented JSON with sorted keys, ending in a
@@ -303,13 +420,13 @@ type Field struct {
 func (in *Inferrer) TopScalars() []Field {
 	var out []Field
 	for k, c := range in.root.props {
-		if c.kinds[kObject]+c.kinds[kArray] > 0 || c.total() == c.kinds[kNull] {
+		if c.kinds[kObject]+c.kinds[kArray] > 0 || c.nullOnly() {
 			continue
 		}
 		out = append(out, Field{
 			Name:      k,
 			Required:  float64(c.total()-c.kinds[kNull]) >= in.opts.RequiredShare*float64(in.root.objects)-1e-9,
-			Timestamp: c.kinds[kString] > 0 && !c.notDate,
+			Timestamp: c.format() == "date-time",
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

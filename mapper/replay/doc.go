@@ -17,6 +17,11 @@
 //     for another reason (for a clean sample: it is now degraded);
 //   - skipped: the sample has no payload (records no source claimed).
 //
+// A sample whose original payload was malformed_payload
+// (samples.Sample.MalformedOriginal) is malformed_payload under any rules,
+// whatever masking made of its bytes: a masked control character or escape
+// may parse.
+//
 // A sample is mapped with the source of its name, or when that source is
 // gone with the source that claims its topic now, or else it is
 // unknown_source.
@@ -41,7 +46,10 @@
 // Exact maps every line of a capture with the baseline source and the
 // candidate on every core (package batch) and compares the two results of
 // each record with mapper.Compare: exact counts per category and verdict,
-// and the exact mapped ratios before and after.
+// and the exact mapped ratios before and after. With ExactOptions.Show it
+// keeps examples per changed verdict, the same ones for the same capture
+// on any number of cores, each side shown with the redact paths of both
+// rule sets masked; Locate names their file and line.
 //
 // Rows of both reports are sorted by impact (SortImpact) or by name
 // (SortName). Run and Exact are safe for concurrent use with distinct

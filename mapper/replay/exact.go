@@ -23,6 +23,12 @@ type ExactOptions struct {
 	// sources' accept predicates (both rule sets read the same); nil
 	// checks no header predicate.
 	Headers []mapper.Header
+	// Show is how many example records to keep per verdict other than
+	// same (now_mapped, newly_failing, failing_differently,
+	// output_changed), with both results and their diff; zero keeps none.
+	// The examples are those whose lines hash lowest: a uniform sample that
+	// is the same for the same capture, however the workers share it.
+	Show int
 }
 
 // OtherCategories is the row of the categories past ExactOptions.MaxCategories.
@@ -74,6 +80,15 @@ type ExactReport struct {
 	Verdicts map[mapper.Verdict]int `json:"verdicts"`
 	// Rows are sorted by impact, most first (see SortRows).
 	Rows []ExactRow `json:"rows"`
+	// Examples are up to ExactOptions.Show records per changed verdict,
+	// in the order of mapper.Verdicts. Their views are masked with the
+	// redact paths of both rule sets (a value either redacts never shows):
+	// each shows what its rules make of the payload with the other rule
+	// set's redact paths masked too, under the record's real outcome.
+	// Locate fills in their Ref.
+	Examples []Example `json:"examples,omitempty"`
+	// exampleHashes are the hashes of the examples' lines, for Locate.
+	exampleHashes []uint64
 }
 
 // MappedBefore and MappedAfter are the exact mapped ratios.
@@ -102,6 +117,7 @@ type exactAcc struct {
 	verdicts [5]int
 	rows     map[mapper.Category]*[2 + 5]int // before, after, verdicts
 	max      int
+	picks    picker
 }
 
 func verdictIndex(v mapper.Verdict) int {
@@ -148,16 +164,27 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 	for i := range accs {
 		accs[i].rows = map[mapper.Category]*[7]int{}
 		accs[i].max = maxCats
+		accs[i].picks.show = opts.Show
+		accs[i].picks.headers = opts.Headers
 	}
+	same := verdictIndex(mapper.VerdictSame)
 	each := func(w int, line []byte, before *mapper.Result) {
 		a := &accs[w]
-		if opts.Headers != nil {
+		if line == nil {
+			// A line past the limit, not held: too large for both.
+			a.after.Outcome = before.Outcome
+			a.after.Output = append(a.after.Output[:0], before.Output...)
+			a.after.Failures = append(a.after.Failures[:0], before.Failures...)
+		} else if opts.Headers != nil {
 			a.m.MapRecord(candidate, opts.Headers, line, &a.after)
 		} else {
 			a.m.Map(candidate, line, &a.after)
 		}
 		v := mapper.Compare(before, &a.after)
 		vi := verdictIndex(v)
+		if opts.Show > 0 && vi != same {
+			a.picks.offer(vi, line, baseline, candidate, before, &a.after)
+		}
 		a.records++
 		a.verdicts[vi]++
 		if before.Outcome.Delivered() {
@@ -196,8 +223,10 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 	rep := &ExactReport{Source: candidate.Name(), RulesBefore: baseline.Version(), RulesAfter: candidate.Version(),
 		Objective: candidate.Objective().MappedRatio, Verdicts: map[mapper.Verdict]int{}}
 	rows := map[mapper.Category]*[7]int{}
+	picks := picker{show: opts.Show}
 	for i := range accs {
 		a := &accs[i]
+		picks.merge(&a.picks)
 		rep.Records += a.records
 		rep.DeliveredBefore += a.before
 		rep.DeliveredAfter += a.delivAft
@@ -230,6 +259,7 @@ func Exact(ctx context.Context, baseline, candidate *mapper.Source, in io.Reader
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.SortRows(SortImpact)
+	rep.Examples, rep.exampleHashes = picks.examples()
 	return rep, nil
 }
 

@@ -314,6 +314,20 @@ func BenchmarkExact(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N*lines)/b.Elapsed().Seconds(), "records/s")
 	})
+	// A change that touches a third of the records, with and without
+	// examples: what --show costs.
+	v3 := loadOrdersWith(b, "orders-v3-mixed", "orders-schemas-v2")
+	for _, show := range []int{0, 5} {
+		b.Run(fmt.Sprintf("exact-v1-v3-show-%d", show), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Exact(context.Background(), v1, v3, bytes.NewReader(data), ExactOptions{Show: show}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*lines)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 	b.Run("map-one-version", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

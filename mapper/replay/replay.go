@@ -294,6 +294,10 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		default:
 			res = mapper.UnknownSource(smp.Topic)
 		}
+		if detail, ok := smp.MalformedOriginal(); ok && !unknownSource(&res) {
+			// What the original bytes gave, whatever the masked ones give.
+			res = malformed(detail)
+		}
 		v := Classify(smp.Category, smp.Outcome, &res)
 		switch v {
 		case NowMapped:
@@ -423,6 +427,17 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 	}
 	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].Source < rep.Sources[j].Source })
 	return rep, nil
+}
+
+// malformed is the result of a payload the engine cannot read: no rules
+// change that.
+func malformed(detail string) mapper.Result {
+	return mapper.Result{Outcome: mapper.OutcomeRejected, Output: []byte("null"),
+		Failures: []mapper.Failure{{Reason: mapper.ReasonMalformedPayload, Detail: detail}}}
+}
+
+func unknownSource(r *mapper.Result) bool {
+	return len(r.Failures) > 0 && r.Failures[0].Reason == mapper.ReasonUnknownSource
 }
 
 func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }

@@ -105,7 +105,8 @@ func (r *ExactReport) WriteJSON(w io.Writer) error {
 
 // WriteText writes the exact report: the source's exact mapped ratios
 // against its objective, a table of categories with their records before
-// and after and the verdicts of their records, and a verdict line.
+// and after and the verdicts of their records, the examples (each the diff
+// of its two views), and a verdict line.
 func (r *ExactReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "%s: rules v%d → v%d, every one of %d records mapped with both (exact)\n", r.Source, r.RulesBefore, r.RulesAfter, r.Records)
 	fmt.Fprintf(w, "mapped ratio %.4f → %.4f (%+d records delivered); %s\n\n", r.MappedBefore(), r.MappedAfter(),
@@ -119,6 +120,14 @@ func (r *ExactReport) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, ex := range r.Examples {
+		ref := ex.Ref
+		if ref == "" {
+			ref = "input"
+		}
+		fmt.Fprintf(w, "\n== %s (%s)\n", strings.ReplaceAll(string(ex.Verdict), "_", " "), ref)
+		io.WriteString(w, ex.Diff)
 	}
 	fmt.Fprintln(w)
 	v := r.Verdicts

@@ -49,6 +49,14 @@ type Sample struct {
 	// PayloadOmitted says why there is no payload: a record that no source
 	// claims has no known redact paths, so its payload is not kept.
 	PayloadOmitted string `json:"payload_omitted,omitempty"`
+	// Malformed is set when the original payload was malformed_payload (not
+	// JSON, invalid UTF-8, too deep or too large): the engine's value-free
+	// detail. Masking may turn such bytes into valid JSON (a raw control
+	// character or an unknown escape inside a redacted string is masked
+	// away), so the payload kept is not what the record was: replay
+	// classifies the sample by the original, malformed_payload under any
+	// rules, and Output is left out.
+	Malformed string `json:"malformed,omitempty"`
 	// Outcome and Failures are what the rules of RulesVersion made of the
 	// original record. Failure details on redacted fields are masked.
 	Outcome  mapper.Outcome   `json:"outcome"`
@@ -83,6 +91,24 @@ func (s *Sample) PayloadBytes() ([]byte, bool) {
 		return s.PayloadBase64, true
 	}
 	return nil, false
+}
+
+// MalformedOriginal reports whether the original payload of the sample was
+// malformed_payload, with the engine's detail: Malformed, or for samples
+// kept before that field existed, a malformed_payload failure.
+func (s *Sample) MalformedOriginal() (string, bool) {
+	if s.Malformed != "" {
+		return s.Malformed, true
+	}
+	for _, f := range s.Failures {
+		if f.Reason == mapper.ReasonMalformedPayload {
+			if f.Detail == "" {
+				return string(f.Reason), true
+			}
+			return f.Detail, true
+		}
+	}
+	return "", false
 }
 
 // Categories returns the distinct failure categories of the sample's

@@ -703,12 +703,18 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		} else {
 			smp.PayloadBase64 = red
 		}
-		out := it.src.Map(red)
-		var obuf bytes.Buffer
-		if json.Compact(&obuf, out.Output) == nil {
-			smp.Output = obuf.Bytes()
-		}
 		smp.Failures = it.src.RedactFailures(smp.Failures)
+		if detail, ok := smp.MalformedOriginal(); ok {
+			// The masked bytes may parse where the original did not: keep
+			// what the original gave, and no output of the masked bytes.
+			smp.Malformed = detail
+		} else {
+			out := it.src.Map(red)
+			var obuf bytes.Buffer
+			if json.Compact(&obuf, out.Output) == nil {
+				smp.Output = obuf.Bytes()
+			}
+		}
 	}
 	if it.cand != nil {
 		cr := &CandidateResult{RulesVersion: it.candVersion, Outcome: it.cand.Outcome, Failures: it.cand.Failures}

@@ -44,6 +44,9 @@ func writeText(w io.Writer, n int, s *Sample) {
 			fmt.Fprintf(w, "candidate failure %s: %s\n", f.Category(), f.Detail)
 		}
 	}
+	if s.Malformed != "" {
+		fmt.Fprintln(w, "the original payload was malformed; below is what masking made of it")
+	}
 	switch {
 	case len(s.Payload) > 0:
 		marks := map[string][]string{}
