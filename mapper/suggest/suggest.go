@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -651,6 +652,16 @@ func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 		return nil, err
 	}
 	var b strings.Builder
+	// An editor's modeline (# yaml-language-server: $schema=…) stays the
+	// file's first line, where editors look for it.
+	if strings.HasPrefix(string(body), "# yaml-language-server:") {
+		nl := bytes.IndexByte(body, '\n') + 1
+		if nl == 0 {
+			nl = len(body)
+		}
+		b.Write(body[:nl])
+		body = body[nl:]
+	}
 	b.WriteString("# Candidate rules written by `mapper suggest`: review before shipping.\n")
 	for _, s := range ss {
 		if !s.Fixes() {
