@@ -62,6 +62,7 @@ func commands() []command {
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
+		driftCommand(),
 		inferCommand(),
 		dashboardCommand(),
 		tapCommand(),

@@ -11,6 +11,7 @@ import (
 	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/metrics"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -78,6 +79,7 @@ type observers struct {
 	metrics *metrics.Client
 	alerts  *alerts.Alerter // nil when Sentry is off
 	samples *samples.Store  // nil with --no-samples
+	drift   *drift.Observer
 	close   func() error
 }
 
@@ -146,18 +148,43 @@ func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.En
 			_ = mc.Close()
 			return nil, err
 		}
-		o.list = append(o.list, st, vals)
-		o.samples = st
+		var driftSink drift.Sink
+		if shared != nil {
+			driftSink = shared.writer
+		}
+		dr, err := newDriftObserver(e, *of.samples.dir, driftSink, mc, al)
+		if err != nil {
+			_ = vals.Close()
+			_ = st.Close()
+			closeShared(shared)
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.list = append(o.list, st, vals, dr)
+		o.samples, o.drift = st, dr
 		if shared != nil {
 			o.list = append(o.list, durableCounts{store: st, writer: shared.writer,
 				log: &ratelog.Logger{Logger: logger, Every: time.Minute}})
 		}
 		// The store and the value profiles hand their last counts to the
 		// topic's writer as they close.
-		closers = append(closers, st.Close, vals.Close)
+		closers = append(closers, st.Close, vals.Close, dr.Close)
 		if shared != nil {
 			closers = append(closers, shared.writer.Close)
 		}
+	}
+	if o.drift == nil {
+		// Without samples the reports are kept in memory only, for /status.
+		dr, err := newDriftObserver(e, "", nil, mc, al)
+		if err != nil {
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.list = append(o.list, dr)
+		o.drift = dr
+		closers = append(closers, dr.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	closers = append(closers, al.Close, mc.Close)

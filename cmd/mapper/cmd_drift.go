@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mapperhq/mapper/mapper/drift"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+)
+
+func driftCommand() command {
+	return command{
+		name:  "drift",
+		usage: "drift --source NAME [--samples DIR | --samples-topic T [--brokers HOST:PORT[,…]]] [--json]",
+		short: "the input contract as the traffic shows it: drift from the input schema, with counts",
+		long: `Drift lists, for one source, where the traffic mapper run and mapper demo
+observed departs from the source's input schema: properties the schema lacks
+(new_property), required properties arriving absent (absent_required), types
+outside the schema's (new_type) and values outside its enums (new_enum_value),
+each with its count, its share of the source's records and when it was first
+seen. The report is kept beside the samples (DIR/<source>/drift.json); with
+--samples-topic the reports of every worker of the group are read from the
+samples topic and merged. Memory is fixed: 256 fields a source, 16 values a
+field. No value at a redacted path is ever recorded.
+Exit status: 0 when the report was printed, 1 when there is none.`,
+		new: func(fs *flag.FlagSet, e *env) runner {
+			return &cmdDrift{
+				env:    e,
+				d:      fs.String("samples", "samples", "directory of kept samples (env MAPPER_SAMPLES)"),
+				source: fs.String("source", "", "the source (required)"),
+				topic:  declareSamplesTopic(fs, e, "read the group's reports from this samples topic instead of --samples"),
+				conn:   kafkaconn.Register(fs, e.getenv, "localhost:9092"),
+				asJSON: fs.Bool("json", false, "print the report as JSON"),
+			}
+		},
+	}
+}
+
+// cmdDrift is one invocation of `mapper drift`.
+type cmdDrift struct {
+	*env
+	d, source, topic *string
+	conn             *kafkaconn.Flags
+	asJSON           *bool
+}
+
+func (c *cmdDrift) run(ctx context.Context, args []string) int {
+	if *c.source == "" || len(args) > 0 {
+		return reportProblems(c.env, "drift", []string{"--source is required and no argument is taken"})
+	}
+	var r drift.Report
+	if *c.topic != "" {
+		kc, problems := c.conn.Config()
+		if len(problems) > 0 {
+			return reportProblems(c.env, "drift", problems)
+		}
+		snap, err := pullSamples(ctx, c.env, "drift", sharedSamplesSettings{kafka: kc, topic: *c.topic})
+		if err != nil {
+			fmt.Fprintf(c.stderr, "mapper drift: %v\n", err)
+			return exitFailure
+		}
+		var ok bool
+		if r, ok = snap.Drift(*c.source); !ok {
+			fmt.Fprintf(c.stderr, "mapper drift: no drift report of %s in samples topic %s (run the workers with --samples-topic %s)\n", *c.source, *c.topic, *c.topic)
+			return exitFailure
+		}
+	} else {
+		var err error
+		if r, err = drift.ReadFile(*c.d, *c.source); err != nil {
+			if errors.Is(err, drift.ErrNoReport) {
+				fmt.Fprintf(c.stderr, "mapper drift: %v (mapper run and mapper demo keep it beside the samples)\n", err)
+			} else {
+				fmt.Fprintf(c.stderr, "mapper drift: %v\n", err)
+			}
+			return exitFailure
+		}
+	}
+	if *c.asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			fmt.Fprintf(c.stderr, "mapper drift: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	if err := drift.WriteText(c.stdout, r); err != nil {
+		fmt.Fprintf(c.stderr, "mapper drift: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
