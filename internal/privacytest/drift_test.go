@@ -10,8 +10,18 @@ import (
 	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/drift"
 )
+
+// noticeOf sends a Sentry notice for each new drift, as mapper run does.
+type noticeOf struct{ al *alerts.Alerter }
+
+func (n noticeOf) NewDrift(source string, version int, e drift.Entry) {
+	n.al.Notify(alerts.Notice{Kind: alerts.NoticeDrift + string(e.Kind), Source: source, RulesVersion: version, Field: e.Path,
+		Message: source + ": " + string(e.Kind) + " at " + e.Path, Warning: true,
+		Detail: map[string]any{"kind": string(e.Kind), "path": e.Path, "count": e.Count, "share": e.Share, "detail": drift.Detail(e)}})
+}
 
 // TestDriftRecordsNoValueAtARedactedPath is the property for drift
 // reports: with an input schema that puts an enum at every redacted path
@@ -30,12 +40,17 @@ func TestDriftRecordsNoValueAtARedactedPath(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(17, 2026))
 	redactedEnums := 0
+	sink := newSentrySink(t)
 	for i := range n {
 		m := marker(r)
 		payload := (&payloadGen{r: r, marker: m}).payload()
 		probe := []byte(m[:8])
 		dir := t.TempDir()
-		o, err := drift.Open(drift.Config{Dir: dir, FlushInterval: time.Hour})
+		al, err := alerts.New(alerts.Config{DSN: sink.dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := drift.Open(drift.Config{Dir: dir, FlushInterval: time.Hour, Announcer: noticeOf{al}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,6 +69,18 @@ func TestDriftRecordsNoValueAtARedactedPath(t *testing.T) {
 		rep, _ := o.Report("orders")
 		if err := o.Close(); err != nil {
 			t.Fatal(err)
+		}
+		if err := al.Close(); err != nil {
+			t.Fatal(err)
+		}
+		envelopes := sink.take()
+		if len(envelopes) == 0 {
+			t.Fatalf("case %d: no Sentry event for new drift", i)
+		}
+		for _, env := range envelopes {
+			if bytes.Contains(env, probe) {
+				t.Fatalf("case %d: marker %s leaked into a drift Sentry event\npayload: %s\n%s", i, probe, payload, env)
+			}
 		}
 		js, err := json.Marshal(rep)
 		if err != nil {
