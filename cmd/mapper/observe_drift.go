@@ -36,15 +36,16 @@ func newDriftObserver(e *env, dir string, sink drift.Sink, mc *metrics.Client, a
 }
 
 // driftAlerts sends one Sentry event per new drift, fingerprinted by
-// source, drift kind and path (and rules version). The event holds the
-// path and counts, never a value.
+// source, drift kind and path (and rules version): once for the group of
+// workers when they share a samples topic (its ledger decides), else once
+// per process. The event holds the path and counts, never a value.
 type driftAlerts struct{ al *alerts.Alerter }
 
 func (d driftAlerts) NewDrift(source string, rulesVersion int, e drift.Entry) {
 	d.al.Notify(alerts.Notice{
 		Kind: alerts.NoticeDrift + string(e.Kind), Source: source, RulesVersion: rulesVersion, Field: e.Path,
 		Message: fmt.Sprintf("%s: %s at %s (input contract drift)", source, e.Kind, e.Path),
-		Warning: true,
+		Warning: true, Shared: true,
 		Detail: map[string]any{"kind": string(e.Kind), "path": e.Path, "count": e.Count, "share": e.Share,
 			"first_seen": e.FirstSeen, "report": "mapper drift --source " + source},
 	})

@@ -38,6 +38,10 @@ type Notice struct {
 	// Field, when set, is the normalised field path the notice is about:
 	// part of its fingerprint and a tag. It must hold no payload value.
 	Field string
+	// Shared asks the Config.Ledger, when there is one, before sending, as
+	// for a failure category's first event (category "Kind:Field"), so
+	// that the group of workers sends the notice once, across restarts.
+	Shared bool
 	// Message is the event's title.
 	Message string
 	// Warning sends the event at warning level instead of error.
@@ -69,8 +73,8 @@ func (a *Alerter) Notify(n Notice) bool {
 		return false
 	}
 	n.Failures = append([]mapper.Failure(nil), n.Failures...)
-	k := catKey{source: n.Source, version: n.RulesVersion, reason: mapper.Reason(n.Kind)}
-	if !a.enqueue(job{key: k, notice: &n}) {
+	k := catKey{source: n.Source, version: n.RulesVersion, reason: mapper.Reason(n.Kind), field: n.Field}
+	if !a.enqueue(job{key: k, notice: &n, firstSeen: n.Shared}) {
 		a.drop(k, "sentry queue full; notice dropped")
 		return false
 	}
