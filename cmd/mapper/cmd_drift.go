@@ -29,7 +29,7 @@ Exit status: 0 when the report was printed, 1 when there is none.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			return &cmdDrift{
 				env:    e,
-				d:      fs.String("samples", "samples", "directory of kept samples (env MAPPER_SAMPLES)"),
+				d:      stringFlag(fs, e, "samples", "samples", "directory of kept samples"),
 				source: fs.String("source", "", "the source (required)"),
 				topic:  declareSamplesTopic(fs, e, "read the group's reports from this samples topic instead of --samples"),
 				conn:   kafkaconn.Register(fs, e.getenv, "localhost:9092"),
