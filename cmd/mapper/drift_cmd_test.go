@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/drift"
 )
 
@@ -237,4 +240,65 @@ func TestDemoReportsDrift(t *testing.T) {
 			t.Errorf("exit %d: %s", code, stderr)
 		}
 	})
+}
+
+// TestDriftOutput holds `mapper drift` text and JSON in golden files: a
+// report kept while the GitHub fixtures, their older release and drifted
+// copies (a new enum value, a type change, a new property) were mapped,
+// with a fixed clock.
+func TestDriftOutput(t *testing.T) {
+	eng, err := mapper.Load("../../rules", "../../schemas", mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eng.Source("github-work-items")
+	at := time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	o, err := drift.Open(drift.Config{Dir: dir, FlushInterval: time.Hour, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("../../fixtures/github-work-items", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	edit := func(f func(issue map[string]any)) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal(read("issues.opened.payload.json"), &doc); err != nil {
+			t.Fatal(err)
+		}
+		f(doc["issue"].(map[string]any))
+		b, _ := json.Marshal(doc)
+		return b
+	}
+	payloads := [][]byte{
+		read("issues.opened.payload.json"), read("pull_request.opened.payload.json"),
+		read("issues.opened.older-release.payload.json"), read("pull_request.opened.older-release.payload.json"),
+		edit(func(is map[string]any) { is["state"] = "archived" }),
+		edit(func(is map[string]any) { is["locked"] = "no" }),
+		edit(func(is map[string]any) { is["sub_issues_summary"] = map[string]any{"total": 0} }),
+	}
+	for _, p := range payloads {
+		res := src.Map(p)
+		o.Observe(nil, src, p, &res, 0)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, golden string }{{"text", "github.txt"}, {"json", "github.json"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"drift", "--samples", dir, "--source", "github-work-items"}
+			if tc.name == "json" {
+				args = append(args, "--json")
+			}
+			code, stdout, stderr := runCmd(t, context.Background(), nil, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, filepath.Join("testdata", "drift", tc.golden), stdout)
+		})
+	}
 }
