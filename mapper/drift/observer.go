@@ -280,12 +280,12 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 	}
 	sd := o.source(src.Name())
 	sd.records.Add(1)
-	var any, values bool
+	var drifting, values bool
 	for i := range res.Failures {
 		d, v := driftReason(res.Failures[i].Reason)
-		any, values = any || d, values || v
+		drifting, values = drifting || d, values || v
 	}
-	if !any {
+	if !drifting {
 		return
 	}
 	var vs *mapper.ValueScanner
@@ -480,8 +480,9 @@ func (o *Observer) flush() {
 		sd.mu.Unlock()
 
 		if g := o.cfg.Gauges; g != nil {
+			fields := r.Fields()
 			for _, k := range Kinds {
-				g.DriftFields(r.Source, string(k), r.Fields()[k])
+				g.DriftFields(r.Source, string(k), fields[k])
 			}
 		}
 		if a := o.cfg.Announcer; a != nil {
