@@ -273,3 +273,44 @@ type announceFunc func(source string, version int, e drift.Entry)
 func (f announceFunc) NewDrift(source string, version int, e drift.Entry) { f(source, version, e) }
 
 type profileEntry = profile.Entry
+
+// TestConcurrentObserversCountEveryRecord observes from several goroutines
+// while reports are read and flushed: no record is lost.
+func TestConcurrentObserversCountEveryRecord(t *testing.T) {
+	eng := loadEngine(t)
+	src := eng.Source(github)
+	o, err := drift.Open(drift.Config{Dir: t.TempDir(), FlushInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := fixture(t, "issues.opened.older-release.payload.json")
+	enum := drifted(t, func(is map[string]any) { is["state"] = "archived" })
+	const goroutines, each = 4, 200
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				p := older
+				if (g+i)%2 == 0 {
+					p = enum
+				}
+				observe(o, src, p)
+				if i%50 == 0 {
+					o.Reports()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := o.Report(github)
+	e, _ := entryOf(r, drift.KindNewEnumValue, "issue.state")
+	a, _ := entryOf(r, drift.KindAbsentRequired, "issue.reactions")
+	if r.Records != goroutines*each || e.Count+a.Count != goroutines*each || e.ValuesTotal != e.Count {
+		t.Fatalf("records %d, enum %d (values %d), absent %d; want %d in all", r.Records, e.Count, e.ValuesTotal, a.Count, goroutines*each)
+	}
+}
