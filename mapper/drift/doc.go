@@ -19,7 +19,9 @@
 //     the values never seen in the enum and their counts.
 //
 // Each entry carries its count, its share of the source's records, and the
-// time it was first and last seen.
+// time it was first and last seen. Counts are cumulative; when the Observer
+// first meets a source's new rules (a reload, a restart), the entries the
+// new input schema covers are dropped.
 //
 // The report is built from the failures the engine already reports, so it
 // costs nothing on a clean record beyond one counter, and only the failing

@@ -314,3 +314,80 @@ func TestConcurrentObserversCountEveryRecord(t *testing.T) {
 		t.Fatalf("records %d, enum %d (values %d), absent %d; want %d in all", r.Records, e.Count, e.ValuesTotal, a.Count, goroutines*each)
 	}
 }
+
+// TestAContractEditClearsWhatItCovers observes drift under the shipped
+// contract, then one record under a contract that declares the new
+// property, no longer requires issue.reactions and allows a string at
+// issue.locked: those entries leave the report, the rest stay.
+func TestAContractEditClearsWhatItCovers(t *testing.T) {
+	src := loadEngine(t).Source(github)
+	o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	observe(o, src, fixture(t, "issues.opened.older-release.payload.json"),
+		drifted(t, func(is map[string]any) { is["sub_issues_summary"] = map[string]any{"total": 0} }),
+		drifted(t, func(is map[string]any) { is["locked"] = "no" }),
+		drifted(t, func(is map[string]any) { is["state"] = "archived" }))
+
+	schemas := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "schemas", "github-work-item.input.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	issue := doc["definitions"].(map[string]any)["issue"].(map[string]any)
+	issue["properties"].(map[string]any)["sub_issues_summary"] = map[string]any{"type": "object"}
+	issue["properties"].(map[string]any)["locked"] = map[string]any{"type": []any{"boolean", "string"}}
+	var req []any
+	for _, r := range issue["required"].([]any) {
+		if r != "reactions" {
+			req = append(req, r)
+		}
+	}
+	issue["required"] = req
+	for _, name := range []string{"work-item.v1.json", "order.v1.json", "orders.input.json"} {
+		copyFile(t, filepath.Join("..", "..", "schemas", name), filepath.Join(schemas, name))
+	}
+	edited, _ := json.Marshal(doc)
+	if err := os.WriteFile(filepath.Join(schemas, "github-work-item.input.json"), edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng2, err := mapper.Load(filepath.Join("..", "..", "rules"), schemas, mapper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	observe(o, eng2.Source(github), fixture(t, "issues.opened.payload.json"))
+
+	r, _ := o.Report(github)
+	for _, gone := range []string{"new_property issue.sub_issues_summary", "absent_required issue.reactions", "new_type issue.locked"} {
+		for _, e := range r.Entries {
+			if string(e.Kind)+" "+e.Path == gone {
+				t.Errorf("%s stays after the contract covers it", gone)
+			}
+		}
+	}
+	for _, stays := range []struct {
+		k drift.Kind
+		p string
+	}{{drift.KindAbsentRequired, "issue.active_lock_reason"}, {drift.KindNewEnumValue, "issue.state"}} {
+		if _, ok := entryOf(r, stays.k, stays.p); !ok {
+			t.Errorf("%s %s left the report though the contract still disagrees", stays.k, stays.p)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -145,6 +146,7 @@ func Open(cfg Config) (*Observer, error) {
 type sourceDrift struct {
 	name    string
 	records atomic.Uint64
+	current atomic.Pointer[mapper.Source] // src, read without the lock
 
 	mu        sync.Mutex
 	src       *mapper.Source // the rules the field answers are from
@@ -280,6 +282,12 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 	}
 	sd := o.source(src.Name())
 	sd.records.Add(1)
+	if sd.current.Load() != src {
+		// New rules (a reload, a restart): what they cover leaves the report.
+		sd.mu.Lock()
+		sd.use(src)
+		sd.mu.Unlock()
+	}
 	var drifting, values bool
 	for i := range res.Failures {
 		d, v := driftReason(res.Failures[i].Reason)
@@ -312,11 +320,7 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 }
 
 func (sd *sourceDrift) observe(src *mapper.Source, fs []mapper.Failure, vs *mapper.ValueScanner, now time.Time, cfg *Config) {
-	if sd.src != src {
-		sd.src = src
-		clear(sd.fields)
-	}
-	sd.version = src.Version()
+	sd.use(src)
 	for i := range fs {
 		f := &fs[i]
 		if d, _ := driftReason(f.Reason); !d || f.Field == "" {
@@ -363,6 +367,52 @@ func (sd *sourceDrift) observe(src *mapper.Source, fs []mapper.Failure, vs *mapp
 				vs.Values(f.Field, valuesPerRecord, e.values.Add)
 			}
 		}
+	}
+}
+
+// use makes src the rules the field answers come from; with new rules,
+// recheck. Called with sd.mu held.
+func (sd *sourceDrift) use(src *mapper.Source) {
+	sd.version = src.Version()
+	if sd.src == src {
+		return
+	}
+	sd.src = src
+	sd.current.Store(src)
+	clear(sd.fields)
+	sd.recheck(src)
+}
+
+// recheck drops the entries that the input schema of src no longer
+// disagrees with: a property it now declares, a required it dropped, the
+// types it now allows, an enum it removed. So once a contract edit ships
+// (a reload, a restart on new rules), the report shows what still drifts.
+// Called with sd.mu held, once per rules set met.
+func (sd *sourceDrift) recheck(src *mapper.Source) {
+	for k, e := range sd.entries {
+		info := sd.field(src, e.path)
+		covered := false
+		switch e.kind {
+		case KindNewProperty:
+			covered = info.Known
+		case KindAbsentRequired:
+			covered = !info.Required
+		case KindNewEnumValue:
+			covered = !info.Enum
+		case KindNewType:
+			covered = true
+			for i, n := range e.types {
+				if n > 0 && info.Known && len(info.Types) > 0 && !allows(info.Types, jsonTypes[i]) {
+					covered = false
+				}
+			}
+		}
+		if !covered {
+			continue
+		}
+		delete(sd.entries, k)
+		sd.fresh = slices.DeleteFunc(sd.fresh, func(x *entry) bool { return x == e })
+		sd.dirty = true
 	}
 }
 
