@@ -391,3 +391,27 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAPayloadThatDoesNotParseIsCountedWithoutValues hands the observer an
+// unknown_enum failure with a payload that is not JSON (as a result read
+// back from elsewhere could be): the drift is counted without a value, and
+// the observer keeps working on the records that follow.
+func TestAPayloadThatDoesNotParseIsCountedWithoutValues(t *testing.T) {
+	src := loadEngine(t).Source(github)
+	o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	good := drifted(t, func(is map[string]any) { is["state"] = "archived" })
+	res := src.Map(good)
+	for range 3 {
+		o.Observe(nil, src, []byte(`{"issue":`), &res, 0)
+	}
+	observe(o, src, good)
+	r, _ := o.Report(github)
+	e, ok := entryOf(r, drift.KindNewEnumValue, "issue.state")
+	if !ok || e.Count != 4 || e.ValuesTotal != 1 {
+		t.Fatalf("entry %+v; want 4 counted, 1 value read", e)
+	}
+}

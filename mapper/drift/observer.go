@@ -296,21 +296,22 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 	if !drifting {
 		return
 	}
-	var vs *mapper.ValueScanner
+	var vs *mapper.ValueScanner // nil: no value to read
 	if values {
+		var sc *mapper.ValueScanner
 		select {
-		case vs = <-o.scanners:
+		case sc = <-o.scanners:
 		default:
-			vs = new(mapper.ValueScanner)
+			sc = new(mapper.ValueScanner)
 		}
 		defer func() {
 			select {
-			case o.scanners <- vs:
+			case o.scanners <- sc:
 			default:
 			}
 		}()
-		if !vs.Parse(src, payload) {
-			vs = nil
+		if sc.Parse(src, payload) {
+			vs = sc
 		}
 	}
 	now := o.cfg.Now()
