@@ -66,6 +66,7 @@ func commands() []command {
 		samplesCommand(),
 		replayCommand(),
 		suggestCommand(),
+		driftCommand(),
 		inferCommand(),
 		dashboardCommand(),
 		tapCommand(),

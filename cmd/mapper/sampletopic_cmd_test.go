@@ -21,6 +21,8 @@ import (
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/alerts"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/sampletopic"
 )
@@ -319,6 +321,19 @@ func TestThreeWorkersShareOneViewThroughTheSamplesTopic(t *testing.T) {
 			if got := counts["orders"].Records; got != uint64(mapped) {
 				t.Errorf("pulled RECORDS %d; want the %d records mapped", got, mapped)
 			}
+			// The group's drift report, read from the topic, counts the
+			// same records, and the pulled directory holds it too.
+			code, stdout, stderr = runCmd(t, context.Background(), nil, "drift", "--brokers", b.Addr, "--samples-topic", topic, "--source", "orders", "--json")
+			var rep drift.Report
+			if code != exitOK || json.Unmarshal([]byte(stdout), &rep) != nil {
+				t.Fatalf("drift --samples-topic: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if rep.Records != uint64(mapped) || len(rep.Entries) == 0 {
+				t.Errorf("the group's drift report counts %d records with %d entries; want the %d records mapped", rep.Records, len(rep.Entries), mapped)
+			}
+			if pulled, err := drift.ReadFile(dir, "orders"); err != nil || pulled.Records != rep.Records {
+				t.Errorf("pulled drift report: %d records, %v; want %d", pulled.Records, err, rep.Records)
+			}
 			want := wantSeen(t, rules, msgs)
 			list, err := samples.List(dir)
 			if err != nil {
@@ -378,8 +393,21 @@ func TestThreeWorkersShareOneViewThroughTheSamplesTopic(t *testing.T) {
 					t.Errorf("category %s announced %d times; want once", c, events[fp])
 				}
 			}
-			if len(events) != len(want)-1 {
-				t.Errorf("Sentry got %d fingerprints; want %d: %v", len(events), len(want)-1, events)
+			// Each new drift of the input contract too; the rest are the
+			// categories.
+			categories, drifts := 0, 0
+			for fp, n := range events {
+				if !strings.HasPrefix(fp, alerts.NoticeDrift) {
+					categories++
+					continue
+				}
+				drifts++
+				if n != 1 {
+					t.Errorf("drift %s announced %d times; want once", fp, n)
+				}
+			}
+			if categories != len(want)-1 || drifts != len(rep.Entries) {
+				t.Errorf("Sentry got %d category and %d drift fingerprints; want %d and %d: %v", categories, drifts, len(want)-1, len(rep.Entries), events)
 			}
 
 			// A restarted worker (new pod, empty directory) announces nothing

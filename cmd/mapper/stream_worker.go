@@ -185,8 +185,9 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 			return nil, f.failed(e, logger, cmd, fmt.Errorf("status listener: %w (choose another --status-addr, or \"\" for none)", err))
 		}
 		sw.listener = l
+		status := statusOf(w, obs.Drift)
 		page, err := statuspage.Handler(statuspage.Config{
-			Status:     func(ctx context.Context) any { return w.Status(ctx, 20) },
+			Status:     func(ctx context.Context) any { return status(ctx) },
 			Objectives: objectives(cfg.Engine),
 			SamplesDir: *f.observers.samples.dir,
 			Title:      "mapper " + cmd,
@@ -199,6 +200,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /{$}", page) // the page for people; /status is the JSON
+		mux.Handle("GET /status", statusHandler(status, logger))
 		mux.Handle("/", w.Handler())
 		sw.status = mux
 		logger.Info("status page", "url", "http://"+l.Addr().String()+"/", "json", "http://"+l.Addr().String()+"/status")

@@ -18,6 +18,10 @@ const (
 	NoticeCanaryRollback = "canary_rollback"
 	// NoticeBreakerTrip: the reject-ratio breaker paused a source.
 	NoticeBreakerTrip = "breaker_trip"
+	// NoticeDrift prefixes the kind of a new drift between a source's
+	// traffic and its input schema ("drift_absent_required"): one notice
+	// per source, drift kind and Field.
+	NoticeDrift = "drift_"
 )
 
 // Notice is a one-off event about a rule set: a candidate's first newly
@@ -31,6 +35,13 @@ type Notice struct {
 	Source           string
 	RulesVersion     int
 	CandidateVersion int // 0 when no candidate is concerned
+	// Field, when set, is the normalised field path the notice is about:
+	// part of its fingerprint and a tag. It must hold no payload value.
+	Field string
+	// Shared asks the Config.Ledger, when there is one, before sending, as
+	// for a failure category's first event (category "Kind:Field"), so
+	// that the group of workers sends the notice once, across restarts.
+	Shared bool
 	// Message is the event's title.
 	Message string
 	// Warning sends the event at warning level instead of error.
@@ -48,7 +59,7 @@ type Notice struct {
 }
 
 func (n *Notice) key() string {
-	return n.Kind + "\x00" + n.Source + "\x00" + strconv.Itoa(n.RulesVersion) + "\x00" + strconv.Itoa(n.CandidateVersion)
+	return n.Kind + "\x00" + n.Source + "\x00" + strconv.Itoa(n.RulesVersion) + "\x00" + strconv.Itoa(n.CandidateVersion) + "\x00" + n.Field
 }
 
 // Notify sends n once for the life of the Alerter per kind, source and
@@ -62,8 +73,8 @@ func (a *Alerter) Notify(n Notice) bool {
 		return false
 	}
 	n.Failures = append([]mapper.Failure(nil), n.Failures...)
-	k := catKey{source: n.Source, version: n.RulesVersion, reason: mapper.Reason(n.Kind)}
-	if !a.enqueue(job{key: k, notice: &n}) {
+	k := catKey{source: n.Source, version: n.RulesVersion, reason: mapper.Reason(n.Kind), field: n.Field}
+	if !a.enqueue(job{key: k, notice: &n, firstSeen: n.Shared}) {
 		a.drop(k, "sentry queue full; notice dropped")
 		return false
 	}
@@ -83,6 +94,10 @@ func noticeEvent(n *Notice) *sentry.Event {
 		"kind":          n.Kind,
 		"source":        n.Source,
 		"rules_version": strconv.Itoa(n.RulesVersion),
+	}
+	if n.Field != "" {
+		ev.Fingerprint = append(ev.Fingerprint, n.Field)
+		ev.Tags["field"] = n.Field
 	}
 	if n.CandidateVersion != 0 {
 		ev.Tags["candidate_version"] = strconv.Itoa(n.CandidateVersion)

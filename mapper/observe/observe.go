@@ -9,6 +9,7 @@ import (
 	"github.com/mapperhq/mapper/internal/ratelog"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/alerts"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/metrics"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -34,12 +35,13 @@ type Config struct {
 // Set is what watches a worker: the observers to attach, the metrics
 // client (nil when metrics are off) for the lag gauges, the alerter (nil
 // when Sentry is off) and the sample store (nil with NoSamples) for the
-// release controller's events.
+// release controller's events, and the drift reports for /status.
 type Set struct {
 	List    []stream.Observer
 	Metrics *metrics.Client
 	Alerts  *alerts.Alerter
 	Samples *samples.Store
+	Drift   *drift.Observer
 	closers []func() error
 }
 
@@ -55,8 +57,8 @@ func (s *Set) Close() error {
 	return errors.Join(errs...)
 }
 
-// Build starts the metrics client, the Sentry alerter, the sample store
-// and value profiles, and the samples topic's writer, as cfg says. It
+// Build starts the metrics client, the Sentry alerter, the sample store,
+// value profiles and drift reports, and the samples topic's writer, as cfg says. It
 // returns an error for configuration that cannot work, before anything
 // starts; on error nothing is left running.
 func Build(ctx context.Context, cfg Config) (*Set, error) {
@@ -120,18 +122,43 @@ func Build(ctx context.Context, cfg Config) (*Set, error) {
 			_ = mc.Close()
 			return nil, err
 		}
-		o.List = append(o.List, st, vals)
-		o.Samples = st
+		var driftSink drift.Sink
+		if shared != nil {
+			driftSink = shared.writer
+		}
+		dr, err := NewDrift(cfg.SamplesDir, driftSink, mc, al, ReportOnce(nil, cfg.Stderr))
+		if err != nil {
+			_ = vals.Close()
+			_ = st.Close()
+			closeShared(shared)
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.List = append(o.List, st, vals, dr)
+		o.Samples, o.Drift = st, dr
 		if shared != nil {
 			o.List = append(o.List, durableCounts{store: st, writer: shared.writer,
 				log: &ratelog.Logger{Logger: cfg.Logger, Every: time.Minute}})
 		}
 		// The store and the value profiles hand their last counts to the
 		// topic's writer as they close.
-		o.closers = append(o.closers, st.Close, vals.Close)
+		o.closers = append(o.closers, st.Close, vals.Close, dr.Close)
 		if shared != nil {
 			o.closers = append(o.closers, shared.writer.Close)
 		}
+	}
+	if o.Drift == nil {
+		// Without samples the reports are kept in memory only, for /status.
+		dr, err := NewDrift("", nil, mc, al, ReportOnce(nil, cfg.Stderr))
+		if err != nil {
+			_ = al.Close()
+			_ = mc.Close()
+			return nil, err
+		}
+		o.List = append(o.List, dr)
+		o.Drift = dr
+		o.closers = append(o.closers, dr.Close)
 	}
 	// Alerts first: their fate is counted in metrics, which close last.
 	o.closers = append(o.closers, al.Close, mc.Close)

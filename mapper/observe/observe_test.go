@@ -14,14 +14,14 @@ import (
 
 func TestBuild(t *testing.T) {
 	noEnv := func(string) string { return "" }
-	t.Run("samples without metrics or Sentry: the store and the value profiles", func(t *testing.T) {
+	t.Run("samples without metrics or Sentry: the store, the value profiles and the drift reports", func(t *testing.T) {
 		dir := t.TempDir()
 		set, err := Build(context.Background(), Config{Telemetry: Telemetry{Getenv: noEnv}, SamplesDir: dir, Stderr: &bytes.Buffer{}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if set.Metrics != nil || set.Alerts != nil || set.Samples == nil || len(set.List) != 2 {
-			t.Errorf("got metrics %v, alerts %v, samples %v, %d observers; want only the store and the profiles", set.Metrics, set.Alerts, set.Samples, len(set.List))
+		if set.Metrics != nil || set.Alerts != nil || set.Samples == nil || set.Drift == nil || len(set.List) != 3 {
+			t.Errorf("got metrics %v, alerts %v, samples %v, drift %v, %d observers; want only the store, the profiles and the drift reports", set.Metrics, set.Alerts, set.Samples, set.Drift, len(set.List))
 		}
 		if err := set.Close(); err != nil {
 			t.Fatal(err)
@@ -30,9 +30,9 @@ func TestBuild(t *testing.T) {
 			t.Errorf("samples directory: %v", err)
 		}
 	})
-	t.Run("no samples, no metrics, no Sentry: nothing watches", func(t *testing.T) {
+	t.Run("no samples, no metrics, no Sentry: only the drift reports, in memory, for /status", func(t *testing.T) {
 		set, err := Build(context.Background(), Config{Telemetry: Telemetry{Getenv: noEnv}, NoSamples: true})
-		if err != nil || len(set.List) != 0 {
+		if err != nil || len(set.List) != 1 || set.Drift == nil || set.Samples != nil {
 			t.Fatalf("got %v observers, %v", set, err)
 		}
 		if err := set.Close(); err != nil {

@@ -112,3 +112,8 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return nil
 }
+
+// WriteFileAtomic replaces the file at path with data as the store writes
+// its own files (see writeAtomic): a reader sees the old file or the new
+// one, never a part.
+func WriteFileAtomic(path string, data []byte) error { return writeAtomic(path, data) }

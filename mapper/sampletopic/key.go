@@ -17,6 +17,7 @@ const (
 	KindRecords   Kind = "records"
 	KindAnnounced Kind = "announced"
 	KindValues    Kind = "values"
+	KindDrift     Kind = "drift"
 )
 
 // maxKeyBytes bounds a key; longer keys are not ours.
@@ -24,7 +25,7 @@ const maxKeyBytes = 4 << 10
 
 // Key names one record of the topic. Which fields are set depends on Kind:
 // sample (Source, Category, Slot), seen and values (Source, Category,
-// Worker), records (Source, Worker), announced (Source, RulesVersion,
+// Worker), records and drift (Source, Worker), announced (Source, RulesVersion,
 // Category).
 type Key struct {
 	Kind         Kind
@@ -43,7 +44,7 @@ func (k Key) Bytes() []byte {
 		v = []any{k.Kind, k.Source, k.Category, k.Slot}
 	case KindSeen, KindValues:
 		v = []any{k.Kind, k.Source, k.Category, k.Worker}
-	case KindRecords:
+	case KindRecords, KindDrift:
 		v = []any{k.Kind, k.Source, k.Worker}
 	case KindAnnounced:
 		v = []any{k.Kind, k.Source, k.RulesVersion, k.Category}
@@ -72,7 +73,7 @@ func ParseKey(b []byte) (Key, error) {
 	if err := json.Unmarshal(parts[0], &k.Kind); err != nil {
 		return Key{}, fmt.Errorf("%w: %q: first element is not a kind", ErrBadKey, truncate(b))
 	}
-	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindValues: 4, KindRecords: 3, KindAnnounced: 4}[k.Kind]
+	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindValues: 4, KindRecords: 3, KindDrift: 3, KindAnnounced: 4}[k.Kind]
 	if want == 0 {
 		return Key{}, fmt.Errorf("%w: %q: unknown kind %q", ErrBadKey, truncate(b), k.Kind)
 	}
@@ -98,7 +99,7 @@ func ParseKey(b []byte) (Key, error) {
 	case KindSeen, KindValues:
 		str(2, &k.Category)
 		str(3, &k.Worker)
-	case KindRecords:
+	case KindRecords, KindDrift:
 		str(2, &k.Worker)
 	case KindAnnounced:
 		num(2, &k.RulesVersion)

@@ -87,6 +87,7 @@ type Snapshot struct {
 	records   map[recordsKey]recordsValue
 	announced map[announcedKey]announcedValue
 	values    map[seenKey]profileRecord
+	drift     map[recordsKey]driftRecord
 	bytes     int64
 }
 
@@ -95,7 +96,7 @@ func newSnapshot(topic string) *Snapshot {
 		Topic: topic, End: map[int]int64{},
 		slots: map[slotKey][]byte{}, seen: map[seenKey]seenValue{},
 		records: map[recordsKey]recordsValue{}, announced: map[announcedKey]announcedValue{},
-		values: map[seenKey]profileRecord{},
+		values: map[seenKey]profileRecord{}, drift: map[recordsKey]driftRecord{},
 	}
 }
 
@@ -147,7 +148,7 @@ func Read(ctx context.Context, cfg Config, opts ReadOptions) (*Snapshot, error) 
 }
 
 func (s *Snapshot) keys() int {
-	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced) + len(s.values)
+	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced) + len(s.values) + len(s.drift)
 }
 
 func (s *Snapshot) skip(why string) {
@@ -207,6 +208,8 @@ func (s *Snapshot) apply(key, value []byte, offset int64) string {
 		s.records[rk] = v
 	case KindValues:
 		return s.applyValues(k, value)
+	case KindDrift:
+		return s.applyDrift(k, value)
 	case KindAnnounced:
 		ak := announcedKey{k.Source, k.RulesVersion, k.Category}
 		if value == nil {
@@ -355,6 +358,9 @@ func (s *Snapshot) Workers() int {
 		w[k.worker] = true
 	}
 	for k := range s.values {
+		w[k.worker] = true
+	}
+	for k := range s.drift {
 		w[k.worker] = true
 	}
 	return len(w)

@@ -3,6 +3,7 @@ package statuspage
 import (
 	"encoding/json"
 
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -32,6 +33,8 @@ type Document struct {
 	Rules json.RawMessage `json:"rules"`
 	// Candidate is the candidate rules' state, when candidate rules run.
 	Candidate *Candidate `json:"candidate"`
+	// Drift is every source's drift report, when the worker keeps them.
+	Drift []drift.Report `json:"drift"`
 }
 
 // The /status document's parts as the worker writes them.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mapperhq/mapper/mapper/drift"
+	"github.com/mapperhq/mapper/mapper/profile"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -18,6 +20,12 @@ type withCandidate struct {
 	stream.Status
 	Rules     map[string]int `json:"rules"`
 	Candidate any            `json:"candidate,omitempty"`
+}
+
+// withDrift is a /status document with drift reports.
+type withDrift struct {
+	stream.Status
+	Drift []drift.Report `json:"drift"`
 }
 
 func status(now time.Time) stream.Status {
@@ -111,6 +119,24 @@ func TestPage(t *testing.T) {
 			}(),
 			[]string{"unexpected_field:&lt;script&gt;alert(1)&lt;/script&gt;"},
 			[]string{"<script>"}},
+		{"the drift of each source, with hostile paths escaped",
+			withDrift{Status: status(now), Drift: []drift.Report{
+				{Source: "orders", Records: 200, Entries: []drift.Entry{
+					{Kind: drift.KindAbsentRequired, Path: "currency", Count: 50, Share: 0.25, FirstSeen: now},
+					{Kind: drift.KindNewEnumValue, Path: "status", Count: 3, Share: 0.015, FirstSeen: now,
+						Values: []profile.Entry{{Value: `"on-hold"`, Count: 3}}},
+					{Kind: drift.KindNewProperty, Path: `<script>x</script>`, Count: 1, Share: 0.005, FirstSeen: now},
+				}},
+				{Source: "quiet", Records: 9},
+			}},
+			[]string{`<section id="drift">`, `<h3 data-drift-source="orders">`, "3 drifting fields in 200 records",
+				"<td>absent_required</td><td><code>currency</code></td><td class=\"n\">50</td><td class=\"n\">25.0%</td><td>2026-11-21 13:30:00</td>",
+				"&#34;on-hold&#34; ×3", "&lt;script&gt;x&lt;/script&gt;", "mapper drift --source orders"},
+			[]string{"<script>", `data-drift-source="quiet"`}},
+		{"no drift reported: a line that says so",
+			withDrift{Status: status(now), Drift: []drift.Report{}},
+			[]string{`<section id="drift">`, "no drift: the traffic matches the input schemas"},
+			nil},
 		{"a worker with no records yet",
 			stream.Status{State: stream.StateStarting, NotReadyReason: "starting: connecting to brokers"},
 			[]string{"no records yet", "no failures", "no partitions", "starting · starting: connecting to brokers", `class="badge bad"`},

@@ -9,7 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mapperhq/mapper/mapper/drift"
 )
+
+// MaxDriftRows is how many drift entries the page lists per source, by
+// kind then most counted first.
+const MaxDriftRows = 12
 
 // MaxFailures is how many failure categories the page lists, most
 // frequent first.
@@ -53,6 +59,25 @@ type view struct {
 	Rules    []ruleView
 
 	Candidate *candidateView
+	Drift     []driftView
+	// HasDrift is true when the worker reports drift at all (an empty
+	// list: no source drifts).
+	HasDrift bool
+}
+
+// driftView is one source's drift report: its most counted entries.
+type driftView struct {
+	Source  string
+	Records uint64
+	Fields  int
+	Rows    []driftRow
+	More    int
+	Command string
+}
+
+type driftRow struct {
+	Kind, Path, Share, FirstSeen, Detail string
+	Count                                uint64
 }
 
 type sourceView struct {
@@ -197,6 +222,7 @@ func newView(cfg Config, css template.CSS, d *Document) *view {
 		v.Lag = append(v.Lag, lv)
 	}
 	v.Rules = rulesView(d.Rules, d.Counts.Sources)
+	v.Drift, v.HasDrift = driftViews(cfg.SamplesDir, d.Drift), d.Drift != nil
 	if c := d.Candidate; c != nil {
 		cv := &candidateView{Mode: c.Mode, Versions: compact(c.Versions), RolledBack: compact(c.RolledBack)}
 		for k, n := range c.Verdicts {
@@ -352,4 +378,26 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func driftViews(dir string, reports []drift.Report) []driftView {
+	var out []driftView
+	for _, r := range reports {
+		if len(r.Entries) == 0 {
+			continue
+		}
+		dv := driftView{Source: r.Source, Records: r.Records, Fields: len(r.Entries), Command: "mapper drift"}
+		if dir != "" && dir != "samples" {
+			dv.Command += " --samples " + shellQuote(dir)
+		}
+		dv.Command += " --source " + shellQuote(r.Source)
+		for _, e := range r.Entries[:min(len(r.Entries), MaxDriftRows)] {
+			dv.Rows = append(dv.Rows, driftRow{Kind: string(e.Kind), Path: e.Path, Count: e.Count,
+				Share: strconv.FormatFloat(100*e.Share, 'f', 1, 64) + "%", FirstSeen: e.FirstSeen.UTC().Format("2006-01-02 15:04:05"),
+				Detail: drift.Detail(e)})
+		}
+		dv.More = len(r.Entries) - len(dv.Rows)
+		out = append(out, dv)
+	}
+	return out
 }

@@ -1,0 +1,104 @@
+package drift_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/drift"
+)
+
+// benchPayloads is the GitHub feed as the demo sends it: current payloads
+// and older-release ones (absent required properties), one drifted copy
+// with a new enum value.
+func benchPayloads(b *testing.B) [][]byte {
+	return [][]byte{
+		fixture(b, "issues.opened.payload.json"),
+		fixture(b, "issues.labeled.payload.json"),
+		fixture(b, "pull_request.opened.payload.json"),
+		fixture(b, "issues.opened.older-release.payload.json"),
+		fixture(b, "pull_request.opened.older-release.payload.json"),
+		drifted(b, func(is map[string]any) { is["state"] = "archived" }),
+	}
+}
+
+// BenchmarkObserve measures the record path with and without the drift
+// observer: "engine" maps only, "engine+drift" maps and observes, and
+// "observe" is the observer alone on results mapped beforehand. The ratio
+// engine+drift / engine is the observer's per-record cost.
+func BenchmarkObserve(b *testing.B) {
+	eng := loadEngine(b)
+	src := eng.Source(github)
+	payloads := benchPayloads(b)
+	b.Run("engine", func(b *testing.B) {
+		var m mapper.Mapper
+		var res mapper.Result
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			m.Map(src, payloads[i%len(payloads)], &res)
+		}
+	})
+	b.Run("engine+drift", func(b *testing.B) {
+		o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer o.Close()
+		var m mapper.Mapper
+		var res mapper.Result
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			p := payloads[i%len(payloads)]
+			m.Map(src, p, &res)
+			o.Observe(nil, src, p, &res, 0)
+		}
+	})
+	b.Run("observe", func(b *testing.B) {
+		o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer o.Close()
+		results := make([]mapper.Result, len(payloads))
+		for i, p := range payloads {
+			results[i] = src.Map(p)
+		}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			j := i % len(payloads)
+			o.Observe(nil, src, payloads[j], &results[j], 0)
+		}
+	})
+	b.Run("observe-clean", func(b *testing.B) {
+		o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer o.Close()
+		res := src.Map(payloads[0])
+		b.ReportAllocs()
+		for b.Loop() {
+			o.Observe(nil, src, payloads[0], &res, 0)
+		}
+	})
+}
+
+func TestObserveDoesNotAllocateOnceFieldsAreKnown(t *testing.T) {
+	eng := loadEngine(t)
+	src := eng.Source(github)
+	o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	for name, p := range map[string][]byte{
+		"absent required properties": fixture(t, "issues.opened.older-release.payload.json"),
+		"a new enum value":           drifted(t, func(is map[string]any) { is["state"] = "archived" }),
+	} {
+		res := src.Map(p)
+		o.Observe(nil, src, p, &res, 0)
+		if allocs := testing.AllocsPerRun(200, func() { o.Observe(nil, src, p, &res, 0) }); allocs != 0 {
+			t.Errorf("%s: Observe allocates %.1f times per record", name, allocs)
+		}
+	}
+}
