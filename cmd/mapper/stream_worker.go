@@ -27,6 +27,7 @@ type workerFlags struct {
 	batchSize       *int
 	maxInflight     *int
 	shutdownTimeout *string
+	sessionTimeout  *string
 	statusAddr      *string
 	observers       *observerFlags
 	log             *logFlags
@@ -42,6 +43,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 		batchSize:       intFlag(fs, e, "batch-size", 500, "most records of one partition mapped and handed to the writers together (produce requests are sized by the topics' max.message.bytes)"),
 		maxInflight:     intFlag(fs, e, "max-inflight-bytes", 32<<20, "bytes of input records in flight (fetched, not yet committed) past which fetching waits"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
+		sessionTimeout:  stringFlag(fs, e, "session-timeout", stream.DefaultSessionTimeout.String(), "how long the group waits for a silent member before its partitions move to the others (the brokers allow 6s to 30m by default)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
 		release:         declareReleaseFlags(fs, e),
@@ -72,6 +74,15 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 		*problems = append(*problems, fmt.Sprintf("--shutdown-timeout %s: must be positive", d))
 	default:
 		cfg.ShutdownTimeout = d
+	}
+	d, err = time.ParseDuration(*f.sessionTimeout)
+	switch {
+	case err != nil:
+		*problems = append(*problems, fmt.Sprintf("--session-timeout %q: not a duration (like 10s)", *f.sessionTimeout))
+	case d <= 0:
+		*problems = append(*problems, fmt.Sprintf("--session-timeout %s: must be positive", d))
+	default:
+		cfg.SessionTimeout = d
 	}
 }
 
