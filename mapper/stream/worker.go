@@ -70,7 +70,7 @@ type Worker struct {
 	// held is how many input partitions the current generation of the
 	// group gives this worker: 0 between generations (joining, rebalancing,
 	// the brokers gone).
-	held atomic.Int64
+	held    atomic.Int64
 	runErr  atomic.Value // string: why Run failed
 	started atomic.Bool
 	pipe    atomic.Pointer[pipeline]
