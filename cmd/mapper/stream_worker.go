@@ -156,6 +156,11 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 	if len(problems) > 0 {
 		return nil, reportProblems(e, cmd, problems)
 	}
+	// A reload may not leave a topic the worker consumes to no source.
+	rel.cfg.Consumed = cfg.Topics
+	if len(rel.cfg.Consumed) == 0 && cfg.Engine != nil {
+		rel.cfg.Consumed = cfg.Engine.Topics()
+	}
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {
 		// What check could not tell before start: a sample directory or
