@@ -11,7 +11,7 @@ import (
 // meaning once shipped.
 type Reason string
 
-// The failure taxonomy. See README.md for what each one means.
+// The failure taxonomy. See docs/rules.md ("Reason codes") for what each one means.
 const (
 	ReasonMalformedPayload Reason = "malformed_payload"
 	ReasonMissingField     Reason = "missing_field"

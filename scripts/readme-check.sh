@@ -3,7 +3,7 @@
 # tree (HEAD), the way a newcomer would, and check what it prints:
 #
 #   scripts/readme-check.sh            # the quick start
-#   scripts/readme-check.sh --kafka    # then the real-Kafka walk-through (Java, Maven; KAFKA_PORT)
+#   scripts/readme-check.sh --kafka    # then docs/operating.md's real-Kafka walk-through (Java, Maven; KAFKA_PORT)
 #
 # The quick start is the first indented block under "## Quick start". Every
 # line of it runs in one bash with errexit, except `go test ./...` (CI runs
@@ -21,16 +21,16 @@ git clone -q "$repo" "$work/mapper"
 cd "$work/mapper"
 commit=$(git rev-parse HEAD)
 
-# block HEADING prints the first indented block under the heading.
+# block FILE HEADING prints the first indented block under the heading.
 block() {
-	awk -v h="$1" '
+	awk -v h="$2" '
 		index($0, h) == 1 { inside = 1; next }
 		inside && /^#/ { exit }
 		inside && /^    / { started = 1; sub(/^    /, ""); print; next }
 		inside && started && /^[^ ]/ { exit }
-	' README.md
+	' "$1"
 }
-script=$(block "## Quick start")
+script=$(block README.md "## Quick start")
 [ -n "$script" ] || { echo "readme-check: no quick-start block found under '## Quick start' in README.md" >&2; exit 1; }
 echo "readme-check: running README's quick start in a fresh clone of $commit:"
 echo "$script" | sed 's/^/    /'
@@ -52,9 +52,9 @@ grep -Eq "processed [1-9][0-9]*" "$out" || fail "mapper demo mapped no record"
 echo "readme-check: ok (bin/mapper built, version names $commit, check and demo ran)"
 
 $kafka || exit 0
-script=$(block "### Against a real Kafka")
-[ -n "$script" ] || { echo "readme-check: no block under '### Against a real Kafka' in README.md" >&2; exit 1; }
-echo "readme-check: running README's real-Kafka walk-through (KAFKA_PORT=${KAFKA_PORT:-9092}):"
+script=$(block docs/operating.md "### Against a real Kafka")
+[ -n "$script" ] || { echo "readme-check: no block under '### Against a real Kafka' in docs/operating.md" >&2; exit 1; }
+echo "readme-check: running the manual's real-Kafka walk-through (KAFKA_PORT=${KAFKA_PORT:-9092}):"
 echo "$script" | sed 's/^/    /'
 trap 'scripts/kafka.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 out=$work/kafka.log
