@@ -28,6 +28,7 @@ type workerFlags struct {
 	batchSize       *int
 	maxInflight     *int
 	shutdownTimeout *string
+	sessionTimeout  *string
 	statusAddr      *string
 	observers       *observerFlags
 	log             *logFlags
@@ -43,6 +44,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 		batchSize:       intFlag(fs, e, "batch-size", 500, "most records of one partition mapped and handed to the writers together (produce requests are sized by the topics' max.message.bytes)"),
 		maxInflight:     intFlag(fs, e, "max-inflight-bytes", 32<<20, "bytes of input records in flight (fetched, not yet committed) past which fetching waits"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
+		sessionTimeout:  stringFlag(fs, e, "session-timeout", stream.DefaultSessionTimeout.String(), "how long the group waits for a silent member before its partitions move to the others (the brokers allow 6s to 30m by default)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
 		release:         declareReleaseFlags(fs, e),
@@ -73,6 +75,15 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 		*problems = append(*problems, fmt.Sprintf("--shutdown-timeout %s: must be positive", d))
 	default:
 		cfg.ShutdownTimeout = d
+	}
+	d, err = time.ParseDuration(*f.sessionTimeout)
+	switch {
+	case err != nil:
+		*problems = append(*problems, fmt.Sprintf("--session-timeout %q: not a duration (like 10s)", *f.sessionTimeout))
+	case d <= 0:
+		*problems = append(*problems, fmt.Sprintf("--session-timeout %s: must be positive", d))
+	default:
+		cfg.SessionTimeout = d
 	}
 }
 
@@ -152,6 +163,11 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 	rel := f.release.parse(&problems)
 	if len(problems) > 0 {
 		return nil, reportProblems(e, cmd, problems)
+	}
+	// A reload may not leave a topic the worker consumes to no source.
+	rel.cfg.Consumed = cfg.Topics
+	if len(rel.cfg.Consumed) == 0 && cfg.Engine != nil {
+		rel.cfg.Consumed = cfg.Engine.Topics()
 	}
 	obs, err := buildObservers(ctx, e, f.observers, cfg.Engine, logger)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,12 @@ type Config struct {
 	// BreakerMinRecords is the fewest records in the window before the
 	// breaker may trip. Zero means DefaultBreakerMinRecords.
 	BreakerMinRecords int
+	// Consumed are the input topics the worker consumes: they are fixed
+	// until it restarts. Swap refuses live rules under which a topic of them
+	// that the running live rules claim would be claimed by no source (its
+	// records would all be dead-lettered as unknown_source). Empty means no
+	// such check.
+	Consumed []string
 	// Events, when not nil, is told of comparisons, rollbacks, trips and
 	// reloads.
 	Events Events
@@ -296,11 +303,62 @@ func (c *Controller) Swap(live, cand *mapper.Engine) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.gen.Load()
+	if err := c.unclaimed(old.live, live); err != nil {
+		return err
+	}
 	g := c.newGeneration(old, live, cand)
 	c.gen.Store(g)
 	close(old.replaced)
 	c.cfg.Logger.Info("rules swapped", "live", versionList(live), "candidate", versionList(cand))
 	return nil
+}
+
+// ErrTopicUnclaimed is wrapped by the error Swap returns when the new live
+// rules would leave a consumed topic to no source (see Config.Consumed).
+var ErrTopicUnclaimed = errors.New("a consumed topic would be claimed by no source")
+
+// UnclaimedError says which consumed topics new live rules leave to no
+// source, and which sources claim them now. It wraps ErrTopicUnclaimed.
+type UnclaimedError struct {
+	// Topics are the consumed topics left unclaimed, sorted; Sources maps
+	// each to the running sources that claim it.
+	Topics  []string
+	Sources map[string][]string
+}
+
+func (e *UnclaimedError) Error() string {
+	parts := make([]string, len(e.Topics))
+	for i, t := range e.Topics {
+		parts[i] = fmt.Sprintf("%q (claimed now by %s)", t, strings.Join(e.Sources[t], ", "))
+	}
+	return fmt.Sprintf("the new rules claim no source for consumed topic %s: every record of it would be dead-lettered as unknown_source; the topics consumed change only on restart",
+		strings.Join(parts, ", "))
+}
+
+func (e *UnclaimedError) Unwrap() error { return ErrTopicUnclaimed }
+
+// unclaimed returns an *UnclaimedError when live leaves a consumed topic
+// that running claims to no source.
+func (c *Controller) unclaimed(running, live *mapper.Engine) error {
+	var e UnclaimedError
+	for _, t := range c.cfg.Consumed {
+		now := running.SourcesForTopic(t)
+		if len(now) == 0 || len(live.SourcesForTopic(t)) > 0 {
+			continue
+		}
+		if e.Sources == nil {
+			e.Sources = map[string][]string{}
+		}
+		e.Topics = append(e.Topics, t)
+		for _, s := range now {
+			e.Sources[t] = append(e.Sources[t], s.Name())
+		}
+	}
+	if len(e.Topics) == 0 {
+		return nil
+	}
+	slices.Sort(e.Topics)
+	return &e
 }
 
 // Live returns the live rule set.

@@ -140,7 +140,9 @@ func fingerprint(dirs []string) [32]byte {
 			default:
 				return nil // editors' and atomic writers' temporary files
 			}
-			info, err := e.Info()
+			// Stat follows symlinks: a mounted Kubernetes ConfigMap's files
+			// are links that keep their names when the data changes.
+			info, err := os.Stat(path)
 			if err != nil {
 				lines = append(lines, path+": "+err.Error())
 				return nil

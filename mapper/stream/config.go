@@ -79,10 +79,18 @@ type Config struct {
 	// retried writes, commits and start-up checks. Zero means 100ms and 5s.
 	RetryBackoffMin, RetryBackoffMax time.Duration
 
-	// SessionTimeout, HeartbeatInterval, RebalanceTimeout and
-	// JoinGroupBackoff tune the consumer group. Zero means 30s, 3s, 30s and
-	// 2s.
-	SessionTimeout, HeartbeatInterval, RebalanceTimeout, JoinGroupBackoff time.Duration
+	// SessionTimeout is how long the group's coordinator waits for a
+	// heartbeat before it declares this member dead and gives its
+	// partitions to the others: after a crash (SIGKILL, a lost node), the
+	// partitions move, and a restarted worker holds them again, within
+	// about this long. Zero means DefaultSessionTimeout. Brokers refuse
+	// values outside their group.min/max.session.timeout.ms (Kafka's
+	// defaults: 6s to 30m).
+	SessionTimeout time.Duration
+	// HeartbeatInterval, RebalanceTimeout and JoinGroupBackoff tune the
+	// consumer group further. Zero means a third of SessionTimeout (at most
+	// 3s), 30s and 2s.
+	HeartbeatInterval, RebalanceTimeout, JoinGroupBackoff time.Duration
 
 	// Kafka is how to reach the cluster (brokers, client id, TLS, SASL,
 	// connect timeout); see package kafkaconn. Kafka.Brokers is required.
@@ -91,6 +99,11 @@ type Config struct {
 	// Logger receives the worker's log lines. Nil means discard.
 	Logger *slog.Logger
 }
+
+// DefaultSessionTimeout is Config.SessionTimeout's default: a dead
+// member's partitions move within seconds, and a worker paused by a long
+// garbage collection or a slow node is not taken for dead.
+const DefaultSessionTimeout = 10 * time.Second
 
 func (c Config) withDefaults() Config {
 	if len(c.Topics) == 0 && c.Engine != nil {
@@ -122,8 +135,8 @@ func (c Config) withDefaults() Config {
 	def(&c.ShutdownTimeout, 30*time.Second)
 	def(&c.RetryBackoffMin, 100*time.Millisecond)
 	def(&c.RetryBackoffMax, 5*time.Second)
-	def(&c.SessionTimeout, 30*time.Second)
-	def(&c.HeartbeatInterval, 3*time.Second)
+	def(&c.SessionTimeout, DefaultSessionTimeout)
+	def(&c.HeartbeatInterval, min(3*time.Second, c.SessionTimeout/3))
 	def(&c.RebalanceTimeout, 30*time.Second)
 	def(&c.JoinGroupBackoff, 2*time.Second)
 	c.Kafka = c.Kafka.WithDefaults()

@@ -21,6 +21,17 @@ import (
 // loadEngine loads testdata's rules with their input topic set to topic.
 func loadEngine(tb testing.TB, topic string) *mapper.Engine {
 	tb.Helper()
+	e, err := mapper.Load(writeRules(tb, topic), "testdata/schemas", mapper.Options{})
+	if err != nil {
+		tb.Fatalf("load test rules: %v", err)
+	}
+	return e
+}
+
+// writeRules writes testdata's rules with their input topic set to topic
+// into a new directory and returns it.
+func writeRules(tb testing.TB, topic string) string {
+	tb.Helper()
 	dir := tb.TempDir()
 	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
 	if err != nil {
@@ -33,11 +44,7 @@ func loadEngine(tb testing.TB, topic string) *mapper.Engine {
 	if err := os.WriteFile(filepath.Join(rules, "orders.yaml"), []byte(strings.ReplaceAll(string(tmpl), "{{TOPIC}}", topic)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	e, err := mapper.Load(rules, "testdata/schemas", mapper.Options{})
-	if err != nil {
-		tb.Fatalf("load test rules: %v", err)
-	}
-	return e
+	return rules
 }
 
 // payload returns the i-th test payload: clean ones and one of each defect

@@ -207,19 +207,22 @@ func (w *Worker) run(ctx context.Context, lim limits) error {
 			if errors.Is(err, kafka.RebalanceInProgress) {
 				continue
 			}
-			w.failing.Store("joining group " + cfg.GroupID + ": " + err.Error())
+			// Readiness is measured when asked (see ready): a partition-less
+			// worker is not ready while its topics have lag, and the reason
+			// given is what the brokers answer then, not this error.
 			log.Warn("joining the consumer group failed; retrying", "group", cfg.GroupID, "error", err)
 			bo.wait(ctx)
 			continue
 		}
 		bo.reset()
-		w.failing.Store("")
 		done := make(chan struct{})
+		w.held.Store(int64(countPartitions(gen.Assignments)))
 		gen.Start(func(gctx context.Context) {
 			defer close(done)
 			p.runGeneration(ctx, gctx, gen, gen.Assignments)
 		})
 		<-done
+		w.held.Store(0)
 	}
 
 	// Leave the group; half a second past the deadline, cut its
@@ -259,4 +262,13 @@ func (w *Worker) run(ctx context.Context, lim limits) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// countPartitions is how many partitions an assignment holds.
+func countPartitions(a map[string][]kafka.PartitionAssignment) int {
+	n := 0
+	for _, ps := range a {
+		n += len(ps)
+	}
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -265,10 +266,14 @@ func (w *Worker) Lag(ctx context.Context) ([]PartitionLag, error) {
 
 // Status is the worker's status page.
 type Status struct {
-	State           State          `json:"state"`
-	Ready           bool           `json:"ready"`
-	NotReadyReason  string         `json:"not_ready_reason,omitempty"`
-	Group           string         `json:"group"`
+	State          State  `json:"state"`
+	Ready          bool   `json:"ready"`
+	NotReadyReason string `json:"not_ready_reason,omitempty"`
+	Group          string `json:"group"`
+	// Partitions is how many input partitions the group gives this worker
+	// now: 0 while it joins or rebalances, or when the group has more
+	// members than partitions.
+	Partitions      int64          `json:"partitions_held"`
 	Topics          []string       `json:"topics"`
 	OutputTopic     string         `json:"output_topic"`
 	DeadLetterTopic string         `json:"dead_letter_topic"`
@@ -289,8 +294,11 @@ type Status struct {
 	Paused  []release.Trip `json:"paused,omitempty"`
 }
 
-// ready reports whether the worker is consuming and delivering.
-func (w *Worker) ready() (bool, string) {
+// ready reports whether the worker is consuming and delivering. A worker
+// that holds no partition asks the brokers (within ctx) whether its topics
+// have lag: it is ready only if they have none, and the reason it gives is
+// what the brokers answer now.
+func (w *Worker) ready(ctx context.Context) (bool, string) {
 	switch st := w.State(); st {
 	case StateRunning:
 		if f := w.failing.Load().(string); f != "" {
@@ -303,6 +311,9 @@ func (w *Worker) ready() (bool, string) {
 			if p := rel.Paused(); len(p) > 0 {
 				return false, "paused: " + p[0].Reason
 			}
+		}
+		if w.held.Load() == 0 {
+			return w.readyWithoutPartitions(ctx)
 		}
 		return true, ""
 	case StateStopped:
@@ -318,6 +329,39 @@ func (w *Worker) ready() (bool, string) {
 	default:
 		return false, string(st)
 	}
+}
+
+// readinessProbeTimeout bounds the lag measurement of a readiness check.
+const readinessProbeTimeout = 3 * time.Second
+
+// readyWithoutPartitions is the readiness of a running worker that holds no
+// partition: between two generations of its group (joining, rebalancing,
+// the brokers gone), or an idle member of a group with more members than
+// partitions. It measures the lag now, so that the reason follows the
+// brokers: "not answering" while they are down, "waiting for the group"
+// the moment they answer again.
+func (w *Worker) readyWithoutPartitions(ctx context.Context) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, readinessProbeTimeout)
+	defer cancel()
+	lags, err := w.Lag(ctx)
+	if err != nil {
+		return false, "no partitions held, and the brokers do not answer: " + err.Error()
+	}
+	behind := map[string]int64{}
+	for _, l := range lags {
+		if l.Lag > 0 {
+			behind[l.Topic] += l.Lag
+		}
+	}
+	if len(behind) == 0 {
+		return true, ""
+	}
+	var parts []string
+	for _, t := range slices.Sorted(maps.Keys(behind)) {
+		parts = append(parts, fmt.Sprintf("%s %d", t, behind[t]))
+	}
+	return false, fmt.Sprintf("no partitions held while the input topics have lag (%s records): waiting for group %s to assign them (a member that died leaves within the session timeout, %v)",
+		strings.Join(parts, ", "), w.cfg.GroupID, w.cfg.SessionTimeout)
 }
 
 // blockedReasons says which partitions wait on a record their topic
@@ -339,9 +383,10 @@ func (w *Worker) blockedReasons() string {
 // Status returns the status page, with the lag measured now (bounded by
 // ctx; on failure LagError says why).
 func (w *Worker) Status(ctx context.Context, topN int) Status {
-	ok, why := w.ready()
+	ok, why := w.ready(ctx)
 	st := Status{
 		State: w.State(), Ready: ok, NotReadyReason: why, Group: w.cfg.GroupID, Topics: w.Topics(),
+		Partitions:  w.held.Load(),
 		OutputTopic: w.cfg.OutputTopic, DeadLetterTopic: w.cfg.DeadLetterTopic, Counts: w.Counts(topN), Lag: []PartitionLag{},
 		History: w.History(15),
 	}
@@ -366,7 +411,8 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 }
 
 // Handler serves /healthz (200 unless Run failed), /readyz (200 while
-// running and delivering, 503 with the reason otherwise) and /status (the
+// running and delivering — holding partitions, or holding none while the
+// input topics have no lag — 503 with the reason otherwise) and /status (the
 // JSON Status, lag measured from the broker on each request).
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -378,7 +424,7 @@ func (w *Worker) Handler() http.Handler {
 		fmt.Fprintln(rw, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
-		if ok, why := w.ready(); !ok {
+		if ok, why := w.ready(r.Context()); !ok {
 			http.Error(rw, "not ready: "+why, http.StatusServiceUnavailable)
 			return
 		}

@@ -67,6 +67,10 @@ type Worker struct {
 
 	state   atomic.Value // State
 	failing atomic.Value // string: what is being retried now, "" if nothing
+	// held is how many input partitions the current generation of the
+	// group gives this worker: 0 between generations (joining, rebalancing,
+	// the brokers gone).
+	held    atomic.Int64
 	runErr  atomic.Value // string: why Run failed
 	started atomic.Bool
 	pipe    atomic.Pointer[pipeline]
