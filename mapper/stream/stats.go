@@ -287,6 +287,9 @@ type Status struct {
 	// the reject-ratio breaker paused.
 	Reloads int64          `json:"reloads"`
 	Paused  []release.Trip `json:"paused,omitempty"`
+	// SchemaRegistry is Config.Framing's status (the registry and each
+	// source's subject and schema id); absent without one.
+	SchemaRegistry any `json:"schema_registry,omitempty"`
 }
 
 // ready reports whether the worker is consuming and delivering.
@@ -302,6 +305,11 @@ func (w *Worker) ready() (bool, string) {
 		if rel := w.cfg.Release; rel != nil {
 			if p := rel.Paused(); len(p) > 0 {
 				return false, "paused: " + p[0].Reason
+			}
+		}
+		if f := w.cfg.Framing; f != nil {
+			if why := f.NotReady(); why != "" {
+				return false, why
 			}
 		}
 		return true, ""
@@ -353,6 +361,9 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 		for _, s := range w.cfg.Engine.Sources() {
 			st.Rules[s.Name()] = s.Version()
 		}
+	}
+	if f := w.cfg.Framing; f != nil {
+		st.SchemaRegistry = f.Status()
 	}
 	lags, err := w.Lag(ctx)
 	if err != nil {
