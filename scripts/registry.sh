@@ -18,7 +18,8 @@
 # $REGISTRY_JAVA, else the first Java 21+ among $JAVA_HOME, `java` on PATH
 # and /usr/lib/jvm/*. With only Java 17 it falls back to 3.0.9, the last
 # release that runs on it. Its log lives in $MAPPER_REGISTRY_CACHE/run-<port>.
-# Nothing is kept between starts: storage is in memory.
+# Nothing is kept between starts: storage is in memory. The global
+# compatibility level is set to BACKWARD, Confluent Schema Registry's default.
 #
 # Environment:
 #   REGISTRY_VERSION        Apicurio Registry release (default 3.3.3, or 3.0.9 with Java 17 only)
@@ -152,6 +153,12 @@ start() {
 		sleep 1
 		waited=$((waited + 1))
 	done
+	# Apicurio has no default level: set Confluent's (BACKWARD) globally, so
+	# that compatibility checks answer as a Confluent registry's would.
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT \
+		-H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+		-d '{"compatibility":"BACKWARD"}' "$url/config")" = 200 ] ||
+		die "could not set the global compatibility level on $url"
 	echo "registry.sh: Apicurio Registry $version (Java $jmajor) up on $url after ${waited}s (pid $(cat "$pidfile"), log $logfile)" >&2
 	echo "$url"
 }
