@@ -390,3 +390,167 @@ func readyz(t *testing.T, addr string) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
+
+// orderSchemaVariant returns schemas/order.v1.json changed by edit (on the
+// decoded document), as JSON.
+func orderSchemaVariant(t *testing.T, schemas string, edit func(doc map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(schemas, "order.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func props(doc map[string]any) map[string]any { return doc["properties"].(map[string]any) }
+
+// TestRegistryGateUnderBackward needs the real registry's judgement
+// (MAPPER_TEST_SCHEMA_REGISTRY): under BACKWARD, an output schema with a
+// property's type changed or a new required property is refused by
+// `mapper check`, by a hot reload and as a candidate, each quoting the
+// registry; an optional property added is accepted by a reload and
+// registered as the next version, and the records after it carry the new
+// id.
+func TestRegistryGateUnderBackward(t *testing.T) {
+	regURL := os.Getenv(envRegistry)
+	if regURL == "" {
+		t.Skip(envRegistry + " not set: the compatibility judgement is the real registry's")
+	}
+	b := kafkaBroker(t)
+	rules, schemas, orders, _ := registryRules(t, b)
+	out, dlq := b.Topic(t, "sr-gate-out", 1), b.Topic(t, "sr-gate-dlq", 1)
+	subject := out + "-orders"
+	cl, err := sr.NewClient(sr.URLs(regURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, s := range []string{subject, out + "-github-work-items"} {
+		for _, r := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatBackward}, s) {
+			if r.Err != nil {
+				t.Fatalf("set BACKWARD on %s: %v", s, r.Err)
+			}
+		}
+	}
+	original, err := os.ReadFile(filepath.Join(schemas, "order.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	incompatible := map[string]string{
+		"type changed": orderSchemaVariant(t, schemas, func(d map[string]any) {
+			props(d)["total_cents"] = map[string]any{"type": "string"}
+		}),
+		"new required property": orderSchemaVariant(t, schemas, func(d map[string]any) {
+			props(d)["channel"] = map[string]any{"type": "string"}
+			d["required"] = append(d["required"].([]any), "channel")
+		}),
+	}
+	optional := orderSchemaVariant(t, schemas, func(d map[string]any) {
+		props(d)["note"] = map[string]any{"type": "string"}
+	})
+	env := map[string]string{"MAPPER_BROKERS": b.Addr, "MAPPER_SCHEMA_REGISTRY": regURL, "MAPPER_OUTPUT_TOPIC": out}
+
+	// check on the untouched rules: a new subject, compatible.
+	code, stdout, stderr := runCmd(t, ctx, env, "check", "--rules", rules, "--schemas", schemas)
+	if code != exitOK || !strings.Contains(stdout, "ok  orders  subject "+subject+"  compatible") {
+		t.Fatalf("check before any registration: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	r := startRun(t, rctx, env, "run", "--rules", rules, "--schemas", schemas, "--dlq-topic", dlq,
+		"--group", kafkatest.UniqueName("sr-gate"), "--watch-rules", "100ms", "--log-format", "text")
+	r.waitStatus(t, "running", func(st stream.Status) bool { return st.Ready })
+	if vs, err := cl.SubjectVersions(ctx, subject); err != nil || len(vs) != 1 {
+		t.Fatalf("after start, %s versions %v (%v), want one", subject, vs, err)
+	}
+
+	for name, schema := range incompatible {
+		t.Run(name, func(t *testing.T) {
+			// check, on a copy of the schemas with the change.
+			changed := t.TempDir()
+			copyDir(t, schemas, changed)
+			writeFile(t, filepath.Join(changed, "order.v1.json"), schema)
+			code, stdout, stderr := runCmd(t, ctx, env, "check", "--rules", rules, "--schemas", changed)
+			line := "source orders: output schema order.v1.json is not compatible with subject " + subject + " (version 1, BACKWARD): the registry answered: "
+			if code != exitFailure || !strings.Contains(stderr, "mapper check: "+line) {
+				t.Errorf("check: exit %d, want 1 and %q:\n%s%s", code, line, stdout, stderr)
+			}
+
+			// a hot reload with the change is refused with the same line.
+			before := strings.Count(r.stderr.String(), "reload refused")
+			writeFile(t, filepath.Join(schemas, "order.v1.json"), schema)
+			waitUntil(t, r, "the reload refused", func() bool { return strings.Count(r.stderr.String(), "reload refused") > before })
+			if !strings.Contains(r.stderr.String(), line) {
+				t.Errorf("the refused reload does not quote the registry (%q):\n%s", line, r.stderr.String())
+			}
+			writeFile(t, filepath.Join(schemas, "order.v1.json"), string(original))
+
+			// the same schema as a candidate's output schema.
+			candSchemas := t.TempDir()
+			copyDir(t, schemas, candSchemas)
+			writeFile(t, filepath.Join(candSchemas, "order.cand.json"), schema)
+			cand := t.TempDir()
+			data, err := os.ReadFile(filepath.Join(rules, "orders.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(cand, "orders.yaml"), strings.Replace(string(data), "output_schema: order.v1.json", "output_schema: order.cand.json", 1))
+			for _, mode := range []string{"shadow", "canary"} {
+				code, _, stderr = runCmd(t, ctx, env, "run", "--rules", rules, "--schemas", candSchemas, "--dlq-topic", dlq,
+					"--status-addr", "", "--candidate-rules", cand, "--candidate-mode", mode, "--canary-share", "0.5")
+				cline := "candidate source orders: output schema order.cand.json is not compatible with subject " + subject + " (version 1, BACKWARD): the registry answered: "
+				if code != exitFailure || !strings.Contains(stderr, "mapper run: "+cline) {
+					t.Errorf("%s candidate: exit %d, want 1 and %q:\n%s", mode, code, cline, stderr)
+				}
+			}
+		})
+	}
+	if vs, err := cl.SubjectVersions(ctx, subject); err != nil || len(vs) != 1 {
+		t.Fatalf("after the refusals, %s versions %v (%v), want still one", subject, vs, err)
+	}
+
+	t.Run("optional property added", func(t *testing.T) {
+		writeFile(t, filepath.Join(schemas, "order.v1.json"), optional)
+		waitUntil(t, r, "the reload with the optional property", func() bool {
+			return strings.Contains(r.stderr.String(), "subject="+subject+" version=2")
+		})
+		vs, err := cl.SubjectVersions(ctx, subject)
+		if err != nil || len(vs) != 2 || vs[1] != 2 {
+			t.Fatalf("%s versions %v (%v), want [1 2]", subject, vs, err)
+		}
+		v2, err := cl.SchemaByVersion(ctx, subject, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCmd(t, ctx, env, "check", "--rules", rules, "--schemas", schemas)
+		want := fmt.Sprintf("ok  orders  subject %s  version 2  schema id %d  (registered)", subject, v2.ID)
+		if code != exitOK || !strings.Contains(stdout, want) {
+			t.Errorf("check after the reload: exit %d, want 0 and %q:\n%s%s", code, want, stdout, stderr)
+		}
+		b.Produce(t, orders, orderRecords(t, 5)...)
+		waitUntil(t, r, "the records after the reload", func() bool {
+			n, err := b.End(ctx, out)
+			d, err2 := b.End(ctx, dlq)
+			return err == nil && err2 == nil && n+d >= 5
+		})
+		msgs := b.ReadAll(t, out)
+		if len(msgs) == 0 {
+			t.Fatalf("no output record; dead letters: %d", len(b.ReadAll(t, dlq)))
+		}
+		for _, m := range msgs {
+			if id, _, err := new(sr.ConfluentHeader).DecodeID(m.Value); err != nil || id != v2.ID {
+				t.Errorf("record %d framed with id %d (%v), want version 2's id %d", m.Offset, id, err, v2.ID)
+			}
+		}
+	})
+}
