@@ -355,6 +355,34 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 			t.Errorf("dead letter %d is framed; dead letters keep the original bytes", m.Offset)
 		}
 	}
+
+	// tap shows the payload and says which subject and version the id is.
+	code, stdout, stderr := runCmd(t, ctx, map[string]string{"MAPPER_BROKERS": b.Addr}, "tap", "--topic", out,
+		"--from-beginning", "--max", "3", "--rules", rules, "--schemas", schemas, "--schema-registry", regURL, "--json")
+	if code != exitOK {
+		t.Fatalf("tap: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("tap printed %d lines, want 3:\n%s", len(lines), stdout)
+	}
+	for _, l := range lines {
+		var rec struct {
+			Source   string         `json:"source"`
+			SchemaID int            `json:"schema_id"`
+			Schema   string         `json:"schema"`
+			Value    map[string]any `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("tap line %q: %v", l, err)
+		}
+		// The registry keeps one id per schema text: other subjects with
+		// the same schema share it.
+		want := fmt.Sprintf("subject %s version 1", subjects[rec.Source])
+		if rec.SchemaID != ids[rec.Source] || !strings.Contains(rec.Schema, want) || rec.Value["id"] == nil {
+			t.Errorf("tap shows id %d %q value %v, want id %d %q and the decoded record", rec.SchemaID, rec.Schema, rec.Value, ids[rec.Source], want)
+		}
+	}
 }
 
 // TestRunExitsWhenTheRegistryIsDown: a registry that does not answer at

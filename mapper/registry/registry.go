@@ -88,6 +88,8 @@ type Client struct {
 
 	mu    sync.Mutex         // serialises Check and Prepare, guards cache
 	cache map[string]Binding // by subject + "\x00" + schema text
+	// described caches Describe's answers by schema id (bounded).
+	described map[int]string
 
 	// prefixes is the wire-format prefix of each prepared source, this
 	// generation's and the previous one's; last is this generation's.
@@ -127,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 	if _, err := ParseStrategy(string(cfg.Strategy)); err != nil {
 		return nil, err
 	}
-	c := &Client{cl: cl, url: u.String(), strategy: cfg.Strategy, cache: map[string]Binding{}}
+	c := &Client{cl: cl, url: u.String(), strategy: cfg.Strategy, cache: map[string]Binding{}, described: map[int]string{}}
 	empty := map[*mapper.Source][]byte{}
 	c.prefixes.Store(&empty)
 	c.bindings.Store(&[]Binding{})

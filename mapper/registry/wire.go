@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
+	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
 )
@@ -47,4 +50,32 @@ type Status struct {
 // Status returns the client's Status.
 func (c *Client) Status() any {
 	return Status{URL: c.url, Subjects: c.Bindings(), NotReady: c.NotReady()}
+}
+
+// Describe says what the registry holds under schema id: "subject S
+// version V" for each, or why it cannot say. Answers are cached per id.
+func (c *Client) Describe(ctx context.Context, id int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.described[id]; ok {
+		return d
+	}
+	vs, err := c.cl.SchemaVersionsByID(ctx, id)
+	var d string
+	switch {
+	case notFound(err):
+		d = "not in the registry"
+	case err != nil:
+		return "the registry cannot be asked: " + err.Error() // not cached: it may come back
+	default:
+		parts := make([]string, len(vs))
+		for i, v := range vs {
+			parts[i] = fmt.Sprintf("subject %s version %d", v.Subject, v.Version)
+		}
+		d = strings.Join(parts, ", ")
+	}
+	if len(c.described) < 10000 {
+		c.described[id] = d
+	}
+	return d
 }
