@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
 
@@ -283,6 +284,14 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	// The registry goes away; ids are cached, so records keep flowing.
 	startConns := proxy.conns.Load()
 	proxy.Close()
+	// These come framed in the wire format, as a Confluent-style producer
+	// writes them: unframed before mapping. The last is not JSON: its dead
+	// letter keeps the framed bytes as they came.
+	for i := range ordersAfter {
+		ordersAfter[i].Value = append(registry.AppendHeader(nil, 4242), ordersAfter[i].Value...)
+	}
+	badFramed := append(registry.AppendHeader(nil, 4242), "not json"...)
+	ordersAfter = append(ordersAfter, kafka.Message{Key: []byte("bad-framed"), Value: badFramed})
 	b.Produce(t, orders, ordersAfter...)
 	total += int64(len(ordersAfter))
 	waitUntil(t, r, "the records produced after the registry went away", delivered(total))
@@ -350,10 +359,18 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	if bySource["orders"] == 0 || bySource["github-work-items"] == 0 {
 		t.Errorf("output records by source %v, want both sources", bySource)
 	}
+	var keptBytes bool
 	for _, m := range dead {
-		if len(m.Value) > 0 && m.Value[0] == 0 {
-			t.Errorf("dead letter %d is framed; dead letters keep the original bytes", m.Offset)
+		switch {
+		case string(m.Key) == "bad-framed":
+			keptBytes = string(m.Value) == string(badFramed)
+		case len(m.Value) > 0 && m.Value[0] == 0:
+			// A framed order the worker did not unframe.
+			t.Errorf("framed order %q dead-lettered: %s", m.Key, m.Value[registry.HeaderLen:])
 		}
+	}
+	if !keptBytes {
+		t.Errorf("the framed malformed record's dead letter does not keep its bytes as they came")
 	}
 
 	// tap shows the payload and says which subject and version the id is.
