@@ -365,8 +365,11 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 		case string(m.Key) == "bad-framed":
 			keptBytes = string(m.Value) == string(badFramed)
 		case len(m.Value) > 0 && m.Value[0] == 0:
-			// A framed order the worker did not unframe.
-			t.Errorf("framed order %q dead-lettered: %s", m.Key, m.Value[registry.HeaderLen:])
+			// A defective framed order: dead-lettered framed, as it came,
+			// for its own defect, not as a payload that is not JSON.
+			if f, _ := kafkatest.Header(m, stream.HeaderFailure); strings.HasPrefix(f, "malformed_payload") {
+				t.Errorf("framed order %q not unframed: %s", m.Key, f)
+			}
 		}
 	}
 	if !keptBytes {
