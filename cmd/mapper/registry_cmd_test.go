@@ -520,6 +520,8 @@ func TestRegistryGateUnderBackward(t *testing.T) {
 	defer stop()
 	r := startRun(t, rctx, env, "run", "--rules", rules, "--schemas", schemas, "--dlq-topic", dlq,
 		"--group", kafkatest.UniqueName("sr-gate"), "--watch-rules", "100ms", "--log-format", "text")
+	// Stop the worker before its temporary directories go.
+	t.Cleanup(func() { stop(); <-r.done })
 	r.waitStatus(t, "running", func(st stream.Status) bool { return st.Ready })
 	if vs, err := cl.SubjectVersions(ctx, subject); err != nil || len(vs) != 1 {
 		t.Fatalf("after start, %s versions %v (%v), want one", subject, vs, err)
