@@ -301,6 +301,16 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	if code, body := readyz(t, r.statusURL); code != http.StatusOK {
 		t.Errorf("/readyz %d %q with the registry gone and every id cached, want 200", code, body)
 	}
+	st, err := getStatus(r.statusURL + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, _ := json.Marshal(st.SchemaRegistry)
+	for _, subject := range subjects {
+		if !strings.Contains(string(shown), `"subject":"`+subject+`","version":1,"schema_id":`) {
+			t.Errorf("/status schema_registry lacks %s version 1 and its id: %s", subject, shown)
+		}
+	}
 	stop()
 	if code := <-r.done; code != exitOK {
 		t.Fatalf("exit %d, want 0:\n%s", code, r.stderr.String())

@@ -53,6 +53,7 @@ type view struct {
 	Rules    []ruleView
 
 	Candidate *candidateView
+	Registry  *SchemaRegistry
 }
 
 type sourceView struct {
@@ -197,6 +198,7 @@ func newView(cfg Config, css template.CSS, d *Document) *view {
 		v.Lag = append(v.Lag, lv)
 	}
 	v.Rules = rulesView(d.Rules, d.Counts.Sources)
+	v.Registry = d.SchemaRegistry
 	if c := d.Candidate; c != nil {
 		cv := &candidateView{Mode: c.Mode, Versions: compact(c.Versions), RolledBack: compact(c.RolledBack)}
 		for k, n := range c.Verdicts {
