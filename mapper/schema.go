@@ -24,6 +24,7 @@ import (
 // case the two forms classify every payload the same way.
 type schema struct {
 	name    string
+	doc     []byte // the file's bytes, as read
 	full    *jsonschema.Schema
 	check   *checkNode
 	covered bool

@@ -40,7 +40,7 @@ func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet
 		isFile[name] = true
 	}
 	set.files = isFile
-	good := map[string]bool{}
+	good := map[string][]byte{}
 	for _, name := range files {
 		data, err := readBounded(fsys, name, limit)
 		if err != nil {
@@ -67,10 +67,11 @@ func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet
 			ps.add(path.Join(dirName, name), 0, 0, "%v", err)
 			continue
 		}
-		good[name] = true
+		good[name] = data
 	}
 	for _, name := range files {
-		if !good[name] {
+		data, ok := good[name]
+		if !ok {
 			continue
 		}
 		full, err := c.Compile(schemaURL(name))
@@ -79,7 +80,7 @@ func loadSchemas(fsys fs.FS, dirName string, limit int, ps *problems) *schemaSet
 			continue
 		}
 		check, covered, locs := deriveChecks(full)
-		set.byName[name] = &schema{name: name, full: full, check: check, covered: covered, byLocation: indexLocations(full), locs: locs}
+		set.byName[name] = &schema{name: name, doc: data, full: full, check: check, covered: covered, byLocation: indexLocations(full), locs: locs}
 		set.names = append(set.names, name)
 	}
 	return set

@@ -25,6 +25,16 @@ func (s *Source) File() string { return s.file }
 // Topics are the input topics that feed this source.
 func (s *Source) Topics() []string { return s.topics }
 
+// OutputSchema is the name of the source's output schema in the schemas
+// directory (order.v1.json) and the schema file's bytes as read, which the
+// caller must not change.
+func (s *Source) OutputSchema() (name string, doc []byte) {
+	if s.plan == nil || s.plan.output == nil {
+		return "", nil
+	}
+	return s.plan.output.name, s.plan.output.doc
+}
+
 // Objective is the source's measurable goal.
 func (s *Source) Objective() Objective { return s.objective }
 

@@ -203,6 +203,10 @@ type Origin struct {
 	Key       []byte
 	Headers   []Header
 	Time      time.Time
+	// SchemaID is the Schema Registry id of an input value framed in the
+	// Confluent wire format (magic byte 0, 4-byte id), 0 for one that is
+	// not framed.
+	SchemaID int
 }
 
 // ParseReason returns the reason code s names; an unknown name is an error

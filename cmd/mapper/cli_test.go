@@ -35,9 +35,16 @@ func secretEnv(t *testing.T) (map[string]string, []string) {
 		"MAPPER_TLS_KEY":       keyPath,
 		"MAPPER_TLS_CERT":      certPath,
 		"MAPPER_TLS_CA":        certPath,
+		// The Schema Registry's credentials and client certificate.
+		"MAPPER_SCHEMA_REGISTRY":          "https://registry-user:hunter2-registry-url-password@registry.example:8081",
+		"MAPPER_SCHEMA_REGISTRY_USER":     "svc-registry-user",
+		"MAPPER_SCHEMA_REGISTRY_PASSWORD": "hunter2-registry-password",
+		"MAPPER_SCHEMA_REGISTRY_TLS_KEY":  keyPath,
+		"MAPPER_SCHEMA_REGISTRY_TLS_CERT": certPath,
 	}
 	secrets := []string{"hunter2-sasl-password", "0123456789abcdefsentrykey", "dd-api-key-0123456789",
-		"c2VjcmV0LWtleS1ieXRlcy1oZXJl", "c2VjcmV0LWNlcnQtYnl0ZXM="}
+		"c2VjcmV0LWtleS1ieXRlcy1oZXJl", "c2VjcmV0LWNlcnQtYnl0ZXM=",
+		"hunter2-registry-url-password", "hunter2-registry-password"}
 	return env, secrets
 }
 

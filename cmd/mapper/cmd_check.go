@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/ruletest"
 )
 
@@ -29,15 +31,25 @@ func onlyMissingPayloads(err error) bool {
 func checkCommand() command {
 	return command{
 		name:  "check",
-		usage: "check [--rules DIR] [--schemas DIR]",
+		usage: "check [--rules DIR] [--schemas DIR] [--schema-registry URL --output-topic T]",
 		short: "validate rules/ and schemas/; list every problem with file:line:col",
 		long: `Load every rule file and schema the way the worker does at start-up, and
 report every problem found, one per line as file:line:col: what is wrong.
-Exit status 0 when everything loads, 1 when anything is wrong.`,
+Exit status 0 when everything loads, 1 when anything is wrong.
+
+With --schema-registry, each source's output schema is also checked against
+the registry: one not yet registered under its subject (derived from
+--output-topic by --subject-strategy) must be compatible with the subject's
+latest version under the subject's compatibility level. Each incompatible
+schema is one line quoting the registry's answer, and the exit status is 1.
+Check registers nothing.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			return &cmdCheck{
-				env:  e,
-				dirs: declareRuleDirs(fs, e),
+				env:     e,
+				dirs:    declareRuleDirs(fs, e),
+				reg:     registry.Register(fs),
+				output:  stringFlag(fs, e, "output-topic", "", "output topic the worker writes (with --schema-registry: the subjects derive from it)"),
+				timeout: durationFlag(fs, e, "connect-timeout", 10*time.Second, "how long to keep trying a registry that does not answer"),
 			}
 		},
 	}
@@ -47,10 +59,13 @@ Exit status 0 when everything loads, 1 when anything is wrong.`,
 // which hold their values once the flag set has parsed the arguments.
 type cmdCheck struct {
 	*env
-	dirs ruleDirs
+	dirs    ruleDirs
+	reg     *registry.Flags
+	output  *string
+	timeout *time.Duration
 }
 
-func (c *cmdCheck) run(_ context.Context, args []string) int {
+func (c *cmdCheck) run(ctx context.Context, args []string) int {
 	if len(args) > 0 {
 		fmt.Fprintf(c.stderr, "mapper check: unexpected argument %q\n", args[0])
 		return exitUsage
@@ -97,6 +112,51 @@ func (c *cmdCheck) run(_ context.Context, args []string) int {
 	}
 	for _, f := range tests {
 		fmt.Fprintf(c.stdout, "ok  rule tests  (%s)\n", f)
+	}
+	if c.reg.Enabled() {
+		return c.checkRegistry(ctx, eng)
+	}
+	return exitOK
+}
+
+// checkRegistry asks the registry whether each output schema is
+// registered or compatible, one line per source.
+func (c *cmdCheck) checkRegistry(ctx context.Context, eng *mapper.Engine) int {
+	if _, ps := c.reg.Config(); len(ps) > 0 {
+		return reportProblems(c.env, "check", ps)
+	}
+	if *c.output == "" {
+		return reportProblems(c.env, "check", []string{"--schema-registry needs --output-topic (or MAPPER_OUTPUT_TOPIC): the subjects derive from it"})
+	}
+	cl, err := connectRegistry(ctx, c.reg, *c.timeout)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
+		return exitFailure
+	}
+	bs, err := cl.Check(ctx, registry.Set{Topic: *c.output, Live: eng})
+	var ps registry.Problems
+	if err != nil && !errors.As(err, &ps) {
+		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
+		return exitFailure
+	}
+	bad := map[string]bool{}
+	for _, p := range ps {
+		bad[p.Source] = true
+	}
+	for _, b := range bs {
+		switch {
+		case bad[b.Source]:
+		case b.SchemaID != 0:
+			fmt.Fprintf(c.stdout, "ok  %s  subject %s  version %d  schema id %d  (registered)\n", b.Source, b.Subject, b.Version, b.SchemaID)
+		default:
+			fmt.Fprintf(c.stdout, "ok  %s  subject %s  compatible: the next version, registered when the worker starts\n", b.Source, b.Subject)
+		}
+	}
+	for _, p := range ps {
+		fmt.Fprintf(c.stderr, "mapper check: %v\n", p)
+	}
+	if len(ps) > 0 {
+		return exitFailure
 	}
 	return exitOK
 }

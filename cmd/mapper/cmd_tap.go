@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/tap"
 )
 
@@ -26,6 +27,10 @@ dead letter's value is the original payload, an output value the domain record
 (its fields read from redacted paths are masked). The values of records no
 source claimed are withheld.
 
+A value in the Confluent wire format (the worker's output with
+--schema-registry) is shown as its payload with its schema id; with
+--schema-registry, tap also says which subject and version the id is.
+
 --outcome keeps records with these outcomes; --category keeps records with a
 failure of this category (reason:field, or a reason for every field). --json
 prints one JSON object a line. Ctrl-C stops it.`,
@@ -42,6 +47,7 @@ prints one JSON object a line. Ctrl-C stops it.`,
 				maxN:      intFlag(fs, e, "max", 0, "stop after this many records (0: follow until Ctrl-C)"),
 				maxValue:  intFlag(fs, e, "max-value-bytes", tap.DefaultMaxValueBytes, "longest value printed in text form"),
 				lf:        declareLogFlags(fs, e, "warn"),
+				reg:       registry.Register(fs),
 			}
 		},
 	}
@@ -61,6 +67,7 @@ type cmdTap struct {
 	maxN      *int
 	maxValue  *int
 	lf        *logFlags
+	reg       *registry.Flags
 }
 
 func (c *cmdTap) run(ctx context.Context, args []string) int {
@@ -82,14 +89,25 @@ func (c *cmdTap) run(ctx context.Context, args []string) int {
 	if err != nil {
 		problems = append(problems, loadProblems(err)...)
 	}
+	if _, ps := c.reg.Config(); len(ps) > 0 {
+		problems = append(problems, ps...)
+	}
 	if len(problems) > 0 {
 		return reportProblems(c.env, "tap", problems)
+	}
+	reg, err := connectRegistry(ctx, c.reg, kc.WithDefaults().ConnectTimeout)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mapper tap: %v\n", err)
+		return exitFailure
 	}
 	c.lf.logger(c.stderr).Info("following", "topic", *c.topic, "brokers", kc.Brokers, "from_beginning", *c.fromStart)
 	out := bufio.NewWriter(c.stdout)
 	defer out.Flush()
 	err = tap.Follow(ctx, tap.Config{Kafka: kc, Topic: *c.topic, Engine: eng, FromBeginning: *c.fromStart, Filter: filter, Max: *c.maxN},
 		func(r *tap.Record) error {
+			if reg != nil && r.SchemaID != 0 {
+				r.Schema = reg.Describe(ctx, r.SchemaID)
+			}
 			var err error
 			if *c.asJSON {
 				err = tap.WriteJSON(out, r)

@@ -112,6 +112,9 @@ type ruleSources struct {
 	candidate func(dir string) (*mapper.Engine, error)
 	// dirs are the directories --watch-rules polls, besides the candidate's.
 	dirs []string
+	// gate, when not nil, must accept rule sets before they are swapped in
+	// (the schema registry's compatibility check).
+	gate func(live, cand *mapper.Engine) error
 }
 
 // loader returns the release.Loader of the live rules and, when dir is not
@@ -125,6 +128,11 @@ func (rs ruleSources) loader(dir string) release.Loader {
 			cand, cerr = rs.candidate(dir)
 		}
 		if err == nil && cerr == nil {
+			if rs.gate != nil {
+				if gerr := rs.gate(live, cand); gerr != nil {
+					return nil, nil, gerr
+				}
+			}
 			return live, cand, nil
 		}
 		var a, b *mapper.LoadError

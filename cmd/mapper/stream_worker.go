@@ -17,6 +17,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/observe"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/release"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
@@ -33,6 +34,7 @@ type workerFlags struct {
 	observers       *observerFlags
 	log             *logFlags
 	release         *releaseFlags
+	registry        *registry.Flags
 }
 
 // declareWorkerFlags declares the shared flags with the given defaults of
@@ -48,6 +50,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
 		observers:       declareObserverFlags(fs, e),
 		release:         declareReleaseFlags(fs, e),
+		registry:        registry.Register(fs),
 	}
 }
 
@@ -55,6 +58,9 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 	f.log.check(problems)
 	f.observers.check(problems)
+	if _, ps := f.registry.Config(); len(ps) > 0 {
+		*problems = append(*problems, ps...)
+	}
 	cfg.Concurrency = *f.concurrency
 	cfg.BatchSize = *f.batchSize
 	if *f.concurrency < 0 {
@@ -176,7 +182,19 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		return nil, f.failed(e, logger, cmd, err)
 	}
 	closeObs := obs.Close
+	reg, err := connectRegistry(ctx, f.registry, cfg.Kafka.WithDefaults().ConnectTimeout)
+	if err != nil {
+		_ = closeObs()
+		return nil, f.failed(e, logger, cmd, err)
+	}
+	if reg != nil {
+		rs.gate = registryGate(ctx, reg, cfg.OutputTopic, rel.cfg.Mode == release.ModeCanary, logger)
+		cfg.Framing = reg
+	}
 	ctrl, reloader, err := newRelease(e, rel, rs, cfg.Engine, &observe.ReleaseEvents{Metrics: obs.Metrics, Alerts: obs.Alerts, Samples: obs.Samples}, logger)
+	if err == nil && rs.gate != nil {
+		err = rs.gate(ctrl.Live(), ctrl.Candidate())
+	}
 	if err != nil {
 		_ = closeObs()
 		return nil, f.failed(e, logger, cmd, err)

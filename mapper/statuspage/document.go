@@ -35,6 +35,9 @@ type Document struct {
 	Candidate *Candidate `json:"candidate"`
 	// Drift is every source's drift report, when the worker keeps them.
 	Drift []drift.Report `json:"drift"`
+	// SchemaRegistry is the registry the output is framed for and each
+	// source's subject and schema id; nil without one.
+	SchemaRegistry *SchemaRegistry `json:"schema_registry"`
 }
 
 // The /status document's parts as the worker writes them.
@@ -51,4 +54,17 @@ type Candidate struct {
 	Versions   json.RawMessage  `json:"versions"`
 	Verdicts   map[string]int64 `json:"verdicts"`
 	RolledBack json.RawMessage  `json:"rolled_back"`
+}
+
+// SchemaRegistry is the worker's Schema Registry section.
+type SchemaRegistry struct {
+	URL      string `json:"url"`
+	NotReady string `json:"not_ready"`
+	Subjects []struct {
+		Source    string `json:"source"`
+		Candidate bool   `json:"candidate"`
+		Subject   string `json:"subject"`
+		Version   int    `json:"version"`
+		SchemaID  int    `json:"schema_id"`
+	} `json:"subjects"`
 }

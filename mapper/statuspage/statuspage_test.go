@@ -11,6 +11,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/profile"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/statuspage"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -104,12 +105,25 @@ func TestPage(t *testing.T) {
 				"13:28", "13:30",
 				"<td>orders</td><td>v3</td>", // rules from the counted sources
 			},
-			[]string{`id="candidate"`}},
+			[]string{`id="candidate"`, `id="schema-registry"`}},
 		{"the rules and the candidate's verdicts once /status has them",
 			withCandidate{Status: status(now), Rules: map[string]int{"orders": 4},
 				Candidate: map[string]any{"mode": "shadow", "versions": map[string]int{"orders": 5},
 					"verdicts": map[string]int{"same": 70, "now_mapped": 9, "newly_failing": 1}, "rolled_back": false}},
 			[]string{`id="candidate"`, "shadow", `{&#34;orders&#34;:5}`, "<td>newly_failing</td><td class=\"n\">1</td>", "<td>now_mapped</td><td class=\"n\">9</td>", "<td>orders</td><td>v4</td>"},
+			nil},
+		{"each source's subject and schema id once a schema registry is used",
+			func() stream.Status {
+				st := status(now)
+				st.SchemaRegistry = registry.Status{URL: "http://registry:8081", Subjects: []registry.Binding{
+					{Source: "orders", Subject: "orders.mapped-orders", Version: 2, SchemaID: 7},
+					{Source: "orders", Candidate: true, Subject: "orders.mapped-orders"},
+				}}
+				return st
+			}(),
+			[]string{`id="schema-registry"`, "http://registry:8081",
+				"<td>orders</td><td>orders.mapped-orders</td><td>v2</td><td>7</td>",
+				"<td>orders (candidate)</td><td>orders.mapped-orders</td><td>—</td><td>not registered (shadow)</td>"},
 			nil},
 		{"names from payloads are escaped",
 			func() stream.Status {

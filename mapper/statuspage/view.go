@@ -59,6 +59,7 @@ type view struct {
 	Rules    []ruleView
 
 	Candidate *candidateView
+	Registry  *SchemaRegistry
 	Drift     []driftView
 	// HasDrift is true when the worker reports drift at all (an empty
 	// list: no source drifts).
@@ -223,6 +224,7 @@ func newView(cfg Config, css template.CSS, d *Document) *view {
 	}
 	v.Rules = rulesView(d.Rules, d.Counts.Sources)
 	v.Drift, v.HasDrift = driftViews(cfg.SamplesDir, d.Drift), d.Drift != nil
+	v.Registry = d.SchemaRegistry
 	if c := d.Candidate; c != nil {
 		cv := &candidateView{Mode: c.Mode, Versions: compact(c.Versions), RolledBack: compact(c.RolledBack)}
 		for k, n := range c.Verdicts {

@@ -39,6 +39,10 @@ type Config struct {
 	// every acknowledged write, and those that implement CommitObserver are
 	// asked before every offset commit. Nil entries are not allowed.
 	Observers []Observer
+	// Framing, when not nil, frames output values and unframes input ones
+	// (the Confluent wire format of a schema registry). Nil means plain
+	// JSON: values are written and read as they are.
+	Framing Framing
 
 	// Concurrency is how many goroutines map records. Zero means
 	// runtime.GOMAXPROCS(0).

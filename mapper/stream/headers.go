@@ -45,9 +45,10 @@ const (
 // outputMessage builds the output record of a delivered result: the input
 // key, the domain record as value, and the worker's headers. The value and
 // the header values share one allocation.
-func outputMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result) kafka.Message {
+func outputMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte) kafka.Message {
 	h := make([]kafka.Header, 0, 6+len(res.Failures))
-	buf := make([]byte, 0, len(res.Output)+commonHeadersLen(in, src, res))
+	buf := make([]byte, 0, len(prefix)+len(res.Output)+commonHeadersLen(in, src, res))
+	buf = append(buf, prefix...)
 	buf = append(buf, res.Output...)
 	var value []byte // nil for an empty output, as before
 	if len(buf) > 0 {

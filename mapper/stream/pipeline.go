@@ -382,19 +382,24 @@ func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Sc
 	for _, h := range in.Headers {
 		origin.Headers = append(origin.Headers, mapper.Header{Key: h.Key, Value: h.Value})
 	}
+	payload := in.Value
+	origin.SchemaID = 0
+	if f := p.w.cfg.Framing; f != nil {
+		payload, origin.SchemaID = f.Unframe(in.Value)
+	}
 	obs := p.w.cfg.Observers
 	var start time.Time
 	if len(obs) > 0 {
 		start = time.Now() // the clock is read only for observers
 	}
-	src, resume := p.w.mapRecord(rules, m, rs, origin, in.Value, res)
+	src, resume := p.w.mapRecord(rules, m, rs, origin, payload, res)
 	if rec.resume = resume; resume != nil {
 		return
 	}
 	if len(obs) > 0 {
 		took := time.Since(start)
 		for _, o := range obs {
-			o.Observe(origin, src, in.Value, res, took)
+			o.Observe(origin, src, payload, res, took)
 		}
 	}
 	t.add(src, in.Topic, res)
@@ -403,7 +408,11 @@ func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Sc
 		rec.source = src.Name()
 	}
 	if res.Outcome.Delivered() {
-		rec.msg = outputMessage(in, src, res)
+		var prefix []byte
+		if f := p.w.cfg.Framing; f != nil {
+			prefix = f.Prefix(src)
+		}
+		rec.msg = outputMessage(in, src, res, prefix)
 	} else {
 		rec.msg = deadLetterMessage(in, src, res, time.Now())
 		rec.dead = true

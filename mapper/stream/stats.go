@@ -292,6 +292,9 @@ type Status struct {
 	// the reject-ratio breaker paused.
 	Reloads int64          `json:"reloads"`
 	Paused  []release.Trip `json:"paused,omitempty"`
+	// SchemaRegistry is Config.Framing's status (the registry and each
+	// source's subject and schema id); absent without one.
+	SchemaRegistry any `json:"schema_registry,omitempty"`
 }
 
 // ready reports whether the worker is consuming and delivering. A worker
@@ -310,6 +313,11 @@ func (w *Worker) ready(ctx context.Context) (bool, string) {
 		if rel := w.cfg.Release; rel != nil {
 			if p := rel.Paused(); len(p) > 0 {
 				return false, "paused: " + p[0].Reason
+			}
+		}
+		if f := w.cfg.Framing; f != nil {
+			if why := f.NotReady(); why != "" {
+				return false, why
 			}
 		}
 		if w.held.Load() == 0 {
@@ -398,6 +406,9 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 		for _, s := range w.cfg.Engine.Sources() {
 			st.Rules[s.Name()] = s.Version()
 		}
+	}
+	if f := w.cfg.Framing; f != nil {
+		st.SchemaRegistry = f.Status()
 	}
 	lags, err := w.Lag(ctx)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/replay/dlq"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -95,6 +96,11 @@ type Record struct {
 	Outcome string
 	// Withheld says why Value is nil ("" when it is not).
 	Withheld string
+	// SchemaID is the schema id of a value framed in the Confluent wire
+	// format (Value is then the payload after the frame), 0 when not
+	// framed; Schema says what the registry holds under it, when asked.
+	SchemaID int
+	Schema   string
 }
 
 // Decode decodes m's headers and redacts its value (Record.Value) with
@@ -103,6 +109,7 @@ func Decode(m kafka.Message, eng *mapper.Engine) Record {
 	value := m.Value
 	m.Value = nil
 	r := Record{Record: dlq.Parse(m)}
+	value, r.SchemaID = registry.Unframe(value)
 	for _, h := range m.Headers {
 		if h.Key == stream.HeaderOutcome {
 			r.Outcome = string(h.Value)

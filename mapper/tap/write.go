@@ -38,6 +38,13 @@ func WriteText(w io.Writer, r *Record, maxValue int) error {
 		fmt.Fprintf(w, "  key %q", r.Key)
 	}
 	fmt.Fprintln(w)
+	if r.SchemaID != 0 {
+		fmt.Fprintf(w, "  schema id %d", r.SchemaID)
+		if r.Schema != "" {
+			fmt.Fprintf(w, " (%s)", r.Schema)
+		}
+		fmt.Fprintln(w)
+	}
 	for _, f := range r.Failures {
 		if f.Detail != "" {
 			fmt.Fprintf(w, "  failure %s: %s\n", f.Category(), f.Detail)
@@ -94,6 +101,8 @@ type jsonRecord struct {
 	Value           json.RawMessage `json:"value,omitempty"`
 	ValueText       string          `json:"value_text,omitempty"` // a value that is not JSON
 	Withheld        string          `json:"value_withheld,omitempty"`
+	SchemaID        int             `json:"schema_id,omitempty"`
+	Schema          string          `json:"schema,omitempty"`
 }
 
 type jsonFailure struct {
@@ -113,7 +122,7 @@ func WriteJSON(w io.Writer, r *Record) error {
 		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Time: r.Time.UTC(), Key: string(r.Key),
 		Source: r.Source, RulesVersion: r.RulesVersion, Outcome: r.Outcome,
 		OriginTopic: r.OriginTopic, OriginPartition: r.OriginPartition, OriginOffset: r.OriginOffset,
-		Withheld: r.Withheld,
+		Withheld: r.Withheld, SchemaID: r.SchemaID, Schema: r.Schema,
 	}
 	for _, f := range r.Failures {
 		j.Failures = append(j.Failures, jsonFailure{string(f.Reason), f.Field, f.Detail})

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/registry"
+)
+
+// connectRegistry returns a client of the registry the flags name (nil
+// when --schema-registry is not given), once the registry has answered;
+// it keeps asking for at most timeout (--connect-timeout), then fails.
+func connectRegistry(ctx context.Context, f *registry.Flags, timeout time.Duration) (*registry.Client, error) {
+	if !f.Enabled() {
+		return nil, nil
+	}
+	cfg, problems := f.Config()
+	if len(problems) > 0 {
+		return nil, errors.New(problems[0])
+	}
+	cl, err := registry.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := cl.Ping(ctx)
+		if err == nil {
+			return cl, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up after %s, --connect-timeout)", err, timeout)
+		case <-time.After(wait):
+			wait = min(2*wait, 2*time.Second)
+		}
+	}
+}
+
+// registryGate returns the gate of a worker's rule sets: it registers
+// their output schemas (the candidate's too when its records are written)
+// and logs each binding, or refuses them with the registry's answer.
+func registryGate(ctx context.Context, cl *registry.Client, topic string, writeCandidate bool, logger *slog.Logger) func(live, cand *mapper.Engine) error {
+	return func(live, cand *mapper.Engine) error {
+		bs, err := cl.Prepare(ctx, registry.Set{Topic: topic, Live: live, Candidate: cand, WriteCandidate: writeCandidate})
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if b.SchemaID == 0 {
+				logger.Info("schema compatible (shadow candidate, not registered)", "source", b.Source, "subject", b.Subject, "schema", b.Schema)
+				continue
+			}
+			logger.Info("schema registered", "source", b.Source, "candidate", b.Candidate, "subject", b.Subject,
+				"version", b.Version, "schema_id", b.SchemaID, "new_version", b.New)
+		}
+		return nil
+	}
+}
