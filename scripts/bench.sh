@@ -22,19 +22,23 @@
 #           mapper run --no-samples --metrics=false, from start (group join
 #           included) until /status shows every record committed. Its CPU
 #           is the worker process's own (utime+stime from /proc), not the
-#           broker's, which shares the machine.
+#           broker's, which shares the machine. The workload is produced
+#           with Kafka's console producer in record batches of up to
+#           $BENCH_BATCH_BYTES (default 16384, Kafka's default batch.size);
+#           1000 writes one record a batch, the worst case for the fetch.
 #
 # Columns: records/s (wall clock), CPU-seconds per 100,000 records of the
 # mapper process, the ratio of the worker's CPU per record to the batch
 # path's, and peak RSS (VmHWM / max resident set size).
 #
 # Environment: KAFKA_PORT (default 9092), BENCH_RUNS (default 3),
-# BENCH_SKIP_KAFKA=1 (batch only), BENCH_STATUS_PORT (default KAFKA_PORT+5).
+# BENCH_SKIP_KAFKA=1 (batch only), BENCH_STATUS_PORT (default KAFKA_PORT+5),
+# BENCH_BATCH_BYTES (default 16384).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
-[ -n "$workload" ] || { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$workload" ] || { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 if [ ! -f "$workload" ]; then
 	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
 		echo "bench.sh: generating 200,000 orders into $workload" >&2
@@ -48,6 +52,7 @@ fi
 runs=${BENCH_RUNS:-3}
 port=${KAFKA_PORT:-9092}
 status_port=${BENCH_STATUS_PORT:-$((port + 5))}
+batch_bytes=${BENCH_BATCH_BYTES:-16384}
 records=$(wc -l <"$workload")
 tmp=$(mktemp -d)
 started_kafka=
@@ -83,7 +88,7 @@ if [ -z "${BENCH_SKIP_KAFKA:-}" ]; then
 	KAFKA_PORT=$port scripts/kafka.sh topic bench.orders.dlq 4 >&2
 	# Produce the workload once (appended to whatever the topic holds) and
 	# count from the topic's end offsets what each run must commit.
-	KAFKA_PORT=$port scripts/kafka.sh produce "$topic" --batch-size 1000 <"$workload" >&2
+	KAFKA_PORT=$port scripts/kafka.sh produce "$topic" --batch-size "$batch_bytes" <"$workload" >&2
 	total=$(KAFKA_PORT=$port scripts/kafka.sh tool org.apache.kafka.tools.GetOffsetShell \
 		--bootstrap-server "$brokers" --topic "$topic" --time -1 2>/dev/null | awk -F: '{s += $3} END {print s}')
 	for i in $(seq "$runs"); do
@@ -121,16 +126,16 @@ row() { # name file records
 }
 
 batch_cpu100k=
-printf '| %-36s | %12s | %22s | %18s | %13s |\n' "run (median of $runs)" "records/s" "CPU-s per 100,000 rec" "CPU vs batch path" "peak RSS MiB"
-printf '| %-36s | %12s | %22s | %18s | %13s |\n' "---" "---:" "---:" "---:" "---:"
+printf '| %-48s | %12s | %22s | %18s | %13s |\n' "run (median of $runs)" "records/s" "CPU-s per 100,000 rec" "CPU vs batch path" "peak RSS MiB"
+printf '| %-48s | %12s | %22s | %18s | %13s |\n' "---" "---:" "---:" "---:" "---:"
 read -r wall cpu rss n < <(row batch "$tmp/batch" "$records")
 batch_cpu100k=$(echo "$cpu * 100000 / $n" | bc -l)
-printf '| %-36s | %12.0f | %22.3f | %18s | %13.1f |\n' "map --lines --summary ($n orders)" \
+printf '| %-48s | %12.0f | %22.3f | %18s | %13.1f |\n' "map --lines --summary ($n orders)" \
 	"$(echo "$n / $wall" | bc -l)" "$batch_cpu100k" "1.00" "$(echo "$rss / 1024" | bc -l)"
 if [ -f "$tmp/kafka" ]; then
 	read -r wall cpu rss n < <(row kafka "$tmp/kafka" "$total")
 	k100k=$(echo "$cpu * 100000 / $n" | bc -l)
-	printf '| %-36s | %12.0f | %22.3f | %18.2f | %13.1f |\n' "run through Kafka ($n records)" \
+	printf '| %-48s | %12.0f | %22.3f | %18.2f | %13.1f |\n' "run through Kafka ($n rec, $batch_bytes B batches)" \
 		"$(echo "$n / $wall" | bc -l)" "$k100k" "$(echo "$k100k / $batch_cpu100k" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 fi
 printf 'orders per CPU-second, batch path: %.0f\n' "$(echo "100000 / $batch_cpu100k" | bc -l)"

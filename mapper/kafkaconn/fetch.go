@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 )
 
 // Fetch reads the records of topic/partition from offset on (never one
@@ -20,15 +22,22 @@ import (
 // (non-nil, length zero), which kafka-go's Reader does not. Safe for
 // concurrent use.
 func Fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration) ([]kafka.Message, int64, error) {
+	msgs, next, _, err := fetch(ctx, client, topic, partition, offset, maxBytes, maxWait)
+	return msgs, next, err
+}
+
+// fetch is Fetch that also tells how many record batches the records came
+// in.
+func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration) ([]kafka.Message, int64, int, error) {
 	resp, err := client.Fetch(ctx, &kafka.FetchRequest{
 		Topic: topic, Partition: partition, Offset: offset,
 		MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait,
 	})
 	if err != nil {
-		return nil, offset, err
+		return nil, offset, 0, err
 	}
 	if resp.Error != nil {
-		return nil, offset, resp.Error
+		return nil, offset, 0, resp.Error
 	}
 	next := offset
 	// Sized once for the records this fetch can hold: no more than the
@@ -48,7 +57,7 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 			if len(msgs) > 0 {
 				break // a truncated last batch: take the whole records
 			}
-			return nil, offset, fmt.Errorf("decode records of %s/%d at %d: %w", topic, partition, offset, err)
+			return nil, offset, 0, fmt.Errorf("decode records of %s/%d at %d: %w", topic, partition, offset, err)
 		}
 		if offset >= 0 && r.Offset < offset {
 			closeBytes(r.Key)
@@ -64,7 +73,7 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 		closeBytes(r.Key)
 		closeBytes(r.Value)
 		if err != nil {
-			return nil, offset, fmt.Errorf("read record %s/%d@%d: %w", topic, partition, r.Offset, err)
+			return nil, offset, 0, fmt.Errorf("read record %s/%d@%d: %w", topic, partition, r.Offset, err)
 		}
 		if len(r.Headers) > 0 {
 			m.Headers = make([]kafka.Header, len(r.Headers))
@@ -75,7 +84,7 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 		msgs = append(msgs, m)
 		next = r.Offset + 1
 	}
-	return msgs, next, nil
+	return msgs, next, batches(resp.Records), nil
 }
 
 func closeBytes(b kafka.Bytes) {
@@ -119,4 +128,102 @@ func (a *arena) read(b kafka.Bytes) ([]byte, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// batches is how many record batches a fetch's records came in (kafka-go
+// decodes each into pages of its own).
+func batches(r kafka.RecordReader) int {
+	if s, ok := r.(*protocol.RecordStream); ok {
+		return len(s.Records)
+	}
+	return 1
+}
+
+// pageBytes is the size of the pages kafka-go decodes fetched records
+// into: each record batch of a fetch takes at least one, however small
+// the batch.
+const pageBytes = 64 << 10
+
+// Fetcher fetches like Fetch, bounding the memory kafka-go takes to decode
+// each fetch. kafka-go reads every record batch of a fetch response into
+// pages of 64 KiB of its own before the first record can be read, and
+// keeps the pages for reuse; so a fetch of small batches (a producer that
+// sends one record at a time writes batches of one record) would take 100
+// times the records' size: a 4 MiB fetch of 600-byte records, 400 MiB.
+// Fetcher learns, partition by partition, how many bytes of records a
+// batch holds and asks for no more than fill MaxPageBytes of pages. Safe
+// for concurrent use.
+type Fetcher struct {
+	Client  *kafka.Client
+	MaxWait time.Duration
+	// MaxPageBytes bounds the pages one fetch may take (zero:
+	// DefaultMaxPageBytes).
+	MaxPageBytes int64
+
+	mu sync.Mutex
+	// perBatch is, by partition, the bytes of records one batch held on
+	// average in the last fetch that returned any.
+	perBatch map[partitionKey]int64
+}
+
+// DefaultMaxPageBytes is Fetcher's default bound on the pages of one fetch.
+const DefaultMaxPageBytes = 8 << 20
+
+type partitionKey struct {
+	topic     string
+	partition int
+}
+
+// firstBatchGuess is the batch size assumed before a partition's first
+// fetch: small, so that the first fetch is bounded too.
+const firstBatchGuess = 512
+
+// Fetch reads records as the package's Fetch does, asking for at most
+// maxBytes and at most what fills MaxPageBytes of pages.
+func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	k := partitionKey{topic, partition}
+	want := f.Limit(topic, partition, maxBytes)
+	msgs, next, n, err := fetch(ctx, f.Client, topic, partition, offset, want, f.MaxWait)
+	if err != nil || len(msgs) == 0 || n == 0 {
+		return msgs, next, err
+	}
+	var size int64
+	for i := range msgs {
+		size += int64(len(msgs[i].Key) + len(msgs[i].Value) + recordOverhead)
+		for _, h := range msgs[i].Headers {
+			size += int64(len(h.Key) + len(h.Value) + 2)
+		}
+	}
+	f.mu.Lock()
+	if f.perBatch == nil {
+		f.perBatch = map[partitionKey]int64{}
+	}
+	f.perBatch[k] = max(size/int64(n), 1)
+	f.mu.Unlock()
+	return msgs, next, nil
+}
+
+// recordOverhead is what a record takes in a batch besides its key,
+// value and headers (lengths, deltas and attributes as varints).
+const recordOverhead = 8
+
+// Limit is the most bytes of records a fetch of topic/partition asks
+// for, given that the caller allows maxBytes: no more than fill
+// MaxPageBytes of pages at the batch size last seen.
+func (f *Fetcher) Limit(topic string, partition int, maxBytes int64) int64 {
+	pages := f.MaxPageBytes
+	if pages <= 0 {
+		pages = DefaultMaxPageBytes
+	}
+	f.mu.Lock()
+	per, ok := f.perBatch[partitionKey{topic, partition}]
+	f.mu.Unlock()
+	if !ok {
+		per = firstBatchGuess
+	}
+	// A batch of per bytes takes ceil(per/pageBytes) pages; bound the
+	// bytes by the pages their batches take.
+	pagesPerBatch := (per + pageBytes - 1) / pageBytes
+	limit := pages / (pagesPerBatch * pageBytes) * per
+	return max(min(maxBytes, limit), 1)
 }

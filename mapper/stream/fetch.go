@@ -24,19 +24,24 @@ type partitionFetcher interface {
 	Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
-// clientFetcher fetches with kafkaconn.Fetch: one Fetch request per call,
-// null and empty kept apart (kafka-go's Reader turns an empty key, value or
-// header value into nil, so a dead letter would not be the original byte
-// for byte).
+// clientFetcher fetches with kafkaconn.Fetcher: one Fetch request per
+// call, null and empty kept apart (kafka-go's Reader turns an empty key,
+// value or header value into nil, so a dead letter would not be the
+// original byte for byte), and the pages kafka-go decodes a fetch into
+// bounded however small the partition's record batches.
 type clientFetcher struct {
-	client  *kafka.Client
+	f       kafkaconn.Fetcher
 	maxWait time.Duration
+}
+
+func newClientFetcher(client *kafka.Client, maxWait time.Duration) *clientFetcher {
+	return &clientFetcher{f: kafkaconn.Fetcher{Client: client, MaxWait: maxWait}, maxWait: maxWait}
 }
 
 func (f *clientFetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.maxWait+30*time.Second)
 	defer cancel()
-	return kafkaconn.Fetch(ctx, f.client, topic, partition, offset, maxBytes, f.maxWait)
+	return f.f.Fetch(ctx, topic, partition, offset, maxBytes)
 }
 
 // connTracker dials the consumer group's connections and can close them

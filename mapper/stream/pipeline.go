@@ -237,12 +237,16 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- []kafka.Message) {
 	bo := backoff{min: p.cfg.RetryBackoffMin, max: p.cfg.RetryBackoffMax}
 	for ctx.Err() == nil {
-		room, ok := p.budget.wait(ctx)
+		// The fetch's room is taken from the budget before it is asked
+		// for, so that partitions fetching at once share what is left
+		// instead of each taking all of it.
+		room, ok := p.budget.reserve(ctx, p.cfg.FetchMaxBytes)
 		if !ok {
 			return
 		}
-		msgs, next, err := p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, min(p.cfg.FetchMaxBytes, room))
+		msgs, next, err := p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, room)
 		if err != nil {
+			p.budget.release(room)
 			if ctx.Err() != nil {
 				return
 			}
@@ -265,17 +269,17 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		}
 		bo.reset()
 		offset = next
-		if len(msgs) == 0 {
-			continue
-		}
 		var n int64
 		for i := range msgs {
 			n += recordSize(&msgs[i])
 		}
-		// Counted now, released batch by batch once acknowledged or
-		// abandoned: a fetched record is always handed on, never dropped
-		// (a later commit would pass over it).
-		p.budget.add(n)
+		// Counted now in place of the room reserved, released batch by
+		// batch once acknowledged or abandoned: a fetched record is always
+		// handed on, never dropped (a later commit would pass over it).
+		p.budget.settle(room, n)
+		if len(msgs) == 0 {
+			continue
+		}
 		out <- msgs
 	}
 }
@@ -749,6 +753,7 @@ type byteBudget struct {
 	mu      sync.Mutex
 	used    int64
 	max     int64
+	peak    int64 // the most used at once
 	changed chan struct{}
 }
 
@@ -756,15 +761,17 @@ func newByteBudget(max int64) *byteBudget {
 	return &byteBudget{max: max, changed: make(chan struct{})}
 }
 
-// wait blocks until less than the budget is in use and returns the room
-// left; false if ctx ended first.
-func (b *byteBudget) wait(ctx context.Context) (int64, bool) {
+// reserve waits until less than the budget is in use, then takes up to
+// want of what is left and returns it; false if ctx ended first.
+func (b *byteBudget) reserve(ctx context.Context, want int64) (int64, bool) {
 	for {
 		b.mu.Lock()
 		if b.used < b.max {
-			room := b.max - b.used
+			n := min(want, b.max-b.used)
+			b.used += n
+			b.peak = max(b.peak, b.used)
 			b.mu.Unlock()
-			return room, true
+			return n, true
 		}
 		ch := b.changed
 		b.mu.Unlock()
@@ -776,9 +783,16 @@ func (b *byteBudget) wait(ctx context.Context) (int64, bool) {
 	}
 }
 
-func (b *byteBudget) add(n int64) {
+// settle replaces a reservation by the bytes it turned into: a fetch
+// returns at least one record however large, so n may exceed reserved.
+func (b *byteBudget) settle(reserved, n int64) {
+	if n < reserved {
+		b.release(reserved - n)
+		return
+	}
 	b.mu.Lock()
-	b.used += n
+	b.used += n - reserved
+	b.peak = max(b.peak, b.used)
 	b.mu.Unlock()
 }
 
@@ -788,6 +802,13 @@ func (b *byteBudget) release(n int64) {
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()
+}
+
+// most is the most bytes that were in flight at once.
+func (b *byteBudget) most() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.peak
 }
 
 // inUse is the bytes in flight now.

@@ -217,17 +217,9 @@ func TestPipelineSurvivesInjectedFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, dlq := &fakeTopic{acked: map[string]int{}, failEvery: 13}, &fakeTopic{acked: map[string]int{}, failEvery: 7}
-	sink := func(f *fakeTopic, name string) *topicSink {
-		s := &topicSink{topic: name, enqueue: f, retry: f}
-		s.limit.Store(1 << 20)
-		return s
-	}
-	fetch := fetcherFunc(func(ctx context.Context, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
-		return logs[p].Fetch(ctx, topic, p, off, max)
-	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newPipeline(w, ctx, fetch, sink(out, "out"), sink(dlq, "dlq"))
+	p := newPipeline(w, ctx, byPartition(logs), fakeSink("out", out), fakeSink("dlq", dlq))
 	defer p.close()
 	gen := &fakeGen{refuse: 3, committed: map[string]map[int]int64{}}
 	gen.check = func(topic string, part int, off int64) error {
@@ -271,6 +263,23 @@ func TestPipelineSurvivesInjectedFailures(t *testing.T) {
 	if used := p.budget.inUse(); used != 0 {
 		t.Errorf("%d bytes still counted in flight", used)
 	}
+}
+
+// fakeSink is a topic of 1 MiB records written by f.
+func fakeSink(name string, f interface {
+	asyncWriter
+	MessageWriter
+}) *topicSink {
+	s := &topicSink{topic: name, enqueue: f, retry: f}
+	s.limit.Store(1 << 20)
+	return s
+}
+
+// byPartition fetches each partition from its own fetcher.
+func byPartition[F partitionFetcher](logs map[int]F) partitionFetcher {
+	return fetcherFunc(func(ctx context.Context, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
+		return logs[p].Fetch(ctx, topic, p, off, max)
+	})
 }
 
 type fetcherFunc func(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
@@ -382,5 +391,108 @@ func BenchmarkMapOne(b *testing.B) {
 				p.mapOne(&rules, &m, &rs, &res, &origin, &in, &rec, t)
 			}
 		})
+	}
+}
+
+// sizedLog is one partition's records; Fetch honours maxBytes as a broker
+// does (at least one record, however large).
+type sizedLog struct{ msgs []kafka.Message }
+
+func (l *sizedLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	offset = max(offset, 0)
+	if offset >= int64(len(l.msgs)) {
+		select {
+		case <-ctx.Done():
+			return nil, offset, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+			return nil, offset, nil
+		}
+	}
+	end, size := offset, int64(0)
+	for end < int64(len(l.msgs)) {
+		s := recordSize(&l.msgs[end])
+		if end > offset && size+s > maxBytes {
+			break
+		}
+		size += s
+		end++
+	}
+	return append([]kafka.Message(nil), l.msgs[offset:end]...), end, nil
+}
+
+// slowTopic acknowledges each write a little later, so that fetched
+// records pile up against the budget.
+type slowTopic struct{ stuckTopic }
+
+func (slowTopic) WriteAsync(msgs []kafka.Message) error {
+	go func() {
+		time.Sleep(2 * time.Millisecond)
+		for i := range msgs {
+			msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], nil)
+		}
+	}()
+	return nil
+}
+
+// TestInflightBytesStayUnderTheBound fetches four partitions at once
+// against a small budget while writes lag: the bytes in flight never pass
+// MaxInflightBytes by more than one record (a fetch returns at least one),
+// and every record is committed.
+func TestInflightBytesStayUnderTheBound(t *testing.T) {
+	const topic, n, parts, bound = "in", 400, 4, 8 << 10
+	logs := map[int]*sizedLog{}
+	var largest int64
+	for p := range parts {
+		l := &sizedLog{}
+		for i := range n {
+			v := fmt.Appendf(nil, `{"order_id":"o-%d-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID","note":"%s"}`,
+				p, i, strings.Repeat("x", i%300))
+			m := kafka.Message{Topic: topic, Partition: p, Offset: int64(i), Value: v}
+			largest = max(largest, recordSize(&m))
+			l.msgs = append(l.msgs, m)
+		}
+		logs[p] = l
+	}
+	w, err := New(Config{
+		Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+		OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), Concurrency: 2, BatchSize: 10,
+		MaxInflightBytes: bound, FetchMaxBytes: bound,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newPipeline(w, ctx, byPartition(logs), fakeSink("out", slowTopic{}), fakeSink("dlq", slowTopic{}))
+	defer p.close()
+	gen := &fakeGen{committed: map[string]map[int]int64{}, check: func(string, int, int64) error { return nil }}
+	assigned := map[string][]kafka.PartitionAssignment{}
+	for i := range parts {
+		assigned[topic] = append(assigned[topic], kafka.PartitionAssignment{ID: i, Offset: 0})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.runGeneration(ctx, context.Background(), gen, assigned)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for p := range parts {
+		for gen.at(topic, p) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d: committed %d of %d", p, gen.at(topic, p), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	cancel()
+	<-done
+	if most := p.budget.most(); most > bound+largest {
+		t.Errorf("%d bytes in flight at once, past the bound %d plus one record of %d", most, bound, largest)
+	}
+	if most := p.budget.most(); most < bound/2 {
+		t.Errorf("at most %d bytes in flight: the budget of %d was never under pressure, the test proves nothing", most, bound)
+	}
+	if used := p.budget.inUse(); used != 0 {
+		t.Errorf("%d bytes still counted in flight", used)
 	}
 }

@@ -185,7 +185,7 @@ func (w *Worker) run(ctx context.Context, lim limits) error {
 		timerMu.Unlock()
 	}()
 
-	fetcher := &clientFetcher{client: cfg.Kafka.Client(w.transport, 0), maxWait: cfg.FetchMaxWait}
+	fetcher := newClientFetcher(cfg.Kafka.Client(w.transport, 0), cfg.FetchMaxWait)
 	out := w.newSink(cfg.OutputTopic, lim.out)
 	dlq := w.newSink(cfg.DeadLetterTopic, lim.dlq)
 	p := newPipeline(w, hard, fetcher, out, dlq)

@@ -1,0 +1,87 @@
+package kafkaconn_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+)
+
+// TestFetcherBoundsThePagesOfSmallBatches reads a partition written one
+// record a batch (as a producer that sends each record alone writes it).
+// kafka-go decodes every batch of a fetch into a 64 KiB page of its own, so
+// a plain Fetch of 4 MiB takes them all at once; the Fetcher asks for no
+// more records than fill its MaxPageBytes of pages, one page a batch, and
+// still reads every record, in order, byte for byte.
+func TestFetcherBoundsThePagesOfSmallBatches(t *testing.T) {
+	const n, maxPages = 120, 1 << 20 // 16 pages of 64 KiB
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			b := target.Start(t)
+			topic := b.Topic(t, "small-batches", 1)
+			want := make([][]byte, n)
+			for i := range want {
+				want[i] = fmt.Appendf(nil, `{"order_id":"o-%d","note":"%s"}`, i, bytes.Repeat([]byte("x"), 500))
+				// One call, one record: a batch of its own.
+				b.Produce(t, topic, kafka.Message{Partition: 0, Value: want[i]})
+			}
+			client := &kafka.Client{Addr: kafka.TCP(b.Addr), Transport: b.Transport}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+
+			all, _, err := kafkaconn.Fetch(ctx, client, topic, 0, 0, 4<<20, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != n {
+				t.Fatalf("a plain fetch of 4 MiB returned %d records, want all %d (the contrast this test relies on)", len(all), n)
+			}
+
+			f := &kafkaconn.Fetcher{Client: client, MaxWait: time.Second, MaxPageBytes: maxPages}
+			var got [][]byte
+			fetches := 0
+			for off := int64(0); len(got) < n; fetches++ {
+				if fetches > n {
+					t.Fatalf("%d fetches for %d records", fetches, len(got))
+				}
+				msgs, next, err := f.Fetch(ctx, topic, 0, off, 4<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(msgs) > maxPages/(64<<10) {
+					t.Errorf("fetch %d at %d returned %d one-record batches: more than %d pages of 64 KiB", fetches, off, len(msgs), maxPages/(64<<10))
+				}
+				for _, m := range msgs {
+					got = append(got, m.Value)
+				}
+				off = next
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("record %d: got %q, want %q", i, got[i], want[i])
+				}
+			}
+			if fetches < n/16 {
+				t.Errorf("%d fetches for %d records: the pages were not bounded", fetches, n)
+			}
+		})
+	}
+}
+
+// TestFetcherLimit sizes a fetch by the batches last seen: small batches
+// take a page each, large ones several.
+func TestFetcherLimit(t *testing.T) {
+	f := &kafkaconn.Fetcher{MaxPageBytes: 8 << 20}
+	if got := f.Limit("t", 0, 4<<20); got != 128*512 {
+		t.Errorf("before any fetch: limit %d, want 128 pages of a 512-byte guess (%d)", got, 128*512)
+	}
+	if got := f.Limit("t", 0, 100); got != 100 {
+		t.Errorf("the caller's smaller maxBytes: limit %d, want 100", got)
+	}
+}
