@@ -22,13 +22,13 @@ import (
 // (non-nil, length zero), which kafka-go's Reader does not. Safe for
 // concurrent use.
 func Fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration) ([]kafka.Message, int64, error) {
-	msgs, next, _, err := fetch(ctx, client, topic, partition, offset, maxBytes, maxWait)
+	msgs, next, _, err := fetch(ctx, client, topic, partition, offset, maxBytes, maxWait, minRecordGuess)
 	return msgs, next, err
 }
 
 // fetch is Fetch that also tells how many record batches the records came
-// in.
-func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration) ([]kafka.Message, int64, int, error) {
+// in; it sizes the slice of records for records of perRecord bytes.
+func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	resp, err := client.Fetch(ctx, &kafka.FetchRequest{
 		Topic: topic, Partition: partition, Offset: offset,
 		MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait,
@@ -42,10 +42,10 @@ func fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 	next := offset
 	// Sized once for the records this fetch can hold: no more than the
 	// partition has past offset, nor than maxBytes of records of
-	// minRecordGuess bytes (smaller records grow the slice as usual).
+	// perRecord bytes (smaller records grow the slice as usual).
 	var msgs []kafka.Message
 	if offset >= 0 && resp.HighWatermark > offset && maxBytes > 0 {
-		msgs = make([]kafka.Message, 0, min(resp.HighWatermark-offset, maxBytes/minRecordGuess+1))
+		msgs = make([]kafka.Message, 0, min(resp.HighWatermark-offset, maxBytes/max(perRecord, 1)+1))
 	}
 	var a arena
 	for {
@@ -93,7 +93,8 @@ func closeBytes(b kafka.Bytes) {
 	}
 }
 
-// minRecordGuess is the record size Fetch sizes its result for.
+// minRecordGuess is the record size Fetch sizes its result for (Fetcher:
+// until it has seen the partition's records).
 const minRecordGuess = 256
 
 // arena hands out the keys and values of one fetch from shared chunks: two
@@ -161,10 +162,14 @@ type Fetcher struct {
 	MaxPageBytes int64
 
 	mu sync.Mutex
-	// perBatch is, by partition, the bytes of records one batch held on
-	// average in the last fetch that returned any.
-	perBatch map[partitionKey]int64
+	// seen is, by partition, the sizes of the last fetch that returned
+	// records.
+	seen map[partitionKey]seen
 }
+
+// seen are the average sizes of the records of one fetch: bytes of
+// records a batch held, and a record.
+type seen struct{ perBatch, perRecord int64 }
 
 // DefaultMaxPageBytes is Fetcher's default bound on the pages of one fetch.
 const DefaultMaxPageBytes = 8 << 20
@@ -183,7 +188,13 @@ const firstBatchGuess = 512
 func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	k := partitionKey{topic, partition}
 	want := f.Limit(topic, partition, maxBytes)
-	msgs, next, n, err := fetch(ctx, f.Client, topic, partition, offset, want, f.MaxWait)
+	f.mu.Lock()
+	last, ok := f.seen[k]
+	f.mu.Unlock()
+	if !ok {
+		last.perRecord = minRecordGuess
+	}
+	msgs, next, n, err := fetch(ctx, f.Client, topic, partition, offset, want, f.MaxWait, last.perRecord)
 	if err != nil || len(msgs) == 0 || n == 0 {
 		return msgs, next, err
 	}
@@ -195,10 +206,12 @@ func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset
 		}
 	}
 	f.mu.Lock()
-	if f.perBatch == nil {
-		f.perBatch = map[partitionKey]int64{}
+	if f.seen == nil {
+		f.seen = map[partitionKey]seen{}
 	}
-	f.perBatch[k] = max(size/int64(n), 1)
+	// A little under the average, so that a fetch of the same records
+	// rarely outgrows its slice.
+	f.seen[k] = seen{perBatch: max(size/int64(n), 1), perRecord: max(size/int64(len(msgs))*7/8, 1)}
 	f.mu.Unlock()
 	return msgs, next, nil
 }
@@ -216,8 +229,9 @@ func (f *Fetcher) Limit(topic string, partition int, maxBytes int64) int64 {
 		pages = DefaultMaxPageBytes
 	}
 	f.mu.Lock()
-	per, ok := f.perBatch[partitionKey{topic, partition}]
+	last, ok := f.seen[partitionKey{topic, partition}]
 	f.mu.Unlock()
+	per := last.perBatch
 	if !ok {
 		per = firstBatchGuess
 	}

@@ -43,11 +43,12 @@ const (
 )
 
 // outputMessage builds the output record of a delivered result: the input
-// key, the domain record as value, and the worker's headers. The value and
-// the header values share one allocation.
-func outputMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte) kafka.Message {
-	h := make([]kafka.Header, 0, 6+len(res.Failures))
-	buf := make([]byte, 0, len(prefix)+len(res.Output)+commonHeadersLen(in, src, res))
+// key, the domain record as value, and the worker's headers. The value, the
+// header values and the headers come from a (one allocation for many
+// records).
+func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte) kafka.Message {
+	h := a.headers(6 + len(res.Failures))
+	buf := a.bytes(len(prefix) + len(res.Output) + commonHeadersLen(in, src, res))
 	buf = append(buf, prefix...)
 	buf = append(buf, res.Output...)
 	var value []byte // nil for an empty output, as before
@@ -63,15 +64,16 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 
 // deadLetterMessage builds the dead-letter record of a rejected result: the
 // original key, value and headers, byte for byte, followed by the worker's
-// headers saying why. The worker's header values share one allocation.
-func deadLetterMessage(in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time) kafka.Message {
-	h := make([]kafka.Header, 0, len(in.Headers)+8+2*len(res.Failures))
+// headers saying why. The worker's header values and the headers come from
+// a.
+func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time) kafka.Message {
+	h := a.headers(len(in.Headers) + 8 + 2*len(res.Failures))
 	h = append(h, in.Headers...)
 	n := commonHeadersLen(in, src, res) + 2*timeLen
 	for i := range res.Failures {
 		n += len(res.Failures[i].Detail)
 	}
-	h, buf := appendCommonHeaders(h, make([]byte, 0, n), in, src, res)
+	h, buf := appendCommonHeaders(h, a.bytes(n), in, src, res)
 	for i := range res.Failures {
 		start := len(buf)
 		buf = append(buf, res.Failures[i].Detail...)
@@ -206,4 +208,46 @@ func ParseDeadLetter(m kafka.Message) DeadLetter {
 		}
 	}
 	return d
+}
+
+// recordArena hands out the values and headers of built records from
+// shared chunks, one allocation for many records. Each slice it returns
+// has exactly the capacity asked for, so that an append past it moves the
+// slice rather than overwrite a neighbour's. A chunk lives as long as one
+// record cut from it. Not safe for concurrent use: one per mapping
+// goroutine.
+type recordArena struct {
+	buf  []byte
+	hdrs []kafka.Header
+}
+
+const (
+	arenaBytes   = 32 << 10
+	arenaHeaders = 512
+)
+
+// bytes returns an empty slice of capacity n.
+func (a *recordArena) bytes(n int) []byte {
+	if n > arenaBytes/4 {
+		return make([]byte, 0, n)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, arenaBytes)
+	}
+	l := len(a.buf)
+	a.buf = a.buf[:l+n]
+	return a.buf[l : l : l+n]
+}
+
+// headers returns an empty slice of capacity n.
+func (a *recordArena) headers(n int) []kafka.Header {
+	if n > arenaHeaders/4 {
+		return make([]kafka.Header, 0, n)
+	}
+	if cap(a.hdrs)-len(a.hdrs) < n {
+		a.hdrs = make([]kafka.Header, 0, arenaHeaders)
+	}
+	l := len(a.hdrs)
+	a.hdrs = a.hdrs[:l+n]
+	return a.hdrs[l : l : l+n]
 }

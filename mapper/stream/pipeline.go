@@ -160,10 +160,15 @@ type batch struct {
 	// rules are the release controller's rule sets the batch is mapped
 	// with (zero without one): a reload falls between two batches.
 	rules release.Rules
-	// filled by mapping
-	recs []mapped
-	out  []kafka.Message
-	dlq  []kafka.Message
+	// filled by mapping: recs and built hold, record by record, what it
+	// became and the record built of it (output or dead letter); out is
+	// built's output records, in place, and dlq its dead letters.
+	recs  []mapped
+	built []kafka.Message
+	out   []kafka.Message
+	dlq   []kafka.Message
+	// now is when the batch was mapped: its dead letters' time.
+	now time.Time
 	// delivery
 	outW, dlqW *pendingWrite
 	done       chan struct{}
@@ -291,17 +296,26 @@ type mapJob struct {
 	done   *sync.WaitGroup
 }
 
+// scratch is what one mapping goroutine reuses from record to record.
+type scratch struct {
+	m      mapper.Mapper
+	rs     release.Scratch
+	res    mapper.Result
+	origin mapper.Origin
+	t      *tally
+	arena  recordArena
+}
+
+func newScratch() *scratch { return &scratch{t: newTally()} }
+
 func (p *pipeline) mapWorker() {
-	var m mapper.Mapper
-	var rs release.Scratch
-	var res mapper.Result
-	var origin mapper.Origin
-	t := newTally()
+	s := newScratch()
 	for j := range p.jobs {
+		b := j.b
 		for i := j.lo; i < j.hi; i++ {
-			p.mapOne(&j.b.rules, &m, &rs, &res, &origin, &j.b.msgs[i], &j.b.recs[i], t)
+			p.mapOne(s, &b.rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
 		}
-		p.w.stats.merge(t)
+		p.w.stats.merge(s.t)
 		j.done.Done()
 	}
 }
@@ -314,6 +328,8 @@ func (p *pipeline) mapWorker() {
 func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 	n := len(b.msgs)
 	b.recs = make([]mapped, n)
+	b.built = make([]kafka.Message, n)
+	b.now = time.Now()
 	b.rules = p.w.batchRules()
 	chunk := max(16, (n+p.cfg.Concurrency-1)/p.cfg.Concurrency)
 	var done sync.WaitGroup
@@ -322,12 +338,12 @@ func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 		p.jobs <- mapJob{b: b, lo: lo, hi: min(lo+chunk, n), done: &done}
 	}
 	done.Wait()
-	if !p.w.mapHeld(ctx, b.recs, func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally) {
-		p.mapOne(rules, m, rs, res, origin, &b.msgs[i], &b.recs[i], t)
+	if !p.w.mapHeld(ctx, b.recs, func(i int, rules *release.Rules, s *scratch) {
+		p.mapOne(s, rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
 	}) {
 		return false
 	}
-	b.out, b.dlq = splitMapped(b.recs)
+	b.out, b.dlq = splitMapped(b.recs, b.built)
 	return true
 }
 
@@ -342,34 +358,41 @@ func (p *pipeline) abandon(msgs []kafka.Message) {
 	p.left.Add(int64(len(msgs)))
 }
 
-// splitMapped sorts recs into output and dead-letter records, each in
-// offset order, in slices of exactly their number (no regrowth).
-func splitMapped(recs []mapped) (out, dlq []kafka.Message) {
+// splitMapped sorts the records built of recs into output and dead-letter
+// records, each in offset order: the dead letters into a slice of exactly
+// their number, the output records moved up in built itself (no copy of
+// the batch).
+func splitMapped(recs []mapped, built []kafka.Message) (out, dlq []kafka.Message) {
 	var dead int
 	for i := range recs {
 		if recs[i].dead {
 			dead++
 		}
 	}
-	if dead > 0 {
-		dlq = make([]kafka.Message, 0, dead)
+	if dead == 0 {
+		return built[:len(built):len(built)], nil
 	}
-	if dead < len(recs) {
-		out = make([]kafka.Message, 0, len(recs)-dead)
-	}
+	dlq = make([]kafka.Message, 0, dead)
+	k := 0
 	for i := range recs {
 		if recs[i].dead {
-			dlq = append(dlq, recs[i].msg)
-		} else {
-			out = append(out, recs[i].msg)
+			dlq = append(dlq, built[i])
+			continue
 		}
+		if k != i {
+			built[k] = built[i]
+		}
+		k++
+	}
+	clear(built[k:])
+	if k > 0 {
+		out = built[:k:k]
 	}
 	return out, dlq
 }
 
-// mapped is the record one input record becomes.
+// mapped is what one input record became (its record is built beside it).
 type mapped struct {
-	msg    kafka.Message
 	dead   bool
 	source string
 	// resume is not nil while the reject-ratio breaker holds the record:
@@ -378,8 +401,10 @@ type mapped struct {
 }
 
 // mapOne is the one per-record step: find the source, map, tell the
-// observers, count, and build the output or dead-letter record.
-func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, in *kafka.Message, rec *mapped, t *tally) {
+// observers, count, and build the output or dead-letter record into built
+// (a dead letter's time is now).
+func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, rec *mapped, built *kafka.Message, now time.Time) {
+	origin, res := &s.origin, &s.res
 	origin.Topic, origin.Partition, origin.Offset = in.Topic, in.Partition, in.Offset
 	origin.Key, origin.Time = in.Key, in.Time
 	origin.Headers = origin.Headers[:0]
@@ -396,7 +421,7 @@ func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Sc
 	if len(obs) > 0 {
 		start = time.Now() // the clock is read only for observers
 	}
-	src, resume := p.w.mapRecord(rules, m, rs, origin, payload, res)
+	src, resume := p.w.mapRecord(rules, &s.m, &s.rs, origin, payload, res)
 	if rec.resume = resume; resume != nil {
 		return
 	}
@@ -406,20 +431,20 @@ func (p *pipeline) mapOne(rules *release.Rules, m *mapper.Mapper, rs *release.Sc
 			o.Observe(origin, src, payload, res, took)
 		}
 	}
-	t.add(src, in.Topic, res)
+	s.t.add(src, in.Topic, res)
 	rec.source = ""
 	if src != nil {
 		rec.source = src.Name()
 	}
-	if res.Outcome.Delivered() {
+	rec.dead = !res.Outcome.Delivered()
+	if !rec.dead {
 		var prefix []byte
 		if f := p.w.cfg.Framing; f != nil {
 			prefix = f.Prefix(src)
 		}
-		rec.msg = outputMessage(in, src, res, prefix)
+		*built = outputMessage(&s.arena, in, src, res, prefix)
 	} else {
-		rec.msg = deadLetterMessage(in, src, res, time.Now())
-		rec.dead = true
+		*built = deadLetterMessage(&s.arena, in, src, res, now)
 	}
 }
 

@@ -177,7 +177,7 @@ func (g *fakeGen) at(topic string, p int) int64 {
 	return g.committed[topic][p]
 }
 
-func testEngine(t *testing.T, topic string) *mapper.Engine {
+func testEngine(t testing.TB, topic string) *mapper.Engine {
 	t.Helper()
 	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
 	if err != nil {
@@ -379,16 +379,14 @@ func BenchmarkMapOne(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			in := kafka.Message{Topic: "in", Partition: 3, Offset: 123456, Key: []byte("k"), Value: []byte(tt.value),
 				Headers: []kafka.Header{{Key: "trace", Value: []byte("t")}}}
-			var m mapper.Mapper
-			var rs release.Scratch
 			var rules release.Rules
-			var res mapper.Result
-			var origin mapper.Origin
 			var rec mapped
-			t := newTally()
+			var built kafka.Message
+			s := newScratch()
+			now := time.Now()
 			b.ReportAllocs()
 			for range b.N {
-				p.mapOne(&rules, &m, &rs, &res, &origin, &in, &rec, t)
+				p.mapOne(s, &rules, &in, &rec, &built, now)
 			}
 		})
 	}
@@ -495,4 +493,74 @@ func TestInflightBytesStayUnderTheBound(t *testing.T) {
 	if used := p.budget.inUse(); used != 0 {
 		t.Errorf("%d bytes still counted in flight", used)
 	}
+}
+
+// ackTopic acknowledges every write at once, in the caller's goroutine.
+type ackTopic struct{ stuckTopic }
+
+func (ackTopic) WriteAsync(msgs []kafka.Message) error {
+	for i := range msgs {
+		msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], nil)
+	}
+	return nil
+}
+
+// BenchmarkWorkerBatch measures the worker's own work on a batch of 500
+// records without a broker (map with the pool, tell the observers, count,
+// build the output and dead-letter records, enqueue, settle,
+// acknowledge), against the engine alone on the same records: the
+// difference is what the worker adds per record.
+func BenchmarkWorkerBatch(b *testing.B) {
+	const topic, n = "in", 500
+	e := testEngine(b, topic)
+	msgs := make([]kafka.Message, n)
+	for i := range msgs {
+		v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":" Buyer%d@Example.com "},"amount":"%d.50","currency":"EUR","state":"PAID"}`, i, i, i)
+		switch i % 10 {
+		case 0:
+			v = []byte("not json")
+		case 3:
+			v = fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","state":"LOST"}`, i)
+		case 6:
+			v = fmt.Appendf(nil, `{"order_id":"o-%d","amount":{"v":1},"currency":"EUR","state":"OPEN"}`, i)
+		}
+		msgs[i] = kafka.Message{Topic: topic, Partition: 1, Offset: int64(i), Key: fmt.Appendf(nil, "k%d", i), Value: v,
+			Headers: []kafka.Header{{Key: "trace", Value: []byte("t-1")}}}
+	}
+	b.Run("engine", func(b *testing.B) {
+		src := e.SourceForTopic(topic)
+		var m mapper.Mapper
+		var res mapper.Result
+		b.ReportAllocs()
+		for range b.N {
+			for i := range msgs {
+				m.Map(src, msgs[i].Value, &res)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+	})
+	b.Run("worker", func(b *testing.B) {
+		w, err := New(Config{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+			OutputTopic: "out", DeadLetterTopic: "dlq", Engine: e, Concurrency: 1, BatchSize: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		p := newPipeline(w, ctx, byPartition(map[int]*sizedLog{}), fakeSink("out", ackTopic{}), fakeSink("dlq", ackTopic{}))
+		defer p.close()
+		b.ReportAllocs()
+		for range b.N {
+			bt := &batch{tp: topicPartition{topic, 1}, msgs: msgs, next: n, done: make(chan struct{})}
+			if !p.mapBatch(ctx, bt) {
+				b.Fatal("batch held")
+			}
+			p.enqueue(bt)
+			p.deliver(ctx, bt)
+			if !bt.ok {
+				b.Fatal("batch not acknowledged")
+			}
+			p.acknowledged(bt)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+	})
 }

@@ -40,13 +40,9 @@ func (w *Worker) batchRules() release.Rules {
 // maps it again with remap (which gets buffers of its own), in order, until
 // none is held. It returns false if ctx ended first: then the records have
 // no result and must be neither delivered nor committed.
-func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, rules *release.Rules, m *mapper.Mapper, rs *release.Scratch, res *mapper.Result, origin *mapper.Origin, t *tally)) bool {
-	var m mapper.Mapper
-	var rs release.Scratch
-	var res mapper.Result
-	var origin mapper.Origin
-	t := newTally()
-	defer w.stats.merge(t)
+func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, rules *release.Rules, s *scratch)) bool {
+	s := newScratch()
+	defer w.stats.merge(s.t)
 	for i := range recs {
 		for recs[i].resume != nil {
 			select {
@@ -55,7 +51,7 @@ func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, r
 				return false
 			}
 			rules := w.batchRules()
-			remap(i, &rules, &m, &rs, &res, &origin, t)
+			remap(i, &rules, s)
 		}
 	}
 	return true

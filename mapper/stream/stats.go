@@ -34,6 +34,10 @@ type categoryKey struct {
 type tally struct {
 	outcomes   map[sourceKey]*[3]int64
 	categories map[categoryKey]int64
+	// lastSrc's counts are last: the records of a batch mostly share a
+	// source, so most records are counted without a look-up.
+	lastSrc *mapper.Source
+	last    *[3]int64
 }
 
 func newTally() *tally {
@@ -55,10 +59,14 @@ func (t *tally) add(src *mapper.Source, topic string, res *mapper.Result) {
 	if src != nil {
 		k = sourceKey{src.Name(), src.Version()}
 	}
-	c := t.outcomes[k]
-	if c == nil {
-		c = new([3]int64)
-		t.outcomes[k] = c
+	c := t.last
+	if c == nil || src != t.lastSrc {
+		c = t.outcomes[k]
+		if c == nil {
+			c = new([3]int64)
+			t.outcomes[k] = c
+		}
+		t.lastSrc, t.last = src, c
 	}
 	c[outcomeIndex(res.Outcome)]++
 	for _, f := range res.Failures {
@@ -106,6 +114,7 @@ func (s *stats) merge(t *tally) {
 	s.mu.Unlock()
 	clear(t.outcomes)
 	clear(t.categories)
+	t.lastSrc, t.last = nil, nil
 }
 
 func (s *stats) delivered(out, dlq int) {
