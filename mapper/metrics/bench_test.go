@@ -10,7 +10,8 @@ import (
 )
 
 // BenchmarkObserve measures Observe alone, to a live UDP listener, over a
-// mix of mapped and failing records of a real source.
+// mix of mapped and failing records of a real source, and the same through
+// a Batch.
 func BenchmarkObserve(b *testing.B) {
 	src := loadShop(b)
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -41,13 +42,29 @@ func BenchmarkObserve(b *testing.B) {
 		results = append(results, src.Map([]byte(p)))
 	}
 	origin := &mapper.Origin{Topic: "shop.orders"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			c.Observe(origin, src, nil, &results[i%len(results)], time.Microsecond)
-			i++
-		}
+	b.Run("record", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				c.Observe(origin, src, nil, &results[i%len(results)], time.Microsecond)
+				i++
+			}
+		})
+	})
+	// The worker's way: a Batch per goroutine, flushed every 500 records.
+	b.Run("batch", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			batch := c.NewBatch()
+			i := 0
+			for pb.Next() {
+				batch.Observe(origin, src, nil, &results[i%len(results)], time.Microsecond)
+				if i++; i%500 == 0 {
+					batch.Flush()
+				}
+			}
+			batch.Flush()
+		})
 	})
 }

@@ -231,19 +231,77 @@ func (c *Client) Observe(origin *mapper.Origin, src *mapper.Source, payload []by
 	if c == nil || res == nil {
 		return
 	}
-	source, version := UnknownSource, 0
-	if src != nil {
-		source, version = src.Name(), src.Version()
-	}
-	rtags := c.recordTagsFor(recordKey{source, version, res.Outcome})
+	k := keyOf(src, res)
+	rtags := c.recordTagsFor(k)
 	_ = c.sd.Count(MetricRecords, 1, rtags, 1)
 	for i := range res.Failures {
 		f := &res.Failures[i]
-		_ = c.sd.Count(MetricFailures, 1, c.failTagsFor(source, version, f.Reason, f.Field), 1)
+		_ = c.sd.Count(MetricFailures, 1, c.failTagsFor(k.source, k.version, f.Reason, f.Field, 1), 1)
 	}
-	// The duration shares the record's tags but the version, which adds
-	// nothing to a latency graph: rtags[0] is source, rtags[2] outcome.
+	c.mapDuration(rtags, took)
+}
+
+// keyOf is the record tags' key of a result of src (nil: no source).
+func keyOf(src *mapper.Source, res *mapper.Result) recordKey {
+	if src == nil {
+		return recordKey{UnknownSource, 0, res.Outcome}
+	}
+	return recordKey{src.Name(), src.Version(), res.Outcome}
+}
+
+// mapDuration sends one record's mapping time, given its record tags. The
+// duration shares them but the version, which adds nothing to a latency
+// graph: rtags[0] is source, rtags[2] outcome.
+func (c *Client) mapDuration(rtags []string, took time.Duration) {
 	_ = c.sd.Distribution(MetricMapDuration, took.Seconds(), c.simpleTags(MetricMapDuration, rtags[0], rtags[2]), 1)
+}
+
+// Batch counts the records one mapping goroutine maps, to send
+// mapper.records and mapper.failures once per Flush, one count per tag set,
+// instead of once per record; mapper.map.duration still gets every
+// record's time. Not safe for concurrent use: one per goroutine. The
+// counts on the wire are the same as Observe's: the client aggregates
+// those too before it sends them.
+type Batch struct {
+	c        *Client
+	records  map[recordKey]int64
+	failures map[failKey]int64
+}
+
+// NewBatch returns a Batch that sends through c (a nil c: one that does
+// nothing).
+func (c *Client) NewBatch() *Batch {
+	return &Batch{c: c, records: map[recordKey]int64{}, failures: map[failKey]int64{}}
+}
+
+// Observe counts one mapped record as Client.Observe does, sending its
+// counts at the next Flush.
+func (b *Batch) Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration) {
+	if b.c == nil || res == nil {
+		return
+	}
+	k := keyOf(src, res)
+	b.records[k]++
+	for i := range res.Failures {
+		f := &res.Failures[i]
+		b.failures[failKey{k.source, k.version, f.Reason, f.Field}]++
+	}
+	b.c.mapDuration(b.c.recordTagsFor(k), took)
+}
+
+// Flush sends the counts observed since the last Flush.
+func (b *Batch) Flush() {
+	if b.c == nil {
+		return
+	}
+	for k, n := range b.records {
+		_ = b.c.sd.Count(MetricRecords, n, b.c.recordTagsFor(k), 1)
+	}
+	for k, n := range b.failures {
+		_ = b.c.sd.Count(MetricFailures, n, b.c.failTagsFor(k.source, k.version, k.reason, k.field, n), 1)
+	}
+	clear(b.records)
+	clear(b.failures)
 }
 
 // ConsumerLag sets the consumer lag gauge of one partition, in records.
@@ -344,7 +402,7 @@ func (c *Client) recordTagsFor(k recordKey) []string {
 
 // failTagsFor returns the tags of one failure, admitting its field into the
 // source's bounded set of field values or tagging it "other".
-func (c *Client) failTagsFor(source string, version int, reason mapper.Reason, field string) []string {
+func (c *Client) failTagsFor(source string, version int, reason mapper.Reason, field string, n int64) []string {
 	k := failKey{source, version, reason, field}
 	c.mu.RLock()
 	tags, ok := c.failTags[k]
@@ -370,8 +428,8 @@ func (c *Client) failTagsFor(source string, version int, reason mapper.Reason, f
 		if len(set) >= c.maxFields {
 			// Beyond the cap: count it and use the shared "other" tags,
 			// without remembering this field (that would grow without bound).
-			c.fieldsCapped.Add(1)
-			_ = c.sd.Count(MetricFieldCapped, 1, []string{"source:" + sourceTag(source)}, 1)
+			c.fieldsCapped.Add(uint64(n))
+			_ = c.sd.Count(MetricFieldCapped, n, []string{"source:" + sourceTag(source)}, 1)
 			k.field = "\x00other"
 			if tags, ok := c.failTags[k]; ok {
 				return tags

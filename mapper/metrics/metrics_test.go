@@ -338,3 +338,78 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchSendsWhatObserveSends counts the same records once through
+// Observe and once through a Batch flushed every few records: on the wire
+// the counts by outcome, the failures (field cap included), the new
+// categories and the mapping times are the same; only fewer counts are
+// sent.
+func TestBatchSendsWhatObserveSends(t *testing.T) {
+	const records, maxFields = 300, 10
+	results := make([]mapper.Result, records)
+	for i := range results {
+		switch i % 3 {
+		case 0:
+			results[i] = mapper.Result{Outcome: mapper.OutcomeMapped, Output: []byte(`{}`)}
+		case 1:
+			results[i] = mapper.Result{Outcome: mapper.OutcomeDegraded, Output: []byte(`{}`), Failures: []mapper.Failure{
+				{Reason: mapper.ReasonUnexpectedField, Field: "extra_" + strconv.Itoa(i%40)},
+			}}
+		default:
+			results[i] = mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{
+				{Reason: mapper.ReasonMissingField, Field: "order_id"}, {Reason: mapper.ReasonMalformedPayload},
+			}}
+		}
+	}
+	send := func(batch bool) []datagram {
+		a := listenUDP(t)
+		c := newClient(t, metrics.Config{Addr: a.addr, MaxFieldsPerSource: maxFields})
+		b := c.NewBatch()
+		for i := range results {
+			if batch {
+				b.Observe(&mapper.Origin{Topic: "t"}, nil, nil, &results[i], time.Millisecond)
+				if i%7 == 6 {
+					b.Flush()
+				}
+			} else {
+				c.Observe(&mapper.Origin{Topic: "t"}, nil, nil, &results[i], time.Millisecond)
+			}
+		}
+		b.Flush()
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return a.settle()
+	}
+	one, batched := send(false), send(true)
+	for _, m := range []struct {
+		name string
+		tags []string
+	}{
+		{"mapper.records", []string{"outcome:mapped"}},
+		{"mapper.records", []string{"outcome:degraded"}},
+		{"mapper.records", []string{"outcome:rejected"}},
+		{"mapper.failures", nil},
+		{"mapper.failures", []string{"field:other"}},
+		{"mapper.failures", []string{"reason:missing_field"}},
+		{"mapper.failures.field_capped", nil},
+		{"mapper.failures.new_category", nil},
+	} {
+		want, got := sum(one, m.name, m.tags...), sum(batched, m.name, m.tags...)
+		if want == 0 {
+			t.Errorf("%s %v: none sent per record: the test proves nothing", m.name, m.tags)
+		}
+		if got != want {
+			t.Errorf("%s %v: %v from a Batch, %v from Observe", m.name, m.tags, got, want)
+		}
+	}
+	durations := func(ds []datagram) (n float64) {
+		for _, d := range named(ds, "mapper.map.duration") {
+			n += float64(len(d.Values)) / d.Rate
+		}
+		return n
+	}
+	if got := durations(batched); int(got+0.5) != records {
+		t.Errorf("mapping times of %v records from a Batch, want %d", got, records)
+	}
+}

@@ -89,7 +89,7 @@ func Build(ctx context.Context, cfg Config) (*Set, error) {
 	}
 	o := &Set{Metrics: mc, Alerts: al}
 	if mc != nil {
-		o.List = append(o.List, mc, DeadLetterCounter{mc})
+		o.List = append(o.List, BatchMetrics{mc}, DeadLetterCounter{mc})
 	}
 	if al != nil {
 		o.List = append(o.List, al)
@@ -164,6 +164,14 @@ func Build(ctx context.Context, cfg Config) (*Set, error) {
 	o.closers = append(o.closers, al.Close, mc.Close)
 	return o, nil
 }
+
+// BatchMetrics is the metrics client as the worker's observer: each
+// mapping goroutine counts its records in a metrics.Batch, sent once per
+// batch, where Observe would send a count per record.
+type BatchMetrics struct{ *metrics.Client }
+
+// NewBatchTally returns one mapping goroutine's counts.
+func (m BatchMetrics) NewBatchTally() stream.BatchTally { return m.Client.NewBatch() }
 
 // DeadLetterCounter counts, as mapper.dlq.records, the dead-letter writes
 // the brokers acknowledged: told by the worker's delivery hook, so a record

@@ -72,3 +72,80 @@ func TestNoOffsetIsCommittedWhileACommitObserverHoldsIt(t *testing.T) {
 		t.Error("BeforeCommit not called")
 	}
 }
+
+// batchObserver counts records in tallies of its own, one per mapping
+// goroutine, and adds them up on Flush.
+type batchObserver struct {
+	direct  atomic.Int64 // Observe calls on the observer itself
+	flushed atomic.Int64
+	tallies atomic.Int64
+	// short is set when a commit was asked for with fewer records flushed
+	// than already committed before it.
+	short atomic.Bool
+	w     func() *stream.Worker
+}
+
+func (o *batchObserver) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+	o.direct.Add(1)
+}
+
+func (o *batchObserver) NewBatchTally() stream.BatchTally {
+	o.tallies.Add(1)
+	return &countTally{o: o}
+}
+
+func (o *batchObserver) BeforeCommit(context.Context) {
+	if w := o.w(); w != nil && o.flushed.Load() < w.Counts(0).Committed {
+		o.short.Store(true)
+	}
+}
+
+type countTally struct {
+	o *batchObserver
+	n int64
+}
+
+func (t *countTally) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+	t.n++
+}
+
+func (t *countTally) Flush() {
+	t.o.flushed.Add(t.n)
+	t.n = 0
+}
+
+// TestBatchObserversCountInTalliesFlushedBeforeCommit gives the worker a
+// BatchObserver: its records are counted in the mapping goroutines'
+// tallies, never through Observe, and every record is flushed by the time
+// its offset is committed.
+func TestBatchObserversCountInTalliesFlushedBeforeCommit(t *testing.T) {
+	b := kafkatest.StartKfake(t)
+	in := b.Topic(t, "orders", 2)
+	out, dlq := b.Topic(t, "out", 2), b.Topic(t, "dlq", 1)
+	e := loadEngine(t, in)
+	b.Produce(t, in, mixed(120)...)
+	var w atomic.Pointer[stream.Worker]
+	o := &batchObserver{w: w.Load}
+	cfg := testConfig(b, e, kafkatest.UniqueName("g"), []string{in}, out, dlq)
+	cfg.Observers = []stream.Observer{o}
+	cfg.BatchSize = 16
+	r := start(t, cfg)
+	w.Store(r.w)
+	waitLagZero(t, r.w, 60*time.Second)
+	waitCommitted(r.w, 120, 10*time.Second)
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := o.direct.Load(); n != 0 {
+		t.Errorf("Observe called %d times on a BatchObserver; want its tallies told instead", n)
+	}
+	if n := o.flushed.Load(); n != 120 {
+		t.Errorf("%d records flushed by the tallies, want 120", n)
+	}
+	if n := o.tallies.Load(); n < 1 || n > int64(cfg.Concurrency) {
+		t.Errorf("%d tallies made; want one per mapping goroutine (no record was held)", n)
+	}
+	if o.short.Load() {
+		t.Error("an offset commit was asked for before its records were flushed")
+	}
+}

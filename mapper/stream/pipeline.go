@@ -304,18 +304,48 @@ type scratch struct {
 	origin mapper.Origin
 	t      *tally
 	arena  recordArena
+	// obs are told of each record: the observers, or the goroutine's
+	// tallies of those that are BatchObservers (also in tallies).
+	obs     []BatchTally
+	tallies []BatchTally
 }
 
-func newScratch() *scratch { return &scratch{t: newTally()} }
+func newScratch(observers []Observer) *scratch {
+	s := &scratch{t: newTally()}
+	for _, o := range observers {
+		if bo, ok := o.(BatchObserver); ok {
+			t := bo.NewBatchTally()
+			s.obs = append(s.obs, t)
+			s.tallies = append(s.tallies, t)
+			continue
+		}
+		s.obs = append(s.obs, recordObserver{o})
+	}
+	return s
+}
+
+// recordObserver is an Observer told of each record at once.
+type recordObserver struct{ Observer }
+
+func (recordObserver) Flush() {}
+
+// flush hands what the goroutine counted on: the worker's totals and the
+// batch observers' tallies.
+func (s *scratch) flush(st *stats) {
+	st.merge(s.t)
+	for _, t := range s.tallies {
+		t.Flush()
+	}
+}
 
 func (p *pipeline) mapWorker() {
-	s := newScratch()
+	s := newScratch(p.cfg.Observers)
 	for j := range p.jobs {
 		b := j.b
 		for i := j.lo; i < j.hi; i++ {
 			p.mapOne(s, &b.rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
 		}
-		p.w.stats.merge(s.t)
+		s.flush(p.w.stats)
 		j.done.Done()
 	}
 }
@@ -416,7 +446,7 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 	if f := p.w.cfg.Framing; f != nil {
 		payload, origin.SchemaID = f.Unframe(in.Value)
 	}
-	obs := p.w.cfg.Observers
+	obs := s.obs
 	var start time.Time
 	if len(obs) > 0 {
 		start = time.Now() // the clock is read only for observers

@@ -382,7 +382,7 @@ func BenchmarkMapOne(b *testing.B) {
 			var rules release.Rules
 			var rec mapped
 			var built kafka.Message
-			s := newScratch()
+			s := newScratch(nil)
 			now := time.Now()
 			b.ReportAllocs()
 			for range b.N {

@@ -41,10 +41,17 @@ func (w *Worker) batchRules() release.Rules {
 // none is held. It returns false if ctx ended first: then the records have
 // no result and must be neither delivered nor committed.
 func (w *Worker) mapHeld(ctx context.Context, recs []mapped, remap func(i int, rules *release.Rules, s *scratch)) bool {
-	s := newScratch()
-	defer w.stats.merge(s.t)
+	var s *scratch // made for the first record held: most batches have none
+	defer func() {
+		if s != nil {
+			s.flush(w.stats)
+		}
+	}()
 	for i := range recs {
 		for recs[i].resume != nil {
+			if s == nil {
+				s = newScratch(w.cfg.Observers)
+			}
 			select {
 			case <-recs[i].resume:
 			case <-ctx.Done():

@@ -25,6 +25,25 @@ type Observer interface {
 	Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration)
 }
 
+// BatchObserver is an optional form of an Observer that is told of a
+// batch's records in one goroutine and flushed once per batch: each mapping
+// goroutine gets a BatchTally of its own from NewBatchTally, tells it of
+// every record it maps (in place of Observe) and flushes it once per slice
+// of a batch, before the batch's records are written. Counting records
+// needs then no lock and no message per record.
+type BatchObserver interface {
+	Observer
+	NewBatchTally() BatchTally
+}
+
+// BatchTally is one mapping goroutine's part of a BatchObserver. Its
+// methods are called from that goroutine only; Observe's arguments are the
+// same as Observer's (not kept past the call).
+type BatchTally interface {
+	Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration)
+	Flush()
+}
+
 // Errors Run returns.
 var (
 	// ErrAuth is wrapped by the error Run returns when the brokers refuse
