@@ -145,7 +145,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		`<tr class="partition"><td>partner.orders.raw</td>`,
 		`<tr class="rule"><td>orders</td><td>v1</td></tr>`,
 		`<section id="drift">`, `<h3 data-drift-source="github-work-items">`, "mapper drift --source github-work-items",
-		`<tr class="drift"><td>new_enum_value</td><td><code>issue.state</code></td>`, "&#34;triaged&#34; ×",
+		`<tr class="drift"><td>new_enum_value</td><td><code>issue.state</code></td>`, `"triaged" ×`,
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page in the browser lacks %q", want)
