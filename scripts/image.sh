@@ -5,8 +5,8 @@
 # default command is "run"), runs as the non-root user mapper (65532),
 # carries this machine's CA bundle at /etc/ssl/certs/ca-certificates.crt,
 # and ships rules/ (without the rule tests) and schemas/ at /etc/mapper/rules
-# and /etc/mapper/schemas
-# (its working directory is /etc/mapper: mount your rules over them).
+# and /etc/mapper/schemas (its working directory is /etc/mapper: mount your
+# rules over them).
 # Every time in the image is the commit's time: two builds of one commit
 # give the same digest.
 #
