@@ -230,18 +230,17 @@ func writeNextSteps(out io.Writer, dir string, noSamples bool) {
 	fmt.Fprintf(out, "  mapper replay%s --rules rules     # after editing rules/: what the change fixes and breaks\n", flagText)
 }
 
-// mostFailing is the source (not unrouted records) with the most records
-// seen in failing categories, the one a fix helps most; "" when none.
+// mostFailing is the source (not unrouted records) of the failing
+// category seen most often, where a fix helps most; "" when none.
 func mostFailing(list []samples.CategoryInfo) string {
-	seen := map[string]uint64{}
-	best := ""
+	best, bestSeen := "", uint64(0)
 	for _, c := range list {
-		if c.Source == "" || c.Source == mapper.Unrouted {
+		if c.Source == "" || c.Source == mapper.Unrouted || c.Category == samples.CleanCategory {
 			continue
 		}
-		seen[c.Source] += max(c.Seen, uint64(c.Kept))
-		if n := seen[c.Source]; best == "" || n > seen[best] || (n == seen[best] && c.Source < best) {
-			best = c.Source
+		n := max(c.Seen, uint64(c.Kept))
+		if best == "" || n > bestSeen || (n == bestSeen && c.Source < best) {
+			best, bestSeen = c.Source, n
 		}
 	}
 	return best
