@@ -103,6 +103,7 @@ PATH="$PWD/bin:$PATH" timeout 600 bash -euo pipefail -c "$script" >"$out" 2>&1 |
 grep -q "rejected  orders v1  from partner.orders.raw/" "$out" || fail "mapper tap did not show a decoded dead letter"
 grep -q "^Processed a total of 1 messages" "$out" || fail "the console consumer read no dead letter"
 grep -q '"state": "running"' "$out" || fail "the status endpoint did not answer"
+grep -q '^ready$' "$out" || fail "/readyz did not answer ready"
 grep -q 'msg="stopped cleanly"' "$out" || fail "mapper run did not stop cleanly"
 if grep -q "Ana.Silva" "$out" && grep "Ana.Silva" "$out" | grep -qv "^mapper.source"; then
 	fail "an unmasked customer value reached mapper's output"
