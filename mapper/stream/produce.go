@@ -3,13 +3,16 @@ package stream
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 )
 
 // produceWriter is the asyncWriter of the output and dead-letter topics:
@@ -54,6 +57,9 @@ type partitionQueue struct {
 	mu      sync.Mutex
 	msgs    []*kafka.Message
 	sending bool
+	// buf is the record batch of the request being sent, reused from
+	// request to request (only the one sender of the queue touches it).
+	buf []byte
 }
 
 // partitionsTTL is how long the topic's partition count is used before it
@@ -181,18 +187,22 @@ func (w *produceWriter) send(id int, q *partitionQueue) {
 		batch := q.msgs[:n:n]
 		q.msgs = q.msgs[n:]
 		q.mu.Unlock()
-		w.complete(batch, w.produce(id, batch))
+		q.buf = appendRecordBatch(q.buf[:0], batch, time.Now())
+		w.complete(batch, w.produce(id, len(batch), q.buf))
 	}
 }
 
-// produce writes msgs to one partition in one request, tried again on a
-// temporary error.
-func (w *produceWriter) produce(id int, msgs []*kafka.Message) error {
+// produce writes a record batch of n records (encoded by
+// appendRecordBatch) to one partition in one request, tried again on a
+// temporary error. The batch is encoded once, whatever the attempts.
+func (w *produceWriter) produce(id, n int, records []byte) error {
 	bo := backoff{min: w.minBackoff, max: w.maxBackoff}
+	var r bytes.Reader
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		res, err := w.client.Produce(ctx, &kafka.ProduceRequest{
-			Topic: w.topic, Partition: id, RequiredAcks: w.acks, Records: &messageRecords{msgs: msgs},
+		r.Reset(records)
+		res, err := w.client.RawProduce(ctx, &kafka.RawProduceRequest{
+			Topic: w.topic, Partition: id, RequiredAcks: w.acks, RawRecords: protocol.RawRecordSet{Reader: &r},
 		})
 		cancel()
 		if err == nil && res.Error != nil {
@@ -202,7 +212,7 @@ func (w *produceWriter) produce(id int, msgs []*kafka.Message) error {
 			return nil
 		}
 		if attempt >= w.attempts || !temporary(err) {
-			return fmt.Errorf("produce %d records to %s/%d: %w", len(msgs), w.topic, id, err)
+			return fmt.Errorf("produce %d records to %s/%d: %w", n, w.topic, id, err)
 		}
 		bo.wait(context.Background())
 	}
@@ -227,34 +237,81 @@ func (w *produceWriter) Close() error {
 	return nil
 }
 
-// messageRecords reads msgs as records to produce: a nil key or value
-// stays null and an empty one stays empty, header values likewise.
-type messageRecords struct {
-	msgs       []*kafka.Message
-	i          int
-	rec        kafka.Record
-	key, value bytesRecord
+// appendRecordBatch appends to b a record set as a produce request carries
+// it: its size, then one record batch (message format v2, no compression)
+// of msgs, in order, with offset deltas from 0. A nil key, value or header
+// value stays null and an empty one stays empty; a record without a time
+// gets now. It is the produce encoding done once, in one pass, into a
+// buffer the caller reuses.
+func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
+	start := len(b)
+	b = append(b, make([]byte, 4+recordBatchHeader)...)
+	nowMs := now.UnixMilli()
+	first, maxTs := int64(0), int64(0)
+	for i, m := range msgs {
+		ts := nowMs
+		if !m.Time.IsZero() {
+			ts = m.Time.UnixMilli()
+		}
+		if i == 0 {
+			first = ts
+		}
+		maxTs = max(maxTs, ts)
+		delta := ts - first
+		length := 1 + varintLen(delta) + varintLen(int64(i)) + nullBytesLen(m.Key) + nullBytesLen(m.Value) +
+			varintLen(int64(len(m.Headers)))
+		for _, h := range m.Headers {
+			length += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+		}
+		b = binary.AppendVarint(b, length)
+		b = append(b, 0) // record attributes
+		b = binary.AppendVarint(b, delta)
+		b = binary.AppendVarint(b, int64(i))
+		b = appendNullBytes(b, m.Key)
+		b = appendNullBytes(b, m.Value)
+		b = binary.AppendVarint(b, int64(len(m.Headers)))
+		for _, h := range m.Headers {
+			b = binary.AppendVarint(b, int64(len(h.Key)))
+			b = append(b, h.Key...)
+			b = appendNullBytes(b, h.Value)
+		}
+	}
+	hdr := b[start+4:]
+	be := binary.BigEndian
+	be.PutUint32(b[start:], uint32(len(hdr)))           // record set size
+	be.PutUint64(hdr[0:], 0)                            // base offset
+	be.PutUint32(hdr[8:], uint32(len(hdr)-12))          // batch length
+	be.PutUint32(hdr[12:], 0xffffffff)                  // partition leader epoch: -1
+	hdr[16] = 2                                         // magic
+	be.PutUint16(hdr[21:], 0)                           // attributes: no compression
+	be.PutUint32(hdr[23:], uint32(max(len(msgs)-1, 0))) // last offset delta
+	be.PutUint64(hdr[27:], uint64(first))
+	be.PutUint64(hdr[35:], uint64(maxTs))
+	be.PutUint64(hdr[43:], 0xffffffffffffffff) // producer id: -1
+	be.PutUint16(hdr[51:], 0xffff)             // producer epoch: -1
+	be.PutUint32(hdr[53:], 0xffffffff)         // base sequence: -1
+	be.PutUint32(hdr[57:], uint32(len(msgs)))
+	be.PutUint32(hdr[17:], crc32.Checksum(hdr[21:], castagnoli))
+	return b
 }
 
-func (r *messageRecords) ReadRecord() (*kafka.Record, error) {
-	if r.i >= len(r.msgs) {
-		return nil, io.EOF
+// recordBatchHeader is the size of a v2 record batch's header.
+const recordBatchHeader = 61
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// nullBytesLen is the encoded size of nullable bytes: a varint length (-1
+// for nil) and the bytes.
+func nullBytesLen(v []byte) int64 {
+	if v == nil {
+		return 1
 	}
-	m := r.msgs[r.i]
-	r.i++
-	r.rec = kafka.Record{Time: m.Time, Headers: m.Headers}
-	if m.Key != nil {
-		r.key.Reset(m.Key)
-		r.rec.Key = &r.key
-	}
-	if m.Value != nil {
-		r.value.Reset(m.Value)
-		r.rec.Value = &r.value
-	}
-	return &r.rec, nil
+	return varintLen(int64(len(v))) + int64(len(v))
 }
 
-// bytesRecord is a reusable record key or value.
-type bytesRecord struct{ bytes.Reader }
-
-func (*bytesRecord) Close() error { return nil }
+func appendNullBytes(b, v []byte) []byte {
+	if v == nil {
+		return binary.AppendVarint(b, -1)
+	}
+	return append(binary.AppendVarint(b, int64(len(v))), v...)
+}
