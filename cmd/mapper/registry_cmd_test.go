@@ -19,7 +19,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper/registry"
@@ -35,12 +34,8 @@ const envRegistry = "MAPPER_TEST_SCHEMA_REGISTRY"
 // registryURL returns the real registry's URL, or an srfake one.
 func registryURL(t *testing.T) (string, bool) {
 	t.Helper()
-	if u := os.Getenv(envRegistry); u != "" {
-		return u, true
-	}
-	reg := srfake.New()
-	t.Cleanup(reg.Close)
-	return reg.URL(), false
+	u, fake := testRegistry(t)
+	return u, fake == nil
 }
 
 // kafkaBroker returns the real Kafka when MAPPER_TEST_KAFKA is set, else

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -62,4 +63,52 @@ func registryGate(ctx context.Context, cl *registry.Client, topic string, writeC
 		}
 		return nil
 	}
+}
+
+// gateOnRegistry asks the registry the flags name whether each output
+// schema of eng is registered under its subject (derived from topic) or
+// compatible with the subject's latest version, registering nothing: one
+// "ok" line per source on ok, one line per refused schema quoting the
+// registry on e's stderr. It returns exitOK when every schema may be
+// written; exitFailure when one is refused (refused is true) or the
+// registry does not answer within timeout; exitUsage for bad registry
+// flags.
+func gateOnRegistry(ctx context.Context, e *env, cmd string, f *registry.Flags, topic string, timeout time.Duration, eng *mapper.Engine, ok io.Writer) (code int, refused bool) {
+	if _, ps := f.Config(); len(ps) > 0 {
+		return reportProblems(e, cmd, ps), false
+	}
+	if topic == "" {
+		return reportProblems(e, cmd, []string{"--schema-registry needs --output-topic (or MAPPER_OUTPUT_TOPIC): the subjects derive from it"}), false
+	}
+	cl, err := connectRegistry(ctx, f, timeout)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return exitFailure, false
+	}
+	bs, err := cl.Check(ctx, registry.Set{Topic: topic, Live: eng})
+	var ps registry.Problems
+	if err != nil && !errors.As(err, &ps) {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, err)
+		return exitFailure, false
+	}
+	bad := map[string]bool{}
+	for _, p := range ps {
+		bad[p.Source] = true
+	}
+	for _, b := range bs {
+		switch {
+		case bad[b.Source]:
+		case b.SchemaID != 0:
+			fmt.Fprintf(ok, "ok  %s  subject %s  version %d  schema id %d  (registered)\n", b.Source, b.Subject, b.Version, b.SchemaID)
+		default:
+			fmt.Fprintf(ok, "ok  %s  subject %s  compatible: the next version, registered when the worker starts\n", b.Source, b.Subject)
+		}
+	}
+	for _, p := range ps {
+		fmt.Fprintf(e.stderr, "mapper %s: %v\n", cmd, p)
+	}
+	if len(ps) > 0 {
+		return exitFailure, true
+	}
+	return exitOK, false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -263,3 +264,35 @@ func BenchmarkPrefixAndUnframe(b *testing.B) {
 		}
 	}
 }
+
+func TestUnframeLinesDropsEachLinesHeader(t *testing.T) {
+	framed := func(id int, payload string) string { return string(registry.AppendHeader(nil, id)) + payload }
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain lines pass through", "{\"a\":1}\n{\"a\":2}\n", "{\"a\":1}\n{\"a\":2}\n"},
+		{"framed lines lose their header", framed(7, `{"a":1}`) + "\n" + framed(8, `{"a":2}`), "{\"a\":1}\n{\"a\":2}"},
+		{"an id whose bytes hold a newline", framed(0x0a0a, `{"a":1}`) + "\n" + framed(10, `{"b":2}`) + "\n", "{\"a\":1}\n{\"b\":2}\n"},
+		{"framed and plain mixed, blank line kept", framed(1, `{"a":1}`) + "\n\n{\"c\":3}\n", "{\"a\":1}\n\n{\"c\":3}\n"},
+		{"a zero byte too short to be a header stays", "\x00\x01\n", "\x00\x01\n"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 3, 4096} { // small reads cross line ends and headers
+				got, err := io.ReadAll(&smallReads{r: registry.UnframeLines(strings.NewReader(tt.in)), n: size})
+				if err != nil || string(got) != tt.want {
+					t.Errorf("reads of %d: got %q (%v), want %q", size, got, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// smallReads reads at most n bytes at a time from r.
+type smallReads struct {
+	r io.Reader
+	n int
+}
+
+func (s *smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
