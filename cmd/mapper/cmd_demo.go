@@ -17,6 +17,7 @@ import (
 	"github.com/mapperhq/mapper/internal/progress"
 	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -135,6 +136,9 @@ func (c *cmdDemo) run(ctx context.Context, args []string) int {
 	fmt.Fprintf(c.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
 		addr, *c.rate, len(fx), cfg.Topics)
 	demo.WriteTopics(c.stdout, eng, cfg.Topics)
+	if sw.registry != nil {
+		writeRegistryBindings(c.stdout, output, sw.registry)
+	}
 
 	runCtx := ctx
 	if dur > 0 {
@@ -202,6 +206,23 @@ loop:
 	fmt.Fprintln(c.stdout, "stopped cleanly")
 	writeNextSteps(c.stdout, *c.wf.observers.samples.dir, *c.wf.observers.noSamples)
 	return exitOK
+}
+
+// writeRegistryBindings says which subject, version and schema id each
+// source's output records are framed with.
+func writeRegistryBindings(out io.Writer, topic string, reg *registry.Client) {
+	fmt.Fprintf(out, "  topic %s: records in the wire format of schema registry %s\n", topic, reg.URL())
+	for _, b := range reg.Bindings() {
+		who := b.Source
+		if b.Candidate {
+			who = "candidate " + b.Source
+		}
+		if b.SchemaID == 0 {
+			fmt.Fprintf(out, "    %s: %s compatible with subject %s (shadow: not registered)\n", who, b.Schema, b.Subject)
+			continue
+		}
+		fmt.Fprintf(out, "    %s: %s as subject %s version %d, schema id %d\n", who, b.Schema, b.Subject, b.Version, b.SchemaID)
+	}
 }
 
 // writeNextSteps ends the demo's last screen with where the samples are

@@ -8,15 +8,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/internal/syncbuf"
 	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/replay"
+	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 // testRegistry returns the real registry's URL (fake nil) when
@@ -268,4 +273,83 @@ func TestReplayWithSchemaRegistry(t *testing.T) {
 			t.Errorf("exit %d, want 1 naming the registry and the timeout before reading anything:\n%s", code, stderr)
 		}
 	})
+}
+
+// TestDemoWithSchemaRegistry: `mapper demo --schema-registry` registers
+// each source's output schema (the real registry when
+// MAPPER_TEST_SCHEMA_REGISTRY is set, else srfake), says which subject,
+// version and id each source's records carry, and writes its embedded
+// broker's output topic in the wire format: franz-go's sr.Serde decodes
+// every record with the id registered for its source.
+func TestDemoWithSchemaRegistry(t *testing.T) {
+	regURL, _ := testRegistry(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--schema-registry", regURL, "--rate", "300", "--refresh", "1h", "--status-addr", "", "--no-samples", "--metrics=false"},
+			strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	}()
+	bindingLine := regexp.MustCompile(`(?m)^    (\S+): \S+ as subject (\S+) version (\d+), schema id (\d+)$`)
+	deadline := time.Now().Add(60 * time.Second)
+	for len(bindingLine.FindAllString(stdout.String(), -1)) < 2 {
+		select {
+		case code := <-done:
+			t.Fatalf("demo ended (exit %d) before saying its subjects:\n%s%s", code, stdout.String(), stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not say its subjects within a minute:\n%s%s", stdout.String(), stderr.String())
+		}
+	}
+	shown := stdout.String()
+	if !strings.Contains(shown, "topic mapper.demo.output: records in the wire format of schema registry "+regURL) {
+		t.Errorf("demo does not name the registry:\n%s", shown)
+	}
+	cl, err := sr.NewClient(sr.URLs(regURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	var serde sr.Serde
+	for _, m := range bindingLine.FindAllStringSubmatch(shown, -1) {
+		version, _ := strconv.Atoi(m[3])
+		id, _ := strconv.Atoi(m[4])
+		if want := "mapper.demo.output-" + m[1]; m[2] != want {
+			t.Errorf("source %s: subject %s, want %s (one subject per source)", m[1], m[2], want)
+		}
+		ss, err := cl.SchemaByVersion(ctx, m[2], version)
+		if err != nil || ss.ID != id {
+			t.Errorf("registry holds %+v (%v) as %s version %d, demo says id %d", ss, err, m[2], version, id)
+		}
+		ids[m[1]] = id
+		serde.Register(id, map[string]any{}, sr.DecodeFn(func(b []byte, v any) error { return json.Unmarshal(b, v) }))
+	}
+	addr := regexp.MustCompile(`embedded broker on (\S+);`).FindStringSubmatch(shown)
+	if addr == nil {
+		t.Fatalf("no broker address in:\n%s", shown)
+	}
+	b := kafkatest.External(t, addr[1])
+	if err := b.WaitEnd(ctx, "mapper.demo.output", 50); err != nil {
+		t.Fatalf("output records: %v\n%s", err, stderr.String())
+	}
+	msgs := b.ReadAll(t, "mapper.demo.output")
+	bySource := map[string]int{}
+	for _, m := range msgs {
+		src, _ := kafkatest.Header(m, stream.HeaderSource)
+		var v map[string]any
+		id, _, err := serde.DecodeID(m.Value)
+		if err != nil || id != ids[src] || serde.Decode(m.Value, &v) != nil || v["id"] == nil {
+			t.Fatalf("record %d of %s: id %d (%v), want %d, decoded %v", m.Offset, src, id, err, ids[src], v)
+		}
+		bySource[src]++
+	}
+	if len(bySource) != 2 {
+		t.Errorf("decoded records by source %v, want both sources", bySource)
+	}
+	stop()
+	if code := <-done; code != exitOK {
+		t.Fatalf("demo exit %d:\n%s", code, stderr.String())
+	}
 }
