@@ -45,6 +45,7 @@ Ctrl-C stops it cleanly.`,
 				duration:   stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C"),
 				refresh:    stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn"),
 				partitions: intFlag(fs, e, "partitions", 3, "partitions of every demo topic"),
+				connect:    durationFlag(fs, e, "connect-timeout", 10*time.Second, "with --schema-registry: how long start-up keeps trying a registry that does not answer before it gives up (exit 1)"),
 				wf:         declareWorkerFlags(fs, e, "127.0.0.1:0", "warn"),
 			}
 		},
@@ -62,6 +63,7 @@ type cmdDemo struct {
 	duration   *string
 	refresh    *string
 	partitions *int
+	connect    *time.Duration
 	wf         *workerFlags
 }
 
@@ -117,7 +119,7 @@ func (c *cmdDemo) run(ctx context.Context, args []string) int {
 	defer broker.Close()
 	addr := broker.ListenAddrs()[0]
 
-	cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}}
+	cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}, ConnectTimeout: *c.connect}
 	cfg.GroupID = "mapper-demo"
 	cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 	cfg.Engine = eng
