@@ -236,8 +236,10 @@ func hostOf(t *testing.T, base string) string {
 // MAPPER_TEST_KAFKA and MAPPER_TEST_SCHEMA_REGISTRY are set) and reads the
 // output topic with franz-go's sr.Serde: every record decodes, with the
 // schema id registered under its source's subject. Then the registry goes
-// away mid-run: records keep coming, none lost, and the registry is not
-// asked again.
+// away mid-run: records keep coming, none lost, /readyz stays ready and
+// the registry is not asked again, until a reload brings a new schema: it
+// is refused (the running rules stay) and /readyz says it waits for the
+// registry.
 func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	b := kafkaBroker(t)
 	regURL, real := registryURL(t)
@@ -268,7 +270,7 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	r := startRun(t, rctx, map[string]string{"MAPPER_BROKERS": b.Addr},
 		"run", "--rules", rules, "--schemas", schemas, "--output-topic", out, "--dlq-topic", dlq,
 		"--group", kafkatest.UniqueName("sr-group"),
-		"--schema-registry", proxy.url(t, regURL), "--log-format", "text")
+		"--schema-registry", proxy.url(t, regURL), "--log-format", "text", "--watch-rules", "100ms")
 	total := int64(len(ordersBefore) + len(gh))
 	delivered := func(want int64) func() bool {
 		return func() bool {
@@ -295,6 +297,15 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	waitUntil(t, r, "the records produced after the registry went away", delivered(total))
 	if code, body := readyz(t, r.statusURL); code != http.StatusOK {
 		t.Errorf("/readyz %d %q with the registry gone and every id cached, want 200", code, body)
+	}
+	// Only a new schema needs the registry: a reload that brings one is
+	// refused, the running rules stay, and /readyz says why.
+	writeFile(t, filepath.Join(schemas, "order.v1.json"), orderSchemaVariant(t, schemas, func(d map[string]any) {
+		props(d)["note"] = map[string]any{"type": "string"}
+	}))
+	waitUntil(t, r, "the reload refused", func() bool { return strings.Contains(r.stderr.String(), "reload refused") })
+	if code, body := readyz(t, r.statusURL); code == http.StatusOK || !strings.Contains(body, "a new output schema waits for the schema registry") {
+		t.Errorf("/readyz %d %q with a new schema and the registry gone, want not ready and why", code, body)
 	}
 	st, err := getStatus(r.statusURL + "/status")
 	if err != nil {

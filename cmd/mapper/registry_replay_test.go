@@ -353,3 +353,30 @@ func TestDemoWithSchemaRegistry(t *testing.T) {
 		t.Fatalf("demo exit %d:\n%s", code, stderr.String())
 	}
 }
+
+// TestCheckNamesTheSubjectsAsDocumented: the subjects each
+// --subject-strategy gives the shipped rules (two sources sharing one
+// output topic), as docs/schema-registry.md lists them.
+func TestCheckNamesTheSubjectsAsDocumented(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	for _, tt := range []struct {
+		strategy      string
+		orders, works string
+	}{
+		{"", "out-orders", "out-github-work-items"},
+		{"topic_record", "out-orders", "out-github-work-items"},
+		{"topic", "out-value", "out-value"},
+		{"record", "orders", "github-work-items"},
+	} {
+		t.Run("strategy "+tt.strategy, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_SUBJECT_STRATEGY": tt.strategy},
+				"check", "--rules", "../../rules", "--schemas", "../../schemas", "--schema-registry", reg.URL(), "--output-topic", "out")
+			for _, want := range []string{"ok  orders  subject " + tt.orders + "  compatible", "ok  github-work-items  subject " + tt.works + "  compatible"} {
+				if code != exitOK || !strings.Contains(stdout, want) {
+					t.Errorf("exit %d, want 0 and %q:\n%s%s", code, want, stdout, stderr)
+				}
+			}
+		})
+	}
+}
