@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
@@ -378,5 +379,32 @@ func TestCheckNamesTheSubjectsAsDocumented(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTapGoesOnWithoutTheRegistry: tap only asks the registry to name a
+// framed value's subject and version; one that does not answer is said
+// once and the records are shown with their schema id.
+func TestTapGoesOnWithoutTheRegistry(t *testing.T) {
+	b := kafkaBroker(t)
+	out := b.Topic(t, "sr-tap", 1)
+	b.Produce(t, out, kafka.Message{Key: []byte("k"), Value: append(registry.AppendHeader(nil, 7), `{"id":"ORD-1"}`...)})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String()
+	l.Close()
+	code, stdout, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_BROKERS": b.Addr},
+		"tap", "--rules", "../../rules", "--schemas", "../../schemas", "--topic", out, "--from-beginning", "--max", "1", "--json", "--schema-registry", down)
+	var rec struct {
+		SchemaID int    `json:"schema_id"`
+		Schema   string `json:"schema"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &rec) != nil || rec.SchemaID != 7 || rec.Schema != "" {
+		t.Errorf("exit %d, record %+v, want 0 and schema id 7 unnamed:\n%s%s", code, rec, stdout, stderr)
+	}
+	if want := "mapper tap: schema registry " + down + " cannot be reached"; !strings.Contains(stderr, want) || !strings.Contains(stderr, "shown with their schema id only") {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 // connectRegistry returns a client of the registry the flags name (nil
 // when --schema-registry is not given), once the registry has answered;
-// it keeps asking for at most timeout (--connect-timeout), then fails.
+// it keeps asking for at most timeout (--connect-timeout), then fails. A
+// timeout of 0 asks once.
 func connectRegistry(ctx context.Context, f *registry.Flags, timeout time.Duration) (*registry.Client, error) {
 	if !f.Enabled() {
 		return nil, nil
@@ -26,6 +27,12 @@ func connectRegistry(ctx context.Context, f *registry.Flags, timeout time.Durati
 	cl, err := registry.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if timeout <= 0 {
+		if err := cl.Ping(ctx); err != nil {
+			return nil, err
+		}
+		return cl, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
