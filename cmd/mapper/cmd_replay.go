@@ -20,7 +20,7 @@ import (
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--baseline-schemas DIR] [--rules DIR] [--show N] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--baseline-schemas DIR] [--rules DIR] [--show N] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive] [--schema-registry URL --output-topic T]",
 		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
 		long: `
 Runs every kept sample through the rules in --rules and reports, per source and

@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -296,3 +297,21 @@ type smallReads struct {
 }
 
 func (s *smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+func BenchmarkUnframeLines(b *testing.B) {
+	var in []byte
+	for i := range 1000 {
+		in = append(append(registry.AppendHeader(in, i), `{"order_id":"ORD-1","amount":"12.50","status":"paid"}`...), '\n')
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	buf := make([]byte, 32<<10)
+	for b.Loop() {
+		r := registry.UnframeLines(bytes.NewReader(in))
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
+		}
+	}
+}
