@@ -31,6 +31,14 @@ type strictScan struct {
 	serial  uint64
 	first   uint64
 	serials []uint64 // serial of each open object
+	// The compiled checks run as the scan reads (see scancheck.go):
+	// nodes[cur:] are the check nodes of the value being read, frames
+	// those of each open container; checked is false once a check failed
+	// or could not be decided.
+	nodes   []*checkNode
+	frames  []nodeFrame
+	cur     int
+	checked bool
 }
 
 // linearKeys is the number of keys of one object compared one by one
@@ -52,6 +60,20 @@ type keyRef struct {
 
 // clean reports whether b passes every payload guard (see strictScan).
 func (s *strictScan) clean(b []byte, maxDepth int) bool {
+	ok, _ := s.cleanChecked(b, maxDepth, nil)
+	return ok
+}
+
+// cleanChecked is clean, and reports beside it whether b also passes every
+// compiled check of root (false when root is nil, or when a check failed
+// or could not be decided from the bytes: the walk then decides).
+func (s *strictScan) cleanChecked(b []byte, maxDepth int, root *checkNode) (clean, checked bool) {
+	s.startChecks(root)
+	clean = s.scan(b, maxDepth)
+	return clean, clean && s.checked
+}
+
+func (s *strictScan) scan(b []byte, maxDepth int) bool {
 	s.open, s.keys, s.bases, s.serials = s.open[:0], s.keys[:0], s.bases[:0], s.serials[:0]
 	s.first, s.used = s.serial+1, 0
 	n := len(b)
@@ -74,8 +96,10 @@ value:
 		s.bases = append(s.bases, len(s.keys))
 		s.serial++
 		s.serials = append(s.serials, s.serial)
+		s.openContainer(tObject)
 		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
 			i++
+			s.closeObjectChecks(b)
 			s.closeObject()
 			goto after
 		}
@@ -85,16 +109,22 @@ value:
 			return false
 		}
 		s.open = append(s.open, '[')
+		s.openContainer(tArray)
 		if i = skipSpace(b, i+1); i < n && b[i] == ']' {
 			i++
 			s.open = s.open[:len(s.open)-1]
+			s.closeArray()
 			goto after
 		}
+		s.element()
 		goto value
 	case '"':
-		if i, _, ok = scanString(b, i+1); !ok {
+		start := i + 1
+		var esc bool
+		if i, esc, ok = scanString(b, start); !ok {
 			return false
 		}
+		s.checkString(b, start, i-1, esc)
 		goto after
 	case 't', 'f', 'n':
 		lit := literalAt(b[i])
@@ -102,11 +132,14 @@ value:
 			return false
 		}
 		i += len(lit)
+		s.checkLiteral(lit)
 		goto after
 	default:
+		start := i
 		if i, ok = scanNumber(b, i); !ok {
 			return false
 		}
+		s.checkNumber(b, start, i)
 		goto after
 	}
 key:
@@ -125,6 +158,7 @@ key:
 		if !s.addKey(b, start, i-1) {
 			return false
 		}
+		s.member(b[start : i-1])
 	}
 	if i = skipSpace(b, i); i >= n || b[i] != ':' {
 		return false
@@ -144,14 +178,17 @@ after:
 		if top == '{' {
 			goto key
 		}
+		s.element()
 		goto value
 	case top == '{' && b[i] == '}':
 		i++
+		s.closeObjectChecks(b)
 		s.closeObject()
 		goto after
 	case top == '[' && b[i] == ']':
 		i++
 		s.open = s.open[:len(s.open)-1]
+		s.closeArray()
 		goto after
 	}
 	return false
@@ -168,7 +205,7 @@ func (s *strictScan) closeObject() {
 // reports false if that object already has it.
 func (s *strictScan) addKey(b []byte, off, end int) bool {
 	k := b[off:end]
-	sig := keySig(k)
+	sig := keySig(b2s(k))
 	base := s.bases[len(s.bases)-1]
 	serial := s.serials[len(s.serials)-1]
 	switch n := len(s.keys) - base; {
@@ -264,16 +301,23 @@ func (s *strictScan) isOpen(serial uint64) bool {
 
 // keySig is a cheap signature of a key: its length and its first and last
 // eight bytes (all of it for keys up to 16 bytes).
-func keySig(k []byte) uint64 {
+func keySig(k string) uint64 {
 	n := len(k)
 	if n >= 8 {
-		return uint64(n) ^ binary.LittleEndian.Uint64(k)*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(k[n-8:])*0xC2B2AE3D27D4EB4F
+		return uint64(n) ^ le64(k)*0x9E3779B97F4A7C15 ^ le64(k[n-8:])*0xC2B2AE3D27D4EB4F
 	}
 	var x uint64
-	for _, c := range k {
-		x = x<<8 | uint64(c)
+	for i := 0; i < n; i++ {
+		x = x<<8 | uint64(k[i])
 	}
 	return uint64(n)<<59 ^ x*0x9E3779B97F4A7C15
+}
+
+// le64 is the first eight bytes of s, little endian.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 var (

@@ -1,0 +1,120 @@
+package mapper
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// scanCheckSources are every source with schemas the tests know: the
+// shipped rules and the test rules.
+func scanCheckSources(tb testing.TB) []*Source {
+	tb.Helper()
+	var out []*Source
+	for _, dir := range [][2]string{
+		{"../rules", "../schemas"},
+		{"testdata/rules", "testdata/schemas"},
+		{"testdata/numbers/rules", "testdata/numbers/schemas"},
+	} {
+		eng, err := Load(dir[0], dir[1], Options{MaxDepth: 16})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, eng.Sources()...)
+	}
+	return out
+}
+
+// scanCheckDisagreement checks payload against every schema of s twice, with
+// the strict scan's checks and with the walk over the parsed value, and
+// describes any difference: the scan may say "checked" only when the walk
+// finds nothing, and (for payloads without escapes, which the scan leaves
+// to the walk) must say it whenever the walk finds nothing.
+func scanCheckDisagreement(s *Source, payload []byte) string {
+	var m Mapper
+	for _, sc := range []*schema{s.plan.input, s.plan.output} {
+		if sc == nil {
+			continue
+		}
+		clean, checked := m.scan.cleanChecked(payload, s.opts.MaxDepth, sc.check)
+		if !clean {
+			if checked {
+				return "checked but not clean"
+			}
+			continue
+		}
+		doc, err := m.parser.ParseBytes(payload)
+		if err != nil {
+			return "clean but not parsed: " + err.Error()
+		}
+		var walk collect
+		sc.check.check(doc, &m.walk, &walk, false)
+		switch {
+		case checked && len(walk.got) > 0:
+			return fmt.Sprintf("%s: the scan passed what the walk fails: %s", sc.name, walk.set())
+		case !checked && len(walk.got) == 0 && !bytes.ContainsRune(payload, '\\'):
+			return fmt.Sprintf("%s: the scan doubted what the walk passes", sc.name)
+		}
+	}
+	return ""
+}
+
+func scanCheckSeeds(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, dir := range []string{"orders", "github-work-items"} {
+		out = append(out, fixturePayloads(tb, filepath.Join("../fixtures", dir))...)
+	}
+	for _, p := range numberPayloads {
+		out = append(out, []byte(p))
+	}
+	return out
+}
+
+func TestScanChecksDecideAsTheWalk(t *testing.T) {
+	sources := scanCheckSources(t)
+	seeds := scanCheckSeeds(t)
+	if len(seeds) < 100 {
+		t.Fatalf("only %d seed payloads", len(seeds))
+	}
+	checkedSome := false
+	for _, s := range sources {
+		var m Mapper
+		var res Result
+		for _, p := range seeds {
+			if d := scanCheckDisagreement(s, p); d != "" {
+				t.Fatalf("%s: %s on %.300s", s.Name(), d, p)
+			}
+			// The mapped record is what the output schema's checks read.
+			m.Map(s, p, &res)
+			if d := scanCheckDisagreement(s, res.Output); d != "" {
+				t.Fatalf("%s: %s on the output %s", s.Name(), d, res.Output)
+			}
+			if s.plan.input != nil {
+				_, ok := m.scan.cleanChecked(p, s.opts.MaxDepth, s.plan.input.check)
+				checkedSome = checkedSome || ok
+			}
+		}
+	}
+	if !checkedSome {
+		t.Fatal("the scan's checks passed no payload: the fast path is never taken")
+	}
+}
+
+// The scan's checks decide every payload as the walk does (see
+// scanCheckDisagreement), for the input and output schemas of every source.
+func FuzzScanChecksDecideAsTheWalk(f *testing.F) {
+	sources := scanCheckSources(f)
+	for i, p := range scanCheckSeeds(f) {
+		if i%4 == 0 {
+			f.Add(p)
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for _, s := range sources {
+			if d := scanCheckDisagreement(s, payload); d != "" {
+				t.Fatalf("%s: %s", s.Name(), d)
+			}
+		}
+	})
+}
