@@ -109,6 +109,9 @@ type Mapper struct {
 	pos    []docPos
 	order  []int
 	sorted []Failure
+	// prefixes are the element prefixes of the fields each maps (see
+	// elemPrefix).
+	prefixes map[string]string
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and

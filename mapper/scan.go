@@ -39,6 +39,8 @@ type strictScan struct {
 	frames  []nodeFrame
 	cur     int
 	checked bool
+	// formatArg is the string a format check reads (see formatOK).
+	formatArg string
 }
 
 // linearKeys is the number of keys of one object compared one by one

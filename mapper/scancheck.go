@@ -3,6 +3,7 @@ package mapper
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The strict scan can run a schema's compiled checks (checkNode) as it
@@ -206,7 +207,7 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 				return
 			}
 		}
-		if n.pattern != nil && !n.matchPattern(str) || n.format != nil && !n.format(string(str)) {
+		if n.pattern != nil && !n.matchPattern(str) || n.format != nil && !s.formatOK(n.format, str) {
 			s.doubt()
 			return
 		}
@@ -286,4 +287,24 @@ func enumHas(es []enumValue, vt jsonType, raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// formatOK calls the format check f on the string str without copying it
+// or boxing it anew: f takes an any, and a string put in an any is copied
+// to the heap. The any handed over is built once per call from the type of
+// a string constant and s.formatArg, which holds str only during the call
+// (the format checks of jsonschema/v5 read their argument and keep nothing).
+func (s *strictScan) formatOK(f func(any) bool, str []byte) bool {
+	s.formatArg = b2s(str)
+	var v any = ""
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(&s.formatArg)
+	ok := f(v)
+	s.formatArg = ""
+	return ok
+}
+
+// eface is the layout of an any: its dynamic type and a pointer to its
+// value.
+type eface struct {
+	typ, data unsafe.Pointer
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // scanCheckSources are every source with schemas the tests know: the
@@ -117,4 +119,29 @@ func FuzzScanChecksDecideAsTheWalk(f *testing.F) {
 			}
 		}
 	})
+}
+
+// formatOK hands the format checks the string as a plain string.
+func TestFormatOKPassesTheString(t *testing.T) {
+	var s strictScan
+	for _, tc := range []struct {
+		format, value string
+		want          bool
+	}{
+		{"date-time", "2024-05-01T12:00:00Z", true},
+		{"date-time", "2024-13-45T99:00:00Z", false},
+		{"date-time", "yesterday", false},
+		{"uri", "https://api.github.com/repos/o/r", true},
+		{"uri", "not a uri", false},
+		{"email", "a@b.example", true},
+		{"email", "nobody", false},
+	} {
+		f := jsonschema.Formats[tc.format]
+		if got := s.formatOK(f, []byte(tc.value)); got != tc.want || got != f(tc.value) {
+			t.Errorf("formatOK(%s, %q) = %v, want %v", tc.format, tc.value, got, tc.want)
+		}
+		if s.formatArg != "" {
+			t.Errorf("formatOK(%s, %q) kept the string", tc.format, tc.value)
+		}
+	}
 }
