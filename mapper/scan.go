@@ -160,7 +160,7 @@ key:
 		if !s.addKey(b, start, i-1) {
 			return false
 		}
-		s.member(b[start : i-1])
+		s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
 	}
 	if i = skipSpace(b, i); i >= n || b[i] != ':' {
 		return false

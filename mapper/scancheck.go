@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"encoding/json"
+	"math/bits"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -28,6 +29,61 @@ const maxValueNodes = 32
 type nodeFrame struct {
 	lo, hi int
 	items  int
+	// required counts the keys of an object with one check node that are
+	// required by it (the scan lets no key appear twice).
+	required int
+}
+
+// indexProps fills the fields of n the strict scan reads to find a
+// property and to count required ones.
+func (n *checkNode) indexProps() {
+	distinct := map[string]bool{}
+	for _, r := range n.required {
+		distinct[r] = true
+	}
+	n.requiredN, n.requiredAreProps = len(distinct), true
+	for r := range distinct {
+		n.requiredAreProps = n.requiredAreProps && n.prop(r) != nil
+	}
+	for i := range n.props {
+		p := &n.props[i]
+		p.sig, p.required = keySig(p.name), distinct[p.name]
+	}
+	if len(n.props) <= linearProps || len(n.props) >= 1<<15 {
+		return
+	}
+	n.propIndex = make([]uint16, 4<<bits.Len(uint(len(n.props))))
+	mask := len(n.propIndex) - 1
+	for i := range n.props {
+		j := int(n.props[i].sig>>7) & mask
+		for n.propIndex[j] != 0 {
+			j = (j + 1) & mask
+		}
+		n.propIndex[j] = uint16(i + 1)
+	}
+}
+
+// linearProps is the number of properties a node looks through one by one
+// for a key; past it, it uses propIndex.
+const linearProps = 8
+
+// propBySig is the property named key (whose signature is sig), or nil.
+func (n *checkNode) propBySig(key string, sig uint64) *checkProp {
+	if n.propIndex == nil {
+		for i := range n.props {
+			if p := &n.props[i]; p.sig == sig && p.name == key {
+				return p
+			}
+		}
+		return nil
+	}
+	mask := len(n.propIndex) - 1
+	for j := int(sig>>7) & mask; n.propIndex[j] != 0; j = (j + 1) & mask {
+		if p := &n.props[n.propIndex[j]-1]; p.sig == sig && p.name == key {
+			return p
+		}
+	}
+	return nil
 }
 
 // startChecks sets the scan up to check the payload against root (nil: no
@@ -58,7 +114,7 @@ func (s *strictScan) doubt() { s.checked = false }
 
 // member sets the current value's nodes to those of the property key of
 // the innermost open object.
-func (s *strictScan) member(key []byte) {
+func (s *strictScan) member(key []byte, sig uint64) {
 	if !s.checked {
 		return
 	}
@@ -67,8 +123,11 @@ func (s *strictScan) member(key []byte) {
 	k := b2s(key)
 	for i := f.lo; i < f.hi && s.checked; i++ {
 		n := s.nodes[i]
-		if pn := n.prop(k); pn != nil {
-			s.add(pn)
+		if p := n.propBySig(k, sig); p != nil {
+			if p.required {
+				f.required++
+			}
+			s.add(p.node)
 		} else if n.noAdditonal {
 			s.doubt()
 		} else {
@@ -134,6 +193,13 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 	for _, n := range s.nodes[f.lo:f.hi] {
 		if n.minProps >= 0 && count < n.minProps || n.maxProps >= 0 && count > n.maxProps {
 			s.doubt()
+			return
+		}
+		if f.hi-f.lo == 1 && n.requiredAreProps {
+			// Every key is counted once: the required ones seen are all.
+			if f.required != n.requiredN {
+				s.doubt()
+			}
 			return
 		}
 		for _, r := range n.required {

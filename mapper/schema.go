@@ -71,8 +71,10 @@ func typeBits(names []string) jsonType {
 }
 
 type checkProp struct {
-	name string
-	node *checkNode
+	name     string
+	node     *checkNode
+	sig      uint64 // keySig(name)
+	required bool   // name is in the node's required
 }
 
 type enumValue struct {
@@ -111,6 +113,13 @@ type checkNode struct {
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
+	// For the strict scan's checks (see scancheck.go): propIndex finds a
+	// property by its key signature when there are many (slot+1, 0:
+	// empty); requiredN is the number of distinct required names, and
+	// requiredAreProps says every one of them is in props.
+	propIndex        []uint16
+	requiredN        int
+	requiredAreProps bool
 }
 
 func (n *checkNode) prop(name string) *checkNode {
@@ -189,6 +198,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 		n.props = append(n.props, checkProp{name: name, node: d.node(s.Properties[name])})
 	}
 	n.required = s.Required
+	n.indexProps()
 	switch ap := s.AdditionalProperties.(type) {
 	case bool:
 		n.noAdditonal = !ap
