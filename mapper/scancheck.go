@@ -65,7 +65,7 @@ func (n *checkNode) indexProps() {
 
 // linearProps is the number of properties a node looks through one by one
 // for a key; past it, it uses propIndex.
-const linearProps = 8
+const linearProps = 2
 
 // propBySig is the property named key (whose signature is sig), or nil.
 func (n *checkNode) propBySig(key string, sig uint64) *checkProp {
@@ -266,7 +266,9 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 			s.doubt()
 			return
 		}
-		if n.minLen >= 0 || n.maxLen >= 0 {
+		// A character is one to four bytes: the length in bytes often
+		// decides without counting.
+		if n.minLen >= 0 && len(str) < 4*n.minLen || n.maxLen >= 0 && len(str) > n.maxLen {
 			l := utf8.RuneCount(str)
 			if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
 				s.doubt()
