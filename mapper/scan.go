@@ -12,6 +12,9 @@ import (
 // the validator accepts (strict strings, escapes and numbers), valid UTF-8,
 // nested at most maxDepth levels, and no object with the same key twice.
 // It needs no recursion and, once its stacks have grown, no allocation.
+// Given a schema's compiled checks it runs them too as it reads (see
+// scancheck.go), so that a payload that passes is neither walked again
+// nor, for a mapped record, parsed at all.
 //
 // It answers only yes or no. No means "not known to be clean": the careful
 // path then runs every guard in turn and says why, so that the details of
