@@ -15,6 +15,7 @@ import (
 
 	mapperfiles "github.com/mapperhq/mapper"
 	"github.com/mapperhq/mapper/internal/progress"
+	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -222,5 +223,25 @@ func writeNextSteps(out io.Writer, dir string, noSamples bool) {
 	}
 	fmt.Fprintf(out, "\nsamples of %d categories kept in %s/\nnext:\n", len(list), strings.TrimSuffix(dir, "/"))
 	fmt.Fprintf(out, "  mapper samples%s                  # what failed, by source and category\n", flagText)
+	if src := mostFailing(list); src != "" {
+		fmt.Fprintf(out, "  mapper suggest%s --source %s --out proposed   # fixes from those failures, as candidate rules with tests\n", flagText, src)
+	}
+	fmt.Fprintf(out, "  mapper drift%s                    # how the traffic differs from the input contracts\n", flagText)
 	fmt.Fprintf(out, "  mapper replay%s --rules rules     # after editing rules/: what the change fixes and breaks\n", flagText)
+}
+
+// mostFailing is the source (not unrouted records) of the failing
+// category seen most often, where a fix helps most; "" when none.
+func mostFailing(list []samples.CategoryInfo) string {
+	best, bestSeen := "", uint64(0)
+	for _, c := range list {
+		if c.Source == "" || c.Source == mapper.Unrouted || c.Category == samples.CleanCategory {
+			continue
+		}
+		n := max(c.Seen, uint64(c.Kept))
+		if best == "" || n > bestSeen || (n == bestSeen && c.Source < best) {
+			best, bestSeen = c.Source, n
+		}
+	}
+	return best
 }
