@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // strictScan reads a payload once, front to back, and decides whether it
@@ -101,10 +102,14 @@ value:
 		s.bases = append(s.bases, len(s.keys))
 		s.serial++
 		s.serials = append(s.serials, s.serial)
-		s.openContainer(tObject)
+		if s.checked {
+			s.openContainer(tObject)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
 			i++
-			s.closeObjectChecks(b)
+			if s.checked {
+				s.closeObjectChecks(b)
+			}
 			s.closeObject()
 			goto after
 		}
@@ -114,14 +119,20 @@ value:
 			return false
 		}
 		s.open = append(s.open, '[')
-		s.openContainer(tArray)
+		if s.checked {
+			s.openContainer(tArray)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == ']' {
 			i++
 			s.open = s.open[:len(s.open)-1]
-			s.closeArray()
+			if s.checked {
+				s.closeArray()
+			}
 			goto after
 		}
-		s.element()
+		if s.checked {
+			s.element()
+		}
 		goto value
 	case '"':
 		start := i + 1
@@ -129,7 +140,9 @@ value:
 		if i, esc, ok = scanString(b, start); !ok {
 			return false
 		}
-		s.checkString(b, start, i-1, esc)
+		if s.checked {
+			s.checkString(b, start, i-1, esc)
+		}
 		goto after
 	case 't', 'f', 'n':
 		lit := literalAt(b[i])
@@ -137,14 +150,18 @@ value:
 			return false
 		}
 		i += len(lit)
-		s.checkLiteral(lit)
+		if s.checked {
+			s.checkLiteral(lit)
+		}
 		goto after
 	default:
 		start := i
 		if i, ok = scanNumber(b, i); !ok {
 			return false
 		}
-		s.checkNumber(b, start, i)
+		if s.checked {
+			s.checkNumber(b, start, i)
+		}
 		goto after
 	}
 key:
@@ -163,7 +180,9 @@ key:
 		if !s.addKey(b, start, i-1) {
 			return false
 		}
-		s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
+		if s.checked {
+			s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
+		}
 	}
 	if i = skipSpace(b, i); i >= n || b[i] != ':' {
 		return false
@@ -183,17 +202,23 @@ after:
 		if top == '{' {
 			goto key
 		}
-		s.element()
+		if s.checked {
+			s.element()
+		}
 		goto value
 	case top == '{' && b[i] == '}':
 		i++
-		s.closeObjectChecks(b)
+		if s.checked {
+			s.closeObjectChecks(b)
+		}
 		s.closeObject()
 		goto after
 	case top == '[' && b[i] == ']':
 		i++
 		s.open = s.open[:len(s.open)-1]
-		s.closeArray()
+		if s.checked {
+			s.closeArray()
+		}
 		goto after
 	}
 	return false
@@ -210,7 +235,7 @@ func (s *strictScan) closeObject() {
 // reports false if that object already has it.
 func (s *strictScan) addKey(b []byte, off, end int) bool {
 	k := b[off:end]
-	sig := keySig(b2s(k))
+	sig := keySig(k)
 	base := s.bases[len(s.bases)-1]
 	serial := s.serials[len(s.serials)-1]
 	switch n := len(s.keys) - base; {
@@ -306,23 +331,21 @@ func (s *strictScan) isOpen(serial uint64) bool {
 
 // keySig is a cheap signature of a key: its length and its first and last
 // eight bytes (all of it for keys up to 16 bytes).
-func keySig(k string) uint64 {
+func keySig(k []byte) uint64 {
 	n := len(k)
 	if n >= 8 {
-		return uint64(n) ^ le64(k)*0x9E3779B97F4A7C15 ^ le64(k[n-8:])*0xC2B2AE3D27D4EB4F
+		return uint64(n) ^ binary.LittleEndian.Uint64(k)*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(k[n-8:])*0xC2B2AE3D27D4EB4F
 	}
 	var x uint64
-	for i := 0; i < n; i++ {
-		x = x<<8 | uint64(k[i])
+	for _, c := range k {
+		x = x<<8 | uint64(c)
 	}
 	return uint64(n)<<59 ^ x*0x9E3779B97F4A7C15
 }
 
-// le64 is the first eight bytes of s, little endian.
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+// keySigOf is keySig of a key held as a string.
+func keySigOf(k string) uint64 {
+	return keySig(unsafe.Slice(unsafe.StringData(k), len(k)))
 }
 
 var (

@@ -45,9 +45,10 @@ func (n *checkNode) indexProps() {
 	for r := range distinct {
 		n.requiredAreProps = n.requiredAreProps && n.prop(r) != nil
 	}
+	n.readsStrings = n.constVal != nil || n.hasEnum || n.minLen >= 0 || n.maxLen >= 0 || n.pattern != nil || n.format != nil
 	for i := range n.props {
 		p := &n.props[i]
-		p.sig, p.required = keySig(p.name), distinct[p.name]
+		p.sig, p.required = keySigOf(p.name), distinct[p.name]
 	}
 	if len(n.props) <= linearProps || len(n.props) >= 1<<15 {
 		return
@@ -96,6 +97,14 @@ func (s *strictScan) startChecks(root *checkNode) {
 
 // add appends n and the nodes its allOf brings in to the current value's.
 func (s *strictScan) add(n *checkNode) {
+	if n != nil && len(n.allOf) == 0 && len(s.nodes)-s.cur < maxValueNodes {
+		s.nodes = append(s.nodes, n) // the common case, inlined
+		return
+	}
+	s.addAll(n)
+}
+
+func (s *strictScan) addAll(n *checkNode) {
 	if n == nil || !s.checked {
 		return
 	}
@@ -105,7 +114,7 @@ func (s *strictScan) add(n *checkNode) {
 	}
 	s.nodes = append(s.nodes, n)
 	for _, sub := range n.allOf {
-		s.add(sub)
+		s.addAll(sub)
 	}
 }
 
@@ -213,7 +222,7 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 
 // hasKey reports whether the innermost open object has the key k.
 func (s *strictScan) hasKey(b []byte, k string) bool {
-	sig := keySig(k)
+	sig := keySigOf(k)
 	base := s.bases[len(s.bases)-1]
 	if len(s.keys)-base <= linearKeys {
 		for _, r := range s.keys[base:] {
@@ -250,7 +259,7 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 			s.doubt()
 			return
 		}
-		if n.constVal == nil && !n.hasEnum && n.minLen < 0 && n.maxLen < 0 && n.pattern == nil && n.format == nil {
+		if !n.readsStrings {
 			continue
 		}
 		if esc {

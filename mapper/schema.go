@@ -73,7 +73,7 @@ func typeBits(names []string) jsonType {
 type checkProp struct {
 	name     string
 	node     *checkNode
-	sig      uint64 // keySig(name)
+	sig      uint64 // keySigOf(name)
 	required bool   // name is in the node's required
 }
 
@@ -120,6 +120,9 @@ type checkNode struct {
 	propIndex        []uint16
 	requiredN        int
 	requiredAreProps bool
+	// readsStrings says a string's content matters to the node (enum,
+	// const, length, pattern, format), not only its type.
+	readsStrings bool
 }
 
 func (n *checkNode) prop(name string) *checkNode {
@@ -198,7 +201,6 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 		n.props = append(n.props, checkProp{name: name, node: d.node(s.Properties[name])})
 	}
 	n.required = s.Required
-	n.indexProps()
 	switch ap := s.AdditionalProperties.(type) {
 	case bool:
 		n.noAdditonal = !ap
@@ -250,6 +252,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 		len(s.Extensions) > 0 {
 		d.covered = false
 	}
+	n.indexProps()
 	return n
 }
 
