@@ -4,8 +4,9 @@
 # binary (CGO_ENABLED=0) at /usr/local/bin/mapper (the entrypoint; the
 # default command is "run"), runs as the non-root user mapper (65532),
 # carries this machine's CA bundle at /etc/ssl/certs/ca-certificates.crt,
-# and ships rules/ and schemas/ at /etc/mapper/rules and /etc/mapper/schemas
-# (its working directory is /etc/mapper: mount your rules over them).
+# and ships rules/ (without the rule tests) and schemas/ at /etc/mapper/rules
+# and /etc/mapper/schemas (its working directory is /etc/mapper: mount your
+# rules over them).
 # Every time in the image is the commit's time: two builds of one commit
 # give the same digest.
 #

@@ -93,9 +93,15 @@ script=$(block docs/operating.md "### Against a real Kafka")
 [ -n "$script" ] || { echo "readme-check: no block under '### Against a real Kafka' in docs/operating.md" >&2; exit 1; }
 echo "readme-check: running the manual's real-Kafka walk-through (KAFKA_PORT=${KAFKA_PORT:-9092}):"
 echo "$script" | sed 's/^/    /'
-trap 'scripts/kafka.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# The walk-through runs in a process group of its own, so that a worker it
+# left running in the background (when a later command failed) is stopped
+# with it.
+group=""
+trap '[ -z "$group" ] || kill -- "-$group" 2>/dev/null || true; scripts/kafka.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 out=$work/kafka.log
-PATH="$PWD/bin:$PATH" timeout 600 bash -euo pipefail -c "$script" >"$out" 2>&1 || {
+PATH="$PWD/bin:$PATH" setsid timeout 600 bash -euo pipefail -c "$script" >"$out" 2>&1 &
+group=$!
+wait "$group" || {
 	tail -n 60 "$out" >&2
 	echo "readme-check: a real-Kafka walk-through command failed (output above)" >&2
 	exit 1

@@ -122,41 +122,6 @@ func (c *cmdCheck) run(ctx context.Context, args []string) int {
 // checkRegistry asks the registry whether each output schema is
 // registered or compatible, one line per source.
 func (c *cmdCheck) checkRegistry(ctx context.Context, eng *mapper.Engine) int {
-	if _, ps := c.reg.Config(); len(ps) > 0 {
-		return reportProblems(c.env, "check", ps)
-	}
-	if *c.output == "" {
-		return reportProblems(c.env, "check", []string{"--schema-registry needs --output-topic (or MAPPER_OUTPUT_TOPIC): the subjects derive from it"})
-	}
-	cl, err := connectRegistry(ctx, c.reg, *c.timeout)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
-		return exitFailure
-	}
-	bs, err := cl.Check(ctx, registry.Set{Topic: *c.output, Live: eng})
-	var ps registry.Problems
-	if err != nil && !errors.As(err, &ps) {
-		fmt.Fprintf(c.stderr, "mapper check: %v\n", err)
-		return exitFailure
-	}
-	bad := map[string]bool{}
-	for _, p := range ps {
-		bad[p.Source] = true
-	}
-	for _, b := range bs {
-		switch {
-		case bad[b.Source]:
-		case b.SchemaID != 0:
-			fmt.Fprintf(c.stdout, "ok  %s  subject %s  version %d  schema id %d  (registered)\n", b.Source, b.Subject, b.Version, b.SchemaID)
-		default:
-			fmt.Fprintf(c.stdout, "ok  %s  subject %s  compatible: the next version, registered when the worker starts\n", b.Source, b.Subject)
-		}
-	}
-	for _, p := range ps {
-		fmt.Fprintf(c.stderr, "mapper check: %v\n", p)
-	}
-	if len(ps) > 0 {
-		return exitFailure
-	}
-	return exitOK
+	code, _ := gateOnRegistry(ctx, c.env, "check", c.reg, *c.output, *c.timeout, eng, c.stdout)
+	return code
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/demo"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/samples"
 	"github.com/mapperhq/mapper/mapper/stream"
 )
@@ -45,6 +46,7 @@ Ctrl-C stops it cleanly.`,
 				duration:   stringFlag(fs, e, "duration", "0", "stop after this long (like 30s); 0 runs until Ctrl-C"),
 				refresh:    stringFlag(fs, e, "refresh", "1s", "how often the summary is redrawn"),
 				partitions: intFlag(fs, e, "partitions", 3, "partitions of every demo topic"),
+				connect:    durationFlag(fs, e, "connect-timeout", 10*time.Second, "with --schema-registry: how long start-up keeps trying a registry that does not answer before it gives up (exit 1)"),
 				wf:         declareWorkerFlags(fs, e, "127.0.0.1:0", "warn"),
 			}
 		},
@@ -62,6 +64,7 @@ type cmdDemo struct {
 	duration   *string
 	refresh    *string
 	partitions *int
+	connect    *time.Duration
 	wf         *workerFlags
 }
 
@@ -117,7 +120,7 @@ func (c *cmdDemo) run(ctx context.Context, args []string) int {
 	defer broker.Close()
 	addr := broker.ListenAddrs()[0]
 
-	cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}}
+	cfg.Kafka = kafkaconn.Config{Brokers: []string{addr}, ConnectTimeout: *c.connect}
 	cfg.GroupID = "mapper-demo"
 	cfg.OutputTopic, cfg.DeadLetterTopic = output, dlq
 	cfg.Engine = eng
@@ -136,6 +139,9 @@ func (c *cmdDemo) run(ctx context.Context, args []string) int {
 	fmt.Fprintf(c.stdout, "embedded broker on %s; producing %d records/s from the fixtures of %d sources into %v\n",
 		addr, *c.rate, len(fx), cfg.Topics)
 	demo.WriteTopics(c.stdout, eng, cfg.Topics)
+	if sw.registry != nil {
+		writeRegistryBindings(c.stdout, output, sw.registry)
+	}
 
 	runCtx := ctx
 	if dur > 0 {
@@ -203,6 +209,23 @@ loop:
 	fmt.Fprintln(c.stdout, "stopped cleanly")
 	writeNextSteps(c.stdout, *c.wf.observers.samples.dir, *c.wf.observers.noSamples)
 	return exitOK
+}
+
+// writeRegistryBindings says which subject, version and schema id each
+// source's output records are framed with.
+func writeRegistryBindings(out io.Writer, topic string, reg *registry.Client) {
+	fmt.Fprintf(out, "  topic %s: records in the wire format of schema registry %s\n", topic, reg.URL())
+	for _, b := range reg.Bindings() {
+		who := b.Source
+		if b.Candidate {
+			who = "candidate " + b.Source
+		}
+		if b.SchemaID == 0 {
+			fmt.Fprintf(out, "    %s: %s compatible with subject %s (shadow: not registered)\n", who, b.Schema, b.Subject)
+			continue
+		}
+		fmt.Fprintf(out, "    %s: %s as subject %s version %d, schema id %d\n", who, b.Schema, b.Subject, b.Version, b.SchemaID)
+	}
 }
 
 // writeNextSteps ends the demo's last screen with where the samples are

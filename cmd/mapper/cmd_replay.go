@@ -11,6 +11,7 @@ import (
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/observe"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/replay/dlq"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -19,7 +20,7 @@ import (
 func replayCommand() command {
 	return command{
 		name:  "replay",
-		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--baseline-schemas DIR] [--rules DIR] [--show N] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive]",
+		usage: "replay [--samples DIR | --samples-topic T] [--rules DIR] [--source NAME] [--json] [--show N] [--sort impact|name] | replay --source NAME [--baseline-rules DIR] [--baseline-schemas DIR] [--rules DIR] [--show N] --input FILE... | replay --from-topic DLQ_TOPIC --brokers HOST:PORT [--since T] [--until T] [--redrive] [--schema-registry URL --output-topic T]",
 		short: "run kept samples (or a dead-letter topic) through today's rules: what a change fixes and breaks",
 		long: `
 Runs every kept sample through the rules in --rules and reports, per source and
@@ -53,7 +54,15 @@ With --from-topic the records come from a dead-letter topic instead, read from
 --start-offset/--since up to --end-offset/--until (and never past the end
 offsets when the read starts). With --redrive, the ones that map now are
 re-published to the input topic they came from (original key, value and
-headers, plus mapper.redriven_from), for the running worker to deliver.`,
+headers, plus mapper.redriven_from), for the running worker to deliver.
+
+With --schema-registry (as the worker runs), input values in the Confluent
+wire format (a dead letter or a capture of framed records) are unframed
+before mapping, as the worker does; a redrive re-publishes them framed, as
+they came. And each output schema of --rules is checked against the
+registry as mapper check does (subjects derived from --output-topic by
+--subject-strategy; nothing is registered): an incompatible one is a line
+quoting the registry's answer, nothing is redriven, and the exit status is 1.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			c := &cmdReplay{
 				env:          e,
@@ -73,6 +82,8 @@ headers, plus mapper.redriven_from), for the running worker to deliver.`,
 				sortBy:       declareSortFlag(fs, e),
 				baseline:     stringFlag(fs, e, "baseline-rules", "", "with --input: the rules directory to compare with (default: the version of the rule file the samples were captured with, from git history)"),
 				baseSchemas:  stringFlag(fs, e, "baseline-schemas", "", "with --input: the schemas directory the baseline rules run on (default: --schemas), so that a schema change shows in BEFORE"),
+				reg:          registry.Register(fs),
+				output:       stringFlag(fs, e, "output-topic", "", "with --schema-registry: the output topic the worker writes (the subjects derive from it)"),
 				samplesTopic: declareSamplesTopic(fs, e, "replay the samples a group of workers shares through this samples topic, read directly, instead of --samples"),
 			}
 			fs.Func("input", "replay every payload of this file exactly (repeatable; files after it are inputs too)", func(v string) error {
@@ -105,6 +116,8 @@ type cmdReplay struct {
 	baseline     *string
 	baseSchemas  *string
 	samplesTopic *string
+	reg          *registry.Flags
+	output       *string
 	inputs       []string // --input files, in the order given
 }
 
@@ -123,7 +136,8 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 		return exactReplay(ctx, c.env, exactArgs{rd: c.rd, baselineDir: *c.baseline, baselineSchemas: *c.baseSchemas,
-			samplesDir: *c.dir, source: *c.source, files: append(c.inputs, args...), asJSON: *c.asJSON, sortBy: *c.sortBy, show: *c.show})
+			samplesDir: *c.dir, source: *c.source, files: append(c.inputs, args...), asJSON: *c.asJSON, sortBy: *c.sortBy, show: *c.show,
+			gate: c.gate, unframe: c.reg.Enabled()})
 	}
 	if *c.baseline != "" || *c.baseSchemas != "" {
 		fmt.Fprintln(c.stderr, "mapper replay: --baseline-rules and --baseline-schemas need --input")
@@ -149,6 +163,10 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 	if *c.source != "" && eng.Source(*c.source) == nil {
 		fmt.Fprintf(c.stderr, "mapper replay: no source %q in %s (sources: %s)\n", *c.source, *c.rd.rules, sourceNames(eng))
 		return exitFailure
+	}
+	gate, refused := c.gate(ctx, eng)
+	if gate != exitOK && !refused {
+		return gate
 	}
 	opts := replay.Options{Source: *c.source, Show: *c.show, Sort: *c.sortBy}
 	var in []samples.Sample
@@ -211,6 +229,12 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 			return exitFailure
 		}
 	}
+	if c.reg.Enabled() {
+		// As the worker does: a framed value is mapped as its payload.
+		for i := range in {
+			in[i].PayloadBase64, _ = registry.Unframe(in[i].PayloadBase64)
+		}
+	}
 	var redo []dlq.Record
 	bar := progress.New(c.stderr, int64(len(in)), "replaying")
 	opts.Each = func(i int, v replay.Verdict, after *mapper.Result) {
@@ -234,7 +258,9 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
 		return exitFailure
 	}
-	if *c.redrive {
+	if *c.redrive && refused {
+		fmt.Fprintln(c.stderr, "mapper replay: nothing redriven: the rules' output schemas are refused by the schema registry")
+	} else if *c.redrive {
 		res, err := dlq.Redrive(ctx, dlq.RedriveConfig{Kafka: kafka, Group: *c.redriveGroup}, redo)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "mapper replay: %v\n", err)
@@ -243,10 +269,25 @@ func (c *cmdReplay) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "mapper replay: redrove %d of %d records to their origin topics (%d skipped: redriven before, per group %s)\n",
 			res.Published, len(recs), res.Skipped, *c.redriveGroup)
 	}
-	if rep.Regressed() {
+	if rep.Regressed() || refused {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// gate checks eng's output schemas against the registry when
+// --schema-registry is given, as mapper check does: the exit status, and
+// whether the registry refused a schema (false when it could not be
+// asked: then the status says why replay stops).
+func (c *cmdReplay) gate(ctx context.Context, eng *mapper.Engine) (code int, refused bool) {
+	if !c.reg.Enabled() {
+		return exitOK, false
+	}
+	kc, problems := c.conn.Config()
+	if len(problems) > 0 {
+		return reportProblems(c.env, "replay", problems), false
+	}
+	return gateOnRegistry(ctx, c.env, "replay", c.reg, *c.output, kc.WithDefaults().ConnectTimeout, eng, c.stderr)
 }
 
 // parseWhen reads a time flag: RFC 3339, or a duration meaning that long

@@ -216,7 +216,7 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 // suggestExactReplay replays the capture files exactly with the old rules
 // and the candidate and prints the report; it reports a regression.
 func suggestExactReplay(ctx context.Context, e *env, before, after *mapper.Source, files []string, headers []mapper.Header) (bool, error) {
-	r, closeAll, err := openInputs(files)
+	r, closeAll, err := openInputs(files, false)
 	if err != nil {
 		return false, err
 	}

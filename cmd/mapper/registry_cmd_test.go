@@ -19,7 +19,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper/registry"
@@ -35,12 +34,8 @@ const envRegistry = "MAPPER_TEST_SCHEMA_REGISTRY"
 // registryURL returns the real registry's URL, or an srfake one.
 func registryURL(t *testing.T) (string, bool) {
 	t.Helper()
-	if u := os.Getenv(envRegistry); u != "" {
-		return u, true
-	}
-	reg := srfake.New()
-	t.Cleanup(reg.Close)
-	return reg.URL(), false
+	u, fake := testRegistry(t)
+	return u, fake == nil
 }
 
 // kafkaBroker returns the real Kafka when MAPPER_TEST_KAFKA is set, else
@@ -241,8 +236,10 @@ func hostOf(t *testing.T, base string) string {
 // MAPPER_TEST_KAFKA and MAPPER_TEST_SCHEMA_REGISTRY are set) and reads the
 // output topic with franz-go's sr.Serde: every record decodes, with the
 // schema id registered under its source's subject. Then the registry goes
-// away mid-run: records keep coming, none lost, and the registry is not
-// asked again.
+// away mid-run: records keep coming, none lost, /readyz stays ready and
+// the registry is not asked again, until a reload brings a new schema: it
+// is refused (the running rules stay) and /readyz says it waits for the
+// registry.
 func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	b := kafkaBroker(t)
 	regURL, real := registryURL(t)
@@ -273,7 +270,7 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	r := startRun(t, rctx, map[string]string{"MAPPER_BROKERS": b.Addr},
 		"run", "--rules", rules, "--schemas", schemas, "--output-topic", out, "--dlq-topic", dlq,
 		"--group", kafkatest.UniqueName("sr-group"),
-		"--schema-registry", proxy.url(t, regURL), "--log-format", "text")
+		"--schema-registry", proxy.url(t, regURL), "--log-format", "text", "--watch-rules", "100ms")
 	total := int64(len(ordersBefore) + len(gh))
 	delivered := func(want int64) func() bool {
 		return func() bool {
@@ -300,6 +297,15 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 	waitUntil(t, r, "the records produced after the registry went away", delivered(total))
 	if code, body := readyz(t, r.statusURL); code != http.StatusOK {
 		t.Errorf("/readyz %d %q with the registry gone and every id cached, want 200", code, body)
+	}
+	// Only a new schema needs the registry: a reload that brings one is
+	// refused, the running rules stay, and /readyz says why.
+	writeFile(t, filepath.Join(schemas, "order.v1.json"), orderSchemaVariant(t, schemas, func(d map[string]any) {
+		props(d)["note"] = map[string]any{"type": "string"}
+	}))
+	waitUntil(t, r, "the reload refused", func() bool { return strings.Contains(r.stderr.String(), "reload refused") })
+	if code, body := readyz(t, r.statusURL); code == http.StatusOK || !strings.Contains(body, "a new output schema waits for the schema registry") {
+		t.Errorf("/readyz %d %q with a new schema and the registry gone, want not ready and why", code, body)
 	}
 	st, err := getStatus(r.statusURL + "/status")
 	if err != nil {
@@ -419,24 +425,37 @@ func TestRunWritesTheWireFormatThatSerdeDecodes(t *testing.T) {
 }
 
 // TestRunExitsWhenTheRegistryIsDown: a registry that does not answer at
-// start is exit 1 with a line naming it, within --connect-timeout.
+// start (nothing listens at its address, as when it is stopped) is exit 1
+// with a line naming it and the --connect-timeout it waited, for run (on
+// real Kafka when MAPPER_TEST_KAFKA is set), demo and check.
 func TestRunExitsWhenTheRegistryIsDown(t *testing.T) {
-	b := kafkatest.StartKfake(t)
+	b := kafkaBroker(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	down := "http://" + l.Addr().String() + "/apis/ccompat/v7"
 	l.Close() // nothing listens there now
-	code, _, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_BROKERS": b.Addr},
-		"run", "--rules", "../../rules", "--schemas", "../../schemas", "--output-topic", "o", "--dlq-topic", "d",
-		"--status-addr", "", "--connect-timeout", "1s", "--schema-registry", down)
-	if code != exitFailure {
-		t.Fatalf("exit %d, want 1:\n%s", code, stderr)
-	}
-	want := "mapper run: schema registry " + down + " cannot be reached"
-	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "gave up after 1s, --connect-timeout") {
-		t.Errorf("stderr lacks %q and the timeout:\n%s", want, stderr)
+	rules := []string{"--rules", "../../rules", "--schemas", "../../schemas", "--connect-timeout", "1s", "--schema-registry", down}
+	for _, tt := range []struct {
+		cmd  string
+		args []string
+	}{
+		{"run", []string{"--output-topic", "o", "--dlq-topic", "d", "--status-addr", ""}},
+		{"demo", []string{"--status-addr", "", "--no-samples", "--metrics=false"}},
+		{"check", []string{"--output-topic", "o"}},
+	} {
+		t.Run(tt.cmd, func(t *testing.T) {
+			code, _, stderr := runCmd(t, context.Background(), map[string]string{"MAPPER_BROKERS": b.Addr},
+				append(append([]string{tt.cmd}, rules...), tt.args...)...)
+			if code != exitFailure {
+				t.Fatalf("exit %d, want 1:\n%s", code, stderr)
+			}
+			want := "mapper " + tt.cmd + ": schema registry " + down + " cannot be reached"
+			if !strings.Contains(stderr, want) || !strings.Contains(stderr, "gave up after 1s, --connect-timeout") {
+				t.Errorf("stderr lacks %q and the timeout:\n%s", want, stderr)
+			}
+		})
 	}
 }
 
@@ -474,33 +493,34 @@ func orderSchemaVariant(t *testing.T, schemas string, edit func(doc map[string]a
 
 func props(doc map[string]any) map[string]any { return doc["properties"].(map[string]any) }
 
-// TestRegistryGateUnderBackward needs the real registry's judgement
-// (MAPPER_TEST_SCHEMA_REGISTRY): under BACKWARD, an output schema with a
+// TestRegistryGateUnderBackward: under BACKWARD, an output schema with a
 // property's type changed or a new required property is refused by
 // `mapper check`, by a hot reload and as a candidate, each quoting the
 // registry; an optional property added is accepted by a reload and
 // registered as the next version, and the records after it carry the new
-// id.
+// id. The judgement is the real registry's when MAPPER_TEST_SCHEMA_REGISTRY
+// is set. With srfake (which finds every schema compatible) the test
+// makes the fake answer "not compatible" to the incompatible variants'
+// compatibility checks, so that the refusals' wiring is proved on every
+// run.
 func TestRegistryGateUnderBackward(t *testing.T) {
-	regURL := os.Getenv(envRegistry)
-	if regURL == "" {
-		t.Skip(envRegistry + " not set: the compatibility judgement is the real registry's")
-	}
+	regURL, fake := testRegistry(t)
 	b := kafkaBroker(t)
 	rules, schemas, orders, _ := registryRules(t, b)
 	out, dlq := b.Topic(t, "sr-gate-out", 1), b.Topic(t, "sr-gate-dlq", 1)
 	subject := out + "-orders"
-	cl, err := sr.NewClient(sr.URLs(regURL))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := setBackward(t, regURL, subject, out+"-github-work-items")
 	ctx := context.Background()
-	for _, s := range []string{subject, out + "-github-work-items"} {
-		for _, r := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatBackward}, s) {
-			if r.Err != nil {
-				t.Fatalf("set BACKWARD on %s: %v", s, r.Err)
+	var refuse atomic.Bool // the fake's answer; the real registry judges for itself
+	if fake != nil {
+		fake.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			if !refuse.Load() || !strings.HasPrefix(r.URL.Path, "/compatibility/subjects/"+subject+"/") {
+				return false
 			}
-		}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"is_compatible":false,"messages":["the fake registry refuses this change"]}`))
+			return true
+		})
 	}
 	original, err := os.ReadFile(filepath.Join(schemas, "order.v1.json"))
 	if err != nil {
@@ -538,6 +558,7 @@ func TestRegistryGateUnderBackward(t *testing.T) {
 	}
 
 	for name, schema := range incompatible {
+		refuse.Store(true)
 		t.Run(name, func(t *testing.T) {
 			// check, on a copy of the schemas with the change.
 			changed := t.TempDir()
@@ -582,6 +603,7 @@ func TestRegistryGateUnderBackward(t *testing.T) {
 		t.Fatalf("after the refusals, %s versions %v (%v), want still one", subject, vs, err)
 	}
 
+	refuse.Store(false)
 	t.Run("optional property added", func(t *testing.T) {
 		writeFile(t, filepath.Join(schemas, "order.v1.json"), optional)
 		waitUntil(t, r, "the reload with the optional property", func() bool {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/registry"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
@@ -25,6 +26,11 @@ type exactArgs struct {
 	asJSON                       bool
 	sortBy                       string
 	show                         int
+	// gate checks the candidate's output schemas against the registry
+	// (see cmdReplay.gate); unframe says input lines in the wire format
+	// are unframed (--schema-registry).
+	gate    func(context.Context, *mapper.Engine) (code int, refused bool)
+	unframe bool
 }
 
 // exactReplay runs mapper replay --input: every payload of files mapped
@@ -40,6 +46,10 @@ func exactReplay(ctx context.Context, e *env, a exactArgs) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: candidate rules: %v\n", err)
 		return exitFailure
+	}
+	gate, refused := a.gate(ctx, cand)
+	if gate != exitOK && !refused {
+		return gate
 	}
 	baselineDir := a.baselineDir
 	if baselineDir == "" {
@@ -73,7 +83,7 @@ func exactReplay(ctx context.Context, e *env, a exactArgs) int {
 			source, *rd.rules, sourceNames(cand), baselineDir, sourceNames(base))
 		return exitFailure
 	}
-	in, closeAll, err := openInputs(a.files)
+	in, closeAll, err := openInputs(a.files, a.unframe)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 		return exitFailure
@@ -81,7 +91,7 @@ func exactReplay(ctx context.Context, e *env, a exactArgs) int {
 	defer closeAll()
 	rep, err := replay.Exact(ctx, before, after, in, replay.ExactOptions{Show: a.show})
 	if err == nil && len(rep.Examples) > 0 {
-		err = locateExamples(rep, a.files)
+		err = locateExamples(rep, a.files, a.unframe)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
@@ -97,17 +107,18 @@ func exactReplay(ctx context.Context, e *env, a exactArgs) int {
 		fmt.Fprintf(e.stderr, "mapper replay: %v\n", err)
 		return exitFailure
 	}
-	if rep.Regressed() {
+	if rep.Regressed() || refused {
 		return exitFailure
 	}
 	return exitOK
 }
 
 // locateExamples reads the input files again to name the file and line of
-// each example (the file alone for a *.json file read as one payload).
-func locateExamples(rep *replay.ExactReport, files []string) error {
+// each example (the file alone for a *.json file read as one payload);
+// with unframe, lines are payload lines (see openInput).
+func locateExamples(rep *replay.ExactReport, files []string, unframe bool) error {
 	for _, name := range files {
-		in, whole, closeIn, err := openInput(name)
+		in, whole, closeIn, err := openInput(name, unframe)
 		if err != nil {
 			return err
 		}
@@ -149,7 +160,7 @@ func loadRulesDir(rd ruleDirs, rules, schemas string) (*mapper.Engine, error) {
 // openInputs makes one stream of payload lines of files (see openInput).
 // Every file is opened before any is read, so a missing file fails before
 // any mapping.
-func openInputs(files []string) (io.Reader, func(), error) {
+func openInputs(files []string, unframe bool) (io.Reader, func(), error) {
 	var readers []io.Reader
 	var closers []func()
 	closeAll := func() {
@@ -158,7 +169,7 @@ func openInputs(files []string) (io.Reader, func(), error) {
 		}
 	}
 	for _, name := range files {
-		r, _, closeIn, err := openInput(name)
+		r, _, closeIn, err := openInput(name, unframe)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
@@ -171,8 +182,17 @@ func openInputs(files []string) (io.Reader, func(), error) {
 
 // openInput reads one input file as payload lines: a *.json file that
 // holds one JSON document becomes one line (compacted; whole is true); any
-// other file is read as JSON lines.
-func openInput(name string) (r io.Reader, whole bool, closeIn func(), err error) {
+// other file is read as JSON lines. With unframe, a line in the Confluent
+// wire format (a capture of framed records) is read as its payload.
+func openInput(name string, unframe bool) (r io.Reader, whole bool, closeIn func(), err error) {
+	r, whole, closeIn, err = openPlainInput(name)
+	if err == nil && unframe && !whole {
+		r = registry.UnframeLines(r)
+	}
+	return r, whole, closeIn, err
+}
+
+func openPlainInput(name string) (r io.Reader, whole bool, closeIn func(), err error) {
 	if strings.HasSuffix(name, ".json") {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -159,6 +159,7 @@ type startedWorker struct {
 	release  *release.Controller
 	reloader *release.Reloader
 	watch    time.Duration
+	registry *registry.Client // nil without --schema-registry
 }
 
 // newWorker builds the observers, the release controller (candidate rules,
@@ -211,7 +212,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		}
 		return nil, f.failed(e, logger, cmd, err)
 	}
-	sw := &startedWorker{w: w, obs: obs, logger: logger, release: ctrl, reloader: reloader, watch: rel.watch}
+	sw := &startedWorker{w: w, obs: obs, logger: logger, release: ctrl, reloader: reloader, watch: rel.watch, registry: reg}
 	if addr := *f.statusAddr; addr != "" {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {

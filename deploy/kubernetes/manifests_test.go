@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -276,5 +277,63 @@ func TestScaledObjectValidatesAgainstKEDACRD(t *testing.T) {
 		if err := validate(d); err == nil {
 			t.Errorf("mutated ScaledObject (%s) validated", name)
 		}
+	}
+}
+
+// TestScaledObjectWatchesTheDeploymentsGroup checks that KEDA measures the
+// lag of what the Deployment consumes: the group and brokers of its
+// arguments, and either every topic of the group or one the rules claim.
+func TestScaledObjectWatchesTheDeploymentsGroup(t *testing.T) {
+	args := map[string]string{}
+	for _, a := range loadDeployment(t).Spec.Template.Spec.Containers[0].Args[1:] {
+		k, v, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		args[k] = v
+	}
+	var so struct {
+		Spec struct {
+			ScaleTargetRef struct{ Name string } `json:"scaleTargetRef"`
+			Triggers       []struct {
+				Type     string
+				Metadata map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(docs(t, "scaledobject.yaml")[0], &so); err != nil {
+		t.Fatal(err)
+	}
+	if so.Spec.ScaleTargetRef.Name != loadDeployment(t).Name {
+		t.Errorf("the ScaledObject scales %q, not the Deployment %q", so.Spec.ScaleTargetRef.Name, loadDeployment(t).Name)
+	}
+	claimed := map[string]bool{}
+	rules, err := filepath.Glob("../../rules/*.yaml")
+	if err != nil || len(rules) == 0 {
+		t.Fatalf("no rules in ../../rules (%v)", err)
+	}
+	for _, f := range rules {
+		if strings.HasSuffix(f, ".test.yaml") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct{ Topics []string }
+		if err := yaml.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, topic := range r.Topics {
+			claimed[topic] = true
+		}
+	}
+	if len(so.Spec.Triggers) != 1 || so.Spec.Triggers[0].Type != "kafka" {
+		t.Fatalf("triggers %+v, want one kafka trigger", so.Spec.Triggers)
+	}
+	m := so.Spec.Triggers[0].Metadata
+	if m["consumerGroup"] != args["group"] || m["bootstrapServers"] != args["brokers"] {
+		t.Errorf("KEDA watches group %q on %q; the Deployment runs group %q on %q",
+			m["consumerGroup"], m["bootstrapServers"], args["group"], args["brokers"])
+	}
+	if topic, ok := m["topic"]; ok && !claimed[topic] {
+		t.Errorf("KEDA watches topic %q, which no rule claims (claimed: %v)", topic, claimed)
 	}
 }

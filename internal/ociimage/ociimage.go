@@ -25,6 +25,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mapperhq/mapper/mapper"
 )
 
 // Paths and identity inside the image.
@@ -47,7 +49,9 @@ type Spec struct {
 	// CABundle is the path of a PEM bundle of CA certificates.
 	CABundle string
 	// Rules and Schemas are directories copied to RulesDir and SchemasDir
-	// (a mounted volume replaces them). Empty means none.
+	// (a mounted volume replaces them). Empty means none. Rule tests
+	// (NAME.test.yaml) are left out: their payloads are fixtures, which the
+	// image does not carry, and `mapper test` runs in CI, not in a pod.
 	Rules, Schemas string
 	// Platform is the binary's OS and architecture, like linux/amd64.
 	Platform v1.Platform
@@ -91,11 +95,14 @@ func Build(spec Spec) (v1.Image, error) {
 		{name: SchemasDir, mode: 0o755, dir: true},
 		{name: "/tmp", mode: 0o1777, dir: true},
 	}
-	for _, d := range []struct{ from, to string }{{spec.Rules, RulesDir}, {spec.Schemas, SchemasDir}} {
+	for _, d := range []struct {
+		from, to string
+		skip     func(name string) bool
+	}{{spec.Rules, RulesDir, mapper.IsRuleTestFile}, {spec.Schemas, SchemasDir, nil}} {
 		if d.from == "" {
 			continue
 		}
-		fs, err := treeFiles(d.from, d.to)
+		fs, err := treeFiles(d.from, d.to, d.skip)
 		if err != nil {
 			return nil, err
 		}
@@ -139,8 +146,8 @@ func Build(spec Spec) (v1.Image, error) {
 }
 
 // treeFiles lists the files under dir as entries under to, with fixed
-// modes.
-func treeFiles(dir, to string) ([]file, error) {
+// modes, but those whose name skip (when not nil) reports.
+func treeFiles(dir, to string, skip func(name string) bool) ([]file, error) {
 	var out []file
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -155,7 +162,7 @@ func treeFiles(dir, to string) ([]file, error) {
 			out = append(out, file{name: name, mode: 0o755, dir: true})
 			return nil
 		}
-		if !e.Type().IsRegular() {
+		if !e.Type().IsRegular() || (skip != nil && skip(e.Name())) {
 			return nil
 		}
 		data, err := os.ReadFile(p)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,8 +175,30 @@ func TestImageRunsMapperFromItsRootFilesystem(t *testing.T) {
 		t.Fatalf("mapper version from the image: %v\n%s", err, out)
 	}
 
-	// A ConfigMap mounted at /etc/mapper/rules replaces the shipped rules.
+	// The shipped rules, without their tests (whose payloads the image
+	// does not carry): mapper check passes with nothing to warn about.
 	work := filepath.Join(root, filepath.FromSlash(c.WorkingDir))
+	shipped, err := os.ReadDir(filepath.Join(root, ociimage.RulesDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range shipped {
+		names = append(names, e.Name())
+		if strings.Contains(e.Name(), ".test.") {
+			t.Errorf("the image ships the rule test %s", e.Name())
+		}
+	}
+	if !slices.Contains(names, "orders.yaml") {
+		t.Errorf("the image's rules are %v, want the repository's (orders.yaml among them)", names)
+	}
+	check := exec.Command(bin, "check")
+	check.Dir = work
+	if out, err := check.CombinedOutput(); err != nil || strings.Contains(string(out), "warning") || !strings.Contains(string(out), "ok  orders") {
+		t.Errorf("mapper check on the shipped rules: %v\n%s", err, out)
+	}
+
+	// A ConfigMap mounted at /etc/mapper/rules replaces the shipped rules.
 	mounted := filepath.Join(root, ociimage.RulesDir)
 	if err := os.RemoveAll(mounted); err != nil {
 		t.Fatal(err)
@@ -190,7 +213,7 @@ func TestImageRunsMapperFromItsRootFilesystem(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mounted, "orders.yaml"), rule, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	check := exec.Command(bin, "check")
+	check = exec.Command(bin, "check")
 	check.Dir = work
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Fatalf("mapper check on the mounted rules: %v\n%s", err, out)

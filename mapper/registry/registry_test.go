@@ -1,9 +1,11 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -260,6 +262,56 @@ func BenchmarkPrefixAndUnframe(b *testing.B) {
 		}
 		if _, id := c.Unframe(framed); id != 7 {
 			b.Fatal("bad id")
+		}
+	}
+}
+
+func TestUnframeLinesDropsEachLinesHeader(t *testing.T) {
+	framed := func(id int, payload string) string { return string(registry.AppendHeader(nil, id)) + payload }
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain lines pass through", "{\"a\":1}\n{\"a\":2}\n", "{\"a\":1}\n{\"a\":2}\n"},
+		{"framed lines lose their header", framed(7, `{"a":1}`) + "\n" + framed(8, `{"a":2}`), "{\"a\":1}\n{\"a\":2}"},
+		{"an id whose bytes hold a newline", framed(0x0a0a, `{"a":1}`) + "\n" + framed(10, `{"b":2}`) + "\n", "{\"a\":1}\n{\"b\":2}\n"},
+		{"framed and plain mixed, blank line kept", framed(1, `{"a":1}`) + "\n\n{\"c\":3}\n", "{\"a\":1}\n\n{\"c\":3}\n"},
+		{"a zero byte too short to be a header stays", "\x00\x01\n", "\x00\x01\n"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 3, 4096} { // small reads cross line ends and headers
+				got, err := io.ReadAll(&smallReads{r: registry.UnframeLines(strings.NewReader(tt.in)), n: size})
+				if err != nil || string(got) != tt.want {
+					t.Errorf("reads of %d: got %q (%v), want %q", size, got, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// smallReads reads at most n bytes at a time from r.
+type smallReads struct {
+	r io.Reader
+	n int
+}
+
+func (s *smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+func BenchmarkUnframeLines(b *testing.B) {
+	var in []byte
+	for i := range 1000 {
+		in = append(append(registry.AppendHeader(in, i), `{"order_id":"ORD-1","amount":"12.50","status":"paid"}`...), '\n')
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	buf := make([]byte, 32<<10)
+	for b.Loop() {
+		r := registry.UnframeLines(bytes.NewReader(in))
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
 		}
 	}
 }

@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -78,4 +81,54 @@ func (c *Client) Describe(ctx context.Context, id int) string {
 		c.described[id] = d
 	}
 	return d
+}
+
+// UnframeLines returns a reader of r's lines with each line's wire-format
+// header removed: a line that starts with the magic byte 0 loses its first
+// HeaderLen bytes, whatever they are (an id's bytes may be a newline), and
+// the rest of the line is passed through. Other lines are passed through
+// as they are. It is how a capture of framed records, one a line, is read
+// as payload lines.
+func UnframeLines(r io.Reader) io.Reader {
+	return &lineUnframer{r: bufio.NewReaderSize(r, 64<<10), start: true}
+}
+
+type lineUnframer struct {
+	r     *bufio.Reader
+	start bool // at the start of a line
+}
+
+func (u *lineUnframer) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if u.start {
+			hdr, err := u.r.Peek(HeaderLen)
+			if len(hdr) == 0 {
+				if n > 0 {
+					return n, nil
+				}
+				return 0, err
+			}
+			if len(hdr) == HeaderLen && hdr[0] == 0 {
+				_, _ = u.r.Discard(HeaderLen)
+			}
+			u.start = false
+		}
+		if u.r.Buffered() == 0 {
+			if _, err := u.r.Peek(1); err != nil {
+				if n > 0 {
+					return n, nil
+				}
+				return 0, err
+			}
+		}
+		buf, _ := u.r.Peek(min(u.r.Buffered(), len(p)-n))
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf = buf[:i+1]
+			u.start = true
+		}
+		n += copy(p[n:], buf)
+		_, _ = u.r.Discard(len(buf))
+	}
+	return n, nil
 }

@@ -71,17 +71,20 @@ func (r *Reloader) Reload() error {
 		err = r.controller.Swap(live, cand)
 	}
 	if err != nil {
+		// The log and the printed lines say once that the running rules
+		// stay, then why; the error returned wraps ErrRefused.
+		why := err
 		err = fmt.Errorf("%w: %w", ErrRefused, err)
-		log.Error("reload refused; the running rules stay", "error", err)
+		log.Error("reload refused; the running rules stay", "error", why)
 		if r.Out != nil {
 			fmt.Fprintf(r.Out, "mapper: reload refused; the running rules stay:\n")
 			var le *mapper.LoadError
-			if errors.As(err, &le) {
+			if errors.As(why, &le) {
 				for _, p := range le.Problems {
 					fmt.Fprintf(r.Out, "%s\n", p)
 				}
 			} else {
-				fmt.Fprintf(r.Out, "%v\n", err)
+				fmt.Fprintf(r.Out, "%v\n", why)
 			}
 		}
 	} else {
