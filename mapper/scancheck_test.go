@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -69,6 +70,31 @@ func scanCheckSeeds(tb testing.TB) [][]byte {
 	}
 	for _, p := range numberPayloads {
 		out = append(out, []byte(p))
+	}
+	// Mapped orders, clean and broken in each way the output schema
+	// checks, so that each check of the scan is seen to fail.
+	const order = `{"id":"ORD-1","email":"a@b.example","total_cents":22459,"currency":"USD","status":"PAID","created_at":"2024-05-01T12:00:00Z","item_count":2}`
+	out = append(out, []byte(order))
+	for _, edit := range [][2]string{
+		{`"status":"PAID"`, `"status":{}`},
+		{`"status":"PAID"`, `"status":["PAID"]`},
+		{`"status":"PAID"`, `"status":"PAYED"`},
+		{`"status":"PAID"`, `"status":"P\u0041ID"`},
+		{`"status":"PAID"`, `"status":null`},
+		{`"item_count":2`, `"item_count":0`},
+		{`"item_count":2`, `"item_count":1.5`},
+		{`"item_count":2`, `"item_count":2.0`},
+		{`"item_count":2`, `"item_count":"2"`},
+		{`"total_cents":22459`, `"total_cents":1e2`},
+		{`"currency":"USD"`, `"currency":"usd"`},
+		{`"email":"a@b.example"`, `"email":"ab"`},
+		{`"email":"a@b.example"`, `"email":"äb"`},
+		{`"id":"ORD-1"`, `"id":""`},
+		{`"created_at":"2024-05-01T12:00:00Z"`, `"created_at":"2024-13-45T99:00:00Z"`},
+		{`,"item_count":2`, ``},
+		{`"item_count":2`, `"item_count":2,"extra":true`},
+	} {
+		out = append(out, []byte(strings.Replace(order, edit[0], edit[1], 1)))
 	}
 	return out
 }
