@@ -16,7 +16,7 @@ import (
 )
 
 // TestReleaseScriptBuildsStampedStaticBinaries runs scripts/release.sh for
-// this machine's platform and one other into a temporary directory, and
+// this machine's platform into a temporary directory, and
 // checks what it leaves there: one binary per platform, each stamped with
 // the commit of HEAD, an unmodified tree, the module version and
 // CGO_ENABLED=0, the linux ones without a dynamic loader, and a SHA256SUMS
@@ -32,11 +32,10 @@ func TestReleaseScriptBuildsStampedStaticBinaries(t *testing.T) {
 		t.Skipf("not inside a git checkout (git rev-parse: %v)", err)
 	}
 	commit := strings.TrimSpace(string(head))
-	other := "darwin/arm64"
-	if runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" {
-		other = "linux/amd64"
-	}
-	platforms := []string{runtime.GOOS + "/" + runtime.GOARCH, other}
+	// This machine's platform only: a cross build compiles everything again
+	// for the other platform (minutes on a cold cache, in every `go test
+	// ./...`); docs/deployment.md shows the four built and checked.
+	platforms := []string{runtime.GOOS + "/" + runtime.GOARCH}
 
 	dist := filepath.Join(t.TempDir(), "dist")
 	cmd := exec.Command("bash", "scripts/release.sh")

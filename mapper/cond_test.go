@@ -30,6 +30,10 @@ func TestCmpDecimal(t *testing.T) {
 		{"", "0", 0, false},
 		{".", "0", 0, false},
 		{"1.2.3", "1", 0, false},
+		{"-0", "0", 0, true},
+		{"999999999999999999", "1000000000000000000", -1, true}, // 18 digits against 19
+		{"-3", "-12", 1, true},
+		{"-", "0", 0, false},
 	}
 	for _, tt := range tests {
 		got, ok := cmpDecimal(tt.a, tt.b)

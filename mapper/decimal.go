@@ -112,6 +112,17 @@ func isDecimalText(s string) bool {
 // exactly, digit by digit, with no allocation; ok is false when either is
 // not a number (or has an exponent beyond ±compareMaxExp).
 func cmpDecimal(a, b string) (int, bool) {
+	if x, ok := smallInt(a); ok {
+		if y, ok := smallInt(b); ok {
+			switch {
+			case x < y:
+				return -1, true
+			case x > y:
+				return 1, true
+			}
+			return 0, true
+		}
+	}
 	da, ok, _ := parseDecimal(a, true, compareMaxExp)
 	if !ok {
 		return 0, false
@@ -138,11 +149,36 @@ func cmpDecimal(a, b string) (int, bool) {
 	return c, true
 }
 
+// smallInt reads text made of an optional minus and at most 18 decimal
+// digits (the common case: counts, quantities, bounds), which an int64
+// holds exactly; anything else is not ok and goes the long way.
+func smallInt(s string) (int64, bool) {
+	neg := s != "" && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var x int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		x = x*10 + int64(c-'0')
+	}
+	if neg {
+		x = -x
+	}
+	return x, true
+}
+
 // decimalIsInt reports whether the number written as text is a whole
 // number (1.0 and 1e3 are, 1.0000000000000001 is not), exactly and with
 // no allocation; ok is false when the text is not a number.
 func decimalIsInt(text string) (isInt, ok bool) {
-	if strings.IndexAny(text, ".eE") < 0 { // digits alone: the common case
+	if !hasFractionOrExp(text) { // digits alone: the common case
 		return text != "" && text != "-", true
 	}
 	d, ok, _ := parseDecimal(text, true, 1<<40)
@@ -151,6 +187,17 @@ func decimalIsInt(text string) (isInt, ok bool) {
 	}
 	n := normDigits(d)
 	return n.lo == n.hi || n.hi-n.lo <= n.point, true
+}
+
+// hasFractionOrExp reports whether a number's text has a point or an
+// exponent (a byte loop: numbers are short, IndexAny's set is not worth it).
+func hasFractionOrExp(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
 }
 
 // digits is a decimal's significant digits: d.intPart+d.frac from lo to

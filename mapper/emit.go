@@ -227,7 +227,7 @@ func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) boo
 		return false
 	}
 	a, _ := found.Array()
-	elemPrefix := field + "[]"
+	elemPrefix := m.elemPrefix(field)
 	m.out = append(m.out, '[')
 	n := 0
 	for _, it := range a {
@@ -254,6 +254,26 @@ func (m *Mapper) emitEach(r *fieldRule, found *fastjson.Value, field string) boo
 	m.out = append(m.out, ']')
 	return true
 }
+
+// elemPrefix is field+"[]", made once per field: the fields an each
+// maps come from the rules, so there are few, and the record path then
+// builds no string for them.
+func (m *Mapper) elemPrefix(field string) string {
+	if p, ok := m.prefixes[field]; ok {
+		return p
+	}
+	p := field + "[]"
+	if len(m.prefixes) < maxElemPrefixes {
+		if m.prefixes == nil {
+			m.prefixes = make(map[string]string)
+		}
+		m.prefixes[field] = p
+	}
+	return p
+}
+
+// maxElemPrefixes bounds elemPrefix's memory whatever the rules.
+const maxElemPrefixes = 256
 
 // emitScalar writes found through r's transforms and enum table.
 func (m *Mapper) emitScalar(r *fieldRule, found, ctx *fastjson.Value, prefix string, p *srcPath) bool {

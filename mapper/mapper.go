@@ -109,6 +109,9 @@ type Mapper struct {
 	pos    []docPos
 	order  []int
 	sorted []Failure
+	// prefixes are the element prefixes of the fields each maps (see
+	// elemPrefix).
+	prefixes map[string]string
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -122,17 +125,23 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	m.schemaEnd = 0
 	defer func() { m.res, m.src = nil, nil }()
 
-	doc, detail := m.parse(s, payload)
+	p := s.plan
+	var inputCheck *checkNode
+	if p.input != nil {
+		inputCheck = p.input.check
+	}
+	doc, checked, detail := m.parseChecked(s, payload, inputCheck)
 	if doc == nil {
 		res.Outcome = OutcomeRejected
 		res.Output = append(res.Output, "null"...)
 		res.Failures = append(res.Failures, Failure{Reason: ReasonMalformedPayload, Detail: detail})
 		return
 	}
-	p := s.plan
 	if p.input != nil {
 		m.checkingInput = true
-		p.input.check.check(doc, &m.walk, m, false)
+		if !checked {
+			p.input.check.check(doc, &m.walk, m, false)
+		}
 		if p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32)) {
 			p.input.fullPass(doc, m, false)
 		}
@@ -152,7 +161,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		m.out = append(m.out[:0], "{}"...)
 	}
 
-	if p.output != nil && !rejecting(res.Failures) {
+	if p.output != nil && !rejecting(res.Failures) && !m.outputClean(s, p.output) {
 		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
 			p.output.check.check(outDoc, &m.walk, m, true)
 			if !p.output.covered {
@@ -246,12 +255,35 @@ func (m *Mapper) rejects(reason Reason, field string) bool {
 // and a detail. A payload the strict scan finds clean is parsed at once;
 // any other takes the careful path, which runs each guard in turn.
 func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
-	if len(payload) <= s.opts.MaxPayloadBytes && m.scan.clean(payload, s.opts.MaxDepth) {
-		if doc, err := m.parser.ParseBytes(payload); err == nil {
-			return doc, ""
+	doc, _, detail := m.parseChecked(s, payload, nil)
+	return doc, detail
+}
+
+// parseChecked is parse, with the compiled checks of check (nil: none) run
+// by the strict scan as it reads; checked reports that they all held, so
+// that the parsed value need not be walked.
+func (m *Mapper) parseChecked(s *Source, payload []byte, check *checkNode) (doc *fastjson.Value, checked bool, detail string) {
+	if len(payload) <= s.opts.MaxPayloadBytes {
+		if clean, ok := m.scan.cleanChecked(payload, s.opts.MaxDepth, check); clean {
+			if doc, err := m.parser.ParseBytes(payload); err == nil {
+				return doc, ok, ""
+			}
 		}
 	}
-	return m.parseCareful(s, payload)
+	doc, detail = m.parseCareful(s, payload)
+	return doc, false, detail
+}
+
+// outputClean reports whether the mapped record in m.out is known to pass
+// the output schema without parsing it: the strict scan reads it once with
+// the compiled checks, which decide alone when they cover the schema.
+// False means "not known": the record is parsed and checked as before.
+func (m *Mapper) outputClean(s *Source, out *schema) bool {
+	if !out.covered {
+		return false
+	}
+	_, checked := m.scan.cleanChecked(m.out, s.opts.MaxDepth, out.check)
+	return checked
 }
 
 // parseCareful runs the payload guards one after another, each with its own

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // strictScan reads a payload once, front to back, and decides whether it
@@ -12,6 +13,9 @@ import (
 // the validator accepts (strict strings, escapes and numbers), valid UTF-8,
 // nested at most maxDepth levels, and no object with the same key twice.
 // It needs no recursion and, once its stacks have grown, no allocation.
+// Given a schema's compiled checks it runs them too as it reads (see
+// scancheck.go), so that a payload that passes is neither walked again
+// nor, for a mapped record, parsed at all.
 //
 // It answers only yes or no. No means "not known to be clean": the careful
 // path then runs every guard in turn and says why, so that the details of
@@ -31,6 +35,16 @@ type strictScan struct {
 	serial  uint64
 	first   uint64
 	serials []uint64 // serial of each open object
+	// The compiled checks run as the scan reads (see scancheck.go):
+	// nodes[cur:] are the check nodes of the value being read, frames
+	// those of each open container; checked is false once a check failed
+	// or could not be decided.
+	nodes   []*checkNode
+	frames  []nodeFrame
+	cur     int
+	checked bool
+	// formatArg is the string a format check reads (see formatOK).
+	formatArg string
 }
 
 // linearKeys is the number of keys of one object compared one by one
@@ -52,6 +66,20 @@ type keyRef struct {
 
 // clean reports whether b passes every payload guard (see strictScan).
 func (s *strictScan) clean(b []byte, maxDepth int) bool {
+	ok, _ := s.cleanChecked(b, maxDepth, nil)
+	return ok
+}
+
+// cleanChecked is clean, and reports beside it whether b also passes every
+// compiled check of root (false when root is nil, or when a check failed
+// or could not be decided from the bytes: the walk then decides).
+func (s *strictScan) cleanChecked(b []byte, maxDepth int, root *checkNode) (clean, checked bool) {
+	s.startChecks(root)
+	clean = s.scan(b, maxDepth)
+	return clean, clean && s.checked
+}
+
+func (s *strictScan) scan(b []byte, maxDepth int) bool {
 	s.open, s.keys, s.bases, s.serials = s.open[:0], s.keys[:0], s.bases[:0], s.serials[:0]
 	s.first, s.used = s.serial+1, 0
 	n := len(b)
@@ -74,8 +102,14 @@ value:
 		s.bases = append(s.bases, len(s.keys))
 		s.serial++
 		s.serials = append(s.serials, s.serial)
+		if s.checked {
+			s.openContainer(tObject)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
 			i++
+			if s.checked {
+				s.closeObjectChecks(b)
+			}
 			s.closeObject()
 			goto after
 		}
@@ -85,15 +119,29 @@ value:
 			return false
 		}
 		s.open = append(s.open, '[')
+		if s.checked {
+			s.openContainer(tArray)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == ']' {
 			i++
 			s.open = s.open[:len(s.open)-1]
+			if s.checked {
+				s.closeArray()
+			}
 			goto after
+		}
+		if s.checked {
+			s.element()
 		}
 		goto value
 	case '"':
-		if i, _, ok = scanString(b, i+1); !ok {
+		start := i + 1
+		var esc bool
+		if i, esc, ok = scanString(b, start); !ok {
 			return false
+		}
+		if s.checked {
+			s.checkString(b, start, i-1, esc)
 		}
 		goto after
 	case 't', 'f', 'n':
@@ -102,10 +150,17 @@ value:
 			return false
 		}
 		i += len(lit)
+		if s.checked {
+			s.checkLiteral(lit)
+		}
 		goto after
 	default:
+		start := i
 		if i, ok = scanNumber(b, i); !ok {
 			return false
+		}
+		if s.checked {
+			s.checkNumber(b, start, i)
 		}
 		goto after
 	}
@@ -124,6 +179,9 @@ key:
 		}
 		if !s.addKey(b, start, i-1) {
 			return false
+		}
+		if s.checked {
+			s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
 		}
 	}
 	if i = skipSpace(b, i); i >= n || b[i] != ':' {
@@ -144,14 +202,23 @@ after:
 		if top == '{' {
 			goto key
 		}
+		if s.checked {
+			s.element()
+		}
 		goto value
 	case top == '{' && b[i] == '}':
 		i++
+		if s.checked {
+			s.closeObjectChecks(b)
+		}
 		s.closeObject()
 		goto after
 	case top == '[' && b[i] == ']':
 		i++
 		s.open = s.open[:len(s.open)-1]
+		if s.checked {
+			s.closeArray()
+		}
 		goto after
 	}
 	return false
@@ -274,6 +341,11 @@ func keySig(k []byte) uint64 {
 		x = x<<8 | uint64(c)
 	}
 	return uint64(n)<<59 ^ x*0x9E3779B97F4A7C15
+}
+
+// keySigOf is keySig of a key held as a string.
+func keySigOf(k string) uint64 {
+	return keySig(unsafe.Slice(unsafe.StringData(k), len(k)))
 }
 
 var (

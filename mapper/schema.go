@@ -71,8 +71,10 @@ func typeBits(names []string) jsonType {
 }
 
 type checkProp struct {
-	name string
-	node *checkNode
+	name     string
+	node     *checkNode
+	sig      uint64 // keySigOf(name)
+	required bool   // name is in the node's required
 }
 
 type enumValue struct {
@@ -111,6 +113,16 @@ type checkNode struct {
 	hasExclMin  bool
 	hasExclMax  bool
 	alwaysFalse bool
+	// For the strict scan's checks (see scancheck.go): propIndex finds a
+	// property by its key signature when there are many (slot+1, 0:
+	// empty); requiredN is the number of distinct required names, and
+	// requiredAreProps says every one of them is in props.
+	propIndex        []uint16
+	requiredN        int
+	requiredAreProps bool
+	// readsStrings says a string's content matters to the node (enum,
+	// const, length, pattern, format), not only its type.
+	readsStrings bool
 }
 
 func (n *checkNode) prop(name string) *checkNode {
@@ -240,6 +252,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 		len(s.Extensions) > 0 {
 		d.covered = false
 	}
+	n.indexProps()
 	return n
 }
 

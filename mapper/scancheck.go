@@ -1,0 +1,387 @@
+package mapper
+
+import (
+	"encoding/json"
+	"math/bits"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The strict scan can run a schema's compiled checks (checkNode) as it
+// reads the bytes, so that a payload that passes them is never walked
+// again: the scan keeps, beside its containers, the check nodes that apply
+// to each (a value's node and the nodes its allOf and $ref bring in), and
+// checks each value as it passes.
+//
+// Like the scan itself it answers only yes or no. checked stays true only
+// while every check held and every check could be decided from the bytes;
+// at the first failure or doubt (an escaped string a check must read, too
+// many nodes at one value) it turns false and the caller walks the parsed
+// value as before, which finds the same failures with the same details.
+// So a yes must mean exactly "the walk would find nothing".
+
+// maxValueNodes bounds the check nodes one value gathers through allOf and
+// $ref (a schema that refers to itself would gather them forever).
+const maxValueNodes = 32
+
+// nodeFrame is the check nodes (nodes[lo:hi]) of an open container and,
+// for an array, the number of items read so far.
+type nodeFrame struct {
+	lo, hi int
+	items  int
+	// required counts the keys of an object with one check node that are
+	// required by it (the scan lets no key appear twice).
+	required int
+}
+
+// indexProps fills the fields of n the strict scan reads to find a
+// property and to count required ones.
+func (n *checkNode) indexProps() {
+	distinct := map[string]bool{}
+	for _, r := range n.required {
+		distinct[r] = true
+	}
+	n.requiredN, n.requiredAreProps = len(distinct), true
+	for r := range distinct {
+		n.requiredAreProps = n.requiredAreProps && n.prop(r) != nil
+	}
+	n.readsStrings = n.constVal != nil || n.hasEnum || n.minLen >= 0 || n.maxLen >= 0 || n.pattern != nil || n.format != nil
+	for i := range n.props {
+		p := &n.props[i]
+		p.sig, p.required = keySigOf(p.name), distinct[p.name]
+	}
+	if len(n.props) <= linearProps || len(n.props) >= 1<<15 {
+		return
+	}
+	n.propIndex = make([]uint16, 4<<bits.Len(uint(len(n.props))))
+	mask := len(n.propIndex) - 1
+	for i := range n.props {
+		j := int(n.props[i].sig>>7) & mask
+		for n.propIndex[j] != 0 {
+			j = (j + 1) & mask
+		}
+		n.propIndex[j] = uint16(i + 1)
+	}
+}
+
+// linearProps is the number of properties a node looks through one by one
+// for a key; past it, it uses propIndex.
+const linearProps = 2
+
+// propBySig is the property named key (whose signature is sig), or nil.
+func (n *checkNode) propBySig(key string, sig uint64) *checkProp {
+	if n.propIndex == nil {
+		for i := range n.props {
+			if p := &n.props[i]; p.sig == sig && p.name == key {
+				return p
+			}
+		}
+		return nil
+	}
+	mask := len(n.propIndex) - 1
+	for j := int(sig>>7) & mask; n.propIndex[j] != 0; j = (j + 1) & mask {
+		if p := &n.props[n.propIndex[j]-1]; p.sig == sig && p.name == key {
+			return p
+		}
+	}
+	return nil
+}
+
+// startChecks sets the scan up to check the payload against root (nil: no
+// checks).
+func (s *strictScan) startChecks(root *checkNode) {
+	s.nodes, s.frames, s.cur = s.nodes[:0], s.frames[:0], 0
+	s.checked = root != nil
+	s.add(root)
+}
+
+// add appends n and the nodes its allOf brings in to the current value's.
+func (s *strictScan) add(n *checkNode) {
+	if n != nil && len(n.allOf) == 0 && len(s.nodes)-s.cur < maxValueNodes {
+		s.nodes = append(s.nodes, n) // the common case, inlined
+		return
+	}
+	s.addAll(n)
+}
+
+func (s *strictScan) addAll(n *checkNode) {
+	if n == nil || !s.checked {
+		return
+	}
+	if len(s.nodes)-s.cur >= maxValueNodes {
+		s.checked = false
+		return
+	}
+	s.nodes = append(s.nodes, n)
+	for _, sub := range n.allOf {
+		s.addAll(sub)
+	}
+}
+
+// doubt gives up checking this payload: the walk decides.
+func (s *strictScan) doubt() { s.checked = false }
+
+// member sets the current value's nodes to those of the property key of
+// the innermost open object.
+func (s *strictScan) member(key []byte, sig uint64) {
+	if !s.checked {
+		return
+	}
+	f := &s.frames[len(s.frames)-1]
+	s.nodes, s.cur = s.nodes[:f.hi], f.hi
+	k := b2s(key)
+	for i := f.lo; i < f.hi && s.checked; i++ {
+		n := s.nodes[i]
+		if p := n.propBySig(k, sig); p != nil {
+			if p.required {
+				f.required++
+			}
+			s.add(p.node)
+		} else if n.noAdditonal {
+			s.doubt()
+		} else {
+			s.add(n.additional)
+		}
+	}
+}
+
+// element sets the current value's nodes to those of the next item of the
+// innermost open array.
+func (s *strictScan) element() {
+	if !s.checked {
+		return
+	}
+	f := &s.frames[len(s.frames)-1]
+	f.items++
+	s.nodes, s.cur = s.nodes[:f.hi], f.hi
+	for i := f.lo; i < f.hi && s.checked; i++ {
+		s.add(s.nodes[i].items)
+	}
+}
+
+// openContainer checks the current value's nodes against a container of
+// type t (tObject or tArray) and makes them the new container's.
+func (s *strictScan) openContainer(t jsonType) {
+	if !s.checked {
+		return
+	}
+	for _, n := range s.nodes[s.cur:] {
+		// A container never equals an enum's or a const's scalars.
+		if n.alwaysFalse || n.types != 0 && n.types&t == 0 || n.hasEnum || n.constVal != nil {
+			s.doubt()
+			return
+		}
+	}
+	s.frames = append(s.frames, nodeFrame{lo: s.cur, hi: len(s.nodes)})
+}
+
+// closeArray checks the item counts of the innermost open array.
+func (s *strictScan) closeArray() {
+	if !s.checked {
+		return
+	}
+	f := s.frames[len(s.frames)-1]
+	s.frames = s.frames[:len(s.frames)-1]
+	for _, n := range s.nodes[f.lo:f.hi] {
+		if n.minItems >= 0 && f.items < n.minItems || n.maxItems >= 0 && f.items > n.maxItems {
+			s.doubt()
+			return
+		}
+	}
+}
+
+// closeObjectChecks checks the property counts and required properties of
+// the innermost open object, whose keys are still in s.keys.
+func (s *strictScan) closeObjectChecks(b []byte) {
+	if !s.checked {
+		return
+	}
+	f := s.frames[len(s.frames)-1]
+	s.frames = s.frames[:len(s.frames)-1]
+	count := len(s.keys) - s.bases[len(s.bases)-1]
+	for _, n := range s.nodes[f.lo:f.hi] {
+		if n.minProps >= 0 && count < n.minProps || n.maxProps >= 0 && count > n.maxProps {
+			s.doubt()
+			return
+		}
+		if f.hi-f.lo == 1 && n.requiredAreProps {
+			// Every key is counted once: the required ones seen are all.
+			if f.required != n.requiredN {
+				s.doubt()
+			}
+			return
+		}
+		for _, r := range n.required {
+			if !s.hasKey(b, r) {
+				s.doubt()
+				return
+			}
+		}
+	}
+}
+
+// hasKey reports whether the innermost open object has the key k.
+func (s *strictScan) hasKey(b []byte, k string) bool {
+	sig := keySigOf(k)
+	base := s.bases[len(s.bases)-1]
+	if len(s.keys)-base <= linearKeys {
+		for _, r := range s.keys[base:] {
+			if r.sig == sig && b2s(b[r.off:r.end]) == k {
+				return true
+			}
+		}
+		return false
+	}
+	serial := s.serials[len(s.serials)-1]
+	mask := len(s.table) - 1
+	for i := slot(serial, sig, mask); ; i = (i + 1) & mask {
+		e := s.table[i]
+		if e.serial < s.first {
+			return false
+		}
+		if e.serial == serial && e.sig == sig {
+			if r := s.keys[e.key]; b2s(b[r.off:r.end]) == k {
+				return true
+			}
+		}
+	}
+}
+
+// checkString checks the string b[off:end] (its content, between the
+// quotes; esc: it has escapes) against the current value's nodes.
+func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
+	if !s.checked {
+		return
+	}
+	str := b[off:end]
+	for _, n := range s.nodes[s.cur:] {
+		if n.alwaysFalse || n.types != 0 && n.types&tString == 0 {
+			s.doubt()
+			return
+		}
+		if !n.readsStrings {
+			continue
+		}
+		if esc {
+			// The checks read the string unescaped: the walk does that.
+			s.doubt()
+			return
+		}
+		if n.constVal != nil && !n.constVal.matchesRaw(tString, str) {
+			s.doubt()
+			return
+		}
+		if n.hasEnum && !enumHas(n.enum, tString, str) {
+			s.doubt()
+			return
+		}
+		// A character is one to four bytes: the length in bytes often
+		// decides without counting.
+		if n.minLen >= 0 && len(str) < 4*n.minLen || n.maxLen >= 0 && len(str) > n.maxLen {
+			l := utf8.RuneCount(str)
+			if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
+				s.doubt()
+				return
+			}
+		}
+		if n.pattern != nil && !n.matchPattern(str) || n.format != nil && !s.formatOK(n.format, str) {
+			s.doubt()
+			return
+		}
+	}
+}
+
+// checkNumber checks the number b[off:end] against the current value's
+// nodes.
+func (s *strictScan) checkNumber(b []byte, off, end int) {
+	if !s.checked || s.cur == len(s.nodes) {
+		return
+	}
+	text := b2s(b[off:end])
+	vt := tNumber
+	if isInt, _ := decimalIsInt(text); isInt {
+		vt |= tInteger
+	}
+	for _, n := range s.nodes[s.cur:] {
+		if n.alwaysFalse || n.types != 0 && n.types&vt == 0 ||
+			n.constVal != nil && !n.constVal.matchesRaw(vt, b[off:end]) ||
+			n.hasEnum && !enumHas(n.enum, vt, b[off:end]) ||
+			n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0 ||
+			n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0 ||
+			n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) ||
+			n.format != nil && !n.format(json.Number(string(text))) {
+			s.doubt()
+			return
+		}
+	}
+}
+
+// checkLiteral checks true, false or null (lit) against the current
+// value's nodes.
+func (s *strictScan) checkLiteral(lit []byte) {
+	if !s.checked {
+		return
+	}
+	vt := tBool
+	if lit[0] == 'n' {
+		vt = tNull
+	}
+	for _, n := range s.nodes[s.cur:] {
+		if n.alwaysFalse || n.types != 0 && n.types&vt == 0 ||
+			n.constVal != nil && !n.constVal.matchesRaw(vt, lit) ||
+			n.hasEnum && !enumHas(n.enum, vt, lit) {
+			s.doubt()
+			return
+		}
+	}
+}
+
+// matchesRaw is matches for a scalar read by the scan: vt its type, raw
+// its text (a string's content, unescaped; a number or literal as
+// written).
+func (e enumValue) matchesRaw(vt jsonType, raw []byte) bool {
+	switch e.t {
+	case tNull:
+		return vt == tNull
+	case tBool:
+		return vt == tBool && (raw[0] == 't') == e.b
+	case tNumber:
+		if vt&tNumber == 0 {
+			return false
+		}
+		c, ok := cmpDecimal(b2s(raw), e.s)
+		return ok && c == 0
+	case tString:
+		return vt == tString && b2s(raw) == e.s
+	}
+	return false
+}
+
+func enumHas(es []enumValue, vt jsonType, raw []byte) bool {
+	for _, e := range es {
+		if e.matchesRaw(vt, raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// formatOK calls the format check f on the string str without copying it
+// or boxing it anew: f takes an any, and a string put in an any is copied
+// to the heap. The any handed over is built once per call from the type of
+// a string constant and s.formatArg, which holds str only during the call
+// (the format checks of jsonschema/v5 read their argument and keep nothing).
+func (s *strictScan) formatOK(f func(any) bool, str []byte) bool {
+	s.formatArg = b2s(str)
+	var v any = ""
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(&s.formatArg)
+	ok := f(v)
+	s.formatArg = ""
+	return ok
+}
+
+// eface is the layout of an any: its dynamic type and a pointer to its
+// value.
+type eface struct {
+	typ, data unsafe.Pointer
+}

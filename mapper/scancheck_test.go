@@ -1,0 +1,173 @@
+package mapper
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// scanCheckSources are every source with schemas the tests know: the
+// shipped rules and the test rules.
+func scanCheckSources(tb testing.TB) []*Source {
+	tb.Helper()
+	var out []*Source
+	for _, dir := range [][2]string{
+		{"../rules", "../schemas"},
+		{"testdata/rules", "testdata/schemas"},
+		{"testdata/numbers/rules", "testdata/numbers/schemas"},
+	} {
+		eng, err := Load(dir[0], dir[1], Options{MaxDepth: 16})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, eng.Sources()...)
+	}
+	return out
+}
+
+// scanCheckDisagreement checks payload against every schema of s twice, with
+// the strict scan's checks and with the walk over the parsed value, and
+// describes any difference: the scan may say "checked" only when the walk
+// finds nothing, and (for payloads without escapes, which the scan leaves
+// to the walk) must say it whenever the walk finds nothing.
+func scanCheckDisagreement(s *Source, payload []byte) string {
+	var m Mapper
+	for _, sc := range []*schema{s.plan.input, s.plan.output} {
+		if sc == nil {
+			continue
+		}
+		clean, checked := m.scan.cleanChecked(payload, s.opts.MaxDepth, sc.check)
+		if !clean {
+			if checked {
+				return "checked but not clean"
+			}
+			continue
+		}
+		doc, err := m.parser.ParseBytes(payload)
+		if err != nil {
+			return "clean but not parsed: " + err.Error()
+		}
+		var walk collect
+		sc.check.check(doc, &m.walk, &walk, false)
+		switch {
+		case checked && len(walk.got) > 0:
+			return fmt.Sprintf("%s: the scan passed what the walk fails: %s", sc.name, walk.set())
+		case !checked && len(walk.got) == 0 && !bytes.ContainsRune(payload, '\\'):
+			return fmt.Sprintf("%s: the scan doubted what the walk passes", sc.name)
+		}
+	}
+	return ""
+}
+
+func scanCheckSeeds(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, dir := range []string{"orders", "github-work-items"} {
+		out = append(out, fixturePayloads(tb, filepath.Join("../fixtures", dir))...)
+	}
+	for _, p := range numberPayloads {
+		out = append(out, []byte(p))
+	}
+	// Mapped orders, clean and broken in each way the output schema
+	// checks, so that each check of the scan is seen to fail.
+	const order = `{"id":"ORD-1","email":"a@b.example","total_cents":22459,"currency":"USD","status":"PAID","created_at":"2024-05-01T12:00:00Z","item_count":2}`
+	out = append(out, []byte(order))
+	for _, edit := range [][2]string{
+		{`"status":"PAID"`, `"status":{}`},
+		{`"status":"PAID"`, `"status":["PAID"]`},
+		{`"status":"PAID"`, `"status":"PAYED"`},
+		{`"status":"PAID"`, `"status":"P\u0041ID"`},
+		{`"status":"PAID"`, `"status":null`},
+		{`"item_count":2`, `"item_count":0`},
+		{`"item_count":2`, `"item_count":1.5`},
+		{`"item_count":2`, `"item_count":2.0`},
+		{`"item_count":2`, `"item_count":"2"`},
+		{`"total_cents":22459`, `"total_cents":1e2`},
+		{`"currency":"USD"`, `"currency":"usd"`},
+		{`"email":"a@b.example"`, `"email":"ab"`},
+		{`"email":"a@b.example"`, `"email":"äb"`},
+		{`"id":"ORD-1"`, `"id":""`},
+		{`"created_at":"2024-05-01T12:00:00Z"`, `"created_at":"2024-13-45T99:00:00Z"`},
+		{`,"item_count":2`, ``},
+		{`"item_count":2`, `"item_count":2,"extra":true`},
+	} {
+		out = append(out, []byte(strings.Replace(order, edit[0], edit[1], 1)))
+	}
+	return out
+}
+
+func TestScanChecksDecideAsTheWalk(t *testing.T) {
+	sources := scanCheckSources(t)
+	seeds := scanCheckSeeds(t)
+	if len(seeds) < 100 {
+		t.Fatalf("only %d seed payloads", len(seeds))
+	}
+	checkedSome := false
+	for _, s := range sources {
+		var m Mapper
+		var res Result
+		for _, p := range seeds {
+			if d := scanCheckDisagreement(s, p); d != "" {
+				t.Fatalf("%s: %s on %.300s", s.Name(), d, p)
+			}
+			// The mapped record is what the output schema's checks read.
+			m.Map(s, p, &res)
+			if d := scanCheckDisagreement(s, res.Output); d != "" {
+				t.Fatalf("%s: %s on the output %s", s.Name(), d, res.Output)
+			}
+			if s.plan.input != nil {
+				_, ok := m.scan.cleanChecked(p, s.opts.MaxDepth, s.plan.input.check)
+				checkedSome = checkedSome || ok
+			}
+		}
+	}
+	if !checkedSome {
+		t.Fatal("the scan's checks passed no payload: the fast path is never taken")
+	}
+}
+
+// The scan's checks decide every payload as the walk does (see
+// scanCheckDisagreement), for the input and output schemas of every source.
+func FuzzScanChecksDecideAsTheWalk(f *testing.F) {
+	sources := scanCheckSources(f)
+	for i, p := range scanCheckSeeds(f) {
+		if i%4 == 0 {
+			f.Add(p)
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for _, s := range sources {
+			if d := scanCheckDisagreement(s, payload); d != "" {
+				t.Fatalf("%s: %s", s.Name(), d)
+			}
+		}
+	})
+}
+
+// formatOK hands the format checks the string as a plain string.
+func TestFormatOKPassesTheString(t *testing.T) {
+	var s strictScan
+	for _, tc := range []struct {
+		format, value string
+		want          bool
+	}{
+		{"date-time", "2024-05-01T12:00:00Z", true},
+		{"date-time", "2024-13-45T99:00:00Z", false},
+		{"date-time", "yesterday", false},
+		{"uri", "https://api.github.com/repos/o/r", true},
+		{"uri", "not a uri", false},
+		{"email", "a@b.example", true},
+		{"email", "nobody", false},
+	} {
+		f := jsonschema.Formats[tc.format]
+		if got := s.formatOK(f, []byte(tc.value)); got != tc.want || got != f(tc.value) {
+			t.Errorf("formatOK(%s, %q) = %v, want %v", tc.format, tc.value, got, tc.want)
+		}
+		if s.formatArg != "" {
+			t.Errorf("formatOK(%s, %q) kept the string", tc.format, tc.value)
+		}
+	}
+}
