@@ -2,9 +2,11 @@ package stream
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -258,4 +260,20 @@ func BenchmarkRecordBatch(b *testing.B) {
 		}
 		b.SetBytes(int64(out.Len()))
 	})
+}
+
+// TestVarintLenIsTheEncodedSize checks varintLen against encoding/binary's
+// zig-zag varints at every size boundary.
+func TestVarintLenIsTheEncodedSize(t *testing.T) {
+	var buf [binary.MaxVarintLen64]byte
+	for _, base := range []int64{0, 1, 63, 64, 127, 128, 8191, 8192, 1 << 20, 1 << 27, 1 << 34, 1 << 41, 1 << 48, 1 << 55, 1 << 62, math.MaxInt64} {
+		for _, v := range []int64{base - 1, base, base + 1, -base - 1, -base, -base + 1} {
+			if got, want := varintLen(v), int64(binary.PutVarint(buf[:], v)); got != want {
+				t.Errorf("varintLen(%d) = %d, want %d", v, got, want)
+			}
+		}
+	}
+	if got := varintLen(math.MinInt64); got != binary.MaxVarintLen64 {
+		t.Errorf("varintLen(MinInt64) = %d, want %d", got, binary.MaxVarintLen64)
+	}
 }

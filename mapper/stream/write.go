@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -106,12 +107,8 @@ func recordSize(m *kafka.Message) int64 {
 	return n
 }
 
+// varintLen is the size of v as a zig-zag varint: seven bits a byte.
 func varintLen(v int64) int64 {
 	u := uint64((v << 1) ^ (v >> 63))
-	n := int64(1)
-	for u >= 0x80 {
-		u >>= 7
-		n++
-	}
-	return n
+	return int64(bits.Len64(u|1)+6) / 7
 }
