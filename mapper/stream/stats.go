@@ -362,6 +362,11 @@ func (w *Worker) readyWithoutPartitions(ctx context.Context) (bool, string) {
 	defer cancel()
 	lags, err := w.Lag(ctx)
 	if err != nil {
+		var ke kafka.Error
+		if errors.As(err, &ke) {
+			// The brokers answer, with an error: the lag cannot be measured.
+			return false, "no partitions held, and the lag cannot be measured: " + err.Error()
+		}
 		return false, "no partitions held, and the brokers do not answer: " + err.Error()
 	}
 	behind := map[string]int64{}
