@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/mapperhq/mapper/internal/syncbuf"
+	"github.com/mapperhq/mapper/internal/testneeds"
 
 	"bytes"
 	"cmp"
@@ -23,7 +24,7 @@ import (
 )
 
 // browser returns a headless Chromium, or skips the test when none is
-// installed, unless MAPPER_REQUIRE_BROWSER is set (as .ci/run does).
+// installed, unless MAPPER_REQUIRE_BROWSER or MAPPER_REQUIRE_ALL is set (as .ci/run does).
 func browser(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -31,10 +32,7 @@ func browser(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("MAPPER_REQUIRE_BROWSER") != "" {
-		t.Fatal("no chromium on PATH (apt-get install chromium)")
-	}
-	t.Skip("no chromium on PATH (apt-get install chromium); .ci/run installs it")
+	testneeds.Missing(t, []string{"MAPPER_REQUIRE_BROWSER"}, "no chromium on PATH (apt-get install chromium); .ci/run installs it")
 	return ""
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"debug/elf"
 	"errors"
+	"github.com/mapperhq/mapper/internal/testneeds"
 	"io"
 	"os"
 	"os/exec"
@@ -41,7 +42,7 @@ func caBundle(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no CA bundle on this machine (install ca-certificates)")
+	testneeds.Missing(t, nil, "no CA bundle on this machine (install ca-certificates)")
 	return ""
 }
 
@@ -118,7 +119,7 @@ func unpack(t *testing.T, img v1.Image, root string) {
 // broken one fails with its position).
 func TestImageRunsMapperFromItsRootFilesystem(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is not on PATH: the test builds the binary it puts in the image")
+		testneeds.Missing(t, nil, "go is not on PATH: the test builds the binary it puts in the image")
 	}
 	created := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	img, d1 := imageOf(t, t.TempDir(), created)
