@@ -1,9 +1,6 @@
 package main
 
 import (
-	"github.com/mapperhq/mapper/internal/syncbuf"
-	"github.com/mapperhq/mapper/internal/testneeds"
-
 	"bytes"
 	"cmp"
 	"context"
@@ -21,6 +18,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mapperhq/mapper/internal/syncbuf"
+	"github.com/mapperhq/mapper/internal/testneeds"
 )
 
 // browser returns a headless Chromium, or skips the test when none is

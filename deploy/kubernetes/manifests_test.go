@@ -8,7 +8,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"github.com/mapperhq/mapper/internal/testneeds"
 	"io"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mapperhq/mapper/internal/testneeds"
 )
 
 // kedaModule is the KEDA release whose CRD the ScaledObject is checked against.

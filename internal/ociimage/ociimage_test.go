@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"debug/elf"
 	"errors"
-	"github.com/mapperhq/mapper/internal/testneeds"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/mapperhq/mapper/internal/ociimage"
+	"github.com/mapperhq/mapper/internal/testneeds"
 )
 
 // buildMapper builds a static mapper binary into dir, as scripts/image.sh does.

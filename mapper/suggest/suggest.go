@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mapperhq/mapper/internal/didyoumean"
 	"github.com/mapperhq/mapper/mapper"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
@@ -404,32 +405,11 @@ func inferOutput(v string, enum []enumEntry) (out string, raw, inferred bool) {
 	}
 	best, bestD := enum[0], -1
 	for _, e := range enum {
-		if d := distance(n, norm(e.key)); bestD < 0 || d < bestD {
+		if d := didyoumean.Distance(n, norm(e.key)); bestD < 0 || d < bestD {
 			best, bestD = e, d
 		}
 	}
 	return best.value, best.raw, false
-}
-
-// distance is the Levenshtein distance of two short strings.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // layouts are the timestamp layouts tried on failing values, most common
@@ -625,7 +605,7 @@ func similarName(a, b string) bool {
 	if strings.Contains(na, nb) || strings.Contains(nb, na) {
 		return true
 	}
-	return distance(na, nb) <= max(1, min(len(na), len(nb))/4)
+	return didyoumean.Distance(na, nb) <= max(1, min(len(na), len(nb))/4)
 }
 
 // Apply writes the suggestions into the rule file's text with the version
