@@ -167,12 +167,11 @@ func (d *textDoc) setKey(m *ast.MappingNode, key, text string) error {
 // addEntry adds the entry text ("key: value") at the end of mapping m.
 func (d *textDoc) addEntry(m *ast.MappingNode, entry string) error {
 	if m.IsFlowStyle {
-		if len(m.Values) == 0 {
-			at := d.offset(m.Start.Position) + 1
-			return d.add(at, at, entry)
+		var last ast.Node
+		if len(m.Values) > 0 {
+			last = m.Values[len(m.Values)-1]
 		}
-		at := d.end(m.Values[len(m.Values)-1])
-		return d.add(at, at, ", "+entry)
+		return d.addFlow(m.Start, last, entry)
 	}
 	if len(m.Values) == 0 {
 		return fmt.Errorf("cannot add %q to an empty block mapping", entry)
@@ -185,12 +184,11 @@ func (d *textDoc) addEntry(m *ast.MappingNode, entry string) error {
 // addItem adds item (flow text) at the end of sequence s, in its style.
 func (d *textDoc) addItem(s *ast.SequenceNode, item string) error {
 	if s.IsFlowStyle {
-		if len(s.Values) == 0 {
-			at := d.offset(s.Start.Position) + 1
-			return d.add(at, at, item)
+		var last ast.Node
+		if len(s.Values) > 0 {
+			last = s.Values[len(s.Values)-1]
 		}
-		at := d.end(s.Values[len(s.Values)-1])
-		return d.add(at, at, ", "+item)
+		return d.addFlow(s.Start, last, item)
 	}
 	if len(s.Values) == 0 {
 		return fmt.Errorf("cannot add %q to an empty block list", item)
@@ -199,6 +197,17 @@ func (d *textDoc) addItem(s *ast.SequenceNode, item string) error {
 	indent := d.indentOf(dash)
 	at := d.lineEnd(d.end(s.Values[len(s.Values)-1]))
 	return d.add(at, at, "\n"+indent+"- "+item)
+}
+
+// addFlow adds text to a flow collection ({…} or […]) opened at start:
+// after its last element, or right inside the bracket when last is nil.
+func (d *textDoc) addFlow(start *token.Token, last ast.Node, text string) error {
+	if last == nil {
+		at := d.offset(start.Position) + 1
+		return d.add(at, at, text)
+	}
+	at := d.end(last)
+	return d.add(at, at, ", "+text)
 }
 
 // bytes is the text with every edit applied.
