@@ -241,11 +241,19 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 // out, counting them against the byte budget, until ctx ends.
 func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- []kafka.Message) {
 	bo := backoff{min: p.cfg.RetryBackoffMin, max: p.cfg.RetryBackoffMax}
+	idle := false
 	for ctx.Err() == nil {
 		// The fetch's room is taken from the budget before it is asked
 		// for, so that partitions fetching at once share what is left
-		// instead of each taking all of it.
-		room, ok := p.budget.reserve(ctx, p.cfg.FetchMaxBytes)
+		// instead of each taking all of it. A partition whose last fetch
+		// found nothing waits for records with a small room (a fetch
+		// returns at least one record whatever its room), so that idle
+		// partitions' long polls do not hold the budget busy ones need.
+		want := p.cfg.FetchMaxBytes
+		if idle {
+			want = max(1, want/64)
+		}
+		room, ok := p.budget.reserve(ctx, want)
 		if !ok {
 			return
 		}
@@ -282,7 +290,8 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		// batch once acknowledged or abandoned: a fetched record is always
 		// handed on, never dropped (a later commit would pass over it).
 		p.budget.settle(room, n)
-		if len(msgs) == 0 {
+		idle = len(msgs) == 0
+		if idle {
 			continue
 		}
 		out <- msgs
@@ -803,38 +812,78 @@ func (c *committer) flush(ctx context.Context) bool {
 	return true
 }
 
-// byteBudget bounds the bytes of records in flight. Safe for concurrent use.
+// byteBudget bounds the bytes of records in flight. Safe for concurrent
+// use. It is fair: a reservation that has to wait is served before any
+// later one, so that a partition which gives its room back and asks again
+// at once (an idle partition polling) cannot keep the others waiting.
 type byteBudget struct {
 	mu      sync.Mutex
 	used    int64
 	max     int64
 	peak    int64 // the most used at once
-	changed chan struct{}
+	waiters []chan struct{}
 }
 
 func newByteBudget(max int64) *byteBudget {
-	return &byteBudget{max: max, changed: make(chan struct{})}
+	return &byteBudget{max: max}
 }
 
-// reserve waits until less than the budget is in use, then takes up to
-// want of what is left and returns it; false if ctx ended first.
+// reserve waits until less than the budget is in use and every earlier
+// waiter is served, then takes up to want of what is left and returns it;
+// false if ctx ended first.
 func (b *byteBudget) reserve(ctx context.Context, want int64) (int64, bool) {
-	for {
-		b.mu.Lock()
-		if b.used < b.max {
-			n := min(want, b.max-b.used)
-			b.used += n
-			b.peak = max(b.peak, b.used)
-			b.mu.Unlock()
-			return n, true
-		}
-		ch := b.changed
+	b.mu.Lock()
+	if len(b.waiters) == 0 && b.used < b.max {
+		n := b.take(want)
 		b.mu.Unlock()
+		return n, true
+	}
+	turn := make(chan struct{}, 1)
+	b.waiters = append(b.waiters, turn)
+	b.mu.Unlock()
+	for {
 		select {
-		case <-ch:
+		case <-turn:
+			b.mu.Lock()
+			if b.used < b.max && b.waiters[0] == turn {
+				b.waiters = b.waiters[1:]
+				n := b.take(want)
+				b.wakeNext()
+				b.mu.Unlock()
+				return n, true
+			}
+			b.mu.Unlock()
 		case <-ctx.Done():
+			b.mu.Lock()
+			for i, w := range b.waiters {
+				if w == turn {
+					b.waiters = append(b.waiters[:i:i], b.waiters[i+1:]...)
+					break
+				}
+			}
+			b.wakeNext()
+			b.mu.Unlock()
 			return 0, false
 		}
+	}
+}
+
+// take books up to want of what is left; b.mu is held and used < max.
+func (b *byteBudget) take(want int64) int64 {
+	n := min(want, b.max-b.used)
+	b.used += n
+	b.peak = max(b.peak, b.used)
+	return n
+}
+
+// wakeNext tells the first waiter there is room; b.mu is held.
+func (b *byteBudget) wakeNext() {
+	if len(b.waiters) == 0 || b.used >= b.max {
+		return
+	}
+	select {
+	case b.waiters[0] <- struct{}{}:
+	default:
 	}
 }
 
@@ -854,8 +903,7 @@ func (b *byteBudget) settle(reserved, n int64) {
 func (b *byteBudget) release(n int64) {
 	b.mu.Lock()
 	b.used -= n
-	close(b.changed)
-	b.changed = make(chan struct{})
+	b.wakeNext()
 	b.mu.Unlock()
 }
 
