@@ -17,10 +17,12 @@ import (
 // at most, but at least one when there is one, waiting up to maxWait when
 // there is none. offset may be kafka.FirstOffset or kafka.LastOffset. It
 // returns the records and the offset to fetch next (offset itself when none
-// came). It is how mapper reads records: kafka-go's protocol package keeps
-// a null key, value or header value (nil here) apart from an empty one
-// (non-nil, length zero), which kafka-go's Reader does not. Safe for
-// concurrent use.
+// came). It is how mapper reads records: it reads the fetch response into
+// one buffer itself and returns records whose keys, values and header
+// values are slices of it (no copy a record), a null one nil and an empty
+// one non-nil of length zero (kafka-go's Reader makes both nil). Records
+// older than the v2 record batch, and a first or last offset, go through
+// kafka-go's own decoding. Safe for concurrent use.
 func Fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration) ([]kafka.Message, int64, error) {
 	msgs, next, _, err := fetch(ctx, client, topic, partition, offset, maxBytes, maxWait, minRecordGuess)
 	return msgs, next, err
@@ -29,6 +31,19 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 // fetch is Fetch that also tells how many record batches the records came
 // in; it sizes the slice of records for records of perRecord bytes.
 func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
+	if offset >= 0 {
+		msgs, next, n, err := fetchRaw(ctx, client, topic, partition, offset, maxBytes, maxWait, perRecord)
+		if !errors.Is(err, errNotRaw) {
+			return msgs, next, n, err
+		}
+	}
+	return fetchDecoded(ctx, client, topic, partition, offset, maxBytes, maxWait, perRecord)
+}
+
+// fetchDecoded is fetch through kafka-go's Client.Fetch, which decodes the
+// response itself: for a first or last offset, and for records older than
+// the v2 record batch.
+func fetchDecoded(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	resp, err := client.Fetch(ctx, &kafka.FetchRequest{
 		Topic: topic, Partition: partition, Offset: offset,
 		MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait,
@@ -146,7 +161,8 @@ func batches(r kafka.RecordReader) int {
 const pageBytes = 64 << 10
 
 // Fetcher fetches like Fetch, bounding the memory kafka-go takes to decode
-// each fetch. kafka-go reads every record batch of a fetch response into
+// a fetch when it decodes it (records older than the v2 record batch, a
+// first or last offset). kafka-go reads every record batch of a fetch response into
 // pages of 64 KiB of its own before the first record can be read, and
 // keeps the pages for reuse; so a fetch of small batches (a producer that
 // sends one record at a time writes batches of one record) would take 100

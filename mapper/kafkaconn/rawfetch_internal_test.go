@@ -1,0 +1,126 @@
+package kafkaconn
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"strings"
+	"testing"
+)
+
+// testBatch is a v2 record batch at base of records with the given
+// values (no key, no header), each record r at offset base+r.
+func testBatch(base int64, values ...string) []byte {
+	var recs []byte
+	for i, v := range values {
+		var body []byte
+		body = append(body, 0)                          // attributes
+		body = binary.AppendVarint(body, int64(i))      // timestamp delta
+		body = binary.AppendVarint(body, int64(i))      // offset delta
+		body = binary.AppendVarint(body, -1)            // null key
+		body = binary.AppendVarint(body, int64(len(v))) // value
+		body = append(body, v...)
+		body = binary.AppendVarint(body, 0) // no header
+		recs = binary.AppendVarint(recs, int64(len(body)))
+		recs = append(recs, body...)
+	}
+	b := binary.BigEndian.AppendUint64(nil, uint64(base))
+	b = binary.BigEndian.AppendUint32(b, uint32(49+len(recs)))
+	b = binary.BigEndian.AppendUint32(b, 0) // leader epoch
+	b = append(b, 2)                        // magic
+	b = binary.BigEndian.AppendUint32(b, 0) // crc, below
+	b = binary.BigEndian.AppendUint16(b, 0) // attributes
+	b = binary.BigEndian.AppendUint32(b, uint32(len(values)-1))
+	b = binary.BigEndian.AppendUint64(b, 1700000000000)
+	b = binary.BigEndian.AppendUint64(b, 1700000000000)
+	b = binary.BigEndian.AppendUint64(b, ^uint64(0)) // producer ID -1
+	b = binary.BigEndian.AppendUint16(b, 0xffff)
+	b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(values)))
+	b = append(b, recs...)
+	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], castagnoli))
+	return b
+}
+
+// TestDecodeBatchesHostileResponses feeds record batches a broker (or the
+// network) could get wrong: each is refused with an error or cut where it
+// goes wrong, never read past its bounds, never a panic.
+func TestDecodeBatchesHostileResponses(t *testing.T) {
+	two := testBatch(10, `{"a":1}`, `{"b":2}`)
+	badCRC := append([]byte(nil), two...)
+	badCRC[len(badCRC)-1] ^= 1
+	cutRecord := testBatch(10, `{"a":1}`, `{"b":2}`)
+	// The second record says it is longer than the batch.
+	cutRecord[61+14] = 0x7e // the first record takes 14 bytes
+	binary.BigEndian.PutUint32(cutRecord[17:], crc32.Checksum(cutRecord[21:], castagnoli))
+	oldMagic := append([]byte(nil), two...)
+	oldMagic[16] = 1
+	for _, tc := range []struct {
+		name     string
+		b        []byte
+		from     int64
+		records  int
+		next     int64
+		errorHas string
+		notRaw   bool
+	}{
+		{name: "two records", b: two, from: 10, records: 2, next: 12},
+		{name: "records before the offset are skipped", b: two, from: 11, records: 1, next: 12},
+		{name: "two batches", b: append(append([]byte(nil), two...), testBatch(12, `{}`)...), from: 10, records: 3, next: 13},
+		{name: "a batch cut short at the end waits for the next fetch", b: append(append([]byte(nil), two...), testBatch(12, `{}`)[:30]...), from: 10, records: 2, next: 12},
+		{name: "a crc mismatch is an error", b: badCRC, from: 10, errorHas: "crc32 checksum mismatch"},
+		{name: "a record longer than its batch ends the batch", b: cutRecord, from: 10, records: 1, next: 11},
+		{name: "an older record format goes to kafka-go", b: oldMagic, from: 10, notRaw: true},
+		{name: "a header shorter than 61 bytes is an error", b: append(binary.BigEndian.AppendUint32(make([]byte, 8), 20), append([]byte{0, 0, 0, 0, 2}, make([]byte, 15)...)...), from: 0, errorHas: "shorter than its header"},
+		{name: "a negative batch length waits", b: append(binary.BigEndian.AppendUint32(make([]byte, 8), 0xffffffff), make([]byte, 60)...), from: 0, records: 0, next: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msgs, next, _, err := decodeBatches(tc.b, "t", 0, tc.from, 100, 1<<20, 64)
+			switch {
+			case tc.notRaw:
+				if err != errNotRaw {
+					t.Fatalf("err %v, want errNotRaw", err)
+				}
+				return
+			case tc.errorHas != "":
+				if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
+					t.Fatalf("err %v, want one saying %q", err, tc.errorHas)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			if len(msgs) != tc.records || next != tc.next {
+				t.Fatalf("%d records, next %d; want %d, next %d", len(msgs), next, tc.records, tc.next)
+			}
+			for i, m := range msgs {
+				if m.Offset < tc.from || (i > 0 && m.Offset <= msgs[i-1].Offset) {
+					t.Errorf("record %d at offset %d (from %d)", i, m.Offset, tc.from)
+				}
+				if m.Key != nil {
+					t.Errorf("record %d: key %q, want null", i, m.Key)
+				}
+			}
+		})
+	}
+}
+
+// FuzzDecodeBatches holds that no response bytes make decodeBatches panic
+// or return a record before the offset asked for, or out of order.
+func FuzzDecodeBatches(f *testing.F) {
+	f.Add(testBatch(0, `{"a":1}`, ``, `x`), int64(0))
+	f.Add(append(testBatch(5, `{}`), testBatch(6, `[]`, `1`)...), int64(6))
+	f.Fuzz(func(t *testing.T, b []byte, from int64) {
+		msgs, next, _, err := decodeBatches(b, "t", 0, from, from+1000, 1<<20, 64)
+		if err != nil {
+			return
+		}
+		for i, m := range msgs {
+			if m.Offset < from || (i > 0 && m.Offset <= msgs[i-1].Offset) {
+				t.Fatalf("record %d at offset %d (from %d)", i, m.Offset, from)
+			}
+		}
+		if len(msgs) > 0 && next != msgs[len(msgs)-1].Offset+1 {
+			t.Fatalf("next %d after a last record at %d", next, msgs[len(msgs)-1].Offset)
+		}
+	})
+}
