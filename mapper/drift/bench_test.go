@@ -22,6 +22,17 @@ func benchPayloads(b *testing.B) [][]byte {
 	}
 }
 
+// openForBench opens an Observer that does not flush while b runs,
+// closed when b ends.
+func openForBench(b *testing.B) *drift.Observer {
+	o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { o.Close() })
+	return o
+}
+
 // BenchmarkObserve measures the record path with and without the drift
 // observer: "engine" maps only, "engine+drift" maps and observes, and
 // "observe" is the observer alone on results mapped beforehand. The ratio
@@ -69,12 +80,36 @@ func BenchmarkObserve(b *testing.B) {
 			o.Observe(nil, src, payloads[j], &results[j], 0)
 		}
 	})
-	b.Run("observe-clean", func(b *testing.B) {
-		o, err := drift.Open(drift.Config{FlushInterval: time.Hour})
-		if err != nil {
-			b.Fatal(err)
+	// Clean records (most of a feed), from every core: observe-tally as
+	// the worker observes them (one Tally a goroutine, flushed once per
+	// batch of 500 records), observe-shared through Observe.
+	for _, tally := range []bool{true, false} {
+		name := "observe-shared"
+		if tally {
+			name = "observe-tally"
 		}
-		defer o.Close()
+		b.Run(name, func(b *testing.B) {
+			o := openForBench(b)
+			res := src.Map(payloads[0])
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				tl := o.NewTally()
+				for i := 0; pb.Next(); i++ {
+					if !tally {
+						o.Observe(nil, src, payloads[0], &res, 0)
+						continue
+					}
+					tl.Observe(nil, src, payloads[0], &res, 0)
+					if i%500 == 499 {
+						tl.Flush()
+					}
+				}
+				tl.Flush()
+			})
+		})
+	}
+	b.Run("observe-clean", func(b *testing.B) {
+		o := openForBench(b)
 		res := src.Map(payloads[0])
 		b.ReportAllocs()
 		for b.Loop() {
@@ -99,6 +134,11 @@ func TestObserveDoesNotAllocateOnceFieldsAreKnown(t *testing.T) {
 		o.Observe(nil, src, p, &res, 0)
 		if allocs := testing.AllocsPerRun(200, func() { o.Observe(nil, src, p, &res, 0) }); allocs != 0 {
 			t.Errorf("%s: Observe allocates %.1f times per record", name, allocs)
+		}
+		tl := o.NewTally()
+		tl.Observe(nil, src, p, &res, 0)
+		if allocs := testing.AllocsPerRun(200, func() { tl.Observe(nil, src, p, &res, 0); tl.Flush() }); allocs != 0 {
+			t.Errorf("%s: Tally.Observe and Flush allocate %.1f times per record", name, allocs)
 		}
 	}
 }

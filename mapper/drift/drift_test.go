@@ -415,3 +415,74 @@ func TestAPayloadThatDoesNotParseIsCountedWithoutValues(t *testing.T) {
 		t.Fatalf("entry %+v; want 4 counted, 1 value read", e)
 	}
 }
+
+// TestTalliesCountEveryRecordAtFlush observes records through one Tally a
+// goroutine, as the worker's mapping goroutines do: the drift shows at
+// once, the records are counted when each Tally flushes, and the report
+// ends the same as the shared Observe gives for the same records.
+func TestTalliesCountEveryRecordAtFlush(t *testing.T) {
+	eng := loadEngine(t)
+	src := eng.Source(github)
+	older := fixture(t, "issues.opened.older-release.payload.json")
+	enum := drifted(t, func(is map[string]any) { is["state"] = "archived" })
+	clean := fixture(t, "issues.opened.payload.json")
+	payloads := [][]byte{older, enum, clean}
+	const goroutines, each, batch = 4, 300, 50
+
+	shared, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batched, err := drift.Open(drift.Config{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			tl := batched.NewTally()
+			for i := range each {
+				p := payloads[(g+i)%len(payloads)]
+				res := src.Map(p)
+				shared.Observe(nil, src, p, &res, 0)
+				tl.Observe(nil, src, p, &res, 0)
+				if i%batch == batch-1 {
+					tl.Flush()
+				}
+			}
+			tl.Flush()
+		})
+	}
+	// One record observed and not flushed yet: its drift is there, its
+	// count is not.
+	tl := batched.NewTally()
+	res := src.Map(older)
+	tl.Observe(nil, src, older, &res, 0)
+	r, _ := batched.Report(github)
+	if a, _ := entryOf(r, drift.KindAbsentRequired, "issue.reactions"); a.Count == 0 {
+		t.Errorf("the drift of a record not flushed yet is not in the report")
+	}
+	wg.Wait()
+	if r, _ := batched.Report(github); r.Records != goroutines*each {
+		t.Errorf("before the last flush: %d records, want %d (the one not flushed left out)", r.Records, goroutines*each)
+	}
+	tl.Flush()
+	shared.Observe(nil, src, older, &res, 0)
+	for _, o := range []*drift.Observer{shared, batched} {
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _ := shared.Report(github)
+	got, _ := batched.Report(github)
+	if got.Records != goroutines*each+1 || got.Records != want.Records {
+		t.Errorf("records %d through tallies, %d through Observe; want %d", got.Records, want.Records, goroutines*each+1)
+	}
+	for _, k := range []drift.Kind{drift.KindAbsentRequired, drift.KindNewEnumValue} {
+		for _, e := range want.Of(k) {
+			if g, ok := entryOf(got, k, e.Path); !ok || g.Count != e.Count {
+				t.Errorf("%s at %s: %d through tallies, %d through Observe", k, e.Path, g.Count, e.Count)
+			}
+		}
+	}
+}

@@ -282,6 +282,47 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 	}
 	sd := o.source(src.Name())
 	sd.records.Add(1)
+	o.observe(sd, src, payload, res)
+}
+
+// Tally is one goroutine's part of an Observer, for a caller that observes
+// records in batches (the worker's mapping goroutines): it counts records
+// in place of the source's shared counter and adds the count at Flush,
+// and hands on at once a record whose failures may be drift. Its methods
+// are called from one goroutine only.
+type Tally struct {
+	o   *Observer
+	src *mapper.Source
+	sd  *sourceDrift
+	n   uint64 // records of sd not added yet
+}
+
+// NewTally returns a Tally of o.
+func (o *Observer) NewTally() *Tally { return &Tally{o: o} }
+
+// Observe is the Observer's Observe, the record counted at Flush.
+func (t *Tally) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, _ time.Duration) {
+	if src == nil || t.o.closed.Load() {
+		return
+	}
+	if src != t.src {
+		t.Flush()
+		t.src, t.sd = src, t.o.source(src.Name())
+	}
+	t.n++
+	t.o.observe(t.sd, src, payload, res)
+}
+
+// Flush adds the records counted since the last Flush.
+func (t *Tally) Flush() {
+	if t.n > 0 {
+		t.sd.records.Add(t.n)
+		t.n = 0
+	}
+}
+
+// observe is Observe once the record is counted.
+func (o *Observer) observe(sd *sourceDrift, src *mapper.Source, payload []byte, res *mapper.Result) {
 	if sd.current.Load() != src {
 		// New rules (a reload, a restart): what they cover leaves the report.
 		sd.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"github.com/mapperhq/mapper/mapper/alerts"
 	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/metrics"
+	"github.com/mapperhq/mapper/mapper/stream"
 )
 
 // NewDrift opens the drift reports kept in the samples directory dir (""
@@ -27,6 +28,15 @@ func NewDrift(dir string, sink drift.Sink, mc *metrics.Client, al *alerts.Alerte
 	}
 	return o, nil
 }
+
+// BatchDrift is the drift reports as the worker's observer: each mapping
+// goroutine counts its records in a drift.Tally, added to the reports once
+// per batch, where Observe would add to a counter shared by the goroutines
+// once per record.
+type BatchDrift struct{ *drift.Observer }
+
+// NewBatchTally returns one mapping goroutine's part of the reports.
+func (d BatchDrift) NewBatchTally() stream.BatchTally { return d.Observer.NewTally() }
 
 // driftAlerts sends one Sentry event per new drift, fingerprinted by
 // source, drift kind and path (and rules version): once for the group of

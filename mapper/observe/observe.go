@@ -135,7 +135,7 @@ func Build(ctx context.Context, cfg Config) (*Set, error) {
 			_ = mc.Close()
 			return nil, err
 		}
-		o.List = append(o.List, st, vals, dr)
+		o.List = append(o.List, st, vals, BatchDrift{dr})
 		o.Samples, o.Drift = st, dr
 		if shared != nil {
 			o.List = append(o.List, durableCounts{store: st, writer: shared.writer,
@@ -156,7 +156,7 @@ func Build(ctx context.Context, cfg Config) (*Set, error) {
 			_ = mc.Close()
 			return nil, err
 		}
-		o.List = append(o.List, dr)
+		o.List = append(o.List, BatchDrift{dr})
 		o.Drift = dr
 		o.closers = append(o.closers, dr.Close)
 	}

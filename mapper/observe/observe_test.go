@@ -35,6 +35,10 @@ func TestBuild(t *testing.T) {
 		if err != nil || len(set.List) != 1 || set.Drift == nil || set.Samples != nil {
 			t.Fatalf("got %v observers, %v", set, err)
 		}
+		// The worker counts the drift reports' records per batch.
+		if _, ok := set.List[0].(stream.BatchObserver); !ok {
+			t.Errorf("the drift reports' observer is a %T, not a stream.BatchObserver", set.List[0])
+		}
 		if err := set.Close(); err != nil {
 			t.Fatal(err)
 		}
