@@ -202,24 +202,22 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 	}()
 	// The next fetch runs while this one's records are mapped and handed
 	// to the writers: one fetch result waits at most.
-	fetched := make(chan []kafka.Message, 1)
+	fetched := make(chan fetchResult, 1)
 	go func() {
 		defer close(fetched)
 		p.fetchLoop(fetchCtx, tp, offset, fetched)
 	}()
 	held := false
-	for msgs := range fetched {
+	for f := range fetched {
+		msgs := f.msgs
 		if held {
 			p.abandon(msgs)
 			continue
 		}
-		for len(msgs) > 0 {
+		for c := 0; len(msgs) > 0; c++ {
 			k := min(len(msgs), p.cfg.BatchSize)
-			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, done: make(chan struct{})}
+			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, bytes: f.bytes[c], done: make(chan struct{})}
 			msgs = msgs[k:]
-			for i := range b.msgs {
-				b.bytes += recordSize(&b.msgs[i])
-			}
 			if !p.mapBatch(fetchCtx, b) {
 				// The reject-ratio breaker held records of b until the
 				// partition stopped: neither they nor a later record of the
@@ -237,9 +235,16 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 	}
 }
 
+// fetchResult is one fetch's records and the bytes (recordSize) of each
+// batch of BatchSize records they make, in order.
+type fetchResult struct {
+	msgs  []kafka.Message
+	bytes []int64
+}
+
 // fetchLoop fetches tp from offset on and sends each fetch's records to
 // out, counting them against the byte budget, until ctx ends.
-func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- []kafka.Message) {
+func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int64, out chan<- fetchResult) {
 	bo := backoff{min: p.cfg.RetryBackoffMin, max: p.cfg.RetryBackoffMax}
 	idle := false
 	for ctx.Err() == nil {
@@ -282,9 +287,16 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		}
 		bo.reset()
 		offset = next
+		// Each record's size once: the batches' and the fetch's.
+		sizes := make([]int64, 0, (len(msgs)+p.cfg.BatchSize-1)/p.cfg.BatchSize)
 		var n int64
-		for i := range msgs {
-			n += recordSize(&msgs[i])
+		for lo := 0; lo < len(msgs); lo += p.cfg.BatchSize {
+			var k int64
+			for i := lo; i < min(lo+p.cfg.BatchSize, len(msgs)); i++ {
+				k += recordSize(&msgs[i])
+			}
+			sizes = append(sizes, k)
+			n += k
 		}
 		// Counted now in place of the room reserved, released batch by
 		// batch once acknowledged or abandoned: a fetched record is always
@@ -294,7 +306,7 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		if idle {
 			continue
 		}
-		out <- msgs
+		out <- fetchResult{msgs, sizes}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -175,19 +176,16 @@ func (w *produceWriter) send(id int, q *partitionQueue) {
 			q.mu.Unlock()
 			return
 		}
-		n, size := 0, int64(0)
-		for n < len(q.msgs) && n < w.maxRecords {
-			s := recordSize(q.msgs[n])
-			if n > 0 && size+s > w.batchBytes {
-				break
-			}
-			size += s
-			n++
-		}
-		batch := q.msgs[:n:n]
+		// The queue's first records stay as they are while it is unlocked:
+		// WriteAsync only appends, and only this sender takes records off.
+		next := q.msgs[:min(len(q.msgs), w.maxRecords)]
+		q.mu.Unlock()
+		var n int
+		q.buf, n = appendRecordBatchUpTo(q.buf[:0], next, time.Now(), w.batchBytes)
+		batch := next[:n:n]
+		q.mu.Lock()
 		q.msgs = q.msgs[n:]
 		q.mu.Unlock()
-		q.buf = appendRecordBatch(q.buf[:0], batch, time.Now())
 		w.complete(batch, w.produce(id, len(batch), q.buf))
 	}
 }
@@ -244,11 +242,32 @@ func (w *produceWriter) Close() error {
 // gets now. It is the produce encoding done once, in one pass, into a
 // buffer the caller reuses.
 func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
+	b, _ = appendRecordBatchUpTo(b, msgs, now, math.MaxInt64)
+	return b
+}
+
+// appendRecordBatchUpTo is appendRecordBatch of the first of msgs whose
+// recordSize add up to at most maxBytes (the first one whatever its size),
+// counted as they are encoded; it returns how many it took.
+func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBytes int64) ([]byte, int) {
 	start := len(b)
 	b = append(b, make([]byte, 4+recordBatchHeader)...)
 	nowMs := now.UnixMilli()
 	first, maxTs := int64(0), int64(0)
+	var size int64 // the records' recordSize
+	n := len(msgs)
 	for i, m := range msgs {
+		var hdrs int64
+		for _, h := range m.Headers {
+			hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+		}
+		// recordSize, with each header's size counted once for both.
+		s := recordFixed + int64(len(m.Key)+len(m.Value)) + varintLen(int64(len(m.Headers))) + hdrs
+		if i > 0 && size+s > maxBytes {
+			n = i
+			break
+		}
+		size += s
 		ts := nowMs
 		if !m.Time.IsZero() {
 			ts = m.Time.UnixMilli()
@@ -259,10 +278,7 @@ func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
 		maxTs = max(maxTs, ts)
 		delta := ts - first
 		length := 1 + varintLen(delta) + varintLen(int64(i)) + nullBytesLen(m.Key) + nullBytesLen(m.Value) +
-			varintLen(int64(len(m.Headers)))
-		for _, h := range m.Headers {
-			length += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
-		}
+			varintLen(int64(len(m.Headers))) + hdrs
 		b = binary.AppendVarint(b, length)
 		b = append(b, 0) // record attributes
 		b = binary.AppendVarint(b, delta)
@@ -278,21 +294,21 @@ func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
 	}
 	hdr := b[start+4:]
 	be := binary.BigEndian
-	be.PutUint32(b[start:], uint32(len(hdr)))           // record set size
-	be.PutUint64(hdr[0:], 0)                            // base offset
-	be.PutUint32(hdr[8:], uint32(len(hdr)-12))          // batch length
-	be.PutUint32(hdr[12:], 0xffffffff)                  // partition leader epoch: -1
-	hdr[16] = 2                                         // magic
-	be.PutUint16(hdr[21:], 0)                           // attributes: no compression
-	be.PutUint32(hdr[23:], uint32(max(len(msgs)-1, 0))) // last offset delta
+	be.PutUint32(b[start:], uint32(len(hdr)))   // record set size
+	be.PutUint64(hdr[0:], 0)                    // base offset
+	be.PutUint32(hdr[8:], uint32(len(hdr)-12))  // batch length
+	be.PutUint32(hdr[12:], 0xffffffff)          // partition leader epoch: -1
+	hdr[16] = 2                                 // magic
+	be.PutUint16(hdr[21:], 0)                   // attributes: no compression
+	be.PutUint32(hdr[23:], uint32(max(n-1, 0))) // last offset delta
 	be.PutUint64(hdr[27:], uint64(first))
 	be.PutUint64(hdr[35:], uint64(maxTs))
 	be.PutUint64(hdr[43:], 0xffffffffffffffff) // producer id: -1
 	be.PutUint16(hdr[51:], 0xffff)             // producer epoch: -1
 	be.PutUint32(hdr[53:], 0xffffffff)         // base sequence: -1
-	be.PutUint32(hdr[57:], uint32(len(msgs)))
+	be.PutUint32(hdr[57:], uint32(n))
 	be.PutUint32(hdr[17:], crc32.Checksum(hdr[21:], castagnoli))
-	return b
+	return b, n
 }
 
 // recordBatchHeader is the size of a v2 record batch's header.

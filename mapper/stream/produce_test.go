@@ -136,6 +136,43 @@ func sameBytes(a, b []byte) bool {
 	return (a == nil) == (b == nil) && bytes.Equal(a, b)
 }
 
+// TestRecordBatchUpToTakesWhatRecordSizeAllows holds that a produce
+// request takes the records the recordSize rule allows (their recordSize
+// adding up to at most the limit, the first one always) and encodes them
+// as appendRecordBatch does.
+func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_123)
+	var msgs []*kafka.Message
+	for i := range 40 {
+		m := &kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: bytes.Repeat([]byte("v"), i*37%300)}
+		for j := range i % 9 {
+			m.Headers = append(m.Headers, kafka.Header{Key: fmt.Sprint("h", j), Value: bytes.Repeat([]byte("x"), j*j)})
+		}
+		if i%7 == 0 {
+			m.Headers = append(m.Headers, kafka.Header{Key: "null"})
+		}
+		msgs = append(msgs, m)
+	}
+	for _, limit := range []int64{0, 1, 100, 500, 2048, 5000, 1 << 20} {
+		want, size := 0, int64(0)
+		for want < len(msgs) {
+			s := recordSize(msgs[want])
+			if want > 0 && size+s > limit {
+				break
+			}
+			size += s
+			want++
+		}
+		b, n := appendRecordBatchUpTo(nil, msgs, now, limit)
+		if n != want {
+			t.Errorf("limit %d: took %d records, the recordSize rule allows %d", limit, n, want)
+		}
+		if whole := appendRecordBatch(nil, msgs[:want], now); !bytes.Equal(b, whole) {
+			t.Errorf("limit %d: the batch of %d records differs from appendRecordBatch's", limit, n)
+		}
+	}
+}
+
 // TestRecordBatchReadsBackAsWritten encodes records with appendRecordBatch
 // and reads them back with kafka-go's own decoder: keys, values and header
 // values null, empty or not come back as they went (null stays null, empty

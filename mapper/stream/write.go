@@ -94,10 +94,14 @@ func WriteAcked(ctx context.Context, wr MessageWriter, msgs []kafka.Message, r R
 // recordSize + recordBatchOverhead <= max.message.bytes.
 const recordBatchOverhead = 128
 
+// recordFixed is recordSize's fixed per-record allowance, with the key's
+// and the value's lengths.
+const recordFixed = 4 + 1 + 1 + 8 + 4 + 4
+
 // recordSize is the size kafka-go's Writer counts for m against its
 // BatchBytes: key, value, headers and a fixed per-record allowance.
 func recordSize(m *kafka.Message) int64 {
-	n := int64(4+1+1+8) + 4 + int64(len(m.Key)) + 4 + int64(len(m.Value))
+	n := recordFixed + int64(len(m.Key)) + int64(len(m.Value))
 	n += varintLen(int64(len(m.Headers)))
 	for i := range m.Headers {
 		h := &m.Headers[i]
