@@ -33,12 +33,14 @@
 #
 # Environment: KAFKA_PORT (default 9092), BENCH_RUNS (default 3),
 # BENCH_SKIP_KAFKA=1 (batch only), BENCH_STATUS_PORT (default KAFKA_PORT+5),
-# BENCH_BATCH_BYTES (default 16384).
+# BENCH_BATCH_BYTES (default 16384), BENCH_MAPPER (a mapper binary to
+# measure instead of building this tree's, e.g. an earlier build to run
+# before and after back to back).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
-[ -n "$workload" ] || { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$workload" ] || { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 if [ ! -f "$workload" ]; then
 	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
 		echo "bench.sh: generating 200,000 orders into $workload" >&2
@@ -62,7 +64,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$tmp/mapper" ./cmd/mapper
+if [ -n "${BENCH_MAPPER:-}" ]; then
+	cp "$BENCH_MAPPER" "$tmp/mapper"
+else
+	go build -o "$tmp/mapper" ./cmd/mapper
+fi
 tick=$(getconf CLK_TCK)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
