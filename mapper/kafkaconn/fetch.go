@@ -162,7 +162,8 @@ const pageBytes = 64 << 10
 
 // Fetcher fetches like Fetch, bounding the memory kafka-go takes to decode
 // a fetch when it decodes it (records older than the v2 record batch, a
-// first or last offset). kafka-go reads every record batch of a fetch response into
+// first or last offset); a fetch Fetch reads itself takes the bytes it
+// asks for. kafka-go reads every record batch of a fetch response into
 // pages of 64 KiB of its own before the first record can be read, and
 // keeps the pages for reuse; so a fetch of small batches (a producer that
 // sends one record at a time writes batches of one record) would take 100
@@ -176,6 +177,9 @@ type Fetcher struct {
 	// MaxPageBytes bounds the pages one fetch may take (zero:
 	// DefaultMaxPageBytes).
 	MaxPageBytes int64
+
+	// decoded has every fetch decoded by kafka-go (tests).
+	decoded bool
 
 	mu sync.Mutex
 	// seen is, by partition, the sizes of the last fetch that returned
@@ -203,14 +207,26 @@ const firstBatchGuess = 512
 // maxBytes and at most what fills MaxPageBytes of pages.
 func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	k := partitionKey{topic, partition}
-	want := f.Limit(topic, partition, maxBytes)
 	f.mu.Lock()
 	last, ok := f.seen[k]
 	f.mu.Unlock()
 	if !ok {
 		last.perRecord = minRecordGuess
 	}
-	msgs, next, n, err := fetch(ctx, f.Client, topic, partition, offset, want, f.MaxWait, last.perRecord)
+	var msgs []kafka.Message
+	var next int64
+	var n int
+	var err error
+	// Read into one buffer (fetchRaw), a fetch takes the bytes it asks
+	// for and no pages: only kafka-go's decoding needs the bound.
+	raw := offset >= 0 && !f.decoded
+	if raw {
+		msgs, next, n, err = fetchRaw(ctx, f.Client, topic, partition, offset, maxBytes, f.MaxWait, last.perRecord)
+		raw = !errors.Is(err, errNotRaw)
+	}
+	if !raw {
+		msgs, next, n, err = fetchDecoded(ctx, f.Client, topic, partition, offset, f.Limit(topic, partition, maxBytes), f.MaxWait, last.perRecord)
+	}
 	if err != nil || len(msgs) == 0 || n == 0 {
 		return msgs, next, err
 	}

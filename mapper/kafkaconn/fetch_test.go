@@ -15,10 +15,12 @@ import (
 
 // TestFetcherBoundsThePagesOfSmallBatches reads a partition written one
 // record a batch (as a producer that sends each record alone writes it).
-// kafka-go decodes every batch of a fetch into a 64 KiB page of its own, so
-// a plain Fetch of 4 MiB takes them all at once; the Fetcher asks for no
-// more records than fill its MaxPageBytes of pages, one page a batch, and
-// still reads every record, in order, byte for byte.
+// kafka-go decodes every batch of a fetch into a 64 KiB page of its own;
+// when the Fetcher has kafka-go decode (records older than the v2 batch),
+// it asks for no more records than fill its MaxPageBytes of pages, one
+// page a batch, and still reads every record, in order, byte for byte.
+// Read into one buffer, a fetch of 4 MiB takes them all at once, with
+// or without the Fetcher.
 func TestFetcherBoundsThePagesOfSmallBatches(t *testing.T) {
 	const n, maxPages = 120, 1 << 20 // 16 pages of 64 KiB
 	for _, target := range kafkatest.Targets() {
@@ -43,7 +45,13 @@ func TestFetcherBoundsThePagesOfSmallBatches(t *testing.T) {
 				t.Fatalf("a plain fetch of 4 MiB returned %d records, want all %d (the contrast this test relies on)", len(all), n)
 			}
 
+			own := &kafkaconn.Fetcher{Client: client, MaxWait: time.Second, MaxPageBytes: maxPages}
+			if mine, _, err := own.Fetch(ctx, topic, 0, 0, 4<<20); err != nil || len(mine) != n {
+				t.Fatalf("the Fetcher reading the response itself: %d records, %v; want all %d in one fetch", len(mine), err, n)
+			}
+
 			f := &kafkaconn.Fetcher{Client: client, MaxWait: time.Second, MaxPageBytes: maxPages}
+			kafkaconn.DecodeWithKafkaGo(f)
 			var got [][]byte
 			fetches := 0
 			for off := int64(0); len(got) < n; fetches++ {

@@ -58,7 +58,8 @@ type Config struct {
 	// partition may go over by one fetch's records.) Zero means 32 MiB.
 	MaxInflightBytes int64
 	// FetchMaxBytes is the most bytes one fetch of one partition asks for
-	// (a record larger than that still comes, alone). Zero means 4 MiB.
+	// (a record larger than that still comes, alone). Zero means 1 MiB:
+	// larger fetches keep more records in flight for no less CPU.
 	FetchMaxBytes int64
 	// FetchMaxWait is how long a fetch waits for records when the
 	// partition has none. Zero means 250ms.
@@ -128,7 +129,7 @@ func (c Config) withDefaults() Config {
 		c.MaxInflightBytes = 32 << 20
 	}
 	if c.FetchMaxBytes == 0 {
-		c.FetchMaxBytes = 4 << 20
+		c.FetchMaxBytes = 1 << 20
 	}
 	if c.PartitionBatches == 0 {
 		c.PartitionBatches = 4
