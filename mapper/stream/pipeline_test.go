@@ -434,8 +434,10 @@ func (slowTopic) WriteAsync(msgs []kafka.Message) error {
 
 // TestInflightBytesStayUnderTheBound fetches four partitions at once
 // against a small budget while writes lag: the bytes in flight never pass
-// MaxInflightBytes by more than one record (a fetch returns at least one),
-// and every record is committed.
+// MaxInflightBytes by more than one record a partition (a fetch returns at
+// least one, and partitions whose rooms are smaller than what is left, an
+// idle one polling, may each get one more than their room at once), and
+// every record is committed.
 func TestInflightBytesStayUnderTheBound(t *testing.T) {
 	const topic, n, parts, bound = "in", 400, 4, 8 << 10
 	logs := map[int]*sizedLog{}
@@ -484,8 +486,8 @@ func TestInflightBytesStayUnderTheBound(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if most := p.budget.most(); most > bound+largest {
-		t.Errorf("%d bytes in flight at once, past the bound %d plus one record of %d", most, bound, largest)
+	if most := p.budget.most(); most > bound+parts*largest {
+		t.Errorf("%d bytes in flight at once, past the bound %d plus one record of %d for each of %d partitions", most, bound, largest, parts)
 	}
 	if most := p.budget.most(); most < bound/2 {
 		t.Errorf("at most %d bytes in flight: the budget of %d was never under pressure, the test proves nothing", most, bound)
