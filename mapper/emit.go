@@ -78,6 +78,9 @@ func fieldPath(prefix, path string) string {
 // the transforms and the enum table; when no path gives one, emitAbsent
 // decides between the default, a failure and leaving the field out.
 func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
+	if m.recorded {
+		return m.emitRecorded(r, prefix)
+	}
 	if r.when != nil && !m.holds(r.when, ctx) {
 		return false
 	}
@@ -283,8 +286,14 @@ func (m *Mapper) emitScalar(r *fieldRule, found, ctx *fastjson.Value, prefix str
 // emitValue writes val through r's transforms and enum table; failures are
 // at p, except those of a path a transform reads itself (currency_from).
 func (m *Mapper) emitValue(r *fieldRule, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
-	for i := range r.transforms {
-		t := &r.transforms[i]
+	return m.emitThrough(r, r.transforms, val, ctx, prefix, p)
+}
+
+// emitThrough is emitValue through the transforms ts (r's, or the last of
+// them).
+func (m *Mapper) emitThrough(r *fieldRule, ts []transformStep, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
+	for i := range ts {
+		t := &ts[i]
 		if t.arg != nil && t.arg.currency != nil && !m.currencyPlaces(t.arg.currency, ctx, prefix) {
 			return false
 		}

@@ -126,6 +126,7 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if src.plan.root != nil {
 		src.plan.read = readPaths(src.plan.root, "", nil)
+		src.plan.paths, src.plan.slots = flatPlan(src.plan.root)
 	}
 	src.plan.red = l.redaction(redactNode, src.plan)
 	l.staticChecks(src, top)
