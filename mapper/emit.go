@@ -27,27 +27,38 @@ func lookup(ctx *fastjson.Value, p srcPath) (v *fastjson.Value, reached int, blo
 
 // emitObject writes the object of node; it reports whether it wrote any
 // field (an object with none is left out by the caller).
+// While m.outCheck is set, the output schema's checks run on what it
+// writes (see outcheck.go).
 func (m *Mapper) emitObject(node *outNode, ctx *fastjson.Value, prefix string) bool {
 	start := len(m.out)
 	m.out = append(m.out, '{')
 	n := 0
-	for _, kid := range node.kids {
+	var written uint64 // the kids written, for the output checks
+	for i, kid := range node.kids {
 		mark := len(m.out)
 		if n > 0 {
 			m.out = append(m.out, ',')
 		}
 		m.out = append(m.out, kid.keyLit...)
+		val := len(m.out)
 		var ok bool
 		if kid.rule != nil {
 			ok = m.emitField(kid.rule, ctx, prefix)
+			if ok && m.outCheck {
+				m.scan.outValue(m.out, val, &kid.check)
+			}
 		} else {
 			ok = m.emitObject(kid, ctx, prefix)
 		}
 		if ok {
 			n++
+			written |= 1 << (i & 63)
 		} else {
 			m.out = m.out[:mark]
 		}
+	}
+	if m.outCheck {
+		m.scan.outObject(&node.check, written, n)
 	}
 	if n == 0 {
 		m.out = m.out[:start]

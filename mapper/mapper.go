@@ -25,6 +25,8 @@ type plan struct {
 	// field needs the parsed value.
 	paths *pathNode
 	slots int
+	// outDepth is the nesting depth of the output tree.
+	outDepth int
 }
 
 // srcPath is a parsed source path ("customer.email"); no segments means
@@ -87,6 +89,9 @@ type outNode struct {
 	keyLit []byte // `"key":`
 	rule   *fieldRule
 	kids   []*outNode
+	// check is what the output schema's checks ask of it, for records
+	// checked as they are written (see outcheck.go).
+	check outChecks
 }
 
 // Mapper maps payloads, reusing its parse buffers between calls. The zero
@@ -123,6 +128,9 @@ type Mapper struct {
 	// recorded in payload; bail when those could not give a field.
 	recorded, bail bool
 	payload        []byte
+	// outCheck is set while the output schema's checks run on the record
+	// as it is written; outChecked when they all held.
+	outCheck, outChecked bool
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -149,8 +157,9 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 			tree = p.paths
 		}
 		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, tree, p.slots)
-		if clean && tree != nil && (checked || p.input == nil) && m.mapRecorded(p, payload) {
+		if clean && tree != nil && (checked || p.input == nil) && m.mapRecorded(s, payload) {
 			m.finish(s)
+			m.outChecked = false
 			return
 		}
 	}
@@ -195,14 +204,19 @@ func (p *plan) sampled(payload []byte) bool {
 // mapRecorded maps a payload that the scan found clean, with the input
 // checks held, from the values it recorded (see recorded.go). It reports
 // false, having written nothing, when those do not suffice.
-func (m *Mapper) mapRecorded(p *plan, payload []byte) bool {
+func (m *Mapper) mapRecorded(s *Source, payload []byte) bool {
+	p := s.plan
 	m.recorded, m.payload = true, payload
+	// The scan refuses a record nested deeper than the limit.
+	m.outCheck = p.output != nil && p.output.covered && p.outDepth <= s.opts.MaxDepth
+	m.scan.checked = m.outCheck
 	m.out = m.out[:0]
 	m.frames = append(m.frames[:0], frame{})
 	ok := m.emitObject(p.root, nil, "")
-	m.recorded, m.payload = false, nil
+	m.outChecked = m.outCheck && ok && m.scan.checked
+	m.recorded, m.payload, m.outCheck = false, nil, false
 	if m.bail {
-		m.bail = false
+		m.bail, m.outChecked = false, false
 		m.res.Failures = m.res.Failures[:0]
 		return false
 	}
@@ -216,7 +230,7 @@ func (m *Mapper) mapRecorded(p *plan, payload []byte) bool {
 // sets the result's output and outcome.
 func (m *Mapper) finish(s *Source) {
 	p, res := s.plan, m.res
-	if p.output != nil && !rejecting(res.Failures) && !m.outputClean(s, p.output) {
+	if p.output != nil && !rejecting(res.Failures) && !m.outChecked && !m.outputClean(s, p.output) {
 		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
 			p.output.check.check(outDoc, &m.walk, m, true)
 			if !p.output.covered {

@@ -28,42 +28,54 @@ func parsedOnly(s *Source) *Source {
 
 // recordedDisagreement maps payload with s and with parsedOnly(s) and
 // describes any difference in the results. recorded reports whether s
-// mapped it from the scan's records.
-func recordedDisagreement(s, parsed *Source, payload []byte) (d string, recorded bool) {
+// mapped it from the scan's records, checked whether the output checks
+// held as it was written.
+func recordedDisagreement(s, parsed *Source, payload []byte) (d string, recorded, checked bool) {
 	var a, b Mapper
 	var ra, rb Result
 	a.Map(s, payload, &ra)
 	b.Map(parsed, payload, &rb)
 	if got, want := ra.AppendJSON(nil), rb.AppendJSON(nil); string(got) != string(want) {
-		return "from the records:\n" + string(got) + "\nfrom the parsed value:\n" + string(want), false
+		return "from the records:\n" + string(got) + "\nfrom the parsed value:\n" + string(want), false, false
 	}
 	// Whether the records gave the result: the same scan, then the
 	// recorded mapping alone.
 	p := s.plan
 	if p.paths == nil || p.input != nil && p.sampled(payload) || len(payload) > s.opts.MaxPayloadBytes {
-		return "", false
+		return "", false, false
 	}
 	var input *checkNode
 	if p.input != nil {
 		input = p.input.check
 	}
-	clean, checked := a.scan.cleanRecorded(payload, s.opts.MaxDepth, input, p.paths, p.slots)
-	if !clean || !checked && p.input != nil {
-		return "", false
+	if clean, ok := a.scan.cleanRecorded(payload, s.opts.MaxDepth, input, p.paths, p.slots); !clean || !ok && p.input != nil {
+		return "", false, false
 	}
 	a.res, a.src = &ra, s
 	ra.Failures = ra.Failures[:0]
-	recorded = a.mapRecorded(p, payload)
+	recorded = a.mapRecorded(s, payload)
+	if checked = a.outChecked; checked {
+		// The checks run as the record was written pass only what the
+		// scan of the written record passes.
+		if _, ok := a.scan.cleanChecked(a.out, s.opts.MaxDepth, p.output.check); !ok {
+			return "checked as written but not by the scan: " + string(a.out), recorded, checked
+		}
+	}
 	a.res, a.src = nil, nil
-	return "", recorded
+	return "", recorded, checked
 }
 
 // flatPayloads are payloads for the flat test source: every kind of value
 // at each path it reads, and the shapes that make the records give way to
 // the parsed value (escapes, absent and null paths, containers).
 func flatPayloads() [][]byte {
-	const base = `{"ref":"S-1","customer":{"email":" A@B.Example ","tier":"gold","name":"Ann"},"amount":"12.30","tags":"a; b ;c","labels":["x","y"],"placed":"2024-05-01T12:00:00Z","note":"hi","gift":false,"kind":"std","qty":"3","raw":{"value":"v"}}`
+	const base = `{"ref":"S-1","customer":{"email":" A@B.Example ","tier":"gold","name":"Ann"},"amount":"12.30","tags":"a; b ;c","parts":null,"labels":["x","y"],"placed":"2024-05-01T12:00:00Z","note":"hi","gift":false,"kind":"std","qty":"3","raw":{"value":"v"}}`
 	out := [][]byte{[]byte(base), []byte(`{}`), []byte(`{"ref":"S-2"}`)}
+	// Orders whose input checks hold but whose mapped record fails the
+	// output schema's: the email trimmed to two characters, a count of no
+	// items.
+	const order = `{"order_id":"ORD-1","customer":{"email":" Ab "},"items":[{"sku":"S","qty":1,"price":"1.00"}],"amount":"1.00","currency":"USD","status":"paid","created":"2024-05-01T12:00:00Z"}`
+	out = append(out, []byte(order), []byte(strings.Replace(order, `" Ab "`, `"Abc"`, 1)))
 	for _, edit := range [][2]string{
 		{`"ref":"S-1"`, `"ref":17`},
 		{`"ref":"S-1"`, `"ref":null`},
@@ -93,9 +105,16 @@ func flatPayloads() [][]byte {
 		{`"amount":"12.30"`, `"amount":"12.345"`},
 		{`"amount":"12.30"`, `"amount":null`},
 		{`"amount":"12.30"`, `"amount":[1]`},
+		{`"tags":"a; b ;c",`, ``},
 		{`"tags":"a; b ;c"`, `"tags":["a","b"]`},
+		{`"parts":null`, `"parts":"a;b"`},
+		{`"parts":null`, `"parts":""`},
+		{`"parts":null`, `"parts":7`},
+		{`"email":" A@B.Example "`, `"email":" ab "`},
+		{`"email":" A@B.Example "`, `"email":"a\"b"`},
 		{`"tags":"a; b ;c"`, `"tags":""`},
 		{`"labels":["x","y"]`, `"labels":[]`},
+		{`"labels":["x","y"]`, `"labels":[1,2,3,4]`},
 		{`"labels":["x","y"]`, `"labels":[["x"],{"y":[1,2]},3,4]`},
 		{`"labels":["x","y"]`, `"labels":{"x":1}`},
 		{`"labels":["x","y"]`, `"labels":"x"`},
@@ -141,19 +160,22 @@ func TestRecordedMappingIsTheParsedMapping(t *testing.T) {
 		}
 		flat[s.Name()] = true
 		parsed := parsedOnly(s)
-		recorded := 0
+		recorded, checked := 0, 0
 		for _, p := range payloads {
-			d, rec := recordedDisagreement(s, parsed, p)
+			d, rec, ok := recordedDisagreement(s, parsed, p)
 			if d != "" {
 				t.Fatalf("%s: %.300s\n%s", s.Name(), p, d)
 			}
 			if rec {
 				recorded++
 			}
+			if ok {
+				checked++
+			}
 		}
-		t.Logf("%s: %d of %d payloads mapped from the records", s.Name(), recorded, len(payloads))
-		if (s.Name() == "orders" || s.Name() == "flat") && recorded < 10 {
-			t.Errorf("%s: only %d of %d payloads were mapped from the records", s.Name(), recorded, len(payloads))
+		t.Logf("%s: %d of %d payloads mapped from the records, %d of them checked as written", s.Name(), recorded, len(payloads), checked)
+		if (s.Name() == "orders" || s.Name() == "flat") && (recorded < 10 || checked < 10) {
+			t.Errorf("%s: only %d of %d payloads were mapped from the records, %d checked as written", s.Name(), recorded, len(payloads), checked)
 		}
 	}
 	for _, name := range []string{"orders", "flat"} {
@@ -182,7 +204,7 @@ func FuzzRecordedMappingIsTheParsedMapping(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		for i, s := range sources {
-			if d, _ := recordedDisagreement(s, parsed[i], payload); d != "" {
+			if d, _, _ := recordedDisagreement(s, parsed[i], payload); d != "" {
 				t.Fatalf("%s: %s", s.Name(), d)
 			}
 		}
