@@ -207,8 +207,7 @@ func (p *plan) sampled(payload []byte) bool {
 func (m *Mapper) mapRecorded(s *Source, payload []byte) bool {
 	p := s.plan
 	m.recorded, m.payload = true, payload
-	// The scan refuses a record nested deeper than the limit.
-	m.outCheck = p.output != nil && p.output.covered && p.outDepth <= s.opts.MaxDepth
+	m.outCheck = p.checksAsWritten(s.opts.MaxDepth)
 	m.scan.checked = m.outCheck
 	m.out = m.out[:0]
 	m.frames = append(m.frames[:0], frame{})
@@ -224,6 +223,14 @@ func (m *Mapper) mapRecorded(s *Source, payload []byte) bool {
 		m.out = append(m.out[:0], "{}"...)
 	}
 	return true
+}
+
+// checksAsWritten reports whether the output schema's checks can run on a
+// record as it is written: they decide alone (the schema is covered), and
+// the output nests no deeper than maxDepth (the scan refuses a record that
+// does).
+func (p *plan) checksAsWritten(maxDepth int) bool {
+	return p.output != nil && p.output.covered && p.outDepth <= maxDepth
 }
 
 // finish checks the mapped record in m.out against the output schema and

@@ -210,3 +210,21 @@ func FuzzRecordedMappingIsTheParsedMapping(f *testing.F) {
 		}
 	})
 }
+
+// The output tree's depth, against which a record checked as it is
+// written is held to the nesting limit the scan of it would apply.
+func TestOutputDepthOfFlatPlans(t *testing.T) {
+	want := map[string]int{"orders": 1, "flat": 2}
+	for _, s := range recordedSources(t) {
+		if d, ok := want[s.Name()]; ok && (s.plan.outDepth != d || !s.plan.checksAsWritten(s.opts.MaxDepth)) {
+			t.Errorf("%s: output depth %d, want %d, checked as written: %v", s.Name(), s.plan.outDepth, d, s.plan.checksAsWritten(s.opts.MaxDepth))
+		}
+	}
+	eng, err := Load("testdata/flat/rules", "testdata/flat/schemas", Options{MaxDepth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eng.Source("flat").plan.checksAsWritten(1) {
+		t.Error("records nested deeper than the limit are checked as they are written")
+	}
+}
