@@ -27,27 +27,38 @@ func lookup(ctx *fastjson.Value, p srcPath) (v *fastjson.Value, reached int, blo
 
 // emitObject writes the object of node; it reports whether it wrote any
 // field (an object with none is left out by the caller).
+// While m.outCheck is set, the output schema's checks run on what it
+// writes (see outcheck.go).
 func (m *Mapper) emitObject(node *outNode, ctx *fastjson.Value, prefix string) bool {
 	start := len(m.out)
 	m.out = append(m.out, '{')
 	n := 0
-	for _, kid := range node.kids {
+	var written uint64 // the kids written, for the output checks
+	for i, kid := range node.kids {
 		mark := len(m.out)
 		if n > 0 {
 			m.out = append(m.out, ',')
 		}
 		m.out = append(m.out, kid.keyLit...)
+		val := len(m.out)
 		var ok bool
 		if kid.rule != nil {
 			ok = m.emitField(kid.rule, ctx, prefix)
+			if ok && m.outCheck {
+				m.scan.outValue(m.out, val, &kid.check)
+			}
 		} else {
 			ok = m.emitObject(kid, ctx, prefix)
 		}
 		if ok {
 			n++
+			written |= 1 << (i & 63)
 		} else {
 			m.out = m.out[:mark]
 		}
+	}
+	if m.outCheck {
+		m.scan.outObject(&node.check, written, n)
 	}
 	if n == 0 {
 		m.out = m.out[:start]
@@ -78,6 +89,9 @@ func fieldPath(prefix, path string) string {
 // the transforms and the enum table; when no path gives one, emitAbsent
 // decides between the default, a failure and leaving the field out.
 func (m *Mapper) emitField(r *fieldRule, ctx *fastjson.Value, prefix string) bool {
+	if m.recorded {
+		return m.emitRecorded(r, prefix)
+	}
 	if r.when != nil && !m.holds(r.when, ctx) {
 		return false
 	}
@@ -283,8 +297,14 @@ func (m *Mapper) emitScalar(r *fieldRule, found, ctx *fastjson.Value, prefix str
 // emitValue writes val through r's transforms and enum table; failures are
 // at p, except those of a path a transform reads itself (currency_from).
 func (m *Mapper) emitValue(r *fieldRule, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
-	for i := range r.transforms {
-		t := &r.transforms[i]
+	return m.emitThrough(r, r.transforms, val, ctx, prefix, p)
+}
+
+// emitThrough is emitValue through the transforms ts (r's, or the last of
+// them).
+func (m *Mapper) emitThrough(r *fieldRule, ts []transformStep, val tv, ctx *fastjson.Value, prefix string, p *srcPath) bool {
+	for i := range ts {
+		t := &ts[i]
 		if t.arg != nil && t.arg.currency != nil && !m.currencyPlaces(t.arg.currency, ctx, prefix) {
 			return false
 		}

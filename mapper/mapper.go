@@ -20,6 +20,13 @@ type plan struct {
 	// read lists the source paths the rules read, for that decision.
 	unread unreadPolicy
 	read   []readPath
+	// paths is the tree of source paths the fields read when they read
+	// plain paths only (see recorded.go), with slots values; nil when some
+	// field needs the parsed value.
+	paths *pathNode
+	slots int
+	// outDepth is the nesting depth of the output tree.
+	outDepth int
 }
 
 // srcPath is a parsed source path ("customer.email"); no segments means
@@ -71,6 +78,8 @@ type fieldRule struct {
 	// when must hold for the field to be mapped at all; when it does not,
 	// the field is left out with no failure. nil: always.
 	when *condition
+	// fromSlots are the recorded values of from's paths (see recorded.go).
+	fromSlots []int
 }
 
 // outNode is a node of the output document: an object with ordered
@@ -80,6 +89,9 @@ type outNode struct {
 	keyLit []byte // `"key":`
 	rule   *fieldRule
 	kids   []*outNode
+	// check is what the output schema's checks ask of it, for records
+	// checked as they are written (see outcheck.go).
+	check outChecks
 }
 
 // Mapper maps payloads, reusing its parse buffers between calls. The zero
@@ -112,6 +124,13 @@ type Mapper struct {
 	// prefixes are the element prefixes of the fields each maps (see
 	// elemPrefix).
 	prefixes map[string]string
+	// recorded is set while a record is mapped from the values the scan
+	// recorded in payload; bail when those could not give a field.
+	recorded, bail bool
+	payload        []byte
+	// outCheck is set while the output schema's checks run on the record
+	// as it is written; outChecked when they all held.
+	outCheck, outChecked bool
 }
 
 // Map maps payload with the rules of s into res, reusing res.Output and
@@ -130,7 +149,21 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	if p.input != nil {
 		inputCheck = p.input.check
 	}
-	doc, checked, detail := m.parseChecked(s, payload, inputCheck)
+	sampled := p.input != nil && p.sampled(payload)
+	clean, checked := false, false
+	if len(payload) <= s.opts.MaxPayloadBytes {
+		var tree *pathNode
+		if !sampled {
+			tree = p.paths
+		}
+		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, tree, p.slots)
+		if clean && tree != nil && (checked || p.input == nil) && m.mapRecorded(s, payload) {
+			m.finish(s)
+			m.outChecked = false
+			return
+		}
+	}
+	doc, detail := m.parseScanned(s, payload, clean)
 	if doc == nil {
 		res.Outcome = OutcomeRejected
 		res.Output = append(res.Output, "null"...)
@@ -142,7 +175,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		if !checked {
 			p.input.check.check(doc, &m.walk, m, false)
 		}
-		if p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32)) {
+		if sampled {
 			p.input.fullPass(doc, m, false)
 		}
 		m.checkingInput = false
@@ -160,8 +193,51 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	if !m.emitObject(p.root, doc, "") {
 		m.out = append(m.out[:0], "{}"...)
 	}
+	m.finish(s)
+}
 
-	if p.output != nil && !rejecting(res.Failures) && !m.outputClean(s, p.output) {
+// sampled reports whether payload gets the input schema's full pass.
+func (p *plan) sampled(payload []byte) bool {
+	return p.fullShare >= 1 || (p.fullShare > 0 && float64(crc32.ChecksumIEEE(payload)) < p.fullShare*(1<<32))
+}
+
+// mapRecorded maps a payload that the scan found clean, with the input
+// checks held, from the values it recorded (see recorded.go). It reports
+// false, having written nothing, when those do not suffice.
+func (m *Mapper) mapRecorded(s *Source, payload []byte) bool {
+	p := s.plan
+	m.recorded, m.payload = true, payload
+	m.outCheck = p.checksAsWritten(s.opts.MaxDepth)
+	m.scan.checked = m.outCheck
+	m.out = m.out[:0]
+	m.frames = append(m.frames[:0], frame{})
+	ok := m.emitObject(p.root, nil, "")
+	m.outChecked = m.outCheck && ok && m.scan.checked
+	m.recorded, m.payload, m.outCheck = false, nil, false
+	if m.bail {
+		m.bail, m.outChecked = false, false
+		m.res.Failures = m.res.Failures[:0]
+		return false
+	}
+	if !ok {
+		m.out = append(m.out[:0], "{}"...)
+	}
+	return true
+}
+
+// checksAsWritten reports whether the output schema's checks can run on a
+// record as it is written: they decide alone (the schema is covered), and
+// the output nests no deeper than maxDepth (the scan refuses a record that
+// does).
+func (p *plan) checksAsWritten(maxDepth int) bool {
+	return p.output != nil && p.output.covered && p.outDepth <= maxDepth
+}
+
+// finish checks the mapped record in m.out against the output schema and
+// sets the result's output and outcome.
+func (m *Mapper) finish(s *Source) {
+	p, res := s.plan, m.res
+	if p.output != nil && !rejecting(res.Failures) && !m.outChecked && !m.outputClean(s, p.output) {
 		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
 			p.output.check.check(outDoc, &m.walk, m, true)
 			if !p.output.covered {
@@ -255,23 +331,19 @@ func (m *Mapper) rejects(reason Reason, field string) bool {
 // and a detail. A payload the strict scan finds clean is parsed at once;
 // any other takes the careful path, which runs each guard in turn.
 func (m *Mapper) parse(s *Source, payload []byte) (*fastjson.Value, string) {
-	doc, _, detail := m.parseChecked(s, payload, nil)
-	return doc, detail
+	clean := len(payload) <= s.opts.MaxPayloadBytes && m.scan.clean(payload, s.opts.MaxDepth)
+	return m.parseScanned(s, payload, clean)
 }
 
-// parseChecked is parse, with the compiled checks of check (nil: none) run
-// by the strict scan as it reads; checked reports that they all held, so
-// that the parsed value need not be walked.
-func (m *Mapper) parseChecked(s *Source, payload []byte, check *checkNode) (doc *fastjson.Value, checked bool, detail string) {
-	if len(payload) <= s.opts.MaxPayloadBytes {
-		if clean, ok := m.scan.cleanChecked(payload, s.opts.MaxDepth, check); clean {
-			if doc, err := m.parser.ParseBytes(payload); err == nil {
-				return doc, ok, ""
-			}
+// parseScanned is parse for a payload the strict scan has read: clean is
+// what it said.
+func (m *Mapper) parseScanned(s *Source, payload []byte, clean bool) (*fastjson.Value, string) {
+	if clean {
+		if doc, err := m.parser.ParseBytes(payload); err == nil {
+			return doc, ""
 		}
 	}
-	doc, detail = m.parseCareful(s, payload)
-	return doc, false, detail
+	return m.parseCareful(s, payload)
 }
 
 // outputClean reports whether the mapped record in m.out is known to pass

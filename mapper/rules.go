@@ -126,6 +126,10 @@ func (l *ruleLoader) load(data []byte) (*Source, [][2]int) {
 	}
 	if src.plan.root != nil {
 		src.plan.read = readPaths(src.plan.root, "", nil)
+		src.plan.paths, src.plan.slots = flatPlan(src.plan.root)
+		if src.plan.paths != nil && src.plan.output != nil {
+			src.plan.outDepth = resolveOutChecks(src.plan.root, appendAllOf(nil, src.plan.output.check))
+		}
 	}
 	src.plan.red = l.redaction(redactNode, src.plan)
 	l.staticChecks(src, top)

@@ -45,6 +45,14 @@ type strictScan struct {
 	checked bool
 	// formatArg is the string a format check reads (see formatOK).
 	formatArg string
+	// The values at the read paths of a flat plan are recorded in rec as
+	// the scan reads (see recorded.go): paths is the tree of those paths
+	// (nil: nothing is recorded), pnode the node of the value being read,
+	// pframes those of each open container.
+	paths   *pathNode
+	pnode   *pathNode
+	pframes []pathFrame
+	rec     []recVal
 }
 
 // linearKeys is the number of keys of one object compared one by one
@@ -105,12 +113,18 @@ value:
 		if s.checked {
 			s.openContainer(tObject)
 		}
+		if s.paths != nil {
+			s.pathOpen(recObject, i)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == '}' {
 			i++
 			if s.checked {
 				s.closeObjectChecks(b)
 			}
 			s.closeObject()
+			if s.paths != nil {
+				s.pathClose(i)
+			}
 			goto after
 		}
 		goto key
@@ -122,16 +136,25 @@ value:
 		if s.checked {
 			s.openContainer(tArray)
 		}
+		if s.paths != nil {
+			s.pathOpen(recArray, i)
+		}
 		if i = skipSpace(b, i+1); i < n && b[i] == ']' {
 			i++
 			s.open = s.open[:len(s.open)-1]
 			if s.checked {
 				s.closeArray()
 			}
+			if s.paths != nil {
+				s.pathClose(i)
+			}
 			goto after
 		}
 		if s.checked {
 			s.element()
+		}
+		if s.paths != nil {
+			s.pathElement()
 		}
 		goto value
 	case '"':
@@ -143,16 +166,22 @@ value:
 		if s.checked {
 			s.checkString(b, start, i-1, esc)
 		}
+		if s.pnode != nil {
+			s.pathScalar(recString, start, i-1, esc)
+		}
 		goto after
 	case 't', 'f', 'n':
 		lit := literalAt(b[i])
 		if !bytes.HasPrefix(b[i:], lit) {
 			return false
 		}
-		i += len(lit)
 		if s.checked {
 			s.checkLiteral(lit)
 		}
+		if s.pnode != nil {
+			s.pathScalar(literalKind(b[i]), i, i+len(lit), false)
+		}
+		i += len(lit)
 		goto after
 	default:
 		start := i
@@ -161,6 +190,9 @@ value:
 		}
 		if s.checked {
 			s.checkNumber(b, start, i)
+		}
+		if s.pnode != nil {
+			s.pathScalar(recNumber, start, i, false)
 		}
 		goto after
 	}
@@ -182,6 +214,9 @@ key:
 		}
 		if s.checked {
 			s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
+		}
+		if s.paths != nil {
+			s.pathMember(b[start:i-1], s.keys[len(s.keys)-1].sig)
 		}
 	}
 	if i = skipSpace(b, i); i >= n || b[i] != ':' {
@@ -205,6 +240,9 @@ after:
 		if s.checked {
 			s.element()
 		}
+		if s.paths != nil {
+			s.pathElement()
+		}
 		goto value
 	case top == '{' && b[i] == '}':
 		i++
@@ -212,12 +250,18 @@ after:
 			s.closeObjectChecks(b)
 		}
 		s.closeObject()
+		if s.paths != nil {
+			s.pathClose(i)
+		}
 		goto after
 	case top == '[' && b[i] == ']':
 		i++
 		s.open = s.open[:len(s.open)-1]
 		if s.checked {
 			s.closeArray()
+		}
+		if s.paths != nil {
+			s.pathClose(i)
 		}
 		goto after
 	}

@@ -109,7 +109,7 @@ func (s *strictScan) addAll(n *checkNode) {
 		return
 	}
 	if len(s.nodes)-s.cur >= maxValueNodes {
-		s.checked = false
+		s.doubt()
 		return
 	}
 	s.nodes = append(s.nodes, n)
@@ -118,8 +118,10 @@ func (s *strictScan) addAll(n *checkNode) {
 	}
 }
 
-// doubt gives up checking this payload: the walk decides.
-func (s *strictScan) doubt() { s.checked = false }
+// doubt gives up checking this payload: the walk decides. The values the
+// scan records are of no use then (the record is mapped from the parsed
+// value), so it stops recording them.
+func (s *strictScan) doubt() { s.checked, s.paths, s.pnode = false, nil, nil }
 
 // member sets the current value's nodes to those of the property key of
 // the innermost open object.

@@ -53,6 +53,10 @@ func tfTimestamp(m *Mapper, in tv, arg *transformArg) (tv, Reason, string) {
 		}
 	case kString:
 		s := in.s
+		if canonicalUTC(s) {
+			// Already what the transform would write.
+			return in, "", ""
+		}
 		var err error
 		t, err = time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -165,4 +169,36 @@ func decimalTime(text string, unit int) (sec, nsec int64, reason Reason, detail 
 		}
 	}
 	return sec, nsec, "", ""
+}
+
+// canonicalUTC reports whether s is a valid time written exactly as the
+// transform writes it, "2006-01-02T15:04:05Z" in UTC with no fraction: a
+// real date of years 0000–9999, hours to 23, minutes and seconds to 59.
+// time.Parse reads such text to the time AppendFormat writes back as s.
+func canonicalUTC(s string) bool {
+	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return false
+	}
+	var v [6]int
+	for i, at := range [6]int{0, 5, 8, 11, 14, 17} {
+		n := 2
+		if i == 0 {
+			n = 4
+		}
+		for _, c := range []byte(s[at : at+n]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+			v[i] = v[i]*10 + int(c-'0')
+		}
+	}
+	year, month, day := v[0], v[1], v[2]
+	if month < 1 || month > 12 || day < 1 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return false
+	}
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	return day <= days
 }

@@ -45,7 +45,9 @@ timeout=${KAFKA_START_TIMEOUT:-120}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+name=kafka.sh what=broker
+# shellcheck source=scripts/service.sh
+. "$(dirname "$0")/service.sh"
 
 fetch() {
 	[ -f "$libs/.complete" ] && return 0
@@ -183,27 +185,6 @@ PROPS
 	done
 	echo "kafka.sh: Kafka $version up on 127.0.0.1:$port after ${waited}s (pid $(cat "$pidfile"), log $logfile)" >&2
 	echo "127.0.0.1:$port"
-}
-
-stop() {
-	if ! running; then
-		rm -f "$pidfile"
-		echo "kafka.sh: not running" >&2
-		return 0
-	fi
-	local pid
-	pid=$(cat "$pidfile")
-	kill "$pid"
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "kafka.sh: broker did not stop within 30s; killing it" >&2
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	rm -f "$pidfile"
-	echo "kafka.sh: stopped" >&2
 }
 
 case "${1:-}" in

@@ -43,7 +43,9 @@ url="http://127.0.0.1:$port/apis/ccompat/v7"
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+name=registry.sh what=registry
+# shellcheck source=scripts/service.sh
+. "$(dirname "$0")/service.sh"
 
 # java_major prints the major version of the java binary $1 (empty if none).
 java_major() {
@@ -161,27 +163,6 @@ start() {
 		die "could not set the global compatibility level on $url"
 	echo "registry.sh: Apicurio Registry $version (Java $jmajor) up on $url after ${waited}s (pid $(cat "$pidfile"), log $logfile)" >&2
 	echo "$url"
-}
-
-stop() {
-	if ! running; then
-		rm -f "$pidfile"
-		echo "registry.sh: not running" >&2
-		return 0
-	fi
-	local pid
-	pid=$(cat "$pidfile")
-	kill "$pid"
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "registry.sh: registry did not stop within 30s; killing it" >&2
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	rm -f "$pidfile"
-	echo "registry.sh: stopped" >&2
 }
 
 case "${1:-}" in

@@ -155,10 +155,20 @@ func newStatsdSink(t *testing.T, metric, tag string) *statsdSink {
 
 func (s *statsdSink) addr() string { return "udp://" + s.conn.LocalAddr().String() }
 
-func (s *statsdSink) get(val string) float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[val]
+// await returns the count of val once it is want, or what it is after a
+// few seconds: the packets of a run that just ended may still be on their
+// way to the sink's goroutine.
+func (s *statsdSink) await(val string, want float64) float64 {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		got := s.counts[val]
+		s.mu.Unlock()
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runningCmd is a command line running in the background.
@@ -328,7 +338,7 @@ func TestRunShadowCountsWhatReplaySays(t *testing.T) {
 				if int64(replay[v]) != status {
 					t.Errorf("%s: status %d, replay of the kept samples %d", v, status, replay[v])
 				}
-				if m := sink.get(string(v)); int64(m) != status {
+				if m := sink.await(string(v), float64(status)); int64(m) != status {
 					t.Errorf("%s: metric mapper.candidate.records %v, status %d", v, m, status)
 				}
 			}

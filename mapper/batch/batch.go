@@ -87,7 +87,10 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 
 	todo := make(chan *chunk, workers*2)
 	done := make(chan *chunk, workers*2)
-	free := make(chan *chunk, workers*4+2)
+	// At most maxChunks chunks exist: the reader reuses those the writer
+	// is done with, so that the lines' buffers are not allocated anew.
+	maxChunks := workers*4 + 2
+	free := make(chan *chunk, maxChunks)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -130,7 +133,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(todo)
-		readErr <- readChunks(ctx, in, chunkLines, maxLine, todo, free)
+		readErr <- readChunks(ctx, in, chunkLines, maxLine, maxChunks, todo, free)
 	}()
 	go func() {
 		wg.Wait()
@@ -163,10 +166,7 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 			if opts.Progress != nil {
 				opts.Progress(len(c.lines))
 			}
-			select {
-			case free <- c:
-			default:
-			}
+			free <- c // room for every chunk: never blocks
 		}
 	}
 	if err := <-readErr; err != nil && !errors.Is(err, context.Canceled) {
@@ -178,21 +178,34 @@ func Run(ctx context.Context, src *mapper.Source, in io.Reader, opts Options) er
 	return ctx.Err()
 }
 
-// readChunks splits in into chunks of lines. A line longer than maxLine is
-// read past without being held: its entry is {0, -size}.
-func readChunks(ctx context.Context, in io.Reader, chunkLines, maxLine int, todo chan<- *chunk, free chan *chunk) error {
+// readChunks splits in into chunks of lines, making at most maxChunks
+// chunks and then waiting for one to come back on free. A line longer than
+// maxLine is read past without being held: its entry is {0, -size}.
+func readChunks(ctx context.Context, in io.Reader, chunkLines, maxLine, maxChunks int, todo chan<- *chunk, free chan *chunk) error {
 	r := bufio.NewReaderSize(in, 1<<20)
-	seq := 0
-	get := func() *chunk {
-		select {
-		case c := <-free:
-			c.data, c.lines = c.data[:0], c.lines[:0]
-			return c
-		default:
-			return &chunk{}
+	seq, made := 0, 0
+	get := func() (*chunk, error) {
+		var c *chunk
+		if made < maxChunks {
+			select {
+			case c = <-free:
+			default:
+				made++
+				return &chunk{}, nil
+			}
+		} else {
+			// Every chunk is on its way to the writer, which gives each
+			// back once written: the lowest numbered always gets there.
+			select {
+			case c = <-free:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
+		c.data, c.lines = c.data[:0], c.lines[:0]
+		return c, nil
 	}
-	c := get()
+	c, _ := get()
 	send := func() error {
 		c.seq = seq
 		seq++
@@ -201,8 +214,9 @@ func readChunks(ctx context.Context, in io.Reader, chunkLines, maxLine int, todo
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		c = get()
-		return nil
+		var err error
+		c, err = get()
+		return err
 	}
 	for {
 		line, err := r.ReadSlice('\n')

@@ -1,0 +1,230 @@
+package mapper
+
+import (
+	"strings"
+	"testing"
+)
+
+// recordedSources are the shipped sources and the test ones, the flat
+// test source among them.
+func recordedSources(tb testing.TB) []*Source {
+	tb.Helper()
+	eng, err := Load("testdata/flat/rules", "testdata/flat/schemas", Options{MaxDepth: 16})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return append(scanCheckSources(tb), eng.Sources()...)
+}
+
+// parsedOnly is s with its plan made to map every record from the parsed
+// value.
+func parsedOnly(s *Source) *Source {
+	p := *s.plan
+	p.paths, p.slots = nil, 0
+	c := *s
+	c.plan = &p
+	return &c
+}
+
+// recordedDisagreement maps payload with s and with parsedOnly(s) and
+// describes any difference in the results. recorded reports whether s
+// mapped it from the scan's records, checked whether the output checks
+// held as it was written.
+func recordedDisagreement(s, parsed *Source, payload []byte) (d string, recorded, checked bool) {
+	var a, b Mapper
+	var ra, rb Result
+	a.Map(s, payload, &ra)
+	b.Map(parsed, payload, &rb)
+	if got, want := ra.AppendJSON(nil), rb.AppendJSON(nil); string(got) != string(want) {
+		return "from the records:\n" + string(got) + "\nfrom the parsed value:\n" + string(want), false, false
+	}
+	// Whether the records gave the result: the same scan, then the
+	// recorded mapping alone.
+	p := s.plan
+	if p.paths == nil || p.input != nil && p.sampled(payload) || len(payload) > s.opts.MaxPayloadBytes {
+		return "", false, false
+	}
+	var input *checkNode
+	if p.input != nil {
+		input = p.input.check
+	}
+	if clean, ok := a.scan.cleanRecorded(payload, s.opts.MaxDepth, input, p.paths, p.slots); !clean || !ok && p.input != nil {
+		return "", false, false
+	}
+	a.res, a.src = &ra, s
+	ra.Failures = ra.Failures[:0]
+	recorded = a.mapRecorded(s, payload)
+	if checked = a.outChecked; checked {
+		// The checks run as the record was written pass only what the
+		// scan of the written record passes.
+		if _, ok := a.scan.cleanChecked(a.out, s.opts.MaxDepth, p.output.check); !ok {
+			return "checked as written but not by the scan: " + string(a.out), recorded, checked
+		}
+	}
+	a.res, a.src = nil, nil
+	return "", recorded, checked
+}
+
+// flatPayloads are payloads for the flat test source: every kind of value
+// at each path it reads, and the shapes that make the records give way to
+// the parsed value (escapes, absent and null paths, containers).
+func flatPayloads() [][]byte {
+	const base = `{"ref":"S-1","customer":{"email":" A@B.Example ","tier":"gold","name":"Ann"},"amount":"12.30","tags":"a; b ;c","parts":null,"labels":["x","y"],"placed":"2024-05-01T12:00:00Z","note":"hi","gift":false,"kind":"std","qty":"3","raw":{"value":"v"}}`
+	out := [][]byte{[]byte(base), []byte(`{}`), []byte(`{"ref":"S-2"}`)}
+	// Orders whose input checks hold but whose mapped record fails the
+	// output schema's: the email trimmed to two characters, a count of no
+	// items.
+	const order = `{"order_id":"ORD-1","customer":{"email":" Ab "},"items":[{"sku":"S","qty":1,"price":"1.00"}],"amount":"1.00","currency":"USD","status":"paid","created":"2024-05-01T12:00:00Z"}`
+	out = append(out, []byte(order), []byte(strings.Replace(order, `" Ab "`, `"Abc"`, 1)))
+	for _, edit := range [][2]string{
+		{`"ref":"S-1"`, `"ref":17`},
+		{`"ref":"S-1"`, `"ref":null`},
+		{`"ref":"S-1"`, `"ref":null,"legacy":{"ref":"L-1"}`},
+		{`"ref":"S-1"`, `"legacy":{"id":"L-2"}`},
+		{`"ref":"S-1"`, `"legacy":"L-3"`},
+		{`"ref":"S-1"`, `"ref":"S\u002d1"`},
+		{`"ref":"S-1"`, `"ref":"S-1","r\u0065f":"S-2"`},
+		{`"ref":"S-1"`, `"ref":true`},
+		{`"ref":"S-1"`, `"ref":"S-1","ref":"S-2"`},
+		{`"ref":"S-1"`, `"ref":""`},
+		{`"customer":{`, `"customer":null,"contact":{"email":"c@d.e","name":"Cy"},"x":{`},
+		{`"customer":{`, `"customer":"Ann","x":{`},
+		{`"customer":{`, `"customer":[{"email":"a@b.c"}],"x":{`},
+		{`"email":" A@B.Example "`, `"email":null`},
+		{`"email":" A@B.Example "`, `"email":42`},
+		{`"email":" A@B.Example "`, `"email":" A@B\tExample "`},
+		{`"email":" A@B.Example "`, `"email":"A\u0040B.Example"`},
+		{`"email":" A@B.Example "`, `"email":"ÄB@Ü.Example"`},
+		{`"email":" A@B.Example "`, `"email":"ab"`},
+		{`"email":" A@B.Example ",`, ``},
+		{`,"name":"Ann"`, ``},
+		{`"tier":"gold"`, `"tier":null`},
+		{`"tier":"gold"`, `"tier":{"a":1}`},
+		{`"amount":"12.30"`, `"amount":12.3`},
+		{`"amount":"12.30"`, `"amount":-0.5e1`},
+		{`"amount":"12.30"`, `"amount":"12.345"`},
+		{`"amount":"12.30"`, `"amount":null`},
+		{`"amount":"12.30"`, `"amount":[1]`},
+		{`"tags":"a; b ;c",`, ``},
+		{`"tags":"a; b ;c"`, `"tags":["a","b"]`},
+		{`"parts":null`, `"parts":"a;b"`},
+		{`"parts":null`, `"parts":""`},
+		{`"parts":null`, `"parts":7`},
+		{`"email":" A@B.Example "`, `"email":" ab "`},
+		{`"email":" A@B.Example "`, `"email":"a\"b"`},
+		{`"tags":"a; b ;c"`, `"tags":""`},
+		{`"labels":["x","y"]`, `"labels":[]`},
+		{`"labels":["x","y"]`, `"labels":[1,2,3,4]`},
+		{`"labels":["x","y"]`, `"labels":[["x"],{"y":[1,2]},3,4]`},
+		{`"labels":["x","y"]`, `"labels":{"x":1}`},
+		{`"labels":["x","y"]`, `"labels":"x"`},
+		{`"labels":["x","y"]`, `"labels":null`},
+		{`"placed":"2024-05-01T12:00:00Z"`, `"placed":1714564800`},
+		{`"placed":"2024-05-01T12:00:00Z"`, `"placed":"01/05/2024 12:00"`},
+		{`"placed":"2024-05-01T12:00:00Z"`, `"placed":"yesterday"`},
+		{`"placed":"2024-05-01T12:00:00Z"`, `"placed":1.5e300}`},
+		{`"note":"hi"`, `"note":null`},
+		{`"note":"hi"`, `"note":{}`},
+		{`"gift":false`, `"gift":true`},
+		{`"gift":false`, `"gift":"no"`},
+		{`"kind":"std"`, `"kind":"exp"`},
+		{`"kind":"std"`, `"kind":"other"`},
+		{`"kind":"std"`, `"kind":1`},
+		{`"kind":"std"`, `"kind":true`},
+		{`"kind":"std"`, `"kind":null`},
+		{`"kind":"std"`, `"kind":"\u0073td"`},
+		{`"qty":"3"`, `"qty":3`},
+		{`"qty":"3"`, `"qty":3000`},
+		{`"qty":"3"`, `"qty":"three"`},
+		{`"qty":"3"`, `"quantity":4`},
+		{`"raw":{"value":"v"}`, `"raw":{"value":{"deep":[1,{"a":null}]}}`},
+		{`"raw":{"value":"v"}`, `"raw":{"value":[]}`},
+		{`"raw":{"value":"v"}`, `"raw":{"value":false,"other":{"value":1}}`},
+		{`"raw":{"value":"v"}`, `"raw":[{"value":1}]`},
+		{`"raw":{"value":"v"}`, `"raw":{"nested":{"raw":{"value":1}}}`},
+	} {
+		out = append(out, []byte(strings.Replace(base, edit[0], edit[1], 1)))
+	}
+	return out
+}
+
+// A record mapped from the values the scan recorded gets exactly the
+// result it gets from the parsed value: output, outcome and every
+// failure's reason, field and detail.
+func TestRecordedMappingIsTheParsedMapping(t *testing.T) {
+	payloads := append(scanCheckSeeds(t), flatPayloads()...)
+	flat := map[string]bool{}
+	for _, s := range recordedSources(t) {
+		if s.plan.paths == nil {
+			continue
+		}
+		flat[s.Name()] = true
+		parsed := parsedOnly(s)
+		recorded, checked := 0, 0
+		for _, p := range payloads {
+			d, rec, ok := recordedDisagreement(s, parsed, p)
+			if d != "" {
+				t.Fatalf("%s: %.300s\n%s", s.Name(), p, d)
+			}
+			if rec {
+				recorded++
+			}
+			if ok {
+				checked++
+			}
+		}
+		t.Logf("%s: %d of %d payloads mapped from the records, %d of them checked as written", s.Name(), recorded, len(payloads), checked)
+		if (s.Name() == "orders" || s.Name() == "flat") && (recorded < 10 || checked < 10) {
+			t.Errorf("%s: only %d of %d payloads were mapped from the records, %d checked as written", s.Name(), recorded, len(payloads), checked)
+		}
+	}
+	for _, name := range []string{"orders", "flat"} {
+		if !flat[name] {
+			t.Errorf("source %s is not mapped from the scan's records", name)
+		}
+	}
+	if flat["shop"] {
+		t.Error("source shop (each, cases) is mapped from the scan's records")
+	}
+}
+
+// Whatever the payload, a record mapped from the scan's records gets the
+// result it gets from the parsed value.
+func FuzzRecordedMappingIsTheParsedMapping(f *testing.F) {
+	var sources, parsed []*Source
+	for _, s := range recordedSources(f) {
+		if s.plan.paths != nil {
+			sources, parsed = append(sources, s), append(parsed, parsedOnly(s))
+		}
+	}
+	for i, p := range append(scanCheckSeeds(f), flatPayloads()...) {
+		if i%3 == 0 || i >= 300 {
+			f.Add(p)
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for i, s := range sources {
+			if d, _, _ := recordedDisagreement(s, parsed[i], payload); d != "" {
+				t.Fatalf("%s: %s", s.Name(), d)
+			}
+		}
+	})
+}
+
+// The output tree's depth, against which a record checked as it is
+// written is held to the nesting limit the scan of it would apply.
+func TestOutputDepthOfFlatPlans(t *testing.T) {
+	want := map[string]int{"orders": 1, "flat": 2}
+	for _, s := range recordedSources(t) {
+		if d, ok := want[s.Name()]; ok && (s.plan.outDepth != d || !s.plan.checksAsWritten(s.opts.MaxDepth)) {
+			t.Errorf("%s: output depth %d, want %d, checked as written: %v", s.Name(), s.plan.outDepth, d, s.plan.checksAsWritten(s.opts.MaxDepth))
+		}
+	}
+	eng, err := Load("testdata/flat/rules", "testdata/flat/schemas", Options{MaxDepth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eng.Source("flat").plan.checksAsWritten(1) {
+		t.Error("records nested deeper than the limit are checked as they are written")
+	}
+}
