@@ -36,8 +36,13 @@ func TestBuild(t *testing.T) {
 			t.Fatalf("got %v observers, %v", set, err)
 		}
 		// The worker counts the drift reports' records per batch.
-		if _, ok := set.List[0].(stream.BatchObserver); !ok {
-			t.Errorf("the drift reports' observer is a %T, not a stream.BatchObserver", set.List[0])
+		bo, ok := set.List[0].(stream.BatchObserver)
+		if !ok {
+			t.Fatalf("the drift reports' observer is a %T, not a stream.BatchObserver", set.List[0])
+		}
+		// It needs no clock read around each record.
+		if _, ok := bo.NewBatchTally().(stream.Untimed); !ok {
+			t.Errorf("the drift reports' tally is not stream.Untimed")
 		}
 		if err := set.Close(); err != nil {
 			t.Fatal(err)

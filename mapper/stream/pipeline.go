@@ -329,6 +329,8 @@ type scratch struct {
 	// tallies of those that are BatchObservers (also in tallies).
 	obs     []BatchTally
 	tallies []BatchTally
+	// timed is whether an observer is told how long a record took.
+	timed bool
 }
 
 func newScratch(observers []Observer) *scratch {
@@ -338,9 +340,15 @@ func newScratch(observers []Observer) *scratch {
 			t := bo.NewBatchTally()
 			s.obs = append(s.obs, t)
 			s.tallies = append(s.tallies, t)
+			if _, ok := t.(Untimed); !ok {
+				s.timed = true
+			}
 			continue
 		}
 		s.obs = append(s.obs, recordObserver{o})
+		if _, ok := o.(Untimed); !ok {
+			s.timed = true
+		}
 	}
 	return s
 }
@@ -469,15 +477,18 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 	}
 	obs := s.obs
 	var start time.Time
-	if len(obs) > 0 {
-		start = time.Now() // the clock is read only for observers
+	if s.timed {
+		start = time.Now() // the clock is read only for observers that use it
 	}
 	src, resume := p.w.mapRecord(rules, &s.m, &s.rs, origin, payload, res)
 	if rec.resume = resume; resume != nil {
 		return
 	}
 	if len(obs) > 0 {
-		took := time.Since(start)
+		var took time.Duration
+		if s.timed {
+			took = time.Since(start)
+		}
 		for _, o := range obs {
 			o.Observe(origin, src, payload, res, took)
 		}

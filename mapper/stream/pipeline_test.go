@@ -566,3 +566,81 @@ func BenchmarkWorkerBatch(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 	})
 }
+
+// untimedTally is a BatchTally that says it ignores took.
+type untimedTally struct{ timedTally }
+
+func (untimedTally) Untimed() {}
+
+// timedTally records the took it is told.
+type timedTally struct{ took *[]time.Duration }
+
+func (t timedTally) Observe(_ *mapper.Origin, _ *mapper.Source, _ []byte, _ *mapper.Result, took time.Duration) {
+	*t.took = append(*t.took, took)
+}
+func (timedTally) Flush() {}
+
+type tallyObserver struct {
+	timedTally
+	untimed bool
+}
+
+func (o tallyObserver) NewBatchTally() BatchTally {
+	if o.untimed {
+		return untimedTally{o.timedTally}
+	}
+	return o.timedTally
+}
+
+// TestTheClockIsReadOnlyForObserversThatUseIt maps records for observers
+// that ignore how long a record took (they say so with Untimed) and for
+// one that does not: the clock is read, and took told, only when one
+// needs it.
+func TestTheClockIsReadOnlyForObserversThatUseIt(t *testing.T) {
+	p := &pipeline{w: &Worker{cfg: Config{Engine: testEngine(t, "in")}, stats: newStats()}}
+	in := kafka.Message{Topic: "in", Value: []byte(`{"order_id":"o-1"}`)}
+	for _, tc := range []struct {
+		name    string
+		untimed []bool
+		timed   bool
+	}{
+		{"one untimed", []bool{true}, false},
+		{"two untimed", []bool{true, true}, false},
+		{"one of two timed", []bool{true, false}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var obs []Observer
+			var tooks []*[]time.Duration
+			for _, u := range tc.untimed {
+				took := new([]time.Duration)
+				tooks = append(tooks, took)
+				obs = append(obs, tallyObserver{timedTally{took}, u})
+			}
+			s := newScratch(obs)
+			if s.timed != tc.timed {
+				t.Fatalf("timed %t, want %t", s.timed, tc.timed)
+			}
+			var rules release.Rules
+			var rec mapped
+			var built kafka.Message
+			for range 50 {
+				p.mapOne(s, &rules, &in, &rec, &built, time.Now())
+			}
+			for i, took := range tooks {
+				if len(*took) != 50 {
+					t.Fatalf("observer %d told of %d records, want 50", i, len(*took))
+				}
+				var sum time.Duration
+				for _, d := range *took {
+					sum += d
+				}
+				if !tc.timed && sum != 0 {
+					t.Errorf("observer %d: took %v in all with no observer timing records", i, sum)
+				}
+				if tc.timed && sum == 0 {
+					t.Errorf("observer %d: took 0 for 50 records while one observer times them", i)
+				}
+			}
+		})
+	}
+}

@@ -44,6 +44,13 @@ type BatchTally interface {
 	Flush()
 }
 
+// Untimed is an optional method of an Observer or a BatchTally whose
+// Observe ignores took: when every observer has it, the worker does not
+// read the clock around each record.
+type Untimed interface {
+	Untimed()
+}
+
 // Errors Run returns.
 var (
 	// ErrAuth is wrapped by the error Run returns when the brokers refuse
