@@ -133,6 +133,10 @@ func fetchRaw(ctx context.Context, client *kafka.Client, topic string, partition
 	}
 	d := responseDecoder{b: r.body[4:]}
 	recs, hw, err := d.partition(r.version)
+	var kerr kafka.Error
+	if errors.As(err, &kerr) {
+		return nil, offset, 0, err // the broker's answer, as kafka-go's Fetch returns it
+	}
 	if err != nil {
 		return nil, offset, 0, fmt.Errorf("decode fetch response of %s/%d at %d: %w", topic, partition, offset, err)
 	}

@@ -3,6 +3,7 @@ package kafkaconn_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -116,4 +117,25 @@ func diff(a, b kafka.Message) string {
 		}
 	}
 	return ""
+}
+
+// TestFetchPastTheEndIsOffsetOutOfRange asks for an offset past the
+// partition's end: the broker's error comes back as kafka-go's Fetch
+// returns it, so that the worker can tell it and start again from the
+// partition's first record.
+func TestFetchPastTheEndIsOffsetOutOfRange(t *testing.T) {
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			b := target.Start(t)
+			topic := b.Topic(t, "past-the-end", 1)
+			b.Produce(t, topic, kafka.Message{Value: []byte("a")}, kafka.Message{Value: []byte("b")})
+			client := &kafka.Client{Addr: kafka.TCP(b.Addr), Transport: b.Transport}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			msgs, next, err := kafkaconn.Fetch(ctx, client, topic, 0, 100, 1<<20, time.Second)
+			if !errors.Is(err, kafka.OffsetOutOfRange) || len(msgs) != 0 || next != 100 {
+				t.Fatalf("fetch at 100 of 2 records: %d records, next %d, error %v; want none, 100, OffsetOutOfRange", len(msgs), next, err)
+			}
+		})
+	}
 }
