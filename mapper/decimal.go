@@ -263,32 +263,78 @@ func decimalToMinor(text string, places int, allowExp bool) (int64, Reason, stri
 	if !ok {
 		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a decimal amount"
 	}
-	// The digits before point are whole minor units.
+	n, fraction, tooLarge := d.int64Shifted(places)
+	switch {
+	case fraction:
+		return 0, ReasonInvalidFormat, quoteShort(text) + " has more than " + strconv.Itoa(places) + " decimal places"
+	case tooLarge:
+		return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+	}
+	return n, "", ""
+}
+
+// decimalToInt reads a number written as text ("42", "4.0", "1e3",
+// "1.5e1", "-0") as a 64-bit integer, exactly: a fraction, however far
+// down ("1.0000000000000001"), is invalid_format, and a whole number
+// beyond int64 is out_of_range, never rounded or wrapped.
+func decimalToInt(text string) (int64, Reason, string) {
+	if n, ok := smallInt(text); ok {
+		return n, "", ""
+	}
+	// Any exponent: 1e-100000 is a fraction and 0e100000 zero, read in
+	// time linear in the digits.
+	d, ok, _ := parseDecimal(text, true, 1<<40)
+	if !ok {
+		return 0, ReasonInvalidFormat, quoteShort(text) + " is not an integer"
+	}
+	n, fraction, tooLarge := d.int64Shifted(0)
+	switch {
+	case fraction:
+		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a whole number"
+	case tooLarge:
+		return 0, ReasonOutOfRange, quoteShort(text) + " does not fit a 64-bit integer"
+	}
+	return n, "", ""
+}
+
+// int64Shifted is d × 10^places as an int64: fraction when a non-zero
+// digit is left after the point, tooLarge when it does not fit (from
+// math.MinInt64 to math.MaxInt64).
+func (d *decimal) int64Shifted(places int) (n int64, fraction, tooLarge bool) {
+	limit := uint64(math.MaxInt64)
+	if d.neg {
+		limit++ // -9223372036854775808
+	}
+	// The digits before point are whole units.
 	point := len(d.intPart) + d.exp + places
-	var n int64
+	var u uint64
 	for i := 0; i < d.n(); i++ {
-		c := int64(d.digit(i) - '0')
+		c := uint64(d.digit(i) - '0')
 		if i >= point {
 			if c != 0 {
-				return 0, ReasonInvalidFormat, quoteShort(text) + " has more than " + strconv.Itoa(places) + " decimal places"
+				return 0, true, false
 			}
 			continue
 		}
-		if n > (math.MaxInt64-c)/10 {
-			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+		if u > (limit-c)/10 {
+			tooLarge = true // a fraction further on still wins
+			continue
 		}
-		n = n*10 + c
+		u = u*10 + c
 	}
-	for i := d.n(); i < point; i++ {
-		if n > math.MaxInt64/10 {
-			return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
+	if tooLarge {
+		return 0, false, true
+	}
+	for i := d.n(); i < point && u != 0; i++ {
+		if u > limit/10 {
+			return 0, false, true
 		}
-		n *= 10
+		u *= 10
 	}
 	if d.neg {
-		n = -n
+		return int64(-u), false, false // u ≤ 1<<63: -u wraps to math.MinInt64 exactly there
 	}
-	return n, "", ""
+	return int64(u), false, false
 }
 
 // maxMinorDigits bounds the digits of an amount in minor units that

@@ -1,9 +1,11 @@
 package mapper
 
 import (
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -86,6 +88,101 @@ func TestDecimalMultipleOf(t *testing.T) {
 	for s, want := range map[string]bool{"10.99": true, "10.999": false, "1e2": true, "0.1000000000000000001": false} {
 		if got := decimalMultipleOf(s, div); got != want {
 			t.Errorf("decimalMultipleOf(%s, 0.01) = %v", s, got)
+		}
+	}
+}
+
+// The int transform reads whole numbers exactly: no float64 rounds a
+// fraction away or a large number into range.
+func TestDecimalToInt(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     int64
+		reason   Reason
+	}{
+		{"a plain integer", "42", 42, ""},
+		{"a negative integer", "-42", -42, ""},
+		{"a point with zeros", "4.000", 4, ""},
+		{"an exponent", "1e3", 1000, ""},
+		{"a capital exponent", "1E3", 1000, ""},
+		{"an exponent that makes a fraction whole", "1.5e1", 15, ""},
+		{"a negative exponent that leaves it whole", "1500e-2", 15, ""},
+		{"a plus sign", "+7", 7, ""},
+		{"negative zero is zero", "-0", 0, ""},
+		{"negative zero with a point", "-0.0", 0, ""},
+		{"zero with a huge exponent", "0e100000", 0, ""},
+		{"a point and nothing after", "5.", 5, ""},
+		{"the largest int64", "9223372036854775807", math.MaxInt64, ""},
+		{"the smallest int64", "-9223372036854775808", math.MinInt64, ""},
+		{"the largest int64 with a point", "9223372036854775807.000", math.MaxInt64, ""},
+		{"20 digits written as an exponent", "9.223372036854775807e18", math.MaxInt64, ""},
+		{"a fraction", "4.5", 0, ReasonInvalidFormat},
+		{"a fraction float64 cannot see", "1.0000000000000001", 0, ReasonInvalidFormat},
+		{"a long fraction far down", "12345678901234567.000000000000000000001", 0, ReasonInvalidFormat},
+		{"an exponent that leaves a fraction", "1.55e1", 0, ReasonInvalidFormat},
+		{"a tiny number", "1e-400", 0, ReasonInvalidFormat},
+		{"a tiny number past any exponent bound", "1e-100000", 0, ReasonInvalidFormat},
+		{"negative fraction", "-0.5", 0, ReasonInvalidFormat},
+		{"one past int64", "9223372036854775808", 0, ReasonOutOfRange},
+		{"one below int64", "-9223372036854775809", 0, ReasonOutOfRange},
+		{"two to the 63 as float64 reads it", "9.223372036854775808e18", 0, ReasonOutOfRange},
+		{"a 30-digit integer", "123456789012345678901234567890", 0, ReasonOutOfRange},
+		{"a huge exponent", "1e100000", 0, ReasonOutOfRange},
+		{"a huge number with a fraction is a fraction", "99999999999999999999.5", 0, ReasonInvalidFormat},
+		{"words", "four", 0, ReasonInvalidFormat},
+		{"a hexadecimal float", "0x1p4", 0, ReasonInvalidFormat},
+		{"infinity", "Inf", 0, ReasonInvalidFormat},
+		{"a lone minus", "-", 0, ReasonInvalidFormat},
+		{"empty", "", 0, ReasonInvalidFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason, detail := decimalToInt(tt.in)
+			if reason != tt.reason || got != tt.want {
+				t.Errorf("decimalToInt(%q) = %d, %q (%s); want %d, %q", tt.in, got, reason, detail, tt.want, tt.reason)
+			}
+			if reason != "" && detail == "" {
+				t.Error("a failure must carry a detail")
+			}
+		})
+	}
+}
+
+// decimalToInt agrees with big.Rat on random integers and near-integers
+// written every way JSON allows.
+func TestDecimalToIntAgreesWithBigRat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	lo, hi := big.NewRat(math.MinInt64, 1), big.NewRat(math.MaxInt64, 1)
+	for range 5000 {
+		n := r.Int64() >> r.UintN(64)
+		if r.IntN(2) == 0 {
+			n = -n
+		}
+		text := strconv.FormatInt(n, 10)
+		switch r.IntN(4) {
+		case 1: // a point with zeros, or a fraction far down
+			text += "." + strings.Repeat("0", r.IntN(30))
+			if r.IntN(2) == 0 {
+				text += "1"
+			}
+		case 2: // an exponent
+			text += "e" + strconv.Itoa(r.IntN(8)-4)
+		case 3: // out of range
+			text += strings.Repeat("0", 1+r.IntN(3))
+		}
+		want, _ := new(big.Rat).SetString(text)
+		got, reason, _ := decimalToInt(text)
+		switch {
+		case !want.IsInt():
+			if reason != ReasonInvalidFormat {
+				t.Fatalf("%s: got %d %q, want invalid_format", text, got, reason)
+			}
+		case want.Cmp(lo) < 0 || want.Cmp(hi) > 0:
+			if reason != ReasonOutOfRange {
+				t.Fatalf("%s: got %d %q, want out_of_range", text, got, reason)
+			}
+		case reason != "" || big.NewRat(got, 1).Cmp(want) != 0:
+			t.Fatalf("%s: got %d %q, want %s", text, got, reason, want.RatString())
 		}
 	}
 }

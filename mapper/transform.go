@@ -241,28 +241,23 @@ func numericText(in tv) (string, bool) {
 	return "", false
 }
 
+// tfInt reads a whole number exactly through the decimal owner: 4.0,
+// "42", 1e3 and -0 are integers, 4.5 and 1.0000000000000001 are
+// invalid_format, and one beyond 64 bits is out_of_range. A number
+// already written as a plain integer keeps its text.
 func tfInt(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
 	text, ok := numericText(in)
 	if !ok {
 		return mismatch("number or numeric string", in)
 	}
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-		if in.k == kNumber {
-			return tv{k: kNumber, s: in.s}, "", ""
-		}
-		return tv{k: kNumber, s: m.keepInt(n)}, "", ""
+	if in.k == kNumber && len(text) <= 18 && text != "-0" && !hasFractionOrExp(text) {
+		return in, "", "" // JSON wrote it as an integer already
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return tv{}, ReasonInvalidFormat, quoteShort(text) + " is not an integer"
+	n, reason, detail := decimalToInt(text)
+	if reason != "" {
+		return tv{}, reason, detail
 	}
-	if f != math.Trunc(f) {
-		return tv{}, ReasonInvalidFormat, text + " is not a whole number"
-	}
-	if f > math.MaxInt64 || f < math.MinInt64 {
-		return tv{}, ReasonOutOfRange, text + " does not fit a 64-bit integer"
-	}
-	return tv{k: kNumber, s: m.keepInt(int64(f))}, "", ""
+	return tv{k: kNumber, s: m.keepInt(n)}, "", ""
 }
 
 func tfFloat(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {

@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -28,6 +29,19 @@ func TestTransforms(t *testing.T) {
 		{"int from words is invalid", "int", nil, `"four"`, ``, ReasonInvalidFormat},
 		{"int from bool is a type mismatch", "int", nil, `true`, ``, ReasonTypeMismatch},
 		{"int too large is out of range", "int", nil, `1e30`, ``, ReasonOutOfRange},
+		{"int of a fraction float64 cannot see is invalid", "int", nil, `1.0000000000000001`, ``, ReasonInvalidFormat},
+		{"int of such a fraction as a string is invalid", "int", nil, `"1.0000000000000001"`, ``, ReasonInvalidFormat},
+		{"int from an exponent", "int", nil, `1e3`, `1000`, ""},
+		{"int from an exponent that makes it whole", "int", nil, `1.5e1`, `15`, ""},
+		{"int from an exponent that leaves a fraction is invalid", "int", nil, `1.55e1`, ``, ReasonInvalidFormat},
+		{"int from negative zero is zero", "int", nil, `-0`, `0`, ""},
+		{"int from negative zero with a point is zero", "int", nil, `-0.0`, `0`, ""},
+		{"int from a long whole decimal", "int", nil, `"9223372036854775807.0000000000"`, `9223372036854775807`, ""},
+		{"int keeps a 19-digit number exact", "int", nil, `-9223372036854775808`, `-9223372036854775808`, ""},
+		{"int one past 64 bits is out of range, not wrapped", "int", nil, `9223372036854775808`, ``, ReasonOutOfRange},
+		{"int of a 30-digit number is out of range", "int", nil, `123456789012345678901234567890`, ``, ReasonOutOfRange},
+		{"int of a tiny number is invalid", "int", nil, `1e-400`, ``, ReasonInvalidFormat},
+		{"int of infinity as a string is invalid", "int", nil, `"Inf"`, ``, ReasonInvalidFormat},
 		{"float from string", "float", nil, `"2.5"`, `2.5`, ""},
 		{"float from number keeps the text", "float", nil, `2.50`, `2.50`, ""},
 		{"float from words is invalid", "float", nil, `"x"`, ``, ReasonInvalidFormat},
@@ -131,5 +145,44 @@ func TestChainedTransforms(t *testing.T) {
 	m.writeValue(val)
 	if got, want := string(m.out), `"A,B,C"`; got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// intInputs are the forms the int transform reads: a JSON integer (kept
+// as written), a numeric string, and numbers with a point or an exponent.
+var intInputs = []string{`42`, `"42"`, `4.000`, `1.5e1`, `"9223372036854775807.0"`}
+
+// The int transform allocates nothing once the Mapper is warm.
+func TestIntTransformAllocatesNothing(t *testing.T) {
+	def, _, _ := lookupTransform("int")
+	for _, in := range intInputs {
+		var m Mapper
+		val := m.fromValue(fastjson.MustParse(in))
+		val.s = strings.Clone(val.s) // not in the scratch the transform writes
+		allocs := testing.AllocsPerRun(100, func() {
+			m.scratch = m.scratch[:0]
+			if _, reason, detail := def.fn(&m, val, nil); reason != "" {
+				t.Fatalf("%s: %s %s", in, reason, detail)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("int of %s: %v allocations, want 0", in, allocs)
+		}
+	}
+}
+
+func BenchmarkTransformInt(b *testing.B) {
+	def, _, _ := lookupTransform("int")
+	for _, in := range intInputs {
+		b.Run(in, func(b *testing.B) {
+			var m Mapper
+			val := m.fromValue(fastjson.MustParse(in))
+			val.s = strings.Clone(val.s) // not in the scratch the transform writes
+			b.ReportAllocs()
+			for b.Loop() {
+				m.scratch = m.scratch[:0]
+				def.fn(&m, val, nil)
+			}
+		})
 	}
 }
