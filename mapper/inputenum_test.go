@@ -15,7 +15,9 @@ func TestInputEnumsSayWhereTheSchemaListsAFieldsValues(t *testing.T) {
     "object": {"enum": ["invoice", "charge"]},
     "kind": {"const": "x"},
     "lines": {"type": "array", "items": {"$ref": "#/$defs/line"}},
-    "free": {"type": "string"}
+    "free": {"type": "string"},
+    "code": {"enum": [12345678901234567890, 1.50, 1e3]},
+    "big": {"const": 12345678901234567890}
   },
   "allOf": [{"properties": {"object": {"enum": ["invoice", "charge", "refund"]}}}],
   "$defs": {"line": {"properties": {"unit": {"type": "string", "enum": ["day", "month"]}}}}
@@ -37,9 +39,13 @@ func TestInputEnumsSayWhereTheSchemaListsAFieldsValues(t *testing.T) {
 		{"an enum reached through array elements and $ref", "lines[].unit", []mapper.InputEnum{
 			{File: "in.json", Pointer: "/$defs/line/properties/unit", Values: []string{"day", "month"}},
 		}, ""},
+		{"numbers read as the schema writes them, not through float64", "code", []mapper.InputEnum{
+			{File: "in.json", Pointer: "/properties/code", Values: []string{"12345678901234567890", "1.50", "1e3"}},
+		}, ""},
 		{"a field without an enum has none", "free", nil, ""},
 		{"a field the schema is silent about has none", "metadata.x", nil, ""},
 		{"a const cannot be extended", "kind", nil, `const "x"`},
+		{"a number const is named as the schema writes it", "big", nil, `const "12345678901234567890"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -203,7 +203,7 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 				t &= step.in
 			}
 		}
-		if allowed, ok := v.enumTexts(); ok {
+		if allowed, ok := v.enumValues(); ok {
 			enumFroms = append(enumFroms, enumFrom{path: f.raw, allowed: allowed})
 		} else {
 			open = true
@@ -217,7 +217,7 @@ func (c *linter) field(r *fieldRule, at string, base []*checkNode, basePath stri
 // enumFrom is a from path whose values the input schema's enum lists.
 type enumFrom struct {
 	path    string
-	allowed []string
+	allowed []enumValue
 }
 
 // path checks one source path against the schema and returns the view at
@@ -250,14 +250,18 @@ func (c *linter) enumKeys(r *fieldRule, at string, froms []enumFrom) {
 	for key := range r.enum {
 		found := false
 		for _, f := range froms {
-			found = found || slices.Contains(f.allowed, key)
+			found = found || slices.ContainsFunc(f.allowed, func(e enumValue) bool { return e.givesKey(key) })
 		}
 		if found {
 			continue
 		}
 		says := make([]string, len(froms))
 		for i, f := range froms {
-			says[i] = f.path + " only " + quoteAll(f.allowed)
+			texts := make([]string, len(f.allowed))
+			for j, e := range f.allowed {
+				texts[j] = e.text()
+			}
+			says[i] = f.path + " only " + quoteAll(texts)
 		}
 		p := c.idx[at+posSep+"enum"+posSep+key+posSep+":"]
 		c.problem(p, "enum key %q can never match: the input schema allows %s", key, strings.Join(says, "; "))

@@ -46,6 +46,17 @@ fields:
   id: { from: id, required: true }
 `
 
+// numberEnumSchema has number enums and a const that float64 cannot hold
+// exactly.
+const numberEnumSchema = `{
+  "type": "object",
+  "properties": {
+    "id": {"type": "string"},
+    "code": {"enum": [12345678901234567890, 1.50, 1000]},
+    "fixed": {"const": 0.1000000000000000001}
+  }
+}`
+
 func loadWithSchema(t *testing.T, schema, rules string) (*mapper.Engine, error) {
 	t.Helper()
 	rulesDir, schemas := writeRules(t, map[string]string{"rules/a.yaml": rules})
@@ -95,6 +106,14 @@ func TestStaticChecks(t *testing.T) {
 		{"an enum key is a warning when the schema uses keywords the checks do not read", `{"type": "object", "oneOf": [{"required": ["object"]}], "properties": {"object": {"enum": ["invoice"]}}}`,
 			"  kind: { from: object, enum: { invoice: INVOICE, payment_intent: PI } }\n", "",
 			`rules/a.yaml:8:51: warning: enum key "payment_intent" can never match: the input schema allows object only "invoice" (the schema uses keywords these checks do not read, so this may be wrong)`},
+		{"enum keys match the schema's numbers exactly, as it writes them", numberEnumSchema,
+			"  c: { from: code, enum: { 12345678901234567890: A, 1.5: B, 1e3: C } }\n", "", ""},
+		{"an enum key float64 cannot tell from the schema's number is an error", numberEnumSchema,
+			"  c: { from: code, enum: { 12345678901234567000: A } }\n",
+			`rules/a.yaml:8:28: enum key "12345678901234567000" can never match: the input schema allows code only "12345678901234567890", "1.50", "1000"`, ""},
+		{"an enum key near a schema const is an error naming the const as written", numberEnumSchema,
+			"  c: { from: fixed, enum: { 0.1: A } }\n",
+			`rules/a.yaml:8:29: enum key "0.1" can never match: the input schema allows fixed only "0.1000000000000000001"`, ""},
 		{"a redact path the schema cannot have", invoiceSchema,
 			"redact: [account.email]\n",
 			`rules/a.yaml:8:10: redact: "account.email": the input schema allows no key "email" in account: additionalProperties is false (valid: country)`, ""},

@@ -79,8 +79,7 @@ type checkProp struct {
 
 type enumValue struct {
 	t jsonType // tNull, tBool, tNumber, tString
-	s string   // tString: the string; tNumber: the number as written
-	f float64
+	s string   // tString: the string; tNumber: the number as the schema writes it
 	b bool
 }
 
@@ -265,11 +264,10 @@ func toEnumValue(v any) (enumValue, bool) {
 	case string:
 		return enumValue{t: tString, s: x}, true
 	case json.Number:
-		f, err := x.Float64()
 		_, ok := cmpDecimal(string(x), "0")
-		return enumValue{t: tNumber, f: f, s: string(x)}, err == nil && ok
+		return enumValue{t: tNumber, s: string(x)}, ok
 	case float64:
-		return enumValue{t: tNumber, f: x, s: strconv.FormatFloat(x, 'g', -1, 64)}, true
+		return enumValue{t: tNumber, s: strconv.FormatFloat(x, 'g', -1, 64)}, true
 	}
 	return enumValue{}, false
 }

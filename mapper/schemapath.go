@@ -2,7 +2,6 @@ package mapper
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -184,29 +183,23 @@ func (v schemaView) arrayChildren() []string {
 	return out
 }
 
-// enumTexts is the text of every value the schema's enum (or const)
-// allows at the view, and whether it restricts the values at all.
-func (v schemaView) enumTexts() ([]string, bool) {
+// enumValues is every value the schema's enum (or const) allows at the
+// view, and whether it restricts the values at all.
+func (v schemaView) enumValues() ([]enumValue, bool) {
 	for _, n := range v.nodes {
-		var vals []enumValue
 		switch {
 		case n.constVal != nil:
-			vals = []enumValue{*n.constVal}
+			return []enumValue{*n.constVal}, true
 		case n.hasEnum:
-			vals = n.enum
-		default:
-			continue
+			return n.enum, true
 		}
-		texts := make([]string, 0, len(vals))
-		for _, e := range vals {
-			texts = append(texts, e.text())
-		}
-		return texts, true
 	}
 	return nil, false
 }
 
-// text is how the value reads as an enum table key.
+// text is how the value reads as an enum table key; a number reads as the
+// schema writes it (12345678901234567890, never float64's
+// 12345678901234567000).
 func (e enumValue) text() string {
 	switch e.t {
 	case tNull:
@@ -216,10 +209,19 @@ func (e enumValue) text() string {
 			return "true"
 		}
 		return "false"
-	case tNumber:
-		return strconv.FormatFloat(e.f, 'f', -1, 64)
 	}
 	return e.s
+}
+
+// givesKey reports whether a value the enum allows can reach an enum
+// table key: a number as any text of the same value (the enum's 1.50
+// arrives as 1.5 too), exactly; anything else as its text.
+func (e enumValue) givesKey(key string) bool {
+	if e.t == tNumber {
+		c, ok := cmpDecimal(key, e.s)
+		return ok && c == 0
+	}
+	return e.text() == key
 }
 
 func orRoot(p string) string {
