@@ -96,13 +96,9 @@ func (l *ruleLoader) staticChecks(src *Source, body ast.Node) {
 	c.frames = []lintFrame{{base: base}}
 	c.fields(src.plan.root, posSep+"fields", base, "", src.plan.input != nil)
 	for i := range src.accept {
-		at := c.idx[posSep+"accept"+posSep+strconv.Itoa(i)]
-		if p, ok := c.idx[posSep+"accept"+posSep+strconv.Itoa(i)+posSep+"path"]; ok {
-			at = p
-		}
 		src.accept[i].leaves(func(a *predicate) {
 			if a.header == "" {
-				c.path(at, "accept path", a.path, base, "", src.plan.input != nil)
+				c.path(a.pos, "accept path", a.path, base, "", src.plan.input != nil)
 			}
 		})
 	}

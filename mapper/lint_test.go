@@ -132,30 +132,37 @@ func TestStaticChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eng, err := loadWithSchema(t, tt.schema, invoiceHead+tt.fields)
-			var le *mapper.LoadError
-			var warnings []mapper.Problem
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("unexpected problems: %v", err)
-			case tt.want != "":
-				if !errors.As(err, &le) {
-					t.Fatalf("err = %v, want a problem %q", err, tt.want)
-				}
-				if !containsProblem(le.Problems, tt.want) {
-					t.Fatalf("problems:\n%s\nwant %q", le.Error(), tt.want)
-				}
-				warnings = le.Warnings
-			default:
-				warnings = eng.Warnings()
-			}
-			if tt.warn != "" && !containsProblem(warnings, tt.warn) {
-				t.Errorf("warnings %v, want %q", warnings, tt.warn)
-			}
-			if tt.warn == "" && len(warnings) > 0 {
-				t.Errorf("unexpected warnings %v", warnings)
-			}
+			checkProblems(t, tt.schema, invoiceHead+tt.fields, tt.want, tt.warn)
 		})
+	}
+}
+
+// checkProblems loads rules against schema and wants the problem want
+// and the warning warn ("" for none).
+func checkProblems(t *testing.T, schema, rules, want, warn string) {
+	t.Helper()
+	eng, err := loadWithSchema(t, schema, rules)
+	var le *mapper.LoadError
+	var warnings []mapper.Problem
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("unexpected problems: %v", err)
+	case want != "":
+		if !errors.As(err, &le) {
+			t.Fatalf("err = %v, want a problem %q", err, want)
+		}
+		if !containsProblem(le.Problems, want) {
+			t.Fatalf("problems:\n%s\nwant %q", le.Error(), want)
+		}
+		warnings = le.Warnings
+	default:
+		warnings = eng.Warnings()
+	}
+	if warn != "" && !containsProblem(warnings, warn) {
+		t.Errorf("warnings %v, want %q", warnings, warn)
+	}
+	if warn == "" && len(warnings) > 0 {
+		t.Errorf("unexpected warnings %v", warnings)
 	}
 }
 
@@ -177,5 +184,47 @@ func TestShippedRulesPassStaticChecks(t *testing.T) {
 	}
 	if w := eng.Warnings(); len(w) > 0 {
 		t.Errorf("warnings: %v", w)
+	}
+}
+
+// mapper check reads every leaf path of a combined condition (all, any,
+// not, present, absent) against the input schema, wherever a condition is
+// accepted, and places the problem at the leaf.
+func TestStaticChecksReadCombinedConditions(t *testing.T) {
+	tests := []struct {
+		name   string
+		fields string // appended to invoiceHead
+		want   string // a problem (without the directory), "" for none
+		warn   string // a warning, "" for none
+	}{
+		{"an impossible path inside any of a field's when",
+			"  country: { from: account.country, when: { any: [{ path: object, is: invoice }, { path: account.kind, present: true }] } }\n",
+			`rules/a.yaml:8:82: when "account.kind" can never be present: the input schema allows no key "kind" in account`, ""},
+		{"a path the schema is silent about inside all is a warning",
+			"  country: { from: account.country, when: { all: [{ path: object, is: invoice }, { path: metadata.region, absent: true }] } }\n",
+			"", `rules/a.yaml:8:82: warning: when "metadata.region": the input schema says nothing about metadata.region`},
+		{"an impossible path inside not",
+			"  country: { from: account.country, when: { not: { path: account.type, is: business } } }\n",
+			`rules/a.yaml:8:50: when "account.type" can never be present`, ""},
+		{"a misspelt path in any nested under all of a case",
+			"  kind:\n    cases:\n      - when: { all: [{ path: object, is: invoice }, { any: [{ path: account.contry, present: true }, { path: currency, is: eur }] }] }\n        value: x\n",
+			`rules/a.yaml:10:62: cases.when "account.contry" can never be present: the input schema allows no key "contry" in account: additionalProperties is false (did you mean "country"?)`, ""},
+		{"an impossible path inside not of accept",
+			"accept: [{ not: { path: account.kind, in: [test] } }]\n",
+			`rules/a.yaml:8:25: accept path "account.kind" can never be present`, ""},
+		{"an impossible path inside any of accept, after a good one",
+			"accept: [{ any: [{ path: object, in: [invoice] }, { path: account.region, present: true }] }]\n",
+			`rules/a.yaml:8:59: accept path "account.region" can never be present`, ""},
+		{"a path the schema is silent about inside all of accept is a warning",
+			"accept: [{ all: [{ path: object, in: [invoice] }, { path: lines.total, absent: true }] }]\n",
+			"", `rules/a.yaml:8:59: warning: accept path "lines.total": the input schema says nothing about lines.total`},
+		{"paths the schema has pass in every form",
+			"  country: { from: account.country, when: { all: [{ path: object, is: invoice }, { not: { path: customer_name, absent: true } }] } }\n" +
+				"accept: [{ any: [{ path: object, in: [invoice] }, { path: lines.has_more, in: [false] }] }]\n", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkProblems(t, invoiceSchema, invoiceHead+tt.fields, tt.want, tt.warn)
+		})
 	}
 }

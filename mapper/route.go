@@ -19,6 +19,7 @@ type predicate struct {
 	kids    []predicate
 	header  string  // header name, matched without regard to case; "" for a path predicate
 	path    srcPath // the payload path of a path predicate
+	pos     [2]int  // line and column of the path in the rule file, for the static checks
 	// present: the path must hold a non-null value (or, when false, must
 	// not); only when hasPresent.
 	present, hasPresent bool
@@ -144,7 +145,7 @@ func (l *ruleLoader) predicateAt(n ast.Node, depth int) (predicate, bool) {
 				good = false
 				break
 			}
-			p.path = sp
+			p.path, p.pos = sp, nodePos(v)
 		case "in":
 			hasIn, inNode = true, v
 		case "present", "absent":
