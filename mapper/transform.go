@@ -246,12 +246,18 @@ func numericText(in tv) (string, bool) {
 // invalid_format, and one beyond 64 bits is out_of_range. A number
 // already written as a plain integer keeps its text.
 func tfInt(m *Mapper, in tv, _ *transformArg) (tv, Reason, string) {
-	text, ok := numericText(in)
-	if !ok {
+	var text string
+	switch in.k {
+	case kNumber:
+		// JSON wrote it as an integer of at most 18 digits: it is one.
+		if len(in.s) <= 18 && in.s != "-0" && !hasFractionOrExp(in.s) {
+			return in, "", ""
+		}
+		text = in.s
+	case kString:
+		text = strings.TrimSpace(in.s)
+	default:
 		return mismatch("number or numeric string", in)
-	}
-	if in.k == kNumber && len(text) <= 18 && text != "-0" && !hasFractionOrExp(text) {
-		return in, "", "" // JSON wrote it as an integer already
 	}
 	n, reason, detail := decimalToInt(text)
 	if reason != "" {
