@@ -42,12 +42,14 @@ no_fix line saying why no rule edit fixes it. The edit kinds:
   contract_optional  required dropped for an unread field that arrives absent
 
 Writes the candidate in --out: DIR/rules, a copy of --rules with the source's
-rule file edited in place (only the edited lines and the version change, and a
-header lists every edit and no_fix), DIR/schemas, a copy of --schemas with the
-contract edits, and DIR/rules/NAME.test.yaml with one case per fixed category,
-built from a kept (redacted) sample, expecting the candidate's result (shipped
-cases whose result the candidate changes are updated and listed). Copied rule
-tests keep working payload_file paths. rules/ and schemas/ are never edited.
+rule file edited in place (only the edited lines and the version change; an
+enum output that is a placeholder says REVIEW on its own line), DIR/schemas, a
+copy of --schemas with the contract edits, DIR/SUGGESTIONS.txt, the list of
+every edit, REVIEW item and no_fix printed here, and DIR/rules/NAME.test.yaml
+with one case per fixed category, built from a kept (redacted) sample,
+expecting the candidate's result (shipped cases whose result the candidate
+changes are updated and listed). Copied rule tests keep working payload_file
+paths. rules/ and schemas/ are never edited.
 
 Then replays the samples through the candidate and, with --input FILE…, the
 capture exactly (old rules against the candidate; --header gives the records'
@@ -175,13 +177,17 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
+	summary := filepath.Join(out, suggest.SummaryFile)
+	if err := writeSummary(summary, src, ss, rep); err != nil {
+		return err
+	}
 	printSuggestions(e.stdout, ss, rep)
 	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
 	for _, f := range schemaFilesEdited(ss) {
 		fmt.Fprintf(e.stdout, " and %s", filepath.Join(candSchemas, filepath.FromSlash(f)))
 	}
-	fmt.Fprintf(e.stdout, "; check it with `mapper check --rules %s --schemas %s`\n\nreplay of the samples through the candidate:\n\n",
-		candRules, candSchemas)
+	fmt.Fprintf(e.stdout, "; the edits are listed in %s; check it with `mapper check --rules %s --schemas %s`\n\nreplay of the samples through the candidate:\n\n",
+		summary, candRules, candSchemas)
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -253,6 +259,19 @@ func writeCandidateTests(candRules, ruleFile string, cases []suggest.TestCase) (
 		return "", fmt.Errorf("write candidate tests: %w", err)
 	}
 	return p, nil
+}
+
+// writeSummary writes the list of suggestions (each edit, REVIEW item and
+// no_fix, with its evidence and effect) beside the candidate's rules and
+// schemas, whose files hold only the edited lines.
+func writeSummary(path string, src *mapper.Source, ss []suggest.Suggestion, rep *replay.Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Candidate rules of %s, v%d → v%d, written by `mapper suggest`: review before shipping.\n\n", src.Name(), src.Version(), src.Version()+1)
+	printSuggestions(&b, ss, rep)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write the suggestions: %w", err)
+	}
+	return nil
 }
 
 // printSuggestions lists each suggestion with its evidence and the

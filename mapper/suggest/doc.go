@@ -31,8 +31,10 @@
 //
 // Apply edits the rule file's text at the parsed nodes' positions: only
 // the edited lines and the version line change (comments, alignment,
-// block or flow style and key order are kept), under a header comment
-// listing each edit, review item and no_fix. ApplySchema does the same for
+// block or flow style and key order are kept); a placeholder enum output
+// or an ambiguous layout says REVIEW in a trailing comment of its edited
+// line, and the list of edits, review items and no_fix is the caller's to
+// show (mapper suggest writes SummaryFile). ApplySchema does the same for
 // JSON schema files. TestCases and AppendTestCases write one rule test per
 // fixed category from a kept (redacted) sample; RebaseTestFile keeps a
 // copied test file's payload_file paths working. None touches a file on

@@ -1,7 +1,6 @@
 package suggest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -341,7 +340,7 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value, rank func(v
 				}
 			}
 		}
-		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw})
+		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw, placeholder: !inferred})
 		s.Values = append(s.Values, v)
 		if inferred {
 			added = append(added, fmt.Sprintf("%s → %s", text, out))
@@ -513,8 +512,13 @@ func layoutSuggestion(fields []fieldInfo, path string, values []Value) *Suggesti
 		s.Edit += " (day/month order read from values whose day is over 12)"
 	}
 	out := fi.out
+	layoutReview := ""
+	if len(review) > 0 {
+		layoutReview = "day/month chosen where month/day reads the values too (see the candidate's " + SummaryFile + ")"
+	}
 	s.apply = func(e *ruleEdits) error {
-		e.field(out).layouts = chosen
+		fe := e.field(out)
+		fe.layouts, fe.layoutReview = chosen, layoutReview
 		return nil
 	}
 	return s
@@ -608,11 +612,18 @@ func similarName(a, b string) bool {
 	return didyoumean.Distance(na, nb) <= max(1, min(len(na), len(nb))/4)
 }
 
+// SummaryFile is the file, beside DIR/rules and DIR/schemas, where mapper
+// suggest lists each edit, REVIEW item and no_fix of a candidate: the
+// candidate's own files hold only the edited lines.
+const SummaryFile = "SUGGESTIONS.txt"
+
 // Apply writes the suggestions into the rule file's text with the version
-// bumped to version and a header comment listing each edit (by kind), each
-// category no edit fixes (no_fix) and what a person must review. Only the
-// edited lines and the version line change: the rest of the file is kept
-// byte for byte.
+// bumped to version. Only the edited lines and the version line change:
+// the rest of the file is kept byte for byte. An enum entry whose output
+// is a placeholder, and layouts chosen between day/month and month/day,
+// carry a trailing "# REVIEW: …" comment on their edited line; the full
+// list of edits, REVIEW items and no_fix is for the caller to show (mapper
+// suggest writes it to SummaryFile).
 func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 	rf, err := parseRuleFile(ruleFile)
 	if err != nil {
@@ -627,40 +638,10 @@ func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 			return nil, fmt.Errorf("apply %s for %s: %w", s.Kind, s.Category, err)
 		}
 	}
-	body, err := edits.render(version)
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	// An editor's modeline (# yaml-language-server: $schema=…) stays the
-	// file's first line, where editors look for it.
-	if strings.HasPrefix(string(body), "# yaml-language-server:") {
-		nl := bytes.IndexByte(body, '\n') + 1
-		if nl == 0 {
-			nl = len(body)
-		}
-		b.Write(body[:nl])
-		body = body[nl:]
-	}
-	b.WriteString("# Candidate rules written by `mapper suggest`: review before shipping.\n")
-	for _, s := range ss {
-		if !s.Fixes() {
-			fmt.Fprintf(&b, "# - no_fix (%s, %d records): %s\n", s.Category, s.Records, oneLine(s.NoFix))
-			continue
-		}
-		fmt.Fprintf(&b, "# - %s (%s, %d records): %s\n", s.Kind, s.Category, s.Records, oneLine(s.Edit))
-		for _, r := range s.Review {
-			fmt.Fprintf(&b, "#   REVIEW: %s\n", oneLine(r))
-		}
-	}
-	b.Write(body)
-	if !strings.HasSuffix(b.String(), "\n") {
-		b.WriteByte('\n')
-	}
-	return []byte(b.String()), nil
+	return edits.render(version)
 }
 
-// oneLine keeps a header comment on one line.
+// oneLine keeps a comment on one line.
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 
 // inputFormat is the format keyword the input schema gives the field, or "".

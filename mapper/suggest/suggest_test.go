@@ -176,7 +176,7 @@ func TestAppliedCandidateLoadsAndMapsTheFixedRecords(t *testing.T) {
 		}
 	}
 	if !strings.Contains(string(text), "REVIEW:") || !strings.Contains(string(text), "# A small shop feed") {
-		t.Errorf("candidate lacks its review header or lost the file's comments:\n%s", text)
+		t.Errorf("candidate lacks its placeholder's REVIEW or lost the file's comments:\n%s", text)
 	}
 	// The renamed field is redacted as the old one was.
 	red := src.Redact(drift[6])
@@ -196,6 +196,16 @@ func TestLayoutAmbiguityIsSaid(t *testing.T) {
 	}
 	if r := strings.Join(ss[0].Review, "\n"); !strings.Contains(r, "reads as day/month") || !strings.Contains(r, "month/day") {
 		t.Errorf("ambiguity not said: %q", r)
+	}
+	// The candidate says it on the edited line, and nowhere else.
+	text, err := Apply(in.RuleFile, ss, in.Source.Version()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(text), "\n") {
+		if strings.Contains(l, "REVIEW") != strings.Contains(l, "timestamp: [") {
+			t.Errorf("REVIEW is not on the edited layouts' line alone: %q\n%s", l, text)
+		}
 	}
 }
 
