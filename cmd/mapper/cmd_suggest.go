@@ -303,23 +303,28 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 			continue
 		}
 		for _, row := range rep.Rows {
-			if row.Category == s.Category && row.Samples > 0 && row.NowMapped > 0 && (row.Projection == nil || row.Projection.NowMapped == nil || row.Projection.NowMapped.Text() == "0") {
-				// Delivered degraded before: they map clean now.
-				fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
+			if row.Category != s.Category {
 				continue
 			}
-			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
-				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
-				switch {
-				case row.NowMapped > 0 || row.Samples == 0:
-				case row.StillFailing > 0 && len(s.SchemaEdits) == 0:
-					_, field := samples.SplitCategory(s.Category)
-					fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
-				case row.StillFailing > 0:
-					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
-				default:
-					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
+			if row.Projection == nil || row.Projection.NowMapped == nil {
+				if row.NowMapped > 0 {
+					// Delivered degraded before: they map clean now.
+					fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
 				}
+				continue
+			}
+			fmt.Fprintf(w, "   projected: %s of %d records now mapped", row.Projection.NowMapped.Text(), row.Projection.Seen)
+			if row.Samples > 0 {
+				fmt.Fprintf(w, " (replayed: %d of %d samples)", row.NowMapped, row.Samples)
+			}
+			fmt.Fprintln(w)
+			switch {
+			case row.NowMapped > 0 || row.Samples == 0:
+			case row.StillFailing > 0 && len(s.SchemaEdits) == 0:
+				_, field := samples.SplitCategory(s.Category)
+				fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
+			default:
+				fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
 			}
 		}
 	}
