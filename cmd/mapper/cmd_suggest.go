@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/ruletest"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -50,6 +51,11 @@ with one case per fixed category, built from a kept (redacted) sample,
 expecting the candidate's result (shipped cases whose result the candidate
 changes are updated and listed). Copied rule tests keep working payload_file
 paths. rules/ and schemas/ are never edited.
+
+With a drift report beside the samples (DIR/<source>/drift.json, written by
+run and demo, merged by samples pull), the contract edits take their counts and
+evidence from it, over all the traffic ("absent in 412 of 1030 records (40%),
+drift report"), and its entries no failing sample shows get contract edits too.
 
 Then replays the samples through the candidate and, with --input FILE…, the
 capture exactly (old rules against the candidate; --header gives the records'
@@ -140,7 +146,18 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 			profiles[p.Category] = p
 		}
 	}
-	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen, Schemas: os.DirFS(*rd.schemas)})
+	// The live drift report counts all the traffic: the contract edits
+	// take their evidence from it.
+	var dr *drift.Report
+	if r, err := drift.ReadFile(dir, source); err == nil {
+		dr = &r
+		fmt.Fprintf(e.stdout, "drift report %s: %d drifting fields in %d records, read for the contract edits\n\n",
+			filepath.Join(dir, drift.Path(source)), len(r.Entries), r.Records)
+	} else if !errors.Is(err, drift.ErrNoReport) {
+		fmt.Fprintf(e.stderr, "mapper suggest: %v; the contract edits come from the samples alone\n", err)
+	}
+	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen,
+		Schemas: os.DirFS(*rd.schemas), Drift: dr})
 	if err != nil {
 		return err
 	}

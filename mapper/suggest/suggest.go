@@ -10,6 +10,7 @@ import (
 
 	"github.com/mapperhq/mapper/internal/didyoumean"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
@@ -72,6 +73,12 @@ type Input struct {
 	// Schemas is the schemas directory, read for the output schema's
 	// defaults; nil proposes no default.
 	Schemas fs.FS
+	// Drift is the source's live drift report (package drift), counted over
+	// all its records. When set, the contract edits take their counts and
+	// evidence from it (Suggestion.Traffic), a type widened at a field no
+	// rule reads takes the types it saw, and its entries no failing
+	// category shows get their contract edits too. Nil: the samples alone.
+	Drift *drift.Report
 }
 
 // Value is one failing value with how many records carried it.
@@ -105,6 +112,10 @@ type Suggestion struct {
 	SchemaEdits []SchemaEdit `json:"schema_edits,omitempty"`
 	// NoFix says why no rule edit fixes the category (Kind is KindNoFix).
 	NoFix string `json:"no_fix,omitempty"`
+	// Traffic is the drift report's evidence for a contract edit, over all
+	// the source's records (then Records is its count); nil without a
+	// report or an entry for the category.
+	Traffic *Traffic `json:"drift,omitempty"`
 
 	apply func(e *ruleEdits) error
 }
@@ -142,8 +153,14 @@ func Propose(in Input) ([]Suggestion, error) {
 		}
 		s := propose(in, rf, ev, cat)
 		s.Category, s.Records = cat, seen
+		withTraffic(s, in.Drift, cat)
 		out = append(out, *s)
 	}
+	answered := map[string]bool{}
+	for _, c := range cats {
+		answered[c] = true
+	}
+	out = append(out, driftOnly(in, rf, ev, answered)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Fixes() != out[j].Fixes() {
 			return out[i].Fixes()
