@@ -24,7 +24,7 @@ func suggestCommand() command {
 	return command{
 		name:  "suggest",
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
-		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
+		short: "propose rule fixes from the samples, failing values and drift report, as a candidate rules and schemas directory",
 		long: `
 Reads the source's kept samples and failing-value profiles and proposes, for
 every failing category, an edit with its evidence and projected effect, or one

@@ -292,7 +292,11 @@ func (e *ruleEdits) render(version int) ([]byte, error) {
 				}
 			}
 			if len(placeholders) > 0 && em.IsFlowStyle {
-				if err := d.trailingComment(d.end(em), "REVIEW: placeholder outputs for "+strings.Join(placeholders, ", ")+" (see the candidate's "+SummaryFile+")"); err != nil {
+				what := "placeholder output for "
+				if len(placeholders) > 1 {
+					what = "placeholder outputs for "
+				}
+				if err := d.trailingComment(d.end(em), "REVIEW: "+what+strings.Join(placeholders, ", ")+" (see the candidate's "+SummaryFile+")"); err != nil {
 					return nil, err
 				}
 			}
