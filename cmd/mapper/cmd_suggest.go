@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/replay"
 	"github.com/mapperhq/mapper/mapper/ruletest"
 	"github.com/mapperhq/mapper/mapper/samples"
@@ -23,7 +24,7 @@ func suggestCommand() command {
 	return command{
 		name:  "suggest",
 		usage: "suggest --source NAME --out DIR [--samples DIR] [--rules DIR] [--schemas DIR]",
-		short: "propose rule fixes from the samples and failing values, as a candidate rules and schemas directory",
+		short: "propose rule fixes from the samples, failing values and drift report, as a candidate rules and schemas directory",
 		long: `
 Reads the source's kept samples and failing-value profiles and proposes, for
 every failing category, an edit with its evidence and projected effect, or one
@@ -42,12 +43,19 @@ no_fix line saying why no rule edit fixes it. The edit kinds:
   contract_optional  required dropped for an unread field that arrives absent
 
 Writes the candidate in --out: DIR/rules, a copy of --rules with the source's
-rule file edited in place (only the edited lines and the version change, and a
-header lists every edit and no_fix), DIR/schemas, a copy of --schemas with the
-contract edits, and DIR/rules/NAME.test.yaml with one case per fixed category,
-built from a kept (redacted) sample, expecting the candidate's result (shipped
-cases whose result the candidate changes are updated and listed). Copied rule
-tests keep working payload_file paths. rules/ and schemas/ are never edited.
+rule file edited in place (only the edited lines and the version change; an
+enum output that is a placeholder says REVIEW on its own line), DIR/schemas, a
+copy of --schemas with the contract edits, DIR/SUGGESTIONS.txt, the list of
+every edit, REVIEW item and no_fix printed here, and DIR/rules/NAME.test.yaml
+with one case per fixed category, built from a kept (redacted) sample,
+expecting the candidate's result (shipped cases whose result the candidate
+changes are updated and listed). Copied rule tests keep working payload_file
+paths. rules/ and schemas/ are never edited.
+
+With a drift report beside the samples (DIR/<source>/drift.json, written by
+run and demo, merged by samples pull), the contract edits take their counts and
+evidence from it, over all the traffic ("absent in 412 of 1030 records (40%),
+drift report"), and its entries no failing sample shows get contract edits too.
 
 Then replays the samples through the candidate and, with --input FILE…, the
 capture exactly (old rules against the candidate; --header gives the records'
@@ -138,7 +146,18 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 			profiles[p.Category] = p
 		}
 	}
-	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen, Schemas: os.DirFS(*rd.schemas)})
+	// The live drift report counts all the traffic: the contract edits
+	// take their evidence from it.
+	var dr *drift.Report
+	if r, err := drift.ReadFile(dir, source); err == nil {
+		dr = &r
+		fmt.Fprintf(e.stdout, "drift report %s: %d drifting fields in %d records, read for the contract edits\n\n",
+			filepath.Join(dir, drift.Path(source)), len(r.Entries), r.Records)
+	} else if !errors.Is(err, drift.ErrNoReport) {
+		fmt.Fprintf(e.stderr, "mapper suggest: %v; the contract edits come from the samples alone\n", err)
+	}
+	ss, err := suggest.Propose(suggest.Input{Source: src, RuleFile: ruleText, Samples: in, Profiles: profiles, Seen: counts[source].Seen,
+		Schemas: os.DirFS(*rd.schemas), Drift: dr})
 	if err != nil {
 		return err
 	}
@@ -175,13 +194,17 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 	if err != nil {
 		return err
 	}
+	summary := filepath.Join(out, suggest.SummaryFile)
+	if err := writeSummary(summary, src, ss, rep); err != nil {
+		return err
+	}
 	printSuggestions(e.stdout, ss, rep)
 	fmt.Fprintf(e.stdout, "\nwrote %s (rules v%d → v%d)", filepath.Join(candRules, filepath.Base(src.File())), src.Version(), src.Version()+1)
 	for _, f := range schemaFilesEdited(ss) {
 		fmt.Fprintf(e.stdout, " and %s", filepath.Join(candSchemas, filepath.FromSlash(f)))
 	}
-	fmt.Fprintf(e.stdout, "; check it with `mapper check --rules %s --schemas %s`\n\nreplay of the samples through the candidate:\n\n",
-		candRules, candSchemas)
+	fmt.Fprintf(e.stdout, "; the edits are listed in %s; check it with `mapper check --rules %s --schemas %s`\n\nreplay of the samples through the candidate:\n\n",
+		summary, candRules, candSchemas)
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -255,6 +278,19 @@ func writeCandidateTests(candRules, ruleFile string, cases []suggest.TestCase) (
 	return p, nil
 }
 
+// writeSummary writes the list of suggestions (each edit, REVIEW item and
+// no_fix, with its evidence and effect) beside the candidate's rules and
+// schemas, whose files hold only the edited lines.
+func writeSummary(path string, src *mapper.Source, ss []suggest.Suggestion, rep *replay.Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Candidate rules of %s, v%d → v%d, written by `mapper suggest`: review before shipping.\n\n", src.Name(), src.Version(), src.Version()+1)
+	printSuggestions(&b, ss, rep)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write the suggestions: %w", err)
+	}
+	return nil
+}
+
 // printSuggestions lists each suggestion with its evidence and the
 // projected effect replay found for its category.
 func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) {
@@ -284,23 +320,28 @@ func printSuggestions(w io.Writer, ss []suggest.Suggestion, rep *replay.Report) 
 			continue
 		}
 		for _, row := range rep.Rows {
-			if row.Category == s.Category && row.Samples > 0 && row.NowMapped > 0 && (row.Projection == nil || row.Projection.NowMapped == nil || row.Projection.NowMapped.Text() == "0") {
-				// Delivered degraded before: they map clean now.
-				fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
+			if row.Category != s.Category {
 				continue
 			}
-			if row.Category == s.Category && row.Projection != nil && row.Projection.NowMapped != nil {
-				fmt.Fprintf(w, "   projected: %s of %d records now mapped\n", row.Projection.NowMapped.Text(), row.Projection.Seen)
-				switch {
-				case row.NowMapped > 0 || row.Samples == 0:
-				case row.StillFailing > 0 && len(s.SchemaEdits) == 0:
-					_, field := samples.SplitCategory(s.Category)
-					fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
-				case row.StillFailing > 0:
-					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
-				default:
-					fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
+			if row.Projection == nil || row.Projection.NowMapped == nil {
+				if row.NowMapped > 0 {
+					// Delivered degraded before: they map clean now.
+					fmt.Fprintf(w, "   replayed: %d of %d samples now mapped clean (delivered degraded before)\n", row.NowMapped, row.Samples)
 				}
+				continue
+			}
+			fmt.Fprintf(w, "   projected: %s of %d records now mapped", row.Projection.NowMapped.Text(), row.Projection.Seen)
+			if row.Samples > 0 {
+				fmt.Fprintf(w, " (replayed: %d of %d samples)", row.NowMapped, row.Samples)
+			}
+			fmt.Fprintln(w)
+			switch {
+			case row.NowMapped > 0 || row.Samples == 0:
+			case row.StillFailing > 0 && len(s.SchemaEdits) == 0:
+				_, field := samples.SplitCategory(s.Category)
+				fmt.Fprintf(w, "   the samples still fail this way: the source's input schema also constrains %s; change it there too\n", field)
+			default:
+				fmt.Fprintf(w, "   no sample maps with this edit: they fail other ways too (mapper samples show --source %s --category %s)\n", row.Source, s.Category)
 			}
 		}
 	}

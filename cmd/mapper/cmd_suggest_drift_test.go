@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/mapperhq/mapper/mapper/suggest"
 )
 
 // driftGitHubFeed writes a drifted copy of the shipped GitHub fixtures as
@@ -160,10 +162,13 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 	}
 
 	candRules, candSchemas := filepath.Join(cand, "rules"), filepath.Join(cand, "schemas")
-	// Only the edited lines, the version line and the header differ.
-	golden(t, filepath.Join("testdata", "suggest", "github-drift.diff"), candidateDiff(t,
+	// Only the edited lines and the version line differ; the list of edits
+	// and no_fix is beside the candidate.
+	diff := candidateDiff(t,
 		[3]string{"rules/github-work-items.yaml", filepath.Join(rules, "github-work-items.yaml"), filepath.Join(candRules, "github-work-items.yaml")},
-		[3]string{"schemas/github-work-item.input.json", filepath.Join(schemas, "github-work-item.input.json"), filepath.Join(candSchemas, "github-work-item.input.json")}))
+		[3]string{"schemas/github-work-item.input.json", filepath.Join(schemas, "github-work-item.input.json"), filepath.Join(candSchemas, "github-work-item.input.json")})
+	golden(t, filepath.Join("testdata", "suggest", "github-drift.diff"), diff)
+	summaryBeside(t, cand, out, diff)
 	// run and demo try the candidate's rules with its own schemas.
 	if sch, ok := candidateSchemas(candRules); !ok || sch != candSchemas {
 		t.Errorf("candidateSchemas(%s) = %s, %v; want %s", candRules, sch, ok, candSchemas)
@@ -206,6 +211,31 @@ func TestSuggestFixesEveryCategoryOfADriftedGitHubFeed(t *testing.T) {
 	}
 }
 
+// summaryBeside checks that the candidate's diff adds no comment line (a
+// REVIEW stays on its edited line) and that DIR/SUGGESTIONS.txt lists
+// every suggestion suggest printed, no_fix included.
+func summaryBeside(t *testing.T, cand, out, diff string) {
+	t.Helper()
+	for _, l := range strings.Split(diff, "\n") {
+		if strings.HasPrefix(l, "+#") || strings.HasPrefix(l, "-#") {
+			t.Errorf("the candidate's diff changes a comment line: %s", l)
+		}
+	}
+	summary, err := os.ReadFile(filepath.Join(cand, suggest.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := regexp.MustCompile(`(?m)^\d+\. [a-z_]+  \S+  \(\d+ records\)$`).FindAllString(out, -1)
+	if len(items) == 0 {
+		t.Fatalf("suggest printed no suggestion:\n%s", out)
+	}
+	for _, it := range items {
+		if !strings.Contains(string(summary), it) {
+			t.Errorf("%s lacks %q", suggest.SummaryFile, it)
+		}
+	}
+}
+
 // candidateDiff is the unified diff of the candidate's files against the
 // ones it was made from, named as in the project (rules/…, schemas/…).
 func candidateDiff(t *testing.T, pairs ...[3]string) string {
@@ -226,9 +256,9 @@ func candidateDiff(t *testing.T, pairs ...[3]string) string {
 }
 
 // TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes: the candidate of the
-// orders fixtures differs from the shipped rules by the edited lines, the
-// version line and the header only (alignment, flow style, comments and
-// key order kept).
+// orders fixtures differs from the shipped rules by the edited lines and
+// the version line only (alignment, flow style, comments and key order
+// kept); the list of edits is in DIR/SUGGESTIONS.txt.
 func TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes(t *testing.T) {
 	rules, schemas := shippedCopy(t)
 	dirs := []string{"--rules", rules, "--schemas", schemas}
@@ -246,9 +276,11 @@ func TestSuggestOnTheOrdersFixturesEditsOnlyWhatItFixes(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("suggest: exit %d\n%s%s", code, out, errOut)
 	}
-	golden(t, filepath.Join("testdata", "suggest", "orders.diff"), candidateDiff(t,
+	diff := candidateDiff(t,
 		[3]string{"rules/orders.yaml", filepath.Join(rules, "orders.yaml"), filepath.Join(cand, "rules", "orders.yaml")},
-		[3]string{"schemas/orders.input.json", filepath.Join(schemas, "orders.input.json"), filepath.Join(cand, "schemas", "orders.input.json")}))
+		[3]string{"schemas/orders.input.json", filepath.Join(schemas, "orders.input.json"), filepath.Join(cand, "schemas", "orders.input.json")})
+	golden(t, filepath.Join("testdata", "suggest", "orders.diff"), diff)
+	summaryBeside(t, cand, out, diff)
 	code, o, e := runMapperCLI(t, nil, "test", "--rules", filepath.Join(cand, "rules"), "--schemas", filepath.Join(cand, "schemas"))
 	if code != exitOK {
 		t.Errorf("the candidate's tests: exit %d\n%s%s", code, o, e)

@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -162,6 +166,115 @@ func TestSuggestAddsTheEnumValueToTheInputSchemaToo(t *testing.T) {
 			code, stdout, stderr := runMapperCLI(t, nil, tc.args...)
 			if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
 				t.Errorf("exit %d (want %d), want %q in:\n%s%s", code, tc.code, tc.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestSuggestProjectsAContractEditOnADegradedCategory: a property the
+// contract types only "null" arrives as an object in ~100 orders, some of
+// which fail other ways too. suggest widens its type, and the projection
+// it prints for the category agrees with the replay of the samples: the
+// records delivered degraded before count as now mapped when the candidate
+// maps them clean of the category, as the replay table counts them.
+func TestSuggestProjectsAContractEditOnADegradedCategory(t *testing.T) {
+	rules, schemas := shippedCopy(t)
+	var contract map[string]any
+	sp := filepath.Join(schemas, "orders.input.json")
+	b, err := os.ReadFile(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &contract); err != nil {
+		t.Fatal(err)
+	}
+	contract["properties"].(map[string]any)["shipping"] = map[string]any{"type": "null"}
+	if b, err = json.MarshalIndent(contract, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The orders fixtures' first 100 lines, every one carrying a shipping
+	// object; some fail in other ways too (the fixtures' defects).
+	fx, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "orders", "generated.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, l := range strings.SplitN(string(fx), "\n", 101)[:100] {
+		var d map[string]any
+		if json.Unmarshal([]byte(l), &d) == nil {
+			d["shipping"] = map[string]any{"method": "pickup", "tracking": fmt.Sprintf("TRK%06d", i), "eta_days": i % 7}
+			nb, err := json.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l = string(nb)
+		}
+		lines = append(lines, l)
+	}
+	capture := filepath.Join(t.TempDir(), "orders.jsonl")
+	if err := os.WriteFile(capture, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^\d+\. contract_property  type_mismatch:shipping  \((\d+) records\)\n.*\n   projected: ((\d+)(?: \[(\d+)-(\d+)\])?) of (\d+) records now mapped \(replayed: (\d+) of (\d+) samples\)$`)
+	for _, tc := range []struct {
+		name  string
+		keep  []string
+		exact bool
+	}{
+		{"samples kept by the reservoir: projected onto the records seen", nil, false},
+		{"every record kept: the projection is the replay's count", []string{"--samples-per-category", "1000"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dirs := []string{"--rules", rules, "--schemas", schemas}
+			samplesDir := filepath.Join(t.TempDir(), "samples")
+			args := append(append([]string{"samples", "add", "--samples", samplesDir, "--source", "orders"}, tc.keep...), dirs...)
+			if code, out, errOut := runMapperCLI(t, nil, append(args, capture)...); code != exitOK {
+				t.Fatalf("samples add: exit %d\n%s%s", code, out, errOut)
+			}
+			cand := filepath.Join(t.TempDir(), "candidate")
+			code, out, errOut := runMapperCLI(t, nil, append([]string{"suggest", "--samples", samplesDir, "--source", "orders", "--out", cand}, dirs...)...)
+			if code != exitOK {
+				t.Fatalf("suggest: exit %d\n%s%s", code, out, errOut)
+			}
+			m := line.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no contract_property line with a projection for type_mismatch:shipping:\n%s", out)
+			}
+			n := func(s string) float64 {
+				f, _ := strconv.ParseFloat(s, 64)
+				return f
+			}
+			records, text, count, seen, k, samplesN := n(m[1]), m[2], n(m[3]), n(m[6]), n(m[7]), n(m[8])
+			lo, hi := count, count
+			if m[4] != "" {
+				lo, hi = n(m[4]), n(m[5])
+			}
+			if records < 90 || seen != records {
+				t.Errorf("the category counts %v records, the projection %v; want about 100", records, seen)
+			}
+			if k == 0 || count == 0 {
+				t.Fatalf("projected %s of %v, replayed %v of %v samples now mapped; want both above 0:\n%s", text, seen, k, samplesN, out)
+			}
+			if want := seen * k / samplesN; math.Abs(count-want) > 0.5 || lo > count || count > hi {
+				t.Errorf("projected %s of %v records; the replay's %v of %v samples make %.1f", text, seen, k, samplesN, want)
+			}
+			if tc.exact && (samplesN != seen || count != k || lo != hi) {
+				t.Errorf("every record kept: projected %s, want exactly %v (replayed %v of %v)", text, k, k, samplesN)
+			}
+			// The replay table says the same.
+			row := regexp.MustCompile(`(?m)^orders\s+type_mismatch:shipping\s+(\d+)\s+(\d+)\s+.*\s` + regexp.QuoteMeta(text) + `\s+-$`).FindStringSubmatch(out)
+			if row == nil || n(row[1]) != samplesN || n(row[2]) != k {
+				t.Errorf("the replay table's row disagrees with %q (replayed %v of %v):\n%s", text, k, samplesN, out)
+			}
+			got, err := os.ReadFile(filepath.Join(cand, "schemas", "orders.input.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), `"type": ["null", "object"]`) {
+				t.Errorf("the candidate's contract does not widen shipping to null and object:\n%s", got)
 			}
 		})
 	}

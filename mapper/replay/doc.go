@@ -28,15 +28,19 @@
 //
 // With the samples directory's counts (Options.Counts), every category is
 // projected onto the records it stands for (Projection): the share of its
-// samples fixed (or, for delivered categories, newly failing) times its
+// samples now mapped (or, for delivered categories, newly failing) times its
 // records seen, with a Wilson score 95% interval on that share, narrowed to
 // what the samples themselves prove and exact when every record was kept.
-// With a value profile (Options.Profiles) of an unknown_enum,
+// Now mapped is the replay's verdict: delivered without the category's
+// failure, so a category whose failure only degrades (type_mismatch of a
+// field no rule reads) projects the records the change maps clean of it;
+// the source's mapped ratio counts only those delivered now and rejected
+// before. With a value profile (Options.Profiles) of an unknown_enum,
 // invalid_format, type_mismatch or out_of_range category, each profiled
 // value is put into up to 50 of the category's samples and replayed, and
 // weighed by the records that carry it, so that an enum or layout fix is
 // projected from the real value counts rather than from which values
-// happened to be kept. The source's mapped ratio after the change adds the
+// happened to be kept (unless some of its samples were delivered before). The source's mapped ratio after the change adds the
 // changed categories' projections (and their interval bounds) to the exact
 // ratio before; without counts each sample counts once and the ratio gets
 // the Wilson interval of the delivered share of the samples.

@@ -52,9 +52,11 @@ type Estimate struct {
 // category, from its samples (and value profile) and its records seen.
 type Projection struct {
 	Seen uint64 `json:"seen"`
-	// NowMapped is nil for categories whose records were delivered (clean,
-	// degraded), NewlyFailing for those whose records were rejected: the
-	// change cannot do that to them.
+	// NowMapped is the records delivered without the category's failure
+	// (the replay's now mapped: rejected before and delivered now, or
+	// degraded by it before and clean of it now); nil for categories whose
+	// records were delivered (clean, degraded reasons). NewlyFailing is nil
+	// for those whose reason rejects: the change cannot do that to them.
 	NowMapped    *Estimate `json:"now_mapped,omitempty"`
 	NewlyFailing *Estimate `json:"newly_failing,omitempty"`
 }

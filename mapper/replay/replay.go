@@ -215,6 +215,9 @@ type rowAcc struct {
 	fixed, broken   int
 	fixedW, brokenW float64
 	weights         float64
+	// degraded counts the samples delivered before (a category whose
+	// failure only degrades a record that lacks others).
+	degraded int
 }
 
 // Run replays samples through e and reports per source and category. It
@@ -323,6 +326,9 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		}
 		ra.replayed++
 		ra.weights += share
+		if smp.Outcome.Delivered() {
+			ra.degraded++
+		}
 		switch {
 		case !smp.Outcome.Delivered() && res.Outcome.Delivered():
 			ra.fixed++
@@ -360,17 +366,30 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		}
 		p := &Projection{Seen: seen}
 		reason, field := samples.SplitCategory(k.category)
+		// delivered is the records newly delivered, for the source's ratio.
+		var delivered *Estimate
 		if k.category == samples.CleanCategory || reason.Severity() != mapper.OutcomeRejected {
 			p.NewlyFailing = wilsonEstimate(ra.broken, ra.replayed, float64(seen))
 		} else {
-			p.NowMapped = wilsonEstimate(ra.fixed, ra.replayed, float64(seen))
+			delivered = wilsonEstimate(ra.fixed, ra.replayed, float64(seen))
+			p.NowMapped = delivered
 		}
-		if p.NowMapped != nil && opts.Profiles != nil && profiledReason(reason) {
+		// A value profile stands for records rejected by the value alone:
+		// not when some were delivered (degraded) before, whatever value.
+		if p.NowMapped != nil && ra.degraded == 0 && opts.Profiles != nil && profiledReason(reason) {
 			if prof, ok := opts.Profiles(k.source, k.category); ok {
 				if est, ok := profileEstimate(e.Source(k.source), field, prof, seen, ra.samples, ra.fixed, ra.replayed); ok {
-					p.NowMapped = est
+					p.NowMapped, delivered = est, est
 				}
 			}
+		}
+		if p.NowMapped != nil && ra.degraded > 0 {
+			// Records of the category delivered degraded before (a failure
+			// of an unread field) are now mapped, as the replay counts them,
+			// when the change leaves them delivered without this failure:
+			// projected from the samples now mapped, not only from those
+			// newly delivered.
+			p.NowMapped = wilsonEstimate(ra.row.NowMapped, ra.replayed, float64(seen))
 		}
 		ra.row.Projection = p
 		d := deltas[k.source]
@@ -389,10 +408,10 @@ func Run(ctx context.Context, e *mapper.Engine, in []samples.Sample, opts Option
 		if ra.broken > 0 {
 			brokenShare = ra.brokenW / float64(ra.broken)
 		}
-		if p.NowMapped != nil && p.NowMapped.Count > 0 {
-			d.count += p.NowMapped.Count * fixedShare
-			d.lo += p.NowMapped.Lo * fixedShare
-			d.hi += p.NowMapped.Hi * fixedShare
+		if delivered != nil && delivered.Count > 0 {
+			d.count += delivered.Count * fixedShare
+			d.lo += delivered.Lo * fixedShare
+			d.hi += delivered.Hi * fixedShare
 		}
 		if p.NewlyFailing != nil && ra.broken > 0 {
 			d.count -= p.NewlyFailing.Count * brokenShare

@@ -91,17 +91,9 @@ func propertySuggestion(in Input, ev *evidence, field string, ss []*samples.Samp
 	if strings.Contains(field, "[]") {
 		return nil, field + " is inside an array: add it to the input schema by hand"
 	}
-	parent, name := parentOf(field)
-	nodes, _ := in.Source.InputNodes(parent)
-	var target *mapper.InputNode
-	for i := range nodes {
-		if nodes[i].Closed && !slices.Contains(nodes[i].Properties, name) {
-			target = &nodes[i]
-			break
-		}
-	}
+	target, name, why := propertyTarget(in.Source, field)
 	if target == nil {
-		return nil, "no closed schema object at " + orPayload(parent) + " to add " + name + " to"
+		return nil, why
 	}
 	types := map[string]int{}
 	var strs []string
@@ -134,8 +126,37 @@ func propertySuggestion(in Input, ev *evidence, field string, ss []*samples.Samp
 	raw, _ := json.Marshal(schema)
 	s := &Suggestion{Kind: KindContractProperty, Field: field,
 		SchemaEdits: []SchemaEdit{{File: target.File, Pointer: target.Pointer, Op: "property", Name: name, Schema: raw}},
-		Edit:        fmt.Sprintf("input schema %s#%s: add property %s %s (as %d kept records show it)", target.File, target.Pointer, name, spaced(raw), count(types))}
+		Edit:        fmt.Sprintf("input schema %s#%s: add property %s %s (as %d kept samples show it)", target.File, target.Pointer, name, spaced(raw), count(types))}
 	return s, ""
+}
+
+// propertyTarget is the closed schema object of field's parent that lacks
+// it, and the property's name; else why there is none.
+func propertyTarget(src *mapper.Source, field string) (*mapper.InputNode, string, string) {
+	parent, name := parentOf(field)
+	nodes, _ := src.InputNodes(parent)
+	for i := range nodes {
+		if nodes[i].Closed && !slices.Contains(nodes[i].Properties, name) {
+			return &nodes[i], name, ""
+		}
+	}
+	return nil, name, "no closed schema object at " + orPayload(parent) + " to add " + name + " to"
+}
+
+// propertyOfUnknownType is contract_property with an empty schema (any
+// value): a property the traffic shows whose values no kept payload
+// carries.
+func propertyOfUnknownType(src *mapper.Source, field string) (*Suggestion, string) {
+	if strings.Contains(field, "[]") {
+		return nil, field + " is inside an array: add it to the input schema by hand"
+	}
+	target, name, why := propertyTarget(src, field)
+	if target == nil {
+		return nil, why
+	}
+	return &Suggestion{Kind: KindContractProperty, Field: field,
+		SchemaEdits: []SchemaEdit{{File: target.File, Pointer: target.Pointer, Op: "property", Name: name, Schema: []byte("{}")}},
+		Edit:        fmt.Sprintf("input schema %s#%s: add property %s {} (any value: its type is for a person to give)", target.File, target.Pointer, name)}, ""
 }
 
 func count(m map[string]int) int {

@@ -29,10 +29,22 @@
 //     payloads show it (a property added with its types and format, a type
 //     widened, required dropped for an unread field that arrives absent).
 //
+// With the source's live drift report (Input.Drift, package drift), which
+// counts all the traffic where the samples keep a bounded few, the
+// contract edits take their counts and evidence from it (Suggestion.Traffic:
+// "absent in 412 of 1030 records (40%), drift report"), a type widened at
+// an unread field takes the types it saw, and each of its entries that no
+// failing category shows gets its contract edit (a property of unknown
+// type is added open, {}, for a person to type: the report counts
+// properties, not their types) or a no_fix; entries the input schema
+// already answers (a report older than the rules) are left out.
+//
 // Apply edits the rule file's text at the parsed nodes' positions: only
 // the edited lines and the version line change (comments, alignment,
-// block or flow style and key order are kept), under a header comment
-// listing each edit, review item and no_fix. ApplySchema does the same for
+// block or flow style and key order are kept); a placeholder enum output
+// or an ambiguous layout says REVIEW in a trailing comment of its edited
+// line, and the list of edits, review items and no_fix is the caller's to
+// show (mapper suggest writes SummaryFile). ApplySchema does the same for
 // JSON schema files. TestCases and AppendTestCases write one rule test per
 // fixed category from a kept (redacted) sample; RebaseTestFile keeps a
 // copied test file's payload_file paths working. None touches a file on

@@ -210,6 +210,19 @@ func (d *textDoc) addFlow(start *token.Token, last ast.Node, text string) error 
 	return d.add(at, at, ", "+text)
 }
 
+// trailingComment adds "# text" at the end of the line holding off, after
+// a comment already there.
+func (d *textDoc) trailingComment(off int, text string) error {
+	if off < 0 {
+		return fmt.Errorf("edit out of the file's text (%d)", off)
+	}
+	at := d.lineEnd(off)
+	if at > 0 && d.src[at-1] == '\r' {
+		at--
+	}
+	return d.add(at, at, "  # "+oneLine(text))
+}
+
 // bytes is the text with every edit applied.
 func (d *textDoc) bytes() ([]byte, error) {
 	es := append([]splice(nil), d.edits...)

@@ -250,6 +250,8 @@ func typeSuggestion(in Input, fields []fieldInfo, ev *evidence, field string, va
 		}
 	}
 	if fi == nil {
+		// The types all the traffic showed, beyond the kept few.
+		driftTypes(in.Drift, field, types)
 		return widenContract(in.Source, field, types, KindContractProperty, "no rule reads it")
 	}
 	if len(objs) > 0 && len(objs) == len(ss) {

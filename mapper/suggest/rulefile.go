@@ -36,6 +36,9 @@ type fieldInfo struct {
 type enumEntry struct {
 	key, value string
 	raw        bool
+	// placeholder: the output was not inferred; the edited line says
+	// REVIEW.
+	placeholder bool
 }
 
 func parseRuleFile(data []byte) (*ruleFile, error) {
@@ -210,8 +213,10 @@ type fieldEdit struct {
 	from    []string // the new from list; nil: unchanged
 	enumAdd []enumEntry
 	layouts []string // the timestamp transform's layouts; nil: unchanged
-	prepend string   // a transform run before the others; "": none
-	keys    [][2]string
+	// layoutReview is the REVIEW comment of the layouts' line; "": none.
+	layoutReview string
+	prepend      string // a transform run before the others; "": none
+	keys         [][2]string
 }
 
 func newRuleEdits(rf *ruleFile) *ruleEdits {
@@ -273,8 +278,25 @@ func (e *ruleEdits) render(version int) ([]byte, error) {
 			if en == nil || !ok {
 				return nil, fmt.Errorf("field %s has no enum mapping", out)
 			}
+			var placeholders []string
 			for _, ent := range fe.enumAdd {
-				if err := d.addEntry(em, ent.text()); err != nil {
+				text := ent.text()
+				if ent.placeholder && !em.IsFlowStyle {
+					text += "  # REVIEW: placeholder output (see the candidate's " + SummaryFile + ")"
+				}
+				if ent.placeholder {
+					placeholders = append(placeholders, ent.key)
+				}
+				if err := d.addEntry(em, text); err != nil {
+					return nil, err
+				}
+			}
+			if len(placeholders) > 0 && em.IsFlowStyle {
+				what := "placeholder output for "
+				if len(placeholders) > 1 {
+					what = "placeholder outputs for "
+				}
+				if err := d.trailingComment(d.end(em), "REVIEW: "+what+strings.Join(placeholders, ", ")+" (see the candidate's "+SummaryFile+")"); err != nil {
 					return nil, err
 				}
 			}
@@ -350,6 +372,11 @@ func (e *ruleEdits) renderTransform(m *ast.MappingNode, fe *fieldEdit) error {
 		}
 		ts := "{timestamp: " + quotedList(fe.layouts) + "}"
 		v := unwrapNode(kv.Value)
+		if fe.layoutReview != "" {
+			if err := d.trailingComment(d.end(v), "REVIEW: "+fe.layoutReview); err != nil {
+				return err
+			}
+		}
 		if seq, ok := v.(*ast.SequenceNode); ok {
 			for _, it := range seq.Values {
 				if isTimestamp(it) {

@@ -1,7 +1,6 @@
 package suggest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/mapperhq/mapper/internal/didyoumean"
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/drift"
 	"github.com/mapperhq/mapper/mapper/samples"
 )
 
@@ -73,6 +73,12 @@ type Input struct {
 	// Schemas is the schemas directory, read for the output schema's
 	// defaults; nil proposes no default.
 	Schemas fs.FS
+	// Drift is the source's live drift report (package drift), counted over
+	// all its records. When set, the contract edits take their counts and
+	// evidence from it (Suggestion.Traffic), a type widened at a field no
+	// rule reads takes the types it saw, and its entries no failing
+	// category shows get their contract edits too. Nil: the samples alone.
+	Drift *drift.Report
 }
 
 // Value is one failing value with how many records carried it.
@@ -106,6 +112,10 @@ type Suggestion struct {
 	SchemaEdits []SchemaEdit `json:"schema_edits,omitempty"`
 	// NoFix says why no rule edit fixes the category (Kind is KindNoFix).
 	NoFix string `json:"no_fix,omitempty"`
+	// Traffic is the drift report's evidence for a contract edit, over all
+	// the source's records (then Records is its count); nil without a
+	// report or an entry for the category.
+	Traffic *Traffic `json:"drift,omitempty"`
 
 	apply func(e *ruleEdits) error
 }
@@ -143,8 +153,14 @@ func Propose(in Input) ([]Suggestion, error) {
 		}
 		s := propose(in, rf, ev, cat)
 		s.Category, s.Records = cat, seen
+		withTraffic(s, in.Drift, cat)
 		out = append(out, *s)
 	}
+	answered := map[string]bool{}
+	for _, c := range cats {
+		answered[c] = true
+	}
+	out = append(out, driftOnly(in, rf, ev, answered)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Fixes() != out[j].Fixes() {
 			return out[i].Fixes()
@@ -341,7 +357,7 @@ func enumSuggestion(fields []fieldInfo, path string, values []Value, rank func(v
 				}
 			}
 		}
-		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw})
+		newEntries = append(newEntries, enumEntry{key: text, value: out, raw: raw, placeholder: !inferred})
 		s.Values = append(s.Values, v)
 		if inferred {
 			added = append(added, fmt.Sprintf("%s → %s", text, out))
@@ -513,8 +529,13 @@ func layoutSuggestion(fields []fieldInfo, path string, values []Value) *Suggesti
 		s.Edit += " (day/month order read from values whose day is over 12)"
 	}
 	out := fi.out
+	layoutReview := ""
+	if len(review) > 0 {
+		layoutReview = "day/month chosen where month/day reads the values too (see the candidate's " + SummaryFile + ")"
+	}
 	s.apply = func(e *ruleEdits) error {
-		e.field(out).layouts = chosen
+		fe := e.field(out)
+		fe.layouts, fe.layoutReview = chosen, layoutReview
 		return nil
 	}
 	return s
@@ -608,11 +629,18 @@ func similarName(a, b string) bool {
 	return didyoumean.Distance(na, nb) <= max(1, min(len(na), len(nb))/4)
 }
 
+// SummaryFile is the file, beside DIR/rules and DIR/schemas, where mapper
+// suggest lists each edit, REVIEW item and no_fix of a candidate: the
+// candidate's own files hold only the edited lines.
+const SummaryFile = "SUGGESTIONS.txt"
+
 // Apply writes the suggestions into the rule file's text with the version
-// bumped to version and a header comment listing each edit (by kind), each
-// category no edit fixes (no_fix) and what a person must review. Only the
-// edited lines and the version line change: the rest of the file is kept
-// byte for byte.
+// bumped to version. Only the edited lines and the version line change:
+// the rest of the file is kept byte for byte. An enum entry whose output
+// is a placeholder, and layouts chosen between day/month and month/day,
+// carry a trailing "# REVIEW: …" comment on their edited line; the full
+// list of edits, REVIEW items and no_fix is for the caller to show (mapper
+// suggest writes it to SummaryFile).
 func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 	rf, err := parseRuleFile(ruleFile)
 	if err != nil {
@@ -627,40 +655,10 @@ func Apply(ruleFile []byte, ss []Suggestion, version int) ([]byte, error) {
 			return nil, fmt.Errorf("apply %s for %s: %w", s.Kind, s.Category, err)
 		}
 	}
-	body, err := edits.render(version)
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	// An editor's modeline (# yaml-language-server: $schema=…) stays the
-	// file's first line, where editors look for it.
-	if strings.HasPrefix(string(body), "# yaml-language-server:") {
-		nl := bytes.IndexByte(body, '\n') + 1
-		if nl == 0 {
-			nl = len(body)
-		}
-		b.Write(body[:nl])
-		body = body[nl:]
-	}
-	b.WriteString("# Candidate rules written by `mapper suggest`: review before shipping.\n")
-	for _, s := range ss {
-		if !s.Fixes() {
-			fmt.Fprintf(&b, "# - no_fix (%s, %d records): %s\n", s.Category, s.Records, oneLine(s.NoFix))
-			continue
-		}
-		fmt.Fprintf(&b, "# - %s (%s, %d records): %s\n", s.Kind, s.Category, s.Records, oneLine(s.Edit))
-		for _, r := range s.Review {
-			fmt.Fprintf(&b, "#   REVIEW: %s\n", oneLine(r))
-		}
-	}
-	b.Write(body)
-	if !strings.HasSuffix(b.String(), "\n") {
-		b.WriteByte('\n')
-	}
-	return []byte(b.String()), nil
+	return edits.render(version)
 }
 
-// oneLine keeps a header comment on one line.
+// oneLine keeps a comment on one line.
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 
 // inputFormat is the format keyword the input schema gives the field, or "".

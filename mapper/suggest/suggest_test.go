@@ -15,9 +15,9 @@ func payload(state, created, qty, emailKey string) []byte {
 	return fmt.Appendf(nil, `{"id":"A1","state":%q,"created":%q,"qty":%s,"customer":{%q:" Ana@Example.com "}}`, state, created, qty, emailKey)
 }
 
-// drift is the shop feed after its partner changed things; each payload
+// shopDrift is the shop feed after its partner changed things; each payload
 // fails one way.
-var drift = [][]byte{
+var shopDrift = [][]byte{
 	payload("Paid", "2024-05-01T12:00:00Z", "1", "email"),         // a known state in other case
 	payload("on-hold", "2024-05-01T12:00:00Z", "1", "email"),      // a new state
 	payload("open", "21/11/2024 10:00", "1", "email"),             // day/month only
@@ -95,7 +95,7 @@ func keepWithSource(t testing.TB, rules, schemas, source string, payloads [][]by
 }
 
 func TestProposeFixesTheMechanicalFailures(t *testing.T) {
-	in, _ := keep(t, drift)
+	in, _ := keep(t, shopDrift)
 	ss, err := Propose(in)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestProposeFixesTheMechanicalFailures(t *testing.T) {
 }
 
 func TestAppliedCandidateLoadsAndMapsTheFixedRecords(t *testing.T) {
-	in, _ := keep(t, drift)
+	in, _ := keep(t, shopDrift)
 	ss, err := Propose(in)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestAppliedCandidateLoadsAndMapsTheFixedRecords(t *testing.T) {
 	if src.Version() != 4 {
 		t.Errorf("version %d, want 4", src.Version())
 	}
-	for i, p := range drift {
+	for i, p := range shopDrift {
 		res := src.Map(p)
 		want := !strings.Contains(string(p), "yesterday")
 		if res.Outcome.Delivered() != want {
@@ -176,10 +176,10 @@ func TestAppliedCandidateLoadsAndMapsTheFixedRecords(t *testing.T) {
 		}
 	}
 	if !strings.Contains(string(text), "REVIEW:") || !strings.Contains(string(text), "# A small shop feed") {
-		t.Errorf("candidate lacks its review header or lost the file's comments:\n%s", text)
+		t.Errorf("candidate lacks its placeholder's REVIEW or lost the file's comments:\n%s", text)
 	}
 	// The renamed field is redacted as the old one was.
-	red := src.Redact(drift[6])
+	red := src.Redact(shopDrift[6])
 	if strings.Contains(string(red), "Ana@") {
 		t.Errorf("the renamed email is not redacted: %s", red)
 	}
@@ -197,10 +197,20 @@ func TestLayoutAmbiguityIsSaid(t *testing.T) {
 	if r := strings.Join(ss[0].Review, "\n"); !strings.Contains(r, "reads as day/month") || !strings.Contains(r, "month/day") {
 		t.Errorf("ambiguity not said: %q", r)
 	}
+	// The candidate says it on the edited line, and nowhere else.
+	text, err := Apply(in.RuleFile, ss, in.Source.Version()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(text), "\n") {
+		if strings.Contains(l, "REVIEW") != strings.Contains(l, "timestamp: [") {
+			t.Errorf("REVIEW is not on the edited layouts' line alone: %q\n%s", l, text)
+		}
+	}
 }
 
 func TestNothingToSuggestForCleanOrUnfixableRecords(t *testing.T) {
-	in, _ := keep(t, [][]byte{drift[8], payload("open", "yesterday", "1", "email"), []byte(`not json`), []byte(`{"id":1}`)})
+	in, _ := keep(t, [][]byte{shopDrift[8], payload("open", "yesterday", "1", "email"), []byte(`not json`), []byte(`{"id":1}`)})
 	ss, err := Propose(in)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +263,7 @@ func shopWithInputSchema(t *testing.T, stateSchema string) (rules, schemas strin
 }
 
 func TestEnumSuggestionCarriesTheInputSchemaEdit(t *testing.T) {
-	states := [][]byte{drift[0], drift[1], drift[8]} // Paid, on-hold, shipped
+	states := [][]byte{shopDrift[0], shopDrift[1], shopDrift[8]} // Paid, on-hold, shipped
 
 	t.Run("new values are added to the schema's enum where it lists them, and the candidate maps them", func(t *testing.T) {
 		rules, schemas := shopWithInputSchema(t, `{
@@ -325,7 +335,7 @@ func TestEnumSuggestionCarriesTheInputSchemaEdit(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(rules, "shop.yaml"), rule, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		in, _ := keepWith(t, rules, schemas, [][]byte{drift[1], drift[8]})
+		in, _ := keepWith(t, rules, schemas, [][]byte{shopDrift[1], shopDrift[8]})
 		ss, err := Propose(in)
 		if err != nil {
 			t.Fatal(err)
