@@ -87,6 +87,10 @@ type Config struct {
 	// Sink, when set, is told of every sample line put in a slot and of the
 	// counts at each flush (see Sink). Nil means the directory only.
 	Sink Sink
+	// Shapes bounds the structural profiles of the records no source
+	// accepts, written to ShapesFile (see Shapes); its zero value keeps
+	// them with the default bounds and no routing header values.
+	Shapes ShapeConfig
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -226,6 +230,9 @@ type Store struct {
 
 	records, kept, dropped, tooLarge, uncategorised, full, writes atomic.Uint64
 
+	// shapes profiles the records no source accepts; nil when off.
+	shapes *shapes
+
 	// owned by the writer goroutine
 	files map[string]*fileState
 	total int64
@@ -254,6 +261,7 @@ func Open(cfg Config) (*Store, error) {
 		files:   map[string]*fileState{},
 		done:    make(chan struct{}),
 		share:   make(chan chan struct{}),
+		shapes:  newShapes(cfg.Shapes),
 	}
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -264,6 +272,16 @@ func Open(cfg Config) (*Store, error) {
 
 // restore takes up what a previous store left in the directory.
 func (s *Store) restore() error {
+	if s.shapes != nil {
+		// A profile file that cannot be read is reported and started
+		// afresh: it must not keep the worker from starting.
+		if prev, ok, err := ReadShapes(s.cfg.Dir); err != nil {
+			s.fail(err)
+			s.err = nil
+		} else if ok {
+			s.shapes.restore(prev)
+		}
+	}
 	idx, err := readIndex(s.cfg.Dir)
 	if err != nil {
 		return fmt.Errorf("samples: %w", err)
@@ -454,6 +472,9 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 		if when.IsZero() {
 			when = s.cfg.Now()
 		}
+	}
+	if src == nil && s.shapes != nil && unknownSource(res) {
+		s.shapes.observe(origin, payload, when)
 	}
 	var targets [2]target
 	ts := targets[:0]
@@ -775,6 +796,13 @@ func (s *Store) flush() {
 		s.writes.Add(1)
 		s.total += size - f.size
 		f.size = size
+	}
+	if s.shapes != nil {
+		if sh, dirty := s.shapes.snapshot(s.cfg.Now(), true); dirty {
+			if err := writeShapes(s.cfg.Dir, sh); err != nil {
+				s.fail(err)
+			}
+		}
 	}
 	s.writeIndex()
 }
