@@ -126,7 +126,7 @@ func printUnrouted(w io.Writer, us []suggest.UnroutedSuggestion, sh samples.Shap
 		alts += len(u.Alternatives)
 	}
 	fmt.Fprintf(w, "records no source accepts (unknown_source), from their structural profiles (%s: paths, types and counts, no value):\n", samples.ShapesFile)
-	fmt.Fprintf(w, "%d starter sources, %d alternative accept edits, %d groups no source can be started for\n", fixes, alts, len(us)-fixes)
+	fmt.Fprintf(w, "%s, %s, %s no source can be started for\n", plural(fixes, "starter source"), plural(alts, "alternative accept edit"), plural(len(us)-fixes, "group"))
 	for i, u := range us {
 		if !u.Fixes() {
 			fmt.Fprintf(w, "\n%d. no_fix  %s  (%d records)\n   %s\n", i+1, u.Category, u.Records, u.NoFix)
@@ -160,4 +160,12 @@ func printUnrouted(w io.Writer, us []suggest.UnroutedSuggestion, sh samples.Shap
 	fmt.Fprintf(w, "no replay and no rule test of them: look at a few with mapper tap, then try the candidate live.\n")
 	fmt.Fprintf(w, "\nnext: mapper check --rules %s --schemas %s, then mapper demo --candidate-rules %s (or mapper run)\n",
 		candRules, candSchemas, candRules)
+}
+
+// plural is "1 thing", "2 things".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

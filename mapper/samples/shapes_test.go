@@ -262,3 +262,37 @@ func TestRecordsOfASourceAreNotProfiled(t *testing.T) {
 		t.Errorf("a profile was written for records a source mapped (ok %v, %v)", ok, err)
 	}
 }
+
+func TestUnroutedSamplesKeepOnlyTheRoutingHeaderValues(t *testing.T) {
+	dir := t.TempDir()
+	hs := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("push")}, {Key: "X-GitHub-Delivery", Value: []byte("zq7marker")}}
+	st, err := Open(Config{Dir: dir, Rand: seeded(1), Now: fixedNow, Shapes: ShapeConfig{RoutingHeaders: []string{"x-github-event"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mapper.UnknownSource("github.webhooks")
+	st.Observe(&mapper.Origin{Topic: "github.webhooks", Key: []byte("zq7marker-key"), Headers: hs}, nil, []byte(`{"a":"zq7marker"}`), &res, 0)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := Read(dir, "", "unknown_source")
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("samples %v, %v", ss, err)
+	}
+	got := ss[0]
+	want := []Header{{Key: "X-GitHub-Event", Value: Bytes("push")}, {Key: "X-GitHub-Delivery", Withheld: true}}
+	if len(got.Headers) != 2 || string(got.Headers[0].Value) != "push" || got.Headers[0].Withheld ||
+		got.Headers[1].Key != want[1].Key || !got.Headers[1].Withheld || len(got.Headers[1].Value) != 0 {
+		t.Errorf("headers %+v, want %+v", got.Headers, want)
+	}
+	if got.Key != nil {
+		t.Errorf("key %q kept", got.Key)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, CategoryPath("", "unknown_source")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "zq7marker") {
+		t.Errorf("the sample keeps a value of the record:\n%s", b)
+	}
+}

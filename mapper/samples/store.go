@@ -232,6 +232,9 @@ type Store struct {
 
 	// shapes profiles the records no source accepts; nil when off.
 	shapes *shapes
+	// routing holds the lower-case names of Config.Shapes.RoutingHeaders:
+	// the headers whose values samples of unrouted records keep.
+	routing map[string]bool
 
 	// owned by the writer goroutine
 	files map[string]*fileState
@@ -262,6 +265,10 @@ func Open(cfg Config) (*Store, error) {
 		done:    make(chan struct{}),
 		share:   make(chan chan struct{}),
 		shapes:  newShapes(cfg.Shapes),
+		routing: map[string]bool{},
+	}
+	for _, h := range cfg.Shapes.RoutingHeaders {
+		s.routing[strings.ToLower(h)] = true
 	}
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -709,9 +716,15 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		smp.Failures = []mapper.Failure{}
 	}
 	for _, h := range it.headers {
+		if it.src == nil && !s.routing[strings.ToLower(h.Key)] {
+			// No source, no redact paths: only what the rules route on.
+			smp.Headers = append(smp.Headers, Header{Key: h.Key, Withheld: true})
+			continue
+		}
 		smp.Headers = append(smp.Headers, Header{Key: h.Key, Value: h.Value})
 	}
 	if it.src == nil {
+		smp.Key = nil
 		smp.PayloadOmitted = "no source claims the record, so its redact paths are unknown"
 	} else {
 		red := it.src.Redact(it.payload)
