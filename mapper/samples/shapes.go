@@ -28,6 +28,7 @@ const (
 	DefaultShapeHeaders      = 32
 	DefaultShapeValueBytes   = 64
 	DefaultShapePayloadBytes = 1 << 20
+	DefaultShapeKeyRecords   = 3
 )
 
 // ShapesFile is the file of the unrouted records' structural profiles,
@@ -87,6 +88,13 @@ type ShapeConfig struct {
 	// MaxPayloadBytes is the largest payload walked; a larger one is
 	// counted in ShapeGroup.NotObjects. Zero means DefaultShapePayloadBytes.
 	MaxPayloadBytes int
+	// MinKeyRecords is how many records must carry a path before it is
+	// written: a key shaped like a name may still be a value used as a key
+	// (an id, a user name), and such keys change from record to record,
+	// where the keys of a structure recur. Paths carried by fewer records
+	// are counted in memory but never written (so a restart forgets
+	// them). Zero means DefaultShapeKeyRecords.
+	MinKeyRecords int
 }
 
 func (c ShapeConfig) withDefaults() ShapeConfig {
@@ -105,6 +113,7 @@ func (c ShapeConfig) withDefaults() ShapeConfig {
 	def(&c.MaxHeaders, DefaultShapeHeaders)
 	def(&c.MaxValueBytes, DefaultShapeValueBytes)
 	def(&c.MaxPayloadBytes, DefaultShapePayloadBytes)
+	def(&c.MinKeyRecords, DefaultShapeKeyRecords)
 	return c
 }
 
@@ -132,6 +141,7 @@ type ShapeBounds struct {
 	MaxArrayItems int `json:"max_array_items"`
 	MaxHeaders    int `json:"max_headers"`
 	MaxValueBytes int `json:"max_value_bytes"`
+	MinKeyRecords int `json:"min_key_records"`
 }
 
 // ShapeGroup is the profile of the unrouted records of one topic and one
@@ -153,8 +163,8 @@ type ShapeGroup struct {
 	// records carried each (names only, no values), sorted by name.
 	Headers        []HeaderCount `json:"headers,omitempty"`
 	HeadersDropped uint64        `json:"headers_dropped,omitempty"`
-	// Paths are the payload paths seen ("a.b", "items[]" for an array's
-	// elements, "items[].sku"), sorted.
+	// Paths are the payload paths seen in at least MinKeyRecords records
+	// ("a.b", "items[]" for an array's elements, "items[].sku"), sorted.
 	Paths []ShapePath `json:"paths"`
 	// PathsDropped counts values at new paths past MaxPaths, TooDeep the
 	// objects and arrays whose contents lay past MaxDepth, ItemsSkipped
@@ -187,14 +197,22 @@ type HeaderCount struct {
 	Records uint64 `json:"records"`
 }
 
-// ShapePath is one payload path: how many values it held (Present: once
-// per record for a path outside arrays, once per walked element inside
-// one) and of which JSON types (null, boolean, integer, number, string,
-// object, array) with their counts.
+// ShapePath is one payload path: how many records carried it, how many
+// values it held (Present: once per record for a path outside arrays, once
+// per walked element inside one) and of which JSON types (null, boolean,
+// integer, number, string, object, array) with their counts.
 type ShapePath struct {
 	Path    string            `json:"path"`
+	Records uint64            `json:"records"`
 	Present uint64            `json:"present"`
 	Types   map[string]uint64 `json:"types"`
+}
+
+// pathCounts are one path's counts: values per kind, and the records that
+// carried it (last is the sequence number of the last one).
+type pathCounts struct {
+	kinds         [nKinds]uint64
+	records, last uint64
 }
 
 // jsonTypes are the JSON type names of ShapePath.Types, by shapeKind.
@@ -214,7 +232,7 @@ const (
 type shapeGroup struct {
 	ShapeGroup
 	headers map[string]*HeaderCount // by lower-case name
-	paths   map[string]*[nKinds]uint64
+	paths   map[string]*pathCounts
 }
 
 // shapes keeps the structural profiles; guarded by mu.
@@ -230,6 +248,7 @@ type shapes struct {
 	dropped uint64
 	dirty   bool
 	buf     []byte // the path being walked
+	seq     uint64 // the record being walked, counted from 1
 }
 
 func newShapes(cfg ShapeConfig) *shapes {
@@ -292,7 +311,7 @@ func (s *shapes) observe(origin *mapper.Origin, payload []byte, when time.Time) 
 			return
 		}
 		g = &shapeGroup{ShapeGroup: ShapeGroup{Topic: topic, Routing: routing, FirstSeen: when},
-			headers: map[string]*HeaderCount{}, paths: map[string]*[nKinds]uint64{}}
+			headers: map[string]*HeaderCount{}, paths: map[string]*pathCounts{}}
 		s.groups[key] = g
 	}
 	s.dirty = true
@@ -309,6 +328,7 @@ func (s *shapes) observe(origin *mapper.Origin, payload []byte, when time.Time) 
 		return
 	}
 	g.Objects++
+	s.seq++
 	s.buf = s.buf[:0]
 	s.walkObject(g, doc, 1)
 }
@@ -437,31 +457,35 @@ func (s *shapes) value(g *shapeGroup, v *fastjson.Value, depth int) {
 			g.PathsDropped++
 			return
 		}
-		counts = new([nKinds]uint64)
+		counts = new(pathCounts)
 		g.paths[string(s.buf)] = counts
+	}
+	if counts.last != s.seq {
+		counts.last = s.seq
+		counts.records++
 	}
 	switch v.Type() {
 	case fastjson.TypeNull:
-		counts[kNull]++
+		counts.kinds[kNull]++
 	case fastjson.TypeTrue, fastjson.TypeFalse:
-		counts[kBool]++
+		counts.kinds[kBool]++
 	case fastjson.TypeNumber:
 		if isInteger(v) {
-			counts[kInteger]++
+			counts.kinds[kInteger]++
 		} else {
-			counts[kNumber]++
+			counts.kinds[kNumber]++
 		}
 	case fastjson.TypeString:
-		counts[kString]++
+		counts.kinds[kString]++
 	case fastjson.TypeObject:
-		counts[kObject]++
+		counts.kinds[kObject]++
 		if depth >= s.cfg.MaxDepth {
 			g.TooDeep++
 			return
 		}
 		s.walkObject(g, v, depth+1)
 	case fastjson.TypeArray:
-		counts[kArray]++
+		counts.kinds[kArray]++
 		if depth >= s.cfg.MaxDepth {
 			g.TooDeep++
 			return
@@ -500,6 +524,7 @@ func (s *shapes) snapshot(now time.Time, reset bool) (Shapes, bool) {
 	out := Shapes{UpdatedAt: now.UTC(), GroupsDropped: s.dropped, Groups: make([]ShapeGroup, 0, len(s.groups)), Bounds: ShapeBounds{
 		MaxGroups: s.cfg.MaxGroups, MaxPaths: s.cfg.MaxPaths, MaxKeyBytes: s.cfg.MaxKeyBytes, MaxDepth: s.cfg.MaxDepth,
 		MaxArrayItems: s.cfg.MaxArrayItems, MaxHeaders: s.cfg.MaxHeaders, MaxValueBytes: s.cfg.MaxValueBytes,
+		MinKeyRecords: s.cfg.MinKeyRecords,
 	}}
 	for _, g := range s.groups {
 		sg := g.ShapeGroup
@@ -512,8 +537,11 @@ func (s *shapes) snapshot(now time.Time, reset bool) (Shapes, bool) {
 		sort.Slice(sg.Headers, func(i, j int) bool { return sg.Headers[i].Key < sg.Headers[j].Key })
 		sg.Paths = make([]ShapePath, 0, len(g.paths))
 		for p, c := range g.paths {
-			sp := ShapePath{Path: p, Types: map[string]uint64{}}
-			for k, n := range c {
+			if c.records < uint64(s.cfg.MinKeyRecords) {
+				continue
+			}
+			sp := ShapePath{Path: p, Records: c.records, Types: map[string]uint64{}}
+			for k, n := range c.kinds {
 				if n > 0 {
 					sp.Types[jsonTypes[k]] = n
 					sp.Present += n
@@ -555,7 +583,7 @@ func (s *shapes) restore(prev Shapes) {
 				continue
 			}
 			g = &shapeGroup{ShapeGroup: ShapeGroup{Topic: pg.Topic, Routing: pg.Routing, FirstSeen: pg.FirstSeen},
-				headers: map[string]*HeaderCount{}, paths: map[string]*[nKinds]uint64{}}
+				headers: map[string]*HeaderCount{}, paths: map[string]*pathCounts{}}
 			s.groups[key] = g
 		}
 		g.Records += pg.Records
@@ -585,11 +613,12 @@ func (s *shapes) restore(prev Shapes) {
 					g.PathsDropped += p.Present
 					continue
 				}
-				c = new([nKinds]uint64)
+				c = new(pathCounts)
 				g.paths[p.Path] = c
 			}
+			c.records += p.Records
 			for k, name := range jsonTypes {
-				c[k] += p.Types[name]
+				c.kinds[k] += p.Types[name]
 			}
 		}
 	}

@@ -53,7 +53,7 @@ func TestUnroutedRecordsAreProfiledByStructureOnly(t *testing.T) {
 	dir := t.TempDir()
 	const marker = "zq7marker"
 	hs := []mapper.Header{{Key: "X-GitHub-Event", Value: []byte("push")}, {Key: "X-Request-Id", Value: []byte(marker + "-header")}}
-	sh := unrouted(t, dir, ShapeConfig{RoutingHeaders: []string{"x-github-event"}}, "github.webhooks", hs,
+	sh := unrouted(t, dir, ShapeConfig{RoutingHeaders: []string{"x-github-event"}, MinKeyRecords: 1}, "github.webhooks", hs,
 		`{"ref":"refs/heads/`+marker+`","size":3,"forced":false,"pusher":{"name":"`+marker+`","email":null},"commits":[{"id":"`+marker+`","n":1.5},{"id":"b"}]}`,
 		`{"ref":"x","size":4,"forced":true,"pusher":{"name":"y"},"commits":[]}`,
 		`not json `+marker)
@@ -112,8 +112,22 @@ func TestUnroutedProfilesHoldTheirBounds(t *testing.T) {
 		topics  []string
 		headers []mapper.Header
 		payload string
+		more    []string // payloads after payload
 		check   func(t *testing.T, sh Shapes)
 	}{
+		{
+			name: "a path in fewer than MinKeyRecords records is not written", cfg: ShapeConfig{MinKeyRecords: 2},
+			payload: `{"id":1,"k1":{"x":1}}`, more: []string{`{"id":2,"k2":{"x":1}}`, `{"id":3,"k1":{"x":2},"n":[1,2,3]}`},
+			check: func(t *testing.T, sh Shapes) {
+				g := sh.Groups[0]
+				if got := strings.Join(paths(g), " "); got != "id k1 k1.x" {
+					t.Errorf("paths %q, want \"id k1 k1.x\"", got)
+				}
+				if p, _ := pathOf(g, "id"); p.Records != 3 || p.Present != 3 {
+					t.Errorf("id in %d records, present %d, want 3 and 3", p.Records, p.Present)
+				}
+			},
+		},
 		{
 			name: "groups past MaxGroups are counted, not profiled", cfg: ShapeConfig{MaxGroups: 2},
 			topics: []string{"t1", "t2", "t3", "t3"}, payload: `{"a":1}`,
@@ -202,6 +216,9 @@ func TestUnroutedProfilesHoldTheirBounds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
+			if c.cfg.MinKeyRecords == 0 {
+				c.cfg.MinKeyRecords = 1
+			}
 			st, err := Open(Config{Dir: dir, Rand: seeded(1), Now: fixedNow, Shapes: c.cfg})
 			if err != nil {
 				t.Fatal(err)
@@ -213,6 +230,10 @@ func TestUnroutedProfilesHoldTheirBounds(t *testing.T) {
 			for _, topic := range topics {
 				res := mapper.UnknownSource(topic)
 				st.Observe(&mapper.Origin{Topic: topic, Headers: c.headers}, nil, []byte(c.payload), &res, 0)
+			}
+			for _, p := range c.more {
+				res := mapper.UnknownSource(topics[0])
+				st.Observe(&mapper.Origin{Topic: topics[0], Headers: c.headers}, nil, []byte(p), &res, 0)
 			}
 			if err := st.Close(); err != nil {
 				t.Fatal(err)
@@ -228,7 +249,7 @@ func TestUnroutedProfilesHoldTheirBounds(t *testing.T) {
 
 func TestUnroutedProfilesAddUpAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
-	cfg := ShapeConfig{RoutingHeaders: []string{"Kind"}}
+	cfg := ShapeConfig{RoutingHeaders: []string{"Kind"}, MinKeyRecords: 1}
 	hs := []mapper.Header{{Key: "Kind", Value: []byte("invoice")}}
 	unrouted(t, dir, cfg, "billing", hs, `{"id":"a"}`, `{"id":"b"}`)
 	sh := unrouted(t, dir, cfg, "billing", hs, `{"id":"c","extra":true}`)
