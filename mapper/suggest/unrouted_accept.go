@@ -104,9 +104,10 @@ func widenAccept(text []byte, index int, value string, version int, source, what
 		body = body[nl:]
 	}
 	fmt.Fprintf(&b, "# Alternative written by `mapper suggest --source unrouted`: REVIEW before shipping.\n")
-	fmt.Fprintf(&b, "# The %s match no source; this edit of %s's accept list sends them\n", what, source)
-	fmt.Fprintf(&b, "# to %s, whose rules were written for other records and may not fit them. It replaces the\n", source)
-	fmt.Fprintf(&b, "# shipped rule file, instead of the starter source (both would accept the same records).\n")
+	fmt.Fprintf(&b, "# The %s match no source.\n", what)
+	fmt.Fprintf(&b, "# This edit of the accept list sends them to %s, whose rules were written for other\n", source)
+	fmt.Fprintf(&b, "# records and may not fit them. It replaces the shipped rule file, instead of the starter\n")
+	fmt.Fprintf(&b, "# source (both would accept the same records).\n")
 	b.Write(body)
 	return []byte(b.String()), nil
 }
