@@ -640,8 +640,41 @@ func ReadShapes(dir string) (sh Shapes, ok bool, err error) {
 	return sh, true, nil
 }
 
-// writeShapes replaces ShapesFile in dir, atomically.
-func writeShapes(dir string, sh Shapes) error {
+// ShapesSink is told of the unrouted records' profiles, so that they can
+// be shared beyond the samples directory (package sampletopic writes them
+// to the samples topic). A Config.Sink that also implements ShapesSink
+// receives them: from the store's writer goroutine, one call at a time, at
+// each flush in which they changed. sh is the whole profile, cumulative
+// since the directory was first used; the sink may keep it but must not
+// change it.
+type ShapesSink interface {
+	Shapes(sh Shapes)
+}
+
+// MergeShapes merges the profiles kept by different workers (each of its
+// own records) into one: the counts of a group, path or header add up,
+// within the first profile's bounds (what does not fit is counted as
+// dropped, as a store counts it). UpdatedAt is the latest. shs must not be
+// empty.
+func MergeShapes(shs ...Shapes) Shapes {
+	b := shs[0].Bounds
+	m := newShapes(ShapeConfig{MaxGroups: b.MaxGroups, MaxPaths: b.MaxPaths, MaxKeyBytes: b.MaxKeyBytes, MaxDepth: b.MaxDepth,
+		MaxArrayItems: b.MaxArrayItems, MaxHeaders: b.MaxHeaders, MaxValueBytes: b.MaxValueBytes, MinKeyRecords: b.MinKeyRecords})
+	var at time.Time
+	for _, sh := range shs {
+		m.restore(sh)
+		if sh.UpdatedAt.After(at) {
+			at = sh.UpdatedAt
+		}
+	}
+	out, _ := m.snapshot(at, false)
+	return out
+}
+
+// WriteShapes replaces ShapesFile in dir with sh, atomically. It is how a
+// directory is materialised from profiles kept elsewhere; a Store writes
+// its own.
+func WriteShapes(dir string, sh Shapes) error {
 	b, err := json.MarshalIndent(sh, "", "  ")
 	if err == nil {
 		err = writeAtomic(filepath.Join(dir, ShapesFile), append(b, '\n'))

@@ -812,8 +812,11 @@ func (s *Store) flush() {
 	}
 	if s.shapes != nil {
 		if sh, dirty := s.shapes.snapshot(s.cfg.Now(), true); dirty {
-			if err := writeShapes(s.cfg.Dir, sh); err != nil {
+			if err := WriteShapes(s.cfg.Dir, sh); err != nil {
 				s.fail(err)
+			}
+			if sink, ok := s.cfg.Sink.(ShapesSink); ok {
+				sink.Shapes(sh)
 			}
 		}
 	}
