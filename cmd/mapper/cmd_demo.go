@@ -249,6 +249,9 @@ func writeNextSteps(out io.Writer, dir string, noSamples bool) {
 	if src := mostFailing(list); src != "" {
 		fmt.Fprintf(out, "  mapper suggest%s --source %s --out proposed   # fixes from those failures, as candidate rules with tests\n", flagText, src)
 	}
+	if hasUnrouted(list) {
+		fmt.Fprintf(out, "  mapper suggest%s --source unrouted --out started   # starter sources for the records no source accepts\n", flagText)
+	}
 	fmt.Fprintf(out, "  mapper drift%s                    # how the traffic differs from the input contracts\n", flagText)
 	fmt.Fprintf(out, "  mapper replay%s --rules rules     # after editing rules/: what the change fixes and breaks\n", flagText)
 }
@@ -267,4 +270,14 @@ func mostFailing(list []samples.CategoryInfo) string {
 		}
 	}
 	return best
+}
+
+// hasUnrouted reports whether records no source accepts were kept.
+func hasUnrouted(list []samples.CategoryInfo) bool {
+	for _, c := range list {
+		if (c.Source == "" || c.Source == mapper.Unrouted) && c.Category == string(mapper.ReasonUnknownSource) {
+			return true
+		}
+	}
+	return false
 }

@@ -61,13 +61,27 @@ Then replays the samples through the candidate and, with --input FILE…, the
 capture exactly (old rules against the candidate; --header gives the records'
 headers). mapper test --rules DIR/rules and mapper run|demo --candidate-rules
 DIR/rules take DIR/schemas with the rules.
+With --source unrouted, it proposes for the records no source accepts
+(unknown_source), from their structural profiles (samples/unrouted.shapes.json:
+the paths of their payloads, JSON types and counts, and the values of the
+headers the rules route on; never a payload value): per topic and routing
+header value with at least 10 records, a starter source (new_source) built by
+infer — accepting that header value on that topic, its input schema with types
+and required properties (no enum, no format: no value was kept), its fields the
+top-level scalars as they are, with an output schema to match — written to
+DIR/rules and DIR/schemas beside copies of the shipped ones, so that mapper
+check passes as written. Where a source of the topic accepts by that header,
+the alternative (accept_predicate) is its rule file with the value added to
+the list, in DIR/alternatives/STARTER/, for review: it sends the records to
+rules written for others.
+
 Exit status 1 when the candidate makes any sample newly failing, or on error.`,
 		new: func(fs *flag.FlagSet, e *env) runner {
 			c := &cmdSuggest{
 				env:    e,
 				rd:     declareRuleDirs(fs, e),
 				dir:    declareSamplesDir(fs, e),
-				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for (required)"),
+				source: stringFlag(fs, e, "source", "", "the source to suggest fixes for, or unrouted for the records no source accepts (required)"),
 				out:    stringFlag(fs, e, "out", "", "directory to write the candidate to (DIR/rules and DIR/schemas); must not exist or be empty (required)"),
 			}
 			c.headers = declareHeaderFlag(fs)
@@ -115,6 +129,9 @@ func runSuggest(ctx context.Context, e *env, rd ruleDirs, dir, source, out strin
 		return err
 	}
 	src := eng.Source(source)
+	if src == nil && source == mapper.Unrouted {
+		return runSuggestUnrouted(e, rd, eng, dir, out)
+	}
 	if src == nil {
 		return fmt.Errorf("no source %q in %s (sources: %s)", source, *rd.rules, sourceNames(eng))
 	}

@@ -68,12 +68,19 @@ func (of *observerFlags) check(problems *[]string) {
 
 // buildObservers starts what watches the worker (see observe.Build) as
 // the flags and the environment say; on error nothing is left running.
-func buildObservers(ctx context.Context, e *env, of *observerFlags, _ *mapper.Engine, logger *slog.Logger) (*observe.Set, error) {
+func buildObservers(ctx context.Context, e *env, of *observerFlags, eng *mapper.Engine, logger *slog.Logger) (*observe.Set, error) {
+	opts := of.samples.options()
+	if eng != nil {
+		// The values of the headers the rules route on are kept with the
+		// unrouted records' structural profiles (mapper suggest --source
+		// unrouted reads them).
+		opts.RoutingHeaders = eng.RoutingHeaders()
+	}
 	return observe.Build(ctx, observe.Config{
 		Telemetry:  of.telemetry.settings(e, logger),
 		NoSamples:  *of.noSamples,
 		SamplesDir: *of.samples.dir,
-		Samples:    of.samples.options(),
+		Samples:    opts,
 		Shared:     of.shared,
 		Stderr:     e.stderr,
 	})

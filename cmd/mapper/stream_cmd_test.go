@@ -173,7 +173,7 @@ func TestDemoRunsForItsDuration(t *testing.T) {
 	// The last screen says where the samples are and what to run next.
 	_, tail, _ := strings.Cut(stdout, "stopped cleanly\n")
 	for _, w := range []string{"categories kept in " + dir + "/", "next:", "mapper samples --samples " + dir, "mapper replay --samples " + dir,
-		"mapper suggest --samples " + dir + " --source ", "mapper drift --samples " + dir} {
+		"mapper suggest --samples " + dir + " --source ", "mapper suggest --samples " + dir + " --source unrouted --out started", "mapper drift --samples " + dir} {
 		if !strings.Contains(tail, w) {
 			t.Errorf("the last screen lacks %q:\n%s", w, tail)
 		}

@@ -23,6 +23,11 @@ type SampleOptions struct {
 	Sink samples.Sink
 	// OnError is told of write errors; nil ignores them (see ReportOnce).
 	OnError func(error)
+	// RoutingHeaders are the headers the rules route on
+	// (mapper.Engine.RoutingHeaders): the store keeps their values with
+	// the structural profiles of the records no source accepts (see
+	// samples.ShapeConfig). Nil profiles those records per topic alone.
+	RoutingHeaders []string
 }
 
 // NewSampleStore opens the sample store in dir for a command that maps
@@ -44,6 +49,7 @@ func NewSampleStore(dir string, opts SampleOptions) (*samples.Store, error) {
 		OnKept:      opts.OnKept,
 		Sink:        opts.Sink,
 		OnError:     opts.OnError,
+		Shapes:      samples.ShapeConfig{RoutingHeaders: opts.RoutingHeaders},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open samples %s: %w", dir, err)

@@ -13,7 +13,25 @@
 // sample of clean records (outcome mapped, no failure) so that replay can
 // catch rule changes that break what works today. Records no source claims
 // are sampled under the source "" and category unknown_source, without
-// their payload (their redact paths are unknown).
+// their payload (their redact paths are unknown), their key, or the values
+// of headers no rule routes on (see Shapes).
+//
+// # Records no source accepts
+//
+// Of those records the store keeps a value-free structural profile
+// instead (ShapesFile, read with ReadShapes), per topic and values of the
+// headers the rules route on (ShapeConfig.RoutingHeaders): the payload
+// paths that at least MinKeyRecords records carried, the JSON types at each
+// with counts, and the header names. The values of routing headers are
+// kept because they name what a record is as the rules spell it (an event
+// type), which is what a new source would accept it by, not what it holds;
+// they are capped in length and must be printable text. Every dimension is
+// bounded (ShapeConfig): groups, paths per group, key length and shape
+// (other keys are written OtherKey: a key may be data), depth, array
+// elements walked, header names, payload size. The payload is parsed
+// outside the store's lock; the profile is written with the samples at
+// each flush and taken up by Open. Package suggest builds starter sources
+// from it.
 //
 // # On disk
 //

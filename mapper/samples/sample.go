@@ -37,7 +37,10 @@ type Sample struct {
 	Topic     string `json:"topic,omitempty"`
 	Partition int    `json:"partition"`
 	Offset    int64  `json:"offset"`
-	// Key and Headers are the record's, as read.
+	// Key and Headers are the record's, as read. For a record no source
+	// claims, the key is not kept and a header's value only when the rules
+	// route on that header (Config.Shapes.RoutingHeaders); the others are
+	// Withheld, as its payload is.
 	Key     Bytes    `json:"key,omitempty"`
 	Headers []Header `json:"headers,omitempty"`
 	// Payload is the record's payload with the source's redact paths masked,
@@ -137,6 +140,9 @@ func contains(ss []string, s string) bool {
 type Header struct {
 	Key   string `json:"key"`
 	Value Bytes  `json:"value"`
+	// Withheld is set, and Value empty, when the value was not kept (a
+	// header of a record no source claims that the rules do not route on).
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // Bytes is a byte string that encodes as a JSON string when it is valid

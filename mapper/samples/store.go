@@ -87,6 +87,10 @@ type Config struct {
 	// Sink, when set, is told of every sample line put in a slot and of the
 	// counts at each flush (see Sink). Nil means the directory only.
 	Sink Sink
+	// Shapes bounds the structural profiles of the records no source
+	// accepts, written to ShapesFile (see Shapes); its zero value keeps
+	// them with the default bounds and no routing header values.
+	Shapes ShapeConfig
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -226,6 +230,12 @@ type Store struct {
 
 	records, kept, dropped, tooLarge, uncategorised, full, writes atomic.Uint64
 
+	// shapes profiles the records no source accepts; nil when off.
+	shapes *shapes
+	// routing holds the lower-case names of Config.Shapes.RoutingHeaders:
+	// the headers whose values samples of unrouted records keep.
+	routing map[string]bool
+
 	// owned by the writer goroutine
 	files map[string]*fileState
 	total int64
@@ -254,6 +264,11 @@ func Open(cfg Config) (*Store, error) {
 		files:   map[string]*fileState{},
 		done:    make(chan struct{}),
 		share:   make(chan chan struct{}),
+		shapes:  newShapes(cfg.Shapes),
+		routing: map[string]bool{},
+	}
+	for _, h := range cfg.Shapes.RoutingHeaders {
+		s.routing[strings.ToLower(h)] = true
 	}
 	if err := s.restore(); err != nil {
 		return nil, err
@@ -264,6 +279,16 @@ func Open(cfg Config) (*Store, error) {
 
 // restore takes up what a previous store left in the directory.
 func (s *Store) restore() error {
+	if s.shapes != nil {
+		// A profile file that cannot be read is reported and started
+		// afresh: it must not keep the worker from starting.
+		if prev, ok, err := ReadShapes(s.cfg.Dir); err != nil {
+			s.fail(err)
+			s.err = nil
+		} else if ok {
+			s.shapes.restore(prev)
+		}
+	}
 	idx, err := readIndex(s.cfg.Dir)
 	if err != nil {
 		return fmt.Errorf("samples: %w", err)
@@ -454,6 +479,9 @@ func (s *Store) observe(origin *mapper.Origin, src *mapper.Source, payload []byt
 		if when.IsZero() {
 			when = s.cfg.Now()
 		}
+	}
+	if src == nil && s.shapes != nil && unknownSource(res) {
+		s.shapes.observe(origin, payload, when)
 	}
 	var targets [2]target
 	ts := targets[:0]
@@ -688,9 +716,15 @@ func (s *Store) encode(it *item, cat string) ([]byte, error) {
 		smp.Failures = []mapper.Failure{}
 	}
 	for _, h := range it.headers {
+		if it.src == nil && !s.routing[strings.ToLower(h.Key)] {
+			// No source, no redact paths: only what the rules route on.
+			smp.Headers = append(smp.Headers, Header{Key: h.Key, Withheld: true})
+			continue
+		}
 		smp.Headers = append(smp.Headers, Header{Key: h.Key, Value: h.Value})
 	}
 	if it.src == nil {
+		smp.Key = nil
 		smp.PayloadOmitted = "no source claims the record, so its redact paths are unknown"
 	} else {
 		red := it.src.Redact(it.payload)
@@ -775,6 +809,16 @@ func (s *Store) flush() {
 		s.writes.Add(1)
 		s.total += size - f.size
 		f.size = size
+	}
+	if s.shapes != nil {
+		if sh, dirty := s.shapes.snapshot(s.cfg.Now(), true); dirty {
+			if err := WriteShapes(s.cfg.Dir, sh); err != nil {
+				s.fail(err)
+			}
+			if sink, ok := s.cfg.Sink.(ShapesSink); ok {
+				sink.Shapes(sh)
+			}
+		}
 	}
 	s.writeIndex()
 }

@@ -33,6 +33,10 @@ func writeText(w io.Writer, n int, s *Sample) {
 		fmt.Fprintf(w, "key: %q\n", string(s.Key))
 	}
 	for _, h := range s.Headers {
+		if h.Withheld {
+			fmt.Fprintf(w, "header %s: (value not kept: no source claims the record, and no rule routes on it)\n", h.Key)
+			continue
+		}
 		fmt.Fprintf(w, "header %s: %q\n", h.Key, string(h.Value))
 	}
 	for _, f := range s.Failures {

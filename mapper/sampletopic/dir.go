@@ -22,7 +22,8 @@ var ErrNotPulled = errors.New("directory is not empty and was not pulled from a 
 // WriteDir materialises the snapshot as a samples directory, the layout a
 // samples.Store writes (category files and index.json, counts summed over
 // the workers; each category's value profile, the workers' merged, see
-// Profiles; each source's drift report, see DriftReports), so that every reader of a samples directory works on it. A
+// Profiles; each source's drift report, see DriftReports; the unrouted
+// records' structural profiles, see Shapes), so that every reader of a samples directory works on it. A
 // directory that WriteDir wrote before is replaced whole; any other
 // directory must be absent or empty. It returns the category files
 // written.
@@ -44,6 +45,11 @@ func (s *Snapshot) WriteDir(dir string) (int, error) {
 	}
 	for _, r := range s.DriftReports() {
 		if err := drift.WriteFile(dir, r); err != nil {
+			return n, err
+		}
+	}
+	if sh, ok := s.Shapes(); ok {
+		if err := samples.WriteShapes(dir, sh); err != nil {
 			return n, err
 		}
 	}
@@ -75,7 +81,7 @@ func prepareDir(dir string) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && (strings.HasSuffix(d.Name(), ".jsonl") || strings.HasSuffix(d.Name(), ".values.json") || d.Name() == "index.json" || d.Name() == drift.FileName) {
+		if !d.IsDir() && (strings.HasSuffix(d.Name(), ".jsonl") || strings.HasSuffix(d.Name(), ".values.json") || d.Name() == "index.json" || d.Name() == drift.FileName || d.Name() == samples.ShapesFile) {
 			return os.Remove(p)
 		}
 		return nil

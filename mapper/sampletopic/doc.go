@@ -13,6 +13,7 @@
 //	["announced", source, version, category]  {"worker":W,"at":T}: the category was announced to Sentry
 //	["values", source, category, worker]      {"total":N,"capacity":K,"updated_at":T,"values":[…]}: one worker's failing-value profile
 //	["drift", source, worker]                 a drift.Report: one worker's drift report of a source (package drift)
+//	["shapes", "", worker]                    a samples.Shapes: one worker's structural profiles of the records no source accepts
 //
 // A sample key names a reservoir slot, so compaction keeps at most K
 // samples per category whatever the number of workers: the last worker to

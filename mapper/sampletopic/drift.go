@@ -1,7 +1,6 @@
 package sampletopic
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -14,16 +13,7 @@ import (
 // cadence). A report holds no value at a redacted path: the observer
 // never records one.
 func (w *Writer) Drift(r drift.Report) {
-	v, err := json.Marshal(r)
-	if err != nil {
-		return // strings, numbers and times only: cannot fail
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return
-	}
-	w.pending[string(Key{Kind: KindDrift, Source: r.Source, Worker: w.cfg.Worker}.Bytes())] = v
+	w.putJSON(Key{Kind: KindDrift, Source: r.Source, Worker: w.cfg.Worker}, r)
 }
 
 type driftRecord struct {

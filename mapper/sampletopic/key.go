@@ -18,6 +18,7 @@ const (
 	KindAnnounced Kind = "announced"
 	KindValues    Kind = "values"
 	KindDrift     Kind = "drift"
+	KindShapes    Kind = "shapes"
 )
 
 // maxKeyBytes bounds a key; longer keys are not ours.
@@ -25,7 +26,8 @@ const maxKeyBytes = 4 << 10
 
 // Key names one record of the topic. Which fields are set depends on Kind:
 // sample (Source, Category, Slot), seen and values (Source, Category,
-// Worker), records and drift (Source, Worker), announced (Source, RulesVersion,
+// Worker), records and drift (Source, Worker), shapes (Worker; Source is
+// empty: the records no source accepts), announced (Source, RulesVersion,
 // Category).
 type Key struct {
 	Kind         Kind
@@ -44,7 +46,7 @@ func (k Key) Bytes() []byte {
 		v = []any{k.Kind, k.Source, k.Category, k.Slot}
 	case KindSeen, KindValues:
 		v = []any{k.Kind, k.Source, k.Category, k.Worker}
-	case KindRecords, KindDrift:
+	case KindRecords, KindDrift, KindShapes:
 		v = []any{k.Kind, k.Source, k.Worker}
 	case KindAnnounced:
 		v = []any{k.Kind, k.Source, k.RulesVersion, k.Category}
@@ -73,7 +75,7 @@ func ParseKey(b []byte) (Key, error) {
 	if err := json.Unmarshal(parts[0], &k.Kind); err != nil {
 		return Key{}, fmt.Errorf("%w: %q: first element is not a kind", ErrBadKey, truncate(b))
 	}
-	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindValues: 4, KindRecords: 3, KindDrift: 3, KindAnnounced: 4}[k.Kind]
+	want := map[Kind]int{KindSample: 4, KindSeen: 4, KindValues: 4, KindRecords: 3, KindDrift: 3, KindShapes: 3, KindAnnounced: 4}[k.Kind]
 	if want == 0 {
 		return Key{}, fmt.Errorf("%w: %q: unknown kind %q", ErrBadKey, truncate(b), k.Kind)
 	}
@@ -99,7 +101,7 @@ func ParseKey(b []byte) (Key, error) {
 	case KindSeen, KindValues:
 		str(2, &k.Category)
 		str(3, &k.Worker)
-	case KindRecords, KindDrift:
+	case KindRecords, KindDrift, KindShapes:
 		str(2, &k.Worker)
 	case KindAnnounced:
 		num(2, &k.RulesVersion)

@@ -88,6 +88,7 @@ type Snapshot struct {
 	announced map[announcedKey]announcedValue
 	values    map[seenKey]profileRecord
 	drift     map[recordsKey]driftRecord
+	shapes    map[string]shapesRecord // by worker
 	bytes     int64
 }
 
@@ -97,6 +98,7 @@ func newSnapshot(topic string) *Snapshot {
 		slots: map[slotKey][]byte{}, seen: map[seenKey]seenValue{},
 		records: map[recordsKey]recordsValue{}, announced: map[announcedKey]announcedValue{},
 		values: map[seenKey]profileRecord{}, drift: map[recordsKey]driftRecord{},
+		shapes: map[string]shapesRecord{},
 	}
 }
 
@@ -148,7 +150,7 @@ func Read(ctx context.Context, cfg Config, opts ReadOptions) (*Snapshot, error) 
 }
 
 func (s *Snapshot) keys() int {
-	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced) + len(s.values) + len(s.drift)
+	return len(s.slots) + len(s.seen) + len(s.records) + len(s.announced) + len(s.values) + len(s.drift) + len(s.shapes)
 }
 
 func (s *Snapshot) skip(why string) {
@@ -210,6 +212,8 @@ func (s *Snapshot) apply(key, value []byte, offset int64) string {
 		return s.applyValues(k, value)
 	case KindDrift:
 		return s.applyDrift(k, value)
+	case KindShapes:
+		return s.applyShapes(k, value)
 	case KindAnnounced:
 		ak := announcedKey{k.Source, k.RulesVersion, k.Category}
 		if value == nil {
@@ -362,6 +366,9 @@ func (s *Snapshot) Workers() int {
 	}
 	for k := range s.drift {
 		w[k.worker] = true
+	}
+	for k := range s.shapes {
+		w[k] = true
 	}
 	return len(w)
 }

@@ -30,16 +30,8 @@ type valuesValue struct {
 // flush cadence). The profile holds no value at a redacted path: the
 // profiler never reads one.
 func (w *Writer) Profile(p samples.ValueProfile) {
-	v, err := json.Marshal(valuesValue{Total: p.Total, Capacity: p.Capacity, UpdatedAt: p.UpdatedAt, Values: p.Values})
-	if err != nil {
-		return // strings and numbers only: cannot fail
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return
-	}
-	w.pending[string(Key{Kind: KindValues, Source: p.Source, Category: p.Category, Worker: w.cfg.Worker}.Bytes())] = v
+	w.putJSON(Key{Kind: KindValues, Source: p.Source, Category: p.Category, Worker: w.cfg.Worker},
+		valuesValue{Total: p.Total, Capacity: p.Capacity, UpdatedAt: p.UpdatedAt, Values: p.Values})
 }
 
 // applyValues folds one values record in; it returns why the record was

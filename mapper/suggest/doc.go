@@ -39,6 +39,12 @@
 // properties, not their types) or a no_fix; entries the input schema
 // already answers (a report older than the rules) are left out.
 //
+// ProposeUnrouted answers the records no source accepts (unknown_source),
+// from their structural profiles (samples.Shapes): per topic and routing
+// header value with enough records, a starter source (new_source) built by
+// package infer, and the alternative edit of an existing accept list
+// (accept_predicate), for review; see unrouted.go.
+//
 // Apply edits the rule file's text at the parsed nodes' positions: only
 // the edited lines and the version line change (comments, alignment,
 // block or flow style and key order are kept); a placeholder enum output
