@@ -213,12 +213,17 @@ func ParseDeadLetter(m kafka.Message) DeadLetter {
 // recordArena hands out the values and headers of built records from
 // shared chunks, one allocation for many records. Each slice it returns
 // has exactly the capacity asked for, so that an append past it moves the
-// slice rather than overwrite a neighbour's. A chunk lives as long as one
-// record cut from it. Not safe for concurrent use: one per mapping
-// goroutine.
+// slice rather than overwrite a neighbour's. Without a pool, a chunk lives
+// as long as one record cut from it. With one, chunks come from the pool
+// and are listed until handOff, whose caller gives them back once no
+// record cut from them is read any more. Not safe for concurrent use: one
+// per mapping goroutine.
 type recordArena struct {
 	buf  []byte
 	hdrs []kafka.Header
+	pool *arenaPool
+	// taken lists the chunks taken from pool since the last handOff.
+	taken arenaChunks
 }
 
 const (
@@ -232,7 +237,10 @@ func (a *recordArena) bytes(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, arenaBytes)
+		a.buf = a.pool.bytes()
+		if a.pool != nil {
+			a.taken.bufs = append(a.taken.bufs, a.buf)
+		}
 	}
 	l := len(a.buf)
 	a.buf = a.buf[:l+n]
@@ -245,9 +253,83 @@ func (a *recordArena) headers(n int) []kafka.Header {
 		return make([]kafka.Header, 0, n)
 	}
 	if cap(a.hdrs)-len(a.hdrs) < n {
-		a.hdrs = make([]kafka.Header, 0, arenaHeaders)
+		a.hdrs = a.pool.headers()
+		if a.pool != nil {
+			a.taken.hdrs = append(a.taken.hdrs, a.hdrs)
+		}
 	}
 	l := len(a.hdrs)
 	a.hdrs = a.hdrs[:l+n]
 	return a.hdrs[l : l : l+n]
+}
+
+// handOff returns the chunks taken since the last handOff; the next
+// record is cut from a new chunk.
+func (a *recordArena) handOff() arenaChunks {
+	t := a.taken
+	a.taken = arenaChunks{}
+	a.buf, a.hdrs = nil, nil
+	return t
+}
+
+// arenaChunks are chunks of a recordArena.
+type arenaChunks struct {
+	bufs [][]byte
+	hdrs [][]kafka.Header
+}
+
+// arenaPool keeps chunks given back for the arenas to use again, up to
+// arenaPoolChunks of each kind (more are left to the collector). Safe for
+// concurrent use; a nil *arenaPool makes new chunks only.
+type arenaPool struct {
+	bufs chan []byte
+	hdrs chan []kafka.Header
+}
+
+// arenaPoolChunks bounds the chunks an arenaPool keeps of each kind
+// (8 MiB of bytes, 5 MiB of headers).
+const arenaPoolChunks = 256
+
+func newArenaPool() *arenaPool {
+	return &arenaPool{bufs: make(chan []byte, arenaPoolChunks), hdrs: make(chan []kafka.Header, arenaPoolChunks)}
+}
+
+func (p *arenaPool) bytes() []byte {
+	if p != nil {
+		select {
+		case b := <-p.bufs:
+			return b[:0]
+		default:
+		}
+	}
+	return make([]byte, 0, arenaBytes)
+}
+
+func (p *arenaPool) headers() []kafka.Header {
+	if p != nil {
+		select {
+		case h := <-p.hdrs:
+			return h[:0]
+		default:
+		}
+	}
+	return make([]kafka.Header, 0, arenaHeaders)
+}
+
+// put gives c's chunks back. Header chunks are cleared first, so that the
+// pool holds no record's bytes alive.
+func (p *arenaPool) put(c arenaChunks) {
+	for _, b := range c.bufs {
+		select {
+		case p.bufs <- b:
+		default:
+		}
+	}
+	for _, h := range c.hdrs {
+		clear(h[:cap(h)])
+		select {
+		case p.hdrs <- h:
+		default:
+		}
+	}
 }

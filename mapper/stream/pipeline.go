@@ -63,6 +63,11 @@ type pipeline struct {
 	// rebalanceDrain bounds how long a partition that a rebalance takes
 	// away keeps delivering what it has in flight.
 	rebalanceDrain time.Duration
+	// mem holds *batchMem of batches whose records were all acknowledged,
+	// for the next batches to map into, and arenas the chunks their
+	// records' values and headers were cut from.
+	mem    sync.Pool
+	arenas *arenaPool
 }
 
 // sink is where a batch's records go: the output or the dead-letter topic.
@@ -94,6 +99,7 @@ func newPipeline(w *Worker, hard context.Context, fetch partitionFetcher, out, d
 		w: w, cfg: cfg, log: cfg.Logger, fetch: fetch, out: out, dlq: dlq, hard: hard,
 		budget: newByteBudget(cfg.MaxInflightBytes), jobs: make(chan mapJob),
 		every: newLogEvery(cfg.LogInterval), rebalanceDrain: min(cfg.RebalanceTimeout/2, max(cfg.ShutdownTimeout, 0)),
+		arenas: newArenaPool(),
 	}
 	for range cfg.Concurrency {
 		p.pool.Go(p.mapWorker)
@@ -169,6 +175,9 @@ type batch struct {
 	dlq   []kafka.Message
 	// now is when the batch was mapped: its dead letters' time.
 	now time.Time
+	// mem backs recs, built and dlq; given back once every record is
+	// acknowledged.
+	mem *batchMem
 	// delivery
 	outW, dlqW *pendingWrite
 	done       chan struct{}
@@ -194,6 +203,7 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 			}
 			p.acknowledged(b)
 			c.ack(tp, b.next, len(b.msgs))
+			p.reuse(b)
 		}
 	})
 	defer func() {
@@ -315,7 +325,15 @@ type mapJob struct {
 	b      *batch
 	lo, hi int
 	done   *sync.WaitGroup
+	// owned: the records are built from arena chunks of their own, given
+	// to the batch (and back to the pool once it is acknowledged).
+	owned bool
 }
+
+// ownedJob is the fewest records a job must have to build them from
+// chunks of its own: fewer share the goroutine's chunks with other
+// batches, as a chunk per small batch would hold much memory idle.
+const ownedJob = 64
 
 // scratch is what one mapping goroutine reuses from record to record.
 type scratch struct {
@@ -324,7 +342,12 @@ type scratch struct {
 	res    mapper.Result
 	origin mapper.Origin
 	t      *tally
-	arena  recordArena
+	// arena is shared by the records of many batches and left to the
+	// collector; owned is handed to one batch at the end of a job. cur is
+	// the one records are built from (nil: arena).
+	arena recordArena
+	owned recordArena
+	cur   *recordArena
 	// obs are told of each record: the observers, or the goroutine's
 	// tallies of those that are BatchObservers (also in tallies).
 	obs     []BatchTally
@@ -353,6 +376,14 @@ func newScratch(observers []Observer) *scratch {
 	return s
 }
 
+// records is the arena the goroutine builds records from now.
+func (s *scratch) records() *recordArena {
+	if s.cur != nil {
+		return s.cur
+	}
+	return &s.arena
+}
+
 // recordObserver is an Observer told of each record at once.
 type recordObserver struct{ Observer }
 
@@ -369,10 +400,18 @@ func (s *scratch) flush(st *stats) {
 
 func (p *pipeline) mapWorker() {
 	s := newScratch(p.cfg.Observers)
+	s.owned.pool = p.arenas
 	for j := range p.jobs {
 		b := j.b
+		s.cur = &s.arena
+		if j.owned {
+			s.cur = &s.owned
+		}
 		for i := j.lo; i < j.hi; i++ {
 			p.mapOne(s, &b.rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
+		}
+		if j.owned {
+			b.mem.take(s.owned.handOff())
 		}
 		s.flush(p.w.stats)
 		j.done.Done()
@@ -386,15 +425,20 @@ func (p *pipeline) mapWorker() {
 // if ctx ended first.
 func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 	n := len(b.msgs)
-	b.recs = make([]mapped, n)
-	b.built = make([]kafka.Message, n)
+	m, _ := p.mem.Get().(*batchMem)
+	if m == nil || cap(m.recs) < n {
+		m = &batchMem{recs: make([]mapped, n), built: make([]kafka.Message, n), dlq: make([]kafka.Message, 0, n)}
+	}
+	b.mem = m
+	b.recs, b.built = m.recs[:n], m.built[:n]
 	b.now = time.Now()
 	b.rules = p.w.batchRules()
 	chunk := max(16, (n+p.cfg.Concurrency-1)/p.cfg.Concurrency)
 	var done sync.WaitGroup
 	for lo := 0; lo < n; lo += chunk {
 		done.Add(1)
-		p.jobs <- mapJob{b: b, lo: lo, hi: min(lo+chunk, n), done: &done}
+		hi := min(lo+chunk, n)
+		p.jobs <- mapJob{b: b, lo: lo, hi: hi, done: &done, owned: hi-lo >= ownedJob}
 	}
 	done.Wait()
 	if !p.w.mapHeld(ctx, b.recs, func(i int, rules *release.Rules, s *scratch) {
@@ -402,8 +446,52 @@ func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 	}) {
 		return false
 	}
-	b.out, b.dlq = splitMapped(b.recs, b.built)
+	b.out, b.dlq = splitMapped(b.recs, b.built, m.dlq)
 	return true
+}
+
+// batchMem is the memory of a batch's records: what each became, the
+// records built of them and the dead letters among those. Records are
+// about a kafka.Message each in all three, pointers the collector would
+// otherwise scan and free batch after batch; a batch's batchMem is used
+// again once every one of its records is acknowledged, when neither the
+// writers nor anything else reads them any more.
+type batchMem struct {
+	recs  []mapped
+	built []kafka.Message
+	dlq   []kafka.Message
+	// chunks are the arena chunks of the batch's jobs (their records'
+	// values and headers), given back with it.
+	mu     sync.Mutex
+	chunks arenaChunks
+}
+
+// take adds a job's arena chunks to m's.
+func (m *batchMem) take(c arenaChunks) {
+	m.mu.Lock()
+	m.chunks.bufs = append(m.chunks.bufs, c.bufs...)
+	m.chunks.hdrs = append(m.chunks.hdrs, c.hdrs...)
+	m.mu.Unlock()
+}
+
+// reuse gives b's memory to the batches after it. Only a batch whose every
+// record was acknowledged may be given: the writers no longer hold its
+// records (an abandoned batch's may still be queued, and is left to the
+// collector).
+func (p *pipeline) reuse(b *batch) {
+	m := b.mem
+	if m == nil {
+		return
+	}
+	clear(m.recs[:len(b.recs)])
+	clear(m.built[:len(b.built)])
+	clear(m.dlq[:len(b.dlq)])
+	p.arenas.put(m.chunks)
+	clear(m.chunks.bufs)
+	clear(m.chunks.hdrs)
+	m.chunks.bufs, m.chunks.hdrs = m.chunks.bufs[:0], m.chunks.hdrs[:0]
+	b.mem, b.recs, b.built, b.out, b.dlq = nil, nil, nil, nil, nil
+	p.mem.Put(m)
 }
 
 // abandon gives back the byte budget of fetched records that will not be
@@ -418,10 +506,10 @@ func (p *pipeline) abandon(msgs []kafka.Message) {
 }
 
 // splitMapped sorts the records built of recs into output and dead-letter
-// records, each in offset order: the dead letters into a slice of exactly
-// their number, the output records moved up in built itself (no copy of
-// the batch).
-func splitMapped(recs []mapped, built []kafka.Message) (out, dlq []kafka.Message) {
+// records, each in offset order: the dead letters into buf's memory when
+// it has room (else a slice of exactly their number), the output records
+// moved up in built itself (no copy of the batch).
+func splitMapped(recs []mapped, built, buf []kafka.Message) (out, dlq []kafka.Message) {
 	var dead int
 	for i := range recs {
 		if recs[i].dead {
@@ -431,7 +519,11 @@ func splitMapped(recs []mapped, built []kafka.Message) (out, dlq []kafka.Message
 	if dead == 0 {
 		return built[:len(built):len(built)], nil
 	}
-	dlq = make([]kafka.Message, 0, dead)
+	if cap(buf) >= dead {
+		dlq = buf[:0:dead]
+	} else {
+		dlq = make([]kafka.Message, 0, dead)
+	}
 	k := 0
 	for i := range recs {
 		if recs[i].dead {
@@ -504,9 +596,9 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		if f := p.w.cfg.Framing; f != nil {
 			prefix = f.Prefix(src)
 		}
-		*built = outputMessage(&s.arena, in, src, res, prefix)
+		*built = outputMessage(s.records(), in, src, res, prefix)
 	} else {
-		*built = deadLetterMessage(&s.arena, in, src, res, now)
+		*built = deadLetterMessage(s.records(), in, src, res, now)
 	}
 }
 

@@ -562,6 +562,7 @@ func BenchmarkWorkerBatch(b *testing.B) {
 				b.Fatal("batch not acknowledged")
 			}
 			p.acknowledged(bt)
+			p.reuse(bt)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 	})
