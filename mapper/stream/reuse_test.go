@@ -1,0 +1,171 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
+)
+
+// heldTopic keeps every write unanswered until settle answers the ones it
+// picks.
+type heldTopic struct {
+	stuckTopic
+	mu      sync.Mutex
+	pending []*kafka.Message
+}
+
+func (h *heldTopic) WriteAsync(msgs []kafka.Message) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range msgs {
+		h.pending = append(h.pending, &msgs[i])
+	}
+	return nil
+}
+
+// settle acknowledges the pending records whose pendingWrite pick accepts.
+func (h *heldTopic) settle(pick func(*pendingWrite) bool) {
+	h.mu.Lock()
+	var answer []*kafka.Message
+	kept := h.pending[:0]
+	for _, m := range h.pending {
+		if pick(m.WriterData.(*pendingWrite)) {
+			answer = append(answer, m)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	h.pending = kept
+	h.mu.Unlock()
+	settleWrites(answer, nil)
+}
+
+// builtCopy is a deep copy of a built record.
+type builtCopy struct {
+	key, value []byte
+	headers    []kafka.Header
+}
+
+func copyBuilt(msgs []kafka.Message) []builtCopy {
+	var c []builtCopy
+	for _, m := range msgs {
+		bc := builtCopy{key: bytes.Clone(m.Key), value: bytes.Clone(m.Value)}
+		for _, h := range m.Headers {
+			bc.headers = append(bc.headers, kafka.Header{Key: h.Key, Value: bytes.Clone(h.Value)})
+		}
+		c = append(c, bc)
+	}
+	return c
+}
+
+func sameBuilt(t *testing.T, what string, got []kafka.Message, want []builtCopy) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d records, want %d", what, len(got), len(want))
+	}
+	for i, m := range got {
+		w := want[i]
+		if !bytes.Equal(m.Key, w.key) || !bytes.Equal(m.Value, w.value) || len(m.Headers) != len(w.headers) {
+			t.Fatalf("%s: record %d changed: key %q value %q, want key %q value %q", what, i, m.Key, m.Value, w.key, w.value)
+		}
+		for j, h := range m.Headers {
+			if h.Key != w.headers[j].Key || !bytes.Equal(h.Value, w.headers[j].Value) {
+				t.Fatalf("%s: record %d header %d is %s=%q, want %s=%q", what, i, j, h.Key, h.Value, w.headers[j].Key, w.headers[j].Value)
+			}
+		}
+	}
+}
+
+// TestBatchMemoryIsUsedAgainOnlyOnceAcknowledged maps a batch whose writes
+// stay unanswered, then batch after batch that are acknowledged and give
+// their memory back: later batches are built in that memory, and the
+// records of the unanswered batch stay byte for byte as they were built
+// until it is acknowledged too.
+func TestBatchMemoryIsUsedAgainOnlyOnceAcknowledged(t *testing.T) {
+	const topic, n = "in", 200
+	batchOf := func(base int) []kafka.Message {
+		msgs := make([]kafka.Message, n)
+		for i := range msgs {
+			o := base + i
+			v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":" Buyer%d@Example.com "},"amount":"%d.50","currency":"EUR","state":"PAID"}`, o, o, o)
+			switch i % 10 {
+			case 0:
+				v = fmt.Appendf(nil, "not json %d", o)
+			case 3:
+				v = fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","state":"LOST%d"}`, o, o)
+			}
+			msgs[i] = kafka.Message{Topic: topic, Partition: 1, Offset: int64(o), Key: fmt.Appendf(nil, "k%d", o), Value: v,
+				Headers: []kafka.Header{{Key: "trace", Value: fmt.Appendf(nil, "t-%d", o)}}}
+		}
+		return msgs
+	}
+	w, err := New(Config{Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+		OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), Concurrency: 2, BatchSize: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out, dlq := &heldTopic{}, &heldTopic{}
+	p := newPipeline(w, ctx, byPartition(map[int]*sizedLog{}), fakeSink("out", out), fakeSink("dlq", dlq))
+	defer p.close()
+	mapped := func(base int) *batch {
+		b := &batch{tp: topicPartition{topic, 1}, msgs: batchOf(base), next: int64(base + n), done: make(chan struct{})}
+		if !p.mapBatch(ctx, b) {
+			t.Fatal("batch held")
+		}
+		if len(b.out) == 0 || len(b.dlq) == 0 {
+			t.Fatalf("batch at %d: %d output and %d dead-letter records, want some of each", base, len(b.out), len(b.dlq))
+		}
+		p.enqueue(b)
+		return b
+	}
+	held := mapped(0)
+	heldOut, heldDLQ := copyBuilt(held.out), copyBuilt(held.dlq)
+	isHeld := func(pw *pendingWrite) bool { return pw == held.outW || pw == held.dlqW }
+
+	reusedBatch := false
+	var last *batchMem
+	for k := 1; k <= 6; k++ {
+		b := mapped(k * 1000)
+		if b.mem == last {
+			reusedBatch = true
+		}
+		if k > 1 && len(p.arenas.bufs) == arenaPoolChunks {
+			t.Fatal("the arena pool is full: chunks given back are not taken again")
+		}
+		out.settle(func(pw *pendingWrite) bool { return !isHeld(pw) })
+		dlq.settle(func(pw *pendingWrite) bool { return !isHeld(pw) })
+		p.deliver(ctx, b)
+		if !b.ok {
+			t.Fatalf("batch %d not acknowledged", k)
+		}
+		p.acknowledged(b)
+		last = b.mem
+		p.reuse(b)
+		if len(p.arenas.bufs) == 0 || len(p.arenas.hdrs) == 0 {
+			t.Fatalf("batch %d gave no arena chunk back (%d bytes, %d headers chunks kept)", k, len(p.arenas.bufs), len(p.arenas.hdrs))
+		}
+		sameBuilt(t, fmt.Sprintf("unanswered output records after batch %d", k), held.out, heldOut)
+		sameBuilt(t, fmt.Sprintf("unanswered dead letters after batch %d", k), held.dlq, heldDLQ)
+	}
+	if !reusedBatch {
+		t.Error("no batch was built in the memory of one acknowledged before it")
+	}
+	for i := range held.out {
+		if pw, _ := held.out[i].WriterData.(*pendingWrite); pw != held.outW {
+			t.Fatalf("unanswered output record %d belongs to another batch's write", i)
+		}
+	}
+	out.settle(isHeld)
+	dlq.settle(isHeld)
+	p.deliver(ctx, held)
+	if !held.ok {
+		t.Fatal("the held batch was not acknowledged once answered")
+	}
+}
