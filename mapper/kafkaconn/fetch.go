@@ -32,7 +32,7 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 // in; it sizes the slice of records for records of perRecord bytes.
 func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	if offset >= 0 {
-		msgs, next, n, err := fetchRaw(ctx, client, topic, partition, offset, maxBytes, maxWait, perRecord)
+		msgs, next, n, err := fetchRaw(ctx, client, nil, topic, partition, offset, maxBytes, maxWait, perRecord)
 		if !errors.Is(err, errNotRaw) {
 			return msgs, next, n, err
 		}
@@ -206,6 +206,13 @@ const firstBatchGuess = 512
 // Fetch reads records as the package's Fetch does, asking for at most
 // maxBytes and at most what fills MaxPageBytes of pages.
 func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
+}
+
+// FetchAppend is Fetch that reads the records into dst's memory when it
+// has room for them (what dst held is overwritten), so that a caller done
+// with the records of one fetch can read the next into the same memory.
+func (f *Fetcher) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	k := partitionKey{topic, partition}
 	f.mu.Lock()
 	last, ok := f.seen[k]
@@ -221,7 +228,7 @@ func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset
 	// for and no pages: only kafka-go's decoding needs the bound.
 	raw := offset >= 0 && !f.decoded
 	if raw {
-		msgs, next, n, err = fetchRaw(ctx, f.Client, topic, partition, offset, maxBytes, f.MaxWait, last.perRecord)
+		msgs, next, n, err = fetchRaw(ctx, f.Client, dst, topic, partition, offset, maxBytes, f.MaxWait, last.perRecord)
 		raw = !errors.Is(err, errNotRaw)
 	}
 	if !raw {

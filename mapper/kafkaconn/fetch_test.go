@@ -93,3 +93,58 @@ func TestFetcherLimit(t *testing.T) {
 		t.Errorf("the caller's smaller maxBytes: limit %d, want 100", got)
 	}
 }
+
+// TestFetchAppendReadsIntoTheMemoryGiven fetches a partition in small
+// fetches, each into the memory of the fetch before it: every record comes
+// in order and byte for byte as Fetch reads it, and a fetch whose records
+// fit is read into that memory rather than new.
+func TestFetchAppendReadsIntoTheMemoryGiven(t *testing.T) {
+	const n = 60
+	for _, target := range kafkatest.Targets() {
+		t.Run(target.Name, func(t *testing.T) {
+			b := target.Start(t)
+			topic := b.Topic(t, "fetch-append", 1)
+			want := make([]kafka.Message, n)
+			for i := range want {
+				want[i] = kafka.Message{Partition: 0, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, `{"order_id":"o-%d"}`, i),
+					Headers: []kafka.Header{{Key: "h", Value: fmt.Appendf(nil, "v%d", i)}}}
+				b.Produce(t, topic, want[i])
+			}
+			client := &kafka.Client{Addr: kafka.TCP(b.Addr), Transport: b.Transport}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			f := &kafkaconn.Fetcher{Client: client, MaxWait: time.Second}
+			mem := make([]kafka.Message, 0, n)
+			into := 0
+			var got []kafka.Message
+			for off, fetches := int64(0), 0; len(got) < n; fetches++ {
+				if fetches > n {
+					t.Fatalf("%d fetches for %d records", fetches, len(got))
+				}
+				msgs, next, err := f.FetchAppend(ctx, mem, topic, 0, off, 200)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(msgs) > 0 && &msgs[:1][0] == &mem[:1][0] {
+					into++
+				}
+				for _, m := range msgs {
+					m.Key, m.Value = bytes.Clone(m.Key), bytes.Clone(m.Value)
+					m.Headers = append([]kafka.Header(nil), m.Headers...)
+					got = append(got, m)
+				}
+				off = next
+			}
+			for i := range want {
+				g := got[i]
+				if g.Offset != int64(i) || !bytes.Equal(g.Key, want[i].Key) || !bytes.Equal(g.Value, want[i].Value) ||
+					len(g.Headers) != 1 || !bytes.Equal(g.Headers[0].Value, want[i].Headers[0].Value) {
+					t.Fatalf("record %d: offset %d key %q value %q headers %v, want %q %q %v", i, g.Offset, g.Key, g.Value, g.Headers, want[i].Key, want[i].Value, want[i].Headers)
+				}
+			}
+			if into == 0 {
+				t.Error("no fetch was read into the memory given")
+			}
+		})
+	}
+}

@@ -96,7 +96,7 @@ const maxResponseSlack = 64 << 20
 
 // fetchRaw is fetch through rawFetch; errNotRaw when the broker's answer
 // is in an older format. offset is not negative.
-func fetchRaw(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
+func fetchRaw(ctx context.Context, client *kafka.Client, dst []kafka.Message, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	tr := client.Transport
 	if tr == nil {
 		tr = kafka.DefaultTransport
@@ -140,7 +140,7 @@ func fetchRaw(ctx context.Context, client *kafka.Client, topic string, partition
 	if err != nil {
 		return nil, offset, 0, fmt.Errorf("decode fetch response of %s/%d at %d: %w", topic, partition, offset, err)
 	}
-	return decodeBatches(recs, topic, partition, offset, hw, maxBytes, perRecord)
+	return decodeBatches(dst, recs, topic, partition, offset, hw, maxBytes, perRecord)
 }
 
 // waitMillis is the fetch's max wait as kafka-go's Client sets it: maxWait,
@@ -258,11 +258,15 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // short inside a batch ends the batch, as kafka-go does; a record not after
 // the one before it is passed over. It returns the
 // records, the offset to fetch next and the number of batches read.
-func decodeBatches(b []byte, topic string, partition int, offset, hw, maxBytes, perRecord int64) ([]kafka.Message, int64, int, error) {
+func decodeBatches(dst []kafka.Message, b []byte, topic string, partition int, offset, hw, maxBytes, perRecord int64) ([]kafka.Message, int64, int, error) {
 	next := offset
 	var msgs []kafka.Message
 	if hw > offset && maxBytes > 0 {
-		msgs = make([]kafka.Message, 0, min(hw-offset, maxBytes/max(perRecord, 1)+1))
+		if want := min(hw-offset, maxBytes/max(perRecord, 1)+1); int64(cap(dst)) >= want {
+			msgs = dst[:0]
+		} else {
+			msgs = make([]kafka.Message, 0, want)
+		}
 	}
 	batches := 0
 	for len(b) >= 17 {

@@ -78,7 +78,7 @@ func TestDecodeBatchesHostileResponses(t *testing.T) {
 		{name: "a negative batch length waits", b: append(binary.BigEndian.AppendUint32(make([]byte, 8), 0xffffffff), make([]byte, 60)...), from: 0, records: 0, next: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msgs, next, _, err := decodeBatches(tc.b, "t", 0, tc.from, 100, 1<<20, 64)
+			msgs, next, _, err := decodeBatches(nil, tc.b, "t", 0, tc.from, 100, 1<<20, 64)
 			switch {
 			case tc.notRaw:
 				if err != errNotRaw {
@@ -114,7 +114,7 @@ func FuzzDecodeBatches(f *testing.F) {
 	f.Add(testBatch(0, `{"a":1}`, ``, `x`), int64(0))
 	f.Add(append(testBatch(5, `{}`), testBatch(6, `[]`, `1`)...), int64(6))
 	f.Fuzz(func(t *testing.T, b []byte, from int64) {
-		msgs, next, _, err := decodeBatches(b, "t", 0, from, from+1000, 1<<20, 64)
+		msgs, next, _, err := decodeBatches(nil, b, "t", 0, from, from+1000, 1<<20, 64)
 		if err != nil {
 			return
 		}
@@ -148,7 +148,7 @@ func BenchmarkDecodeBatches(b *testing.B) {
 		b.SetBytes(int64(len(resp)))
 		b.ReportAllocs()
 		for b.Loop() {
-			msgs, _, _, err := decodeBatches(resp, "t", 0, 0, n, 1<<20, 600)
+			msgs, _, _, err := decodeBatches(nil, resp, "t", 0, 0, n, 1<<20, 600)
 			if err != nil || len(msgs) != n {
 				b.Fatalf("%d records, %v", len(msgs), err)
 			}

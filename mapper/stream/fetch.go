@@ -39,9 +39,19 @@ func newClientFetcher(client *kafka.Client, maxWait time.Duration) *clientFetche
 }
 
 func (f *clientFetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
+}
+
+func (f *clientFetcher) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.maxWait+30*time.Second)
 	defer cancel()
-	return f.f.Fetch(ctx, topic, partition, offset, maxBytes)
+	return f.f.FetchAppend(ctx, dst, topic, partition, offset, maxBytes)
+}
+
+// appendFetcher is a partitionFetcher that can read a fetch's records into
+// the memory of an earlier one's (dst), as kafkaconn.Fetcher.FetchAppend.
+type appendFetcher interface {
+	FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
 // connTracker dials the consumer group's connections and can close them

@@ -68,6 +68,9 @@ type pipeline struct {
 	// records' values and headers were cut from.
 	mem    sync.Pool
 	arenas *arenaPool
+	// fetched holds *fetchMem of fetches whose every batch was
+	// acknowledged, for the next fetches to read their records into.
+	fetched sync.Pool
 }
 
 // sink is where a batch's records go: the output or the dead-letter topic.
@@ -176,8 +179,10 @@ type batch struct {
 	// now is when the batch was mapped: its dead letters' time.
 	now time.Time
 	// mem backs recs, built and dlq; given back once every record is
-	// acknowledged.
-	mem *batchMem
+	// acknowledged. fetch is the fetch msgs came in, given back once all
+	// of its batches are.
+	mem   *batchMem
+	fetch *fetchMem
 	// delivery
 	outW, dlqW *pendingWrite
 	done       chan struct{}
@@ -226,7 +231,7 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 		}
 		for c := 0; len(msgs) > 0; c++ {
 			k := min(len(msgs), p.cfg.BatchSize)
-			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, bytes: f.bytes[c], done: make(chan struct{})}
+			b := &batch{tp: tp, msgs: msgs[:k:k], next: msgs[k-1].Offset + 1, bytes: f.bytes[c], done: make(chan struct{}), fetch: f.mem}
 			msgs = msgs[k:]
 			if !p.mapBatch(fetchCtx, b) {
 				// The reject-ratio breaker held records of b until the
@@ -246,10 +251,22 @@ func (p *pipeline) runPartition(fetchCtx, drain context.Context, tp topicPartiti
 }
 
 // fetchResult is one fetch's records and the bytes (recordSize) of each
-// batch of BatchSize records they make, in order.
+// batch of BatchSize records they make, in order, and the memory of the
+// records (nil: the fetcher cannot read into given memory).
 type fetchResult struct {
 	msgs  []kafka.Message
 	bytes []int64
+	mem   *fetchMem
+}
+
+// fetchMem is the memory a fetch's records are read into (the records
+// themselves, not their bytes, which are the fetch response's): given back
+// once every batch of the fetch is acknowledged, the next fetch is read
+// into it.
+type fetchMem struct {
+	msgs []kafka.Message
+	// left counts the batches of the fetch not yet acknowledged.
+	left atomic.Int32
 }
 
 // fetchLoop fetches tp from offset on and sends each fetch's records to
@@ -272,7 +289,7 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		if !ok {
 			return
 		}
-		msgs, next, err := p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, room)
+		msgs, next, mem, err := p.fetchInto(ctx, tp, offset, room)
 		if err != nil {
 			p.budget.release(room)
 			if ctx.Err() != nil {
@@ -316,8 +333,37 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 		if idle {
 			continue
 		}
-		out <- fetchResult{msgs, sizes}
+		if mem != nil {
+			mem.left.Store(int32(len(sizes)))
+		}
+		out <- fetchResult{msgs, sizes, mem}
 	}
+}
+
+// fetchInto fetches tp from offset, into the memory of a fetch whose
+// batches were all acknowledged when the fetcher can: mem is the memory
+// the records are in when they came with some (nil otherwise).
+func (p *pipeline) fetchInto(ctx context.Context, tp topicPartition, offset, room int64) (msgs []kafka.Message, next int64, mem *fetchMem, err error) {
+	af, ok := p.fetch.(appendFetcher)
+	if !ok {
+		msgs, next, err = p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, room)
+		return msgs, next, nil, err
+	}
+	mem, _ = p.fetched.Get().(*fetchMem)
+	if mem == nil {
+		mem = &fetchMem{}
+	}
+	msgs, next, err = af.FetchAppend(ctx, mem.msgs, tp.topic, tp.partition, offset, room)
+	if err != nil || len(msgs) == 0 {
+		p.fetched.Put(mem)
+		return msgs, next, nil, err
+	}
+	if cap(msgs) < cap(mem.msgs) && &msgs[0] != &mem.msgs[:1][0] {
+		p.fetched.Put(mem) // read elsewhere (a fetch kafka-go decoded)
+		return msgs, next, nil, nil
+	}
+	mem.msgs = msgs // the memory given, or new and larger: kept
+	return msgs, next, mem, nil
 }
 
 // mapJob is a slice of a batch for one mapping goroutine.
@@ -492,6 +538,12 @@ func (p *pipeline) reuse(b *batch) {
 	m.chunks.bufs, m.chunks.hdrs = m.chunks.bufs[:0], m.chunks.hdrs[:0]
 	b.mem, b.recs, b.built, b.out, b.dlq = nil, nil, nil, nil, nil
 	p.mem.Put(m)
+	if f := b.fetch; f != nil && f.left.Add(-1) == 0 {
+		clear(f.msgs)
+		f.msgs = f.msgs[:0]
+		p.fetched.Put(f)
+	}
+	b.fetch = nil
 }
 
 // abandon gives back the byte budget of fetched records that will not be

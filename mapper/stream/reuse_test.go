@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -168,4 +169,131 @@ func TestBatchMemoryIsUsedAgainOnlyOnceAcknowledged(t *testing.T) {
 	if !held.ok {
 		t.Fatal("the held batch was not acknowledged once answered")
 	}
+}
+
+// appendLog is a partition log whose fetches read into the memory they are
+// given, as kafkaconn.Fetcher.FetchAppend does. Given the memory of an
+// earlier fetch, it checks that every record of that fetch was written.
+type appendLog struct {
+	msgs    []kafka.Message
+	written func(origin string) bool
+	mu      sync.Mutex
+	owner   map[*kafka.Message][2]int64 // memory → the offsets it was read for
+	reused  int
+	early   []string
+}
+
+func (l *appendLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return l.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
+}
+
+func (l *appendLog) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
+	offset = max(offset, 0)
+	if offset >= int64(len(l.msgs)) {
+		select {
+		case <-ctx.Done():
+			return nil, offset, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+			return nil, offset, nil
+		}
+	}
+	end := min(int64(len(l.msgs)), offset+20)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cap(dst) > 0 {
+		if r, ok := l.owner[&dst[:1][0]]; ok {
+			l.reused++
+			for o := r[0]; o < r[1]; o++ {
+				if k := fmt.Sprintf("%s/%d@%d", topic, partition, o); !l.written(k) {
+					l.early = append(l.early, k)
+				}
+			}
+		}
+	}
+	out := dst[:0]
+	if int64(cap(dst)) < end-offset {
+		out = make([]kafka.Message, 0, end-offset)
+	}
+	out = append(out, l.msgs[offset:end]...)
+	l.owner[&out[:1][0]] = [2]int64{offset, end}
+	return out, end, nil
+}
+
+// TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged runs the
+// pipeline over partitions whose fetches (20 records, four batches of 5)
+// read into given memory: later fetches are read into the memory of
+// earlier ones, and never before every record of the earlier fetch was
+// written.
+func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T) {
+	const topic, n = "in", 400
+	out, dlq := &fakeTopic{acked: map[string]int{}}, &fakeTopic{acked: map[string]int{}}
+	written := func(k string) bool { return out.written(k)+dlq.written(k) > 0 }
+	logs := map[int]*appendLog{}
+	for part := range 2 {
+		l := &appendLog{written: written, owner: map[*kafka.Message][2]int64{}}
+		for i := range n {
+			v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID"}`, i)
+			if i%4 == 0 {
+				v = []byte("not json")
+			}
+			l.msgs = append(l.msgs, kafka.Message{Topic: topic, Partition: part, Offset: int64(i), Key: []byte("k"), Value: v})
+		}
+		logs[part] = l
+	}
+	w, err := New(Config{
+		Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+		OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), Concurrency: 2, BatchSize: 5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fetch := appendFetcherFunc(func(ctx context.Context, dst []kafka.Message, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
+		return logs[p].FetchAppend(ctx, dst, topic, p, off, max)
+	})
+	p := newPipeline(w, ctx, fetch, fakeSink("out", out), fakeSink("dlq", dlq))
+	defer p.close()
+	gen := &fakeGen{committed: map[string]map[int]int64{}, check: func(string, int, int64) error { return nil }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.runGeneration(ctx, context.Background(), gen, map[string][]kafka.PartitionAssignment{topic: {{ID: 0, Offset: 0}, {ID: 1, Offset: 0}}})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for gen.at(topic, 0) < n || gen.at(topic, 1) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %d and %d of %d", gen.at(topic, 0), gen.at(topic, 1), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	reused := 0
+	for part, l := range logs {
+		l.mu.Lock()
+		if len(l.early) > 0 {
+			t.Errorf("partition %d: a fetch was read into the memory of records not yet written: %v", part, l.early)
+		}
+		reused += l.reused
+		l.mu.Unlock()
+		for i := range n {
+			if k := fmt.Sprintf("%s/%d@%d", topic, part, i); !written(k) {
+				t.Errorf("record %s was never written", k)
+			}
+		}
+	}
+	if reused == 0 {
+		t.Error("no fetch was read into the memory of an earlier one")
+	}
+}
+
+type appendFetcherFunc func(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+
+func (f appendFetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, nil, topic, partition, offset, maxBytes)
+}
+
+func (f appendFetcherFunc) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, dst, topic, partition, offset, maxBytes)
 }
