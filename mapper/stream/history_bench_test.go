@@ -1,6 +1,10 @@
 package stream
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mapperhq/mapper/mapper"
+)
 
 // BenchmarkMerge is one mapping goroutine handing its batch's counts to
 // the totals and the per-minute history: once per batch, not per record.
@@ -16,7 +20,7 @@ func BenchmarkMerge(b *testing.B) {
 				t.outcomes[sourceKey{name, 1}] = c
 			}
 			c[i%3] += 100
-			t.categories[categoryKey{name, "missing_field:x"}] += 7
+			t.categories[tallyCategory{name, mapper.Category{Reason: mapper.ReasonMissingField, Field: "x"}}] += 7
 		}
 		s.merge(t)
 	}

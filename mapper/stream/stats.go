@@ -30,10 +30,17 @@ type categoryKey struct {
 	category string
 }
 
+// tallyCategory is a category counted by a tally: its reason and field
+// apart, so that counting a failure builds no string.
+type tallyCategory struct {
+	source string
+	cat    mapper.Category
+}
+
 // tally counts one mapping goroutine's records between merges.
 type tally struct {
 	outcomes   map[sourceKey]*[3]int64
-	categories map[categoryKey]int64
+	categories map[tallyCategory]int64
 	// lastSrc's counts are last: the records of a batch mostly share a
 	// source, so most records are counted without a look-up.
 	lastSrc *mapper.Source
@@ -41,7 +48,7 @@ type tally struct {
 }
 
 func newTally() *tally {
-	return &tally{outcomes: map[sourceKey]*[3]int64{}, categories: map[categoryKey]int64{}}
+	return &tally{outcomes: map[sourceKey]*[3]int64{}, categories: map[tallyCategory]int64{}}
 }
 
 func outcomeIndex(o mapper.Outcome) int {
@@ -70,7 +77,7 @@ func (t *tally) add(src *mapper.Source, topic string, res *mapper.Result) {
 	}
 	c[outcomeIndex(res.Outcome)]++
 	for _, f := range res.Failures {
-		t.categories[categoryKey{k.name, f.Category().String()}]++
+		t.categories[tallyCategory{k.name, mapper.Category{Reason: f.Reason, Field: f.Field}}]++
 	}
 }
 
@@ -109,7 +116,7 @@ func (s *stats) merge(t *tally) {
 	s.history.add(time.Now(), t.outcomes)
 	addOutcomes(s.outcomes, t.outcomes)
 	for k, n := range t.categories {
-		s.categories[k] += n
+		s.categories[categoryKey{k.source, k.cat.String()}] += n
 	}
 	s.mu.Unlock()
 	clear(t.outcomes)
