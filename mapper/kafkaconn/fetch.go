@@ -32,7 +32,7 @@ func Fetch(ctx context.Context, client *kafka.Client, topic string, partition in
 // in; it sizes the slice of records for records of perRecord bytes.
 func fetch(ctx context.Context, client *kafka.Client, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	if offset >= 0 {
-		msgs, next, n, err := fetchRaw(ctx, client, nil, topic, partition, offset, maxBytes, maxWait, perRecord)
+		msgs, next, n, err := fetchRaw(ctx, client, &Memory{}, topic, partition, offset, maxBytes, maxWait, perRecord)
 		if !errors.Is(err, errNotRaw) {
 			return msgs, next, n, err
 		}
@@ -206,13 +206,25 @@ const firstBatchGuess = 512
 // Fetch reads records as the package's Fetch does, asking for at most
 // maxBytes and at most what fills MaxPageBytes of pages.
 func (f *Fetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
+	return f.FetchInto(ctx, &Memory{}, topic, partition, offset, maxBytes)
 }
 
-// FetchAppend is Fetch that reads the records into dst's memory when it
-// has room for them (what dst held is overwritten), so that a caller done
-// with the records of one fetch can read the next into the same memory.
-func (f *Fetcher) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+// Memory is what a fetch's records are read into: the records (Msgs) and
+// the response whose bytes their keys, values and header values are
+// slices of (Body). Fetcher.FetchInto reads into it where it has room and
+// leaves in it what the fetch used, so that a caller done with every
+// record of a fetch (and every slice of their bytes) can read the next
+// fetch into the same memory.
+type Memory struct {
+	Msgs []kafka.Message
+	Body []byte
+}
+
+// FetchInto is Fetch that reads into mem (what it held is overwritten)
+// and leaves in mem the memory the records are in. A fetch kafka-go
+// decodes (records older than the v2 batch) reads into neither; records of
+// a compressed batch are slices of their decompressed bytes, not of Body.
+func (f *Fetcher) FetchInto(ctx context.Context, mem *Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	k := partitionKey{topic, partition}
 	f.mu.Lock()
 	last, ok := f.seen[k]
@@ -228,7 +240,7 @@ func (f *Fetcher) FetchAppend(ctx context.Context, dst []kafka.Message, topic st
 	// for and no pages: only kafka-go's decoding needs the bound.
 	raw := offset >= 0 && !f.decoded
 	if raw {
-		msgs, next, n, err = fetchRaw(ctx, f.Client, dst, topic, partition, offset, maxBytes, f.MaxWait, last.perRecord)
+		msgs, next, n, err = fetchRaw(ctx, f.Client, mem, topic, partition, offset, maxBytes, f.MaxWait, last.perRecord)
 		raw = !errors.Is(err, errNotRaw)
 	}
 	if !raw {

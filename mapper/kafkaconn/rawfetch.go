@@ -29,7 +29,8 @@ type rawFetch struct {
 	clientID string
 	// version is the Fetch version the connection negotiated.
 	version int16
-	// body is the response after its size field.
+	// body is the response after its size field: read into body's memory
+	// when it has room.
 	body []byte
 	// maxBody bounds body.
 	maxBody int64
@@ -79,7 +80,11 @@ func (r *rawFetch) RawExchange(rw io.ReadWriter) (protocol.Message, error) {
 	if n < 4 || n > r.maxBody {
 		return nil, fmt.Errorf("fetch response of %d bytes: want 4 to %d", n, r.maxBody)
 	}
-	r.body = make([]byte, n)
+	if int64(cap(r.body)) >= n {
+		r.body = r.body[:n]
+	} else {
+		r.body = make([]byte, n)
+	}
 	if _, err := io.ReadFull(rw, r.body); err != nil {
 		return nil, err
 	}
@@ -96,12 +101,13 @@ const maxResponseSlack = 64 << 20
 
 // fetchRaw is fetch through rawFetch; errNotRaw when the broker's answer
 // is in an older format. offset is not negative.
-func fetchRaw(ctx context.Context, client *kafka.Client, dst []kafka.Message, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
+func fetchRaw(ctx context.Context, client *kafka.Client, mem *Memory, topic string, partition int, offset, maxBytes int64, maxWait time.Duration, perRecord int64) ([]kafka.Message, int64, int, error) {
 	tr := client.Transport
 	if tr == nil {
 		tr = kafka.DefaultTransport
 	}
 	r := &rawFetch{
+		body:    mem.Body,
 		maxBody: min(maxBytes, math.MaxInt32) + maxResponseSlack,
 		req: fetchAPI.Request{
 			ReplicaID:    -1,
@@ -131,6 +137,7 @@ func fetchRaw(ctx context.Context, client *kafka.Client, dst []kafka.Message, to
 		}
 		return nil, offset, 0, fmt.Errorf("kafka.(*Client).Fetch: %w", err)
 	}
+	mem.Body = r.body
 	d := responseDecoder{b: r.body[4:]}
 	recs, hw, err := d.partition(r.version)
 	var kerr kafka.Error
@@ -140,7 +147,11 @@ func fetchRaw(ctx context.Context, client *kafka.Client, dst []kafka.Message, to
 	if err != nil {
 		return nil, offset, 0, fmt.Errorf("decode fetch response of %s/%d at %d: %w", topic, partition, offset, err)
 	}
-	return decodeBatches(dst, recs, topic, partition, offset, hw, maxBytes, perRecord)
+	msgs, next, n, err := decodeBatches(mem.Msgs, recs, topic, partition, offset, hw, maxBytes, perRecord)
+	if err == nil && len(msgs) > 0 {
+		mem.Msgs = msgs
+	}
+	return msgs, next, n, err
 }
 
 // waitMillis is the fetch's max wait as kafka-go's Client sets it: maxWait,

@@ -39,19 +39,20 @@ func newClientFetcher(client *kafka.Client, maxWait time.Duration) *clientFetche
 }
 
 func (f *clientFetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
+	return f.FetchInto(ctx, &kafkaconn.Memory{}, topic, partition, offset, maxBytes)
 }
 
-func (f *clientFetcher) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+func (f *clientFetcher) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.maxWait+30*time.Second)
 	defer cancel()
-	return f.f.FetchAppend(ctx, dst, topic, partition, offset, maxBytes)
+	return f.f.FetchInto(ctx, mem, topic, partition, offset, maxBytes)
 }
 
-// appendFetcher is a partitionFetcher that can read a fetch's records into
-// the memory of an earlier one's (dst), as kafkaconn.Fetcher.FetchAppend.
-type appendFetcher interface {
-	FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+// intoFetcher is a partitionFetcher that can read a fetch into the memory
+// of an earlier one (its records and the response their bytes are slices
+// of), as kafkaconn.Fetcher.FetchInto.
+type intoFetcher interface {
+	FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
 // connTracker dials the consumer group's connections and can close them

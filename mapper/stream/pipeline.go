@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/mapperhq/mapper/mapper"
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 	"github.com/mapperhq/mapper/mapper/release"
 )
 
@@ -69,8 +70,11 @@ type pipeline struct {
 	mem    sync.Pool
 	arenas *arenaPool
 	// fetched holds *fetchMem of fetches whose every batch was
-	// acknowledged, for the next fetches to read their records into.
+	// acknowledged, for the next fetches to read into.
 	fetched sync.Pool
+	// poison, when set (tests), overwrites a fetch response given back, so
+	// that whatever still reads it reads nonsense.
+	poison func([]byte)
 }
 
 // sink is where a batch's records go: the output or the dead-letter topic.
@@ -259,12 +263,11 @@ type fetchResult struct {
 	mem   *fetchMem
 }
 
-// fetchMem is the memory a fetch's records are read into (the records
-// themselves, not their bytes, which are the fetch response's): given back
-// once every batch of the fetch is acknowledged, the next fetch is read
-// into it.
+// fetchMem is the memory a fetch is read into, its records and the
+// response their bytes are slices of: given back once every batch of the
+// fetch is acknowledged, the next fetch is read into it.
 type fetchMem struct {
-	msgs []kafka.Message
+	kafkaconn.Memory
 	// left counts the batches of the fetch not yet acknowledged.
 	left atomic.Int32
 }
@@ -344,7 +347,7 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 // batches were all acknowledged when the fetcher can: mem is the memory
 // the records are in when they came with some (nil otherwise).
 func (p *pipeline) fetchInto(ctx context.Context, tp topicPartition, offset, room int64) (msgs []kafka.Message, next int64, mem *fetchMem, err error) {
-	af, ok := p.fetch.(appendFetcher)
+	af, ok := p.fetch.(intoFetcher)
 	if !ok {
 		msgs, next, err = p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, room)
 		return msgs, next, nil, err
@@ -353,16 +356,15 @@ func (p *pipeline) fetchInto(ctx context.Context, tp topicPartition, offset, roo
 	if mem == nil {
 		mem = &fetchMem{}
 	}
-	msgs, next, err = af.FetchAppend(ctx, mem.msgs, tp.topic, tp.partition, offset, room)
+	msgs, next, err = af.FetchInto(ctx, &mem.Memory, tp.topic, tp.partition, offset, room)
 	if err != nil || len(msgs) == 0 {
 		p.fetched.Put(mem)
 		return msgs, next, nil, err
 	}
-	if cap(msgs) < cap(mem.msgs) && &msgs[0] != &mem.msgs[:1][0] {
+	if cap(mem.Msgs) == 0 || &msgs[0] != &mem.Msgs[:1][0] {
 		p.fetched.Put(mem) // read elsewhere (a fetch kafka-go decoded)
 		return msgs, next, nil, nil
 	}
-	mem.msgs = msgs // the memory given, or new and larger: kept
 	return msgs, next, mem, nil
 }
 
@@ -539,8 +541,12 @@ func (p *pipeline) reuse(b *batch) {
 	b.mem, b.recs, b.built, b.out, b.dlq = nil, nil, nil, nil, nil
 	p.mem.Put(m)
 	if f := b.fetch; f != nil && f.left.Add(-1) == 0 {
-		clear(f.msgs)
-		f.msgs = f.msgs[:0]
+		clear(f.Msgs)
+		f.Msgs = f.Msgs[:0]
+		if p.poison != nil {
+			p.poison(f.Body)
+		}
+		f.Body = f.Body[:0]
 		p.fetched.Put(f)
 	}
 	b.fetch = nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,10 +172,11 @@ func TestBatchMemoryIsUsedAgainOnlyOnceAcknowledged(t *testing.T) {
 	}
 }
 
-// appendLog is a partition log whose fetches read into the memory they are
-// given, as kafkaconn.Fetcher.FetchAppend does. Given the memory of an
+// intoLog is a partition log whose fetches read into the memory they are
+// given, as kafkaconn.Fetcher.FetchInto does: the records into mem.Msgs,
+// their keys and values copied into mem.Body. Given the memory of an
 // earlier fetch, it checks that every record of that fetch was written.
-type appendLog struct {
+type intoLog struct {
 	msgs    []kafka.Message
 	written func(origin string) bool
 	mu      sync.Mutex
@@ -183,11 +185,7 @@ type appendLog struct {
 	early   []string
 }
 
-func (l *appendLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return l.FetchAppend(ctx, nil, topic, partition, offset, maxBytes)
-}
-
-func (l *appendLog) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
+func (l *intoLog) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
 	offset = max(offset, 0)
 	if offset >= int64(len(l.msgs)) {
 		select {
@@ -200,8 +198,8 @@ func (l *appendLog) FetchAppend(ctx context.Context, dst []kafka.Message, topic 
 	end := min(int64(len(l.msgs)), offset+20)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if cap(dst) > 0 {
-		if r, ok := l.owner[&dst[:1][0]]; ok {
+	if cap(mem.Msgs) > 0 {
+		if r, ok := l.owner[&mem.Msgs[:1][0]]; ok {
 			l.reused++
 			for o := r[0]; o < r[1]; o++ {
 				if k := fmt.Sprintf("%s/%d@%d", topic, partition, o); !l.written(k) {
@@ -210,32 +208,85 @@ func (l *appendLog) FetchAppend(ctx context.Context, dst []kafka.Message, topic 
 			}
 		}
 	}
-	out := dst[:0]
-	if int64(cap(dst)) < end-offset {
-		out = make([]kafka.Message, 0, end-offset)
+	size := 0
+	for _, m := range l.msgs[offset:end] {
+		size += len(m.Key) + len(m.Value)
 	}
-	out = append(out, l.msgs[offset:end]...)
-	l.owner[&out[:1][0]] = [2]int64{offset, end}
-	return out, end, nil
+	if cap(mem.Msgs) < int(end-offset) {
+		mem.Msgs = make([]kafka.Message, 0, end-offset)
+	}
+	if cap(mem.Body) < size {
+		mem.Body = make([]byte, 0, size)
+	}
+	msgs, body := mem.Msgs[:0], mem.Body[:0]
+	for _, m := range l.msgs[offset:end] {
+		k := len(body)
+		body = append(body, m.Key...)
+		m.Key = body[k:len(body):len(body)]
+		k = len(body)
+		body = append(body, m.Value...)
+		m.Value = body[k:len(body):len(body)]
+		msgs = append(msgs, m)
+	}
+	mem.Msgs, mem.Body = msgs, body
+	l.owner[&msgs[:1][0]] = [2]int64{offset, end}
+	return msgs, end, nil
+}
+
+// checkedTopic is a fakeTopic that also checks, as each record is
+// written, that its value is what its input made: the input byte for byte
+// for a dead letter, an output holding the order's id for the others.
+type checkedTopic struct {
+	*fakeTopic
+	inputs map[string][]byte // origin → input value
+	mu     sync.Mutex
+	wrong  []string
+}
+
+func (c *checkedTopic) WriteAsync(msgs []kafka.Message) error {
+	for i := range msgs {
+		m := &msgs[i]
+		in := c.inputs[origin(m)]
+		dead := false
+		for _, h := range m.Headers {
+			dead = dead || h.Key == HeaderFailureDetail
+		}
+		ok := bytes.Equal(m.Value, in)
+		if !dead {
+			// the id: `"o-P-I"`, as the input's order_id has it
+			id := in[bytes.Index(in, []byte(`"o-`)):]
+			ok = bytes.Contains(m.Value, id[:bytes.IndexByte(id[1:], '"')+2])
+		}
+		if !ok {
+			c.mu.Lock()
+			c.wrong = append(c.wrong, fmt.Sprintf("%s: %q from %q", origin(m), m.Value, in))
+			c.mu.Unlock()
+		}
+	}
+	return c.fakeTopic.WriteAsync(msgs)
 }
 
 // TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged runs the
 // pipeline over partitions whose fetches (20 records, four batches of 5)
-// read into given memory: later fetches are read into the memory of
-// earlier ones, and never before every record of the earlier fetch was
-// written.
+// read into given memory, each response overwritten with nonsense when it
+// is given back: later fetches are read into the memory of earlier ones,
+// never before every record of the earlier fetch was written, and every
+// record written holds what its input made.
 func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T) {
 	const topic, n = "in", 400
-	out, dlq := &fakeTopic{acked: map[string]int{}}, &fakeTopic{acked: map[string]int{}}
+	inputs := map[string][]byte{}
+	out := &checkedTopic{fakeTopic: &fakeTopic{acked: map[string]int{}}, inputs: inputs}
+	dlq := &checkedTopic{fakeTopic: &fakeTopic{acked: map[string]int{}}, inputs: inputs}
 	written := func(k string) bool { return out.written(k)+dlq.written(k) > 0 }
-	logs := map[int]*appendLog{}
+	logs := map[int]*intoLog{}
 	for part := range 2 {
-		l := &appendLog{written: written, owner: map[*kafka.Message][2]int64{}}
+		l := &intoLog{written: written, owner: map[*kafka.Message][2]int64{}}
 		for i := range n {
-			v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID"}`, i)
+			v := fmt.Appendf(nil, `{"order_id":"o-%d-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID"}`, part, i)
 			if i%4 == 0 {
-				v = []byte("not json")
+				v = fmt.Appendf(nil, `not json {"order_id":"o-%d-%d"}`, part, i)
 			}
+			inputs[fmt.Sprintf("%s/%d@%d", topic, part, i)] = v
 			l.msgs = append(l.msgs, kafka.Message{Topic: topic, Partition: part, Offset: int64(i), Key: []byte("k"), Value: v})
 		}
 		logs[part] = l
@@ -249,11 +300,18 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fetch := appendFetcherFunc(func(ctx context.Context, dst []kafka.Message, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
-		return logs[p].FetchAppend(ctx, dst, topic, p, off, max)
+	fetch := intoFetcherFunc(func(ctx context.Context, mem *kafkaconn.Memory, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
+		return logs[p].FetchInto(ctx, mem, topic, p, off, max)
 	})
 	p := newPipeline(w, ctx, fetch, fakeSink("out", out), fakeSink("dlq", dlq))
 	defer p.close()
+	var poisoned atomic.Int64
+	p.poison = func(b []byte) {
+		for i := range b {
+			b[i] = 0xEE
+		}
+		poisoned.Add(1)
+	}
 	gen := &fakeGen{committed: map[string]map[int]int64{}, check: func(string, int, int64) error { return nil }}
 	done := make(chan struct{})
 	go func() {
@@ -283,17 +341,22 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 			}
 		}
 	}
-	if reused == 0 {
-		t.Error("no fetch was read into the memory of an earlier one")
+	for _, c := range []*checkedTopic{out, dlq} {
+		if len(c.wrong) > 0 {
+			t.Errorf("%d records written with a value their input did not make, first: %s", len(c.wrong), c.wrong[0])
+		}
+	}
+	if reused == 0 || poisoned.Load() == 0 {
+		t.Errorf("%d fetches read into the memory of an earlier one, %d responses given back: want some of each", reused, poisoned.Load())
 	}
 }
 
-type appendFetcherFunc func(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+type intoFetcherFunc func(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 
-func (f appendFetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f(ctx, nil, topic, partition, offset, maxBytes)
+func (f intoFetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, &kafkaconn.Memory{}, topic, partition, offset, maxBytes)
 }
 
-func (f appendFetcherFunc) FetchAppend(ctx context.Context, dst []kafka.Message, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f(ctx, dst, topic, partition, offset, maxBytes)
+func (f intoFetcherFunc) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, mem, topic, partition, offset, maxBytes)
 }
