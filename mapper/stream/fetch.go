@@ -19,9 +19,13 @@ import (
 // one, and the offset to fetch next. With nothing new it waits up to its
 // max wait and returns no records. offset may be kafka.FirstOffset. Key,
 // Value and header values are nil exactly when the record's were null. It
+// reads into mem where it can (the memory of an earlier fetch whose
+// records are all written: its records and the response their bytes are
+// slices of, as kafkaconn.Fetcher.FetchInto does) and leaves in mem what
+// it used; records it returns elsewhere are simply not read into mem. It
 // must be safe for concurrent use by one goroutine per partition.
 type partitionFetcher interface {
-	Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+	Fetch(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
 // clientFetcher fetches with kafkaconn.Fetcher: one Fetch request per
@@ -38,21 +42,10 @@ func newClientFetcher(client *kafka.Client, maxWait time.Duration) *clientFetche
 	return &clientFetcher{f: kafkaconn.Fetcher{Client: client, MaxWait: maxWait}, maxWait: maxWait}
 }
 
-func (f *clientFetcher) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f.FetchInto(ctx, &kafkaconn.Memory{}, topic, partition, offset, maxBytes)
-}
-
-func (f *clientFetcher) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+func (f *clientFetcher) Fetch(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.maxWait+30*time.Second)
 	defer cancel()
 	return f.f.FetchInto(ctx, mem, topic, partition, offset, maxBytes)
-}
-
-// intoFetcher is a partitionFetcher that can read a fetch into the memory
-// of an earlier one (its records and the response their bytes are slices
-// of), as kafkaconn.Fetcher.FetchInto.
-type intoFetcher interface {
-	FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 }
 
 // connTracker dials the consumer group's connections and can close them

@@ -343,27 +343,18 @@ func (p *pipeline) fetchLoop(ctx context.Context, tp topicPartition, offset int6
 	}
 }
 
-// fetchInto fetches tp from offset, into the memory of a fetch whose
-// batches were all acknowledged when the fetcher can: mem is the memory
-// the records are in when they came with some (nil otherwise).
+// fetchInto fetches tp from offset into the memory of a fetch whose
+// batches were all acknowledged: mem is the memory the records are in (nil
+// when they came elsewhere, as a fetch kafka-go decodes does).
 func (p *pipeline) fetchInto(ctx context.Context, tp topicPartition, offset, room int64) (msgs []kafka.Message, next int64, mem *fetchMem, err error) {
-	af, ok := p.fetch.(intoFetcher)
-	if !ok {
-		msgs, next, err = p.fetch.Fetch(ctx, tp.topic, tp.partition, offset, room)
-		return msgs, next, nil, err
-	}
 	mem, _ = p.fetched.Get().(*fetchMem)
 	if mem == nil {
 		mem = &fetchMem{}
 	}
-	msgs, next, err = af.FetchInto(ctx, &mem.Memory, tp.topic, tp.partition, offset, room)
-	if err != nil || len(msgs) == 0 {
+	msgs, next, err = p.fetch.Fetch(ctx, &mem.Memory, tp.topic, tp.partition, offset, room)
+	if err != nil || len(msgs) == 0 || cap(mem.Msgs) == 0 || &msgs[0] != &mem.Msgs[:1][0] {
 		p.fetched.Put(mem)
 		return msgs, next, nil, err
-	}
-	if cap(mem.Msgs) == 0 || &msgs[0] != &mem.Msgs[:1][0] {
-		p.fetched.Put(mem) // read elsewhere (a fetch kafka-go decoded)
-		return msgs, next, nil, nil
 	}
 	return msgs, next, mem, nil
 }

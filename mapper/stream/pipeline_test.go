@@ -32,7 +32,7 @@ type fakeLog struct {
 	fetched int
 }
 
-func (f *fakeLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+func (f *fakeLog) Fetch(ctx context.Context, _ *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	f.mu.Lock()
 	f.calls++
 	fail := f.failOn[f.calls]
@@ -177,6 +177,21 @@ func (g *fakeGen) at(topic string, p int) int64 {
 	return g.committed[topic][p]
 }
 
+// waitCommitted waits up to 30 s for partitions 0 to parts-1 of topic to
+// be committed up to n, and fails t if they are not.
+func (g *fakeGen) waitCommitted(t *testing.T, topic string, parts, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for p := range parts {
+		for g.at(topic, p) < int64(n) {
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d: committed %d of %d", p, g.at(topic, p), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
 func testEngine(t testing.TB, topic string) *mapper.Engine {
 	t.Helper()
 	tmpl, err := os.ReadFile("testdata/rules/orders.yaml.tmpl")
@@ -236,13 +251,7 @@ func TestPipelineSurvivesInjectedFailures(t *testing.T) {
 		defer close(done)
 		p.runGeneration(ctx, context.Background(), gen, map[string][]kafka.PartitionAssignment{topic: {{ID: 0, Offset: kafka.FirstOffset}, {ID: 1, Offset: 0}}})
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for gen.at(topic, 0) < n || gen.at(topic, 1) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("committed %d and %d of %d", gen.at(topic, 0), gen.at(topic, 1), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	gen.waitCommitted(t, topic, 2, n)
 	cancel()
 	<-done
 	if len(gen.bad) > 0 {
@@ -277,15 +286,15 @@ func fakeSink(name string, f interface {
 
 // byPartition fetches each partition from its own fetcher.
 func byPartition[F partitionFetcher](logs map[int]F) partitionFetcher {
-	return fetcherFunc(func(ctx context.Context, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
-		return logs[p].Fetch(ctx, topic, p, off, max)
+	return fetcherFunc(func(ctx context.Context, mem *kafkaconn.Memory, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
+		return logs[p].Fetch(ctx, mem, topic, p, off, max)
 	})
 }
 
-type fetcherFunc func(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
+type fetcherFunc func(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
 
-func (f fetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f(ctx, topic, partition, offset, maxBytes)
+func (f fetcherFunc) Fetch(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+	return f(ctx, mem, topic, partition, offset, maxBytes)
 }
 
 // stuckTopic never answers a write.
@@ -396,7 +405,7 @@ func BenchmarkMapOne(b *testing.B) {
 // does (at least one record, however large).
 type sizedLog struct{ msgs []kafka.Message }
 
-func (l *sizedLog) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
+func (l *sizedLog) Fetch(ctx context.Context, _ *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	offset = max(offset, 0)
 	if offset >= int64(len(l.msgs)) {
 		select {
@@ -475,15 +484,7 @@ func TestInflightBytesStayUnderTheBound(t *testing.T) {
 		defer close(done)
 		p.runGeneration(ctx, context.Background(), gen, assigned)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for p := range parts {
-		for gen.at(topic, p) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("partition %d: committed %d of %d", p, gen.at(topic, p), n)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	gen.waitCommitted(t, topic, parts, n)
 	cancel()
 	<-done
 	if most := p.budget.most(); most > bound+parts*largest {

@@ -185,7 +185,7 @@ type intoLog struct {
 	early   []string
 }
 
-func (l *intoLog) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
+func (l *intoLog) Fetch(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
 	offset = max(offset, 0)
 	if offset >= int64(len(l.msgs)) {
 		select {
@@ -300,10 +300,7 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fetch := intoFetcherFunc(func(ctx context.Context, mem *kafkaconn.Memory, topic string, p int, off, max int64) ([]kafka.Message, int64, error) {
-		return logs[p].FetchInto(ctx, mem, topic, p, off, max)
-	})
-	p := newPipeline(w, ctx, fetch, fakeSink("out", out), fakeSink("dlq", dlq))
+	p := newPipeline(w, ctx, byPartition(logs), fakeSink("out", out), fakeSink("dlq", dlq))
 	defer p.close()
 	var poisoned atomic.Int64
 	p.poison = func(b []byte) {
@@ -318,13 +315,7 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 		defer close(done)
 		p.runGeneration(ctx, context.Background(), gen, map[string][]kafka.PartitionAssignment{topic: {{ID: 0, Offset: 0}, {ID: 1, Offset: 0}}})
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for gen.at(topic, 0) < n || gen.at(topic, 1) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("committed %d and %d of %d", gen.at(topic, 0), gen.at(topic, 1), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	gen.waitCommitted(t, topic, 2, n)
 	cancel()
 	<-done
 	reused := 0
@@ -349,14 +340,4 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 	if reused == 0 || poisoned.Load() == 0 {
 		t.Errorf("%d fetches read into the memory of an earlier one, %d responses given back: want some of each", reused, poisoned.Load())
 	}
-}
-
-type intoFetcherFunc func(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error)
-
-func (f intoFetcherFunc) Fetch(ctx context.Context, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f(ctx, &kafkaconn.Memory{}, topic, partition, offset, maxBytes)
-}
-
-func (f intoFetcherFunc) FetchInto(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
-	return f(ctx, mem, topic, partition, offset, maxBytes)
 }
