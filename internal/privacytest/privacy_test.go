@@ -242,19 +242,13 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files := 0
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		files++
+	files := readFiles(t, dir)
+	for p, b := range files {
 		leak("a sample file's name", []byte(p))
 		leak("sample file "+filepath.Base(p), b)
-		return err
-	})
-	if err != nil || files < 2 {
-		t.Fatalf("sample files: %d, %v", files, err)
+	}
+	if len(files) < 2 {
+		t.Fatalf("sample files: %d", len(files))
 	}
 
 	// Sentry envelopes, through a real HTTP endpoint.
@@ -319,6 +313,25 @@ func (c *leakCheck) run(t *testing.T, payload []byte, probe string) {
 		leak(name+" --show", text.Bytes())
 		leak(name+" --json --show", js.Bytes())
 	}
+}
+
+// readFiles returns every file under dir, by path, and fails t if one
+// cannot be read.
+func readFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[p] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 func newLeakCheck(t *testing.T) *leakCheck {

@@ -125,24 +125,15 @@ func poisonedRun(t *testing.T, n int, extra func(dir string) observer) []string 
 			break
 		}
 	}
-	files := 0
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		files++
+	files := readFiles(t, dir)
+	for p, b := range files {
 		if bytes.IndexByte(b, poisonByte) >= 0 {
 			rel, _ := filepath.Rel(dir, p)
 			found = append(found, rel)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if files < 3 {
-		t.Fatalf("the observers wrote %d files: want samples, value profiles and a drift report", files)
+	if len(files) < 3 {
+		t.Fatalf("the observers wrote %d files: want samples, value profiles and a drift report", len(files))
 	}
 	envelopes := sink.take()
 	if len(envelopes) == 0 {
@@ -163,11 +154,7 @@ func poisonedRun(t *testing.T, n int, extra func(dir string) observer) []string 
 // are told of it; nothing they write out afterwards holds the poison. An
 // observer that does keep slices is caught by the same check.
 func TestObserversKeepNoSliceOfAPayload(t *testing.T) {
-	n := 600
-	if testing.Short() {
-		n = 150
-	}
-	if found := poisonedRun(t, n, nil); len(found) > 0 {
+	if found := poisonedRun(t, 600, nil); len(found) > 0 {
 		t.Errorf("a payload's memory, overwritten after its record, shows in %v", found)
 	}
 	t.Run("an observer keeping slices is caught", func(t *testing.T) {

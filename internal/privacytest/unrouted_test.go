@@ -3,10 +3,7 @@ package privacytest
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -71,16 +68,8 @@ func TestUnroutedRecordsLeaveNoValue(t *testing.T) {
 	if starters == 0 {
 		t.Fatalf("no starter proposed: the property would check nothing there: %s", js)
 	}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
+	for p, b := range readFiles(t, dir) {
 		outputs[p] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	for where, b := range outputs {
 		for _, p := range probes {
