@@ -20,7 +20,8 @@
 #           single real Kafka broker (scripts/kafka.sh on $KAFKA_PORT,
 #           started and stopped here unless it already runs), then
 #           mapper run --no-samples --metrics=false, from start (group join
-#           included) until /status shows every record committed. Its CPU
+#           included) until /status?lag=false (the counts, without lag
+#           requests to the broker) shows every record committed. Its CPU
 #           is the worker process's own (utime+stime from /proc), not the
 #           broker's, which shares the machine. The workload is produced
 #           with Kafka's console producer in record batches of up to
@@ -40,7 +41,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
-[ -n "$workload" ] || { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$workload" ] || { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 if [ ! -f "$workload" ]; then
 	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
 		echo "bench.sh: generating 200,000 orders into $workload" >&2
@@ -108,7 +109,7 @@ if [ -z "${BENCH_SKIP_KAFKA:-}" ]; then
 		while [ "$committed" -lt "$total" ]; do
 			kill -0 "$pid" 2>/dev/null || { cat "$tmp/run.log" >&2; echo "bench.sh: mapper run exited" >&2; exit 1; }
 			sleep 0.05
-			committed=$(curl -fsS "http://127.0.0.1:$status_port/status" 2>/dev/null |
+			committed=$(curl -fsS "http://127.0.0.1:$status_port/status?lag=false" 2>/dev/null |
 				grep -o '"committed_records": *[0-9]*' | head -1 | grep -o '[0-9]*$' || echo 0)
 			committed=${committed:-0}
 		done

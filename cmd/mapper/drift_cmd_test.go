@@ -138,6 +138,23 @@ func TestDemoReportsDrift(t *testing.T) {
 	if st.State == "" || st.Counts.Mapped == 0 {
 		t.Errorf("/status lost the worker's own keys: state %q, counts %+v", st.State, st.Counts)
 	}
+	// The counts without the lag keep the drift; a bad lag value is a 400.
+	var counts statusWithDrift
+	if resp, err := http.Get(r.statusURL + "/status?lag=false"); err != nil {
+		t.Fatal(err)
+	} else {
+		err = json.NewDecoder(resp.Body).Decode(&counts)
+		resp.Body.Close()
+		if err != nil || !counts.LagSkipped || len(counts.Lag) != 0 || len(counts.Drift) == 0 || counts.Counts.Mapped == 0 {
+			t.Errorf("/status?lag=false: %v; lag_skipped %v, %d lag entries, %d drift reports, %d mapped; want the counts and drift without the lag",
+				err, counts.LagSkipped, len(counts.Lag), len(counts.Drift), counts.Counts.Mapped)
+		}
+	}
+	if resp, err := http.Get(r.statusURL + "/status?lag=sometimes"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("/status?lag=sometimes: %d, want 400", resp.StatusCode)
+	}
 
 	t.Run("the gauge arrives over UDP", func(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)

@@ -222,7 +222,7 @@ func newWorker(ctx context.Context, e *env, cmd string, f *workerFlags, cfg stre
 		sw.listener = l
 		status := statusOf(w, obs.Drift)
 		page, err := statuspage.Handler(statuspage.Config{
-			Status:     func(ctx context.Context) any { return status(ctx) },
+			Status:     func(ctx context.Context) any { return status(ctx, true) },
 			Objectives: objectives(cfg.Engine),
 			SamplesDir: *f.observers.samples.dir,
 			Title:      "mapper " + cmd,

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -297,6 +298,9 @@ type Status struct {
 	Lag             []PartitionLag `json:"lag"`
 	LagTotal        int64          `json:"lag_total"`
 	LagError        string         `json:"lag_error,omitempty"`
+	// LagSkipped says the lag was not measured: the request asked for the
+	// counts only (GET /status?lag=false), without the broker round trips.
+	LagSkipped bool `json:"lag_skipped,omitempty"`
 	// History is the outcomes of the last minutes (HistoryMinutes at most),
 	// oldest first, per source: what the status page draws.
 	History []MinuteCounts `json:"history"`
@@ -412,6 +416,13 @@ func (w *Worker) blockedReasons() string {
 // Status returns the status page, with the lag measured now (bounded by
 // ctx; on failure LagError says why).
 func (w *Worker) Status(ctx context.Context, topN int) Status {
+	return w.StatusOf(ctx, topN, true)
+}
+
+// StatusOf is Status, the lag measured only when lag is true: a poller
+// that follows the counts (a benchmark, a progress bar) asks for them
+// without loading the broker, or the worker, with lag requests.
+func (w *Worker) StatusOf(ctx context.Context, topN int, lag bool) Status {
 	ok, why := w.ready(ctx)
 	st := Status{
 		State: w.State(), Ready: ok, NotReadyReason: why, Group: w.cfg.GroupID, Topics: w.Topics(),
@@ -431,6 +442,10 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 	if f := w.cfg.Framing; f != nil {
 		st.SchemaRegistry = f.Status()
 	}
+	if !lag {
+		st.LagSkipped = true
+		return st
+	}
 	lags, err := w.Lag(ctx)
 	if err != nil {
 		st.LagError = err.Error()
@@ -445,7 +460,8 @@ func (w *Worker) Status(ctx context.Context, topN int) Status {
 // Handler serves /healthz (200 unless Run failed), /readyz (200 while
 // running and delivering — holding partitions, or holding none while the
 // input topics have no lag — 503 with the reason otherwise) and /status (the
-// JSON Status, lag measured from the broker on each request).
+// JSON Status, lag measured from the broker on each request unless the
+// query says lag=false; see LagQuery).
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
@@ -463,9 +479,14 @@ func (w *Worker) Handler() http.Handler {
 		fmt.Fprintln(rw, "ready")
 	})
 	status := func(rw http.ResponseWriter, r *http.Request) {
+		lag, err := LagQuery(r)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		st := w.Status(ctx, 20)
+		st := w.StatusOf(ctx, 20, lag)
 		rw.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(rw)
 		enc.SetIndent("", "  ")
@@ -476,4 +497,19 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("GET /status", status)
 	mux.HandleFunc("GET /{$}", status)
 	return mux
+}
+
+// LagQuery reads the lag parameter of a /status request: absent or true
+// measures the lag, false leaves it out (Status.LagSkipped); anything else
+// is an error naming the values it takes.
+func LagQuery(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("lag")
+	if v == "" {
+		return true, nil
+	}
+	lag, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("lag=%q: want true or false", v)
+	}
+	return lag, nil
 }

@@ -251,6 +251,38 @@ func TestWorkerDeliversEveryRecordWithHeaders(t *testing.T) {
 			if len(st.Counts.TopFailures) == 0 {
 				t.Errorf("status lists no failure categories")
 			}
+			// The counts without the lag, and a lag value it does not take.
+			for _, tc := range []struct {
+				query   string
+				code    int
+				skipped bool
+			}{
+				{"lag=false", 200, true},
+				{"lag=0", 200, true},
+				{"lag=true", 200, false},
+				{"lag=maybe", http.StatusBadRequest, false},
+			} {
+				resp, err := http.Get(srv.URL + "/status?" + tc.query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var q stream.Status
+				if resp.StatusCode == 200 {
+					err = json.NewDecoder(resp.Body).Decode(&q)
+				}
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != tc.code {
+					t.Errorf("GET /status?%s: %d (%v), want %d", tc.query, resp.StatusCode, err, tc.code)
+					continue
+				}
+				if tc.code != 200 {
+					continue
+				}
+				if q.LagSkipped != tc.skipped || (len(q.Lag) == 0) != tc.skipped || q.Counts.Committed != 93 {
+					t.Errorf("GET /status?%s: lag_skipped %v, %d partitions' lag, %d committed; want skipped %v and 93 committed",
+						tc.query, q.LagSkipped, len(q.Lag), q.Counts.Committed, tc.skipped)
+				}
+			}
 			for _, tf := range st.Counts.TopFailures {
 				if tf.Source == "" && tf.Category != string(mapper.ReasonUnknownSource) {
 					t.Errorf("unclaimed topic's failure %+v, want unknown_source", tf)
