@@ -66,7 +66,7 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 // original key, value and headers, byte for byte, followed by the worker's
 // headers saying why. The worker's header values and the headers come from
 // a.
-func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time) kafka.Message {
+func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts) kafka.Message {
 	h := a.headers(len(in.Headers) + 8 + 2*len(res.Failures))
 	h = append(h, in.Headers...)
 	n := commonHeadersLen(in, src, res) + 2*timeLen
@@ -80,12 +80,34 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 		h = append(h, kafka.Header{Key: HeaderFailureDetail, Value: buf[start:len(buf):len(buf)]})
 	}
 	start := len(buf)
-	buf = in.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, tt.origin.of(in.Time)...)
 	h = append(h, kafka.Header{Key: HeaderOriginTime, Value: buf[start:len(buf):len(buf)]})
 	start = len(buf)
-	buf = now.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, tt.at.of(now)...)
 	h = append(h, kafka.Header{Key: HeaderDeadLetteredAt, Value: buf[start:len(buf):len(buf)]})
 	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
+}
+
+// timeTexts are the last times a mapping goroutine wrote into dead-letter
+// headers, kept as text: a batch's dead letters share their time, and the
+// records of one producer batch often their origin time.
+type timeTexts struct{ origin, at timeText }
+
+// timeText is a time and its text, UTC in RFC 3339 with nanoseconds.
+type timeText struct {
+	t    time.Time
+	text []byte
+	ok   bool
+}
+
+// of returns t as text, formatted only when t is not the last time asked
+// for; the text is valid until the next call.
+func (c *timeText) of(t time.Time) []byte {
+	if !c.ok || !t.Equal(c.t) {
+		c.t, c.ok = t, true
+		c.text = t.UTC().AppendFormat(c.text[:0], time.RFC3339Nano)
+	}
+	return c.text
 }
 
 // commonHeadersLen is room for the values appendCommonHeaders appends.

@@ -393,6 +393,8 @@ type scratch struct {
 	tallies []BatchTally
 	// timed is whether an observer is told how long a record took.
 	timed bool
+	// times are the dead-letter times last written, as text.
+	times timeTexts
 }
 
 func newScratch(observers []Observer) *scratch {
@@ -522,9 +524,10 @@ func (p *pipeline) reuse(b *batch) {
 	if m == nil {
 		return
 	}
-	clear(m.recs[:len(b.recs)])
-	clear(m.built[:len(b.built)])
-	clear(m.dlq[:len(b.dlq)])
+	// recs, built and dlq are not cleared: every entry a batch reads is
+	// written first (mapOne sets each record's, splitMapped each dead
+	// letter), and what they still point to (arena chunks, fetch memory) is
+	// pooled memory too, held in any case.
 	p.arenas.put(m.chunks)
 	clear(m.chunks.bufs)
 	clear(m.chunks.hdrs)
@@ -622,6 +625,7 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		start = time.Now() // the clock is read only for observers that use it
 	}
 	src, resume := p.w.mapRecord(rules, &s.m, &s.rs, origin, payload, res)
+	*rec = mapped{}
 	if rec.resume = resume; resume != nil {
 		return
 	}
@@ -647,7 +651,7 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		}
 		*built = outputMessage(s.records(), in, src, res, prefix)
 	} else {
-		*built = deadLetterMessage(s.records(), in, src, res, now)
+		*built = deadLetterMessage(s.records(), in, src, res, now, &s.times)
 	}
 }
 

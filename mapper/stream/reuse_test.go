@@ -341,3 +341,20 @@ func TestFetchMemoryIsReadIntoAgainOnlyOnceEveryBatchIsAcknowledged(t *testing.T
 		t.Errorf("%d fetches read into the memory of an earlier one, %d responses given back: want some of each", reused, poisoned.Load())
 	}
 }
+
+// TestTimeTextIsTheTimeFormattedNow checks the dead-letter times kept as
+// text: each call gives the text of the time asked for, whether the last
+// one was the same instant (in any location), another, or none.
+func TestTimeTextIsTheTimeFormattedNow(t *testing.T) {
+	base := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
+	berlin := time.FixedZone("CET", 3600)
+	var c timeText
+	for i, at := range []time.Time{
+		base, base, base.In(berlin), base.Add(time.Millisecond), base, {}, {}, base.Add(-time.Hour).In(berlin),
+	} {
+		want := at.UTC().Format(time.RFC3339Nano)
+		if got := string(c.of(at)); got != want {
+			t.Errorf("call %d: %q, want %q", i, got, want)
+		}
+	}
+}
