@@ -97,7 +97,7 @@ type topicSink struct {
 
 // fits reports whether a lone m fits the topic.
 func (s *topicSink) fits(m *kafka.Message) bool {
-	return recordSize(m)+recordBatchOverhead <= s.limit.Load()
+	return sizeOf(m)+recordBatchOverhead <= s.limit.Load()
 }
 
 func newPipeline(w *Worker, hard context.Context, fetch partitionFetcher, out, dlq *topicSink) *pipeline {
@@ -601,6 +601,8 @@ type mapped struct {
 	// resume is not nil while the reject-ratio breaker holds the record:
 	// it has no result yet and is mapped again once resume is closed.
 	resume <-chan struct{}
+	// enc is the built record's encoding (its WriterData).
+	enc encoded
 }
 
 // mapOne is the one per-record step: find the source, map, tell the
@@ -653,6 +655,7 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 	} else {
 		*built = deadLetterMessage(s.records(), in, src, res, now, &s.times)
 	}
+	encodeRecord(s.records(), built, &rec.enc)
 }
 
 // pendingWrite tracks one batch's records in one topic: how many the
@@ -732,7 +735,7 @@ func (p *pipeline) enqueueTo(s *topicSink, msgs []kafka.Message) *pendingWrite {
 	}
 	pw = &pendingWrite{left: len(fit), big: pw.big, done: make(chan struct{})}
 	for i := range fit {
-		fit[i].WriterData = pw
+		setPending(&fit[i], pw)
 	}
 	if err := s.enqueue.WriteAsync(fit); err != nil {
 		pw.settle(fit, err)

@@ -99,7 +99,7 @@ func (f *fakeTopic) WriteAsync(msgs []kafka.Message) error {
 			if fail {
 				err = errInjected
 			}
-			msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], err)
+			pendingOf(&msgs[i]).settle(msgs[i:i+1], err)
 		}
 	}()
 	return nil
@@ -435,7 +435,7 @@ func (slowTopic) WriteAsync(msgs []kafka.Message) error {
 	go func() {
 		time.Sleep(2 * time.Millisecond)
 		for i := range msgs {
-			msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], nil)
+			pendingOf(&msgs[i]).settle(msgs[i:i+1], nil)
 		}
 	}()
 	return nil
@@ -503,7 +503,7 @@ type ackTopic struct{ stuckTopic }
 
 func (ackTopic) WriteAsync(msgs []kafka.Message) error {
 	for i := range msgs {
-		msgs[i].WriterData.(*pendingWrite).settle(msgs[i:i+1], nil)
+		pendingOf(&msgs[i]).settle(msgs[i:i+1], nil)
 	}
 	return nil
 }

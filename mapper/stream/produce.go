@@ -80,9 +80,9 @@ func newProduceWriter(client *kafka.Client, topic string, batchBytes int64, maxR
 // produce request may mix records of several batches.
 func settleWrites(msgs []*kafka.Message, err error) {
 	for i := 0; i < len(msgs); {
-		pw, _ := msgs[i].WriterData.(*pendingWrite)
+		pw := pendingOf(msgs[i])
 		j := i + 1
-		for j < len(msgs) && msgs[j].WriterData == msgs[i].WriterData {
+		for j < len(msgs) && pendingOf(msgs[j]) == pw {
 			j++
 		}
 		if pw != nil {
@@ -257,12 +257,17 @@ func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBy
 	var size int64 // the records' recordSize
 	n := len(msgs)
 	for i, m := range msgs {
-		var hdrs int64
-		for _, h := range m.Headers {
-			hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+		e, _ := m.WriterData.(*encoded)
+		var hdrs, s int64
+		if e != nil {
+			s = e.size
+		} else {
+			for _, h := range m.Headers {
+				hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+			}
+			// recordSize, with each header's size counted once for both.
+			s = recordFixed + int64(len(m.Key)+len(m.Value)) + varintLen(int64(len(m.Headers))) + hdrs
 		}
-		// recordSize, with each header's size counted once for both.
-		s := recordFixed + int64(len(m.Key)+len(m.Value)) + varintLen(int64(len(m.Headers))) + hdrs
 		if i > 0 && size+s > maxBytes {
 			n = i
 			break
@@ -277,6 +282,16 @@ func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBy
 		}
 		maxTs = max(maxTs, ts)
 		delta := ts - first
+		if e != nil {
+			// Encoded where it was built: only the length, attributes and
+			// deltas are written here.
+			b = binary.AppendVarint(b, 1+varintLen(delta)+varintLen(int64(i))+int64(len(e.body)))
+			b = append(b, 0)
+			b = binary.AppendVarint(b, delta)
+			b = binary.AppendVarint(b, int64(i))
+			b = append(b, e.body...)
+			continue
+		}
 		length := 1 + varintLen(delta) + varintLen(int64(i)) + nullBytesLen(m.Key) + nullBytesLen(m.Value) +
 			varintLen(int64(len(m.Headers))) + hdrs
 		b = binary.AppendVarint(b, length)

@@ -173,6 +173,68 @@ func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
 	}
 }
 
+// TestEncodedRecordsMakeTheSameBatch encodes records where they are built
+// (encodeRecord) and checks that the writer's batch of them is byte for
+// byte the batch of the same records encoded by the writer, whatever the
+// limit, with encoded and plain records mixed; that the size read from an
+// encoding is recordSize; and that the pending write set on an encoded
+// record is the one read back, its encoding kept.
+func TestEncodedRecordsMakeTheSameBatch(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_123)
+	at := time.UnixMilli(1_600_000_000_456)
+	plain := []*kafka.Message{
+		{Key: nil, Value: []byte(`{"a":1}`)},
+		{Key: []byte{}, Value: []byte{}, Time: at, Headers: []kafka.Header{{Key: "null", Value: nil}, {Key: "empty", Value: []byte{}}}},
+		{Key: []byte("k"), Value: nil, Headers: []kafka.Header{{Key: "", Value: []byte{0, 0xff}}, {Key: HeaderOriginOffset, Value: []byte("123456")}}},
+		{Key: []byte("big"), Value: bytes.Repeat([]byte("x"), 70000), Time: at.Add(time.Second)},
+	}
+	for i := range 40 {
+		m := &kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: bytes.Repeat([]byte("v"), i*37%300)}
+		for j := range i % 9 {
+			m.Headers = append(m.Headers, kafka.Header{Key: fmt.Sprint("h", j), Value: bytes.Repeat([]byte("x"), j*j)})
+		}
+		if i%7 == 0 {
+			m.Headers = append(m.Headers, kafka.Header{Key: "null"})
+		}
+		plain = append(plain, m)
+	}
+	var a recordArena
+	encs := make([]encoded, len(plain))
+	all := make([]*kafka.Message, len(plain))   // every record encoded
+	mixed := make([]*kafka.Message, len(plain)) // every other one
+	for i, m := range plain {
+		c := *m
+		encodeRecord(&a, &c, &encs[i])
+		all[i] = &c
+		mixed[i] = m
+		if i%2 == 1 {
+			mixed[i] = &c
+		}
+		if got, want := sizeOf(&c), recordSize(m); got != want {
+			t.Errorf("record %d: size %d from its encoding, recordSize %d", i, got, want)
+		}
+	}
+	for _, limit := range []int64{0, 1, 100, 500, 2048, 5000, 1 << 20, math.MaxInt64} {
+		want, wn := appendRecordBatchUpTo(nil, plain, now, limit)
+		for name, msgs := range map[string][]*kafka.Message{"encoded": all, "mixed": mixed} {
+			got, n := appendRecordBatchUpTo(nil, msgs, now, limit)
+			if n != wn || !bytes.Equal(got, want) {
+				t.Errorf("limit %d, %s: %d records in %d bytes, want the same %d records in %d bytes", limit, name, n, len(got), wn, len(want))
+			}
+		}
+	}
+	pw := newPendingWrite(1)
+	for _, m := range []*kafka.Message{all[5], plain[5]} {
+		setPending(m, pw)
+		if pendingOf(m) != pw {
+			t.Errorf("pendingOf after setPending: not the pending write set")
+		}
+	}
+	if e, ok := all[5].WriterData.(*encoded); !ok || e != &encs[5] {
+		t.Errorf("setPending dropped the record's encoding")
+	}
+}
+
 // TestRecordBatchReadsBackAsWritten encodes records with appendRecordBatch
 // and reads them back with kafka-go's own decoder: keys, values and header
 // values null, empty or not come back as they went (null stays null, empty
@@ -278,6 +340,24 @@ func BenchmarkRecordBatch(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			buf = appendRecordBatch(buf[:0], msgs, now)
+		}
+		b.SetBytes(int64(len(buf)))
+	})
+	b.Run("encoded", func(b *testing.B) {
+		// The same records encoded where they were built: the writer's
+		// part only.
+		var a recordArena
+		encs := make([]encoded, len(msgs))
+		enc := make([]*kafka.Message, len(msgs))
+		for i, m := range msgs {
+			c := *m
+			encodeRecord(&a, &c, &encs[i])
+			enc[i] = &c
+		}
+		var buf []byte
+		b.ReportAllocs()
+		for range b.N {
+			buf = appendRecordBatch(buf[:0], enc, now)
 		}
 		b.SetBytes(int64(len(buf)))
 	})

@@ -37,7 +37,7 @@ func (h *heldTopic) settle(pick func(*pendingWrite) bool) {
 	var answer []*kafka.Message
 	kept := h.pending[:0]
 	for _, m := range h.pending {
-		if pick(m.WriterData.(*pendingWrite)) {
+		if pick(pendingOf(m)) {
 			answer = append(answer, m)
 			continue
 		}
@@ -160,7 +160,7 @@ func TestBatchMemoryIsUsedAgainOnlyOnceAcknowledged(t *testing.T) {
 		t.Error("no batch was built in the memory of one acknowledged before it")
 	}
 	for i := range held.out {
-		if pw, _ := held.out[i].WriterData.(*pendingWrite); pw != held.outW {
+		if pw := pendingOf(&held.out[i]); pw != held.outW {
 			t.Fatalf("unanswered output record %d belongs to another batch's write", i)
 		}
 	}
