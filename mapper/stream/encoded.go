@@ -1,10 +1,6 @@
 package stream
 
-import (
-	"encoding/binary"
-
-	"github.com/segmentio/kafka-go"
-)
+import "github.com/segmentio/kafka-go"
 
 // encoded is a built record as a produce request carries it, encoded by
 // the mapping goroutine that built it, while the record is still in that
@@ -18,32 +14,6 @@ type encoded struct {
 	body []byte
 	size int64
 	pw   *pendingWrite
-}
-
-// encodeRecord encodes m into e, body cut from a, and points m's
-// WriterData at e.
-func encodeRecord(a *recordArena, m *kafka.Message, e *encoded) {
-	var hdrs int64
-	for i := range m.Headers {
-		h := &m.Headers[i]
-		hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
-	}
-	hdrs += varintLen(int64(len(m.Headers)))
-	n := nullBytesLen(m.Key) + nullBytesLen(m.Value) + hdrs
-	b := a.bytes(int(n))
-	b = appendNullBytes(b, m.Key)
-	b = appendNullBytes(b, m.Value)
-	b = binary.AppendVarint(b, int64(len(m.Headers)))
-	for i := range m.Headers {
-		h := &m.Headers[i]
-		b = binary.AppendVarint(b, int64(len(h.Key)))
-		b = append(b, h.Key...)
-		b = appendNullBytes(b, h.Value)
-	}
-	e.body = b
-	e.size = recordFixed + int64(len(m.Key)+len(m.Value)) + hdrs
-	e.pw = nil
-	m.WriterData = e
 }
 
 // pendingOf returns the pending write m belongs to: WriterData is the

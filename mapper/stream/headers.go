@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,20 +44,26 @@ const (
 )
 
 // outputMessage builds the output record of a delivered result: the input
-// key, the domain record as value, and the worker's headers. The value, the
-// header values and the headers come from a (one allocation for many
+// key, the domain record as value, and the worker's headers, encoded into e
+// as it goes (see encoded). The record's value and header values are
+// slices of e.body, cut from a with its headers (one allocation for many
 // records).
-func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte) kafka.Message {
-	h := a.headers(6 + len(res.Failures))
-	buf := a.bytes(len(prefix) + len(res.Output) + commonHeadersLen(in, src, res))
-	buf = append(buf, prefix...)
-	buf = append(buf, res.Output...)
+func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, e *encoded) kafka.Message {
+	nh := commonHeaders(src, res)
+	r := recordBuilder{h: a.headers(nh)}
+	r.b = a.bytes(len(in.Key) + len(prefix) + len(res.Output) + commonHeadersLen(in, src, res) + headerRoom*(nh+3))
+	key := r.nullBytes(in.Key)
 	var value []byte // nil for an empty output, as before
-	if len(buf) > 0 {
-		value = buf[:len(buf):len(buf)]
+	if n := len(prefix) + len(res.Output); n > 0 {
+		start := r.lenPrefix(n)
+		r.b = append(append(r.b, prefix...), res.Output...)
+		value = r.b[start:len(r.b):len(r.b)]
+	} else {
+		r.b = binary.AppendVarint(r.b, -1)
 	}
-	h, _ = appendCommonHeaders(h, buf[len(buf):], in, src, res)
-	return kafka.Message{Key: in.Key, Value: value, Headers: h}
+	r.b = binary.AppendVarint(r.b, int64(nh))
+	r.commonHeaders(in, src, res)
+	return r.message(key, value, e)
 }
 
 // timeLen is room for a UTC time in RFC 3339 with nanoseconds.
@@ -64,28 +71,38 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 
 // deadLetterMessage builds the dead-letter record of a rejected result: the
 // original key, value and headers, byte for byte, followed by the worker's
-// headers saying why. The worker's header values and the headers come from
-// a.
-func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts) kafka.Message {
-	h := a.headers(len(in.Headers) + 8 + 2*len(res.Failures))
-	h = append(h, in.Headers...)
-	n := commonHeadersLen(in, src, res) + 2*timeLen
+// headers saying why, encoded into e as it goes (see encoded). The record's
+// key, value and header values are slices of e.body, cut from a with its
+// headers.
+func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts, e *encoded) kafka.Message {
+	nh := len(in.Headers) + commonHeaders(src, res) + len(res.Failures) + 2
+	n := len(in.Key) + len(in.Value) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
+	for i := range in.Headers {
+		n += len(in.Headers[i].Key) + len(in.Headers[i].Value)
+	}
 	for i := range res.Failures {
 		n += len(res.Failures[i].Detail)
 	}
-	h, buf := appendCommonHeaders(h, a.bytes(n), in, src, res)
-	for i := range res.Failures {
-		start := len(buf)
-		buf = append(buf, res.Failures[i].Detail...)
-		h = append(h, kafka.Header{Key: HeaderFailureDetail, Value: buf[start:len(buf):len(buf)]})
+	r := recordBuilder{b: a.bytes(n), h: a.headers(nh)}
+	key := r.nullBytes(in.Key)
+	value := r.nullBytes(in.Value)
+	r.b = binary.AppendVarint(r.b, int64(nh))
+	for _, h := range in.Headers {
+		r.header(h.Key, h.Value)
 	}
-	start := len(buf)
-	buf = append(buf, tt.origin.of(in.Time)...)
-	h = append(h, kafka.Header{Key: HeaderOriginTime, Value: buf[start:len(buf):len(buf)]})
-	start = len(buf)
-	buf = append(buf, tt.at.of(now)...)
-	h = append(h, kafka.Header{Key: HeaderDeadLetteredAt, Value: buf[start:len(buf):len(buf)]})
-	return kafka.Message{Key: in.Key, Value: in.Value, Headers: h}
+	r.commonHeaders(in, src, res)
+	for i := range res.Failures {
+		start := r.begin(HeaderFailureDetail)
+		r.b = append(r.b, res.Failures[i].Detail...)
+		r.end(HeaderFailureDetail, start)
+	}
+	start := r.begin(HeaderOriginTime)
+	r.b = append(r.b, tt.origin.of(in.Time)...)
+	r.end(HeaderOriginTime, start)
+	start = r.begin(HeaderDeadLetteredAt)
+	r.b = append(r.b, tt.at.of(now)...)
+	r.end(HeaderDeadLetteredAt, start)
+	return r.message(key, value, e)
 }
 
 // timeTexts are the last times a mapping goroutine wrote into dead-letter
@@ -110,7 +127,16 @@ func (c *timeText) of(t time.Time) []byte {
 	return c.text
 }
 
-// commonHeadersLen is room for the values appendCommonHeaders appends.
+// commonHeaders is how many headers commonHeaders writes.
+func commonHeaders(src *mapper.Source, res *mapper.Result) int {
+	n := 4 + len(res.Failures)
+	if src != nil {
+		n += 2
+	}
+	return n
+}
+
+// commonHeadersLen is room for the values commonHeaders writes.
 func commonHeadersLen(in *kafka.Message, src *mapper.Source, res *mapper.Result) int {
 	n := len(in.Topic) + len(res.Outcome) + 48
 	if src != nil {
@@ -122,41 +148,109 @@ func commonHeadersLen(in *kafka.Message, src *mapper.Source, res *mapper.Result)
 	return n
 }
 
-// appendCommonHeaders appends the headers output and dead-letter records
-// share, their values appended to buf (sized by commonHeadersLen not to
-// move; were it to, the values taken before stay valid), and returns both.
-func appendCommonHeaders(h []kafka.Header, buf []byte, in *kafka.Message, src *mapper.Source, res *mapper.Result) ([]kafka.Header, []byte) {
-	// value is what was appended to buf since start.
-	value := func(start int) []byte { return buf[start:len(buf):len(buf)] }
-	if src != nil {
-		start := len(buf)
-		buf = append(buf, src.Name()...)
-		h = append(h, kafka.Header{Key: HeaderSource, Value: value(start)})
-		start = len(buf)
-		buf = strconv.AppendInt(buf, int64(src.Version()), 10)
-		h = append(h, kafka.Header{Key: HeaderRulesVersion, Value: value(start)})
+// headerRoom is room for a header's key (the worker's are at most 23
+// bytes) and both its varints; a key of the original record's is counted
+// with its value.
+const headerRoom = 24 + 2*binary.MaxVarintLen32
+
+// recordBuilder writes a built record's encoding (encoded.body) and its
+// headers in one pass: each value is written once, into the body, and the
+// record's slices point there. b is cut with room for the whole record, so
+// it does not move; were it to, the slices taken before stay valid.
+type recordBuilder struct {
+	b []byte
+	h []kafka.Header
+}
+
+// nullBytes writes v as nullable bytes and returns their slice of b (nil
+// for nil v, empty for empty v).
+func (r *recordBuilder) nullBytes(v []byte) []byte {
+	if v == nil {
+		r.b = binary.AppendVarint(r.b, -1)
+		return nil
 	}
-	start := len(buf)
-	buf = append(buf, res.Outcome...)
-	h = append(h, kafka.Header{Key: HeaderOutcome, Value: value(start)})
+	start := r.lenPrefix(len(v))
+	r.b = append(r.b, v...)
+	return r.b[start:len(r.b):len(r.b)]
+}
+
+// lenPrefix writes the varint length n and returns where the bytes start.
+func (r *recordBuilder) lenPrefix(n int) int {
+	r.b = binary.AppendVarint(r.b, int64(n))
+	return len(r.b)
+}
+
+// header writes a header of value v (nil stays null).
+func (r *recordBuilder) header(key string, v []byte) {
+	r.b = binary.AppendVarint(r.b, int64(len(key)))
+	r.b = append(r.b, key...)
+	r.h = append(r.h, kafka.Header{Key: key, Value: r.nullBytes(v)})
+}
+
+// begin starts a header whose value is appended to r.b next, up to 63
+// bytes long as a rule (end makes room for a longer one); it returns
+// where the value starts.
+func (r *recordBuilder) begin(key string) int {
+	r.b = binary.AppendVarint(r.b, int64(len(key)))
+	r.b = append(r.b, key...)
+	r.b = append(r.b, 0) // the value's length, one byte below 64
+	return len(r.b)
+}
+
+// end ends the header begun at start: it writes the value's length before
+// it, moving a value of 64 bytes or more up to make room for its longer
+// varint.
+func (r *recordBuilder) end(key string, start int) {
+	n := len(r.b) - start
+	if extra := int(varintLen(int64(n))) - 1; extra > 0 {
+		r.b = append(r.b, make([]byte, extra)...)
+		copy(r.b[start+extra:], r.b[start:start+n])
+		binary.PutVarint(r.b[start-1:], int64(n))
+		start += extra
+	} else {
+		r.b[start-1] = byte(n << 1)
+	}
+	r.h = append(r.h, kafka.Header{Key: key, Value: r.b[start : start+n : start+n]})
+}
+
+// commonHeaders writes the headers output and dead-letter records share.
+func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res *mapper.Result) {
+	if src != nil {
+		start := r.begin(HeaderSource)
+		r.b = append(r.b, src.Name()...)
+		r.end(HeaderSource, start)
+		start = r.begin(HeaderRulesVersion)
+		r.b = strconv.AppendInt(r.b, int64(src.Version()), 10)
+		r.end(HeaderRulesVersion, start)
+	}
+	start := r.begin(HeaderOutcome)
+	r.b = append(r.b, res.Outcome...)
+	r.end(HeaderOutcome, start)
 	for i := range res.Failures {
 		f := &res.Failures[i]
-		start = len(buf)
-		buf = append(buf, f.Reason...)
+		start = r.begin(HeaderFailure)
+		r.b = append(r.b, f.Reason...)
 		if f.Field != "" {
-			buf = append(append(buf, ':'), f.Field...)
+			r.b = append(append(r.b, ':'), f.Field...)
 		}
-		h = append(h, kafka.Header{Key: HeaderFailure, Value: value(start)})
+		r.end(HeaderFailure, start)
 	}
-	start = len(buf)
-	buf = append(buf, in.Topic...)
-	h = append(h, kafka.Header{Key: HeaderOriginTopic, Value: value(start)})
-	start = len(buf)
-	buf = strconv.AppendInt(buf, int64(in.Partition), 10)
-	h = append(h, kafka.Header{Key: HeaderOriginPartition, Value: value(start)})
-	start = len(buf)
-	buf = strconv.AppendInt(buf, in.Offset, 10)
-	return append(h, kafka.Header{Key: HeaderOriginOffset, Value: value(start)}), buf
+	start = r.begin(HeaderOriginTopic)
+	r.b = append(r.b, in.Topic...)
+	r.end(HeaderOriginTopic, start)
+	start = r.begin(HeaderOriginPartition)
+	r.b = strconv.AppendInt(r.b, int64(in.Partition), 10)
+	r.end(HeaderOriginPartition, start)
+	start = r.begin(HeaderOriginOffset)
+	r.b = strconv.AppendInt(r.b, in.Offset, 10)
+	r.end(HeaderOriginOffset, start)
+}
+
+// message returns the record built, its encoding in e (its WriterData).
+func (r *recordBuilder) message(key, value []byte, e *encoded) kafka.Message {
+	e.body, e.pw = r.b[:len(r.b):len(r.b)], nil
+	e.size = recordFixed + int64(len(key)+len(value)) + int64(len(r.b)) - nullBytesLen(key) - nullBytesLen(value)
+	return kafka.Message{Key: key, Value: value, Headers: r.h, WriterData: e}
 }
 
 // workerHeaders are the headers the worker adds; every other header of a

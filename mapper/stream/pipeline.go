@@ -535,7 +535,8 @@ func (p *pipeline) reuse(b *batch) {
 	b.mem, b.recs, b.built, b.out, b.dlq = nil, nil, nil, nil, nil
 	p.mem.Put(m)
 	if f := b.fetch; f != nil && f.left.Add(-1) == 0 {
-		clear(f.Msgs)
+		// Not cleared either: the next fetch decodes whole records over
+		// them, and they point only into f.Body, pooled with them.
 		f.Msgs = f.Msgs[:0]
 		if p.poison != nil {
 			p.poison(f.Body)
@@ -651,11 +652,10 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		if f := p.w.cfg.Framing; f != nil {
 			prefix = f.Prefix(src)
 		}
-		*built = outputMessage(s.records(), in, src, res, prefix)
+		*built = outputMessage(s.records(), in, src, res, prefix, &rec.enc)
 	} else {
-		*built = deadLetterMessage(s.records(), in, src, res, now, &s.times)
+		*built = deadLetterMessage(s.records(), in, src, res, now, &s.times, &rec.enc)
 	}
-	encodeRecord(s.records(), built, &rec.enc)
 }
 
 // pendingWrite tracks one batch's records in one topic: how many the

@@ -43,12 +43,16 @@ type produceWriter struct {
 	// acknowledged), once.
 	complete func(msgs []*kafka.Message, err error)
 
-	mu      sync.Mutex
-	closed  bool
-	ids     []int // the topic's partitions
-	read    time.Time
-	queues  map[int]*partitionQueue
-	senders sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	ids    []int // the topic's partitions
+	// part, at and order are WriteAsync's scratch (w.mu held): each
+	// record's partition, where each partition's records start, and the
+	// records in partition order.
+	part, at, order []int32
+	read            time.Time
+	queues          map[int]*partitionQueue
+	senders         sync.WaitGroup
 }
 
 // partitionQueue is one partition's records waiting to be sent. It holds
@@ -111,15 +115,40 @@ func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 	if err := w.partitions(); err != nil {
 		return err
 	}
+	// Sort the records by partition (stable: in call order within each),
+	// then queue each partition's at once.
+	part := w.part[:0]
 	for i := range msgs {
-		id := w.balancer.Balance(msgs[i], w.ids...)
+		part = append(part, int32(w.balancer.Balance(msgs[i], w.ids...)))
+	}
+	at := append(w.at[:0], make([]int32, len(w.ids)+1)...)
+	for _, id := range part {
+		at[id+1]++
+	}
+	for id := range w.ids {
+		at[id+1] += at[id]
+	}
+	order := append(w.order[:0], make([]int32, len(msgs))...)
+	for i, id := range part {
+		order[at[id]] = int32(i)
+		at[id]++
+	}
+	w.part, w.at, w.order = part, at, order
+	for lo := 0; lo < len(order); {
+		id := int(part[order[lo]])
+		hi := lo + 1
+		for hi < len(order) && int(part[order[hi]]) == id {
+			hi++
+		}
 		q := w.queues[id]
 		if q == nil {
 			q = &partitionQueue{}
 			w.queues[id] = q
 		}
 		q.mu.Lock()
-		q.msgs = append(q.msgs, &msgs[i])
+		for _, i := range order[lo:hi] {
+			q.msgs = append(q.msgs, &msgs[i])
+		}
 		start := !q.sending
 		q.sending = true
 		q.mu.Unlock()
@@ -127,6 +156,7 @@ func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 			w.senders.Add(1)
 			go w.send(id, q)
 		}
+		lo = hi
 	}
 	return nil
 }

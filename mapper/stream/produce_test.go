@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
+	"github.com/mapperhq/mapper/mapper"
 )
 
 func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T) {
@@ -392,5 +395,111 @@ func TestVarintLenIsTheEncodedSize(t *testing.T) {
 	}
 	if got := varintLen(math.MinInt64); got != binary.MaxVarintLen64 {
 		t.Errorf("varintLen(MinInt64) = %d, want %d", got, binary.MaxVarintLen64)
+	}
+}
+
+// encodeRecord encodes any m into e, body cut from a, and points m's
+// WriterData at e, as outputMessage and deadLetterMessage do for the
+// records they build.
+func encodeRecord(a *recordArena, m *kafka.Message, e *encoded) {
+	var hdrs int64
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+	}
+	hdrs += varintLen(int64(len(m.Headers)))
+	n := nullBytesLen(m.Key) + nullBytesLen(m.Value) + hdrs
+	b := a.bytes(int(n))
+	b = appendNullBytes(b, m.Key)
+	b = appendNullBytes(b, m.Value)
+	b = binary.AppendVarint(b, int64(len(m.Headers)))
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		b = binary.AppendVarint(b, int64(len(h.Key)))
+		b = append(b, h.Key...)
+		b = appendNullBytes(b, h.Value)
+	}
+	e.body = b
+	e.size = recordFixed + int64(len(m.Key)+len(m.Value)) + hdrs
+	e.pw = nil
+	m.WriterData = e
+}
+
+// TestBuiltRecordsEncodeAsTheirMessages builds output and dead-letter
+// records in one pass (value and headers written once, into the encoding)
+// and checks each against its own Message encoded by the writer's general
+// path: the same batch byte for byte, recordSize from the encoding, and
+// every header value a slice of the encoding. The cases cover null and
+// empty keys, values and header values, no source, many failures, and
+// header values of 63, 64 and thousands of bytes (a length varint of one,
+// two and more bytes).
+func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
+	const topic = "in"
+	src := testEngine(t, topic).SourceForTopic(topic)
+	long := func(n int) string { return strings.Repeat("f", n) }
+	now := time.Date(2026, 12, 6, 12, 0, 0, 123456789, time.UTC)
+	for _, tc := range []struct {
+		name string
+		in   kafka.Message
+		src  *mapper.Source
+		res  mapper.Result
+	}{
+		{"mapped", kafka.Message{Topic: topic, Partition: 3, Offset: 12345, Key: []byte("k1"), Value: []byte(`{"a":1}`)},
+			src, mapper.Result{Outcome: mapper.OutcomeMapped, Output: []byte(`{"id":"o-1"}`)}},
+		{"null key, empty output", kafka.Message{Topic: topic, Offset: 1},
+			src, mapper.Result{Outcome: mapper.OutcomeMapped}},
+		{"degraded, long field", kafka.Message{Topic: topic, Key: []byte{}, Value: []byte(`{}`)},
+			src, mapper.Result{Outcome: mapper.OutcomeDegraded, Output: []byte(`{}`), Failures: []mapper.Failure{
+				{Reason: "missing_field", Field: long(63 - len("missing_field:"))},
+				{Reason: "missing_field", Field: long(64 - len("missing_field:"))},
+				{Reason: "type_mismatch", Field: long(5000)},
+			}}},
+		{"rejected with headers", kafka.Message{Topic: topic, Partition: 1, Offset: 99, Key: []byte("k"), Value: []byte(`{"bad":`),
+			Time: now.Add(-time.Hour), Headers: []kafka.Header{{Key: "trace", Value: []byte("t-1")}, {Key: "null"}, {Key: "empty", Value: []byte{}}, {Key: long(70), Value: []byte(long(300))}}},
+			src, mapper.Result{Outcome: mapper.OutcomeRejected, Output: []byte("null"), Failures: []mapper.Failure{
+				{Reason: "malformed_payload", Detail: "unexpected end of JSON input"},
+				{Reason: "missing_field", Field: "amount", Detail: long(64)},
+				{Reason: "invalid_format", Field: "created", Detail: ""},
+			}}},
+		{"no source", kafka.Message{Topic: "elsewhere", Value: nil},
+			nil, mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{{Reason: "unknown_source", Detail: "no source for topic elsewhere"}}}},
+	} {
+		for _, dead := range []bool{false, true} {
+			var a recordArena
+			var e encoded
+			var tt timeTexts
+			var m kafka.Message
+			if dead {
+				m = deadLetterMessage(&a, &tc.in, tc.src, &tc.res, now, &tt, &e)
+			} else {
+				m = outputMessage(&a, &tc.in, tc.src, &tc.res, nil, &e)
+			}
+			plain := m
+			plain.WriterData = nil
+			if got, want := appendRecordBatch(nil, []*kafka.Message{&m}, now), appendRecordBatch(nil, []*kafka.Message{&plain}, now); !bytes.Equal(got, want) {
+				t.Errorf("%s (dead letter %v): the built encoding differs from its message's", tc.name, dead)
+			}
+			if got, want := sizeOf(&m), recordSize(&plain); got != want {
+				t.Errorf("%s (dead letter %v): size %d from the encoding, recordSize %d", tc.name, dead, got, want)
+			}
+			within := func(v []byte) bool {
+				if len(v) == 0 {
+					return true
+				}
+				at, lo := uintptr(unsafe.Pointer(&v[0])), uintptr(unsafe.Pointer(&e.body[0]))
+				return at >= lo && at+uintptr(len(v)) <= lo+uintptr(len(e.body))
+			}
+			for _, h := range m.Headers {
+				if !within(h.Value) {
+					t.Errorf("%s (dead letter %v): header %.20s is not a slice of the encoding", tc.name, dead, h.Key)
+				}
+			}
+			if !within(m.Value) || !within(m.Key) {
+				t.Errorf("%s (dead letter %v): key or value is not a slice of the encoding", tc.name, dead)
+			}
+			if dead && (len(m.Headers) < len(tc.in.Headers) || !bytes.Equal(m.Value, tc.in.Value) || (m.Value == nil) != (tc.in.Value == nil)) {
+				t.Errorf("%s: the dead letter's value or original headers changed", tc.name)
+			}
+		}
 	}
 }
