@@ -1,6 +1,10 @@
 package stream
 
-import "github.com/segmentio/kafka-go"
+import (
+	"encoding/binary"
+
+	"github.com/segmentio/kafka-go"
+)
 
 // encoded is a built record as a produce request carries it, encoded by
 // the mapping goroutine that built it, while the record is still in that
@@ -43,4 +47,88 @@ func sizeOf(m *kafka.Message) int64 {
 		return e.size
 	}
 	return recordSize(m)
+}
+
+// headersOf returns m's headers: m.Headers, or for a record built without
+// them, those of its encoding (values are slices of it).
+func headersOf(m *kafka.Message) []kafka.Header {
+	if e, ok := m.WriterData.(*encoded); ok && m.Headers == nil {
+		return decodeHeaders(e.body)
+	}
+	return m.Headers
+}
+
+// plainRecord returns m with its headers (headersOf) and without its
+// encoding: what a writer other than the produceWriter (the retry path,
+// a record held as too large) is given.
+func plainRecord(m kafka.Message) kafka.Message {
+	m.Headers = headersOf(&m)
+	m.WriterData = nil
+	return m
+}
+
+// decodeHeaders reads the headers of a record encoding (encoded.body);
+// on a malformed one it returns those read up to the fault (the encodings
+// are the worker's own).
+func decodeHeaders(b []byte) []kafka.Header {
+	r := bodyReader{b: b, ok: true}
+	r.bytes() // key
+	r.bytes() // value
+	n := r.varint()
+	if !r.ok || n < 0 || n > int64(len(r.b)) {
+		return nil
+	}
+	h := make([]kafka.Header, 0, n)
+	for range n {
+		k := r.bytes()
+		v := r.bytes()
+		if !r.ok {
+			break
+		}
+		h = append(h, kafka.Header{Key: headerKey(k), Value: v})
+	}
+	return h
+}
+
+// headerKey is k as a string: the worker's own header names without a
+// copy.
+func headerKey(k []byte) string {
+	for _, w := range workerHeaders {
+		if string(k) == w {
+			return w
+		}
+	}
+	return string(k)
+}
+
+// bodyReader reads the varints and nullable bytes of a record encoding;
+// ok turns false at the first read past its end.
+type bodyReader struct {
+	b  []byte
+	ok bool
+}
+
+func (r *bodyReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.ok, r.b = false, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// bytes reads nullable bytes: nil for null, else a slice of the encoding.
+func (r *bodyReader) bytes() []byte {
+	n := r.varint()
+	if n < 0 || !r.ok {
+		return nil
+	}
+	if n > int64(len(r.b)) {
+		r.ok, r.b = false, nil
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
 }

@@ -45,13 +45,13 @@ const (
 
 // outputMessage builds the output record of a delivered result: the input
 // key, the domain record as value, and the worker's headers, encoded into e
-// as it goes (see encoded). The record's value and header values are
-// slices of e.body, cut from a with its headers (one allocation for many
-// records).
+// as it goes (see encoded), cut from a (one allocation for many records).
+// The record's key and value are slices of e.body; its headers are read
+// from there when asked for (headersOf), which only a record that failed
+// to be written is.
 func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, e *encoded) kafka.Message {
 	nh := commonHeaders(src, res)
-	r := recordBuilder{h: a.headers(nh)}
-	r.b = a.bytes(len(in.Key) + len(prefix) + len(res.Output) + commonHeadersLen(in, src, res) + headerRoom*(nh+3))
+	r := recordBuilder{b: a.bytes(len(in.Key) + len(prefix) + len(res.Output) + commonHeadersLen(in, src, res) + headerRoom*(nh+3))}
 	key := r.nullBytes(in.Key)
 	var value []byte // nil for an empty output, as before
 	if n := len(prefix) + len(res.Output); n > 0 {
@@ -71,9 +71,9 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 
 // deadLetterMessage builds the dead-letter record of a rejected result: the
 // original key, value and headers, byte for byte, followed by the worker's
-// headers saying why, encoded into e as it goes (see encoded). The record's
-// key, value and header values are slices of e.body, cut from a with its
-// headers.
+// headers saying why, encoded into e as it goes (see encoded), cut from a.
+// The record's key and value are slices of e.body; its headers are read
+// from there when asked for (headersOf).
 func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts, e *encoded) kafka.Message {
 	nh := len(in.Headers) + commonHeaders(src, res) + len(res.Failures) + 2
 	n := len(in.Key) + len(in.Value) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
@@ -83,7 +83,7 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	for i := range res.Failures {
 		n += len(res.Failures[i].Detail)
 	}
-	r := recordBuilder{b: a.bytes(n), h: a.headers(nh)}
+	r := recordBuilder{b: a.bytes(n)}
 	key := r.nullBytes(in.Key)
 	value := r.nullBytes(in.Value)
 	r.b = binary.AppendVarint(r.b, int64(nh))
@@ -94,14 +94,14 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	for i := range res.Failures {
 		start := r.begin(HeaderFailureDetail)
 		r.b = append(r.b, res.Failures[i].Detail...)
-		r.end(HeaderFailureDetail, start)
+		r.end(start)
 	}
 	start := r.begin(HeaderOriginTime)
 	r.b = append(r.b, tt.origin.of(in.Time)...)
-	r.end(HeaderOriginTime, start)
+	r.end(start)
 	start = r.begin(HeaderDeadLetteredAt)
 	r.b = append(r.b, tt.at.of(now)...)
-	r.end(HeaderDeadLetteredAt, start)
+	r.end(start)
 	return r.message(key, value, e)
 }
 
@@ -153,14 +153,11 @@ func commonHeadersLen(in *kafka.Message, src *mapper.Source, res *mapper.Result)
 // with its value.
 const headerRoom = 24 + 2*binary.MaxVarintLen32
 
-// recordBuilder writes a built record's encoding (encoded.body) and its
-// headers in one pass: each value is written once, into the body, and the
-// record's slices point there. b is cut with room for the whole record, so
-// it does not move; were it to, the slices taken before stay valid.
-type recordBuilder struct {
-	b []byte
-	h []kafka.Header
-}
+// recordBuilder writes a built record's encoding (encoded.body) in one
+// pass: each value is written once, into the body, and the record's key
+// and value point there. b is cut with room for the whole record, so it
+// does not move; were it to, the slices taken before stay valid.
+type recordBuilder struct{ b []byte }
 
 // nullBytes writes v as nullable bytes and returns their slice of b (nil
 // for nil v, empty for empty v).
@@ -184,7 +181,7 @@ func (r *recordBuilder) lenPrefix(n int) int {
 func (r *recordBuilder) header(key string, v []byte) {
 	r.b = binary.AppendVarint(r.b, int64(len(key)))
 	r.b = append(r.b, key...)
-	r.h = append(r.h, kafka.Header{Key: key, Value: r.nullBytes(v)})
+	r.nullBytes(v)
 }
 
 // begin starts a header whose value is appended to r.b next, up to 63
@@ -200,17 +197,15 @@ func (r *recordBuilder) begin(key string) int {
 // end ends the header begun at start: it writes the value's length before
 // it, moving a value of 64 bytes or more up to make room for its longer
 // varint.
-func (r *recordBuilder) end(key string, start int) {
+func (r *recordBuilder) end(start int) {
 	n := len(r.b) - start
 	if extra := int(varintLen(int64(n))) - 1; extra > 0 {
 		r.b = append(r.b, make([]byte, extra)...)
 		copy(r.b[start+extra:], r.b[start:start+n])
 		binary.PutVarint(r.b[start-1:], int64(n))
-		start += extra
 	} else {
 		r.b[start-1] = byte(n << 1)
 	}
-	r.h = append(r.h, kafka.Header{Key: key, Value: r.b[start : start+n : start+n]})
 }
 
 // commonHeaders writes the headers output and dead-letter records share.
@@ -218,14 +213,14 @@ func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res
 	if src != nil {
 		start := r.begin(HeaderSource)
 		r.b = append(r.b, src.Name()...)
-		r.end(HeaderSource, start)
+		r.end(start)
 		start = r.begin(HeaderRulesVersion)
 		r.b = strconv.AppendInt(r.b, int64(src.Version()), 10)
-		r.end(HeaderRulesVersion, start)
+		r.end(start)
 	}
 	start := r.begin(HeaderOutcome)
 	r.b = append(r.b, res.Outcome...)
-	r.end(HeaderOutcome, start)
+	r.end(start)
 	for i := range res.Failures {
 		f := &res.Failures[i]
 		start = r.begin(HeaderFailure)
@@ -233,24 +228,24 @@ func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res
 		if f.Field != "" {
 			r.b = append(append(r.b, ':'), f.Field...)
 		}
-		r.end(HeaderFailure, start)
+		r.end(start)
 	}
 	start = r.begin(HeaderOriginTopic)
 	r.b = append(r.b, in.Topic...)
-	r.end(HeaderOriginTopic, start)
+	r.end(start)
 	start = r.begin(HeaderOriginPartition)
 	r.b = strconv.AppendInt(r.b, int64(in.Partition), 10)
-	r.end(HeaderOriginPartition, start)
+	r.end(start)
 	start = r.begin(HeaderOriginOffset)
 	r.b = strconv.AppendInt(r.b, in.Offset, 10)
-	r.end(HeaderOriginOffset, start)
+	r.end(start)
 }
 
 // message returns the record built, its encoding in e (its WriterData).
 func (r *recordBuilder) message(key, value []byte, e *encoded) kafka.Message {
 	e.body, e.pw = r.b[:len(r.b):len(r.b)], nil
 	e.size = recordFixed + int64(len(key)+len(value)) + int64(len(r.b)) - nullBytesLen(key) - nullBytesLen(value)
-	return kafka.Message{Key: key, Value: value, Headers: r.h, WriterData: e}
+	return kafka.Message{Key: key, Value: value, WriterData: e}
 }
 
 // workerHeaders are the headers the worker adds; every other header of a
@@ -326,7 +321,7 @@ func ParseDeadLetter(m kafka.Message) DeadLetter {
 	return d
 }
 
-// recordArena hands out the values and headers of built records from
+// recordArena hands out the bytes of built records (their encodings) from
 // shared chunks, one allocation for many records. Each slice it returns
 // has exactly the capacity asked for, so that an append past it moves the
 // slice rather than overwrite a neighbour's. Without a pool, a chunk lives
@@ -336,16 +331,12 @@ func ParseDeadLetter(m kafka.Message) DeadLetter {
 // per mapping goroutine.
 type recordArena struct {
 	buf  []byte
-	hdrs []kafka.Header
 	pool *arenaPool
 	// taken lists the chunks taken from pool since the last handOff.
 	taken arenaChunks
 }
 
-const (
-	arenaBytes   = 32 << 10
-	arenaHeaders = 512
-)
+const arenaBytes = 32 << 10
 
 // bytes returns an empty slice of capacity n.
 func (a *recordArena) bytes(n int) []byte {
@@ -363,52 +354,27 @@ func (a *recordArena) bytes(n int) []byte {
 	return a.buf[l : l : l+n]
 }
 
-// headers returns an empty slice of capacity n.
-func (a *recordArena) headers(n int) []kafka.Header {
-	if n > arenaHeaders/4 {
-		return make([]kafka.Header, 0, n)
-	}
-	if cap(a.hdrs)-len(a.hdrs) < n {
-		a.hdrs = a.pool.headers()
-		if a.pool != nil {
-			a.taken.hdrs = append(a.taken.hdrs, a.hdrs)
-		}
-	}
-	l := len(a.hdrs)
-	a.hdrs = a.hdrs[:l+n]
-	return a.hdrs[l : l : l+n]
-}
-
 // handOff returns the chunks taken since the last handOff; the next
 // record is cut from a new chunk.
 func (a *recordArena) handOff() arenaChunks {
 	t := a.taken
 	a.taken = arenaChunks{}
-	a.buf, a.hdrs = nil, nil
+	a.buf = nil
 	return t
 }
 
 // arenaChunks are chunks of a recordArena.
-type arenaChunks struct {
-	bufs [][]byte
-	hdrs [][]kafka.Header
-}
+type arenaChunks struct{ bufs [][]byte }
 
 // arenaPool keeps chunks given back for the arenas to use again, up to
-// arenaPoolChunks of each kind (more are left to the collector). Safe for
-// concurrent use; a nil *arenaPool makes new chunks only.
-type arenaPool struct {
-	bufs chan []byte
-	hdrs chan []kafka.Header
-}
+// arenaPoolChunks (more are left to the collector). Safe for concurrent
+// use; a nil *arenaPool makes new chunks only.
+type arenaPool struct{ bufs chan []byte }
 
-// arenaPoolChunks bounds the chunks an arenaPool keeps of each kind
-// (8 MiB of bytes, 5 MiB of headers).
+// arenaPoolChunks bounds the chunks an arenaPool keeps (8 MiB).
 const arenaPoolChunks = 256
 
-func newArenaPool() *arenaPool {
-	return &arenaPool{bufs: make(chan []byte, arenaPoolChunks), hdrs: make(chan []kafka.Header, arenaPoolChunks)}
-}
+func newArenaPool() *arenaPool { return &arenaPool{bufs: make(chan []byte, arenaPoolChunks)} }
 
 func (p *arenaPool) bytes() []byte {
 	if p != nil {
@@ -421,30 +387,11 @@ func (p *arenaPool) bytes() []byte {
 	return make([]byte, 0, arenaBytes)
 }
 
-func (p *arenaPool) headers() []kafka.Header {
-	if p != nil {
-		select {
-		case h := <-p.hdrs:
-			return h[:0]
-		default:
-		}
-	}
-	return make([]kafka.Header, 0, arenaHeaders)
-}
-
-// put gives c's chunks back. Header chunks are cleared first, so that the
-// pool holds no record's bytes alive.
+// put gives c's chunks back.
 func (p *arenaPool) put(c arenaChunks) {
 	for _, b := range c.bufs {
 		select {
 		case p.bufs <- b:
-		default:
-		}
-	}
-	for _, h := range c.hdrs {
-		clear(h[:cap(h)])
-		select {
-		case p.hdrs <- h:
 		default:
 		}
 	}

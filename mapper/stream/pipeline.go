@@ -511,7 +511,6 @@ type batchMem struct {
 func (m *batchMem) take(c arenaChunks) {
 	m.mu.Lock()
 	m.chunks.bufs = append(m.chunks.bufs, c.bufs...)
-	m.chunks.hdrs = append(m.chunks.hdrs, c.hdrs...)
 	m.mu.Unlock()
 }
 
@@ -530,8 +529,7 @@ func (p *pipeline) reuse(b *batch) {
 	// pooled memory too, held in any case.
 	p.arenas.put(m.chunks)
 	clear(m.chunks.bufs)
-	clear(m.chunks.hdrs)
-	m.chunks.bufs, m.chunks.hdrs = m.chunks.bufs[:0], m.chunks.hdrs[:0]
+	m.chunks.bufs = m.chunks.bufs[:0]
 	b.mem, b.recs, b.built, b.out, b.dlq = nil, nil, nil, nil, nil
 	p.mem.Put(m)
 	if f := b.fetch; f != nil && f.left.Add(-1) == 0 {
@@ -688,14 +686,14 @@ func (pw *pendingWrite) settle(msgs []kafka.Message, err error) {
 }
 
 // answer records the outcome of n records: failed holds copies of them
-// when err is not nil (their WriterData is cleared here).
+// when err is not nil (kept as plain records: headers read from their
+// encodings, WriterData cleared).
 func (pw *pendingWrite) answer(n int, failed []kafka.Message, err error) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	if err != nil {
 		for _, m := range failed {
-			m.WriterData = nil
-			pw.failed = append(pw.failed, m)
+			pw.failed = append(pw.failed, plainRecord(m))
 		}
 		pw.lastErr = err
 	}
@@ -799,7 +797,7 @@ func (p *pipeline) writeRecovered(topic string) {
 // topic's limit is read again every RetryBackoffMax; once the record fits
 // it is written. It returns false when ctx ends first.
 func (p *pipeline) waitTooLarge(ctx context.Context, tp topicPartition, s *topicSink, m kafka.Message) bool {
-	m.WriterData = nil
+	m = plainRecord(m)
 	size := recordSize(&m) + recordBatchOverhead
 	origin := tp.String() + "@" + strconv.FormatInt(originOffset(&m), 10)
 	reason := fmt.Sprintf("record %s of %d bytes is larger than %s accepts (max.message.bytes %d); raise it, or move the record aside", origin, size, s.topic, s.limit.Load())

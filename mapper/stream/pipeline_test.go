@@ -71,7 +71,7 @@ type fakeTopic struct {
 
 func origin(m *kafka.Message) string {
 	var t, p, o string
-	for _, h := range m.Headers {
+	for _, h := range headersOf(m) {
 		switch h.Key {
 		case HeaderOriginTopic:
 			t = string(h.Value)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -426,10 +427,11 @@ func encodeRecord(a *recordArena, m *kafka.Message, e *encoded) {
 }
 
 // TestBuiltRecordsEncodeAsTheirMessages builds output and dead-letter
-// records in one pass (value and headers written once, into the encoding)
-// and checks each against its own Message encoded by the writer's general
-// path: the same batch byte for byte, recordSize from the encoding, and
-// every header value a slice of the encoding. The cases cover null and
+// records in one pass (value and headers written once, into the encoding,
+// no header list) and checks each against itself as a plain record (its
+// headers read back from the encoding) encoded by the writer's general
+// path: the same batch byte for byte, recordSize from the encoding, the
+// headers in order with their values, each a slice of the encoding. The cases cover null and
 // empty keys, values and header values, no source, many failures, and
 // header values of 63, 64 and thousands of bytes (a length varint of one,
 // two and more bytes).
@@ -474,8 +476,55 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 			} else {
 				m = outputMessage(&a, &tc.in, tc.src, &tc.res, nil, &e)
 			}
-			plain := m
-			plain.WriterData = nil
+			if m.Headers != nil {
+				t.Errorf("%s (dead letter %v): headers built; want them read from the encoding when asked for", tc.name, dead)
+			}
+			plain := plainRecord(m)
+			if plain.WriterData != nil {
+				t.Errorf("%s (dead letter %v): a plain record keeps its encoding", tc.name, dead)
+			}
+			// The headers read back, in order: the original ones (dead
+			// letters), the worker's, each with its value.
+			var wantKeys []string
+			if dead {
+				for _, h := range tc.in.Headers {
+					wantKeys = append(wantKeys, h.Key)
+				}
+			}
+			if tc.src != nil {
+				wantKeys = append(wantKeys, HeaderSource, HeaderRulesVersion)
+			}
+			wantKeys = append(wantKeys, HeaderOutcome)
+			for range tc.res.Failures {
+				wantKeys = append(wantKeys, HeaderFailure)
+			}
+			wantKeys = append(wantKeys, HeaderOriginTopic, HeaderOriginPartition, HeaderOriginOffset)
+			if dead {
+				for range tc.res.Failures {
+					wantKeys = append(wantKeys, HeaderFailureDetail)
+				}
+				wantKeys = append(wantKeys, HeaderOriginTime, HeaderDeadLetteredAt)
+			}
+			var gotKeys []string
+			for _, h := range plain.Headers {
+				gotKeys = append(gotKeys, h.Key)
+			}
+			if !slices.Equal(gotKeys, wantKeys) {
+				t.Errorf("%s (dead letter %v): headers %q, want %q", tc.name, dead, gotKeys, wantKeys)
+			}
+			if got := originOffset(&plain); got != tc.in.Offset {
+				t.Errorf("%s (dead letter %v): origin offset %d, want %d", tc.name, dead, got, tc.in.Offset)
+			}
+			for i, h := range plain.Headers {
+				if dead && i < len(tc.in.Headers) {
+					if w := tc.in.Headers[i].Value; (h.Value == nil) != (w == nil) || !bytes.Equal(h.Value, w) {
+						t.Errorf("%s: original header %d is %q (null %v), want %q (null %v)", tc.name, i, h.Value, h.Value == nil, w, w == nil)
+					}
+				}
+				if h.Key == HeaderDeadLetteredAt && string(h.Value) != now.Format(time.RFC3339Nano) {
+					t.Errorf("%s: dead-lettered at %q, want %q", tc.name, h.Value, now.Format(time.RFC3339Nano))
+				}
+			}
 			if got, want := appendRecordBatch(nil, []*kafka.Message{&m}, now), appendRecordBatch(nil, []*kafka.Message{&plain}, now); !bytes.Equal(got, want) {
 				t.Errorf("%s (dead letter %v): the built encoding differs from its message's", tc.name, dead)
 			}
@@ -489,7 +538,7 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 				at, lo := uintptr(unsafe.Pointer(&v[0])), uintptr(unsafe.Pointer(&e.body[0]))
 				return at >= lo && at+uintptr(len(v)) <= lo+uintptr(len(e.body))
 			}
-			for _, h := range m.Headers {
+			for _, h := range plain.Headers {
 				if !within(h.Value) {
 					t.Errorf("%s (dead letter %v): header %.20s is not a slice of the encoding", tc.name, dead, h.Key)
 				}
@@ -497,8 +546,15 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 			if !within(m.Value) || !within(m.Key) {
 				t.Errorf("%s (dead letter %v): key or value is not a slice of the encoding", tc.name, dead)
 			}
-			if dead && (len(m.Headers) < len(tc.in.Headers) || !bytes.Equal(m.Value, tc.in.Value) || (m.Value == nil) != (tc.in.Value == nil)) {
-				t.Errorf("%s: the dead letter's value or original headers changed", tc.name)
+			if dead && (!bytes.Equal(m.Value, tc.in.Value) || (m.Value == nil) != (tc.in.Value == nil)) {
+				t.Errorf("%s: the dead letter's value changed", tc.name)
+			}
+			// An encoding cut anywhere reads as at most its headers, without
+			// a panic.
+			for cut := range len(e.body) {
+				if n := len(decodeHeaders(e.body[:cut])); n > len(plain.Headers) {
+					t.Fatalf("%s: an encoding cut at %d reads as %d headers, more than the %d whole", tc.name, cut, n, len(plain.Headers))
+				}
 			}
 		}
 	}
