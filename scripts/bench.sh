@@ -12,7 +12,8 @@
 #
 #   python3 "$MAPPER_BENCH_GEN" 200000 WORKLOAD.jsonl 42
 #
-# Two measurements, each $BENCH_RUNS times (default 3), the median printed:
+# Two measurements, each $BENCH_RUNS times (default 3), the median printed
+# (with Kafka, the runs alternate: a batch run, then a Kafka run):
 #
 #   batch   mapper map --source orders --lines --summary < WORKLOAD
 #           (the whole process, from /usr/bin/time)
@@ -45,7 +46,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
-[ -n "$workload" ] || { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$workload" ] || { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 if [ ! -f "$workload" ]; then
 	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
 		echo "bench.sh: generating 200,000 orders into $workload" >&2
@@ -79,16 +80,20 @@ tick=$(getconf CLK_TCK)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# batch: wall seconds, CPU seconds, peak RSS in KiB, one line per run.
-for _ in $(seq "$runs"); do
+# batch_run appends one batch run's wall seconds, CPU seconds and peak RSS
+# in KiB to $tmp/batch.
+batch_run() {
 	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
 		"$tmp/mapper" map --rules rules --schemas schemas --source orders --lines --summary <"$workload" >"$tmp/summary"
 	read -r wall user sys rss <"$tmp/time"
 	echo "$wall $(echo "$user + $sys" | bc -l) $rss" >>"$tmp/batch"
-done
+}
 
-# kafka: the same figures for mapper run.
-if [ -z "${BENCH_SKIP_KAFKA:-}" ]; then
+if [ -n "${BENCH_SKIP_KAFKA:-}" ]; then
+	for _ in $(seq "$runs"); do batch_run; done
+else
+	# kafka: the same figures for mapper run, each run right after a batch
+	# run, so that the two of a pair meet the same load on the machine.
 	if ! KAFKA_PORT=$port scripts/kafka.sh status >/dev/null 2>&1; then
 		KAFKA_PORT=$port scripts/kafka.sh start >&2
 		started_kafka=1
@@ -106,6 +111,7 @@ if [ -z "${BENCH_SKIP_KAFKA:-}" ]; then
 	total=$(KAFKA_PORT=$port scripts/kafka.sh tool org.apache.kafka.tools.GetOffsetShell \
 		--bootstrap-server "$brokers" --topic "$topic" --time -1 2>/dev/null | awk -F: '{s += $3} END {print s}')
 	for i in $(seq "$runs"); do
+		batch_run
 		"$tmp/mapper" run --brokers "$brokers" --rules rules --schemas schemas --topics "$topic" \
 			--output-topic bench.orders.out --dlq-topic bench.orders.dlq --group "bench-$$-$i" \
 			--no-samples --metrics=false --status-addr "127.0.0.1:$status_port" --log-level warn \
