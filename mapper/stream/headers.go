@@ -92,16 +92,10 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	}
 	r.commonHeaders(in, src, res)
 	for i := range res.Failures {
-		start := r.begin(HeaderFailureDetail)
-		r.b = append(r.b, res.Failures[i].Detail...)
-		r.end(start)
+		r.text(HeaderFailureDetail, res.Failures[i].Detail)
 	}
-	start := r.begin(HeaderOriginTime)
-	r.b = append(r.b, tt.origin.of(in.Time)...)
-	r.end(start)
-	start = r.begin(HeaderDeadLetteredAt)
-	r.b = append(r.b, tt.at.of(now)...)
-	r.end(start)
+	r.header(HeaderOriginTime, tt.origin.of(in.Time))
+	r.header(HeaderDeadLetteredAt, tt.at.of(now))
 	return r.message(key, value, e)
 }
 
@@ -184,9 +178,17 @@ func (r *recordBuilder) header(key string, v []byte) {
 	r.nullBytes(v)
 }
 
-// begin starts a header whose value is appended to r.b next, up to 63
-// bytes long as a rule (end makes room for a longer one); it returns
-// where the value starts.
+// text writes a header of value v.
+func (r *recordBuilder) text(key, v string) {
+	r.b = binary.AppendVarint(r.b, int64(len(key)))
+	r.b = append(r.b, key...)
+	r.lenPrefix(len(v))
+	r.b = append(r.b, v...)
+}
+
+// begin starts a header whose value, of a length not known yet, is
+// appended to r.b next: up to 63 bytes long as a rule (end makes room for
+// a longer one). It returns where the value starts.
 func (r *recordBuilder) begin(key string) int {
 	r.b = binary.AppendVarint(r.b, int64(len(key)))
 	r.b = append(r.b, key...)
@@ -211,29 +213,23 @@ func (r *recordBuilder) end(start int) {
 // commonHeaders writes the headers output and dead-letter records share.
 func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res *mapper.Result) {
 	if src != nil {
-		start := r.begin(HeaderSource)
-		r.b = append(r.b, src.Name()...)
-		r.end(start)
-		start = r.begin(HeaderRulesVersion)
+		r.text(HeaderSource, src.Name())
+		start := r.begin(HeaderRulesVersion)
 		r.b = strconv.AppendInt(r.b, int64(src.Version()), 10)
 		r.end(start)
 	}
-	start := r.begin(HeaderOutcome)
-	r.b = append(r.b, res.Outcome...)
-	r.end(start)
+	r.text(HeaderOutcome, string(res.Outcome))
 	for i := range res.Failures {
 		f := &res.Failures[i]
-		start = r.begin(HeaderFailure)
+		start := r.begin(HeaderFailure)
 		r.b = append(r.b, f.Reason...)
 		if f.Field != "" {
 			r.b = append(append(r.b, ':'), f.Field...)
 		}
 		r.end(start)
 	}
-	start = r.begin(HeaderOriginTopic)
-	r.b = append(r.b, in.Topic...)
-	r.end(start)
-	start = r.begin(HeaderOriginPartition)
+	r.text(HeaderOriginTopic, in.Topic)
+	start := r.begin(HeaderOriginPartition)
 	r.b = strconv.AppendInt(r.b, int64(in.Partition), 10)
 	r.end(start)
 	start = r.begin(HeaderOriginOffset)

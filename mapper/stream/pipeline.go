@@ -66,7 +66,7 @@ type pipeline struct {
 	rebalanceDrain time.Duration
 	// mem holds *batchMem of batches whose records were all acknowledged,
 	// for the next batches to map into, and arenas the chunks their
-	// records' values and headers were cut from.
+	// records' encodings were cut from.
 	mem    sync.Pool
 	arenas *arenaPool
 	// fetched holds *fetchMem of fetches whose every batch was
@@ -502,7 +502,7 @@ type batchMem struct {
 	built []kafka.Message
 	dlq   []kafka.Message
 	// chunks are the arena chunks of the batch's jobs (their records'
-	// values and headers), given back with it.
+	// encodings), given back with it.
 	mu     sync.Mutex
 	chunks arenaChunks
 }

@@ -401,6 +401,17 @@ func BenchmarkMapOne(b *testing.B) {
 	}
 }
 
+// endOfLog is a fetch at a log's end: it waits a little, as a broker's
+// long poll does, and returns no record.
+func endOfLog(ctx context.Context, offset int64) ([]kafka.Message, int64, error) {
+	select {
+	case <-ctx.Done():
+		return nil, offset, ctx.Err()
+	case <-time.After(5 * time.Millisecond):
+		return nil, offset, nil
+	}
+}
+
 // sizedLog is one partition's records; Fetch honours maxBytes as a broker
 // does (at least one record, however large).
 type sizedLog struct{ msgs []kafka.Message }
@@ -408,12 +419,7 @@ type sizedLog struct{ msgs []kafka.Message }
 func (l *sizedLog) Fetch(ctx context.Context, _ *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
 	offset = max(offset, 0)
 	if offset >= int64(len(l.msgs)) {
-		select {
-		case <-ctx.Done():
-			return nil, offset, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-			return nil, offset, nil
-		}
+		return endOfLog(ctx, offset)
 	}
 	end, size := offset, int64(0)
 	for end < int64(len(l.msgs)) {

@@ -140,14 +140,11 @@ func sameBytes(a, b []byte) bool {
 	return (a == nil) == (b == nil) && bytes.Equal(a, b)
 }
 
-// TestRecordBatchUpToTakesWhatRecordSizeAllows holds that a produce
-// request takes the records the recordSize rule allows (their recordSize
-// adding up to at most the limit, the first one always) and encodes them
-// as appendRecordBatch does.
-func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
-	now := time.UnixMilli(1_700_000_000_123)
-	var msgs []*kafka.Message
-	for i := range 40 {
+// variedRecords returns n records of varied sizes: values of 0 to 299
+// bytes, 0 to 8 headers of growing values, every seventh with a null one.
+func variedRecords(n int) []*kafka.Message {
+	msgs := make([]*kafka.Message, n)
+	for i := range msgs {
 		m := &kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: bytes.Repeat([]byte("v"), i*37%300)}
 		for j := range i % 9 {
 			m.Headers = append(m.Headers, kafka.Header{Key: fmt.Sprint("h", j), Value: bytes.Repeat([]byte("x"), j*j)})
@@ -155,8 +152,31 @@ func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
 		if i%7 == 0 {
 			m.Headers = append(m.Headers, kafka.Header{Key: "null"})
 		}
-		msgs = append(msgs, m)
+		msgs[i] = m
 	}
+	return msgs
+}
+
+// oddRecords returns records at the edges of the encoding: null and empty
+// keys, values and header values, an empty header key, times of their own
+// and a 70,000-byte value.
+func oddRecords() []*kafka.Message {
+	at := time.UnixMilli(1_600_000_000_456)
+	return []*kafka.Message{
+		{Key: nil, Value: []byte(`{"a":1}`)},
+		{Key: []byte{}, Value: []byte{}, Time: at, Headers: []kafka.Header{{Key: "null", Value: nil}, {Key: "empty", Value: []byte{}}}},
+		{Key: []byte("k"), Value: nil, Headers: []kafka.Header{{Key: "", Value: []byte{0, 0xff}}, {Key: HeaderOriginOffset, Value: []byte("123456")}}},
+		{Key: []byte("big"), Value: bytes.Repeat([]byte("x"), 70000), Time: at.Add(time.Second)},
+	}
+}
+
+// TestRecordBatchUpToTakesWhatRecordSizeAllows holds that a produce
+// request takes the records the recordSize rule allows (their recordSize
+// adding up to at most the limit, the first one always) and encodes them
+// as appendRecordBatch does.
+func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_123)
+	msgs := variedRecords(40)
 	for _, limit := range []int64{0, 1, 100, 500, 2048, 5000, 1 << 20} {
 		want, size := 0, int64(0)
 		for want < len(msgs) {
@@ -185,23 +205,7 @@ func TestRecordBatchUpToTakesWhatRecordSizeAllows(t *testing.T) {
 // record is the one read back, its encoding kept.
 func TestEncodedRecordsMakeTheSameBatch(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_123)
-	at := time.UnixMilli(1_600_000_000_456)
-	plain := []*kafka.Message{
-		{Key: nil, Value: []byte(`{"a":1}`)},
-		{Key: []byte{}, Value: []byte{}, Time: at, Headers: []kafka.Header{{Key: "null", Value: nil}, {Key: "empty", Value: []byte{}}}},
-		{Key: []byte("k"), Value: nil, Headers: []kafka.Header{{Key: "", Value: []byte{0, 0xff}}, {Key: HeaderOriginOffset, Value: []byte("123456")}}},
-		{Key: []byte("big"), Value: bytes.Repeat([]byte("x"), 70000), Time: at.Add(time.Second)},
-	}
-	for i := range 40 {
-		m := &kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: bytes.Repeat([]byte("v"), i*37%300)}
-		for j := range i % 9 {
-			m.Headers = append(m.Headers, kafka.Header{Key: fmt.Sprint("h", j), Value: bytes.Repeat([]byte("x"), j*j)})
-		}
-		if i%7 == 0 {
-			m.Headers = append(m.Headers, kafka.Header{Key: "null"})
-		}
-		plain = append(plain, m)
-	}
+	plain := append(oddRecords(), variedRecords(40)...)
 	var a recordArena
 	encs := make([]encoded, len(plain))
 	all := make([]*kafka.Message, len(plain))   // every record encoded
@@ -247,13 +251,7 @@ func TestEncodedRecordsMakeTheSameBatch(t *testing.T) {
 // decoder's reader as well.
 func TestRecordBatchReadsBackAsWritten(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_123)
-	at := time.UnixMilli(1_600_000_000_456)
-	msgs := []*kafka.Message{
-		{Key: nil, Value: []byte(`{"a":1}`)},
-		{Key: []byte{}, Value: []byte{}, Time: at, Headers: []kafka.Header{{Key: "null", Value: nil}, {Key: "empty", Value: []byte{}}}},
-		{Key: []byte("k"), Value: nil, Headers: []kafka.Header{{Key: "", Value: []byte{0, 0xff}}, {Key: HeaderOriginOffset, Value: []byte("123456")}}},
-		{Key: []byte("big"), Value: bytes.Repeat([]byte("x"), 70000), Time: at.Add(time.Second)},
-	}
+	msgs := oddRecords()
 	prefix := []byte("left alone")
 	b := appendRecordBatch(append([]byte(nil), prefix...), msgs, now)
 	if !bytes.Equal(b[:len(prefix)], prefix) {
@@ -399,31 +397,20 @@ func TestVarintLenIsTheEncodedSize(t *testing.T) {
 	}
 }
 
-// encodeRecord encodes any m into e, body cut from a, and points m's
-// WriterData at e, as outputMessage and deadLetterMessage do for the
-// records they build.
+// encodeRecord encodes any m into e, body cut from a, with the builder
+// outputMessage and deadLetterMessage use, and points m's WriterData at e.
 func encodeRecord(a *recordArena, m *kafka.Message, e *encoded) {
-	var hdrs int64
-	for i := range m.Headers {
-		h := &m.Headers[i]
-		hdrs += varintLen(int64(len(h.Key))) + int64(len(h.Key)) + nullBytesLen(h.Value)
+	n := len(m.Key) + len(m.Value) + headerRoom*(len(m.Headers)+3)
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value)
 	}
-	hdrs += varintLen(int64(len(m.Headers)))
-	n := nullBytesLen(m.Key) + nullBytesLen(m.Value) + hdrs
-	b := a.bytes(int(n))
-	b = appendNullBytes(b, m.Key)
-	b = appendNullBytes(b, m.Value)
-	b = binary.AppendVarint(b, int64(len(m.Headers)))
-	for i := range m.Headers {
-		h := &m.Headers[i]
-		b = binary.AppendVarint(b, int64(len(h.Key)))
-		b = append(b, h.Key...)
-		b = appendNullBytes(b, h.Value)
+	r := recordBuilder{b: a.bytes(n)}
+	key, value := r.nullBytes(m.Key), r.nullBytes(m.Value)
+	r.b = binary.AppendVarint(r.b, int64(len(m.Headers)))
+	for _, h := range m.Headers {
+		r.header(h.Key, h.Value)
 	}
-	e.body = b
-	e.size = recordFixed + int64(len(m.Key)+len(m.Value)) + hdrs
-	e.pw = nil
-	m.WriterData = e
+	m.WriterData = r.message(key, value, e).WriterData
 }
 
 // TestBuiltRecordsEncodeAsTheirMessages builds output and dead-letter

@@ -188,12 +188,7 @@ type intoLog struct {
 func (l *intoLog) Fetch(ctx context.Context, mem *kafkaconn.Memory, topic string, partition int, offset, _ int64) ([]kafka.Message, int64, error) {
 	offset = max(offset, 0)
 	if offset >= int64(len(l.msgs)) {
-		select {
-		case <-ctx.Done():
-			return nil, offset, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-			return nil, offset, nil
-		}
+		return endOfLog(ctx, offset)
 	}
 	end := min(int64(len(l.msgs)), offset+20)
 	l.mu.Lock()
