@@ -10,14 +10,36 @@ import (
 // the mapping goroutine that built it, while the record is still in that
 // core's cache: the part of a v2 record after its offset delta (nullable
 // key, nullable value, header count, headers), and the record's
-// recordSize. The writer then copies body as it is, one sequential read
-// per record, instead of walking the record's headers again from another
+// recordSize. The writer then copies it as it is, one sequential read per
+// record, instead of walking the record's headers again from another
 // core. The record's Message points at it (WriterData) until answered; pw
 // is the pending write it belongs to once enqueued.
+//
+// A dead letter's value, the original record's, is not copied where the
+// record is built: the encoding is then body (up to the value's length),
+// value (the fetched bytes, held until the record is answered) and tail
+// (the header count and headers), and the writer copies the three.
 type encoded struct {
 	body []byte
-	size int64
-	pw   *pendingWrite
+	// value is the value set apart (nil: none, the encoding is all in
+	// body), tail the encoding after it.
+	value, tail []byte
+	size        int64
+	pw          *pendingWrite
+}
+
+// bodyLen is the length of the encoding.
+func (e *encoded) bodyLen() int {
+	return len(e.body) + len(e.value) + len(e.tail)
+}
+
+// headers reads the encoding's headers: values are slices of it.
+func (e *encoded) headers() []kafka.Header {
+	if e.value == nil {
+		return decodeHeaders(e.body)
+	}
+	r := bodyReader{b: e.tail, ok: true}
+	return r.headers()
 }
 
 // pendingOf returns the pending write m belongs to: WriterData is the
@@ -53,7 +75,7 @@ func sizeOf(m *kafka.Message) int64 {
 // them, those of its encoding (values are slices of it).
 func headersOf(m *kafka.Message) []kafka.Header {
 	if e, ok := m.WriterData.(*encoded); ok && m.Headers == nil {
-		return decodeHeaders(e.body)
+		return e.headers()
 	}
 	return m.Headers
 }
@@ -67,27 +89,14 @@ func plainRecord(m kafka.Message) kafka.Message {
 	return m
 }
 
-// decodeHeaders reads the headers of a record encoding (encoded.body);
+// decodeHeaders reads the headers of a record encoding (see encoded);
 // on a malformed one it returns those read up to the fault (the encodings
 // are the worker's own).
 func decodeHeaders(b []byte) []kafka.Header {
 	r := bodyReader{b: b, ok: true}
 	r.bytes() // key
 	r.bytes() // value
-	n := r.varint()
-	if !r.ok || n < 0 || n > int64(len(r.b)) {
-		return nil
-	}
-	h := make([]kafka.Header, 0, n)
-	for range n {
-		k := r.bytes()
-		v := r.bytes()
-		if !r.ok {
-			break
-		}
-		h = append(h, kafka.Header{Key: headerKey(k), Value: v})
-	}
-	return h
+	return r.headers()
 }
 
 // headerKey is k as a string: the worker's own header names without a
@@ -106,6 +115,25 @@ func headerKey(k []byte) string {
 type bodyReader struct {
 	b  []byte
 	ok bool
+}
+
+// headers reads a header count and that many headers; on a malformed
+// encoding, those read up to the fault.
+func (r *bodyReader) headers() []kafka.Header {
+	n := r.varint()
+	if !r.ok || n < 0 || n > int64(len(r.b)) {
+		return nil
+	}
+	h := make([]kafka.Header, 0, n)
+	for range n {
+		k := r.bytes()
+		v := r.bytes()
+		if !r.ok {
+			break
+		}
+		h = append(h, kafka.Header{Key: headerKey(k), Value: v})
+	}
+	return h
 }
 
 func (r *bodyReader) varint() int64 {

@@ -51,7 +51,7 @@ const (
 // to be written is.
 func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, e *encoded) kafka.Message {
 	nh := commonHeaders(src, res)
-	r := recordBuilder{b: a.bytes(len(in.Key) + len(prefix) + len(res.Output) + commonHeadersLen(in, src, res) + headerRoom*(nh+3))}
+	r := newRecordBuilder(a, len(in.Key)+len(prefix)+len(res.Output)+commonHeadersLen(in, src, res)+headerRoom*(nh+3))
 	key := r.nullBytes(in.Key)
 	var value []byte // nil for an empty output, as before
 	if n := len(prefix) + len(res.Output); n > 0 {
@@ -63,7 +63,7 @@ func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *m
 	}
 	r.b = binary.AppendVarint(r.b, int64(nh))
 	r.commonHeaders(in, src, res)
-	return r.message(key, value, e)
+	return r.message(key, value, 0, e)
 }
 
 // timeLen is room for a UTC time in RFC 3339 with nanoseconds.
@@ -72,20 +72,22 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 // deadLetterMessage builds the dead-letter record of a rejected result: the
 // original key, value and headers, byte for byte, followed by the worker's
 // headers saying why, encoded into e as it goes (see encoded), cut from a.
-// The record's key and value are slices of e.body; its headers are read
-// from there when asked for (headersOf).
+// The record's key is a slice of the encoding; its value is the original
+// value itself, not copied (the encoding sets it apart), and must stay
+// unchanged until the record is answered. Its headers are read from the
+// encoding when asked for (headersOf).
 func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts, e *encoded) kafka.Message {
 	nh := len(in.Headers) + commonHeaders(src, res) + len(res.Failures) + 2
-	n := len(in.Key) + len(in.Value) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
+	n := len(in.Key) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
 	for i := range in.Headers {
 		n += len(in.Headers[i].Key) + len(in.Headers[i].Value)
 	}
 	for i := range res.Failures {
 		n += len(res.Failures[i].Detail)
 	}
-	r := recordBuilder{b: a.bytes(n)}
+	r := newRecordBuilder(a, n)
 	key := r.nullBytes(in.Key)
-	value := r.nullBytes(in.Value)
+	value, apart := r.valueApart(in.Value)
 	r.b = binary.AppendVarint(r.b, int64(nh))
 	for _, h := range in.Headers {
 		r.header(h.Key, h.Value)
@@ -96,7 +98,7 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	}
 	r.header(HeaderOriginTime, tt.origin.of(in.Time))
 	r.header(HeaderDeadLetteredAt, tt.at.of(now))
-	return r.message(key, value, e)
+	return r.message(key, value, apart, e)
 }
 
 // timeTexts are the last times a mapping goroutine wrote into dead-letter
@@ -147,11 +149,28 @@ func commonHeadersLen(in *kafka.Message, src *mapper.Source, res *mapper.Result)
 // with its value.
 const headerRoom = 24 + 2*binary.MaxVarintLen32
 
-// recordBuilder writes a built record's encoding (encoded.body) in one
-// pass: each value is written once, into the body, and the record's key
-// and value point there. b is cut with room for the whole record, so it
-// does not move; were it to, the slices taken before stay valid.
+// recordBuilder writes a built record's encoding (encoded) in one pass:
+// each value is written once, into the encoding, and the record's key and
+// value point there (a dead letter's value is set apart instead). b is cut
+// with room for the whole record, so it does not move; were it to, the
+// slices taken before stay valid.
 type recordBuilder struct{ b []byte }
+
+// newRecordBuilder starts a record of up to n bytes of encoding, cut from a.
+func newRecordBuilder(a *recordArena, n int) recordBuilder {
+	return recordBuilder{b: a.bytes(n)}
+}
+
+// valueApart writes the length of a non-empty v and sets v apart: the
+// encoding goes on after it, and v is not copied. It returns v (capacity
+// cut to its length) and where the encoding goes on, or for a null or
+// empty v writes it as nullBytes does and returns 0.
+func (r *recordBuilder) valueApart(v []byte) ([]byte, int) {
+	if len(v) == 0 {
+		return r.nullBytes(v), 0
+	}
+	return v[:len(v):len(v)], r.lenPrefix(len(v))
+}
 
 // nullBytes writes v as nullable bytes and returns their slice of b (nil
 // for nil v, empty for empty v).
@@ -237,10 +256,15 @@ func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res
 	r.end(start)
 }
 
-// message returns the record built, its encoding in e (its WriterData).
-func (r *recordBuilder) message(key, value []byte, e *encoded) kafka.Message {
-	e.body, e.pw = r.b[:len(r.b):len(r.b)], nil
-	e.size = recordFixed + int64(len(key)+len(value)) + int64(len(r.b)) - nullBytesLen(key) - nullBytesLen(value)
+// message returns the record built, its encoding in e (its WriterData):
+// all of r.b, or when apart is not 0, r.b up to apart, the value set apart
+// and r.b after it.
+func (r *recordBuilder) message(key, value []byte, apart int, e *encoded) kafka.Message {
+	*e = encoded{body: r.b[:len(r.b):len(r.b)]}
+	if apart > 0 {
+		e.body, e.value, e.tail = r.b[:apart:apart], value, r.b[apart:len(r.b):len(r.b)]
+	}
+	e.size = recordFixed + int64(len(key)+len(value)) + int64(e.bodyLen()) - nullBytesLen(key) - nullBytesLen(value)
 	return kafka.Message{Key: key, Value: value, WriterData: e}
 }
 

@@ -315,11 +315,14 @@ func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBy
 		if e != nil {
 			// Encoded where it was built: only the length, attributes and
 			// deltas are written here.
-			b = binary.AppendVarint(b, 1+varintLen(delta)+varintLen(int64(i))+int64(len(e.body)))
+			b = binary.AppendVarint(b, 1+varintLen(delta)+varintLen(int64(i))+int64(e.bodyLen()))
 			b = append(b, 0)
 			b = binary.AppendVarint(b, delta)
 			b = binary.AppendVarint(b, int64(i))
 			b = append(b, e.body...)
+			if e.value != nil {
+				b = append(append(b, e.value...), e.tail...)
+			}
 			continue
 		}
 		length := 1 + varintLen(delta) + varintLen(int64(i)) + nullBytesLen(m.Key) + nullBytesLen(m.Value) +

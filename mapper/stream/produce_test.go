@@ -212,7 +212,7 @@ func TestEncodedRecordsMakeTheSameBatch(t *testing.T) {
 	mixed := make([]*kafka.Message, len(plain)) // every other one
 	for i, m := range plain {
 		c := *m
-		encodeRecord(&a, &c, &encs[i])
+		encodeRecord(&a, &c, &encs[i], i%3 == 0)
 		all[i] = &c
 		mixed[i] = m
 		if i%2 == 1 {
@@ -353,7 +353,7 @@ func BenchmarkRecordBatch(b *testing.B) {
 		enc := make([]*kafka.Message, len(msgs))
 		for i, m := range msgs {
 			c := *m
-			encodeRecord(&a, &c, &encs[i])
+			encodeRecord(&a, &c, &encs[i], false)
 			enc[i] = &c
 		}
 		var buf []byte
@@ -397,20 +397,28 @@ func TestVarintLenIsTheEncodedSize(t *testing.T) {
 	}
 }
 
-// encodeRecord encodes any m into e, body cut from a, with the builder
-// outputMessage and deadLetterMessage use, and points m's WriterData at e.
-func encodeRecord(a *recordArena, m *kafka.Message, e *encoded) {
+// encodeRecord encodes any m into e, cut from a, with the builder
+// outputMessage and deadLetterMessage use, and points m's WriterData at e;
+// apart sets a non-empty value apart, as dead letters do.
+func encodeRecord(a *recordArena, m *kafka.Message, e *encoded, apart bool) {
 	n := len(m.Key) + len(m.Value) + headerRoom*(len(m.Headers)+3)
 	for _, h := range m.Headers {
 		n += len(h.Key) + len(h.Value)
 	}
-	r := recordBuilder{b: a.bytes(n)}
-	key, value := r.nullBytes(m.Key), r.nullBytes(m.Value)
+	r := newRecordBuilder(a, n)
+	key := r.nullBytes(m.Key)
+	var value []byte
+	var at int
+	if apart {
+		value, at = r.valueApart(m.Value)
+	} else {
+		value = r.nullBytes(m.Value)
+	}
 	r.b = binary.AppendVarint(r.b, int64(len(m.Headers)))
 	for _, h := range m.Headers {
 		r.header(h.Key, h.Value)
 	}
-	m.WriterData = r.message(key, value, e).WriterData
+	m.WriterData = r.message(key, value, at, e).WriterData
 }
 
 // TestBuiltRecordsEncodeAsTheirMessages builds output and dead-letter
@@ -522,24 +530,42 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 				if len(v) == 0 {
 					return true
 				}
-				at, lo := uintptr(unsafe.Pointer(&v[0])), uintptr(unsafe.Pointer(&e.body[0]))
-				return at >= lo && at+uintptr(len(v)) <= lo+uintptr(len(e.body))
+				at := uintptr(unsafe.Pointer(&v[0]))
+				for _, part := range [][]byte{e.body, e.tail} {
+					if len(part) > 0 {
+						lo := uintptr(unsafe.Pointer(&part[0]))
+						if at >= lo && at+uintptr(len(v)) <= lo+uintptr(len(part)) {
+							return true
+						}
+					}
+				}
+				return false
 			}
 			for _, h := range plain.Headers {
 				if !within(h.Value) {
 					t.Errorf("%s (dead letter %v): header %.20s is not a slice of the encoding", tc.name, dead, h.Key)
 				}
 			}
-			if !within(m.Value) || !within(m.Key) {
-				t.Errorf("%s (dead letter %v): key or value is not a slice of the encoding", tc.name, dead)
+			if !within(m.Key) {
+				t.Errorf("%s (dead letter %v): key is not a slice of the encoding", tc.name, dead)
+			}
+			switch {
+			case dead && len(tc.in.Value) > 0:
+				// Not copied: the original bytes, set apart.
+				if &m.Value[0] != &tc.in.Value[0] || &e.value[0] != &tc.in.Value[0] {
+					t.Errorf("%s: the dead letter's value is a copy; want the original bytes", tc.name)
+				}
+			case !within(m.Value):
+				t.Errorf("%s (dead letter %v): value is not a slice of the encoding", tc.name, dead)
 			}
 			if dead && (!bytes.Equal(m.Value, tc.in.Value) || (m.Value == nil) != (tc.in.Value == nil)) {
 				t.Errorf("%s: the dead letter's value changed", tc.name)
 			}
 			// An encoding cut anywhere reads as at most its headers, without
 			// a panic.
-			for cut := range len(e.body) {
-				if n := len(decodeHeaders(e.body[:cut])); n > len(plain.Headers) {
+			body := slices.Concat(e.body, e.value, e.tail)
+			for cut := range len(body) {
+				if n := len(decodeHeaders(body[:cut])); n > len(plain.Headers) {
 					t.Fatalf("%s: an encoding cut at %d reads as %d headers, more than the %d whole", tc.name, cut, n, len(plain.Headers))
 				}
 			}
