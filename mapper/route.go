@@ -427,6 +427,13 @@ func (e *Engine) Route(topic string, headers []Header, payload []byte) (*Source,
 	if len(cands) == 0 {
 		return nil, UnknownSource(topic)
 	}
+	return e.routeAmong(cands, topic, headers, payload)
+}
+
+// routeAmong is Route among several candidates, or one with accept rules.
+// It is apart from Route so that the common case, one source for the
+// topic, runs no deferred call.
+func (e *Engine) routeAmong(cands []*Source, topic string, headers []Header, payload []byte) (*Source, Result) {
 	var parser *fastjson.Parser
 	var whys []string
 	for _, s := range cands {

@@ -372,6 +372,13 @@ func (c *Controller) Candidate() *mapper.Engine { return c.gen.Load().cand }
 type Scratch struct {
 	live, cand mapper.Mapper
 	other      mapper.Result
+	// last is the state of the source last looked up without a
+	// candidate: the records of a batch mostly share their source.
+	last struct {
+		g   *generation
+		src *mapper.Source
+		st  *sourceState
+	}
 }
 
 // Rules is the pair of rule sets loaded at one moment, as Current returns
@@ -421,7 +428,10 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 		if live == nil {
 			return nil, nil
 		}
-		return live, g.sources[name]
+		if l := &s.last; l.g != g || l.src != live {
+			l.g, l.src, l.st = g, live, g.sources[name]
+		}
+		return live, s.last.st
 	}
 	cand, candUnknown := g.cand.Route(origin.Topic, origin.Headers, payload)
 	if live == nil && cand != nil {
