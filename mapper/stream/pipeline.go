@@ -40,8 +40,10 @@ type generation interface {
 // pipeline is one Run's delivery machinery: for every assigned partition a
 // fetch loop (fetch in bulk → map → enqueue writes in order) and an
 // acknowledgement loop (wait for each batch's writes in fetch order →
-// offer its offset to the committer), a shared pool of mapping goroutines,
-// a byte budget for records in flight, and one committer per generation.
+// offer its offset to the committer), the mapping scratches (one per
+// mapping goroutine at a time: Concurrency of them) and a pool of mapping
+// goroutines for batches cut into jobs, a byte budget for records in
+// flight, and one committer per generation.
 type pipeline struct {
 	w     *Worker
 	cfg   *Config
@@ -55,6 +57,12 @@ type pipeline struct {
 	budget *byteBudget
 	jobs   chan mapJob
 	pool   sync.WaitGroup
+	// scratches hold the mapping scratches not in use: taking one is the
+	// right to map, so at most Concurrency goroutines map at once.
+	scratches chan *scratch
+	// active counts the partitions being delivered (of every generation
+	// running: one draining and the next).
+	active atomic.Int32
 	// left counts records abandoned uncommitted at the shutdown deadline.
 	left atomic.Int64
 	// blocked holds, per partition, why its delivery is stuck (a record
@@ -106,9 +114,12 @@ func newPipeline(w *Worker, hard context.Context, fetch partitionFetcher, out, d
 		w: w, cfg: cfg, log: cfg.Logger, fetch: fetch, out: out, dlq: dlq, hard: hard,
 		budget: newByteBudget(cfg.MaxInflightBytes), jobs: make(chan mapJob),
 		every: newLogEvery(cfg.LogInterval), rebalanceDrain: min(cfg.RebalanceTimeout/2, max(cfg.ShutdownTimeout, 0)),
-		arenas: newArenaPool(),
+		arenas: newArenaPool(), scratches: make(chan *scratch, cfg.Concurrency),
 	}
 	for range cfg.Concurrency {
+		s := newScratch(cfg.Observers)
+		s.owned.pool = p.arenas
+		p.scratches <- s
 		p.pool.Go(p.mapWorker)
 	}
 	return p
@@ -150,10 +161,16 @@ func (p *pipeline) runGeneration(ctx, gctx context.Context, gen generation, assi
 	cw.Go(func() { c.loop(drain) })
 	var parts sync.WaitGroup
 	var n int
+	for _, ps := range assigned {
+		n += len(ps)
+	}
+	// Counted before any starts, so that the first batches already know
+	// how many partitions share the mapping goroutines.
+	p.active.Add(int32(n))
 	for topic, ps := range assigned {
 		for _, pa := range ps {
-			n++
 			parts.Go(func() {
+				defer p.active.Add(-1)
 				p.runPartition(fetchCtx, drain, topicPartition{topic, pa.ID}, pa.Offset, c)
 			})
 		}
@@ -439,24 +456,31 @@ func (s *scratch) flush(st *stats) {
 	}
 }
 
+// mapWorker maps the jobs of batches cut into jobs, each with a scratch
+// taken for it.
 func (p *pipeline) mapWorker() {
-	s := newScratch(p.cfg.Observers)
-	s.owned.pool = p.arenas
 	for j := range p.jobs {
-		b := j.b
-		s.cur = &s.arena
-		if j.owned {
-			s.cur = &s.owned
-		}
-		for i := j.lo; i < j.hi; i++ {
-			p.mapOne(s, &b.rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
-		}
-		if j.owned {
-			b.mem.take(s.owned.handOff())
-		}
-		s.flush(p.w.stats)
+		s := <-p.scratches
+		p.mapJob(s, j)
+		p.scratches <- s
 		j.done.Done()
 	}
+}
+
+// mapJob maps j's records with s and hands on what s counted.
+func (p *pipeline) mapJob(s *scratch, j mapJob) {
+	b := j.b
+	s.cur = &s.arena
+	if j.owned {
+		s.cur = &s.owned
+	}
+	for i := j.lo; i < j.hi; i++ {
+		p.mapOne(s, &b.rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
+	}
+	if j.owned {
+		b.mem.take(s.owned.handOff())
+	}
+	s.flush(p.w.stats)
 }
 
 // mapBatch maps b with the mapping goroutines and sorts its records into
@@ -475,13 +499,24 @@ func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 	b.now = time.Now()
 	b.rules = p.w.batchRules()
 	chunk := max(16, (n+p.cfg.Concurrency-1)/p.cfg.Concurrency)
-	var done sync.WaitGroup
-	for lo := 0; lo < n; lo += chunk {
-		done.Add(1)
-		hi := min(lo+chunk, n)
-		p.jobs <- mapJob{b: b, lo: lo, hi: hi, done: &done, owned: hi-lo >= ownedJob}
+	if int(p.active.Load()) >= p.cfg.Concurrency || chunk >= n {
+		// As many partitions as mapping goroutines or more: the batches
+		// of the partitions keep the cores busy, and each is mapped whole
+		// here, where it was fetched, rather than cut into jobs that
+		// other goroutines map, on other cores, from records this one
+		// read.
+		s := <-p.scratches
+		p.mapJob(s, mapJob{b: b, lo: 0, hi: n, owned: n >= ownedJob})
+		p.scratches <- s
+	} else {
+		var done sync.WaitGroup
+		for lo := 0; lo < n; lo += chunk {
+			done.Add(1)
+			hi := min(lo+chunk, n)
+			p.jobs <- mapJob{b: b, lo: lo, hi: hi, done: &done, owned: hi-lo >= ownedJob}
+		}
+		done.Wait()
 	}
-	done.Wait()
 	if !p.w.mapHeld(ctx, b.recs, func(i int, rules *release.Rules, s *scratch) {
 		p.mapOne(s, rules, &b.msgs[i], &b.recs[i], &b.built[i], b.now)
 	}) {

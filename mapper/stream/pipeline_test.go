@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ type fakeLog struct {
 	calls   int
 	failOn  map[int]bool
 	fetched int
+	per     int // records a fetch returns at most (0: 7)
 }
 
 func (f *fakeLog) Fetch(ctx context.Context, _ *kafkaconn.Memory, topic string, partition int, offset, maxBytes int64) ([]kafka.Message, int64, error) {
@@ -51,7 +53,11 @@ func (f *fakeLog) Fetch(ctx context.Context, _ *kafkaconn.Memory, topic string, 
 			return nil, offset, nil
 		}
 	}
-	end := min(int64(len(f.msgs)), offset+7) // small fetches: several per run
+	per := int64(7) // small fetches: several per run
+	if f.per > 0 {
+		per = int64(f.per)
+	}
+	end := min(int64(len(f.msgs)), offset+per)
 	out := append([]kafka.Message(nil), f.msgs[offset:end]...)
 	f.mu.Lock()
 	f.fetched += len(out)
@@ -648,6 +654,136 @@ func TestTheClockIsReadOnlyForObserversThatUseIt(t *testing.T) {
 				if tc.timed && sum == 0 {
 					t.Errorf("observer %d: took 0 for 50 records while one observer times them", i)
 				}
+			}
+		})
+	}
+}
+
+// jobTally records the jobs of one mapping scratch: the partition and
+// offsets of the records between its Flushes, and how many scratches map
+// at once.
+type jobTally struct {
+	o          *jobObserver
+	part       int
+	first, n   int64
+	contiguous bool
+}
+
+type jobObserver struct {
+	mu      sync.Mutex
+	jobs    [][3]int64 // partition, first offset, records
+	broken  int        // jobs whose records were not consecutive offsets of one partition
+	now, hi atomic.Int32
+}
+
+func (o *jobObserver) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+}
+
+func (o *jobObserver) NewBatchTally() BatchTally { return &jobTally{o: o} }
+
+func (t *jobTally) Observe(origin *mapper.Origin, _ *mapper.Source, _ []byte, _ *mapper.Result, _ time.Duration) {
+	if t.n == 0 {
+		n := t.o.now.Add(1)
+		for h := t.o.hi.Load(); n > h && !t.o.hi.CompareAndSwap(h, n); h = t.o.hi.Load() {
+		}
+		t.part, t.first, t.contiguous = origin.Partition, origin.Offset, true
+	} else if origin.Partition != t.part || origin.Offset != t.first+t.n {
+		t.contiguous = false
+	}
+	t.n++
+}
+
+func (t *jobTally) Flush() {
+	if t.n == 0 {
+		return
+	}
+	t.o.now.Add(-1)
+	t.o.mu.Lock()
+	t.o.jobs = append(t.o.jobs, [3]int64{int64(t.part), t.first, t.n})
+	if !t.contiguous {
+		t.o.broken++
+	}
+	t.o.mu.Unlock()
+	t.n = 0
+}
+
+// TestBatchesAreMappedWholeWhenPartitionsKeepTheCoresBusy maps batches of
+// 40 records with two mapping goroutines: with fewer partitions than
+// goroutines each batch is cut into jobs that both map; with as many
+// partitions or more, each batch is mapped whole, by one goroutine. Either
+// way no more scratches map at once than Concurrency, each job is a run of
+// consecutive records of one partition, and every record is mapped once.
+func TestBatchesAreMappedWholeWhenPartitionsKeepTheCoresBusy(t *testing.T) {
+	const topic, n, size = "orders", 200, 40
+	for _, tc := range []struct {
+		partitions int
+		whole      bool
+	}{{1, false}, {2, true}, {3, true}} {
+		t.Run(fmt.Sprintf("%d partitions", tc.partitions), func(t *testing.T) {
+			logs := map[int]*fakeLog{}
+			assigned := map[string][]kafka.PartitionAssignment{}
+			for p := range tc.partitions {
+				l := &fakeLog{per: size}
+				for i := range n {
+					v := fmt.Appendf(nil, `{"order_id":"o-%d","customer":{"email":"a@b.co"},"amount":"1.00","currency":"EUR","state":"PAID"}`, i)
+					l.msgs = append(l.msgs, kafka.Message{Topic: topic, Partition: p, Offset: int64(i), Key: []byte("k"), Value: v})
+				}
+				logs[p] = l
+				assigned[topic] = append(assigned[topic], kafka.PartitionAssignment{ID: p, Offset: 0})
+			}
+			o := &jobObserver{}
+			w, err := New(Config{
+				Kafka: kafkaconn.Config{Brokers: []string{"127.0.0.1:1"}}, GroupID: "g", Topics: []string{topic},
+				OutputTopic: "out", DeadLetterTopic: "dlq", Engine: testEngine(t, topic), Concurrency: 2, BatchSize: size,
+				Observers: []Observer{o},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, dlq := &fakeTopic{acked: map[string]int{}}, &fakeTopic{acked: map[string]int{}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p := newPipeline(w, ctx, byPartition(logs), fakeSink("out", out), fakeSink("dlq", dlq))
+			defer p.close()
+			gen := &fakeGen{committed: map[string]map[int]int64{}, check: func(string, int, int64) error { return nil }}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				p.runGeneration(ctx, context.Background(), gen, assigned)
+			}()
+			gen.waitCommitted(t, topic, tc.partitions, n)
+			cancel()
+			<-done
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			if hi := o.hi.Load(); hi > 2 {
+				t.Errorf("%d scratches mapped at once; want at most Concurrency (2)", hi)
+			}
+			if o.broken > 0 {
+				t.Errorf("%d jobs were not runs of consecutive records of one partition", o.broken)
+			}
+			mapped := map[[2]int64]int{}
+			cut := 0
+			for _, j := range o.jobs {
+				if j[1]%size != 0 || j[2] != size {
+					cut++
+				}
+				for off := j[1]; off < j[1]+j[2]; off++ {
+					mapped[[2]int64{j[0], off}]++
+				}
+			}
+			for part := range tc.partitions {
+				for off := range n {
+					if c := mapped[[2]int64{int64(part), int64(off)}]; c != 1 {
+						t.Fatalf("record %d/%d mapped %d times, want once", part, off, c)
+					}
+				}
+			}
+			if tc.whole && cut > 0 {
+				t.Errorf("%d of %d jobs were parts of a batch; want every batch mapped whole with %d partitions", cut, len(o.jobs), tc.partitions)
+			}
+			if !tc.whole && cut == 0 {
+				t.Errorf("every batch was mapped whole with %d partition; want them cut into jobs for both goroutines", tc.partitions)
 			}
 		})
 	}

@@ -26,19 +26,21 @@ type Observer interface {
 }
 
 // BatchObserver is an optional form of an Observer that is told of a
-// batch's records in one goroutine and flushed once per batch: each mapping
-// goroutine gets a BatchTally of its own from NewBatchTally, tells it of
-// every record it maps (in place of Observe) and flushes it once per slice
-// of a batch, before the batch's records are written. Counting records
-// needs then no lock and no message per record.
+// batch's records in one goroutine and flushed once per batch: each of the
+// Concurrency mapping scratches gets a BatchTally of its own from
+// NewBatchTally; the goroutine mapping with the scratch tells it of every
+// record it maps (in place of Observe) and flushes it once per batch (or
+// slice of a batch), before the batch's records are written. Counting
+// records needs then no lock and no message per record.
 type BatchObserver interface {
 	Observer
 	NewBatchTally() BatchTally
 }
 
-// BatchTally is one mapping goroutine's part of a BatchObserver. Its
-// methods are called from that goroutine only; Observe's arguments are the
-// same as Observer's (not kept past the call).
+// BatchTally is one mapping scratch's part of a BatchObserver. Its
+// methods are called by one goroutine at a time (the one mapping with the
+// scratch, handed from goroutine to goroutine with synchronization);
+// Observe's arguments are the same as Observer's (not kept past the call).
 type BatchTally interface {
 	Observe(origin *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, took time.Duration)
 	Flush()
