@@ -27,7 +27,9 @@ func (n noticeOf) NewDrift(source string, version int, e drift.Entry) {
 // reports: with an input schema that puts an enum at every redacted path
 // (so that drifted values there are new enum values), no marker under a
 // redacted path reaches a report, in memory, in its file or as JSON,
-// whatever the payload's shape; values at other paths are recorded.
+// whatever the payload's shape; values at other paths are recorded. The
+// records are observed one by one (Observe) in even cases and through a
+// Tally, as the worker does, in odd ones.
 func TestDriftRecordsNoValueAtARedactedPath(t *testing.T) {
 	eng, err := mapper.Load(filepath.Join("testdata", "rules"), filepath.Join("testdata", "driftschemas"), mapper.Options{})
 	if err != nil {
@@ -54,18 +56,24 @@ func TestDriftRecordsNoValueAtARedactedPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		observe, flush := o.Observe, func() {}
+		if i%2 == 1 {
+			tl := o.NewTally()
+			observe, flush = tl.Observe, tl.Flush
+		}
 		res := src.Map(payload)
 		for _, f := range res.Failures {
 			if f.Reason == mapper.ReasonUnknownEnum && src.IsRedacted(f.Field) {
 				redactedEnums++
 			}
 		}
-		o.Observe(nil, src, payload, &res, 0)
+		observe(nil, src, payload, &res, 0)
 		// Then a payload whose state is a new enum value: values at
 		// paths no rule redacts are recorded.
 		control := []byte(`{"order_id":"O-1","customer":{"email":"ok@example.org"},"state":"LOST"}`)
 		cres := src.Map(control)
-		o.Observe(nil, src, control, &cres, 0)
+		observe(nil, src, control, &cres, 0)
+		flush()
 		rep, _ := o.Report("orders")
 		if err := o.Close(); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,9 @@
 package drift_test
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -140,5 +143,59 @@ func TestObserveDoesNotAllocateOnceFieldsAreKnown(t *testing.T) {
 		if allocs := testing.AllocsPerRun(200, func() { tl.Observe(nil, src, p, &res, 0); tl.Flush() }); allocs != 0 {
 			t.Errorf("%s: Tally.Observe and Flush allocate %.1f times per record", name, allocs)
 		}
+	}
+}
+
+// ordersResults maps the orders fixture (the generator's lines: about 30%
+// defective, one defect each) with the orders source.
+func ordersResults(b *testing.B) (*mapper.Source, [][]byte, []mapper.Result) {
+	src := loadEngine(b).Source("orders")
+	raw, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "orders", "generated.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var payloads [][]byte
+	var results []mapper.Result
+	for line := range bytes.Lines(raw) {
+		p := bytes.TrimSuffix(line, []byte("\n"))
+		payloads = append(payloads, p)
+		results = append(results, src.Map(p))
+	}
+	return src, payloads, results
+}
+
+// BenchmarkTally measures Tally.Observe as the worker's mapping goroutines
+// call it, on results mapped beforehand, flushed once per job of 250
+// records: "orders" is the orders fixture (one defect in about 30% of the
+// records), "github" the GitHub feed of benchPayloads (every record but
+// the current payloads drifts).
+func BenchmarkTally(b *testing.B) {
+	githubResults := func(b *testing.B) (*mapper.Source, [][]byte, []mapper.Result) {
+		src := loadEngine(b).Source(github)
+		payloads := benchPayloads(b)
+		results := make([]mapper.Result, len(payloads))
+		for i, p := range payloads {
+			results[i] = src.Map(p)
+		}
+		return src, payloads, results
+	}
+	for _, w := range []struct {
+		name string
+		load func(*testing.B) (*mapper.Source, [][]byte, []mapper.Result)
+	}{{"orders", ordersResults}, {"github", githubResults}} {
+		b.Run(w.name, func(b *testing.B) {
+			src, payloads, results := w.load(b)
+			o := openForBench(b)
+			tl := o.NewTally()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				j := i % len(payloads)
+				tl.Observe(nil, src, payloads[j], &results[j], 0)
+				if i%250 == 249 {
+					tl.Flush()
+				}
+			}
+			tl.Flush()
+		})
 	}
 }

@@ -24,10 +24,18 @@
 // new input schema covers are dropped.
 //
 // The report is built from the failures the engine already reports, so it
-// costs nothing on a clean record beyond one counter, and only the failing
-// records with a new enum value are parsed again (for the value). A source
-// whose input contract is `unread: ignore` reports no drift at fields no rule
-// reads: the engine drops those failures.
+// costs nothing on a clean record beyond one counter, and only the records
+// with an unknown_enum failure at a field where the input schema has an
+// enum, outside the source's redact paths, are parsed again (once, for the
+// values). A source whose input contract is `unread: ignore` reports no
+// drift at fields no rule reads: the engine drops those failures.
+//
+// The worker observes through a Tally per mapping goroutine, which keeps
+// its records and their drift to itself and adds them to the reports at
+// each Flush (once per batch), under the source's lock once and with one
+// clock read: the reports are those of the records observed one by one at
+// the Flushes, except that first and last seen are the times of the
+// Flushes.
 //
 // # Bounds
 //

@@ -264,6 +264,11 @@ func TestDecodeRefusesWhatNoObserverWrote(t *testing.T) {
 	}
 }
 
+func countOf(r drift.Report, k drift.Kind, path string) uint64 {
+	e, _ := entryOf(r, k, path)
+	return e.Count
+}
+
 type gaugeFunc func(source, kind string, n int)
 
 func (f gaugeFunc) DriftFields(source, kind string, n int) { f(source, kind, n) }
@@ -417,9 +422,9 @@ func TestAPayloadThatDoesNotParseIsCountedWithoutValues(t *testing.T) {
 }
 
 // TestTalliesCountEveryRecordAtFlush observes records through one Tally a
-// goroutine, as the worker's mapping goroutines do: the drift shows at
-// once, the records are counted when each Tally flushes, and the report
-// ends the same as the shared Observe gives for the same records.
+// goroutine, as the worker's mapping goroutines do: the records and their
+// drift show when each Tally flushes, and the report ends the same as the
+// shared Observe gives for the same records.
 func TestTalliesCountEveryRecordAtFlush(t *testing.T) {
 	eng := loadEngine(t)
 	src := eng.Source(github)
@@ -453,20 +458,25 @@ func TestTalliesCountEveryRecordAtFlush(t *testing.T) {
 			tl.Flush()
 		})
 	}
-	// One record observed and not flushed yet: its drift is there, its
-	// count is not.
+	wg.Wait()
+	// One record observed and not flushed yet: neither its drift nor its
+	// count is there.
+	before, _ := batched.Report(github)
 	tl := batched.NewTally()
 	res := src.Map(older)
 	tl.Observe(nil, src, older, &res, 0)
 	r, _ := batched.Report(github)
-	if a, _ := entryOf(r, drift.KindAbsentRequired, "issue.reactions"); a.Count == 0 {
-		t.Errorf("the drift of a record not flushed yet is not in the report")
+	if a, b := countOf(r, drift.KindAbsentRequired, "issue.reactions"), countOf(before, drift.KindAbsentRequired, "issue.reactions"); a != b {
+		t.Errorf("the drift of a record not flushed yet is in the report: %d, was %d", a, b)
 	}
-	wg.Wait()
-	if r, _ := batched.Report(github); r.Records != goroutines*each {
+	if r.Records != goroutines*each {
 		t.Errorf("before the last flush: %d records, want %d (the one not flushed left out)", r.Records, goroutines*each)
 	}
 	tl.Flush()
+	r, _ = batched.Report(github)
+	if a, b := countOf(r, drift.KindAbsentRequired, "issue.reactions"), countOf(before, drift.KindAbsentRequired, "issue.reactions"); a != b+1 {
+		t.Errorf("after the flush: issue.reactions counted %d, was %d; want one more", a, b)
+	}
 	shared.Observe(nil, src, older, &res, 0)
 	for _, o := range []*drift.Observer{shared, batched} {
 		if err := o.Close(); err != nil {
@@ -484,5 +494,49 @@ func TestTalliesCountEveryRecordAtFlush(t *testing.T) {
 				t.Errorf("%s at %s: %d through tallies, %d through Observe", k, e.Path, g.Count, e.Count)
 			}
 		}
+	}
+}
+
+// TestATallyAfterClose: records a Tally took before the Observer closed
+// reach the reports in memory at its Flush (the file Close wrote stays as
+// it was); records observed after Close are not taken.
+func TestATallyAfterClose(t *testing.T) {
+	src := loadEngine(t).Source(github)
+	dir := t.TempDir()
+	o, err := drift.Open(drift.Config{Dir: dir, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := fixture(t, "issues.opened.older-release.payload.json")
+	res := src.Map(older)
+	tl := o.NewTally()
+	tl.Observe(nil, src, older, &res, 0)
+	tl.Flush()
+	tl.Observe(nil, src, older, &res, 0)
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tl.Observe(nil, src, older, &res, 0)
+	tl.Flush()
+	tl.Observe(nil, src, older, &res, 0)
+	tl.Flush()
+	tests := []struct {
+		name  string
+		read  func() (drift.Report, error)
+		count uint64
+	}{
+		{"in memory: the records taken before Close", func() (drift.Report, error) { r, _ := o.Report(github); return r, nil }, 2},
+		{"in the file: the records flushed before Close", func() (drift.Report, error) { return drift.ReadFile(dir, github) }, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := tc.read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countOf(r, drift.KindAbsentRequired, "issue.reactions"); r.Records != tc.count || got != tc.count {
+				t.Errorf("%d records, issue.reactions absent in %d; want %d and %d", r.Records, got, tc.count, tc.count)
+			}
+		})
 	}
 }

@@ -285,42 +285,6 @@ func (o *Observer) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte,
 	o.observe(sd, src, payload, res)
 }
 
-// Tally is one goroutine's part of an Observer, for a caller that observes
-// records in batches (the worker's mapping goroutines): it counts records
-// in place of the source's shared counter and adds the count at Flush,
-// and hands on at once a record whose failures may be drift. Its methods
-// are called from one goroutine only.
-type Tally struct {
-	o   *Observer
-	src *mapper.Source
-	sd  *sourceDrift
-	n   uint64 // records of sd not added yet
-}
-
-// NewTally returns a Tally of o.
-func (o *Observer) NewTally() *Tally { return &Tally{o: o} }
-
-// Observe is the Observer's Observe, the record counted at Flush.
-func (t *Tally) Observe(_ *mapper.Origin, src *mapper.Source, payload []byte, res *mapper.Result, _ time.Duration) {
-	if src == nil || t.o.closed.Load() {
-		return
-	}
-	if src != t.src {
-		t.Flush()
-		t.src, t.sd = src, t.o.source(src.Name())
-	}
-	t.n++
-	t.o.observe(t.sd, src, payload, res)
-}
-
-// Flush adds the records counted since the last Flush.
-func (t *Tally) Flush() {
-	if t.n > 0 {
-		t.sd.records.Add(t.n)
-		t.n = 0
-	}
-}
-
 // observe is Observe once the record is counted.
 func (o *Observer) observe(sd *sourceDrift, src *mapper.Source, payload []byte, res *mapper.Result) {
 	if sd.current.Load() != src {
@@ -368,30 +332,12 @@ func (sd *sourceDrift) observe(src *mapper.Source, fs []mapper.Failure, vs *mapp
 		if d, _ := driftReason(f.Reason); !d || f.Field == "" {
 			continue
 		}
-		var kind Kind
-		var typ int
 		info := sd.field(src, f.Field)
-		switch f.Reason {
-		case mapper.ReasonUnexpectedField:
-			kind = KindNewProperty
-		case mapper.ReasonMissingField:
-			if !info.Required {
-				continue
-			}
-			kind = KindAbsentRequired
-		case mapper.ReasonUnknownEnum:
-			if !info.Enum {
-				continue
-			}
-			kind = KindNewEnumValue
-		default: // type_mismatch, null_field
-			typ = typeIndex(observedType(f))
-			if typ < 0 || !info.Known || len(info.Types) == 0 || allows(info.Types, jsonTypes[typ]) {
-				continue
-			}
-			kind = KindNewType
+		k, typ, ok := classify(f, info)
+		if !ok {
+			continue
 		}
-		e := sd.entry(kind, f.Field, now, cfg)
+		e := sd.entry(kinds[k], f.Field, now, cfg)
 		if e == nil {
 			sd.untracked++
 			sd.dirty = true
@@ -400,15 +346,46 @@ func (sd *sourceDrift) observe(src *mapper.Source, fs []mapper.Failure, vs *mapp
 		e.count++
 		e.last = now
 		sd.dirty = true
-		switch kind {
-		case KindNewType:
+		switch k {
+		case kindNewType:
 			e.types[typ]++
 			e.expected = info.Types
-		case KindNewEnumValue:
+		case kindNewEnumValue:
 			if vs != nil && !src.IsRedacted(f.Field) {
 				vs.Values(f.Field, valuesPerRecord, e.values.Add)
 			}
 		}
+	}
+}
+
+// Indexes of the kinds in kinds, as classify gives them.
+const (
+	kindNewProperty = iota
+	kindAbsentRequired
+	kindNewType
+	kindNewEnumValue
+)
+
+var kinds = [...]Kind{KindNewProperty, KindAbsentRequired, KindNewType, KindNewEnumValue}
+
+// classify is the drift a failure that may be drift (driftReason) shows
+// where the input schema says info: the index of its kind in kinds and,
+// for a new type, the index of the type seen in jsonTypes; ok is false
+// when the schema agrees with the failure (it is no drift).
+func classify(f *mapper.Failure, info mapper.InputField) (k, typ int, ok bool) {
+	switch f.Reason {
+	case mapper.ReasonUnexpectedField:
+		return kindNewProperty, 0, true
+	case mapper.ReasonMissingField:
+		return kindAbsentRequired, 0, info.Required
+	case mapper.ReasonUnknownEnum:
+		return kindNewEnumValue, 0, info.Enum
+	default: // type_mismatch, null_field
+		typ = typeIndex(observedType(f))
+		if typ < 0 || !info.Known || len(info.Types) == 0 || allows(info.Types, jsonTypes[typ]) {
+			return 0, 0, false
+		}
+		return kindNewType, typ, true
 	}
 }
 

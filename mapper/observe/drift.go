@@ -30,9 +30,9 @@ func NewDrift(dir string, sink drift.Sink, mc *metrics.Client, al *alerts.Alerte
 }
 
 // BatchDrift is the drift reports as the worker's observer: each mapping
-// goroutine counts its records in a drift.Tally, added to the reports once
-// per batch, where Observe would add to a counter shared by the goroutines
-// once per record.
+// goroutine keeps its records and their drift in a drift.Tally, added to
+// the reports once per batch, where Observe would take the source's lock
+// once per drifting record.
 type BatchDrift struct{ *drift.Observer }
 
 // NewBatchTally returns one mapping goroutine's part of the reports.
