@@ -49,7 +49,7 @@ const (
 // The record's key and value are slices of e.body; its headers are read
 // from there when asked for (headersOf), which only a record that failed
 // to be written is.
-func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, e *encoded) kafka.Message {
+func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, ht *headerTexts, e *encoded) kafka.Message {
 	nh := commonHeaders(src, res)
 	r := newRecordBuilder(a, len(in.Key)+len(prefix)+len(res.Output)+commonHeadersLen(in, src, res)+headerRoom*(nh+3))
 	key := r.nullBytes(in.Key)
@@ -62,7 +62,7 @@ func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *m
 		r.b = binary.AppendVarint(r.b, -1)
 	}
 	r.b = binary.AppendVarint(r.b, int64(nh))
-	r.commonHeaders(in, src, res)
+	r.commonHeaders(in, src, res, ht)
 	return r.message(key, value, 0, e)
 }
 
@@ -76,7 +76,7 @@ const timeLen = len("2006-01-02T15:04:05.999999999Z")
 // value itself, not copied (the encoding sets it apart), and must stay
 // unchanged until the record is answered. Its headers are read from the
 // encoding when asked for (headersOf).
-func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, tt *timeTexts, e *encoded) kafka.Message {
+func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, ht *headerTexts, e *encoded) kafka.Message {
 	nh := len(in.Headers) + commonHeaders(src, res) + len(res.Failures) + 2
 	n := len(in.Key) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
 	for i := range in.Headers {
@@ -92,19 +92,31 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	for _, h := range in.Headers {
 		r.header(h.Key, h.Value)
 	}
-	r.commonHeaders(in, src, res)
+	r.commonHeaders(in, src, res, ht)
 	for i := range res.Failures {
 		r.text(HeaderFailureDetail, res.Failures[i].Detail)
 	}
-	r.header(HeaderOriginTime, tt.origin.of(in.Time))
-	r.header(HeaderDeadLetteredAt, tt.at.of(now))
+	r.header(HeaderOriginTime, ht.origin.of(in.Time))
+	r.header(HeaderDeadLetteredAt, ht.at.of(now))
 	return r.message(key, value, apart, e)
 }
 
-// timeTexts are the last times a mapping goroutine wrote into dead-letter
-// headers, kept as text: a batch's dead letters share their time, and the
-// records of one producer batch often their origin time.
-type timeTexts struct{ origin, at timeText }
+// headerTexts are what a mapping scratch keeps, encoded, of the headers it
+// last wrote: the records of a batch share their source, rules version and
+// origin topic and partition, most their outcome, its dead letters their
+// time, and the records of one producer batch often their origin time.
+type headerTexts struct {
+	origin, at timeText
+	// head is the source, rules version and outcome headers of src and
+	// outcome; tail the origin topic and partition headers of topic and
+	// partition. Each is written again when they change.
+	src       *mapper.Source
+	outcome   mapper.Outcome
+	head      []byte
+	topic     string
+	partition int
+	tail      []byte
+}
 
 // timeText is a time and its text, UTC in RFC 3339 with nanoseconds.
 type timeText struct {
@@ -229,15 +241,22 @@ func (r *recordBuilder) end(start int) {
 	}
 }
 
-// commonHeaders writes the headers output and dead-letter records share.
-func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res *mapper.Result) {
-	if src != nil {
-		r.text(HeaderSource, src.Name())
-		start := r.begin(HeaderRulesVersion)
-		r.b = strconv.AppendInt(r.b, int64(src.Version()), 10)
-		r.end(start)
+// commonHeaders writes the headers output and dead-letter records share:
+// those that do not change from record to record copied from ht (written
+// there first when they do change).
+func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res *mapper.Result, ht *headerTexts) {
+	if ht.head == nil || ht.src != src || ht.outcome != res.Outcome {
+		h := recordBuilder{b: ht.head[:0]}
+		if src != nil {
+			h.text(HeaderSource, src.Name())
+			start := h.begin(HeaderRulesVersion)
+			h.b = strconv.AppendInt(h.b, int64(src.Version()), 10)
+			h.end(start)
+		}
+		h.text(HeaderOutcome, string(res.Outcome))
+		ht.head, ht.src, ht.outcome = h.b, src, res.Outcome
 	}
-	r.text(HeaderOutcome, string(res.Outcome))
+	r.b = append(r.b, ht.head...)
 	for i := range res.Failures {
 		f := &res.Failures[i]
 		start := r.begin(HeaderFailure)
@@ -247,11 +266,16 @@ func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res
 		}
 		r.end(start)
 	}
-	r.text(HeaderOriginTopic, in.Topic)
-	start := r.begin(HeaderOriginPartition)
-	r.b = strconv.AppendInt(r.b, int64(in.Partition), 10)
-	r.end(start)
-	start = r.begin(HeaderOriginOffset)
+	if ht.tail == nil || ht.topic != in.Topic || ht.partition != in.Partition {
+		t := recordBuilder{b: ht.tail[:0]}
+		t.text(HeaderOriginTopic, in.Topic)
+		start := t.begin(HeaderOriginPartition)
+		t.b = strconv.AppendInt(t.b, int64(in.Partition), 10)
+		t.end(start)
+		ht.tail, ht.topic, ht.partition = t.b, in.Topic, in.Partition
+	}
+	r.b = append(r.b, ht.tail...)
+	start := r.begin(HeaderOriginOffset)
 	r.b = strconv.AppendInt(r.b, in.Offset, 10)
 	r.end(start)
 }

@@ -410,8 +410,8 @@ type scratch struct {
 	tallies []BatchTally
 	// timed is whether an observer is told how long a record took.
 	timed bool
-	// times are the dead-letter times last written, as text.
-	times timeTexts
+	// texts are the headers last written, encoded.
+	texts headerTexts
 }
 
 func newScratch(observers []Observer) *scratch {
@@ -685,9 +685,9 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		if f := p.w.cfg.Framing; f != nil {
 			prefix = f.Prefix(src)
 		}
-		*built = outputMessage(s.records(), in, src, res, prefix, &rec.enc)
+		*built = outputMessage(s.records(), in, src, res, prefix, &s.texts, &rec.enc)
 	} else {
-		*built = deadLetterMessage(s.records(), in, src, res, now, &s.times, &rec.enc)
+		*built = deadLetterMessage(s.records(), in, src, res, now, &s.texts, &rec.enc)
 	}
 }
 

@@ -464,12 +464,12 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 		for _, dead := range []bool{false, true} {
 			var a recordArena
 			var e encoded
-			var tt timeTexts
+			var ht headerTexts
 			var m kafka.Message
 			if dead {
-				m = deadLetterMessage(&a, &tc.in, tc.src, &tc.res, now, &tt, &e)
+				m = deadLetterMessage(&a, &tc.in, tc.src, &tc.res, now, &ht, &e)
 			} else {
-				m = outputMessage(&a, &tc.in, tc.src, &tc.res, nil, &e)
+				m = outputMessage(&a, &tc.in, tc.src, &tc.res, nil, &ht, &e)
 			}
 			if m.Headers != nil {
 				t.Errorf("%s (dead letter %v): headers built; want them read from the encoding when asked for", tc.name, dead)
@@ -569,6 +569,60 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 					t.Fatalf("%s: an encoding cut at %d reads as %d headers, more than the %d whole", tc.name, cut, n, len(plain.Headers))
 				}
 			}
+		}
+	}
+}
+
+// TestHeaderTextsWriteWhatAFreshRecordWrites builds a run of output and
+// dead-letter records with one headerTexts, as a mapping scratch does,
+// while the source (another one, none), the outcome, the origin topic and
+// partition and the times change between them, and checks each record's
+// encoding against the same record built with fresh headerTexts.
+func TestHeaderTextsWriteWhatAFreshRecordWrites(t *testing.T) {
+	src := testEngine(t, "in").SourceForTopic("in")
+	other := testEngine(t, "in").SourceForTopic("in") // the same rules loaded again: a reload
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	mapped := mapper.Result{Outcome: mapper.OutcomeMapped, Output: []byte(`{"id":1}`)}
+	degraded := mapper.Result{Outcome: mapper.OutcomeDegraded, Output: []byte(`{}`), Failures: []mapper.Failure{{Reason: "missing_field", Field: "a"}}}
+	rejected := mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{{Reason: "malformed_payload", Detail: "bad"}}}
+	steps := []struct {
+		topic     string
+		partition int
+		src       *mapper.Source
+		res       mapper.Result
+		dead      bool
+		at        time.Time
+	}{
+		{"in", 0, src, mapped, false, now},
+		{"in", 0, src, mapped, false, now},
+		{"in", 0, src, degraded, false, now},
+		{"in", 0, src, rejected, true, now},
+		{"in", 0, src, rejected, true, now.Add(time.Second)},
+		{"in", 12, src, mapped, false, now},
+		{"in", 123, src, mapped, false, now},
+		{"other", 123, src, mapped, false, now},
+		{"other", 123, other, mapped, false, now},
+		{"other", 123, nil, rejected, true, now},
+		{"other", 123, other, rejected, true, now},
+		{"in", 0, src, mapped, false, now},
+	}
+	var shared headerTexts
+	for i, st := range steps {
+		in := kafka.Message{Topic: st.topic, Partition: st.partition, Offset: int64(1000 + i*997), Key: []byte("k"), Value: []byte(`{"a":1}`),
+			Time: now.Add(-time.Duration(i) * time.Minute)}
+		build := func(ht *headerTexts) []byte {
+			var a recordArena
+			var e encoded
+			if st.dead {
+				deadLetterMessage(&a, &in, st.src, &st.res, st.at, ht, &e)
+			} else {
+				outputMessage(&a, &in, st.src, &st.res, nil, ht, &e)
+			}
+			return slices.Concat(e.body, e.value, e.tail)
+		}
+		var fresh headerTexts
+		if got, want := build(&shared), build(&fresh); !bytes.Equal(got, want) {
+			t.Errorf("record %d (%s/%d, %v): encoded with the scratch's header texts\n%q\nwant\n%q", i, st.topic, st.partition, st.res.Outcome, got, want)
 		}
 	}
 }
