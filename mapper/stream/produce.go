@@ -59,8 +59,12 @@ type produceWriter struct {
 // them by pointer: the caller of WriteAsync keeps them unchanged until
 // answered.
 type partitionQueue struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// msgs[head:] are the records waiting; the sender moves them down (or
+	// empties msgs) between requests, so that the queue's memory serves
+	// request after request.
 	msgs    []*kafka.Message
+	head    int
 	sending bool
 	// buf is the record batch of the request being sent, reused from
 	// request to request (only the one sender of the queue touches it).
@@ -201,20 +205,27 @@ func (w *produceWriter) send(id int, q *partitionQueue) {
 	defer w.senders.Done()
 	for {
 		q.mu.Lock()
-		if len(q.msgs) == 0 {
-			q.msgs, q.sending = nil, false
+		// No request holds records of msgs now: what was sent can go.
+		if q.head == len(q.msgs) {
+			clear(q.msgs)
+			q.msgs, q.head, q.sending = q.msgs[:0], 0, false
 			q.mu.Unlock()
 			return
 		}
+		if q.head > len(q.msgs)/2 {
+			k := copy(q.msgs, q.msgs[q.head:])
+			clear(q.msgs[k:])
+			q.msgs, q.head = q.msgs[:k], 0
+		}
 		// The queue's first records stay as they are while it is unlocked:
 		// WriteAsync only appends, and only this sender takes records off.
-		next := q.msgs[:min(len(q.msgs), w.maxRecords)]
+		next := q.msgs[q.head:min(len(q.msgs), q.head+w.maxRecords)]
 		q.mu.Unlock()
 		var n int
 		q.buf, n = appendRecordBatchUpTo(q.buf[:0], next, time.Now(), w.batchBytes)
 		batch := next[:n:n]
 		q.mu.Lock()
-		q.msgs = q.msgs[n:]
+		q.head += n
 		q.mu.Unlock()
 		w.complete(batch, w.produce(id, len(batch), q.buf))
 	}
