@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,23 +10,28 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
+	produceAPI "github.com/segmentio/kafka-go/protocol/produce"
+	"github.com/segmentio/kafka-go/protocol/rawproduce"
 )
 
 // produceWriter is the asyncWriter of the output and dead-letter topics:
-// it produces through kafka.Client.Produce. Each record gets its partition
-// from the balancer (by key, as kafka-go's Writer with kafkaconn's settings
-// does) and joins its partition's queue; one goroutine per partition with
-// records queued sends them, one request at a time (so in order), each
-// request carrying as many queued records as fit batchBytes. Records that
-// arrive while a request is out go together in the next: batching needs no
-// timer, and the per-record work of kafka-go's Writer (a metadata look-up
-// and a copy into its own batches per record) is not done. Safe for
-// concurrent use.
+// it produces through the kafka.Client's transport. Each record gets its
+// partition from the balancer (by key, as kafka-go's Writer with
+// kafkaconn's settings does) and joins its partition's queue. One
+// goroutine sends what is queued, round after round (so each partition's
+// records in order): each round, one request per leader broker carrying,
+// for each of its partitions with records queued, as many as fit
+// batchBytes. Records that arrive while a round is out go together in the
+// next: batching needs no timer, a round is one request for all the
+// partitions of a broker rather than one per partition, and the per-record
+// work of kafka-go's Writer (a metadata look-up and a copy into its own
+// batches per record) is not done. Safe for concurrent use.
 type produceWriter struct {
 	client     *kafka.Client
 	topic      string
@@ -33,9 +39,9 @@ type produceWriter struct {
 	balancer   kafka.Balancer
 	batchBytes int64
 	maxRecords int
-	// attempts bounds the tries of one request on a temporary error,
-	// minBackoff and maxBackoff the waits between them; timeout bounds one
-	// request.
+	// attempts bounds the tries of one partition's records on a temporary
+	// error, minBackoff and maxBackoff the waits between them; timeout
+	// bounds one request.
 	attempts               int
 	minBackoff, maxBackoff time.Duration
 	timeout                time.Duration
@@ -43,16 +49,31 @@ type produceWriter struct {
 	// acknowledged), once.
 	complete func(msgs []*kafka.Message, err error)
 
-	mu     sync.Mutex
-	closed bool
-	ids    []int // the topic's partitions
+	mu      sync.Mutex
+	closed  bool
+	ids     []int // the topic's partitions
+	leaders []int // each partition's leader broker (-1: none known)
 	// part, at and order are WriteAsync's scratch (w.mu held): each
 	// record's partition, where each partition's records start, and the
 	// records in partition order.
 	part, at, order []int32
 	read            time.Time
 	queues          map[int]*partitionQueue
+	sending         bool // the sender runs
 	senders         sync.WaitGroup
+	// rounds is the sender's scratch: a round's partitions.
+	rounds []partitionSend
+}
+
+// partitionSend is one partition's part of a round: its records, their
+// record set and the outcome.
+type partitionSend struct {
+	id     int
+	q      *partitionQueue
+	leader int
+	batch  []*kafka.Message
+	r      bytes.Reader
+	err    error
 }
 
 // partitionQueue is one partition's records waiting to be sent. It holds
@@ -61,13 +82,12 @@ type produceWriter struct {
 type partitionQueue struct {
 	mu sync.Mutex
 	// msgs[head:] are the records waiting; the sender moves them down (or
-	// empties msgs) between requests, so that the queue's memory serves
-	// request after request.
-	msgs    []*kafka.Message
-	head    int
-	sending bool
-	// buf is the record batch of the request being sent, reused from
-	// request to request (only the one sender of the queue touches it).
+	// empties msgs) between rounds, so that the queue's memory serves
+	// round after round.
+	msgs []*kafka.Message
+	head int
+	// buf is the partition's record set in the round being sent, reused
+	// from round to round (only the sender touches it).
 	buf []byte
 }
 
@@ -153,14 +173,13 @@ func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 		for _, i := range order[lo:hi] {
 			q.msgs = append(q.msgs, &msgs[i])
 		}
-		start := !q.sending
-		q.sending = true
 		q.mu.Unlock()
-		if start {
-			w.senders.Add(1)
-			go w.send(id, q)
-		}
 		lo = hi
+	}
+	if !w.sending && len(msgs) > 0 {
+		w.sending = true
+		w.senders.Add(1)
+		go w.send()
 	}
 	return nil
 }
@@ -187,10 +206,16 @@ func (w *produceWriter) partitions() error {
 			}
 			if err == nil {
 				w.ids = make([]int, len(t.Partitions))
+				leaders := make([]int, len(t.Partitions))
 				for i := range w.ids {
-					w.ids[i] = i
+					w.ids[i], leaders[i] = i, -1
 				}
-				w.read = time.Now()
+				for _, p := range t.Partitions {
+					if p.ID >= 0 && p.ID < len(leaders) {
+						leaders[p.ID] = p.Leader.ID
+					}
+				}
+				w.leaders, w.read = leaders, time.Now()
 			}
 		}
 	}
@@ -200,61 +225,183 @@ func (w *produceWriter) partitions() error {
 	return nil
 }
 
-// send sends q's records until it is empty.
-func (w *produceWriter) send(id int, q *partitionQueue) {
+// send sends the queued records, round after round, until none is left.
+func (w *produceWriter) send() {
 	defer w.senders.Done()
 	for {
-		q.mu.Lock()
-		// No request holds records of msgs now: what was sent can go.
-		if q.head == len(q.msgs) {
-			clear(q.msgs)
-			q.msgs, q.head, q.sending = q.msgs[:0], 0, false
+		w.mu.Lock()
+		round := w.rounds[:0]
+		for _, id := range w.ids {
+			q := w.queues[id]
+			if q == nil {
+				continue
+			}
+			q.mu.Lock()
+			// No request holds records of msgs now: what was sent can go.
+			if q.head == len(q.msgs) {
+				clear(q.msgs)
+				q.msgs, q.head = q.msgs[:0], 0
+				q.mu.Unlock()
+				continue
+			}
+			if q.head > len(q.msgs)/2 {
+				k := copy(q.msgs, q.msgs[q.head:])
+				clear(q.msgs[k:])
+				q.msgs, q.head = q.msgs[:k], 0
+			}
+			// The queue's first records stay as they are while it is
+			// unlocked: WriteAsync only appends, and only this sender takes
+			// records off.
+			next := q.msgs[q.head:min(len(q.msgs), q.head+w.maxRecords)]
 			q.mu.Unlock()
+			leader := -1
+			if id < len(w.leaders) {
+				leader = w.leaders[id]
+			}
+			round = append(round, partitionSend{id: id, q: q, leader: leader, batch: next})
+		}
+		w.rounds = round
+		if len(round) == 0 {
+			w.sending = false
+			w.mu.Unlock()
 			return
 		}
-		if q.head > len(q.msgs)/2 {
-			k := copy(q.msgs, q.msgs[q.head:])
-			clear(q.msgs[k:])
-			q.msgs, q.head = q.msgs[:k], 0
+		w.mu.Unlock()
+		now := time.Now()
+		for i := range round {
+			ps := &round[i]
+			var n int
+			ps.q.buf, n = appendRecordBatchUpTo(ps.q.buf[:0], ps.batch, now, w.batchBytes)
+			ps.batch = ps.batch[:n:n]
+			ps.q.mu.Lock()
+			ps.q.head += n
+			ps.q.mu.Unlock()
 		}
-		// The queue's first records stay as they are while it is unlocked:
-		// WriteAsync only appends, and only this sender takes records off.
-		next := q.msgs[q.head:min(len(q.msgs), q.head+w.maxRecords)]
-		q.mu.Unlock()
-		var n int
-		q.buf, n = appendRecordBatchUpTo(q.buf[:0], next, time.Now(), w.batchBytes)
-		batch := next[:n:n]
-		q.mu.Lock()
-		q.head += n
-		q.mu.Unlock()
-		w.complete(batch, w.produce(id, len(batch), q.buf))
+		w.produce(round)
+		for i := range round {
+			w.complete(round[i].batch, round[i].err)
+		}
+		clear(round)
 	}
 }
 
-// produce writes a record batch of n records (encoded by
-// appendRecordBatch) to one partition in one request, tried again on a
-// temporary error. The batch is encoded once, whatever the attempts.
-func (w *produceWriter) produce(id, n int, records []byte) error {
+// produce writes the record sets of a round (each built by
+// appendRecordBatch), one request per leader broker, at once when there
+// are several, and tries a partition's records again on a temporary error
+// (with the partitions' leaders read again). The record sets are built
+// once, whatever the attempts. It sets each partition's err (nil:
+// acknowledged).
+func (w *produceWriter) produce(round []partitionSend) {
 	bo := backoff{min: w.minBackoff, max: w.maxBackoff}
-	var r bytes.Reader
+	todo := make([]int, len(round))
+	for i := range round {
+		todo[i], round[i].err = i, nil
+	}
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		r.Reset(records)
-		res, err := w.client.RawProduce(ctx, &kafka.RawProduceRequest{
-			Topic: w.topic, Partition: id, RequiredAcks: w.acks, RawRecords: protocol.RawRecordSet{Reader: &r},
-		})
-		cancel()
-		if err == nil && res.Error != nil {
-			err = res.Error
+		// The partitions of one leader make one request.
+		slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(round[a].leader, round[b].leader) })
+		var wg sync.WaitGroup
+		for lo := 0; lo < len(todo); {
+			hi := lo + 1
+			for hi < len(todo) && round[todo[hi]].leader == round[todo[lo]].leader {
+				hi++
+			}
+			if group := todo[lo:hi]; len(group) == len(todo) {
+				w.request(round, group)
+			} else {
+				wg.Go(func() { w.request(round, group) })
+			}
+			lo = hi
 		}
-		if err == nil {
-			return nil
+		wg.Wait()
+		var again []int
+		for _, i := range todo {
+			if err := round[i].err; err != nil && attempt < w.attempts && temporary(err) {
+				again = append(again, i)
+			}
 		}
-		if attempt >= w.attempts || !temporary(err) {
-			return fmt.Errorf("produce %d records to %s/%d: %w", n, w.topic, id, err)
+		if len(again) == 0 {
+			break
 		}
 		bo.wait(context.Background())
+		leaders := w.leadersNow()
+		for _, i := range again {
+			round[i].leader = -1
+			if id := round[i].id; id < len(leaders) {
+				round[i].leader = leaders[id]
+			}
+		}
+		todo = again
 	}
+	for i := range round {
+		if ps := &round[i]; ps.err != nil {
+			ps.err = fmt.Errorf("produce %d records to %s/%d: %w", len(ps.batch), w.topic, ps.id, ps.err)
+		}
+	}
+}
+
+// leadersNow reads the topic's partitions and leaders again and returns
+// the leaders (those known before if the read fails).
+func (w *produceWriter) leadersNow() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.read = time.Time{}
+	_ = w.partitions() // on failure the leaders known stay
+	return w.leaders
+}
+
+// request writes the record sets of the partitions round[idx] (of one
+// leader) in one request and sets each one's err from the answer.
+func (w *produceWriter) request(round []partitionSend, idx []int) {
+	parts := make([]rawproduce.RequestPartition, len(idx))
+	for k, i := range idx {
+		ps := &round[i]
+		ps.r.Reset(ps.q.buf)
+		parts[k] = rawproduce.RequestPartition{Partition: int32(ps.id), RecordSet: protocol.RawRecordSet{Reader: &ps.r}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	transport := w.client.Transport
+	if transport == nil {
+		transport = kafka.DefaultTransport
+	}
+	m, err := transport.RoundTrip(ctx, w.client.Addr, &rawproduce.Request{
+		Acks: int16(w.acks), Timeout: int32(w.timeout.Milliseconds()),
+		Topics: []rawproduce.RequestTopic{{Topic: w.topic, Partitions: parts}},
+	})
+	res, ok := m.(*produceAPI.Response)
+	if err == nil && !ok {
+		err = fmt.Errorf("produce answered with %T", m)
+	}
+	for _, i := range idx {
+		round[i].err = err
+		if err == nil {
+			round[i].err = partitionAnswer(res, w.topic, round[i].id)
+		}
+	}
+}
+
+// partitionAnswer is the error a produce response gives for one partition
+// (nil: acknowledged).
+func partitionAnswer(res *produceAPI.Response, topic string, id int) error {
+	for _, t := range res.Topics {
+		if t.Topic != topic {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if int(p.Partition) != id {
+				continue
+			}
+			switch {
+			case p.ErrorCode == 0:
+				return nil
+			case p.ErrorMessage == "":
+				return kafka.Error(p.ErrorCode)
+			}
+			return fmt.Errorf("%w: %s", kafka.Error(p.ErrorCode), p.ErrorMessage)
+		}
+	}
+	return fmt.Errorf("no answer for partition %d of %s: %w", id, topic, protocol.ErrNoPartition)
 }
 
 // temporary reports whether err is worth another attempt: a Kafka error

@@ -2,11 +2,13 @@ package stream
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -16,18 +18,33 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/rawproduce"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
 )
 
+// TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition writes 500
+// records in five calls through the produceWriter to a topic of three
+// partitions, on the embedded broker (one broker, and three, each leading
+// a partition) and on the real one when there is one, and reads them back:
+// every record on its key's partition, in the order written, byte for
+// byte, each request within the size limits, several partitions in one
+// request and only partitions of one leader.
 func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T) {
-	for _, target := range kafkatest.Targets() {
+	targets := append(kafkatest.Targets(), kafkatest.Target{Name: "kfake, three brokers", Start: func(t testing.TB) *kafkatest.Broker {
+		return kafkatest.StartKfake(t, kfake.NumBrokers(3))
+	}})
+	for _, target := range targets {
 		t.Run(target.Name, func(t *testing.T) {
 			broker := target.Start(t)
 			topic := broker.Topic(t, "produce", 3)
 			const batchBytes, maxRecords = 2048, 7
-			w := newProduceWriter(broker.Conn().Client(broker.Transport, 0), topic, batchBytes, maxRecords, 10*time.Millisecond, 250*time.Millisecond)
+			client := broker.Conn().Client(broker.Transport, 0)
+			reqLog := &requestLog{RoundTripper: client.Transport}
+			client.Transport = reqLog
+			w := newProduceWriter(client, topic, batchBytes, maxRecords, 10*time.Millisecond, 250*time.Millisecond)
 			// A new topic's leaders may not be elected yet on a real broker.
 			w.attempts = 60
 			var mu sync.Mutex
@@ -101,6 +118,24 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 				t.Errorf("%d requests, none with more than one record", requests)
 			}
 			mu.Unlock()
+			// Several partitions of one leader share a request; none mixes
+			// leaders.
+			leaders := map[int]int{}
+			for _, p := range metadataOf(t, client, topic).Partitions {
+				leaders[p.ID] = p.Leader.ID
+			}
+			distinct := map[int]bool{}
+			for _, l := range leaders {
+				distinct[l] = true
+			}
+			shared, mixed := reqLog.partitions(leaders)
+			if len(distinct) < len(leaders) && shared == 0 {
+				t.Errorf("no request carried several partitions of one leader (leaders %v)", leaders)
+			}
+			if mixed > 0 {
+				t.Errorf("%d requests carried partitions of different leaders (leaders %v)", mixed, leaders)
+			}
+			t.Logf("leaders %v; %d requests with several partitions", leaders, shared)
 
 			// Per partition, the records of the keys it owns, in the order
 			// written, byte for byte.
@@ -133,6 +168,70 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 			}
 		})
 	}
+}
+
+// requestLog is a transport that keeps the partitions of each produce
+// request it carries.
+type requestLog struct {
+	kafka.RoundTripper
+	mu   sync.Mutex
+	reqs [][]int
+}
+
+func (l *requestLog) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	if r, ok := req.(*rawproduce.Request); ok {
+		var ids []int
+		for _, t := range r.Topics {
+			for _, p := range t.Partitions {
+				ids = append(ids, int(p.Partition))
+			}
+		}
+		l.mu.Lock()
+		l.reqs = append(l.reqs, ids)
+		l.mu.Unlock()
+	}
+	rt := l.RoundTripper
+	if rt == nil {
+		rt = kafka.DefaultTransport
+	}
+	return rt.RoundTrip(ctx, addr, req)
+}
+
+// partitions counts the requests that carried several partitions, and
+// those whose partitions had different leaders.
+func (l *requestLog) partitions(leaders map[int]int) (shared, mixed int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ids := range l.reqs {
+		if len(ids) > 1 {
+			shared++
+		}
+		for _, id := range ids[1:] {
+			if leaders[id] != leaders[ids[0]] {
+				mixed++
+				break
+			}
+		}
+	}
+	return shared, mixed
+}
+
+// metadataOf reads topic's metadata.
+func metadataOf(t *testing.T, c *kafka.Client, topic string) kafka.Topic {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range res.Topics {
+		if tm.Name == topic {
+			return tm
+		}
+	}
+	t.Fatalf("topic %s not in the metadata", topic)
+	return kafka.Topic{}
 }
 
 // sameBytes tells null (nil) from empty.
