@@ -47,7 +47,7 @@ type produceWriter struct {
 	timeout                time.Duration
 	// complete is told the outcome of every record enqueued (err nil:
 	// acknowledged), once.
-	complete func(msgs []*kafka.Message, err error)
+	complete func(msgs []queued, err error)
 
 	mu      sync.Mutex
 	closed  bool
@@ -71,7 +71,7 @@ type partitionSend struct {
 	id     int
 	q      *partitionQueue
 	leader int
-	batch  []*kafka.Message
+	batch  []queued
 	r      bytes.Reader
 	err    error
 }
@@ -84,7 +84,7 @@ type partitionQueue struct {
 	// msgs[head:] are the records waiting; the sender moves them down (or
 	// empties msgs) between rounds, so that the queue's memory serves
 	// round after round.
-	msgs []*kafka.Message
+	msgs []queued
 	head int
 	// buf is the partition's record set in the round being sent, reused
 	// from round to round (only the sender touches it).
@@ -104,13 +104,44 @@ func newProduceWriter(client *kafka.Client, topic string, batchBytes int64, maxR
 	}
 }
 
+// queued is a record in a partition's queue: the record, and what the
+// sender reads of it, taken when it was queued (by the goroutine that
+// built it, while the record is in its cache), so that the sender, on
+// another core as a rule, reads the encoding and no more: its encoding
+// (nil: none, the record is encoded from m) and its time in milliseconds
+// (when timed; else the time of the request).
+type queued struct {
+	m     *kafka.Message
+	e     *encoded
+	ts    int64
+	timed bool
+}
+
+// queueEntry is m as queued.
+func queueEntry(m *kafka.Message) queued {
+	q := queued{m: m}
+	q.e, _ = m.WriterData.(*encoded)
+	if !m.Time.IsZero() {
+		q.ts, q.timed = m.Time.UnixMilli(), true
+	}
+	return q
+}
+
+// pending is the pending write of the record queued.
+func (q *queued) pending() *pendingWrite {
+	if q.e != nil {
+		return q.e.pw
+	}
+	return pendingOf(q.m)
+}
+
 // settleWrites settles each run of records of one pendingWrite at once: a
 // produce request may mix records of several batches.
-func settleWrites(msgs []*kafka.Message, err error) {
+func settleWrites(msgs []queued, err error) {
 	for i := 0; i < len(msgs); {
-		pw := pendingOf(msgs[i])
+		pw := msgs[i].pending()
 		j := i + 1
-		for j < len(msgs) && pendingOf(msgs[j]) == pw {
+		for j < len(msgs) && msgs[j].pending() == pw {
 			j++
 		}
 		if pw != nil {
@@ -118,7 +149,7 @@ func settleWrites(msgs []*kafka.Message, err error) {
 			if err != nil {
 				failed = make([]kafka.Message, j-i)
 				for k := range failed {
-					failed[k] = *msgs[i+k]
+					failed[k] = *msgs[i+k].m
 				}
 			}
 			pw.answer(j-i, failed, err)
@@ -171,7 +202,7 @@ func (w *produceWriter) WriteAsync(msgs []kafka.Message) error {
 		}
 		q.mu.Lock()
 		for _, i := range order[lo:hi] {
-			q.msgs = append(q.msgs, &msgs[i])
+			q.msgs = append(q.msgs, queueEntry(&msgs[i]))
 		}
 		q.mu.Unlock()
 		lo = hi
@@ -271,7 +302,7 @@ func (w *produceWriter) send() {
 		for i := range round {
 			ps := &round[i]
 			var n int
-			ps.q.buf, n = appendRecordBatchUpTo(ps.q.buf[:0], ps.batch, now, w.batchBytes)
+			ps.q.buf, n = appendQueuedUpTo(ps.q.buf[:0], ps.batch, now, w.batchBytes)
 			ps.batch = ps.batch[:n:n]
 			ps.q.mu.Lock()
 			ps.q.head += n
@@ -438,14 +469,24 @@ func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
 // recordSize add up to at most maxBytes (the first one whatever its size),
 // counted as they are encoded; it returns how many it took.
 func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBytes int64) ([]byte, int) {
+	qs := make([]queued, len(msgs))
+	for i, m := range msgs {
+		qs[i] = queueEntry(m)
+	}
+	return appendQueuedUpTo(b, qs, now, maxBytes)
+}
+
+// appendQueuedUpTo is appendRecordBatchUpTo of records as queued: a record
+// with an encoding is read from it alone.
+func appendQueuedUpTo(b []byte, msgs []queued, now time.Time, maxBytes int64) ([]byte, int) {
 	start := len(b)
 	b = append(b, make([]byte, 4+recordBatchHeader)...)
 	nowMs := now.UnixMilli()
 	first, maxTs := int64(0), int64(0)
 	var size int64 // the records' recordSize
 	n := len(msgs)
-	for i, m := range msgs {
-		e, _ := m.WriterData.(*encoded)
+	for i := range msgs {
+		e, m := msgs[i].e, msgs[i].m
 		var hdrs, s int64
 		if e != nil {
 			s = e.size
@@ -462,8 +503,8 @@ func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBy
 		}
 		size += s
 		ts := nowMs
-		if !m.Time.IsZero() {
-			ts = m.Time.UnixMilli()
+		if msgs[i].timed {
+			ts = msgs[i].ts
 		}
 		if i == 0 {
 			first = ts

@@ -50,7 +50,7 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 			var mu sync.Mutex
 			var requests, multi int
 			var sizeErr error
-			w.complete = func(msgs []*kafka.Message, err error) {
+			w.complete = func(msgs []queued, err error) {
 				mu.Lock()
 				requests++
 				if len(msgs) > 1 {
@@ -58,7 +58,7 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 				}
 				var n int64
 				for i := range msgs {
-					n += recordSize(msgs[i])
+					n += recordSize(msgs[i].m)
 				}
 				if (len(msgs) > maxRecords || n > batchBytes) && sizeErr == nil {
 					sizeErr = fmt.Errorf("a request of %d records, %d bytes: want at most %d, %d", len(msgs), n, maxRecords, batchBytes)
@@ -437,10 +437,14 @@ func BenchmarkRecordBatch(b *testing.B) {
 	}
 	now := time.Now()
 	b.Run("worker", func(b *testing.B) {
+		qs := make([]queued, len(msgs))
+		for i, m := range msgs {
+			qs[i] = queueEntry(m)
+		}
 		var buf []byte
 		b.ReportAllocs()
 		for range b.N {
-			buf = appendRecordBatch(buf[:0], msgs, now)
+			buf, _ = appendQueuedUpTo(buf[:0], qs, now, math.MaxInt64)
 		}
 		b.SetBytes(int64(len(buf)))
 	})
@@ -455,10 +459,14 @@ func BenchmarkRecordBatch(b *testing.B) {
 			encodeRecord(&a, &c, &encs[i], false)
 			enc[i] = &c
 		}
+		qs := make([]queued, len(enc))
+		for i, m := range enc {
+			qs[i] = queueEntry(m)
+		}
 		var buf []byte
 		b.ReportAllocs()
 		for range b.N {
-			buf = appendRecordBatch(buf[:0], enc, now)
+			buf, _ = appendQueuedUpTo(buf[:0], qs, now, math.MaxInt64)
 		}
 		b.SetBytes(int64(len(buf)))
 	})

@@ -34,11 +34,11 @@ func (h *heldTopic) WriteAsync(msgs []kafka.Message) error {
 // settle acknowledges the pending records whose pendingWrite pick accepts.
 func (h *heldTopic) settle(pick func(*pendingWrite) bool) {
 	h.mu.Lock()
-	var answer []*kafka.Message
+	var answer []queued
 	kept := h.pending[:0]
 	for _, m := range h.pending {
 		if pick(pendingOf(m)) {
-			answer = append(answer, m)
+			answer = append(answer, queueEntry(m))
 			continue
 		}
 		kept = append(kept, m)
