@@ -63,7 +63,9 @@ func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *m
 	}
 	r.b = binary.AppendVarint(r.b, int64(nh))
 	r.commonHeaders(in, src, res, ht)
-	return r.message(key, value, 0, e)
+	m := r.message(key, value, 0, e)
+	a.trim(r.b)
+	return m
 }
 
 // timeLen is room for a UTC time in RFC 3339 with nanoseconds.
@@ -98,7 +100,9 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	}
 	r.header(HeaderOriginTime, ht.origin.of(in.Time))
 	r.header(HeaderDeadLetteredAt, ht.at.of(now))
-	return r.message(key, value, apart, e)
+	m := r.message(key, value, apart, e)
+	a.trim(r.b)
+	return m
 }
 
 // headerTexts are what a mapping scratch keeps, encoded, of the headers it
@@ -396,6 +400,16 @@ func (a *recordArena) bytes(n int) []byte {
 	l := len(a.buf)
 	a.buf = a.buf[:l+n]
 	return a.buf[l : l : l+n]
+}
+
+// trim gives back the room that the last slice bytes returned was cut
+// with and its record did not use: b is that slice as written (a slice
+// moved out of the arena by an append, or one not from it, is left).
+// Records then lie next to each other in the chunk, as they are read.
+func (a *recordArena) trim(b []byte) {
+	if c := cap(b); c > 0 && len(a.buf) >= c && &b[:1][0] == &a.buf[len(a.buf)-c] {
+		a.buf = a.buf[:len(a.buf)-(c-len(b))]
+	}
 }
 
 // handOff returns the chunks taken since the last handOff; the next

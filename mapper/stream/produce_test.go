@@ -733,3 +733,56 @@ func TestHeaderTextsWriteWhatAFreshRecordWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaRecordsLieNextToEachOther builds output and dead-letter records
+// one after another from one arena: each record's encoding starts where the
+// one before it ended (the room it was cut with and did not use given
+// back), unless it is too large for a chunk or starts a new one, and no
+// record is changed by building the next ones.
+func TestArenaRecordsLieNextToEachOther(t *testing.T) {
+	src := testEngine(t, "in").SourceForTopic("in")
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var a recordArena
+	var ht headerTexts
+	type built struct {
+		e    *encoded
+		copy []byte
+	}
+	var recs []built
+	adjacent := 0
+	for i := range 300 {
+		in := kafka.Message{Topic: "in", Partition: i % 3, Offset: int64(i), Key: fmt.Appendf(nil, "k%d", i), Value: []byte(`{"a":1}`)}
+		res := mapper.Result{Outcome: mapper.OutcomeMapped, Output: bytes.Repeat([]byte("o"), i*7%400)}
+		if i == 150 {
+			res.Output = bytes.Repeat([]byte("L"), arenaBytes) // too large for a chunk
+		}
+		e := new(encoded)
+		if i%4 == 3 {
+			res = mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{{Reason: "malformed_payload", Detail: strings.Repeat("d", i)}}}
+			deadLetterMessage(&a, &in, src, &res, now, &ht, e)
+		} else {
+			outputMessage(&a, &in, src, &res, nil, &ht, e)
+		}
+		if n := len(recs); n > 0 {
+			prev := recs[n-1].e
+			end := prev.body
+			if prev.tail != nil {
+				end = prev.tail
+			}
+			if len(end) > 0 && uintptr(unsafe.Pointer(&end[len(end)-1]))+1 == uintptr(unsafe.Pointer(&e.body[0])) {
+				adjacent++
+			}
+		}
+		recs = append(recs, built{e, slices.Concat(e.body, e.value, e.tail)})
+	}
+	for i, r := range recs {
+		if got := slices.Concat(r.e.body, r.e.value, r.e.tail); !bytes.Equal(got, r.copy) {
+			t.Fatalf("record %d changed after the records built after it", i)
+		}
+	}
+	// 299 neighbours, less one per chunk started and the two around the
+	// large record: most lie next to each other.
+	if adjacent < 250 {
+		t.Errorf("%d of 299 records start where the one before ended; want nearly all", adjacent)
+	}
+}
