@@ -29,8 +29,9 @@
 #           $BENCH_BATCH_BYTES (default 16384, Kafka's default batch.size);
 #           1000 writes one record a batch, the worst case for the fetch.
 #           $BENCH_COPIES (default 1) produces the workload that many
-#           times: the worker's start and group join (about 0.03-0.07 s of
-#           CPU) then weigh less in its figure per record.
+#           times, and the batch path maps it that many times too: each
+#           side's start (the worker's with its group join) then weighs
+#           less in its figure per record.
 #
 # Columns: records/s (wall clock), CPU-seconds per 100,000 records of the
 # mapper process, the ratio of the worker's CPU per record to the batch
@@ -80,11 +81,19 @@ tick=$(getconf CLK_TCK)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# The batch path maps as many records as the worker: the workload $copies
+# times, from one file (so that both sides amortize their start alike).
+batch_file=$workload
+if [ "$copies" -gt 1 ]; then
+	batch_file=$tmp/workload.jsonl
+	for _ in $(seq "$copies"); do cat "$workload"; done >"$batch_file"
+fi
+
 # batch_run appends one batch run's wall seconds, CPU seconds and peak RSS
 # in KiB to $tmp/batch.
 batch_run() {
 	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
-		"$tmp/mapper" map --rules rules --schemas schemas --source orders --lines --summary <"$workload" >"$tmp/summary"
+		"$tmp/mapper" map --rules rules --schemas schemas --source orders --lines --summary <"$batch_file" >"$tmp/summary"
 	read -r wall user sys rss <"$tmp/time"
 	echo "$wall $(echo "$user + $sys" | bc -l) $rss" >>"$tmp/batch"
 }
@@ -148,7 +157,7 @@ row() { # name file records
 batch_cpu100k=
 printf '| %-48s | %12s | %22s | %18s | %13s |\n' "run (median of $runs)" "records/s" "CPU-s per 100,000 rec" "CPU vs batch path" "peak RSS MiB"
 printf '| %-48s | %12s | %22s | %18s | %13s |\n' "---" "---:" "---:" "---:" "---:"
-read -r wall cpu rss n < <(row batch "$tmp/batch" "$records")
+read -r wall cpu rss n < <(row batch "$tmp/batch" "$((records * copies))")
 batch_cpu100k=$(echo "$cpu * 100000 / $n" | bc -l)
 printf '| %-48s | %12.0f | %22.3f | %18s | %13.1f |\n' "map --lines --summary ($n orders)" \
 	"$(echo "$n / $wall" | bc -l)" "$batch_cpu100k" "1.00" "$(echo "$rss / 1024" | bc -l)"
