@@ -31,8 +31,9 @@ const (
 // when the Tally holds more than its bounds (1024 fields, 1024 enum
 // values). Observe after the Observer's Close does nothing; a Flush then
 // adds what the Tally holds to the reports in memory (Report, Reports),
-// not to the files, which Close wrote. Its methods are called from one
-// goroutine only.
+// not to the files, which Close wrote. Its methods are called by one
+// goroutine at a time (the worker hands a Tally from goroutine to
+// goroutine with its mapping scratch).
 type Tally struct {
 	o   *Observer
 	src *mapper.Source
