@@ -461,14 +461,14 @@ func (s *scratch) flush(st *stats) {
 func (p *pipeline) mapWorker() {
 	for j := range p.jobs {
 		s := <-p.scratches
-		p.mapJob(s, j)
+		p.runJob(s, j)
 		p.scratches <- s
 		j.done.Done()
 	}
 }
 
-// mapJob maps j's records with s and hands on what s counted.
-func (p *pipeline) mapJob(s *scratch, j mapJob) {
+// runJob maps j's records with s and hands on what s counted.
+func (p *pipeline) runJob(s *scratch, j mapJob) {
 	b := j.b
 	s.cur = &s.arena
 	if j.owned {
@@ -506,7 +506,7 @@ func (p *pipeline) mapBatch(ctx context.Context, b *batch) bool {
 		// other goroutines map, on other cores, from records this one
 		// read.
 		s := <-p.scratches
-		p.mapJob(s, mapJob{b: b, lo: 0, hi: n, owned: n >= ownedJob})
+		p.runJob(s, mapJob{b: b, lo: 0, hi: n, owned: n >= ownedJob})
 		p.scratches <- s
 	} else {
 		var done sync.WaitGroup

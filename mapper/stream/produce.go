@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -285,11 +284,7 @@ func (w *produceWriter) send() {
 			// records off.
 			next := q.msgs[q.head:min(len(q.msgs), q.head+w.maxRecords)]
 			q.mu.Unlock()
-			leader := -1
-			if id < len(w.leaders) {
-				leader = w.leaders[id]
-			}
-			round = append(round, partitionSend{id: id, q: q, leader: leader, batch: next})
+			round = append(round, partitionSend{id: id, q: q, leader: leaderOf(w.leaders, id), batch: next})
 		}
 		w.rounds = round
 		if len(round) == 0 {
@@ -317,7 +312,7 @@ func (w *produceWriter) send() {
 }
 
 // produce writes the record sets of a round (each built by
-// appendRecordBatch), one request per leader broker, at once when there
+// appendQueuedUpTo), one request per leader broker, at once when there
 // are several, and tries a partition's records again on a temporary error
 // (with the partitions' leaders read again). The record sets are built
 // once, whatever the attempts. It sets each partition's err (nil:
@@ -357,10 +352,7 @@ func (w *produceWriter) produce(round []partitionSend) {
 		bo.wait(context.Background())
 		leaders := w.leadersNow()
 		for _, i := range again {
-			round[i].leader = -1
-			if id := round[i].id; id < len(leaders) {
-				round[i].leader = leaders[id]
-			}
+			round[i].leader = leaderOf(leaders, round[i].id)
 		}
 		todo = again
 	}
@@ -369,6 +361,14 @@ func (w *produceWriter) produce(round []partitionSend) {
 			ps.err = fmt.Errorf("produce %d records to %s/%d: %w", len(ps.batch), w.topic, ps.id, ps.err)
 		}
 	}
+}
+
+// leaderOf is partition id's leader in leaders (-1: none known).
+func leaderOf(leaders []int, id int) int {
+	if id < len(leaders) {
+		return leaders[id]
+	}
+	return -1
 }
 
 // leadersNow reads the topic's partitions and leaders again and returns
@@ -454,30 +454,15 @@ func (w *produceWriter) Close() error {
 	return nil
 }
 
-// appendRecordBatch appends to b a record set as a produce request carries
+// appendQueuedUpTo appends to b a record set as a produce request carries
 // it: its size, then one record batch (message format v2, no compression)
-// of msgs, in order, with offset deltas from 0. A nil key, value or header
-// value stays null and an empty one stays empty; a record without a time
-// gets now. It is the produce encoding done once, in one pass, into a
-// buffer the caller reuses.
-func appendRecordBatch(b []byte, msgs []*kafka.Message, now time.Time) []byte {
-	b, _ = appendRecordBatchUpTo(b, msgs, now, math.MaxInt64)
-	return b
-}
-
-// appendRecordBatchUpTo is appendRecordBatch of the first of msgs whose
-// recordSize add up to at most maxBytes (the first one whatever its size),
-// counted as they are encoded; it returns how many it took.
-func appendRecordBatchUpTo(b []byte, msgs []*kafka.Message, now time.Time, maxBytes int64) ([]byte, int) {
-	qs := make([]queued, len(msgs))
-	for i, m := range msgs {
-		qs[i] = queueEntry(m)
-	}
-	return appendQueuedUpTo(b, qs, now, maxBytes)
-}
-
-// appendQueuedUpTo is appendRecordBatchUpTo of records as queued: a record
-// with an encoding is read from it alone.
+// of the first of msgs whose recordSize add up to at most maxBytes (the
+// first one whatever its size, counted as they are encoded), in order,
+// with offset deltas from 0; it returns how many it took. A record with an
+// encoding is read from it alone; one without is encoded from its message,
+// where a nil key, value or header value stays null and an empty one stays
+// empty. A record without a time gets now. It is the produce encoding done
+// once, in one pass, into a buffer the caller reuses.
 func appendQueuedUpTo(b []byte, msgs []queued, now time.Time, maxBytes int64) ([]byte, int) {
 	start := len(b)
 	b = append(b, make([]byte, 4+recordBatchHeader)...)
