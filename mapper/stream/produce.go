@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -14,9 +13,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
-	produceAPI "github.com/segmentio/kafka-go/protocol/produce"
-	"github.com/segmentio/kafka-go/protocol/rawproduce"
+
+	"github.com/mapperhq/mapper/mapper/kafkaconn"
 )
 
 // produceWriter is the asyncWriter of the output and dead-letter topics:
@@ -71,7 +69,6 @@ type partitionSend struct {
 	q      *partitionQueue
 	leader int
 	batch  []queued
-	r      bytes.Reader
 	err    error
 }
 
@@ -85,8 +82,9 @@ type partitionQueue struct {
 	// round after round.
 	msgs []queued
 	head int
-	// buf is the partition's record set in the round being sent, reused
-	// from round to round (only the sender touches it).
+	// buf is the partition's record set in the round being sent, after
+	// room for the request's framing (kafkaconn.ProduceRoom), reused from
+	// round to round (only the sender touches it).
 	buf []byte
 }
 
@@ -294,10 +292,12 @@ func (w *produceWriter) send() {
 		}
 		w.mu.Unlock()
 		now := time.Now()
+		room := kafkaconn.ProduceRoom(w.client, w.topic)
 		for i := range round {
 			ps := &round[i]
 			var n int
-			ps.q.buf, n = appendQueuedUpTo(ps.q.buf[:0], ps.batch, now, w.batchBytes)
+			// The request's framing goes in the room before the record set.
+			ps.q.buf, n = appendQueuedUpTo(append(ps.q.buf[:0], make([]byte, room)...), ps.batch, now, w.batchBytes)
 			ps.batch = ps.batch[:n:n]
 			ps.q.mu.Lock()
 			ps.q.head += n
@@ -384,55 +384,19 @@ func (w *produceWriter) leadersNow() []int {
 // request writes the record sets of the partitions round[idx] (of one
 // leader) in one request and sets each one's err from the answer.
 func (w *produceWriter) request(round []partitionSend, idx []int) {
-	parts := make([]rawproduce.RequestPartition, len(idx))
+	parts := make([]kafkaconn.ProducePartition, len(idx))
 	for k, i := range idx {
-		ps := &round[i]
-		ps.r.Reset(ps.q.buf)
-		parts[k] = rawproduce.RequestPartition{Partition: int32(ps.id), RecordSet: protocol.RawRecordSet{Reader: &ps.r}}
+		parts[k] = kafkaconn.ProducePartition{Partition: round[i].id, Buf: round[i].q.buf}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
-	transport := w.client.Transport
-	if transport == nil {
-		transport = kafka.DefaultTransport
-	}
-	m, err := transport.RoundTrip(ctx, w.client.Addr, &rawproduce.Request{
-		Acks: int16(w.acks), Timeout: int32(w.timeout.Milliseconds()),
-		Topics: []rawproduce.RequestTopic{{Topic: w.topic, Partitions: parts}},
-	})
-	res, ok := m.(*produceAPI.Response)
-	if err == nil && !ok {
-		err = fmt.Errorf("produce answered with %T", m)
-	}
-	for _, i := range idx {
+	err := kafkaconn.Produce(ctx, w.client, w.topic, w.acks, w.timeout, parts)
+	for k, i := range idx {
 		round[i].err = err
 		if err == nil {
-			round[i].err = partitionAnswer(res, w.topic, round[i].id)
+			round[i].err = parts[k].Err
 		}
 	}
-}
-
-// partitionAnswer is the error a produce response gives for one partition
-// (nil: acknowledged).
-func partitionAnswer(res *produceAPI.Response, topic string, id int) error {
-	for _, t := range res.Topics {
-		if t.Topic != topic {
-			continue
-		}
-		for _, p := range t.Partitions {
-			if int(p.Partition) != id {
-				continue
-			}
-			switch {
-			case p.ErrorCode == 0:
-				return nil
-			case p.ErrorMessage == "":
-				return kafka.Error(p.ErrorCode)
-			}
-			return fmt.Errorf("%w: %s", kafka.Error(p.ErrorCode), p.ErrorMessage)
-		}
-	}
-	return fmt.Errorf("no answer for partition %d of %s: %w", id, topic, protocol.ErrNoPartition)
 }
 
 // temporary reports whether err is worth another attempt: a Kafka error

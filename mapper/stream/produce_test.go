@@ -18,7 +18,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
-	"github.com/segmentio/kafka-go/protocol/rawproduce"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
@@ -129,6 +128,9 @@ func TestProduceWriterDeliversEveryRecordInOrderToItsKeysPartition(t *testing.T)
 				distinct[l] = true
 			}
 			shared, mixed := reqLog.partitions(leaders)
+			if reqLog.count() == 0 {
+				t.Error("the transport carried no produce request")
+			}
 			if len(distinct) < len(leaders) && shared == 0 {
 				t.Errorf("no request carried several partitions of one leader (leaders %v)", leaders)
 			}
@@ -179,13 +181,8 @@ type requestLog struct {
 }
 
 func (l *requestLog) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
-	if r, ok := req.(*rawproduce.Request); ok {
-		var ids []int
-		for _, t := range r.Topics {
-			for _, p := range t.Partitions {
-				ids = append(ids, int(p.Partition))
-			}
-		}
+	if r, ok := req.(interface{ Partitions() []int }); ok && req.ApiKey() == protocol.Produce {
+		ids := r.Partitions()
 		l.mu.Lock()
 		l.reqs = append(l.reqs, ids)
 		l.mu.Unlock()
@@ -195,6 +192,13 @@ func (l *requestLog) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Req
 		rt = kafka.DefaultTransport
 	}
 	return rt.RoundTrip(ctx, addr, req)
+}
+
+// count is how many produce requests the transport carried.
+func (l *requestLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.reqs)
 }
 
 // partitions counts the requests that carried several partitions, and

@@ -1,0 +1,85 @@
+package kafkaconn
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// produceAnswer is a produce response body (after the correlation ID) of
+// version v for topic, answering partitions 0 (acknowledged) and 1 (error
+// code 6 with message msg).
+func produceAnswer(v int16, topic, msg string) []byte {
+	be := binary.BigEndian
+	b := be.AppendUint32(nil, 1)
+	b = be.AppendUint16(b, uint16(len(topic)))
+	b = append(b, topic...)
+	b = be.AppendUint32(b, 2)
+	for p, code := range []int16{0, 6} {
+		b = be.AppendUint32(b, uint32(p))
+		b = be.AppendUint16(b, uint16(code))
+		b = be.AppendUint64(b, 42) // base offset
+		b = be.AppendUint64(b, 0)  // log append time
+		if v >= 5 {
+			b = be.AppendUint64(b, 0) // log start offset
+		}
+		if v >= 8 {
+			b = be.AppendUint32(b, 1) // one record error
+			b = be.AppendUint32(b, 0)
+			b = be.AppendUint16(b, 0xffff)
+			if code == 0 {
+				b = be.AppendUint16(b, 0xffff)
+			} else {
+				b = be.AppendUint16(b, uint16(len(msg)))
+				b = append(b, msg...)
+			}
+		}
+	}
+	return be.AppendUint32(b, 0) // throttle time
+}
+
+// TestProduceAnswerCutShortIsAnError reads produce responses of versions
+// 3, 5 and 8 whole and cut at every length: whole, each partition gets its
+// answer; cut, the read is an error, never a read past the bytes.
+func TestProduceAnswerCutShortIsAnError(t *testing.T) {
+	for _, v := range []int16{3, 5, 8} {
+		body := produceAnswer(v, "orders", "not the leader")
+		r := &rawProduce{topic: "orders", version: v, parts: []ProducePartition{{Partition: 0}, {Partition: 1}}}
+		if err := r.read(body); err != nil {
+			t.Fatalf("v%d: %v", v, err)
+		}
+		if r.parts[0].Err != nil || r.parts[1].Err == nil {
+			t.Fatalf("v%d: answers %v, %v; want nil, an error", v, r.parts[0].Err, r.parts[1].Err)
+		}
+		if want := "not the leader"; v >= 8 && !containsText(r.parts[1].Err.Error(), want) {
+			t.Errorf("v%d: %v, want the broker's message %q", v, r.parts[1].Err, want)
+		}
+		for n := range len(body) {
+			r := &rawProduce{topic: "orders", version: v, parts: []ProducePartition{{Partition: 0}, {Partition: 1}}}
+			if err := r.read(body[:n]); err == nil {
+				t.Fatalf("v%d: a response cut at %d of %d bytes read without error", v, n, len(body))
+			}
+		}
+	}
+}
+
+func containsText(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzProduceAnswer holds that no response bytes make reading a produce
+// answer panic, whatever counts and lengths they claim.
+func FuzzProduceAnswer(f *testing.F) {
+	for _, v := range []int16{3, 5, 8} {
+		f.Add(v, produceAnswer(v, "orders", "msg"))
+	}
+	f.Add(int16(8), []byte{0x7f, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, v int16, body []byte) {
+		r := &rawProduce{topic: "orders", version: v, parts: []ProducePartition{{Partition: 0}, {Partition: 1}}}
+		_ = r.read(body)
+	})
+}
