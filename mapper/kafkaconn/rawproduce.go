@@ -196,13 +196,20 @@ func putString(b []byte, at int, s string) int {
 // correlation ID).
 func (r *rawProduce) read(body []byte) error {
 	for i := range r.parts {
-		r.parts[i].Err = fmt.Errorf("no answer for partition %d of %s: %w", r.parts[i].Partition, r.topic, protocol.ErrNoPartition)
+		r.parts[i].Err = errUnanswered
 	}
+	defer func() {
+		for i := range r.parts {
+			if r.parts[i].Err == errUnanswered {
+				r.parts[i].Err = fmt.Errorf("no answer for partition %d of %s: %w", r.parts[i].Partition, r.topic, protocol.ErrNoPartition)
+			}
+		}
+	}()
 	d := responseDecoder{b: body}
 	// Every count is checked against the bytes left, so that a count no
 	// response could hold ends the read rather than looping.
 	for topics := d.count(); topics > 0 && d.err == nil; topics-- {
-		topic := string(d.take(int(d.int16())))
+		topic := d.take(int(d.int16()))
 		for partitions := d.count(); partitions > 0 && d.err == nil; partitions-- {
 			id := d.int32()
 			code := d.int16()
@@ -219,7 +226,7 @@ func (r *rawProduce) read(body []byte) error {
 				}
 				msg = d.nullable()
 			}
-			if d.err == nil && topic == r.topic {
+			if d.err == nil && string(topic) == r.topic {
 				r.answer(int(id), code, msg)
 			}
 		}
@@ -230,6 +237,9 @@ func (r *rawProduce) read(body []byte) error {
 	}
 	return nil
 }
+
+// errUnanswered marks a partition the answer has not named yet.
+var errUnanswered = errors.New("unanswered")
 
 // answer sets the Err of partition id from its error code and message.
 func (r *rawProduce) answer(id int, code int16, msg string) {

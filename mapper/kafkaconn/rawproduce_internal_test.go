@@ -1,8 +1,13 @@
 package kafkaconn
 
 import (
+	"bytes"
 	"encoding/binary"
+	"strings"
 	"testing"
+
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/rawproduce"
 )
 
 // produceAnswer is a produce response body (after the correlation ID) of
@@ -81,5 +86,71 @@ func FuzzProduceAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v int16, body []byte) {
 		r := &rawProduce{topic: "orders", version: v, parts: []ProducePartition{{Partition: 0}, {Partition: 1}}}
 		_ = r.read(body)
+	})
+}
+
+// exchangeConn takes what is written and answers with resp, again and
+// again.
+type exchangeConn struct {
+	written int64
+	resp    []byte
+	r       bytes.Reader
+}
+
+func (c *exchangeConn) Write(b []byte) (int, error) { c.written += int64(len(b)); return len(b), nil }
+
+func (c *exchangeConn) Read(b []byte) (int, error) {
+	if c.r.Len() == 0 {
+		c.r.Reset(c.resp)
+	}
+	return c.r.Read(b)
+}
+
+// BenchmarkProduceExchange writes a produce request of four partitions'
+// record sets (256 KiB each) and reads its answer: rawProduce, which
+// writes each record set from its own buffer, against kafka-go's encoding
+// of the same request (rawproduce.Request through protocol.WriteRequest,
+// which copies the record sets into its pages), writing only.
+func BenchmarkProduceExchange(b *testing.B) {
+	const room = 4 + 2 + 2 + 4 + 2 + 2 + 2 + 4 + 4 + 2 + len("orders.out") + 4 + 4
+	sets := make([][]byte, 4)
+	for i := range sets {
+		batch := testBatch(0, strings.Repeat("v", 256<<10-200))
+		sets[i] = append(binary.BigEndian.AppendUint32(make([]byte, room), uint32(len(batch))), batch...)
+	}
+	answer := produceAnswer(8, "orders.out", "")
+	resp := binary.BigEndian.AppendUint32(nil, uint32(4+len(answer)))
+	resp = binary.BigEndian.AppendUint32(resp, rawCorrelationID)
+	resp = append(resp, answer...)
+	b.Run("raw", func(b *testing.B) {
+		conn := &exchangeConn{resp: resp}
+		parts := make([]ProducePartition, len(sets))
+		r := &rawProduce{topic: "orders.out", acks: -1, timeout: 10000, room: room, version: 8, parts: parts}
+		b.SetBytes(int64(4 * len(sets[0])))
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range parts {
+				parts[i] = ProducePartition{Partition: i, Buf: sets[i]}
+			}
+			if _, err := r.RawExchange(conn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("kafka-go", func(b *testing.B) {
+		conn := &exchangeConn{}
+		readers := make([]bytes.Reader, len(sets))
+		b.SetBytes(int64(4 * len(sets[0])))
+		b.ReportAllocs()
+		for b.Loop() {
+			req := &rawproduce.Request{Acks: -1, Timeout: 10000, Topics: []rawproduce.RequestTopic{{Topic: "orders.out"}}}
+			for i := range sets {
+				readers[i].Reset(sets[i][room:])
+				req.Topics[0].Partitions = append(req.Topics[0].Partitions, rawproduce.RequestPartition{Partition: int32(i), RecordSet: protocol.RawRecordSet{Reader: &readers[i]}})
+			}
+			if err := protocol.WriteRequest(conn, 8, rawCorrelationID, "", req); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
