@@ -4,7 +4,10 @@
 // ones built on them) declares its connection flags with Flags, turns them
 // into a Config, and builds its kafka-go dialers, transports, clients and
 // writers from that Config, so that a secured cluster is reached the same
-// way by all of them.
+// way by all of them. The worker's two hot requests go through those
+// transports but are written and read here, without kafka-go's encoding:
+// Fetch reads a response's records as slices of one buffer (Fetcher), and
+// Produce writes the caller's record sets as they are.
 //
 // A Config is a plain value; its methods do not modify it and are safe for
 // concurrent use.
