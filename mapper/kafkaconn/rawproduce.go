@@ -53,6 +53,9 @@ func clientIDOf(client *kafka.Client) string {
 // reflection. A broker older than Kafka 0.11 (Produce v3, the first to
 // carry v2 record batches) is refused with an error that says so.
 func Produce(ctx context.Context, client *kafka.Client, topic string, acks kafka.RequiredAcks, timeout time.Duration, parts []ProducePartition) error {
+	if len(parts) == 0 {
+		return nil // nothing to write, and no answer would come
+	}
 	tr := client.Transport
 	if tr == nil {
 		tr = kafka.DefaultTransport

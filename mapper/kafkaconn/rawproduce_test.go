@@ -168,12 +168,19 @@ func TestProduceRefusesABrokerBeforeKafka011(t *testing.T) {
 }
 
 // TestProduceRefusesARecordSetWithoutRoom checks the framing's room is
-// asked for: a record set without it is an error, not a write over it.
+// asked for: a record set without it is an error, not a write over it;
+// and that a request of no partition is no request.
 func TestProduceRefusesARecordSetWithoutRoom(t *testing.T) {
 	b := kafkatest.StartKfake(t, kfake.SeedTopics(1, "room"))
 	client := &kafka.Client{Addr: kafka.TCP(b.Addr), Transport: b.Transport, Timeout: 15 * time.Second}
 	err := kafkaconn.Produce(context.Background(), client, "room", kafka.RequireAll, time.Second, []kafkaconn.ProducePartition{{Partition: 0, Buf: []byte{0, 0, 0, 0}}})
 	if err == nil || !strings.Contains(err.Error(), "room") {
 		t.Fatalf("a record set without room: %v, want an error", err)
+	}
+	// No partition: nothing is written, and nothing waited for.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := kafkaconn.Produce(ctx, client, "room", kafka.RequireAll, time.Second, nil); err != nil {
+		t.Fatalf("a request of no partition: %v, want nil", err)
 	}
 }
