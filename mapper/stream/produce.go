@@ -304,9 +304,6 @@ func (w *produceWriter) send() {
 			ps.q.mu.Unlock()
 		}
 		w.produce(round)
-		for i := range round {
-			w.complete(round[i].batch, round[i].err)
-		}
 		clear(round)
 	}
 }
@@ -315,8 +312,9 @@ func (w *produceWriter) send() {
 // appendQueuedUpTo), one request per leader broker, at once when there
 // are several, and tries a partition's records again on a temporary error
 // (with the partitions' leaders read again). The record sets are built
-// once, whatever the attempts. It sets each partition's err (nil:
-// acknowledged).
+// once, whatever the attempts. Each partition's records are answered
+// (w.complete) as soon as their outcome is known: those acknowledged, or
+// failed for good, are not held while others wait to be tried again.
 func (w *produceWriter) produce(round []partitionSend) {
 	bo := backoff{min: w.minBackoff, max: w.maxBackoff}
 	todo := make([]int, len(round))
@@ -342,12 +340,18 @@ func (w *produceWriter) produce(round []partitionSend) {
 		wg.Wait()
 		var again []int
 		for _, i := range todo {
-			if err := round[i].err; err != nil && attempt < w.attempts && temporary(err) {
+			ps := &round[i]
+			if ps.err != nil && attempt < w.attempts && temporary(ps.err) {
 				again = append(again, i)
+				continue
 			}
+			if ps.err != nil {
+				ps.err = fmt.Errorf("produce %d records to %s/%d: %w", len(ps.batch), w.topic, ps.id, ps.err)
+			}
+			w.complete(ps.batch, ps.err)
 		}
 		if len(again) == 0 {
-			break
+			return
 		}
 		bo.wait(context.Background())
 		leaders := w.leadersNow()
@@ -355,11 +359,6 @@ func (w *produceWriter) produce(round []partitionSend) {
 			round[i].leader = leaderOf(leaders, round[i].id)
 		}
 		todo = again
-	}
-	for i := range round {
-		if ps := &round[i]; ps.err != nil {
-			ps.err = fmt.Errorf("produce %d records to %s/%d: %w", len(ps.batch), w.topic, ps.id, ps.err)
-		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/mapperhq/mapper/internal/kafkatest"
 	"github.com/mapperhq/mapper/mapper"
@@ -797,5 +798,101 @@ func TestArenaRecordsLieNextToEachOther(t *testing.T) {
 	// large record: most lie next to each other.
 	if adjacent < 250 {
 		t.Errorf("%d of 299 records start where the one before ended; want nearly all", adjacent)
+	}
+}
+
+// TestProduceWriterAnswersHealthyPartitionsBeforeRetrying has the broker
+// refuse one partition's records with a temporary error twice, in a
+// request that carries another partition too: the other partition's
+// records are answered before the refused ones are tried again (not held
+// through the back-off), and the refused ones are written on the third
+// try.
+func TestProduceWriterAnswersHealthyPartitionsBeforeRetrying(t *testing.T) {
+	c, err := kafkatest.NewKfake(kfake.SeedTopics(2, "retry"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := kafkatest.FromKfake(c)
+	var mu sync.Mutex
+	var refused int
+	answered := map[int]bool{}
+	var answeredAtRetry []bool // whether partition 0 was answered when a retry of partition 1 came
+	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		mu.Lock()
+		defer mu.Unlock()
+		carries1 := false
+		for _, rt := range req.Topics {
+			for _, p := range rt.Partitions {
+				carries1 = carries1 || p.Partition == 1
+			}
+		}
+		if !carries1 {
+			return nil, nil, false
+		}
+		if refused > 0 {
+			answeredAtRetry = append(answeredAtRetry, answered[0])
+		}
+		if refused == 2 {
+			return nil, nil, false // written by the broker
+		}
+		refused++
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic = rt.Topic
+			for _, p := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = p.Partition
+				if p.Partition == 1 {
+					sp.ErrorCode = int16(kafka.NotLeaderForPartition)
+				}
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	client := b.Conn().Client(b.Transport, 0)
+	w := newProduceWriter(client, "retry", 1<<20, 1000, 200*time.Millisecond, 400*time.Millisecond)
+	var outcomes []error
+	w.complete = func(msgs []queued, err error) {
+		mu.Lock()
+		answered[msgs[0].m.Partition] = true
+		outcomes = append(outcomes, err)
+		mu.Unlock()
+		settleWrites(msgs, err)
+	}
+	// Keys that the balancer sends to partitions 0 and 1.
+	var bal kafka.Murmur2Balancer
+	var msgs []kafka.Message
+	pw := &pendingWrite{done: make(chan struct{})}
+	for i := 0; len(msgs) < 20; i++ {
+		m := kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: []byte(`{}`), WriterData: pw}
+		m.Partition = bal.Balance(m, 0, 1)
+		msgs = append(msgs, m)
+	}
+	pw.left = len(msgs)
+	if err := w.WriteAsync(msgs); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pw.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("records not answered within 30s")
+	}
+	w.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pw.failed) > 0 {
+		t.Fatalf("%d records failed: %v", len(pw.failed), pw.lastErr)
+	}
+	if len(answeredAtRetry) != 2 || !answeredAtRetry[0] || !answeredAtRetry[1] {
+		t.Errorf("partition 0 answered when partition 1 was tried again: %v, want [true true]", answeredAtRetry)
+	}
+	if len(outcomes) != 2 {
+		t.Errorf("%d answers, want one per partition", len(outcomes))
 	}
 }
