@@ -99,12 +99,8 @@ func TestProduceWritesRecordSetsKafkaReadsBack(t *testing.T) {
 // three partitions with one acknowledged, one refused with a message, and
 // one missing: each partition's Err says which.
 func TestProduceReadsEachPartitionsAnswer(t *testing.T) {
-	c, err := kafkatest.NewKfake(kfake.SeedTopics(3, "answers"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := kafkatest.FromKfake(c)
+	b := kafkatest.StartKfake(t, kfake.SeedTopics(3, "answers"))
+	c := b.Cluster
 	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		req := kreq.(*kmsg.ProduceRequest)
 		resp := req.ResponseKind().(*kmsg.ProduceResponse)

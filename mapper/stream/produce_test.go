@@ -808,12 +808,8 @@ func TestArenaRecordsLieNextToEachOther(t *testing.T) {
 // through the back-off), and the refused ones are written on the third
 // try.
 func TestProduceWriterAnswersHealthyPartitionsBeforeRetrying(t *testing.T) {
-	c, err := kafkatest.NewKfake(kfake.SeedTopics(2, "retry"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := kafkatest.FromKfake(c)
+	b := kafkatest.StartKfake(t, kfake.SeedTopics(2, "retry"))
+	c := b.Cluster
 	var mu sync.Mutex
 	var refused int
 	answered := map[int]bool{}
