@@ -138,16 +138,17 @@ func (r *rawProduce) RawExchange(rw io.ReadWriter) (protocol.Message, error) {
 	}
 	for i := range r.parts {
 		b := r.parts[i].Buf
-		at := r.room - 4
-		be.PutUint32(b[at:], uint32(r.parts[i].Partition))
+		// Each record set is written after its partition's ID; the first
+		// after the whole framing.
+		start := r.room - 4
+		be.PutUint32(b[start:], uint32(r.parts[i].Partition))
 		if i == 0 {
-			at = 0
-			be.PutUint32(b[at:], uint32(size))
+			start = 0
+			be.PutUint32(b, uint32(size))
 			be.PutUint16(b[4:], uint16(protocol.Produce))
 			be.PutUint16(b[6:], uint16(r.version))
 			be.PutUint32(b[8:], rawCorrelationID)
-			at = 12
-			at = putString(b, at, r.clientID)
+			at := putString(b, 12, r.clientID)
 			be.PutUint16(b[at:], 0xffff) // transactional ID: null
 			be.PutUint16(b[at+2:], uint16(r.acks))
 			be.PutUint32(b[at+4:], uint32(r.timeout))
@@ -157,9 +158,8 @@ func (r *rawProduce) RawExchange(rw io.ReadWriter) (protocol.Message, error) {
 			if at+8 != r.room {
 				return nil, fmt.Errorf("produce request framing of %d bytes, want %d", at+8, r.room)
 			}
-			at = 0
 		}
-		if _, err := rw.Write(b[at:]); err != nil {
+		if _, err := rw.Write(b[start:]); err != nil {
 			return nil, err
 		}
 	}

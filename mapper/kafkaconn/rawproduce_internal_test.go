@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/rawproduce"
 )
@@ -112,7 +113,7 @@ func (c *exchangeConn) Read(b []byte) (int, error) {
 // of the same request (rawproduce.Request through protocol.WriteRequest,
 // which copies the record sets into its pages), writing only.
 func BenchmarkProduceExchange(b *testing.B) {
-	const room = 4 + 2 + 2 + 4 + 2 + 2 + 2 + 4 + 4 + 2 + len("orders.out") + 4 + 4
+	room := ProduceRoom(&kafka.Client{}, "orders.out")
 	sets := make([][]byte, 4)
 	for i := range sets {
 		batch := testBatch(0, strings.Repeat("v", 256<<10-200))
