@@ -63,21 +63,30 @@ func TestProduceWritesRecordSetsKafkaReadsBack(t *testing.T) {
 						want[p] = append(want[p], values...)
 						parts = append(parts, recordSet(client, topic, p, values...))
 					}
-					var err error
-					// A new topic's leaders may not be elected yet on a real
-					// broker.
-					for try := 0; try < 50; try++ {
-						if err = kafkaconn.Produce(ctx, client, topic, kafka.RequireAll, 10*time.Second, parts); err == nil && parts[0].Err == nil {
-							break
+					// A new topic's leaders may not all be elected yet on a
+					// real broker: the partitions refused with a temporary
+					// error are sent again, alone (those acknowledged are
+					// not, or their records would be written twice).
+					pending := parts
+					for try := 0; len(pending) > 0; try++ {
+						err := kafkaconn.Produce(ctx, client, topic, kafka.RequireAll, 10*time.Second, pending)
+						if err != nil {
+							t.Fatalf("round %d: %v", round, err)
 						}
-						time.Sleep(100 * time.Millisecond)
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, p := range parts {
-						if p.Err != nil {
-							t.Fatalf("round %d partition %d: %v", round, p.Partition, p.Err)
+						var again []kafkaconn.ProducePartition
+						for _, p := range pending {
+							var ke kafka.Error
+							switch {
+							case p.Err == nil:
+							case errors.As(p.Err, &ke) && ke.Temporary() && try < 50:
+								again = append(again, p)
+							default:
+								t.Fatalf("round %d partition %d: %v", round, p.Partition, p.Err)
+							}
+						}
+						pending = again
+						if len(pending) > 0 {
+							time.Sleep(100 * time.Millisecond)
 						}
 					}
 				}
