@@ -34,6 +34,10 @@ type rawFetch struct {
 	body []byte
 	// maxBody bounds body.
 	maxBody int64
+	// read decodes the response as it is read; dec is its decoder as
+	// fetchRaw makes it, copied afresh for each exchange.
+	read fetchReading
+	dec  batchDecoder
 }
 
 // errNotRaw says that rawFetch cannot read this response (a Fetch version
@@ -85,13 +89,137 @@ func (r *rawFetch) RawExchange(rw io.ReadWriter) (protocol.Message, error) {
 	} else {
 		r.body = make([]byte, n)
 	}
-	if _, err := io.ReadFull(rw, r.body); err != nil {
+	r.read = fetchReading{version: r.version, size: int(n), dec: r.dec}
+	if err := r.read.from(rw, r.body); err != nil {
 		return nil, err
 	}
 	if id := int32(binary.BigEndian.Uint32(r.body)); id != rawCorrelationID {
 		return nil, fmt.Errorf("fetch response: correlation id %d, want %d", id, rawCorrelationID)
 	}
 	return r, nil
+}
+
+// readPiece is the most a fetch response is read at once: each piece's
+// record batches are checked and decoded right after it is read, while
+// its bytes are in this core's cache, rather than once the whole response
+// (a megabyte as a rule) is in, when its first batches have left it.
+const readPiece = 256 << 10
+
+// fetchReading reads a fetch response in pieces and decodes it as it
+// comes: its header once it is in whole, then each record batch (CRC-32C
+// checked, records read out) once its last byte is in. What it finds wrong
+// (the broker's error, a malformed header, a refused batch) ends the
+// decoding, not the reading: the response is read to its end all the
+// same, so that the connection stays in step.
+type fetchReading struct {
+	version int16
+	// size is the response's length.
+	size int
+	// hdr tells whether the header is read: then body[cur:end] are the
+	// record batches not decoded yet. Until it is, tried is how many bytes
+	// were in at the last try: it is tried again once there are twice as
+	// many (or all), so that a long header read in small pieces is not
+	// read again and again.
+	hdr      bool
+	end, cur int
+	tried    int
+	// done: nothing more to decode (the rest is a batch cut short at the
+	// end, or err).
+	done bool
+	// err is why the decoding ended early, and hdrErr whether it was in
+	// the header.
+	err    error
+	hdrErr bool
+	dec    batchDecoder
+}
+
+// from reads body (the whole response) from r, decoding as it goes; an
+// error is a failure to read.
+func (f *fetchReading) from(r io.Reader, body []byte) error {
+	idle := 0
+	for off := 0; off < len(body); {
+		n, err := r.Read(body[off:min(len(body), off+readPiece)])
+		off += n
+		if err != nil && off < len(body) {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if n == 0 {
+			if idle++; idle > 100 {
+				return io.ErrNoProgress
+			}
+			continue
+		}
+		idle = 0
+		// A response to another request is read to its end, not decoded
+		// (RawExchange refuses it).
+		if off >= 4 && binary.BigEndian.Uint32(body) == rawCorrelationID {
+			f.feed(body[:off])
+		}
+	}
+	return nil
+}
+
+// feed decodes what in (the response's first bytes, more of them at each
+// call) completes: the header, then whole record batches.
+func (f *fetchReading) feed(in []byte) {
+	if f.done {
+		return
+	}
+	all := len(in) == f.size
+	if !f.hdr {
+		if len(in) < 4 || (len(in) < 2*f.tried && !all) {
+			return
+		}
+		f.tried = len(in)
+		d := responseDecoder{b: in[4:]} // after the correlation ID
+		n, hw, code, err := d.partitionHeader(f.version)
+		if err != nil && errors.Is(err, errShort) && !all {
+			return // the rest of the header is still to come
+		}
+		if err == nil {
+			f.cur = len(in) - len(d.b)
+			f.end = f.cur + int(max(n, 0))
+			if f.end > f.size {
+				err = errShort
+			}
+		}
+		var kerr kafka.Error
+		if err == nil && code != 0 {
+			err = kafka.Error(code) // the broker's answer for the partition
+		}
+		if err != nil {
+			f.err, f.hdrErr, f.done = err, !errors.As(err, &kerr), true
+			return
+		}
+		f.hdr = true
+		f.dec.ready(hw)
+	}
+	for {
+		if f.end-f.cur < batchHead {
+			f.done = true // nothing left, or a batch cut short
+			return
+		}
+		rest := in[f.cur:min(len(in), f.end)]
+		if len(rest) < batchHead {
+			return
+		}
+		n := batchSize(rest)
+		if n < 0 || f.cur+n > f.end {
+			f.done = true // cut short at the end: the rest comes with the next fetch
+			return
+		}
+		if n > len(rest) {
+			return
+		}
+		if err := f.dec.batch(rest[:n]); err != nil {
+			f.err, f.done = err, true
+			return
+		}
+		f.cur += n
+	}
 }
 
 // maxResponseSlack is how much larger than the bytes it asked for a fetch
@@ -131,6 +259,7 @@ func fetchRaw(ctx context.Context, client *kafka.Client, mem *Memory, topic stri
 	if t, ok := tr.(*kafka.Transport); ok {
 		r.clientID = t.ClientID
 	}
+	r.dec = batchDecoder{dst: mem.Msgs, topic: topic, partition: partition, offset: offset, maxBytes: maxBytes, perRecord: perRecord}
 	if _, err := tr.RoundTrip(ctx, client.Addr, r); err != nil {
 		if errors.Is(err, errNotRaw) {
 			return nil, offset, 0, errNotRaw
@@ -138,20 +267,20 @@ func fetchRaw(ctx context.Context, client *kafka.Client, mem *Memory, topic stri
 		return nil, offset, 0, fmt.Errorf("kafka.(*Client).Fetch: %w", err)
 	}
 	mem.Body = r.body
-	d := responseDecoder{b: r.body[4:]}
-	recs, hw, err := d.partition(r.version)
-	var kerr kafka.Error
-	if errors.As(err, &kerr) {
-		return nil, offset, 0, err // the broker's answer, as kafka-go's Fetch returns it
+	f := &r.read
+	if f.err != nil {
+		if f.hdrErr {
+			return nil, offset, 0, fmt.Errorf("decode fetch response of %s/%d at %d: %w", topic, partition, offset, f.err)
+		}
+		// The broker's answer, as kafka-go's Fetch returns it, or a record
+		// batch refused.
+		return nil, offset, 0, f.err
 	}
-	if err != nil {
-		return nil, offset, 0, fmt.Errorf("decode fetch response of %s/%d at %d: %w", topic, partition, offset, err)
-	}
-	msgs, next, n, err := decodeBatches(mem.Msgs, recs, topic, partition, offset, hw, maxBytes, perRecord)
-	if err == nil && len(msgs) > 0 {
+	msgs, next, n := f.dec.result()
+	if len(msgs) > 0 {
 		mem.Msgs = msgs
 	}
-	return msgs, next, n, err
+	return msgs, next, n, nil
 }
 
 // waitMillis is the fetch's max wait as kafka-go's Client sets it: maxWait,
@@ -214,27 +343,28 @@ func (d *responseDecoder) int64() int64 {
 	return 0
 }
 
-// partition reads a response to a fetch of one partition (after the
-// correlation ID): its record batches and high watermark, or the error
-// the broker gave.
-func (d *responseDecoder) partition(version int16) (records []byte, hw int64, err error) {
+// partitionHeader reads a response to a fetch of one partition up to its
+// record batches, leaving d.b at them: their length, the high watermark
+// and the partition's error code. An error wrapping errShort means the
+// bytes end before the header does.
+func (d *responseDecoder) partitionHeader(version int16) (records int32, hw int64, code int16, err error) {
 	d.int32() // throttle time (v1 on)
 	if version >= 7 {
 		code := d.int16()
 		d.int32() // session ID
 		if d.err == nil && code != 0 {
-			return nil, 0, kafka.Error(code)
+			return 0, 0, 0, kafka.Error(code)
 		}
 	}
 	if d.int32() < 1 {
-		return nil, 0, errors.Join(d.err, fmt.Errorf("kafka.(*Client).Fetch: %w", protocol.ErrNoTopic))
+		return 0, 0, 0, errors.Join(d.err, fmt.Errorf("kafka.(*Client).Fetch: %w", protocol.ErrNoTopic))
 	}
 	d.take(int(d.int16())) // topic name
 	if d.int32() < 1 {
-		return nil, 0, errors.Join(d.err, fmt.Errorf("kafka.(*Client).Fetch: %w", protocol.ErrNoPartition))
+		return 0, 0, 0, errors.Join(d.err, fmt.Errorf("kafka.(*Client).Fetch: %w", protocol.ErrNoPartition))
 	}
 	d.int32() // partition
-	code := d.int16()
+	code = d.int16()
 	hw = d.int64()
 	d.int64() // last stable offset (v4 on)
 	if version >= 5 {
@@ -246,84 +376,130 @@ func (d *responseDecoder) partition(version int16) (records []byte, hw int64, er
 	if version >= 11 {
 		d.int32() // preferred read replica
 	}
-	n := d.int32()
-	if n > 0 {
-		records = d.take(int(n))
-	}
+	records = d.int32()
 	if d.err != nil {
-		return nil, 0, d.err
+		return 0, 0, 0, d.err
 	}
-	if code != 0 {
-		return nil, hw, kafka.Error(code)
-	}
-	return records, hw, nil
+	return records, hw, code, nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // decodeBatches reads the records of v2 record batches b, from offset on,
-// as kafka.Messages whose keys, values and header values are slices of b
-// (or of a batch's decompressed records): nil for a null one, non-nil and
-// empty for an empty one. A batch cut short at the end (the broker fills
-// up to the bytes asked for) is left for the next fetch; a record cut
-// short inside a batch ends the batch, as kafka-go does; a record not after
-// the one before it is passed over. It returns the
-// records, the offset to fetch next and the number of batches read.
+// as batchDecoder does, batch after batch: a batch cut short at the end
+// (the broker fills up to the bytes asked for) is left for the next fetch.
+// It returns the records, the offset to fetch next and the number of
+// batches read.
 func decodeBatches(dst []kafka.Message, b []byte, topic string, partition int, offset, hw, maxBytes, perRecord int64) ([]kafka.Message, int64, int, error) {
-	next := offset
-	var msgs []kafka.Message
-	if hw > offset && maxBytes > 0 {
-		if want := min(hw-offset, maxBytes/max(perRecord, 1)+1); int64(cap(dst)) >= want {
-			msgs = dst[:0]
-		} else {
-			msgs = make([]kafka.Message, 0, want)
-		}
-	}
-	batches := 0
-	for len(b) >= 17 {
-		baseOffset := int64(binary.BigEndian.Uint64(b))
-		length := int64(int32(binary.BigEndian.Uint32(b[8:])))
-		if length < 0 || 12+length > int64(len(b)) {
+	d := batchDecoder{dst: dst, topic: topic, partition: partition, offset: offset, maxBytes: maxBytes, perRecord: perRecord}
+	d.ready(hw)
+	for len(b) >= batchHead {
+		n := batchSize(b)
+		if n < 0 || n > len(b) {
 			break // cut short: the rest comes with the next fetch
 		}
-		batch := b[:12+length]
-		b = b[12+length:]
-		const header = 61
-		if len(batch) > 16 && batch[16] != 2 {
-			return nil, offset, 0, errNotRaw // magic 0 or 1
+		if err := d.batch(b[:n]); err != nil {
+			return nil, offset, 0, err
 		}
-		if len(batch) < header {
-			return nil, offset, 0, fmt.Errorf("record batch at %d of %d bytes: shorter than its header", baseOffset, len(batch))
-		}
-		if sum, want := crc32.Checksum(batch[21:], castagnoli), binary.BigEndian.Uint32(batch[17:]); sum != want {
-			return nil, offset, 0, fmt.Errorf("record batch at %d: crc32 checksum mismatch (computed=%d found=%d)", baseOffset, sum, want)
-		}
-		attributes := protocol.Attributes(binary.BigEndian.Uint16(batch[21:]))
-		firstTimestamp := int64(binary.BigEndian.Uint64(batch[27:]))
-		count := int(int32(binary.BigEndian.Uint32(batch[57:])))
-		recs := batch[header:]
-		if c := attributes.Compression(); c != 0 {
-			var err error
-			if recs, err = decompress(c, recs, maxBytes+maxResponseSlack); err != nil {
-				return nil, offset, 0, fmt.Errorf("record batch at %d: %w", baseOffset, err)
-			}
-		}
-		batches++
-		d := recordDecoder{b: recs}
-		for range count {
-			m, ok := d.record(baseOffset, firstTimestamp)
-			if !ok {
-				break
-			}
-			if m.Offset < next {
-				continue // before the offset asked for (or, from a broker in error, out of order)
-			}
-			m.Topic, m.Partition, m.HighWaterMark = topic, partition, hw
-			msgs = append(msgs, m)
-			next = m.Offset + 1
+		b = b[n:]
+	}
+	msgs, next, batches := d.result()
+	return msgs, next, batches, nil
+}
+
+// batchHead is the least of a record batch that tells its length and
+// format: its base offset, length, leader epoch and magic.
+const batchHead = 17
+
+// batchSize is the length of the record batch b starts with (b holds at
+// least batchHead bytes), or -1 when it says it is shorter than nothing.
+func batchSize(b []byte) int {
+	length := int64(int32(binary.BigEndian.Uint32(b[8:])))
+	if length < 0 {
+		return -1
+	}
+	return int(12 + length)
+}
+
+// batchDecoder reads the records of v2 record batches, one whole batch at
+// a time, from offset on, as kafka.Messages whose keys, values and header
+// values are slices of the batches (or of a batch's decompressed records):
+// nil for a null one, non-nil and empty for an empty one. A record cut
+// short inside a batch ends the batch, as kafka-go does; a record not after
+// the one before it is passed over.
+type batchDecoder struct {
+	// dst is memory for the records, used when it has room for as many as
+	// the fetch can return.
+	dst                         []kafka.Message
+	topic                       string
+	partition                   int
+	offset, maxBytes, perRecord int64
+
+	hw      int64
+	msgs    []kafka.Message
+	next    int64
+	batches int
+}
+
+// ready readies d for the batches of a partition whose high watermark is
+// hw.
+func (d *batchDecoder) ready(hw int64) {
+	d.hw, d.next, d.batches, d.msgs = hw, d.offset, 0, nil
+	if hw > d.offset && d.maxBytes > 0 {
+		if want := min(hw-d.offset, d.maxBytes/max(d.perRecord, 1)+1); int64(cap(d.dst)) >= want {
+			d.msgs = d.dst[:0]
+		} else {
+			d.msgs = make([]kafka.Message, 0, want)
 		}
 	}
-	return msgs, next, batches, nil
+}
+
+// result is the records read, the offset to fetch next and the number of
+// batches read.
+func (d *batchDecoder) result() ([]kafka.Message, int64, int) {
+	return d.msgs, d.next, d.batches
+}
+
+// batch reads the records of one whole record batch: errNotRaw when it is
+// in an older format, an error when it is malformed or its CRC-32C is
+// wrong.
+func (d *batchDecoder) batch(batch []byte) error {
+	baseOffset := int64(binary.BigEndian.Uint64(batch))
+	const header = 61
+	if len(batch) > 16 && batch[16] != 2 {
+		return errNotRaw // magic 0 or 1
+	}
+	if len(batch) < header {
+		return fmt.Errorf("record batch at %d of %d bytes: shorter than its header", baseOffset, len(batch))
+	}
+	if sum, want := crc32.Checksum(batch[21:], castagnoli), binary.BigEndian.Uint32(batch[17:]); sum != want {
+		return fmt.Errorf("record batch at %d: crc32 checksum mismatch (computed=%d found=%d)", baseOffset, sum, want)
+	}
+	attributes := protocol.Attributes(binary.BigEndian.Uint16(batch[21:]))
+	firstTimestamp := int64(binary.BigEndian.Uint64(batch[27:]))
+	count := int(int32(binary.BigEndian.Uint32(batch[57:])))
+	recs := batch[header:]
+	if c := attributes.Compression(); c != 0 {
+		var err error
+		if recs, err = decompress(c, recs, d.maxBytes+maxResponseSlack); err != nil {
+			return fmt.Errorf("record batch at %d: %w", baseOffset, err)
+		}
+	}
+	d.batches++
+	r := recordDecoder{b: recs}
+	for range count {
+		m, ok := r.record(baseOffset, firstTimestamp)
+		if !ok {
+			break
+		}
+		if m.Offset < d.next {
+			continue // before the offset asked for (or, from a broker in error, out of order)
+		}
+		m.Topic, m.Partition, m.HighWaterMark = d.topic, d.partition, d.hw
+		d.msgs = append(d.msgs, m)
+		d.next = m.Offset + 1
+	}
+	return nil
 }
 
 // decompress reads a compressed batch's records, up to limit bytes.
