@@ -420,14 +420,29 @@ func Malformed(detail string) Result {
 // limit), the source is nil and the result malformed_payload. It is safe
 // for concurrent use; a source without predicates costs no parse.
 func (e *Engine) Route(topic string, headers []Header, payload []byte) (*Source, Result) {
+	var res Result
+	src := e.RouteInto(topic, headers, payload, &res)
+	return src, res
+}
+
+// RouteInto is Route that writes the result of a record no source maps
+// into unknown (leaving it as it is when a source maps the record) rather
+// than returning it: a caller routing record after record copies no
+// Result.
+func (e *Engine) RouteInto(topic string, headers []Header, payload []byte, unknown *Result) *Source {
 	cands := e.byTopic[topic]
 	if len(cands) == 1 && len(cands[0].accept) == 0 {
-		return cands[0], Result{}
+		return cands[0]
 	}
 	if len(cands) == 0 {
-		return nil, UnknownSource(topic)
+		*unknown = UnknownSource(topic)
+		return nil
 	}
-	return e.routeAmong(cands, topic, headers, payload)
+	src, res := e.routeAmong(cands, topic, headers, payload)
+	if src == nil {
+		*unknown = res
+	}
+	return src
 }
 
 // routeAmong is Route among several candidates, or one with accept rules.

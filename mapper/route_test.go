@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -103,6 +104,19 @@ func TestRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src, res := eng.Route(tt.topic, tt.headers, []byte(tt.payload))
+			// RouteInto picks the same source, and writes the result only
+			// when none maps the record.
+			left := mapper.Result{Outcome: "left as it was"}
+			into := left
+			if got := eng.RouteInto(tt.topic, tt.headers, []byte(tt.payload), &into); got != src {
+				t.Errorf("RouteInto routed to %v, Route to %v", got, src)
+			}
+			if src != nil && !reflect.DeepEqual(into, left) {
+				t.Errorf("RouteInto wrote %+v for a record %s maps", into, src.Name())
+			}
+			if src == nil && !reflect.DeepEqual(into, res) {
+				t.Errorf("RouteInto wrote %+v, Route returned %+v", into, res)
+			}
 			if tt.want != "" {
 				if src == nil || src.Name() != tt.want {
 					t.Fatalf("routed to %v (%v), want %s", src, res.Failures, tt.want)

@@ -418,7 +418,8 @@ func (r Rules) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mappe
 }
 
 func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (*mapper.Source, *sourceState) {
-	live, liveUnknown := g.live.Route(origin.Topic, origin.Headers, payload)
+	var liveUnknown, candUnknown mapper.Result
+	live := g.live.RouteInto(origin.Topic, origin.Headers, payload, &liveUnknown)
 	var name string
 	if live != nil {
 		name = live.Name()
@@ -433,7 +434,7 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 		}
 		return live, s.last.st
 	}
-	cand, candUnknown := g.cand.Route(origin.Topic, origin.Headers, payload)
+	cand := g.cand.RouteInto(origin.Topic, origin.Headers, payload, &candUnknown)
 	if live == nil && cand != nil {
 		name = cand.Name()
 	}

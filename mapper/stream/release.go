@@ -17,9 +17,8 @@ func (w *Worker) mapRecord(rules *release.Rules, m *mapper.Mapper, rs *release.S
 	if w.cfg.Release != nil {
 		return rules.Map(rs, origin, payload, res)
 	}
-	src, unknown := w.cfg.Engine.Route(origin.Topic, origin.Headers, payload)
+	src = w.cfg.Engine.RouteInto(origin.Topic, origin.Headers, payload, res)
 	if src == nil {
-		*res = unknown
 		return nil, nil
 	}
 	m.Map(src, payload, res)
