@@ -18,7 +18,8 @@ import (
 // there is none. offset may be kafka.FirstOffset or kafka.LastOffset. It
 // returns the records and the offset to fetch next (offset itself when none
 // came). It is how mapper reads records: it reads the fetch response into
-// one buffer itself and returns records whose keys, values and header
+// one buffer itself, checking and decoding each record batch as soon as its
+// bytes are in, and returns records whose keys, values and header
 // values are slices of it (no copy a record), a null one nil and an empty
 // one non-nil of length zero (kafka-go's Reader makes both nil). Records
 // older than the v2 record batch, and a first or last offset, go through
