@@ -46,6 +46,21 @@ type tally struct {
 	// source, so most records are counted without a look-up.
 	lastSrc *mapper.Source
 	last    *[3]int64
+	// recent counts the first categories met since the last merge, in
+	// front of categories: a batch's failures mostly fall in a few
+	// categories, which are then counted without hashing their strings.
+	recent  [recentCategories]categoryCount
+	nrecent int
+}
+
+// recentCategories is how many categories a tally counts in front of its
+// map.
+const recentCategories = 8
+
+// categoryCount is a category and its count.
+type categoryCount struct {
+	cat tallyCategory
+	n   int64
 }
 
 func newTally() *tally {
@@ -78,8 +93,25 @@ func (t *tally) add(src *mapper.Source, topic string, res *mapper.Result) {
 	}
 	c[outcomeIndex(res.Outcome)]++
 	for _, f := range res.Failures {
-		t.categories[tallyCategory{k.name, mapper.Category{Reason: f.Reason, Field: f.Field}}]++
+		t.count(tallyCategory{k.name, mapper.Category{Reason: f.Reason, Field: f.Field}})
 	}
+}
+
+// count adds one to cat: in recent when it is there or has room, else in
+// the map.
+func (t *tally) count(cat tallyCategory) {
+	for i := range t.recent[:t.nrecent] {
+		if t.recent[i].cat == cat {
+			t.recent[i].n++
+			return
+		}
+	}
+	if t.nrecent < len(t.recent) {
+		t.recent[t.nrecent] = categoryCount{cat, 1}
+		t.nrecent++
+		return
+	}
+	t.categories[cat]++
 }
 
 // stats is the worker's running totals. Safe for concurrent use.
@@ -119,9 +151,14 @@ func (s *stats) merge(t *tally) {
 	for k, n := range t.categories {
 		s.categories[categoryKey{k.source, k.cat.String()}] += n
 	}
+	for _, c := range t.recent[:t.nrecent] {
+		s.categories[categoryKey{c.cat.source, c.cat.cat.String()}] += c.n
+	}
 	s.mu.Unlock()
 	clear(t.outcomes)
 	clear(t.categories)
+	clear(t.recent[:t.nrecent])
+	t.nrecent = 0
 	t.lastSrc, t.last = nil, nil
 }
 
