@@ -43,13 +43,14 @@ const (
 	HeaderDeadLetteredAt = "mapper.dead_lettered_at"
 )
 
-// outputMessage builds the output record of a delivered result: the input
-// key, the domain record as value, and the worker's headers, encoded into e
-// as it goes (see encoded), cut from a (one allocation for many records).
+// outputMessage builds into m the output record of a delivered result: the
+// input key, the domain record as value, and the worker's headers, encoded
+// into e as it goes (see encoded), cut from a (one allocation for many
+// records). It writes m in place, not a copy of it: a record is 152 bytes.
 // The record's key and value are slices of e.body; its headers are read
 // from there when asked for (headersOf), which only a record that failed
 // to be written is.
-func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, ht *headerTexts, e *encoded) kafka.Message {
+func outputMessage(m *kafka.Message, a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, prefix []byte, ht *headerTexts, e *encoded) {
 	nh := commonHeaders(src, res)
 	r := newRecordBuilder(a, len(in.Key)+len(prefix)+len(res.Output)+commonHeadersLen(in, src, res)+headerRoom*(nh+3))
 	key := r.nullBytes(in.Key)
@@ -63,22 +64,22 @@ func outputMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *m
 	}
 	r.b = binary.AppendVarint(r.b, int64(nh))
 	r.commonHeaders(in, src, res, ht)
-	m := r.message(key, value, 0, e)
+	r.message(m, key, value, 0, e)
 	a.trim(r.b)
-	return m
 }
 
 // timeLen is room for a UTC time in RFC 3339 with nanoseconds.
 const timeLen = len("2006-01-02T15:04:05.999999999Z")
 
-// deadLetterMessage builds the dead-letter record of a rejected result: the
-// original key, value and headers, byte for byte, followed by the worker's
-// headers saying why, encoded into e as it goes (see encoded), cut from a.
+// deadLetterMessage builds into m the dead-letter record of a rejected
+// result: the original key, value and headers, byte for byte, followed by
+// the worker's headers saying why, encoded into e as it goes (see encoded),
+// cut from a.
 // The record's key is a slice of the encoding; its value is the original
 // value itself, not copied (the encoding sets it apart), and must stay
 // unchanged until the record is answered. Its headers are read from the
 // encoding when asked for (headersOf).
-func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, ht *headerTexts, e *encoded) kafka.Message {
+func deadLetterMessage(m *kafka.Message, a *recordArena, in *kafka.Message, src *mapper.Source, res *mapper.Result, now time.Time, ht *headerTexts, e *encoded) {
 	nh := len(in.Headers) + commonHeaders(src, res) + len(res.Failures) + 2
 	n := len(in.Key) + commonHeadersLen(in, src, res) + 2*timeLen + headerRoom*(nh+3)
 	for i := range in.Headers {
@@ -100,9 +101,8 @@ func deadLetterMessage(a *recordArena, in *kafka.Message, src *mapper.Source, re
 	}
 	r.header(HeaderOriginTime, ht.origin.of(in.Time))
 	r.header(HeaderDeadLetteredAt, ht.at.of(now))
-	m := r.message(key, value, apart, e)
+	r.message(m, key, value, apart, e)
 	a.trim(r.b)
-	return m
 }
 
 // headerTexts are what a mapping scratch keeps, encoded, of the headers it
@@ -284,16 +284,16 @@ func (r *recordBuilder) commonHeaders(in *kafka.Message, src *mapper.Source, res
 	r.end(start)
 }
 
-// message returns the record built, its encoding in e (its WriterData):
+// message makes m the record built, its encoding in e (its WriterData):
 // all of r.b, or when apart is not 0, r.b up to apart, the value set apart
 // and r.b after it.
-func (r *recordBuilder) message(key, value []byte, apart int, e *encoded) kafka.Message {
+func (r *recordBuilder) message(m *kafka.Message, key, value []byte, apart int, e *encoded) {
 	*e = encoded{body: r.b[:len(r.b):len(r.b)]}
 	if apart > 0 {
 		e.body, e.value, e.tail = r.b[:apart:apart], value, r.b[apart:len(r.b):len(r.b)]
 	}
 	e.size = recordFixed + int64(len(key)+len(value)) + int64(e.bodyLen()) - nullBytesLen(key) - nullBytesLen(value)
-	return kafka.Message{Key: key, Value: value, WriterData: e}
+	*m = kafka.Message{Key: key, Value: value, WriterData: e}
 }
 
 // workerHeaders are the headers the worker adds; every other header of a

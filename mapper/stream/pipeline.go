@@ -685,9 +685,9 @@ func (p *pipeline) mapOne(s *scratch, rules *release.Rules, in *kafka.Message, r
 		if f := p.w.cfg.Framing; f != nil {
 			prefix = f.Prefix(src)
 		}
-		*built = outputMessage(s.records(), in, src, res, prefix, &s.texts, &rec.enc)
+		outputMessage(built, s.records(), in, src, res, prefix, &s.texts, &rec.enc)
 	} else {
-		*built = deadLetterMessage(s.records(), in, src, res, now, &s.texts, &rec.enc)
+		deadLetterMessage(built, s.records(), in, src, res, now, &s.texts, &rec.enc)
 	}
 }
 

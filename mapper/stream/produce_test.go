@@ -539,7 +539,9 @@ func encodeRecord(a *recordArena, m *kafka.Message, e *encoded, apart bool) {
 	for _, h := range m.Headers {
 		r.header(h.Key, h.Value)
 	}
-	m.WriterData = r.message(key, value, at, e).WriterData
+	var built kafka.Message
+	r.message(&built, key, value, at, e)
+	m.WriterData = built.WriterData
 }
 
 // TestBuiltRecordsEncodeAsTheirMessages builds output and dead-letter
@@ -588,9 +590,9 @@ func TestBuiltRecordsEncodeAsTheirMessages(t *testing.T) {
 			var ht headerTexts
 			var m kafka.Message
 			if dead {
-				m = deadLetterMessage(&a, &tc.in, tc.src, &tc.res, now, &ht, &e)
+				deadLetterMessage(&m, &a, &tc.in, tc.src, &tc.res, now, &ht, &e)
 			} else {
-				m = outputMessage(&a, &tc.in, tc.src, &tc.res, nil, &ht, &e)
+				outputMessage(&m, &a, &tc.in, tc.src, &tc.res, nil, &ht, &e)
 			}
 			if m.Headers != nil {
 				t.Errorf("%s (dead letter %v): headers built; want them read from the encoding when asked for", tc.name, dead)
@@ -735,9 +737,9 @@ func TestHeaderTextsWriteWhatAFreshRecordWrites(t *testing.T) {
 			var a recordArena
 			var e encoded
 			if st.dead {
-				deadLetterMessage(&a, &in, st.src, &st.res, st.at, ht, &e)
+				deadLetterMessage(new(kafka.Message), &a, &in, st.src, &st.res, st.at, ht, &e)
 			} else {
-				outputMessage(&a, &in, st.src, &st.res, nil, ht, &e)
+				outputMessage(new(kafka.Message), &a, &in, st.src, &st.res, nil, ht, &e)
 			}
 			return slices.Concat(e.body, e.value, e.tail)
 		}
@@ -773,9 +775,9 @@ func TestArenaRecordsLieNextToEachOther(t *testing.T) {
 		e := new(encoded)
 		if i%4 == 3 {
 			res = mapper.Result{Outcome: mapper.OutcomeRejected, Failures: []mapper.Failure{{Reason: "malformed_payload", Detail: strings.Repeat("d", i)}}}
-			deadLetterMessage(&a, &in, src, &res, now, &ht, e)
+			deadLetterMessage(new(kafka.Message), &a, &in, src, &res, now, &ht, e)
 		} else {
-			outputMessage(&a, &in, src, &res, nil, &ht, e)
+			outputMessage(new(kafka.Message), &a, &in, src, &res, nil, &ht, e)
 		}
 		if n := len(recs); n > 0 {
 			prev := recs[n-1].e
