@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -488,15 +489,21 @@ func (d *batchDecoder) batch(batch []byte) error {
 	d.batches++
 	r := recordDecoder{b: recs}
 	for range count {
-		m, ok := r.record(baseOffset, firstTimestamp)
-		if !ok {
+		// Each record is read into the slot after the last one, which
+		// becomes one of d.msgs only when the record is kept.
+		n := len(d.msgs)
+		if n == cap(d.msgs) {
+			d.msgs = slices.Grow(d.msgs, 1)
+		}
+		m := &d.msgs[:n+1][n]
+		if !r.record(m, baseOffset, firstTimestamp) {
 			break
 		}
 		if m.Offset < d.next {
 			continue // before the offset asked for (or, from a broker in error, out of order)
 		}
 		m.Topic, m.Partition, m.HighWaterMark = d.topic, d.partition, d.hw
-		d.msgs = append(d.msgs, m)
+		d.msgs = d.msgs[:n+1]
 		d.next = m.Offset + 1
 	}
 	return nil
@@ -547,11 +554,13 @@ func (d *recordDecoder) bytes(n int64) ([]byte, bool) {
 	return v, true
 }
 
-// record reads one record; false if the batch ends or is malformed there.
-func (d *recordDecoder) record(baseOffset, firstTimestamp int64) (m kafka.Message, ok bool) {
+// record reads one record into m, all of it written (in place: no record
+// is built elsewhere and copied there); false if the batch ends or is
+// malformed there, when m holds nothing of use.
+func (d *recordDecoder) record(m *kafka.Message, baseOffset, firstTimestamp int64) bool {
 	length, ok := d.varint()
 	if !ok || length < 1 || length > int64(len(d.b)) {
-		return m, false
+		return false
 	}
 	r := recordDecoder{b: d.b[1:length]} // after the attributes
 	d.b = d.b[length:]
@@ -559,46 +568,51 @@ func (d *recordDecoder) record(baseOffset, firstTimestamp int64) (m kafka.Messag
 	delta, ok2 := r.varint()
 	kn, ok3 := r.varint()
 	if !ok1 || !ok2 || !ok3 {
-		return m, false
+		return false
 	}
-	if m.Key, ok = r.bytes(kn); !ok {
-		return m, false
+	key, ok := r.bytes(kn)
+	if !ok {
+		return false
 	}
 	vn, ok := r.varint()
 	if !ok {
-		return m, false
+		return false
 	}
-	if m.Value, ok = r.bytes(vn); !ok {
-		return m, false
+	value, ok := r.bytes(vn)
+	if !ok {
+		return false
 	}
 	hn, ok := r.varint()
 	if !ok || hn < 0 || hn > int64(len(r.b)) {
-		return m, false
+		return false
 	}
+	var headers []kafka.Header
 	if hn > 0 {
-		m.Headers = make([]kafka.Header, hn)
-		for i := range m.Headers {
+		headers = make([]kafka.Header, hn)
+		for i := range headers {
 			kn, ok := r.varint()
 			if !ok || kn < 0 {
-				return m, false
+				return false
 			}
 			k, ok := r.bytes(kn)
 			if !ok {
-				return m, false
+				return false
 			}
 			vn, ok := r.varint()
 			if !ok {
-				return m, false
+				return false
 			}
 			v, ok := r.bytes(vn)
 			if !ok {
-				return m, false
+				return false
 			}
-			m.Headers[i] = kafka.Header{Key: string(k), Value: v}
+			headers[i] = kafka.Header{Key: string(k), Value: v}
 		}
 	}
-	m.Offset = baseOffset + delta
 	t := firstTimestamp + ts
+	*m = kafka.Message{}
+	m.Offset = baseOffset + delta
+	m.Key, m.Value, m.Headers = key, value, headers
 	m.Time = time.Unix(t/1000, (t%1000)*int64(time.Millisecond))
-	return m, true
+	return true
 }

@@ -293,7 +293,8 @@ func (r *recordBuilder) message(m *kafka.Message, key, value []byte, apart int, 
 		e.body, e.value, e.tail = r.b[:apart:apart], value, r.b[apart:len(r.b):len(r.b)]
 	}
 	e.size = recordFixed + int64(len(key)+len(value)) + int64(e.bodyLen()) - nullBytesLen(key) - nullBytesLen(value)
-	*m = kafka.Message{Key: key, Value: value, WriterData: e}
+	*m = kafka.Message{}
+	m.Key, m.Value, m.WriterData = key, value, e
 }
 
 // workerHeaders are the headers the worker adds; every other header of a
