@@ -386,28 +386,6 @@ func (d *responseDecoder) partitionHeader(version int16) (records int32, hw int6
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// decodeBatches reads the records of v2 record batches b, from offset on,
-// as batchDecoder does, batch after batch: a batch cut short at the end
-// (the broker fills up to the bytes asked for) is left for the next fetch.
-// It returns the records, the offset to fetch next and the number of
-// batches read.
-func decodeBatches(dst []kafka.Message, b []byte, topic string, partition int, offset, hw, maxBytes, perRecord int64) ([]kafka.Message, int64, int, error) {
-	d := batchDecoder{dst: dst, topic: topic, partition: partition, offset: offset, maxBytes: maxBytes, perRecord: perRecord}
-	d.ready(hw)
-	for len(b) >= batchHead {
-		n := batchSize(b)
-		if n < 0 || n > len(b) {
-			break // cut short: the rest comes with the next fetch
-		}
-		if err := d.batch(b[:n]); err != nil {
-			return nil, offset, 0, err
-		}
-		b = b[n:]
-	}
-	msgs, next, batches := d.result()
-	return msgs, next, batches, nil
-}
-
 // batchHead is the least of a record batch that tells its length and
 // format: its base offset, length, leader epoch and magic.
 const batchHead = 17

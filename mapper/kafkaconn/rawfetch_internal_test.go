@@ -277,6 +277,29 @@ type fetchOutcome struct {
 	hdrErr  bool
 }
 
+// decodeBatches reads the records of v2 record batches b, all in hand, from
+// offset on, as batchDecoder does, batch after batch (the tests' whole-buffer
+// counterpart of fetchReading): a batch cut short at the end
+// (the broker fills up to the bytes asked for) is left for the next fetch.
+// It returns the records, the offset to fetch next and the number of
+// batches read.
+func decodeBatches(dst []kafka.Message, b []byte, topic string, partition int, offset, hw, maxBytes, perRecord int64) ([]kafka.Message, int64, int, error) {
+	d := batchDecoder{dst: dst, topic: topic, partition: partition, offset: offset, maxBytes: maxBytes, perRecord: perRecord}
+	d.ready(hw)
+	for len(b) >= batchHead {
+		n := batchSize(b)
+		if n < 0 || n > len(b) {
+			break // cut short: the rest comes with the next fetch
+		}
+		if err := d.batch(b[:n]); err != nil {
+			return nil, offset, 0, err
+		}
+		b = b[n:]
+	}
+	msgs, next, batches := d.result()
+	return msgs, next, batches, nil
+}
+
 // partition reads a whole response to a fetch of one partition (after
 // the correlation ID): its record batches and high watermark, or the error
 // the broker gave. It is what a response read in pieces is held to.

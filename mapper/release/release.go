@@ -418,7 +418,7 @@ func (r Rules) Map(s *Scratch, origin *mapper.Origin, payload []byte, res *mappe
 }
 
 func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, payload []byte, res *mapper.Result) (*mapper.Source, *sourceState) {
-	var liveUnknown, candUnknown mapper.Result
+	var liveUnknown mapper.Result
 	live := g.live.RouteInto(origin.Topic, origin.Headers, payload, &liveUnknown)
 	var name string
 	if live != nil {
@@ -434,6 +434,7 @@ func (c *Controller) mapGen(g *generation, s *Scratch, origin *mapper.Origin, pa
 		}
 		return live, s.last.st
 	}
+	var candUnknown mapper.Result
 	cand := g.cand.RouteInto(origin.Topic, origin.Headers, payload, &candUnknown)
 	if live == nil && cand != nil {
 		name = cand.Name()
