@@ -28,6 +28,7 @@ type workerFlags struct {
 	concurrency     *int
 	batchSize       *int
 	maxInflight     *int
+	commitInterval  *string
 	shutdownTimeout *string
 	sessionTimeout  *string
 	statusAddr      *string
@@ -45,6 +46,7 @@ func declareWorkerFlags(fs *flag.FlagSet, e *env, statusAddr, logLevel string) *
 		concurrency:     intFlag(fs, e, "concurrency", 0, "mapping goroutines; 0 means one per core"),
 		batchSize:       intFlag(fs, e, "batch-size", 500, "most records of one partition mapped and handed to the writers together (produce requests are sized by the topics' max.message.bytes)"),
 		maxInflight:     intFlag(fs, e, "max-inflight-bytes", 32<<20, "bytes of input records in flight (fetched, not yet committed) past which fetching waits"),
+		commitInterval:  stringFlag(fs, e, "commit-interval", stream.DefaultCommitInterval.String(), "least time between two commits of the group's offsets (0: commit as soon as a batch is delivered); after a crash up to this much more is consumed again"),
 		shutdownTimeout: stringFlag(fs, e, "shutdown-timeout", "30s", "how long a first Ctrl-C/SIGTERM waits for records in flight (a second one exits at once)"),
 		sessionTimeout:  stringFlag(fs, e, "session-timeout", stream.DefaultSessionTimeout.String(), "how long the group waits for a silent member before its partitions move to the others (the brokers allow 6s to 30m by default)"),
 		statusAddr:      stringFlag(fs, e, "status-addr", statusAddr, `address of the /healthz, /readyz and /status listener; "" turns it off`),
@@ -73,7 +75,18 @@ func (f *workerFlags) apply(cfg *stream.Config, problems *[]string) {
 	if *f.maxInflight <= 0 {
 		*problems = append(*problems, fmt.Sprintf("--max-inflight-bytes %d: must be 1 or more", *f.maxInflight))
 	}
-	d, err := time.ParseDuration(*f.shutdownTimeout)
+	d, err := time.ParseDuration(*f.commitInterval)
+	switch {
+	case err != nil:
+		*problems = append(*problems, fmt.Sprintf("--commit-interval %q: not a duration (like 1s)", *f.commitInterval))
+	case d < 0:
+		*problems = append(*problems, fmt.Sprintf("--commit-interval %s: must be 0 or more", d))
+	case d == 0:
+		cfg.CommitInterval = -1 // as soon as offsets move
+	default:
+		cfg.CommitInterval = d
+	}
+	d, err = time.ParseDuration(*f.shutdownTimeout)
 	switch {
 	case err != nil:
 		*problems = append(*problems, fmt.Sprintf("--shutdown-timeout %q: not a duration (like 30s)", *f.shutdownTimeout))

@@ -149,3 +149,68 @@ func TestBatchObserversCountInTalliesFlushedBeforeCommit(t *testing.T) {
 		t.Error("an offset commit was asked for before its records were flushed")
 	}
 }
+
+// commitCounter counts the commits asked for.
+type commitCounter struct{ calls atomic.Int64 }
+
+func (c *commitCounter) Observe(*mapper.Origin, *mapper.Source, []byte, *mapper.Result, time.Duration) {
+}
+
+func (c *commitCounter) BeforeCommit(context.Context) { c.calls.Add(1) }
+
+// TestCommitsAreSpacedByTheCommitInterval delivers records in three waves
+// and counts the commits: with an interval longer than the test, only the
+// first wave's commit goes before the shutdown, which commits every
+// record delivered; with no interval, each wave is committed as soon as it
+// is delivered.
+func TestCommitsAreSpacedByTheCommitInterval(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		// spaced: only the first commit goes before the shutdown.
+		spaced bool
+	}{
+		{"an hour", time.Hour, true},
+		{"none", -1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := kafkatest.StartKfake(t)
+			in := b.Topic(t, "orders", 2)
+			out, dlq := b.Topic(t, "out", 2), b.Topic(t, "dlq", 1)
+			e := loadEngine(t, in)
+			c := &commitCounter{}
+			cfg := testConfig(b, e, kafkatest.UniqueName("g"), []string{in}, out, dlq)
+			cfg.Observers = []stream.Observer{c}
+			cfg.BatchSize = 10
+			cfg.CommitInterval = tc.interval
+			r := start(t, cfg)
+			delivered := func() int64 { n := r.w.Counts(0); return n.Output + n.DeadLtr }
+			var firstCommitted int64
+			for wave := 1; wave <= 3; wave++ {
+				b.Produce(t, in, mixed(40)...)
+				waitUntil(t, func() bool { return delivered() == int64(40*wave) })
+				if wave == 1 {
+					waitUntil(t, func() bool { return r.w.Counts(0).Committed > 0 })
+					firstCommitted = r.w.Counts(0).Committed
+				} else if !tc.spaced {
+					waitCommitted(r.w, int64(40*wave), 10*time.Second)
+				}
+			}
+			time.Sleep(300 * time.Millisecond) // room for a commit that should not come
+			committed, calls := r.w.Counts(0).Committed, c.calls.Load()
+			if tc.spaced && (committed != firstCommitted || calls != 1) {
+				t.Errorf("before the shutdown: %d records committed in %d commits; want only the first commit's %d",
+					committed, calls, firstCommitted)
+			}
+			if !tc.spaced && (committed != 120 || calls < 3) {
+				t.Errorf("before the shutdown: %d records committed in %d commits; want 120 in 3 or more", committed, calls)
+			}
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if n := r.w.Counts(0).Committed; n != 120 {
+				t.Errorf("after the shutdown %d records committed, want 120", n)
+			}
+		})
+	}
+}

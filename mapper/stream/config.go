@@ -76,6 +76,14 @@ type Config struct {
 	// out as soon as the partition's previous request is answered.) Zero
 	// means 5ms.
 	WriteBatchTimeout time.Duration
+	// CommitInterval is the least time between two commits of the
+	// group's offsets: offsets acknowledged meanwhile wait, and go in the
+	// next commit. A busy worker then sends one OffsetCommit an interval,
+	// not one a batch; after a crash or kill, up to an interval more of
+	// records (already delivered) are consumed again. Zero means
+	// DefaultCommitInterval; a negative value commits as soon as offsets
+	// move.
+	CommitInterval time.Duration
 	// ShutdownTimeout bounds how long Run drains in-flight records after its
 	// context is canceled. Zero means 30s; a negative value means do not
 	// drain (records in flight are left uncommitted and come again).
@@ -104,6 +112,11 @@ type Config struct {
 	// Logger receives the worker's log lines. Nil means discard.
 	Logger *slog.Logger
 }
+
+// DefaultCommitInterval is Config.CommitInterval's default: one commit a
+// second at most, whatever the traffic (Kafka's Java consumer auto-commits
+// every 5s), and a second of records at most consumed again after a crash.
+const DefaultCommitInterval = time.Second
 
 // DefaultSessionTimeout is Config.SessionTimeout's default: a dead
 // member's partitions move within seconds, and a worker paused by a long
@@ -137,6 +150,7 @@ func (c Config) withDefaults() Config {
 	def(&c.FetchMaxWait, 250*time.Millisecond)
 	def(&c.LogInterval, time.Minute)
 	def(&c.WriteBatchTimeout, 5*time.Millisecond)
+	def(&c.CommitInterval, DefaultCommitInterval)
 	def(&c.ShutdownTimeout, 30*time.Second)
 	def(&c.RetryBackoffMin, 100*time.Millisecond)
 	def(&c.RetryBackoffMax, 5*time.Second)

@@ -950,22 +950,48 @@ func (c *committer) ack(tp topicPartition, next int64, n int) {
 
 func (c *committer) stop() { close(c.quit) }
 
-// loop commits whenever offsets move, until stop; then it commits once
-// more (unless ctx, the drain, has ended).
+// loop commits whenever offsets move, at most once every commit interval
+// (a commit waits out the rest of the interval since the last one, so that
+// a busy worker sends one OffsetCommit an interval rather than one a
+// batch), until stop; then it commits once more (unless ctx, the drain,
+// has ended).
 func (c *committer) loop(ctx context.Context) {
 	bo := backoff{min: c.p.cfg.RetryBackoffMin, max: c.p.cfg.RetryBackoffMax}
+	var last time.Time
+	var timer *time.Timer // set while a commit waits out the interval
+	var due <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-c.kick:
-			if c.flush(ctx) {
-				bo.reset()
-			} else if !bo.wait(ctx) {
-				return
+			if due != nil {
+				continue // the commit waiting covers these offsets too
 			}
+			if rest := c.p.cfg.CommitInterval - time.Since(last); rest > 0 {
+				if timer == nil {
+					timer = time.NewTimer(rest)
+				} else {
+					timer.Reset(rest)
+				}
+				due = timer.C
+				continue
+			}
+		case <-due:
+			due = nil
 		case <-c.quit:
 			if ctx.Err() == nil {
 				c.flush(ctx)
 			}
+			return
+		}
+		last = time.Now()
+		if c.flush(ctx) {
+			bo.reset()
+		} else if !bo.wait(ctx) {
 			return
 		}
 	}

@@ -266,7 +266,7 @@ func TestReloadKeepsRulesOnProblemsAndSwapsWithoutLossOrDuplicates(t *testing.T)
 					time.Sleep(10 * time.Millisecond)
 				}
 			}()
-			waitUntil(t, func() bool { return r.w.Counts(0).Committed >= 150 })
+			waitUntil(t, func() bool { c := r.w.Counts(0); return c.Output+c.DeadLtr >= 150 })
 			releaseRules(t, "broken", dir, in)
 			if err := reloader.Reload(); err == nil {
 				t.Fatal("a broken rule file was accepted")
