@@ -36,7 +36,9 @@
 #
 # Columns: records/s (wall clock), CPU-seconds per 100,000 records of the
 # mapper process, the ratio of the worker's CPU per record to the batch
-# path's, and peak RSS (VmHWM / max resident set size).
+# path's, and peak RSS (VmHWM / max resident set size). Under the table,
+# the ratio of each Kafka run to the batch run just before it, and their
+# range.
 #
 # Environment: KAFKA_PORT (default 9092), BENCH_RUNS (default 3),
 # BENCH_SKIP_KAFKA=1 (batch only), BENCH_STATUS_PORT (default KAFKA_PORT+5),
@@ -48,7 +50,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 workload=${1:-${MAPPER_BENCH_WORKLOAD:-}}
-[ -n "$workload" ] || { sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$workload" ] || { sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 if [ ! -f "$workload" ]; then
 	if [ -n "${MAPPER_BENCH_GEN:-}" ] && [ -f "$MAPPER_BENCH_GEN" ]; then
 		echo "bench.sh: generating 200,000 orders into $workload" >&2
@@ -195,3 +197,11 @@ if [ -f "$tmp/kafka" ]; then
 		"$(echo "$n / $wall" | bc -l)" "$k100k" "$(echo "$k100k / $batch_cpu100k" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 fi
 printf 'orders per CPU-second, batch path: %.0f\n' "$(echo "100000 / $batch_cpu100k" | bc -l)"
+if [ -f "$tmp/kafka" ]; then
+	# Each Kafka run against the batch run just before it: the spread the
+	# medians above hide (the broker shares the cores, so it is wide).
+	paste -d ' ' "$tmp/batch" "$tmp/kafka" | awk -v n="$n" -v b="$((records * copies))" '
+		{ r = ($5 / n) / ($2 / b); s = s sprintf(" %.2f", r)
+		  if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r }
+		END { printf "worker vs batch path, run by run:%s (%.2f-%.2f)\n", s, lo, hi }'
+fi
