@@ -200,7 +200,8 @@ printf 'orders per CPU-second, batch path: %.0f\n' "$(echo "100000 / $batch_cpu1
 if [ -f "$tmp/kafka" ]; then
 	# Each Kafka run against the batch run just before it: the spread the
 	# medians above hide (the broker shares the cores, so it is wide).
-	paste -d ' ' "$tmp/batch" "$tmp/kafka" | awk -v n="$n" -v b="$((records * copies))" '
+	# Fields: batch wall, CPU, RSS, then the Kafka run's.
+	paste -d ' ' "$tmp/batch" "$tmp/kafka" | awk -v n="$total" -v b="$((records * copies))" '
 		{ r = ($5 / n) / ($2 / b); s = s sprintf(" %.2f", r)
 		  if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r }
 		END { printf "worker vs batch path, run by run:%s (%.2f-%.2f)\n", s, lo, hi }'
