@@ -43,7 +43,7 @@ func checkAgreement(t *testing.T, s *Source, payload []byte) {
 	}
 	var fast, full collect
 	in.check.check(doc, &m.walk, &fast, false)
-	in.fullPass(doc, &full, false)
+	in.fullPass(&m.full, doc, &full, false)
 	if fast.set() != full.set() {
 		t.Errorf("compiled checks and jsonschema/v5 disagree on %.200s\ncompiled: %s\nfull:     %s", payload, fast.set(), full.set())
 	}

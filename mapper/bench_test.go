@@ -1,7 +1,9 @@
 package mapper_test
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/mapperhq/mapper/mapper"
@@ -57,4 +59,31 @@ func BenchmarkMapGitHubDefective(b *testing.B) {
 
 func BenchmarkMapOrderMalformed(b *testing.B) {
 	benchMap(b, "orders", []byte(cleanOrder[:300]))
+}
+
+// BenchmarkMapOrderFullPass maps a clean order with the reference
+// validator's full pass on every record (input_validation.full_share: 1),
+// the cost each sampled record pays.
+func BenchmarkMapOrderFullPass(b *testing.B) {
+	rules, err := os.ReadFile("../rules/orders.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	rules = bytes.Replace(rules, []byte("full_share: 0.01"), []byte("full_share: 1"), 1)
+	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), rules, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	eng, err := mapper.Load(dir, "../schemas", mapper.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m mapper.Mapper
+	var res mapper.Result
+	payload := []byte(cleanOrder)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Map(eng.Source("orders"), payload, &res)
+	}
 }

@@ -11,20 +11,47 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// toAny converts a parsed value into the form jsonschema/v5 validates
-// (map[string]any, []any, json.Number, string, bool, nil).
-func toAny(v *fastjson.Value) any {
+// anyTree converts parsed values into the form jsonschema/v5 validates
+// (map[string]any, []any, json.Number, string, bool, nil), reusing the
+// maps and lists of the value it built last: the validator keeps none of
+// them past Validate. A Mapper has one. The zero value is ready to use.
+//
+// What it keeps between calls is bounded: at most anyKeep maps and lists,
+// none of more than anyKeepLen entries, and at most anyKeys key texts.
+type anyTree struct {
+	maps  []map[string]any
+	nmaps int
+	lists [][]any
+	nlist int
+	// keys holds the text of the keys met so far, so that a key read
+	// again is not copied again.
+	keys map[string]string
+}
+
+const (
+	anyKeep    = 256
+	anyKeepLen = 64
+	anyKeys    = 1024
+)
+
+// of converts v. The value returned is valid until the next call.
+func (t *anyTree) of(v *fastjson.Value) any {
+	t.nmaps, t.nlist = 0, 0
+	return t.value(v)
+}
+
+func (t *anyTree) value(v *fastjson.Value) any {
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
-		m := make(map[string]any, o.Len())
-		o.Visit(func(k []byte, fv *fastjson.Value) { m[string(k)] = toAny(fv) })
+		m := t.object(o.Len())
+		o.Visit(func(k []byte, fv *fastjson.Value) { m[t.key(k)] = t.value(fv) })
 		return m
 	case fastjson.TypeArray:
 		a, _ := v.Array()
-		s := make([]any, len(a))
+		s := t.list(len(a))
 		for i, it := range a {
-			s[i] = toAny(it)
+			s[i] = t.value(it)
 		}
 		return s
 	case fastjson.TypeString:
@@ -40,10 +67,64 @@ func toAny(v *fastjson.Value) any {
 	return nil
 }
 
+// object returns an empty map for n keys: the next one kept, cleared, or
+// a new one (kept when there is room and n is small).
+func (t *anyTree) object(n int) map[string]any {
+	if t.nmaps < len(t.maps) {
+		m := t.maps[t.nmaps]
+		t.nmaps++
+		clear(m)
+		return m
+	}
+	m := make(map[string]any, n)
+	if len(t.maps) < anyKeep && n <= anyKeepLen {
+		t.maps = append(t.maps, m)
+		t.nmaps++
+	}
+	return m
+}
+
+// list returns a list of n entries: the next one kept, when it has room,
+// or a new one.
+func (t *anyTree) list(n int) []any {
+	if t.nlist < len(t.lists) && cap(t.lists[t.nlist]) >= n {
+		s := t.lists[t.nlist][:n]
+		t.nlist++
+		return s
+	}
+	s := make([]any, n, max(n, 8))
+	if n <= anyKeepLen {
+		if t.nlist < len(t.lists) {
+			t.lists[t.nlist] = s
+			t.nlist++
+		} else if len(t.lists) < anyKeep {
+			t.lists = append(t.lists, s)
+			t.nlist++
+		}
+	}
+	return s
+}
+
+// key is the text of k, copied only the first time it is met (while
+// there is room for it).
+func (t *anyTree) key(k []byte) string {
+	if s, ok := t.keys[string(k)]; ok {
+		return s
+	}
+	s := string(k)
+	if len(t.keys) < anyKeys {
+		if t.keys == nil {
+			t.keys = make(map[string]string)
+		}
+		t.keys[s] = s
+	}
+	return s
+}
+
 // fullPass validates doc with the reference validator and reports every
-// failure, classified by keyword location.
-func (s *schema) fullPass(doc *fastjson.Value, sink failureSink, output bool) {
-	err := s.full.Validate(toAny(doc))
+// failure, classified by keyword location; t converts doc.
+func (s *schema) fullPass(t *anyTree, doc *fastjson.Value, sink failureSink, output bool) {
+	err := s.full.Validate(t.of(doc))
 	if err == nil {
 		return
 	}

@@ -106,6 +106,7 @@ type Mapper struct {
 	walk      walker
 	shape     shapeWalker
 	scan      strictScan
+	full      anyTree // the full pass's values
 	res       *Result
 	src       *Source
 	frames    []frame // the record, then the values holding each's arrays
@@ -149,15 +150,14 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	if p.input != nil {
 		inputCheck = p.input.check
 	}
-	sampled := p.input != nil && p.sampled(payload)
-	clean, checked := false, false
+	// Whether the payload is sampled for the full pass is decided only for
+	// a payload within the size limit: one over it is never parsed, and is
+	// not read through for its checksum either.
+	sampled, clean, checked := false, false, false
 	if len(payload) <= s.opts.MaxPayloadBytes {
-		var tree *pathNode
-		if !sampled {
-			tree = p.paths
-		}
-		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, tree, p.slots)
-		if clean && tree != nil && (checked || p.input == nil) && m.mapRecorded(s, payload) {
+		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, p.paths, p.slots)
+		sampled = p.input != nil && p.sampled(payload)
+		if clean && !sampled && p.paths != nil && (checked || p.input == nil) && m.mapRecorded(s, payload) {
 			m.finish(s)
 			m.outChecked = false
 			return
@@ -176,7 +176,7 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 			p.input.check.check(doc, &m.walk, m, false)
 		}
 		if sampled {
-			p.input.fullPass(doc, m, false)
+			p.input.fullPass(&m.full, doc, m, false)
 		}
 		m.checkingInput = false
 	}
@@ -241,7 +241,7 @@ func (m *Mapper) finish(s *Source) {
 		if outDoc, err := m.outParser.ParseBytes(m.out); err == nil {
 			p.output.check.check(outDoc, &m.walk, m, true)
 			if !p.output.covered {
-				p.output.fullPass(outDoc, m, true)
+				p.output.fullPass(&m.full, outDoc, m, true)
 			}
 		} else {
 			m.fail(ReasonOutputInvalid, "", "the mapped record is not valid JSON: "+err.Error())
