@@ -265,6 +265,11 @@ func fetchRaw(ctx context.Context, client *kafka.Client, mem *Memory, topic stri
 		if errors.Is(err, errNotRaw) {
 			return nil, offset, 0, errNotRaw
 		}
+		// kafka-go's transport returns when ctx ends, while the connection
+		// still reads the response when it comes, into r.body and the
+		// records into r.dec.dst: mem's memory. It is left to that
+		// exchange; the next fetch into mem makes its own.
+		mem.Body, mem.Msgs = nil, nil
 		return nil, offset, 0, fmt.Errorf("kafka.(*Client).Fetch: %w", err)
 	}
 	mem.Body = r.body
