@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -390,6 +391,15 @@ func (w *produceWriter) request(round []partitionSend, idx []int) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	err := kafkaconn.Produce(ctx, w.client, w.topic, w.acks, w.timeout, parts)
+	if err != nil {
+		// No answer: when the request's context ended, kafka-go's
+		// transport returned while the connection may still be writing
+		// the request from the record sets' buffers. Those are left to
+		// it; the partitions' next attempts and rounds use copies.
+		for _, i := range idx {
+			round[i].q.buf = bytes.Clone(round[i].q.buf)
+		}
+	}
 	for k, i := range idx {
 		round[i].err = err
 		if err == nil {

@@ -894,3 +894,90 @@ func TestProduceWriterAnswersHealthyPartitionsBeforeRetrying(t *testing.T) {
 		t.Errorf("%d answers, want one per partition", len(outcomes))
 	}
 }
+
+// abandoningTransport fails the first produce request it carries the way
+// a request whose context ends fails: at once, with the context's error,
+// while (in kafka-go's transport) its connection may still be writing it.
+// It keeps the request, for the test to write it later (lateWrite).
+type abandoningTransport struct {
+	kafka.RoundTripper
+	mu   sync.Mutex
+	kept protocol.RawExchanger
+}
+
+func (a *abandoningTransport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	if raw, ok := req.(protocol.RawExchanger); ok && req.ApiKey() == protocol.Produce {
+		a.mu.Lock()
+		first := a.kept == nil
+		if first {
+			a.kept = raw
+		}
+		a.mu.Unlock()
+		if first {
+			return nil, context.DeadlineExceeded
+		}
+	}
+	return a.RoundTripper.RoundTrip(ctx, addr, req)
+}
+
+// lateWrite writes the request kept as its connection would have, and
+// returns the bytes written.
+func (a *abandoningTransport) lateWrite() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var w lateConn
+	a.kept.Required(map[protocol.ApiKey]int16{protocol.Produce: 8})
+	a.kept.RawExchange(&w) // no answer comes: it ends with io.EOF
+	return w.wrote.Bytes()
+}
+
+// lateConn keeps what is written to it and has nothing to read.
+type lateConn struct{ wrote bytes.Buffer }
+
+func (c *lateConn) Write(b []byte) (int, error) { return c.wrote.Write(b) }
+func (c *lateConn) Read([]byte) (int, error)    { return 0, io.EOF }
+
+// TestProduceWriterLeavesAnUnansweredRequestItsRecordSets has the first
+// produce request fail as one whose context ended: kafka-go's transport
+// returns then, while the connection may still be writing the request
+// from the partition's record-set buffer. The writer tries the records
+// again and writes more records after them; the request written late must
+// still carry the first records, byte for byte, not the bytes of later
+// rounds built into the same memory.
+func TestProduceWriterLeavesAnUnansweredRequestItsRecordSets(t *testing.T) {
+	b := kafkatest.StartKfake(t, kfake.SeedTopics(1, "abandoned"))
+	client := b.Conn().Client(b.Transport, 0)
+	tr := &abandoningTransport{RoundTripper: client.Transport}
+	client.Transport = tr
+	w := newProduceWriter(client, "abandoned", 1<<20, 1000, 10*time.Millisecond, 50*time.Millisecond)
+	defer w.Close()
+	write := func(prefix string) {
+		t.Helper()
+		pw := &pendingWrite{done: make(chan struct{}), left: 10}
+		var msgs []kafka.Message
+		for i := range 10 {
+			msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, `{"%s":%d}`, prefix, i), WriterData: pw})
+		}
+		if err := w.WriteAsync(msgs); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-pw.done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s records not answered within 30s", prefix)
+		}
+		if len(pw.failed) > 0 {
+			t.Fatalf("%d %s records failed: %v", len(pw.failed), prefix, pw.lastErr)
+		}
+	}
+	write("first")
+	write("later")
+	if tr.kept == nil {
+		t.Fatal("no produce request was failed: the test needs one")
+	}
+	late := tr.lateWrite()
+	if !bytes.Contains(late, []byte(`{"first":9}`)) || bytes.Contains(late, []byte(`"later"`)) {
+		t.Errorf("the request written late (%d bytes) carries the first records: %v, later ones: %v; want the first records only",
+			len(late), bytes.Contains(late, []byte(`{"first":9}`)), bytes.Contains(late, []byte(`"later"`)))
+	}
+}
