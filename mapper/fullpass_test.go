@@ -123,3 +123,28 @@ func TestAnyTreeKeepsBoundedMemory(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAnyTreeIsAFreshConversion converts two payloads one after the other
+// with one anyTree: the second (which reuses what the first left) must
+// equal a conversion from scratch, and so must the first.
+func FuzzAnyTreeIsAFreshConversion(f *testing.F) {
+	f.Add([]byte(`{"a":{"b":[1,2]},"c":"x"}`), []byte(`{"a":{"d":null},"c":[true]}`))
+	f.Add([]byte(`[{"a":1},{"b":2},{"c":3}]`), []byte(`[{"c":3}]`))
+	f.Add([]byte(wideObject(70)), []byte(`{"k1":{"x":1}}`))
+	f.Add([]byte(`{"k":"v"}`), []byte(`"scalar"`))
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		var p1, p2 fastjson.Parser
+		d1, err1 := p1.ParseBytes(first)
+		d2, err2 := p2.ParseBytes(second)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		var tree anyTree
+		if got, want := tree.of(d1), freshAny(d1); !reflect.DeepEqual(got, want) {
+			t.Fatalf("first payload: got %#v, want %#v", got, want)
+		}
+		if got, want := tree.of(d2), freshAny(d2); !reflect.DeepEqual(got, want) {
+			t.Fatalf("second payload, after the first: got %#v, want %#v", got, want)
+		}
+	})
+}
