@@ -78,12 +78,13 @@ func BenchmarkMapOrderFullPass(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	src := eng.Source("orders")
 	var m mapper.Mapper
 	var res mapper.Result
 	payload := []byte(cleanOrder)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Map(eng.Source("orders"), payload, &res)
+		m.Map(src, payload, &res)
 	}
 }

@@ -67,9 +67,14 @@ func (t *anyTree) value(v *fastjson.Value) any {
 	return nil
 }
 
-// object returns an empty map for n keys: the next one kept, cleared, or
-// a new one (kept when there is room and n is small).
+// object returns an empty map for n keys: for a small n the next one
+// kept, cleared, or a new one, kept when there is room; for a larger n a
+// new one, not kept (a kept map filled past anyKeepLen would keep its room
+// after clear).
 func (t *anyTree) object(n int) map[string]any {
+	if n > anyKeepLen {
+		return make(map[string]any, n)
+	}
 	if t.nmaps < len(t.maps) {
 		m := t.maps[t.nmaps]
 		t.nmaps++
@@ -77,7 +82,7 @@ func (t *anyTree) object(n int) map[string]any {
 		return m
 	}
 	m := make(map[string]any, n)
-	if len(t.maps) < anyKeep && n <= anyKeepLen {
+	if len(t.maps) < anyKeep {
 		t.maps = append(t.maps, m)
 		t.nmaps++
 	}

@@ -90,7 +90,7 @@ func TestAnyTreeReusesNothingItShouldNot(t *testing.T) {
 func TestAnyTreeKeepsBoundedMemory(t *testing.T) {
 	var b strings.Builder
 	// The long list and the wide object come first, while the tree still
-	// has room for them.
+	// has room for them and holds the small payload's maps and lists.
 	b.WriteString(`{"long":[0` + strings.Repeat(",0", 999) + `],"wide":` + wideObject(1000) + `,"big":[`)
 	for i := range 5000 {
 		if i > 0 {
@@ -104,6 +104,13 @@ func TestAnyTreeKeepsBoundedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tree anyTree
+	// A small payload first: its maps and lists are kept, and the large
+	// payload's come to them first.
+	small, err := fastjson.Parse(`{"x":{"y":[1]},"z":{}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree.of(small)
 	got := tree.of(doc)
 	if !reflect.DeepEqual(got, freshAny(doc)) {
 		t.Fatal("conversion differs from one from scratch")
