@@ -222,7 +222,7 @@ func (d *deriver) node(s *jsonschema.Schema) *checkNode {
 	n.pattern, n.patternLoop = s.Pattern, compilePattern(s.Pattern)
 	if s.Format != "" {
 		if f, ok := jsonschema.Formats[s.Format]; ok {
-			n.format, n.formatName = f, s.Format
+			n.format, n.formatName = formatCheck(s.Format, f), s.Format
 		} else {
 			d.covered = false
 		}
