@@ -57,7 +57,7 @@ type strictScan struct {
 
 // linearKeys is the number of keys of one object compared one by one
 // before the object's keys go into the table.
-const linearKeys = 8
+const linearKeys = 16
 
 type keyEntry struct {
 	serial uint64

@@ -56,6 +56,12 @@ func TestStrictScanAgreesWithTheCarefulPath(t *testing.T) {
 		{"a misspelt literal is not", `{"a":tru}`, false},
 		{"NaN is not", `{"a":NaN}`, false},
 		{"many keys are clean", manyKeys(40, "", ""), true},
+		// Around the number of keys compared one by one before the table.
+		{"as many keys as are compared one by one are clean", manyKeys(linearKeys, "", ""), true},
+		{"a duplicate as the key past those is not", manyKeys(linearKeys, "", `,"k0":0`), false},
+		{"a duplicate of the last of those is not", manyKeys(linearKeys, "", `,"k`+strconv.Itoa(linearKeys-1)+`":0`), false},
+		{"one key more than those is clean", manyKeys(linearKeys+1, "", ""), true},
+		{"a duplicate two keys past those is not", manyKeys(linearKeys+1, "", `,"k`+strconv.Itoa(linearKeys)+`":0`), false},
 		{"a duplicate among many keys is not", manyKeys(40, "", `,"k3":0`), false},
 		{"a late duplicate among many keys is not", manyKeys(40, "", `,"k39":0`), false},
 		{"the same many keys in a nested object are clean", manyKeys(40, `"in":`+manyKeys(40, "", "")+`,`, ""), true},

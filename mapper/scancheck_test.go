@@ -2,8 +2,10 @@ package mapper
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,6 +170,36 @@ func TestFormatOKPassesTheString(t *testing.T) {
 		}
 		if s.formatArg != "" {
 			t.Errorf("formatOK(%s, %q) kept the string", tc.format, tc.value)
+		}
+	}
+}
+
+// A required key is found among as many keys as the scan compares one by
+// one, and among those past them (which it looks up in its table).
+func TestScanFindsRequiredKeysAroundTheLinearLimit(t *testing.T) {
+	for n := linearKeys - 1; n <= linearKeys+2; n++ {
+		for _, tc := range []struct {
+			required []string
+			want     bool
+		}{
+			{[]string{"k0", "k" + strconv.Itoa(n-1)}, true},
+			{[]string{"k" + strconv.Itoa(n/2)}, true},
+			{[]string{"k0", "k" + strconv.Itoa(n)}, false},
+		} {
+			req, _ := json.Marshal(tc.required)
+			js, err := jsonschema.CompileString("required.json", `{"type":"object","required":`+string(req)+`}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root, covered, _ := deriveChecks(js)
+			if !covered {
+				t.Fatal("the checks do not cover the schema")
+			}
+			var s strictScan
+			clean, checked := s.cleanChecked([]byte(manyKeys(n, "", "")), 16, root)
+			if !clean || checked != tc.want {
+				t.Errorf("%d keys, required %v: clean %v, checked %v, want checked %v", n, tc.required, clean, checked, tc.want)
+			}
 		}
 	}
 }
