@@ -259,6 +259,14 @@ func (n digits) cmpAbs(o digits) int {
 // decimalToMinor turns a decimal amount ("12.30") into integer minor units
 // with the given number of decimal places (1230), exactly.
 func decimalToMinor(text string, places int, allowExp bool) (int64, Reason, string) {
+	if n, ok := plainMinor(text, places); ok {
+		return n, "", ""
+	}
+	return parsedMinor(text, places, allowExp)
+}
+
+// parsedMinor is decimalToMinor of any text, taken apart by parseDecimal.
+func parsedMinor(text string, places int, allowExp bool) (int64, Reason, string) {
 	d, ok, _ := parseDecimal(text, allowExp, 30)
 	if !ok {
 		return 0, ReasonInvalidFormat, quoteShort(text) + " is not a decimal amount"
@@ -271,6 +279,51 @@ func decimalToMinor(text string, places int, allowExp bool) (int64, Reason, stri
 		return 0, ReasonOutOfRange, quoteShort(text) + " is too large"
 	}
 	return n, "", ""
+}
+
+// plainMinor is decimalToMinor of the common amount: an optional minus,
+// digits, and a point with at most places digits after it, all told few
+// enough that the minor units fit in 18 digits. ok is false for any other
+// text (decimalToMinor then takes it apart).
+func plainMinor(text string, places int) (int64, bool) {
+	s := text
+	neg := s != "" && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var u uint64
+	i, digits := 0, 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		u = u*10 + uint64(s[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	digits = i
+	frac := 0
+	if i < len(s) {
+		if s[i] != '.' {
+			return 0, false
+		}
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			u = u*10 + uint64(s[i]-'0')
+			frac++
+		}
+		if i < len(s) || frac == 0 || frac > places {
+			return 0, false
+		}
+	}
+	if digits+places > 18 { // digits+frac digits, times 10^(places-frac)
+		return 0, false
+	}
+	for ; frac < places; frac++ {
+		u *= 10
+	}
+	if neg {
+		return -int64(u), true
+	}
+	return int64(u), true
 }
 
 // decimalToInt reads a number written as text ("42", "4.0", "1e3",

@@ -186,3 +186,92 @@ func TestDecimalToIntAgreesWithBigRat(t *testing.T) {
 		}
 	}
 }
+
+// minorText is an amount near the common shape: digits, a point, more
+// digits, with a sign, a letter or a point in odd places now and then.
+func minorText(r *rand.Rand) string {
+	const alphabet = "0123456789-+.e"
+	var b []byte
+	if r.IntN(4) == 0 {
+		b = append(b, '-')
+	}
+	for n := r.IntN(21); n > 0; n-- {
+		b = append(b, byte('0'+r.IntN(10)))
+	}
+	if r.IntN(3) > 0 {
+		b = append(b, '.')
+		for n := r.IntN(6); n > 0; n-- {
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+	}
+	if r.IntN(5) == 0 && len(b) > 0 {
+		b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+// The common amount's quick reading gives what taking it apart gives, and
+// takes most of them.
+func TestPlainMinorAgreesWithParsedMinor(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 7))
+	taken := 0
+	const n = 200000
+	for range n {
+		text, places := minorText(r), r.IntN(7)
+		if plainMinorDisagrees(t, text, places) {
+			taken++
+		}
+	}
+	if taken < n/4 {
+		t.Errorf("the quick reading took %d of %d amounts", taken, n)
+	}
+	for _, tc := range []struct {
+		text   string
+		places int
+		want   int64
+	}{
+		{"244.98", 2, 24498}, {"-0.00", 2, 0}, {"007.5", 2, 750}, {"12", 0, 12}, {"12", 3, 12000},
+		{"999999999999999999", 0, 999999999999999999}, {"9999999999999999.99", 2, 999999999999999999},
+	} {
+		if got, ok := plainMinor(tc.text, tc.places); !ok || got != tc.want {
+			t.Errorf("plainMinor(%q, %d) = %d, %v; want %d", tc.text, tc.places, got, ok, tc.want)
+		}
+		plainMinorDisagrees(t, tc.text, tc.places)
+	}
+	for _, tc := range []struct {
+		text   string
+		places int
+	}{{"12.345", 2}, {"5.", 2}, {".5", 2}, {"+1.00", 2}, {"1e2", 2}, {"-", 2}, {"", 2}, {"9999999999999999999", 0}, {"99999999999999999.99", 2}} {
+		if got, ok := plainMinor(tc.text, tc.places); ok {
+			t.Errorf("plainMinor(%q, %d) = %d, took what it should leave", tc.text, tc.places, got)
+		}
+		plainMinorDisagrees(t, tc.text, tc.places)
+	}
+}
+
+// plainMinorDisagrees fails t when plainMinor takes text and gives other
+// than parsedMinor; it reports whether plainMinor took it.
+func plainMinorDisagrees(t *testing.T, text string, places int) bool {
+	t.Helper()
+	got, ok := plainMinor(text, places)
+	if !ok {
+		return false
+	}
+	want, reason, _ := parsedMinor(text, places, false)
+	if reason != "" || got != want {
+		t.Fatalf("%q with %d places: quick %d, taken apart %d (%s)", text, places, got, want, reason)
+	}
+	return true
+}
+
+func FuzzPlainMinorAgreesWithParsedMinor(f *testing.F) {
+	for _, s := range []string{"244.98", "-0.00", "007.5", "12", "9999999999999999.99", "5.", "1e2"} {
+		f.Add(s, 2)
+	}
+	f.Fuzz(func(t *testing.T, text string, places int) {
+		if places < 0 || places > 30 {
+			return
+		}
+		plainMinorDisagrees(t, text, places)
+	})
+}
