@@ -61,6 +61,14 @@ func positionOf(doc *fastjson.Value, field string) docPos {
 	return p
 }
 
+// add appends a step, if there is room for it.
+func (p *docPos) add(step int) {
+	if p.n < maxDocDepth {
+		p.steps[p.n] = int32(step)
+		p.n++
+	}
+}
+
 func (a *docPos) cmp(b *docPos) int {
 	for i := 0; i < min(a.n, b.n); i++ {
 		if a.steps[i] != b.steps[i] {
@@ -83,6 +91,11 @@ func (m *Mapper) sortByDocument(doc *fastjson.Value, fs []Failure) {
 	for i := range fs {
 		m.pos = append(m.pos, positionOf(doc, fs[i].Field))
 	}
+	m.sortByPositions(fs)
+}
+
+// sortByPositions is sortByDocument with the positions of fs in m.pos.
+func (m *Mapper) sortByPositions(fs []Failure) {
 	idx := m.order[:0]
 	for i := range fs {
 		idx = append(idx, i)

@@ -161,9 +161,10 @@ type fromMiss struct {
 	// nullIdx is the segment of the best path that is null (-1: none).
 	nullIdx int
 	// blockedIdx is the segment of the best path that holds a value of
-	// another type than object (-1: none), and blockedVal that value.
-	blockedIdx int
-	blockedVal *fastjson.Value
+	// another type than object (-1: none), and blockedType that value's
+	// type.
+	blockedIdx  int
+	blockedType jsonType
 	// writeNull: the field is nullable and a path held a present null.
 	writeNull bool
 }
@@ -185,14 +186,14 @@ func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*
 		if reached <= miss.reached {
 			continue
 		}
-		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedVal = i, reached, -1, -1, nil
+		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedType = i, reached, -1, -1, 0
 		switch {
 		case v != nil: // null at the end
 			miss.nullIdx = len(p.segs) - 1
 		case blocked != nil && blocked.Type() == fastjson.TypeNull:
 			miss.nullIdx = reached - 1
 		case blocked != nil:
-			miss.blockedIdx, miss.blockedVal = reached-1, blocked
+			miss.blockedIdx, miss.blockedType = reached-1, kindOf(blocked)
 		}
 	}
 	return nil, nil, miss
@@ -223,7 +224,7 @@ func (m *Mapper) emitAbsent(r *fieldRule, prefix string, miss *fromMiss) bool {
 		return true
 	case miss.blockedIdx >= 0:
 		m.fail(ReasonTypeMismatch, m.fieldOfAt(prefix, &r.from[miss.best], miss.blockedIdx),
-			kindName(miss.blockedVal)+", expected object")
+			typeName(miss.blockedType)+", expected object")
 	case !r.required:
 	case miss.nullIdx >= 0:
 		m.fail(ReasonNullField, m.fieldOfAt(prefix, &r.from[miss.best], miss.nullIdx), "null where a value is required")

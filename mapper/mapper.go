@@ -78,8 +78,11 @@ type fieldRule struct {
 	// when must hold for the field to be mapped at all; when it does not,
 	// the field is left out with no failure. nil: always.
 	when *condition
-	// fromSlots are the recorded values of from's paths (see recorded.go).
+	// fromSlots are the recorded values of from's paths (see recorded.go),
+	// stepSlots those of each path's leading segments (stepSlots[i][j]:
+	// from[i].segs[:j+1]).
 	fromSlots []int
+	stepSlots [][]int
 }
 
 // outNode is a node of the output document: an object with ordered
@@ -155,12 +158,23 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 	// not read through for its checksum either.
 	sampled, clean, checked := false, false, false
 	if len(payload) <= s.opts.MaxPayloadBytes {
-		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, p.paths, p.slots)
 		sampled = p.input != nil && p.sampled(payload)
-		if clean && !sampled && p.paths != nil && (checked || p.input == nil) && m.mapRecorded(s, payload) {
-			m.finish(s)
-			m.outChecked = false
-			return
+		// A record mapped from the scan's records may have the input
+		// checks' failures reported by the scan, not found by the walk.
+		m.scan.report = !sampled && p.paths != nil
+		clean, checked = m.scan.cleanRecorded(payload, s.opts.MaxDepth, inputCheck, p.paths, p.slots)
+		m.scan.report = false
+		if clean && !sampled && p.paths != nil && (checked || p.input == nil) {
+			reported := len(m.scan.fails) > 0
+			if m.addReported(p) && m.mapRecorded(s, payload) {
+				m.finish(s)
+				m.outChecked = false
+				return
+			}
+			if reported {
+				// The walk finds them again, with the rest.
+				res.Failures, m.schemaEnd, checked = res.Failures[:0], 0, false
+			}
 		}
 	}
 	doc, detail := m.parseScanned(s, payload, clean)
@@ -194,6 +208,41 @@ func (m *Mapper) Map(s *Source, payload []byte, res *Result) {
 		m.out = append(m.out[:0], "{}"...)
 	}
 	m.finish(s)
+}
+
+// addReported adds the input checks' failures the scan reported, as the
+// walk over the parsed value adds its own: in the payload's order, with
+// the contract applied. It reports false, having added nothing, when their
+// order is not known from the scan (the walk then finds them).
+func (m *Mapper) addReported(p *plan) bool {
+	fails := m.scan.fails
+	if len(fails) == 0 {
+		return true
+	}
+	m.pos = m.pos[:0]
+	known := true
+	m.checkingInput = true
+	for i := range fails {
+		f := &fails[i]
+		n := len(m.res.Failures)
+		if m.fail(f.reason, f.field, f.detail); len(m.res.Failures) > n {
+			m.pos = append(m.pos, f.pos)
+			known = known && f.posOK
+		}
+	}
+	m.checkingInput = false
+	m.schemaEnd = len(m.res.Failures)
+	if m.schemaEnd > 1 {
+		if !known {
+			m.res.Failures, m.schemaEnd = m.res.Failures[:0], 0
+			return false
+		}
+		m.sortByPositions(m.res.Failures)
+	}
+	if m.schemaEnd > 0 && p.unread != unreadReject {
+		m.applyContract(p)
+	}
+	return true
 }
 
 // sampled reports whether payload gets the input schema's full pass.

@@ -148,7 +148,7 @@ func (s *strictScan) outValue(b []byte, start int, c *outChecks) {
 		}
 	case 't', 'f', 'n':
 		if lit := literalAt(ch); bytes.Equal(b[start:], lit) {
-			s.checkLiteral(lit)
+			s.checkLiteral(b, lit)
 			return
 		}
 	case '{', '[':

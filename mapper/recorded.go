@@ -95,9 +95,14 @@ func flatPlan(root *outNode) (*pathNode, int) {
 	var walk func(n *outNode)
 	walk = func(n *outNode) {
 		if r := n.rule; r != nil {
-			r.fromSlots = r.fromSlots[:0]
+			r.fromSlots, r.stepSlots = r.fromSlots[:0], r.stepSlots[:0]
 			for i := range r.from {
-				r.fromSlots = append(r.fromSlots, tree.add(r.from[i].segs, &slots))
+				segs := r.from[i].segs
+				steps := make([]int, len(segs))
+				for j := range segs {
+					steps[j] = tree.add(segs[:j+1], &slots)
+				}
+				r.fromSlots, r.stepSlots = append(r.fromSlots, steps[len(segs)-1]), append(r.stepSlots, steps)
 			}
 		}
 		for _, k := range n.kids {
@@ -259,7 +264,68 @@ func (m *Mapper) emitRecorded(r *fieldRule, prefix string) bool {
 		}
 		return m.emitThrough(r, ts, val, nil, prefix, &r.from[i])
 	}
-	// No path gives a value: the parsed value says why.
-	m.bail = true
-	return false
+	if r.defaultFrom != nil {
+		// The fallback paths are not recorded: the parsed value gives them.
+		m.bail = true
+		return false
+	}
+	miss := m.recordedMiss(r)
+	return m.emitAbsent(r, prefix, &miss)
+}
+
+// recordedMiss is what pickFrom says of a field none of whose paths gave a
+// value (each is absent, or null where the field is not nullable), from
+// the kinds the scan recorded at each path's leading segments: how far
+// each path got into the payload, and what stopped it.
+func (m *Mapper) recordedMiss(r *fieldRule) fromMiss {
+	rec := m.scan.rec
+	miss := fromMiss{reached: -1, nullIdx: -1, blockedIdx: -1}
+	for i := range r.from {
+		steps := r.stepSlots[i]
+		// lookup's walk: through objects, segment by segment.
+		cur, reached, blocked := recObject, len(steps), recAbsent
+		for j, slot := range steps {
+			if cur != recObject {
+				reached, blocked = j, cur
+				break
+			}
+			if cur = rec[slot].kind; cur == recAbsent {
+				reached = j
+				break
+			}
+		}
+		if reached <= miss.reached {
+			continue
+		}
+		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx = i, reached, -1, -1
+		switch {
+		case reached == len(steps): // null at the end
+			miss.nullIdx = len(steps) - 1
+		case blocked == recNull:
+			miss.nullIdx = reached - 1
+		case blocked != recAbsent:
+			miss.blockedIdx, miss.blockedType = reached-1, blocked.jsonType()
+		}
+	}
+	return miss
+}
+
+// jsonType is the JSON type of a recorded value of kind k (numbers all
+// tNumber, as kindOf has them).
+func (k recKind) jsonType() jsonType {
+	switch k {
+	case recString:
+		return tString
+	case recNumber:
+		return tNumber
+	case recTrue, recFalse:
+		return tBool
+	case recNull:
+		return tNull
+	case recObject:
+		return tObject
+	case recArray:
+		return tArray
+	}
+	return 0
 }

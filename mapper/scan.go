@@ -43,6 +43,11 @@ type strictScan struct {
 	frames  []nodeFrame
 	cur     int
 	checked bool
+	// report is set while the checks report failures rather than doubt
+	// (see fault); fails are those reported, field the path fault writes.
+	report bool
+	fails  []scanFail
+	field  []byte
 	// formatArg is the string a format check reads (see formatOK).
 	formatArg string
 	// The values at the read paths of a flat plan are recorded in rec as
@@ -111,7 +116,7 @@ value:
 		s.serial++
 		s.serials = append(s.serials, s.serial)
 		if s.checked {
-			s.openContainer(tObject)
+			s.openContainer(b, tObject)
 		}
 		if s.paths != nil {
 			s.pathOpen(recObject, i)
@@ -134,7 +139,7 @@ value:
 		}
 		s.open = append(s.open, '[')
 		if s.checked {
-			s.openContainer(tArray)
+			s.openContainer(b, tArray)
 		}
 		if s.paths != nil {
 			s.pathOpen(recArray, i)
@@ -176,7 +181,7 @@ value:
 			return false
 		}
 		if s.checked {
-			s.checkLiteral(lit)
+			s.checkLiteral(b, lit)
 		}
 		if s.pnode != nil {
 			s.pathScalar(literalKind(b[i]), i, i+len(lit), false)
@@ -213,7 +218,7 @@ key:
 			return false
 		}
 		if s.checked {
-			s.member(b[start:i-1], s.keys[len(s.keys)-1].sig)
+			s.member(b, b[start:i-1], s.keys[len(s.keys)-1].sig)
 		}
 		if s.paths != nil {
 			s.pathMember(b[start:i-1], s.keys[len(s.keys)-1].sig)

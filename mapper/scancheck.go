@@ -3,6 +3,7 @@ package mapper
 import (
 	"encoding/json"
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -91,6 +92,8 @@ func (n *checkNode) propBySig(key string, sig uint64) *checkProp {
 // checks).
 func (s *strictScan) startChecks(root *checkNode) {
 	s.nodes, s.frames, s.cur = s.nodes[:0], s.frames[:0], 0
+	clear(s.fails)
+	s.fails = s.fails[:0]
 	s.checked = root != nil
 	s.add(root)
 }
@@ -118,6 +121,101 @@ func (s *strictScan) addAll(n *checkNode) {
 	}
 }
 
+// The scan of an input can report failures rather than doubt (report):
+// a type that does not match, a required property absent, a property the
+// contract closes out. It reports them as the walk would: the same reason,
+// field and detail, and where the field is in the payload (see docPos) for
+// their order. It doubts instead whenever the walk might say more or
+// otherwise: another check of the value fails, the value has more than one
+// node (allOf: the walk orders their failures), or maxScanFails are
+// reported. A value under a reported failure is checked on, as the walk
+// checks it on.
+
+// scanFail is a failure the scan reported, and where its field is in the
+// payload (posOK: known; it is not when the field goes through an array
+// element after the first, which positionOf does not, or through a key
+// positionOf would read as more than one step).
+type scanFail struct {
+	reason        Reason
+	field, detail string
+	pos           docPos
+	posOK         bool
+}
+
+// maxScanFails is the most failures one scan reports before it doubts.
+const maxScanFails = 16
+
+// typeFault reports that the current value (of type vt) is not of node n's
+// types; nodes is how many nodes the value has, depth how many open
+// containers lead to it.
+func (s *strictScan) typeFault(b []byte, n *checkNode, vt jsonType, nodes, depth int) {
+	reason := ReasonTypeMismatch
+	if vt == tNull {
+		reason = ReasonNullField
+	}
+	s.fault(b, reason, typeName(vt)+", expected "+typeList(n.types), nodes, depth, "")
+}
+
+// scalarTypeOK checks the type of a scalar (of type vt) against node n,
+// reporting a mismatch; false when the scan doubted.
+func (s *strictScan) scalarTypeOK(b []byte, n *checkNode, vt jsonType, nodes int) bool {
+	if !n.alwaysFalse && n.types != 0 && n.types&vt == 0 {
+		s.typeFault(b, n, vt, nodes, len(s.open))
+	}
+	return s.checked
+}
+
+// fault reports a failure at the path of the current members of the first
+// depth open containers, and key last (when not empty) under them; or,
+// when the scan is not reporting, the value has more than one node, or
+// enough were reported, doubts.
+func (s *strictScan) fault(b []byte, reason Reason, detail string, nodes, depth int, last string) {
+	if !s.report || nodes != 1 || len(s.fails) >= maxScanFails {
+		s.doubt()
+		return
+	}
+	f := scanFail{reason: reason, detail: detail, posOK: true}
+	field := s.field[:0]
+	obj := 0 // the open object of level j, among s.bases
+	for j := range depth {
+		seg, step := "[]", 0
+		if s.open[j] == '{' {
+			k := len(s.keys) - 1 // the object's current member is its last key
+			if obj+1 < len(s.bases) {
+				k = s.bases[obj+1] - 1
+			}
+			r := s.keys[k]
+			seg, step = b2s(b[r.off:r.end]), k-s.bases[obj]
+			f.posOK = f.posOK && plainSeg(seg)
+			obj++
+		} else if step = s.frames[j].items - 1; step != 0 {
+			f.posOK = false
+		}
+		field = appendSeg(field, seg)
+		f.pos.add(step)
+	}
+	if last != "" {
+		field = appendSeg(field, last)
+		f.posOK = f.posOK && plainSeg(last)
+		f.pos.add(absentStep)
+	}
+	f.field, s.field = string(field), field
+	s.fails = append(s.fails, f)
+}
+
+// appendSeg appends one segment of a field path as joinPath writes it.
+func appendSeg(field []byte, seg string) []byte {
+	if seg != "[]" && len(field) > 0 {
+		field = append(field, '.')
+	}
+	return append(field, seg...)
+}
+
+// plainSeg reports whether positionOf reads the key k back as one step.
+func plainSeg(k string) bool {
+	return k != "" && strings.IndexAny(k, ".[") < 0
+}
+
 // doubt gives up checking this payload: the walk decides. The values the
 // scan records are of no use then (the record is mapped from the parsed
 // value), so it stops recording them.
@@ -125,7 +223,7 @@ func (s *strictScan) doubt() { s.checked, s.paths, s.pnode = false, nil, nil }
 
 // member sets the current value's nodes to those of the property key of
 // the innermost open object.
-func (s *strictScan) member(key []byte, sig uint64) {
+func (s *strictScan) member(b, key []byte, sig uint64) {
 	if !s.checked {
 		return
 	}
@@ -140,7 +238,12 @@ func (s *strictScan) member(key []byte, sig uint64) {
 			}
 			s.add(p.node)
 		} else if n.noAdditonal {
-			s.doubt()
+			if len(key) == 0 {
+				// The walk's field for it is the object's own path.
+				s.doubt()
+				return
+			}
+			s.fault(b, ReasonUnexpectedField, "property not in the contract", f.hi-f.lo, len(s.open), "")
 		} else {
 			s.add(n.additional)
 		}
@@ -163,15 +266,21 @@ func (s *strictScan) element() {
 
 // openContainer checks the current value's nodes against a container of
 // type t (tObject or tArray) and makes them the new container's.
-func (s *strictScan) openContainer(t jsonType) {
+func (s *strictScan) openContainer(b []byte, t jsonType) {
 	if !s.checked {
 		return
 	}
-	for _, n := range s.nodes[s.cur:] {
+	nodes := s.nodes[s.cur:]
+	for _, n := range nodes {
 		// A container never equals an enum's or a const's scalars.
-		if n.alwaysFalse || n.types != 0 && n.types&t == 0 || n.hasEnum || n.constVal != nil {
+		if n.alwaysFalse || n.hasEnum || n.constVal != nil {
 			s.doubt()
 			return
+		}
+		if n.types != 0 && n.types&t == 0 {
+			if s.typeFault(b, n, t, len(nodes), len(s.open)-1); !s.checked {
+				return
+			}
 		}
 	}
 	s.frames = append(s.frames, nodeFrame{lo: s.cur, hi: len(s.nodes)})
@@ -206,17 +315,15 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 			s.doubt()
 			return
 		}
-		if f.hi-f.lo == 1 && n.requiredAreProps {
+		if f.hi-f.lo == 1 && n.requiredAreProps && f.required == n.requiredN {
 			// Every key is counted once: the required ones seen are all.
-			if f.required != n.requiredN {
-				s.doubt()
-			}
 			return
 		}
 		for _, r := range n.required {
 			if !s.hasKey(b, r) {
-				s.doubt()
-				return
+				if s.fault(b, ReasonMissingField, "required property is absent", f.hi-f.lo, len(s.open)-1, r); !s.checked {
+					return
+				}
 			}
 		}
 	}
@@ -256,9 +363,13 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 		return
 	}
 	str := b[off:end]
-	for _, n := range s.nodes[s.cur:] {
-		if n.alwaysFalse || n.types != 0 && n.types&tString == 0 {
+	nodes := s.nodes[s.cur:]
+	for _, n := range nodes {
+		if n.alwaysFalse {
 			s.doubt()
+			return
+		}
+		if !s.scalarTypeOK(b, n, tString, len(nodes)) {
 			return
 		}
 		if !n.readsStrings {
@@ -304,8 +415,12 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 	if isInt, _ := decimalIsInt(text); isInt {
 		vt |= tInteger
 	}
-	for _, n := range s.nodes[s.cur:] {
-		if n.alwaysFalse || n.types != 0 && n.types&vt == 0 ||
+	nodes := s.nodes[s.cur:]
+	for _, n := range nodes {
+		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
+			return
+		}
+		if n.alwaysFalse ||
 			n.constVal != nil && !n.constVal.matchesRaw(vt, b[off:end]) ||
 			n.hasEnum && !enumHas(n.enum, vt, b[off:end]) ||
 			n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0 ||
@@ -320,7 +435,7 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 
 // checkLiteral checks true, false or null (lit) against the current
 // value's nodes.
-func (s *strictScan) checkLiteral(lit []byte) {
+func (s *strictScan) checkLiteral(b, lit []byte) {
 	if !s.checked {
 		return
 	}
@@ -328,8 +443,12 @@ func (s *strictScan) checkLiteral(lit []byte) {
 	if lit[0] == 'n' {
 		vt = tNull
 	}
-	for _, n := range s.nodes[s.cur:] {
-		if n.alwaysFalse || n.types != 0 && n.types&vt == 0 ||
+	nodes := s.nodes[s.cur:]
+	for _, n := range nodes {
+		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
+			return
+		}
+		if n.alwaysFalse ||
 			n.constVal != nil && !n.constVal.matchesRaw(vt, lit) ||
 			n.hasEnum && !enumHas(n.enum, vt, lit) {
 			s.doubt()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,8 +62,52 @@ func scanCheckDisagreement(s *Source, payload []byte) string {
 		case !checked && len(walk.got) == 0 && !bytes.ContainsRune(payload, '\\'):
 			return fmt.Sprintf("%s: the scan doubted what the walk passes", sc.name)
 		}
+		if sc != s.plan.input {
+			continue
+		}
+		// Reporting, the scan either doubts or reports what the walk
+		// finds: each (reason, field) once, with the walk's first detail,
+		// and where the field is as positionOf has it.
+		m.scan.report = true
+		_, checked = m.scan.cleanChecked(payload, s.opts.MaxDepth, sc.check)
+		m.scan.report = false
+		if !checked {
+			continue
+		}
+		var wd detailed
+		sc.check.check(doc, &m.walk, &wd, false)
+		var sd detailed
+		for _, f := range m.scan.fails {
+			sd.fail(f.reason, f.field, f.detail)
+			if at := positionOf(doc, f.field); f.posOK && at.cmp(&f.pos) != 0 {
+				return fmt.Sprintf("%s: the scan put %s at %v, positionOf at %v", sc.name, f.field, f.pos, at)
+			}
+		}
+		if got, want := sd.String(), wd.String(); got != want {
+			return fmt.Sprintf("%s: the scan reported %s, the walk found %s", sc.name, got, want)
+		}
 	}
 	return ""
+}
+
+// detailed collects failures as Mapper.fail keeps them: each reason and
+// field once, with its first detail.
+type detailed struct{ got []string }
+
+func (d *detailed) fail(r Reason, field, detail string) {
+	key := string(r) + "@" + field + ": "
+	for _, g := range d.got {
+		if strings.HasPrefix(g, key) {
+			return
+		}
+	}
+	d.got = append(d.got, key+detail)
+}
+
+func (d *detailed) String() string {
+	out := slices.Clone(d.got)
+	slices.Sort(out)
+	return strings.Join(out, "; ")
 }
 
 func scanCheckSeeds(tb testing.TB) [][]byte {
@@ -102,8 +147,8 @@ func scanCheckSeeds(tb testing.TB) [][]byte {
 }
 
 func TestScanChecksDecideAsTheWalk(t *testing.T) {
-	sources := scanCheckSources(t)
-	seeds := scanCheckSeeds(t)
+	sources := recordedSources(t)
+	seeds := append(scanCheckSeeds(t), driftedPayloads(t)...)
 	if len(seeds) < 100 {
 		t.Fatalf("only %d seed payloads", len(seeds))
 	}
@@ -129,13 +174,31 @@ func TestScanChecksDecideAsTheWalk(t *testing.T) {
 	if !checkedSome {
 		t.Fatal("the scan's checks passed no payload: the fast path is never taken")
 	}
+	// Reporting, the scan decides most drifted payloads itself.
+	reported := 0
+	for _, s := range sources {
+		if s.plan.input == nil {
+			continue
+		}
+		var m Mapper
+		for _, p := range seeds {
+			m.scan.report = true
+			if _, ok := m.scan.cleanChecked(p, s.opts.MaxDepth, s.plan.input.check); ok && len(m.scan.fails) > 0 {
+				reported++
+			}
+			m.scan.report = false
+		}
+	}
+	if reported < 500 {
+		t.Errorf("the scan reported the failures of only %d payloads", reported)
+	}
 }
 
 // The scan's checks decide every payload as the walk does (see
 // scanCheckDisagreement), for the input and output schemas of every source.
 func FuzzScanChecksDecideAsTheWalk(f *testing.F) {
-	sources := scanCheckSources(f)
-	for i, p := range scanCheckSeeds(f) {
+	sources := recordedSources(f)
+	for i, p := range append(scanCheckSeeds(f), driftedPayloads(f)...) {
 		if i%4 == 0 {
 			f.Add(p)
 		}
