@@ -297,7 +297,7 @@ func (m *Mapper) recordedMiss(r *fieldRule) fromMiss {
 		if reached <= miss.reached {
 			continue
 		}
-		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx = i, reached, -1, -1
+		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedType = i, reached, -1, -1, 0
 		switch {
 		case reached == len(steps): // null at the end
 			miss.nullIdx = len(steps) - 1

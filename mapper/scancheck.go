@@ -200,8 +200,14 @@ func (s *strictScan) fault(b []byte, reason Reason, detail string, nodes, depth 
 		f.pos.add(absentStep)
 	}
 	f.field, s.field = string(field), field
+	if cap(s.field) > maxKeptField {
+		s.field = nil // a huge key's path is not kept for the next record
+	}
 	s.fails = append(s.fails, f)
 }
+
+// maxKeptField is the most room fault keeps for writing paths.
+const maxKeptField = 4 << 10
 
 // appendSeg appends one segment of a field path as joinPath writes it.
 func appendSeg(field []byte, seg string) []byte {

@@ -266,3 +266,33 @@ func TestScanFindsRequiredKeysAroundTheLinearLimit(t *testing.T) {
 		}
 	}
 }
+
+// A failure at the path of a huge key is reported, but the room its path
+// took is not kept for the next record.
+func TestFaultKeepsNoHugePath(t *testing.T) {
+	var strict *Source
+	for _, s := range recordedSources(t) {
+		if s.Name() == "strict-degrade" {
+			strict = s
+		}
+	}
+	if strict == nil {
+		t.Fatal("no strict-degrade source")
+	}
+	key := strings.Repeat("k", 3*maxKeptField)
+	payload := []byte(`{"id":"S-1","buyer":{"email":"a@b.c","tier":"t"},"lines":[],"total":"1.00","` + key + `":1}`)
+	var m Mapper
+	var res Result
+	m.Map(strict, payload, &res)
+	if len(res.Failures) != 1 || res.Failures[0].Field != key || res.Failures[0].Reason != ReasonUnexpectedField {
+		t.Fatalf("failures %v, want one unexpected_field at the huge key", res.Failures)
+	}
+	if c := cap(m.scan.field); c > maxKeptField {
+		t.Errorf("kept %d bytes of room for paths, want at most %d", c, maxKeptField)
+	}
+	// A small path is written in the room kept.
+	m.Map(strict, []byte(`{"id":"S-1","buyer":{"email":"a@b.c","tier":"t"},"lines":[],"total":"1.00","x":1}`), &res)
+	if len(res.Failures) != 1 || res.Failures[0].Field != "x" || cap(m.scan.field) == 0 {
+		t.Errorf("failures %+v, room %d", res.Failures, cap(m.scan.field))
+	}
+}
