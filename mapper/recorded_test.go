@@ -1,6 +1,8 @@
 package mapper
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -160,7 +162,7 @@ func flatPayloads() [][]byte {
 // keys positionOf reads as more than one step; and some that it leaves to
 // the walk. For the strict test sources and for orders.
 func driftedPayloads(tb testing.TB) [][]byte {
-	const strict = `{"id":"S-1","buyer":{"email":" A@B.Example ","name":"Ann","tier":"gold"},"lines":[{"sku":"K1","qty":1},{"sku":"K2","qty":2,"note":"n"}],"total":"12.30","paid":true,"meta":{"channel":"web"},"a.b":"x","":"y"}`
+	const strict = `{"id":"S-1","buyer":{"email":" A@B.Example ","name":"Ann","tier":"gold"},"lines":[{"sku":"K1","qty":1},{"sku":"K2","qty":2,"note":"n"}],"total":"12.30","paid":true,"meta":{"channel":"web"},"a.b":"x","":"y","status":"paid","code":"X1","when":"2024-05-01T12:00:00Z","units":4,"flag":true,"tags":["a"],"kind":"a","ratio":0.5}`
 	const order = `{"order_id":"ORD-1","customer":{"email":"a@b.example","name":"Ann"},"items":[{"sku":"S","qty":1,"price":"1.00"},{"sku":"T","qty":2,"price":"2.50"}],"amount":"6.00","currency":"USD","status":"paid","created":"2024-05-01T12:00:00Z"}`
 	var out [][]byte
 	for _, base := range []struct {
@@ -224,6 +226,51 @@ func driftedPayloads(tb testing.TB) [][]byte {
 			{{`"":"y"`, `"":"y","a[0]":1`}, {`"total":"12.30"`, `"total":true`}},
 			{{`"email":" A@B.Example "`, `"email":"A@B"`}, {`"id":"S-1"`, `"id":2`}},
 			{{`"id":"S-1"`, `"id":"S-1","id":"S-2"`}},
+			// Enums, constants, patterns, formats, lengths, bounds, counts.
+			{{`"status":"paid"`, `"status":"refunded"`}},
+			{{`"status":"paid"`, `"status":"paid\u0021"`}},
+			{{`"status":"paid"`, `"status":"` + strings.Repeat("ü", 50) + `"`}},
+			{{`"status":"paid"`, `"status":7`}},
+			{{`"status":"paid"`, `"status":null`}},
+			{{`"code":"X1"`, `"code":"X2"`}},
+			{{`"code":"X1"`, `"code":"x1"`}},
+			{{`"code":"X1"`, `"code":"X"`}},
+			{{`"code":"X1"`, `"code":"X1234"`}},
+			{{`"code":"X1"`, `"code":""`}, {`"status":"paid"`, `"status":"gone"`}},
+			{{`"when":"2024-05-01T12:00:00Z"`, `"when":"yesterday"`}},
+			{{`"when":"2024-05-01T12:00:00Z"`, `"when":"2024-02-30T12:00:00Z"`}},
+			{{`"when":"2024-05-01T12:00:00Z"`, `"when":"1999-05-01T12:00:00Z"`}},
+			{{`"units":4`, `"units":0`}},
+			{{`"units":4`, `"units":3`}},
+			{{`"units":4`, `"units":200`}},
+			{{`"units":4`, `"units":201`}},
+			{{`"units":4`, `"units":-1e2`}},
+			{{`"units":4`, `"units":4.0`}},
+			{{`"units":4`, `"units":4.5`}},
+			{{`"units":4`, `"units":"4"`}},
+			{{`"flag":true`, `"flag":false`}},
+			{{`"flag":true`, `"flag":null`}},
+			{{`"flag":true`, `"flag":1`}},
+			{{`"flag":true`, `"flag":{"v":true}`}},
+			{{`"tags":["a"]`, `"tags":[]`}},
+			{{`"tags":["a"]`, `"tags":["a","b","c","d"]`}},
+			{{`"tags":["a"]`, `"tags":["a","toolong"]`}},
+			{{`"tags":["a"]`, `"tags":["toolong","b",1]`}, {`"units":4`, `"units":5`}},
+			{{`"kind":"a"`, `"kind":"c"`}},
+			{{`"kind":"a"`, `"kind":1`}},
+			{{`"kind":"a"`, `"kind":1.0`}},
+			{{`"kind":"a"`, `"kind":false`}},
+			{{`"kind":"a"`, `"kind":true`}},
+			{{`"kind":"a"`, `"kind":["a"]`}},
+			{{`"kind":"a"`, `"kind":{}`}},
+			{{`"ratio":0.5`, `"ratio":0`}},
+			{{`"ratio":0.5`, `"ratio":1`}},
+			{{`"ratio":0.5`, `"ratio":1e-400`}},
+			{{`"ratio":0.5`, `"ratio":0.99999999999999999999`}},
+			{{`"meta":{"channel":"web"}`, `"meta":{}`}},
+			{{`"meta":{"channel":"web"}`, `"meta":{"a":"1","b":"2","c":"3","d":"4"}`}},
+			{{`"meta":{"channel":"web"}`, `"meta":{"a":1,"b":"2","c":"3","d":"4"}`}, {`"kind":"a"`, `"kind":"z"`}},
+			{{`"code":"X1"`, `"code":"x"`}, {`"when":"2024-05-01T12:00:00Z"`, `"when":"now"`}, {`"units":4`, `"units":7`}, {`"status":"paid"`, `"status":"PAID"`}},
 			{{`"id":"S-1"`, `"id":1,"x1":1,"x2":2,"x3":3,"x4":4,"x5":5,"x6":6,"x7":7,"x8":8,"x9":9,"x10":10,"x11":11,"x12":12,"x13":13,"x14":14,"x15":15,"x16":16`}},
 		}},
 		{order, [][][2]string{
@@ -341,5 +388,80 @@ func TestOutputDepthOfFlatPlans(t *testing.T) {
 	}
 	if eng.Source("flat").plan.checksAsWritten(1) {
 		t.Error("records nested deeper than the limit are checked as they are written")
+	}
+}
+
+// strictSource is the strict test source with unread: degrade.
+func strictSource(tb testing.TB) *Source {
+	tb.Helper()
+	for _, s := range recordedSources(tb) {
+		if s.Name() == "strict-degrade" {
+			return s
+		}
+	}
+	tb.Fatal("no strict-degrade source")
+	return nil
+}
+
+// Whatever shape the values at redacted paths take, a record whose
+// failures the scan reported shows none of them: not in a failure's field
+// or detail, not in its output as RedactOutput shows it.
+func TestReportedFailuresWithholdRedactedValues(t *testing.T) {
+	strict := strictSource(t)
+	r := rand.New(rand.NewPCG(7, 13))
+	// secretValue is a value of some shape holding the secret.
+	secretValue := func(secret string) string {
+		switch r.IntN(7) {
+		case 0:
+			return `"` + secret + `"`
+		case 1:
+			return `"` + strings.Repeat("é", r.IntN(60)) + secret + `"`
+		case 2:
+			return strings.TrimPrefix(secret, "S")
+		case 3:
+			return `["` + secret + `"]`
+		case 4:
+			return `{"` + secret + `":"` + secret + `"}`
+		case 5:
+			return `{"k":"` + secret + `"}`
+		}
+		return `"` + secret[:3] + `-` + secret[3:] + `"`
+	}
+	reported := 0
+	var m Mapper
+	var res Result
+	for i := range 3000 {
+		secret := "S" + strconv.Itoa(100000000+r.IntN(800000000))
+		fields := map[string]string{
+			"status": `"paid"`, "code": `"X1"`, "units": `4`, "when": `"2024-05-01T12:00:00Z"`,
+			"meta": `{"channel":"web"}`, "name": `"Ann"`,
+		}
+		// One to three redacted fields drift to the secret.
+		keys := []string{"status", "code", "units", "when", "meta", "name"}
+		for range 1 + r.IntN(3) {
+			fields[keys[r.IntN(len(keys))]] = secretValue(secret)
+		}
+		payload := `{"id":"S-` + strconv.Itoa(i) + `","buyer":{"email":"a@b.c","name":` + fields["name"] + `,"tier":"t"},"lines":[],"total":"1.00",` +
+			`"status":` + fields["status"] + `,"code":` + fields["code"] + `,"units":` + fields["units"] + `,"when":` + fields["when"] + `,"meta":` + fields["meta"] + `}`
+		m.scan.report = true
+		if _, ok := m.scan.cleanChecked([]byte(payload), strict.opts.MaxDepth, strict.plan.input.check); ok && len(m.scan.fails) > 0 {
+			reported++
+		}
+		m.scan.report = false
+		m.Map(strict, []byte(payload), &res)
+		// The output record carries what the rules mapped (the output
+		// topic's business); what is shown of it is RedactOutput's.
+		shown := string(strict.RedactOutput(res.Output))
+		for _, f := range res.Failures {
+			shown += "\n" + f.Field + ": " + f.Detail
+		}
+		for _, s := range []string{secret, strings.TrimPrefix(secret, "S"), secret[:3] + "-" + secret[3:]} {
+			if strings.Contains(shown, s) {
+				t.Fatalf("%s\nleaks %s: %s", payload, s, shown)
+			}
+		}
+	}
+	if reported < 1000 {
+		t.Errorf("the scan reported the failures of only %d records", reported)
 	}
 }

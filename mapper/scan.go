@@ -148,7 +148,7 @@ value:
 			i++
 			s.open = s.open[:len(s.open)-1]
 			if s.checked {
-				s.closeArray()
+				s.closeArray(b)
 			}
 			if s.paths != nil {
 				s.pathClose(i)
@@ -263,7 +263,7 @@ after:
 		i++
 		s.open = s.open[:len(s.open)-1]
 		if s.checked {
-			s.closeArray()
+			s.closeArray(b)
 		}
 		if s.paths != nil {
 			s.pathClose(i)

@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/bits"
 	"strings"
 	"unicode/utf8"
@@ -156,6 +157,17 @@ func (s *strictScan) typeFault(b []byte, n *checkNode, vt jsonType, nodes, depth
 	s.fault(b, reason, typeName(vt)+", expected "+typeList(n.types), nodes, depth, "")
 }
 
+// canReport reports whether a failure of a value with nodes nodes can be
+// reported (see fault); when not, the scan doubts. Its detail is built
+// only then.
+func (s *strictScan) canReport(nodes int) bool {
+	if !s.report || nodes != 1 || len(s.fails) >= maxScanFails {
+		s.doubt()
+		return false
+	}
+	return true
+}
+
 // scalarTypeOK checks the type of a scalar (of type vt) against node n,
 // reporting a mismatch; false when the scan doubted.
 func (s *strictScan) scalarTypeOK(b []byte, n *checkNode, vt jsonType, nodes int) bool {
@@ -170,8 +182,7 @@ func (s *strictScan) scalarTypeOK(b []byte, n *checkNode, vt jsonType, nodes int
 // when the scan is not reporting, the value has more than one node, or
 // enough were reported, doubts.
 func (s *strictScan) fault(b []byte, reason Reason, detail string, nodes, depth int, last string) {
-	if !s.report || nodes != 1 || len(s.fails) >= maxScanFails {
-		s.doubt()
+	if !s.canReport(nodes) {
 		return
 	}
 	f := scanFail{reason: reason, detail: detail, posOK: true}
@@ -277,31 +288,59 @@ func (s *strictScan) openContainer(b []byte, t jsonType) {
 		return
 	}
 	nodes := s.nodes[s.cur:]
+	depth := len(s.open) - 1 // the container is open already
 	for _, n := range nodes {
-		// A container never equals an enum's or a const's scalars.
-		if n.alwaysFalse || n.hasEnum || n.constVal != nil {
+		if n.alwaysFalse {
 			s.doubt()
 			return
 		}
 		if n.types != 0 && n.types&t == 0 {
-			if s.typeFault(b, n, t, len(nodes), len(s.open)-1); !s.checked {
+			if s.typeFault(b, n, t, len(nodes), depth); !s.checked {
 				return
 			}
+		}
+		// A container never equals an enum's or a const's scalars.
+		if n.constVal != nil {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not the expected constant", len(nodes), depth, "")
+		}
+		if n.hasEnum {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not one of "+enumList(n.enum), len(nodes), depth, "")
+		}
+		if !s.checked {
+			return
 		}
 	}
 	s.frames = append(s.frames, nodeFrame{lo: s.cur, hi: len(s.nodes)})
 }
 
 // closeArray checks the item counts of the innermost open array.
-func (s *strictScan) closeArray() {
+func (s *strictScan) closeArray(b []byte) {
 	if !s.checked {
 		return
 	}
 	f := s.frames[len(s.frames)-1]
 	s.frames = s.frames[:len(s.frames)-1]
+	nodes, depth := f.hi-f.lo, len(s.open) // the array is closed already
 	for _, n := range s.nodes[f.lo:f.hi] {
-		if n.minItems >= 0 && f.items < n.minItems || n.maxItems >= 0 && f.items > n.maxItems {
-			s.doubt()
+		if n.minItems >= 0 && f.items < n.minItems {
+			if !s.canReport(nodes) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, minimum %d", f.items, n.minItems), nodes, depth, "")
+		}
+		if n.maxItems >= 0 && f.items > n.maxItems {
+			if !s.canReport(nodes) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, maximum %d", f.items, n.maxItems), nodes, depth, "")
+		}
+		if !s.checked {
 			return
 		}
 	}
@@ -317,8 +356,19 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 	s.frames = s.frames[:len(s.frames)-1]
 	count := len(s.keys) - s.bases[len(s.bases)-1]
 	for _, n := range s.nodes[f.lo:f.hi] {
-		if n.minProps >= 0 && count < n.minProps || n.maxProps >= 0 && count > n.maxProps {
-			s.doubt()
+		if n.minProps >= 0 && count < n.minProps {
+			if !s.canReport(f.hi - f.lo) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, minimum %d", count, n.minProps), f.hi-f.lo, len(s.open)-1, "")
+		}
+		if n.maxProps >= 0 && count > n.maxProps {
+			if !s.canReport(f.hi - f.lo) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, maximum %d", count, n.maxProps), f.hi-f.lo, len(s.open)-1, "")
+		}
+		if !s.checked {
 			return
 		}
 		if f.hi-f.lo == 1 && n.requiredAreProps && f.required == n.requiredN {
@@ -386,25 +436,50 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 			s.doubt()
 			return
 		}
+		// The walk's order: const, enum, length, pattern, format.
+		depth := len(s.open)
 		if n.constVal != nil && !n.constVal.matchesRaw(tString, str) {
-			s.doubt()
-			return
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not the expected constant", len(nodes), depth, "")
 		}
 		if n.hasEnum && !enumHas(n.enum, tString, str) {
-			s.doubt()
-			return
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not one of "+enumList(n.enum), len(nodes), depth, "")
 		}
 		// A character is one to four bytes: the length in bytes often
 		// decides without counting.
 		if n.minLen >= 0 && len(str) < 4*n.minLen || n.maxLen >= 0 && len(str) > n.maxLen {
 			l := utf8.RuneCount(str)
-			if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
-				s.doubt()
-				return
+			if n.minLen >= 0 && l < n.minLen {
+				if !s.canReport(len(nodes)) {
+					return
+				}
+				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, minimum %d", l, n.minLen), len(nodes), depth, "")
+			}
+			if n.maxLen >= 0 && l > n.maxLen {
+				if !s.canReport(len(nodes)) {
+					return
+				}
+				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, maximum %d", l, n.maxLen), len(nodes), depth, "")
 			}
 		}
-		if n.pattern != nil && !n.matchPattern(str) || n.format != nil && !s.formatOK(n.format, str) {
-			s.doubt()
+		if n.pattern != nil && !n.matchPattern(str) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" does not match "+n.pattern.String(), len(nodes), depth, "")
+		}
+		if n.format != nil && !s.formatOK(n.format, str) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" is not a valid "+n.formatName, len(nodes), depth, "")
+		}
+		if !s.checked {
 			return
 		}
 	}
@@ -426,14 +501,49 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
 			return
 		}
-		if n.alwaysFalse ||
-			n.constVal != nil && !n.constVal.matchesRaw(vt, b[off:end]) ||
-			n.hasEnum && !enumHas(n.enum, vt, b[off:end]) ||
-			n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0 ||
-			n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0 ||
-			n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) ||
-			n.format != nil && !n.format(json.Number(string(text))) {
+		if n.alwaysFalse {
 			s.doubt()
+			return
+		}
+		// The walk's order: const, enum, the bounds, multipleOf, format.
+		raw, depth := b[off:end], len(s.open)
+		if n.constVal != nil && !n.constVal.matchesRaw(vt, raw) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, text+" is not the expected constant", len(nodes), depth, "")
+		}
+		if n.hasEnum && !enumHas(n.enum, vt, raw) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, text+" is not one of "+enumList(n.enum), len(nodes), depth, "")
+		}
+		if n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0 {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, text+" is below the minimum", len(nodes), depth, "")
+		}
+		if n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0 {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, text+" is above the maximum", len(nodes), depth, "")
+		}
+		if n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonOutOfRange, text+" is not a multiple of "+n.multipleOf.RatString(), len(nodes), depth, "")
+		}
+		if n.format != nil && !n.format(json.Number(string(text))) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonInvalidFormat, text+" is not a valid "+n.formatName, len(nodes), depth, "")
+		}
+		if !s.checked {
 			return
 		}
 	}
@@ -454,10 +564,23 @@ func (s *strictScan) checkLiteral(b, lit []byte) {
 		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
 			return
 		}
-		if n.alwaysFalse ||
-			n.constVal != nil && !n.constVal.matchesRaw(vt, lit) ||
-			n.hasEnum && !enumHas(n.enum, vt, lit) {
+		if n.alwaysFalse {
 			s.doubt()
+			return
+		}
+		if n.constVal != nil && !n.constVal.matchesRaw(vt, lit) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, string(lit)+" is not the expected constant", len(nodes), len(s.open), "")
+		}
+		if n.hasEnum && !enumHas(n.enum, vt, lit) {
+			if !s.canReport(len(nodes)) {
+				return
+			}
+			s.fault(b, ReasonUnknownEnum, string(lit)+" is not one of "+enumList(n.enum), len(nodes), len(s.open), "")
+		}
+		if !s.checked {
 			return
 		}
 	}

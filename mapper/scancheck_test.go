@@ -270,15 +270,7 @@ func TestScanFindsRequiredKeysAroundTheLinearLimit(t *testing.T) {
 // A failure at the path of a huge key is reported, but the room its path
 // took is not kept for the next record.
 func TestFaultKeepsNoHugePath(t *testing.T) {
-	var strict *Source
-	for _, s := range recordedSources(t) {
-		if s.Name() == "strict-degrade" {
-			strict = s
-		}
-	}
-	if strict == nil {
-		t.Fatal("no strict-degrade source")
-	}
+	strict := strictSource(t)
 	key := strings.Repeat("k", 3*maxKeptField)
 	payload := []byte(`{"id":"S-1","buyer":{"email":"a@b.c","tier":"t"},"lines":[],"total":"1.00","` + key + `":1}`)
 	var m Mapper
