@@ -3,12 +3,14 @@ package mapper
 // A plan whose fields each read plain source paths (no each, case, when,
 // template or currency_from) needs from the payload only the values at
 // those paths. For such a plan the strict scan records, as it reads, where
-// each of them is (recVal), and a payload that the scan finds clean and
-// whose compiled input checks all hold is mapped from those records
-// without being parsed at all. Whenever the records cannot give exactly
-// what the parsed value would (a path that gives no value, an escaped
-// string, a container a transform would read), the record is mapped from
-// the parsed value as before: the results are the same either way.
+// each of them is (recVal), and what it found at each leading segment of
+// each path; a payload that the scan finds clean, and whose compiled input
+// checks all hold or whose failures the scan reported (see scancheck.go),
+// is mapped from those records without being parsed at all. Whenever the
+// records cannot give exactly what the parsed value would (a fallback
+// path of default_from, an escaped string, a container a transform would
+// read), the record is mapped from the parsed value as before: the
+// results are the same either way.
 
 // pathNode is one key of the tree of source paths a flat plan reads.
 type pathNode struct {

@@ -15,12 +15,13 @@ import (
 // to each (a value's node and the nodes its allOf and $ref bring in), and
 // checks each value as it passes.
 //
-// Like the scan itself it answers only yes or no. checked stays true only
-// while every check held and every check could be decided from the bytes;
-// at the first failure or doubt (an escaped string a check must read, too
-// many nodes at one value) it turns false and the caller walks the parsed
-// value as before, which finds the same failures with the same details.
-// So a yes must mean exactly "the walk would find nothing".
+// Unless it reports failures (see report below), it answers only yes or
+// no, like the scan itself. checked stays true only while every check held
+// and every check could be decided from the bytes; at the first failure or
+// doubt (an escaped string a check must read, too many nodes at one value)
+// it turns false and the caller walks the parsed value as before, which
+// finds the same failures with the same details. So a yes must mean
+// exactly "the walk would find nothing".
 
 // maxValueNodes bounds the check nodes one value gathers through allOf and
 // $ref (a schema that refers to itself would gather them forever).
@@ -123,14 +124,18 @@ func (s *strictScan) addAll(n *checkNode) {
 }
 
 // The scan of an input can report failures rather than doubt (report):
-// a type that does not match, a required property absent, a property the
-// contract closes out. It reports them as the walk would: the same reason,
-// field and detail, and where the field is in the payload (see docPos) for
-// their order. It doubts instead whenever the walk might say more or
-// otherwise: another check of the value fails, the value has more than one
-// node (allOf: the walk orders their failures), or maxScanFails are
-// reported. A value under a reported failure is checked on, as the walk
-// checks it on.
+// whatever a check finds (a type that does not match, a required property
+// absent, a property the contract closes out, a value outside its enum,
+// pattern, format, length or bounds, a count of items or properties). It
+// reports them as the walk would: the same reason, field and detail, each
+// value's checks in the walk's order (so that of two failures at one field
+// the same detail comes first), and where the field is in the payload (see
+// docPos) for their order. checked then stays true, with s.fails holding
+// the failures. It doubts instead whenever it cannot be sure to say what
+// the walk says: the value has more than one node (allOf: the walk orders
+// their failures), a string a check reads has escapes, or maxScanFails
+// are reported. A value under a reported failure is checked on, as the
+// walk checks it on.
 
 // scanFail is a failure the scan reported, and where its field is in the
 // payload (posOK: known; it is not when the field goes through an array
