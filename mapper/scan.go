@@ -26,6 +26,10 @@ type strictScan struct {
 	open  []byte   // the containers open: '{' or '['
 	keys  []keyRef // the keys of the objects open
 	bases []int    // where each open object's keys start in keys
+	// blooms has a bit set for each of the open objects' keys compared
+	// one by one (bit sig>>58): a key whose bit is not set is new, with no
+	// comparison.
+	blooms []uint64
 	// Objects with more than linearKeys keys are looked up in table, an
 	// open-addressing set keyed by object serial and key signature. An
 	// entry whose serial is below first (the first object of this
@@ -93,7 +97,7 @@ func (s *strictScan) cleanChecked(b []byte, maxDepth int, root *checkNode) (clea
 }
 
 func (s *strictScan) scan(b []byte, maxDepth int) bool {
-	s.open, s.keys, s.bases, s.serials = s.open[:0], s.keys[:0], s.bases[:0], s.serials[:0]
+	s.open, s.keys, s.bases, s.serials, s.blooms = s.open[:0], s.keys[:0], s.bases[:0], s.serials[:0], s.blooms[:0]
 	s.first, s.used = s.serial+1, 0
 	n := len(b)
 	i := skipSpace(b, 0)
@@ -113,6 +117,7 @@ value:
 		}
 		s.open = append(s.open, '{')
 		s.bases = append(s.bases, len(s.keys))
+		s.blooms = append(s.blooms, 0)
 		s.serial++
 		s.serials = append(s.serials, s.serial)
 		if s.checked {
@@ -277,6 +282,7 @@ func (s *strictScan) closeObject() {
 	s.open = s.open[:len(s.open)-1]
 	s.keys = s.keys[:s.bases[len(s.bases)-1]]
 	s.bases = s.bases[:len(s.bases)-1]
+	s.blooms = s.blooms[:len(s.blooms)-1]
 	s.serials = s.serials[:len(s.serials)-1]
 }
 
@@ -289,11 +295,15 @@ func (s *strictScan) addKey(b []byte, off, end int) bool {
 	serial := s.serials[len(s.serials)-1]
 	switch n := len(s.keys) - base; {
 	case n < linearKeys:
-		for _, r := range s.keys[base:] {
-			if r.sig == sig && bytes.Equal(b[r.off:r.end], k) {
-				return false
+		bloom, bit := &s.blooms[len(s.blooms)-1], uint64(1)<<(sig>>58)
+		if *bloom&bit != 0 {
+			for _, r := range s.keys[base:] {
+				if r.sig == sig && bytes.Equal(b[r.off:r.end], k) {
+					return false
+				}
 			}
 		}
+		*bloom |= bit
 	case n == linearKeys:
 		for i := base; i < len(s.keys); i++ {
 			s.insert(serial, s.keys[i].sig, i)

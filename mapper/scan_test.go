@@ -143,3 +143,26 @@ func FuzzStrictScanIsNeverLaxer(f *testing.F) {
 		}
 	})
 }
+
+// Keys compared one by one whose bloom bits coincide are still told apart,
+// and a duplicate among them is still found.
+func TestStrictScanKeysSharingABloomBit(t *testing.T) {
+	var keys []string
+	bit := keySigOf("k0") >> 58
+	for i := 1; len(keys) < 3; i++ {
+		if k := "k" + strconv.Itoa(i); keySigOf(k)>>58 == bit {
+			keys = append(keys, k)
+		}
+	}
+	obj := `{"k0":0,"` + strings.Join(keys, `":1,"`) + `":1}`
+	var s strictScan
+	if !s.clean([]byte(obj), 16) {
+		t.Errorf("%s: distinct keys sharing a bloom bit are not clean", obj)
+	}
+	for _, k := range append(keys, "k0") {
+		dup := strings.TrimSuffix(obj, "}") + `,"` + k + `":2}`
+		if s.clean([]byte(dup), 16) {
+			t.Errorf("%s: the duplicate %s is not found", dup, k)
+		}
+	}
+}
