@@ -173,12 +173,11 @@ func (s *strictScan) canReport(nodes int) bool {
 	return true
 }
 
-// scalarTypeOK checks the type of a scalar (of type vt) against node n,
-// reporting a mismatch; false when the scan doubted.
-func (s *strictScan) scalarTypeOK(b []byte, n *checkNode, vt jsonType, nodes int) bool {
-	if !n.alwaysFalse && n.types != 0 && n.types&vt == 0 {
-		s.typeFault(b, n, vt, nodes, len(s.open))
-	}
+// scalarTypeFault reports that a scalar (of type vt) is not of n's
+// types; false when the scan doubted. Callers test the types inline: they
+// match as a rule.
+func (s *strictScan) scalarTypeFault(b []byte, n *checkNode, vt jsonType, nodes int) bool {
+	s.typeFault(b, n, vt, nodes, len(s.open))
 	return s.checked
 }
 
@@ -430,7 +429,7 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 			s.doubt()
 			return
 		}
-		if !s.scalarTypeOK(b, n, tString, len(nodes)) {
+		if n.types != 0 && n.types&tString == 0 && !s.scalarTypeFault(b, n, tString, len(nodes)) {
 			return
 		}
 		if !n.readsStrings {
@@ -503,7 +502,7 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 	}
 	nodes := s.nodes[s.cur:]
 	for _, n := range nodes {
-		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
+		if n.types != 0 && n.types&vt == 0 && !s.scalarTypeFault(b, n, vt, len(nodes)) {
 			return
 		}
 		if n.alwaysFalse {
@@ -566,7 +565,7 @@ func (s *strictScan) checkLiteral(b, lit []byte) {
 	}
 	nodes := s.nodes[s.cur:]
 	for _, n := range nodes {
-		if !s.scalarTypeOK(b, n, vt, len(nodes)) {
+		if n.types != 0 && n.types&vt == 0 && !s.scalarTypeFault(b, n, vt, len(nodes)) {
 			return
 		}
 		if n.alwaysFalse {
