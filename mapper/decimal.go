@@ -292,7 +292,7 @@ func plainMinor(text string, places int) (int64, bool) {
 		s = s[1:]
 	}
 	var u uint64
-	i, digits := 0, 0
+	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		u = u*10 + uint64(s[i]-'0')
 		i++
@@ -300,8 +300,7 @@ func plainMinor(text string, places int) (int64, bool) {
 	if i == 0 {
 		return 0, false
 	}
-	digits = i
-	frac := 0
+	digits, frac := i, 0
 	if i < len(s) {
 		if s[i] != '.' {
 			return 0, false

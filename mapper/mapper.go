@@ -78,10 +78,9 @@ type fieldRule struct {
 	// when must hold for the field to be mapped at all; when it does not,
 	// the field is left out with no failure. nil: always.
 	when *condition
-	// fromSlots are the recorded values of from's paths (see recorded.go),
-	// stepSlots those of each path's leading segments (stepSlots[i][j]:
-	// from[i].segs[:j+1]).
-	fromSlots []int
+	// stepSlots are the recorded values of from's paths and of their
+	// leading segments (see recorded.go): stepSlots[i][j] is that of
+	// from[i].segs[:j+1], the last of stepSlots[i] that of from[i].
 	stepSlots [][]int
 }
 

@@ -87,7 +87,7 @@ func (n *pathNode) add(segs []string, slots *int) int {
 
 // flatPlan compiles the paths of root's fields into a tree for the
 // recording scan, or returns nil when some field needs the parsed value.
-// It sets each field's fromSlots.
+// It sets each field's stepSlots.
 func flatPlan(root *outNode) (*pathNode, int) {
 	if root == nil || !flatFields(root) {
 		return nil, 0
@@ -97,14 +97,14 @@ func flatPlan(root *outNode) (*pathNode, int) {
 	var walk func(n *outNode)
 	walk = func(n *outNode) {
 		if r := n.rule; r != nil {
-			r.fromSlots, r.stepSlots = r.fromSlots[:0], r.stepSlots[:0]
+			r.stepSlots = r.stepSlots[:0]
 			for i := range r.from {
 				segs := r.from[i].segs
 				steps := make([]int, len(segs))
 				for j := range segs {
 					steps[j] = tree.add(segs[:j+1], &slots)
 				}
-				r.fromSlots, r.stepSlots = append(r.fromSlots, steps[len(segs)-1]), append(r.stepSlots, steps)
+				r.stepSlots = append(r.stepSlots, steps)
 			}
 		}
 		for _, k := range n.kids {
@@ -228,8 +228,8 @@ func (s *strictScan) pathScalar(kind recKind, off, end int, esc bool) {
 // the parsed value.
 func (m *Mapper) emitRecorded(r *fieldRule, prefix string) bool {
 	rec := m.scan.rec
-	for i := range r.from {
-		v := &rec[r.fromSlots[i]]
+	for i, steps := range r.stepSlots {
+		v := &rec[steps[len(steps)-1]]
 		switch v.kind {
 		case recAbsent:
 			continue

@@ -153,13 +153,15 @@ const maxScanFails = 16
 
 // typeFault reports that the current value (of type vt) is not of node n's
 // types; nodes is how many nodes the value has, depth how many open
-// containers lead to it.
-func (s *strictScan) typeFault(b []byte, n *checkNode, vt jsonType, nodes, depth int) {
+// containers lead to it. It returns false when the scan doubted instead.
+// Callers test the types inline: they match as a rule.
+func (s *strictScan) typeFault(b []byte, n *checkNode, vt jsonType, nodes, depth int) bool {
 	reason := ReasonTypeMismatch
 	if vt == tNull {
 		reason = ReasonNullField
 	}
 	s.fault(b, reason, typeName(vt)+", expected "+typeList(n.types), nodes, depth, "")
+	return s.checked
 }
 
 // canReport reports whether a failure of a value with nodes nodes can be
@@ -171,14 +173,6 @@ func (s *strictScan) canReport(nodes int) bool {
 		return false
 	}
 	return true
-}
-
-// scalarTypeFault reports that a scalar (of type vt) is not of n's
-// types; false when the scan doubted. Callers test the types inline: they
-// match as a rule.
-func (s *strictScan) scalarTypeFault(b []byte, n *checkNode, vt jsonType, nodes int) bool {
-	s.typeFault(b, n, vt, nodes, len(s.open))
-	return s.checked
 }
 
 // fault reports a failure at the path of the current members of the first
@@ -298,22 +292,14 @@ func (s *strictScan) openContainer(b []byte, t jsonType) {
 			s.doubt()
 			return
 		}
-		if n.types != 0 && n.types&t == 0 {
-			if s.typeFault(b, n, t, len(nodes), depth); !s.checked {
-				return
-			}
+		if n.types != 0 && n.types&t == 0 && !s.typeFault(b, n, t, len(nodes), depth) {
+			return
 		}
 		// A container never equals an enum's or a const's scalars.
-		if n.constVal != nil {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.constVal != nil && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not the expected constant", len(nodes), depth, "")
 		}
-		if n.hasEnum {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.hasEnum && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not one of "+enumList(n.enum), len(nodes), depth, "")
 		}
 		if !s.checked {
@@ -332,16 +318,10 @@ func (s *strictScan) closeArray(b []byte) {
 	s.frames = s.frames[:len(s.frames)-1]
 	nodes, depth := f.hi-f.lo, len(s.open) // the array is closed already
 	for _, n := range s.nodes[f.lo:f.hi] {
-		if n.minItems >= 0 && f.items < n.minItems {
-			if !s.canReport(nodes) {
-				return
-			}
+		if n.minItems >= 0 && f.items < n.minItems && s.canReport(nodes) {
 			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, minimum %d", f.items, n.minItems), nodes, depth, "")
 		}
-		if n.maxItems >= 0 && f.items > n.maxItems {
-			if !s.canReport(nodes) {
-				return
-			}
+		if n.maxItems >= 0 && f.items > n.maxItems && s.canReport(nodes) {
 			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, maximum %d", f.items, n.maxItems), nodes, depth, "")
 		}
 		if !s.checked {
@@ -360,16 +340,10 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 	s.frames = s.frames[:len(s.frames)-1]
 	count := len(s.keys) - s.bases[len(s.bases)-1]
 	for _, n := range s.nodes[f.lo:f.hi] {
-		if n.minProps >= 0 && count < n.minProps {
-			if !s.canReport(f.hi - f.lo) {
-				return
-			}
+		if n.minProps >= 0 && count < n.minProps && s.canReport(f.hi-f.lo) {
 			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, minimum %d", count, n.minProps), f.hi-f.lo, len(s.open)-1, "")
 		}
-		if n.maxProps >= 0 && count > n.maxProps {
-			if !s.canReport(f.hi - f.lo) {
-				return
-			}
+		if n.maxProps >= 0 && count > n.maxProps && s.canReport(f.hi-f.lo) {
 			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, maximum %d", count, n.maxProps), f.hi-f.lo, len(s.open)-1, "")
 		}
 		if !s.checked {
@@ -429,7 +403,7 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 			s.doubt()
 			return
 		}
-		if n.types != 0 && n.types&tString == 0 && !s.scalarTypeFault(b, n, tString, len(nodes)) {
+		if n.types != 0 && n.types&tString == 0 && !s.typeFault(b, n, tString, len(nodes), len(s.open)) {
 			return
 		}
 		if !n.readsStrings {
@@ -442,45 +416,27 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 		}
 		// The walk's order: const, enum, length, pattern, format.
 		depth := len(s.open)
-		if n.constVal != nil && !n.constVal.matchesRaw(tString, str) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.constVal != nil && !n.constVal.matchesRaw(tString, str) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not the expected constant", len(nodes), depth, "")
 		}
-		if n.hasEnum && !enumHas(n.enum, tString, str) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.hasEnum && !enumHas(n.enum, tString, str) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not one of "+enumList(n.enum), len(nodes), depth, "")
 		}
 		// A character is one to four bytes: the length in bytes often
 		// decides without counting.
 		if n.minLen >= 0 && len(str) < 4*n.minLen || n.maxLen >= 0 && len(str) > n.maxLen {
 			l := utf8.RuneCount(str)
-			if n.minLen >= 0 && l < n.minLen {
-				if !s.canReport(len(nodes)) {
-					return
-				}
+			if n.minLen >= 0 && l < n.minLen && s.canReport(len(nodes)) {
 				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, minimum %d", l, n.minLen), len(nodes), depth, "")
 			}
-			if n.maxLen >= 0 && l > n.maxLen {
-				if !s.canReport(len(nodes)) {
-					return
-				}
+			if n.maxLen >= 0 && l > n.maxLen && s.canReport(len(nodes)) {
 				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, maximum %d", l, n.maxLen), len(nodes), depth, "")
 			}
 		}
-		if n.pattern != nil && !n.matchPattern(str) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.pattern != nil && !n.matchPattern(str) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" does not match "+n.pattern.String(), len(nodes), depth, "")
 		}
-		if n.format != nil && !s.formatOK(n.format, str) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.format != nil && !s.formatOK(n.format, str) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" is not a valid "+n.formatName, len(nodes), depth, "")
 		}
 		if !s.checked {
@@ -502,7 +458,7 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 	}
 	nodes := s.nodes[s.cur:]
 	for _, n := range nodes {
-		if n.types != 0 && n.types&vt == 0 && !s.scalarTypeFault(b, n, vt, len(nodes)) {
+		if n.types != 0 && n.types&vt == 0 && !s.typeFault(b, n, vt, len(nodes), len(s.open)) {
 			return
 		}
 		if n.alwaysFalse {
@@ -511,40 +467,22 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 		}
 		// The walk's order: const, enum, the bounds, multipleOf, format.
 		raw, depth := b[off:end], len(s.open)
-		if n.constVal != nil && !n.constVal.matchesRaw(vt, raw) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.constVal != nil && !n.constVal.matchesRaw(vt, raw) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, text+" is not the expected constant", len(nodes), depth, "")
 		}
-		if n.hasEnum && !enumHas(n.enum, vt, raw) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.hasEnum && !enumHas(n.enum, vt, raw) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, text+" is not one of "+enumList(n.enum), len(nodes), depth, "")
 		}
-		if n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0 {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if (n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonOutOfRange, text+" is below the minimum", len(nodes), depth, "")
 		}
-		if n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0 {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if (n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonOutOfRange, text+" is above the maximum", len(nodes), depth, "")
 		}
-		if n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonOutOfRange, text+" is not a multiple of "+n.multipleOf.RatString(), len(nodes), depth, "")
 		}
-		if n.format != nil && !n.format(json.Number(string(text))) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.format != nil && !n.format(json.Number(string(text))) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonInvalidFormat, text+" is not a valid "+n.formatName, len(nodes), depth, "")
 		}
 		if !s.checked {
@@ -565,23 +503,17 @@ func (s *strictScan) checkLiteral(b, lit []byte) {
 	}
 	nodes := s.nodes[s.cur:]
 	for _, n := range nodes {
-		if n.types != 0 && n.types&vt == 0 && !s.scalarTypeFault(b, n, vt, len(nodes)) {
+		if n.types != 0 && n.types&vt == 0 && !s.typeFault(b, n, vt, len(nodes), len(s.open)) {
 			return
 		}
 		if n.alwaysFalse {
 			s.doubt()
 			return
 		}
-		if n.constVal != nil && !n.constVal.matchesRaw(vt, lit) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.constVal != nil && !n.constVal.matchesRaw(vt, lit) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, string(lit)+" is not the expected constant", len(nodes), len(s.open), "")
 		}
-		if n.hasEnum && !enumHas(n.enum, vt, lit) {
-			if !s.canReport(len(nodes)) {
-				return
-			}
+		if n.hasEnum && !enumHas(n.enum, vt, lit) && s.canReport(len(nodes)) {
 			s.fault(b, ReasonUnknownEnum, string(lit)+" is not one of "+enumList(n.enum), len(nodes), len(s.open), "")
 		}
 		if !s.checked {
