@@ -183,20 +183,32 @@ func (m *Mapper) pickFrom(from []srcPath, nullable bool, ctx *fastjson.Value) (*
 			miss.writeNull = true
 			return nil, nil, miss
 		}
-		if reached <= miss.reached {
-			continue
+		var bt jsonType
+		if blocked != nil {
+			bt = kindOf(blocked)
 		}
-		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedType = i, reached, -1, -1, 0
-		switch {
-		case v != nil: // null at the end
-			miss.nullIdx = len(p.segs) - 1
-		case blocked != nil && blocked.Type() == fastjson.TypeNull:
-			miss.nullIdx = reached - 1
-		case blocked != nil:
-			miss.blockedIdx, miss.blockedType = reached-1, kindOf(blocked)
-		}
+		miss.note(i, reached, len(p.segs), v != nil, bt)
 	}
 	return nil, nil, miss
+}
+
+// note takes path i as the best when it got further than the best so far:
+// reached of its n segments were found, and then there was a null at its
+// end (nullEnd), or a value of type blocked at segment reached (tNull: a
+// null; 0: nothing there).
+func (miss *fromMiss) note(i, reached, n int, nullEnd bool, blocked jsonType) {
+	if reached <= miss.reached {
+		return
+	}
+	miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedType = i, reached, -1, -1, 0
+	switch {
+	case nullEnd:
+		miss.nullIdx = n - 1
+	case blocked == tNull:
+		miss.nullIdx = reached - 1
+	case blocked != 0:
+		miss.blockedIdx, miss.blockedType = reached-1, blocked
+	}
 }
 
 // emitAbsent handles a field that no case and no from path gave a value:

@@ -204,7 +204,7 @@ func (s *schema) mapError(ve *jsonschema.ValidationError, doc *fastjson.Value, s
 		}
 		for _, name := range parent.Required {
 			if inst.Get(name) == nil {
-				sink.fail(r(ReasonMissingField), childPath(field, name), "required property is absent")
+				sink.fail(r(ReasonMissingField), childPath(field, name), detailRequired)
 			}
 		}
 	case "additionalProperties":
@@ -223,7 +223,7 @@ func (s *schema) mapError(ve *jsonschema.ValidationError, doc *fastjson.Value, s
 					return
 				}
 			}
-			sink.fail(r(ReasonUnexpectedField), childPath(field, string(k)), "property not in the contract")
+			sink.fail(r(ReasonUnexpectedField), childPath(field, string(k)), detailNotInContract)
 		})
 	case "enum", "const":
 		sink.fail(r(ReasonUnknownEnum), field, ve.Message)

@@ -282,8 +282,7 @@ func (m *Mapper) emitRecorded(r *fieldRule, prefix string) bool {
 func (m *Mapper) recordedMiss(r *fieldRule) fromMiss {
 	rec := m.scan.rec
 	miss := fromMiss{reached: -1, nullIdx: -1, blockedIdx: -1}
-	for i := range r.from {
-		steps := r.stepSlots[i]
+	for i, steps := range r.stepSlots {
 		// lookup's walk: through objects, segment by segment.
 		cur, reached, blocked := recObject, len(steps), recAbsent
 		for j, slot := range steps {
@@ -296,24 +295,13 @@ func (m *Mapper) recordedMiss(r *fieldRule) fromMiss {
 				break
 			}
 		}
-		if reached <= miss.reached {
-			continue
-		}
-		miss.best, miss.reached, miss.nullIdx, miss.blockedIdx, miss.blockedType = i, reached, -1, -1, 0
-		switch {
-		case reached == len(steps): // null at the end
-			miss.nullIdx = len(steps) - 1
-		case blocked == recNull:
-			miss.nullIdx = reached - 1
-		case blocked != recAbsent:
-			miss.blockedIdx, miss.blockedType = reached-1, blocked.jsonType()
-		}
+		miss.note(i, reached, len(steps), reached == len(steps), blocked.jsonType())
 	}
 	return miss
 }
 
 // jsonType is the JSON type of a recorded value of kind k (numbers all
-// tNumber, as kindOf has them).
+// tNumber, as kindOf has them; 0 for recAbsent).
 func (k recKind) jsonType() jsonType {
 	switch k {
 	case recString:

@@ -2,7 +2,6 @@ package mapper
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/bits"
 	"strings"
 	"unicode/utf8"
@@ -156,11 +155,7 @@ const maxScanFails = 16
 // containers lead to it. It returns false when the scan doubted instead.
 // Callers test the types inline: they match as a rule.
 func (s *strictScan) typeFault(b []byte, n *checkNode, vt jsonType, nodes, depth int) bool {
-	reason := ReasonTypeMismatch
-	if vt == tNull {
-		reason = ReasonNullField
-	}
-	s.fault(b, reason, typeName(vt)+", expected "+typeList(n.types), nodes, depth, "")
+	s.fault(b, typeReason(vt), typeDetail(vt, n.types), nodes, depth, "")
 	return s.checked
 }
 
@@ -258,7 +253,7 @@ func (s *strictScan) member(b, key []byte, sig uint64) {
 				s.doubt()
 				return
 			}
-			s.fault(b, ReasonUnexpectedField, "property not in the contract", f.hi-f.lo, len(s.open), "")
+			s.fault(b, ReasonUnexpectedField, detailNotInContract, f.hi-f.lo, len(s.open), "")
 		} else {
 			s.add(n.additional)
 		}
@@ -297,10 +292,10 @@ func (s *strictScan) openContainer(b []byte, t jsonType) {
 		}
 		// A container never equals an enum's or a const's scalars.
 		if n.constVal != nil && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not the expected constant", len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, constDetail(typeArticle(t)), len(nodes), depth, "")
 		}
 		if n.hasEnum && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, typeArticle(t)+" is not one of "+enumList(n.enum), len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, enumDetail(typeArticle(t), n.enum), len(nodes), depth, "")
 		}
 		if !s.checked {
 			return
@@ -319,10 +314,10 @@ func (s *strictScan) closeArray(b []byte) {
 	nodes, depth := f.hi-f.lo, len(s.open) // the array is closed already
 	for _, n := range s.nodes[f.lo:f.hi] {
 		if n.minItems >= 0 && f.items < n.minItems && s.canReport(nodes) {
-			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, minimum %d", f.items, n.minItems), nodes, depth, "")
+			s.fault(b, ReasonOutOfRange, countDetail(f.items, "items", "minimum", n.minItems), nodes, depth, "")
 		}
 		if n.maxItems >= 0 && f.items > n.maxItems && s.canReport(nodes) {
-			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d items, maximum %d", f.items, n.maxItems), nodes, depth, "")
+			s.fault(b, ReasonOutOfRange, countDetail(f.items, "items", "maximum", n.maxItems), nodes, depth, "")
 		}
 		if !s.checked {
 			return
@@ -341,10 +336,10 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 	count := len(s.keys) - s.bases[len(s.bases)-1]
 	for _, n := range s.nodes[f.lo:f.hi] {
 		if n.minProps >= 0 && count < n.minProps && s.canReport(f.hi-f.lo) {
-			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, minimum %d", count, n.minProps), f.hi-f.lo, len(s.open)-1, "")
+			s.fault(b, ReasonOutOfRange, countDetail(count, "properties", "minimum", n.minProps), f.hi-f.lo, len(s.open)-1, "")
 		}
 		if n.maxProps >= 0 && count > n.maxProps && s.canReport(f.hi-f.lo) {
-			s.fault(b, ReasonOutOfRange, fmt.Sprintf("%d properties, maximum %d", count, n.maxProps), f.hi-f.lo, len(s.open)-1, "")
+			s.fault(b, ReasonOutOfRange, countDetail(count, "properties", "maximum", n.maxProps), f.hi-f.lo, len(s.open)-1, "")
 		}
 		if !s.checked {
 			return
@@ -355,7 +350,7 @@ func (s *strictScan) closeObjectChecks(b []byte) {
 		}
 		for _, r := range n.required {
 			if !s.hasKey(b, r) {
-				if s.fault(b, ReasonMissingField, "required property is absent", f.hi-f.lo, len(s.open)-1, r); !s.checked {
+				if s.fault(b, ReasonMissingField, detailRequired, f.hi-f.lo, len(s.open)-1, r); !s.checked {
 					return
 				}
 			}
@@ -417,27 +412,27 @@ func (s *strictScan) checkString(b []byte, off, end int, esc bool) {
 		// The walk's order: const, enum, length, pattern, format.
 		depth := len(s.open)
 		if n.constVal != nil && !n.constVal.matchesRaw(tString, str) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not the expected constant", len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, constDetail(quoteShort(b2s(str))), len(nodes), depth, "")
 		}
 		if n.hasEnum && !enumHas(n.enum, tString, str) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, quoteShort(b2s(str))+" is not one of "+enumList(n.enum), len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, enumDetail(quoteShort(b2s(str)), n.enum), len(nodes), depth, "")
 		}
 		// A character is one to four bytes: the length in bytes often
 		// decides without counting.
 		if n.minLen >= 0 && len(str) < 4*n.minLen || n.maxLen >= 0 && len(str) > n.maxLen {
 			l := utf8.RuneCount(str)
 			if n.minLen >= 0 && l < n.minLen && s.canReport(len(nodes)) {
-				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, minimum %d", l, n.minLen), len(nodes), depth, "")
+				s.fault(b, ReasonOutOfRange, lengthDetail(l, "minimum", n.minLen), len(nodes), depth, "")
 			}
 			if n.maxLen >= 0 && l > n.maxLen && s.canReport(len(nodes)) {
-				s.fault(b, ReasonOutOfRange, fmt.Sprintf("length %d, maximum %d", l, n.maxLen), len(nodes), depth, "")
+				s.fault(b, ReasonOutOfRange, lengthDetail(l, "maximum", n.maxLen), len(nodes), depth, "")
 			}
 		}
 		if n.pattern != nil && !n.matchPattern(str) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" does not match "+n.pattern.String(), len(nodes), depth, "")
+			s.fault(b, ReasonInvalidFormat, patternDetail(quoteShort(b2s(str)), n), len(nodes), depth, "")
 		}
 		if n.format != nil && !s.formatOK(n.format, str) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonInvalidFormat, quoteShort(b2s(str))+" is not a valid "+n.formatName, len(nodes), depth, "")
+			s.fault(b, ReasonInvalidFormat, formatDetail(quoteShort(b2s(str)), n), len(nodes), depth, "")
 		}
 		if !s.checked {
 			return
@@ -468,22 +463,22 @@ func (s *strictScan) checkNumber(b []byte, off, end int) {
 		// The walk's order: const, enum, the bounds, multipleOf, format.
 		raw, depth := b[off:end], len(s.open)
 		if n.constVal != nil && !n.constVal.matchesRaw(vt, raw) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, text+" is not the expected constant", len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, constDetail(text), len(nodes), depth, "")
 		}
 		if n.hasEnum && !enumHas(n.enum, vt, raw) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, text+" is not one of "+enumList(n.enum), len(nodes), depth, "")
+			s.fault(b, ReasonUnknownEnum, enumDetail(text, n.enum), len(nodes), depth, "")
 		}
 		if (n.hasMin && cmpBound(text, n.exact[0]) < 0 || n.hasExclMin && cmpBound(text, n.exact[2]) <= 0) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonOutOfRange, text+" is below the minimum", len(nodes), depth, "")
+			s.fault(b, ReasonOutOfRange, belowMinDetail(text), len(nodes), depth, "")
 		}
 		if (n.hasMax && cmpBound(text, n.exact[1]) > 0 || n.hasExclMax && cmpBound(text, n.exact[3]) >= 0) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonOutOfRange, text+" is above the maximum", len(nodes), depth, "")
+			s.fault(b, ReasonOutOfRange, aboveMaxDetail(text), len(nodes), depth, "")
 		}
 		if n.multipleOf != nil && !decimalMultipleOf(text, n.multipleOf) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonOutOfRange, text+" is not a multiple of "+n.multipleOf.RatString(), len(nodes), depth, "")
+			s.fault(b, ReasonOutOfRange, multipleDetail(text, n), len(nodes), depth, "")
 		}
 		if n.format != nil && !n.format(json.Number(string(text))) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonInvalidFormat, text+" is not a valid "+n.formatName, len(nodes), depth, "")
+			s.fault(b, ReasonInvalidFormat, formatDetail(text, n), len(nodes), depth, "")
 		}
 		if !s.checked {
 			return
@@ -511,10 +506,10 @@ func (s *strictScan) checkLiteral(b, lit []byte) {
 			return
 		}
 		if n.constVal != nil && !n.constVal.matchesRaw(vt, lit) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, string(lit)+" is not the expected constant", len(nodes), len(s.open), "")
+			s.fault(b, ReasonUnknownEnum, constDetail(string(lit)), len(nodes), len(s.open), "")
 		}
 		if n.hasEnum && !enumHas(n.enum, vt, lit) && s.canReport(len(nodes)) {
-			s.fault(b, ReasonUnknownEnum, string(lit)+" is not one of "+enumList(n.enum), len(nodes), len(s.open), "")
+			s.fault(b, ReasonUnknownEnum, enumDetail(string(lit), n.enum), len(nodes), len(s.open), "")
 		}
 		if !s.checked {
 			return

@@ -426,7 +426,7 @@ func (w *walker) visitProperty(key []byte, fv *fastjson.Value) {
 		return
 	}
 	if n.noAdditonal {
-		w.sink.fail(w.reason(ReasonUnexpectedField), w.p.child(k), "property not in the contract")
+		w.sink.fail(w.reason(ReasonUnexpectedField), w.p.child(k), detailNotInContract)
 		return
 	}
 	if n.additional != nil {
@@ -454,7 +454,7 @@ func (n *checkNode) check(doc *fastjson.Value, w *walker, sink failureSink, outp
 func (n *checkNode) run(v *fastjson.Value, w *walker) {
 	p, sink, reason := &w.p, w.sink, w.reason
 	if n.alwaysFalse {
-		sink.fail(reason(ReasonUnexpectedField), p.String(), "not allowed by the schema")
+		sink.fail(reason(ReasonUnexpectedField), p.String(), detailNotAllowed)
 		return
 	}
 	for _, sub := range n.allOf {
@@ -462,14 +462,10 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 	}
 	vt := valueType(v, &w.num)
 	if n.types != 0 && n.types&vt == 0 {
-		if vt == tNull {
-			sink.fail(reason(ReasonNullField), p.String(), "null, expected "+typeList(n.types))
-		} else {
-			sink.fail(reason(ReasonTypeMismatch), p.String(), typeName(vt)+", expected "+typeList(n.types))
-		}
+		sink.fail(reason(typeReason(vt)), p.String(), typeDetail(vt, n.types))
 	}
 	if n.constVal != nil && !n.constVal.matches(v, vt, &w.num) {
-		sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not the expected constant")
+		sink.fail(reason(ReasonUnknownEnum), p.String(), constDetail(describeValue(v)))
 	}
 	if n.hasEnum {
 		ok := false
@@ -480,7 +476,7 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 			}
 		}
 		if !ok {
-			sink.fail(reason(ReasonUnknownEnum), p.String(), describeValue(v)+" is not one of "+enumList(n.enum))
+			sink.fail(reason(ReasonUnknownEnum), p.String(), enumDetail(describeValue(v), n.enum))
 		}
 	}
 	switch vt {
@@ -489,41 +485,41 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 		if n.minLen >= 0 || n.maxLen >= 0 {
 			l := utf8.RuneCount(b)
 			if n.minLen >= 0 && l < n.minLen {
-				sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("length %d, minimum %d", l, n.minLen))
+				sink.fail(reason(ReasonOutOfRange), p.String(), lengthDetail(l, "minimum", n.minLen))
 			}
 			if n.maxLen >= 0 && l > n.maxLen {
-				sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("length %d, maximum %d", l, n.maxLen))
+				sink.fail(reason(ReasonOutOfRange), p.String(), lengthDetail(l, "maximum", n.maxLen))
 			}
 		}
 		if n.pattern != nil && !n.matchPattern(b) {
-			sink.fail(reason(ReasonInvalidFormat), p.String(), describeValue(v)+" does not match "+n.pattern.String())
+			sink.fail(reason(ReasonInvalidFormat), p.String(), patternDetail(describeValue(v), n))
 		}
 		if n.format != nil && !n.format(string(b)) {
-			sink.fail(reason(ReasonInvalidFormat), p.String(), describeValue(v)+" is not a valid "+n.formatName)
+			sink.fail(reason(ReasonInvalidFormat), p.String(), formatDetail(describeValue(v), n))
 		}
 	case tNumber, tNumber | tInteger:
 		if n.hasMin || n.hasMax || n.hasExclMin || n.hasExclMax {
 			text := w.num.of(v)
 			if (n.hasMin && cmpBound(text, n.exact[0]) < 0) || (n.hasExclMin && cmpBound(text, n.exact[2]) <= 0) {
-				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is below the minimum")
+				sink.fail(reason(ReasonOutOfRange), p.String(), belowMinDetail(numberText(v)))
 			}
 			if (n.hasMax && cmpBound(text, n.exact[1]) > 0) || (n.hasExclMax && cmpBound(text, n.exact[3]) >= 0) {
-				sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is above the maximum")
+				sink.fail(reason(ReasonOutOfRange), p.String(), aboveMaxDetail(numberText(v)))
 			}
 		}
 		if n.multipleOf != nil && !decimalMultipleOf(numberText(v), n.multipleOf) {
-			sink.fail(reason(ReasonOutOfRange), p.String(), numberText(v)+" is not a multiple of "+n.multipleOf.RatString())
+			sink.fail(reason(ReasonOutOfRange), p.String(), multipleDetail(numberText(v), n))
 		}
 		if n.format != nil && !n.format(json.Number(numberText(v))) {
-			sink.fail(reason(ReasonInvalidFormat), p.String(), numberText(v)+" is not a valid "+n.formatName)
+			sink.fail(reason(ReasonInvalidFormat), p.String(), formatDetail(numberText(v), n))
 		}
 	case tArray:
 		a, _ := v.Array()
 		if n.minItems >= 0 && len(a) < n.minItems {
-			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d items, minimum %d", len(a), n.minItems))
+			sink.fail(reason(ReasonOutOfRange), p.String(), countDetail(len(a), "items", "minimum", n.minItems))
 		}
 		if n.maxItems >= 0 && len(a) > n.maxItems {
-			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d items, maximum %d", len(a), n.maxItems))
+			sink.fail(reason(ReasonOutOfRange), p.String(), countDetail(len(a), "items", "maximum", n.maxItems))
 		}
 		if n.items != nil {
 			p.push("[]")
@@ -535,14 +531,14 @@ func (n *checkNode) run(v *fastjson.Value, w *walker) {
 	case tObject:
 		o, _ := v.Object()
 		if n.minProps >= 0 && o.Len() < n.minProps {
-			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d properties, minimum %d", o.Len(), n.minProps))
+			sink.fail(reason(ReasonOutOfRange), p.String(), countDetail(o.Len(), "properties", "minimum", n.minProps))
 		}
 		if n.maxProps >= 0 && o.Len() > n.maxProps {
-			sink.fail(reason(ReasonOutOfRange), p.String(), fmt.Sprintf("%d properties, maximum %d", o.Len(), n.maxProps))
+			sink.fail(reason(ReasonOutOfRange), p.String(), countDetail(o.Len(), "properties", "maximum", n.maxProps))
 		}
 		for _, r := range n.required {
 			if o.Get(r) == nil {
-				sink.fail(reason(ReasonMissingField), p.child(r), "required property is absent")
+				sink.fail(reason(ReasonMissingField), p.child(r), detailRequired)
 			}
 		}
 		w.stack = append(w.stack, n)
